@@ -1,0 +1,49 @@
+//! The dropPIN wire format, shared by the on-chain program, the CLI and the web app.
+//!
+//! Everything that crosses the boundary between a client and the program lives here and only
+//! here: the borsh instruction enum, the account layouts (each behind a type discriminator and a
+//! version byte), PDA seeds, error codes with readable messages, the commit-reveal commitment, and
+//! the Merkle tree of verdicts whose proofs the program checks at claim time. With the `client`
+//! feature it also builds `solana_instruction::Instruction`s, so nobody encodes bytes by hand.
+#![no_std]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+extern crate alloc;
+
+pub mod cid;
+pub mod error;
+pub mod hash;
+pub mod instruction;
+pub mod merkle;
+pub mod pda;
+pub mod state;
+
+#[cfg(feature = "client")]
+pub mod builders;
+
+pub use cid::Cid;
+pub use error::DropPinError;
+
+/// A public key as raw bytes: the program and its clients compare keys as byte arrays, which
+/// keeps this crate free of any particular SDK's key type.
+pub type Pubkey = [u8; 32];
+
+/// The address the dropPIN program is deployed at by default (local network and tests).
+///
+/// The program itself never hard-codes it: it derives every PDA from the program id the runtime
+/// passes in, so the same binary can be deployed anywhere.
+pub const PROGRAM_ID: Pubkey = [
+    102, 91, 22, 226, 232, 192, 189, 95, 214, 243, 82, 5, 36, 244, 74, 71, 248, 140, 23, 124, 44,
+    202, 231, 36, 202, 190, 133, 62, 63, 89, 82, 201,
+];
+
+/// The system program's address (all zeroes).
+pub const SYSTEM_PROGRAM_ID: Pubkey = [0; 32];
+
+/// Basis points in one whole (100%).
+pub const BPS: u16 = 10_000;
+
+/// Lamports in one SOL.
+pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
