@@ -1,1 +1,298 @@
+//! Test harness: the real dropPIN SBF program (`target/deploy/droppin.so`, built by
+//! `scripts/build-programs`) loaded into LiteSVM, with helpers that drive a round through the
+//! interface crate's instruction builders.
 
+use std::path::PathBuf;
+
+use droppin_interface::{
+    Cid, DropPinError, LAMPORTS_PER_SOL, PROGRAM_ID,
+    builders,
+    hash::{Sha256, commitment},
+    instruction::{OpenRoundArgs, VerdictVote},
+    merkle::{MerkleTree, Verdict, VerdictLeaf},
+    pda::find,
+    state::{AccountState, Deadlines, ProtocolParams, Round},
+};
+use litesvm::LiteSVM;
+use solana_address::Address;
+use solana_instruction::{Instruction, error::InstructionError};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+/// Why a transaction failed: one of the program's errors, or anything else the runtime said.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A dropPIN error code.
+    Program(DropPinError),
+    /// Any other failure (system program, runtime), as text.
+    Other(String),
+}
+
+/// Path of the program binary.
+pub fn program_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/droppin.so")
+}
+
+/// A LiteSVM with the dropPIN program loaded and the protocol initialized.
+pub struct Harness {
+    /// The VM.
+    pub svm: LiteSVM,
+    /// The program id.
+    pub program: Address,
+    /// The protocol admin.
+    pub admin: Keypair,
+    /// Transaction fees paid so far (they leave the ledger: conservation checks add them back).
+    pub fees_paid: u64,
+}
+
+/// Compute units consumed by a successful transaction.
+pub type ComputeUnits = u64;
+
+impl Harness {
+    /// Loads the program and initializes the protocol with default parameters.
+    pub fn new() -> Harness {
+        Harness::with_params(ProtocolParams::default())
+    }
+
+    /// Loads the program and initializes the protocol with `params`.
+    pub fn with_params(params: ProtocolParams) -> Harness {
+        let mut harness = Harness::bare();
+        let admin = harness.funded(100);
+        harness
+            .send(&[builders::initialize_config(&harness.program, &admin.pubkey(), params)], &[&admin])
+            .expect("initialize config");
+        harness.admin = admin;
+        harness
+    }
+
+    /// Loads the program without initializing anything.
+    pub fn bare() -> Harness {
+        let path = program_path();
+        assert!(path.exists(), "{} is missing: run scripts/build-programs", path.display());
+        let mut svm = LiteSVM::new();
+        let program = Address::new_from_array(PROGRAM_ID);
+        svm.add_program_from_file(program, &path).expect("load program");
+        svm.warp_to_slot(1);
+        Harness { svm, program, admin: Keypair::new(), fees_paid: 0 }
+    }
+
+    /// A new keypair holding `sol` SOL.
+    pub fn funded(&mut self, sol: u64) -> Keypair {
+        let keypair = Keypair::new();
+        self.svm.airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL).expect("airdrop");
+        keypair
+    }
+
+    /// Sends one transaction paid by the first signer; returns its compute units.
+    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<ComputeUnits, Failure> {
+        self.svm.expire_blockhash();
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&signers[0].pubkey()),
+            signers,
+            self.svm.latest_blockhash(),
+        );
+        match self.svm.send_transaction(tx) {
+            Ok(meta) => {
+                self.fees_paid += meta.fee;
+                Ok(meta.compute_units_consumed)
+            }
+            Err(failed) => Err(match failed.err {
+                TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
+                    DropPinError::from_code(code).map_or_else(|| Failure::Other(format!("custom {code}")), Failure::Program)
+                }
+                other => Failure::Other(format!("{other:?}: {}", failed.meta.logs.join("\n"))),
+            }),
+        }
+    }
+
+    /// Lamports held by an account (0 if it does not exist).
+    pub fn balance(&self, address: &Address) -> u64 {
+        self.svm.get_balance(address).unwrap_or(0)
+    }
+
+    /// Decodes a program account.
+    pub fn state<T: AccountState>(&self, address: &Address) -> Option<T> {
+        let account = self.svm.get_account(address)?;
+        (account.owner == self.program).then(|| T::load(&account.data).ok()).flatten()
+    }
+
+    /// The current slot.
+    pub fn slot(&self) -> u64 {
+        self.svm.get_sysvar::<solana_clock::Clock>().slot
+    }
+
+    /// Moves the clock to `slot`.
+    pub fn warp(&mut self, slot: u64) {
+        self.svm.warp_to_slot(slot);
+    }
+
+    /// The next round's id.
+    pub fn next_round_id(&self) -> u64 {
+        self.state::<droppin_interface::state::ProtocolConfig>(&find::config(&self.program))
+            .expect("config")
+            .round_count
+    }
+
+    /// Sum of lamports over a set of accounts.
+    pub fn total(&self, accounts: &[Address]) -> u64 {
+        accounts.iter().map(|a| self.balance(a)).sum()
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Harness::new()
+    }
+}
+
+/// Round arguments with sensible defaults: 8 nodes, 0.02 SOL stakes, 100-slot phases from `slot`.
+pub fn round_args(slot: u64, committee: &[Address], amount: u64) -> OpenRoundArgs {
+    let model_hash = [0x11; 32];
+    OpenRoundArgs {
+        task_hash: [0x22; 32],
+        model_hash,
+        model_cid: Cid::from_digest(&model_hash),
+        validation_set_hash: [0x33; 32],
+        max_nodes: 8,
+        node_stake: 20_000_000,
+        validator_stake: 20_000_000,
+        amount,
+        deadlines: Deadlines { commit: slot + 100, reveal: slot + 200, validation: slot + 300 },
+        committee: committee.iter().map(Address::to_bytes).collect(),
+        quorum_bps: droppin_interface::instruction::DEFAULT_QUORUM_BPS,
+    }
+}
+
+/// A node taking part in a round.
+pub struct Node {
+    /// Its wallet.
+    pub key: Keypair,
+    /// The CID of its update.
+    pub cid: Cid,
+    /// Its commit-reveal salt.
+    pub salt: [u8; 32],
+}
+
+impl Node {
+    /// A node whose update has the digest `[tag; 32]`.
+    pub fn new(harness: &mut Harness, tag: u8) -> Node {
+        Node { key: harness.funded(10), cid: Cid::from_digest(&[tag; 32]), salt: [tag ^ 0xa5; 32] }
+    }
+
+    /// Its address.
+    pub fn address(&self) -> Address {
+        self.key.pubkey()
+    }
+
+    /// Its commitment.
+    pub fn commitment(&self) -> [u8; 32] {
+        commitment::<Sha256>(&self.address().to_bytes(), &self.cid, &self.salt)
+    }
+}
+
+/// An open round and its participants, driven phase by phase.
+pub struct RoundRun {
+    /// The round PDA.
+    pub round: Address,
+    /// The funder.
+    pub funder: Keypair,
+    /// The committee.
+    pub validators: Vec<Keypair>,
+    /// The deadlines.
+    pub deadlines: Deadlines,
+}
+
+impl RoundRun {
+    /// Opens a round funded with `amount` lamports and a committee of `committee` validators.
+    pub fn open(h: &mut Harness, committee: usize, amount: u64, tweak: impl FnOnce(&mut OpenRoundArgs)) -> RoundRun {
+        let funder = h.funded(1_000);
+        let validators: Vec<Keypair> = (0..committee).map(|_| h.funded(10)).collect();
+        let keys: Vec<Address> = validators.iter().map(Keypair::pubkey).collect();
+        let mut args = round_args(h.slot(), &keys, amount);
+        tweak(&mut args);
+        let deadlines = args.deadlines;
+        let id = h.next_round_id();
+        h.send(&[builders::open_round(&h.program, &funder.pubkey(), id, args)], &[&funder])
+            .expect("open round");
+        RoundRun { round: find::round(&h.program, id), funder, validators, deadlines }
+    }
+
+    /// The round's state.
+    pub fn state(&self, h: &Harness) -> Round {
+        h.state(&self.round).expect("round exists")
+    }
+
+    /// Joins and commits a node.
+    pub fn join_and_commit(&self, h: &mut Harness, node: &Node) {
+        let program = h.program;
+        h.send(&[builders::join_round(&program, &node.address(), &self.round)], &[&node.key]).expect("join");
+        h.send(&[builders::commit_update(&program, &node.address(), &self.round, node.commitment())], &[&node.key])
+            .expect("commit");
+    }
+
+    /// Reveals a node's update.
+    pub fn reveal(&self, h: &mut Harness, node: &Node) -> Result<ComputeUnits, Failure> {
+        let program = h.program;
+        h.send(&[builders::reveal_update(&program, &node.address(), &self.round, node.cid, node.salt, 100)], &[&node.key])
+    }
+
+    /// Bonds every committee member.
+    pub fn join_committee(&self, h: &mut Harness) {
+        let program = h.program;
+        for v in &self.validators {
+            h.send(&[builders::join_committee(&program, &v.pubkey(), &self.round)], &[v]).expect("join committee");
+        }
+    }
+
+    /// Builds the verdict tree and the vote for `leaves`.
+    pub fn verdict(&self, leaves: &[VerdictLeaf]) -> (MerkleTree, VerdictVote) {
+        let round_key = self.round.to_bytes();
+        let tree = MerkleTree::from_leaf_hashes::<Sha256>(leaves.iter().map(|l| l.hash::<Sha256>(&round_key)).collect());
+        let model = [0x77; 32];
+        let vote = VerdictVote {
+            verdict_root: tree.root(),
+            new_model_hash: model,
+            new_model_cid: Cid::from_digest(&model),
+            verdict_list_cid: Cid::from_digest(&[0x78; 32]),
+            accepted_count: leaves.iter().filter(|l| l.verdict == Verdict::Accepted).count() as u32,
+            slashed_count: leaves.iter().filter(|l| l.verdict == Verdict::Slashed).count() as u32,
+        };
+        (tree, vote)
+    }
+
+    /// Submits `vote` from validator `index`.
+    pub fn vote(&self, h: &mut Harness, index: usize, vote: VerdictVote) -> Result<ComputeUnits, Failure> {
+        let program = h.program;
+        let v = &self.validators[index];
+        h.send(&[builders::submit_verdict(&program, &v.pubkey(), &self.round, vote)], &[v])
+    }
+
+    /// Every account whose lamports the round can move, for conservation checks.
+    pub fn ledger(&self, h: &Harness, nodes: &[&Node]) -> Vec<Address> {
+        let mut accounts = vec![
+            self.round,
+            find::vault(&h.program, &self.round),
+            find::treasury(&h.program),
+            self.funder.pubkey(),
+        ];
+        for node in nodes {
+            accounts.push(node.address());
+            accounts.push(find::node(&h.program, &self.round, &node.address()));
+            accounts.push(find::reputation(&h.program, &node.address()));
+            accounts.push(find::cid_marker(&h.program, &self.round, &node.cid));
+        }
+        for v in &self.validators {
+            accounts.push(v.pubkey());
+            accounts.push(find::validator(&h.program, &self.round, &v.pubkey()));
+        }
+        accounts
+    }
+}
+
+/// A verdict leaf.
+pub fn leaf(node: &Node, verdict: Verdict, weight_bps: u16) -> VerdictLeaf {
+    VerdictLeaf { node: node.address().to_bytes(), verdict, weight_bps }
+}

@@ -17,10 +17,10 @@
 #![no_std]
 
 use droppin_interface::{
-    BPS, Cid, DropPinError, Pubkey,
+    BPS, DropPinError, Pubkey,
     hash::{Hasher, commitment},
-    instruction::{OpenRoundArgs, VerdictVote},
-    merkle::{self, Verdict, VerdictLeaf},
+    instruction::{ClaimArgs, OpenRoundArgs, RevealArgs, VerdictVote},
+    merkle::{self, Verdict},
     state::{
         Committee, FailReason, MAX_COMMITTEE, NodeState, NodeStatus, ProtocolParams, Reputation,
         Round, RoundStatus, RoundTerms, ValidatorState, VoteTally,
@@ -107,13 +107,16 @@ pub struct RoundKeys {
     pub vault_bump: u8,
 }
 
-/// Checks a funder's request against the protocol's limits and builds the new round.
+/// Checks a funder's request against the protocol's limits and fills in the new round
+/// (`round` starts as `Round::default()`; it is filled in place because a round is too large to
+/// move around the 4 KB stack frames of an SBF program).
 pub fn open_round(
     params: &ProtocolParams,
     keys: RoundKeys,
     args: &OpenRoundArgs,
     slot: u64,
-) -> Result<(Round, Funding)> {
+    round: &mut Round,
+) -> Result<Funding> {
     let sizes_ok = (1..=params.max_nodes).contains(&args.max_nodes)
         && args.node_stake >= params.min_stake
         && args.validator_stake >= params.min_stake;
@@ -124,10 +127,10 @@ pub fn open_round(
         return Err(DropPinError::InvalidCid);
     }
     check_deadlines(params, &args.deadlines, slot)?;
-    let committee = committee(&args.committee)?;
     if args.quorum_bps <= BPS / 2 || args.quorum_bps > BPS {
         return Err(DropPinError::InvalidQuorum);
     }
+    fill_committee(&mut round.committee, &args.committee)?;
     // Every stake and reward must stay addable in u64 whatever happens later.
     let node_stakes = mul(u64::from(args.max_nodes), args.node_stake)?;
     let validator_stakes = mul(MAX_COMMITTEE as u64, args.validator_stake)?;
@@ -136,32 +139,28 @@ pub fn open_round(
     if funding.to_pool == 0 {
         return Err(DropPinError::InvalidRoundParams);
     }
-    let round = Round {
-        id: keys.id,
-        bump: keys.bump,
-        funder: keys.funder,
-        vault: keys.vault,
-        vault_bump: keys.vault_bump,
-        task_hash: args.task_hash,
-        model_hash: args.model_hash,
-        model_cid: args.model_cid,
-        validation_set_hash: args.validation_set_hash,
-        max_nodes: args.max_nodes,
-        node_stake: args.node_stake,
-        validator_stake: args.validator_stake,
-        deadlines: args.deadlines,
-        terms: RoundTerms {
-            fee_bps: params.fee_bps,
-            slash_bps: params.slash_bps,
-            validator_share_bps: params.validator_share_bps,
-            quorum_bps: args.quorum_bps,
-        },
-        committee,
-        fee_paid: funding.fee,
-        pool: funding.to_pool,
-        ..Round::default()
+    round.id = keys.id;
+    round.bump = keys.bump;
+    round.funder = keys.funder;
+    round.vault = keys.vault;
+    round.vault_bump = keys.vault_bump;
+    round.task_hash = args.task_hash;
+    round.model_hash = args.model_hash;
+    round.model_cid = args.model_cid;
+    round.validation_set_hash = args.validation_set_hash;
+    round.max_nodes = args.max_nodes;
+    round.node_stake = args.node_stake;
+    round.validator_stake = args.validator_stake;
+    round.deadlines = args.deadlines;
+    round.terms = RoundTerms {
+        fee_bps: params.fee_bps,
+        slash_bps: params.slash_bps,
+        validator_share_bps: params.validator_share_bps,
+        quorum_bps: args.quorum_bps,
     };
-    Ok((round, funding))
+    round.fee_paid = funding.fee;
+    round.pool = funding.to_pool;
+    Ok(funding)
 }
 
 fn check_deadlines(
@@ -177,18 +176,18 @@ fn check_deadlines(
     if ok { Ok(()) } else { Err(DropPinError::InvalidDeadlines) }
 }
 
-fn committee(keys: &[Pubkey]) -> Result<Committee> {
+fn fill_committee(committee: &mut Committee, keys: &[Pubkey]) -> Result<()> {
     if keys.is_empty() || keys.len() > MAX_COMMITTEE {
         return Err(DropPinError::InvalidCommittee);
     }
-    let mut committee = Committee { len: keys.len() as u8, ..Committee::default() };
     for (i, key) in keys.iter().enumerate() {
         if *key == [0; 32] || keys[..i].contains(key) {
             return Err(DropPinError::InvalidCommittee);
         }
         committee.members[i] = *key;
     }
-    Ok(committee)
+    committee.len = keys.len() as u8;
+    Ok(())
 }
 
 fn require_open(round: &Round) -> Result<()> {
@@ -242,11 +241,10 @@ pub fn reveal_update<H: Hasher>(
     round: &mut Round,
     node: &mut NodeState,
     slot: u64,
-    cid: Cid,
-    salt: &[u8; 32],
-    sample_count: u64,
+    reveal: &RevealArgs,
     duplicate: bool,
 ) -> Result<()> {
+    let RevealArgs { cid, salt, sample_count } = *reveal;
     require_open(round)?;
     match phase(round, slot) {
         Phase::Training => return Err(DropPinError::RevealNotOpen),
@@ -261,7 +259,7 @@ pub fn reveal_update<H: Hasher>(
     if !cid.is_well_formed() {
         return Err(DropPinError::InvalidCid);
     }
-    if commitment::<H>(&node.node, &cid, salt) != node.commitment {
+    if commitment::<H>(&node.node, &cid, &salt) != node.commitment {
         return Err(DropPinError::CommitmentMismatch);
     }
     node.status = NodeStatus::Revealed;
@@ -439,9 +437,9 @@ pub fn claim_reward<H: Hasher>(
     round_key: &Pubkey,
     node: &NodeState,
     reputation: &mut Reputation,
-    leaf: &VerdictLeaf,
-    proof: &[[u8; 32]],
+    claim: &ClaimArgs,
 ) -> Result<NodePayout> {
+    let ClaimArgs { leaf, proof } = claim;
     if round.status != RoundStatus::Finalized {
         return Err(DropPinError::RoundNotFinalized);
     }

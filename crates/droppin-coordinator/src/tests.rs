@@ -8,6 +8,7 @@ use droppin_interface::{hash::Sha256, merkle::MerkleTree, state::Deadlines};
 use proptest::prelude::*;
 
 use super::*;
+use droppin_interface::merkle::VerdictLeaf;
 
 const ROUND_KEY: Pubkey = [42; 32];
 
@@ -24,7 +25,7 @@ fn args(committee: Vec<Pubkey>, amount: u64) -> OpenRoundArgs {
         amount,
         deadlines: Deadlines { commit: 100, reveal: 200, validation: 300 },
         committee,
-        quorum_bps: 6_667,
+        quorum_bps: 6_666,
     }
 }
 
@@ -36,28 +37,29 @@ fn keys() -> RoundKeys {
 fn open_round_checks_its_inputs() {
     let params = ProtocolParams::default();
     let ok = args(std::vec![[1; 32]], 1_000_000_000);
-    let (round, funding) = open_round(&params, keys(), &ok, 0).unwrap();
+    let mut round = Round::default();
+    let funding = open_round(&params, keys(), &ok, 0, &mut round).unwrap();
     assert_eq!(funding, Funding { fee: 80_000_000, to_pool: 920_000_000 });
     assert_eq!(round.pool, 920_000_000);
 
     let mut bad = ok.clone();
     bad.committee = std::vec![[1; 32], [1; 32]];
-    assert_eq!(open_round(&params, keys(), &bad, 0).unwrap_err(), DropPinError::InvalidCommittee);
+    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidCommittee);
     let mut bad = ok.clone();
     bad.quorum_bps = 5_000;
-    assert_eq!(open_round(&params, keys(), &bad, 0).unwrap_err(), DropPinError::InvalidQuorum);
+    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidQuorum);
     let mut bad = ok.clone();
     bad.deadlines.reveal = bad.deadlines.commit;
-    assert_eq!(open_round(&params, keys(), &bad, 0).unwrap_err(), DropPinError::InvalidDeadlines);
+    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidDeadlines);
     let mut bad = ok.clone();
     bad.model_cid = Cid::from_digest(&[6; 32]);
-    assert_eq!(open_round(&params, keys(), &bad, 0).unwrap_err(), DropPinError::InvalidCid);
+    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidCid);
     let mut bad = ok.clone();
     bad.max_nodes = 0;
-    assert_eq!(open_round(&params, keys(), &bad, 0).unwrap_err(), DropPinError::InvalidRoundParams);
+    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidRoundParams);
     let mut bad = ok;
     bad.amount = u64::MAX;
-    assert_eq!(open_round(&params, keys(), &bad, 0).unwrap_err(), DropPinError::ArithmeticOverflow);
+    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::ArithmeticOverflow);
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -91,7 +93,8 @@ proptest! {
         amount in 1_000u64..10_000_000_000,
     ) {
         let committee: Vec<Pubkey> = (0..committee_size).map(|i| [100 + i as u8; 32]).collect();
-        let (mut round, _) = open_round(&ProtocolParams::default(), keys(), &args(committee.clone(), amount), 0).unwrap();
+        let mut round = Round::default();
+        open_round(&ProtocolParams::default(), keys(), &args(committee.clone(), amount), 0, &mut round).unwrap();
         let mut vault = round.pool;
         let mut nodes = Vec::new();
         for (i, plan) in plans.iter().enumerate() {
@@ -103,7 +106,7 @@ proptest! {
                 commit_update(&mut node, 20, commitment::<Sha256>(&key, &cid, &salt(i))).unwrap();
             }
             if matches!(plan, NodePlan::Reveal { .. }) {
-                reveal_update::<Sha256>(&mut round, &mut node, 150, cid, &salt(i), 10, false).unwrap();
+                reveal_update::<Sha256>(&mut round, &mut node, 150, &RevealArgs { cid, salt: salt(i), sample_count: 10 }, false).unwrap();
             }
             nodes.push((node, *plan));
         }
@@ -166,7 +169,7 @@ proptest! {
             let leaf = leaves.iter().position(|l| l.node == node.node);
             let payout = match leaf {
                 Some(i) if finalized => {
-                    let claim = claim_reward::<Sha256>(&mut round, &ROUND_KEY, node, &mut rep, &leaves[i], &tree.proof(i));
+                    let claim = claim_reward::<Sha256>(&mut round, &ROUND_KEY, node, &mut rep, &ClaimArgs { leaf: leaves[i], proof: tree.proof(i) });
                     if !honest_won {
                         // Nobody can prove against a bogus root: past the claim deadline the
                         // node takes its stake back.

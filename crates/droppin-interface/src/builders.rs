@@ -10,7 +10,7 @@ use solana_instruction::{AccountMeta, Instruction};
 
 use crate::{
     Cid, SYSTEM_PROGRAM_ID,
-    instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
+    instruction::{ClaimArgs, DropPinInstruction, OpenRoundArgs, RevealArgs, VerdictVote},
     merkle::VerdictLeaf,
     pda::find,
     state::ProtocolParams,
@@ -140,7 +140,7 @@ pub fn reveal_update(
 ) -> Instruction {
     build(
         program,
-        &DropPinInstruction::RevealUpdate { cid, salt, sample_count },
+        &DropPinInstruction::RevealUpdate(RevealArgs { cid, salt, sample_count }),
         alloc::vec![
             AccountMeta::new(*node, true),
             AccountMeta::new(*round, false),
@@ -226,7 +226,7 @@ pub fn claim_reward(
     let node = Address::new_from_array(leaf.node);
     build(
         program,
-        &DropPinInstruction::ClaimReward { leaf, proof },
+        &DropPinInstruction::ClaimReward(ClaimArgs { leaf, proof }),
         node_settlement_accounts(program, round, &node, Some(cid)),
     )
 }

@@ -13,8 +13,8 @@ use crate::{Cid, Pubkey, state::ProtocolParams};
 pub const DEFAULT_MAX_NODES: u32 = 8;
 /// Default node stake: 0.02 SOL.
 pub const DEFAULT_NODE_STAKE: u64 = 20_000_000;
-/// Default quorum: two thirds of the committee (rounded up in bps).
-pub const DEFAULT_QUORUM_BPS: u16 = 6_667;
+/// Default quorum: two thirds of the committee (rounded down in bps, so 2 of 3 is a quorum).
+pub const DEFAULT_QUORUM_BPS: u16 = 6_666;
 
 /// Everything a funder pins when opening a round.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -37,7 +37,7 @@ pub struct OpenRoundArgs {
     pub amount: u64,
     /// End of training, reveal and validation, in slots.
     pub deadlines: crate::state::Deadlines,
-    /// Validator keys (1..=16, distinct).
+    /// Validator keys (1..=8, distinct).
     pub committee: Vec<Pubkey>,
     /// Share of the committee that must agree, in bps (above 5000).
     pub quorum_bps: u16,
@@ -71,6 +71,26 @@ impl VerdictVote {
             .expect("a vote fits its fixed size");
         H::hashv(&[&bytes])
     }
+}
+
+/// A node's reveal of its committed update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RevealArgs {
+    /// CID of the update.
+    pub cid: Cid,
+    /// The salt used in the commitment.
+    pub salt: [u8; 32],
+    /// Training samples behind the update.
+    pub sample_count: u64,
+}
+
+/// A node's proven verdict.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ClaimArgs {
+    /// The node's leaf (its `node` must be the node wallet).
+    pub leaf: crate::merkle::VerdictLeaf,
+    /// Sibling hashes from the leaf to the verdict root.
+    pub proof: Vec<[u8; 32]>,
 }
 
 /// Every dropPIN instruction.
@@ -125,14 +145,7 @@ pub enum DropPinInstruction {
     ///
     /// Accounts: 0 `[s,w]` node, 1 `[w]` round, 2 `[w]` node state, 3 `[w]` CID marker PDA,
     /// 4 system program.
-    RevealUpdate {
-        /// CID of the update.
-        cid: Cid,
-        /// The salt used in the commitment.
-        salt: [u8; 32],
-        /// Training samples behind the update.
-        sample_count: u64,
-    },
+    RevealUpdate(RevealArgs),
 
     /// Stakes a committee member into a round (before the validation deadline).
     ///
@@ -154,12 +167,7 @@ pub enum DropPinInstruction {
     ///
     /// Accounts: 0 `[w]` node wallet, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` node state,
     /// 4 `[w]` reputation, 5 `[w]` CID marker of the node's CID.
-    ClaimReward {
-        /// The node's leaf (its `node` must be the node wallet).
-        leaf: crate::merkle::VerdictLeaf,
-        /// Sibling hashes from the leaf to the verdict root.
-        proof: Vec<[u8; 32]>,
-    },
+    ClaimReward(ClaimArgs),
 
     /// Settles a node without a verdict: a refund in a failed round, or a no-show's forfeit
     /// (anyone may).

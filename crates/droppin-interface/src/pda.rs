@@ -3,8 +3,6 @@
 //! Each kind of account has its own prefix, and per-round accounts include the round's address,
 //! so no PDA can stand for two things (PDA sharing).
 
-use crate::Pubkey;
-
 /// `["config"]`
 pub const CONFIG_SEED: &[u8] = b"config";
 /// `["treasury"]`
@@ -26,6 +24,7 @@ pub const REPUTATION_SEED: &[u8] = b"reputation";
 #[cfg(feature = "client")]
 pub mod find {
     use super::*;
+    use crate::Pubkey;
     use solana_address::Address;
 
     fn find(seeds: &[&[u8]], program: &Address) -> Address {

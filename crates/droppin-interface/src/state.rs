@@ -10,7 +10,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use crate::{Cid, DropPinError, Pubkey};
 
 /// Most validators a round's committee may have.
-pub const MAX_COMMITTEE: usize = 16;
+pub const MAX_COMMITTEE: usize = 8;
 
 /// Length of the `[type, version]` header.
 pub const HEADER_LEN: usize = 2;

@@ -1,0 +1,156 @@
+//! Explicit account checks and the few account operations every processor shares.
+//!
+//! Each check fails with its own error code, so a client always learns which rule an account
+//! broke: signer, writable, owner, type, PDA (canonical bump), system program, duplicates.
+
+use droppin_interface::{SYSTEM_PROGRAM_ID, state::AccountState};
+use pinocchio::{
+    AccountView, Address,
+    cpi::{Seed, Signer},
+    sysvars::{Sysvar, clock::Clock, rent::Rent},
+};
+use pinocchio_system::instructions::{Allocate, Assign, CreateAccount, Transfer};
+
+use crate::error::{DropPinError, Result, fail};
+
+/// The account must have signed.
+pub fn require_signer(account: &AccountView) -> Result {
+    if account.is_signer() { Ok(()) } else { Err(fail(DropPinError::MissingSigner)) }
+}
+
+/// Every listed account must be writable.
+pub fn require_writable(accounts: &[&AccountView]) -> Result {
+    if accounts.iter().all(|a| a.is_writable()) {
+        Ok(())
+    } else {
+        Err(fail(DropPinError::AccountNotWritable))
+    }
+}
+
+/// No account may appear twice among the listed writable accounts.
+pub fn require_distinct(accounts: &[&AccountView]) -> Result {
+    for (i, a) in accounts.iter().enumerate() {
+        if accounts[..i].iter().any(|b| b.address() == a.address()) {
+            return Err(fail(DropPinError::DuplicateMutableAccount));
+        }
+    }
+    Ok(())
+}
+
+/// The account must be the system program (the only program this program calls).
+pub fn require_system_program(account: &AccountView) -> Result {
+    if account.address().as_array() == &SYSTEM_PROGRAM_ID {
+        Ok(())
+    } else {
+        Err(fail(DropPinError::InvalidSystemProgram))
+    }
+}
+
+/// The account must be this address (a key stored in program state).
+pub fn require_key(account: &AccountView, key: &[u8; 32], error: DropPinError) -> Result {
+    if account.address().as_array() == key { Ok(()) } else { Err(fail(error)) }
+}
+
+/// Decodes program state after checking owner, type and version.
+pub fn load<T: AccountState>(account: &AccountView, program_id: &Address) -> Result<T> {
+    if !account.owned_by(program_id) {
+        return Err(fail(DropPinError::InvalidAccountOwner));
+    }
+    let data = account.try_borrow()?;
+    T::load(&data).map_err(fail)
+}
+
+/// Encodes program state into the account.
+pub fn save<T: AccountState>(account: &mut AccountView, state: &T) -> Result {
+    let mut data = account.try_borrow_mut()?;
+    state.store(&mut data).map_err(fail)
+}
+
+/// Whether the account has never been created (a plain system account without data).
+pub fn is_uninitialized(account: &AccountView) -> bool {
+    account.owned_by(&Address::new_from_array(SYSTEM_PROGRAM_ID)) && account.is_data_empty()
+}
+
+/// Finds the canonical bump for `seeds` and checks the account sits at that address.
+pub fn require_canonical_pda(account: &AccountView, seeds: &[&[u8]], program_id: &Address) -> Result<u8> {
+    let (expected, bump) = Address::find_program_address(seeds, program_id);
+    if account.address() == &expected { Ok(bump) } else { Err(fail(DropPinError::InvalidPda)) }
+}
+
+/// Creates a program account at a PDA, paid by `payer`, and writes its state.
+///
+/// An address that someone funded in advance (to block the creation) is topped up, allocated
+/// and assigned instead, so nobody can squat on a predictable PDA.
+pub fn create_pda<T: AccountState>(
+    payer: &AccountView,
+    account: &mut AccountView,
+    signer_seeds: &[Seed],
+    program_id: &Address,
+    state: &T,
+) -> Result {
+    if !is_uninitialized(account) {
+        return Err(fail(DropPinError::AccountAlreadyInitialized));
+    }
+    let rent = Rent::get()?.try_minimum_balance(T::LEN)?;
+    let signer = [Signer::from(signer_seeds)];
+    if account.lamports() == 0 {
+        CreateAccount { from: payer, to: account, lamports: rent, space: T::LEN as u64, owner: program_id }
+            .invoke_signed(&signer)?;
+    } else {
+        let top_up = rent.saturating_sub(account.lamports());
+        if top_up > 0 {
+            Transfer { from: payer, to: account, lamports: top_up }.invoke()?;
+        }
+        Allocate { account, space: T::LEN as u64 }.invoke_signed(&signer)?;
+        Assign { account, owner: program_id }.invoke_signed(&signer)?;
+    }
+    save(account, state)
+}
+
+/// Moves lamports from a signer's wallet through the system program.
+pub fn deposit(from: &AccountView, to: &AccountView, lamports: u64) -> Result {
+    if lamports == 0 {
+        return Ok(());
+    }
+    Transfer { from, to, lamports }.invoke()
+}
+
+/// Moves lamports out of a program-owned account, never below its rent-exempt minimum.
+pub fn withdraw(from: &mut AccountView, to: &mut AccountView, lamports: u64) -> Result {
+    if lamports == 0 {
+        return Ok(());
+    }
+    let floor = Rent::get()?.try_minimum_balance(from.data_len())?;
+    let left = from
+        .lamports()
+        .checked_sub(lamports)
+        .filter(|left| *left >= floor)
+        .ok_or(fail(DropPinError::PayoutExceedsPool))?;
+    let credited = to.lamports().checked_add(lamports).ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    from.set_lamports(left);
+    to.set_lamports(credited);
+    Ok(())
+}
+
+/// Lamports a program account holds beyond its rent-exempt minimum.
+pub fn spendable(account: &AccountView) -> Result<u64> {
+    let floor = Rent::get()?.try_minimum_balance(account.data_len())?;
+    Ok(account.lamports().saturating_sub(floor))
+}
+
+/// Closes a program account: all its lamports go to `to`, its data and owner are cleared, so it
+/// cannot be revived by a later top-up in the same transaction.
+pub fn close(account: &mut AccountView, to: &mut AccountView) -> Result {
+    let credited = to
+        .lamports()
+        .checked_add(account.lamports())
+        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    to.set_lamports(credited);
+    account.set_lamports(0);
+    account.close()
+}
+
+/// The current slot.
+pub fn current_slot() -> Result<u64> {
+    Ok(Clock::get()?.slot)
+}

@@ -1,0 +1,192 @@
+//! JoinRound, CommitUpdate, RevealUpdate, ClaimReward and RefundNode.
+
+use droppin_coordinator as coordinator;
+use droppin_interface::{
+    instruction::{ClaimArgs, RevealArgs},
+    pda::{CID_SEED, NODE_SEED, REPUTATION_SEED},
+    state::{CidMarker, NodeState, Reputation, Round},
+};
+use pinocchio::{AccountView, Address, cpi::Seed};
+
+use super::not_enough_accounts;
+use crate::{
+    accounts::{
+        close as close_account, create_pda, current_slot, deposit, is_uninitialized, load,
+        require_canonical_pda, require_distinct, require_key, require_signer,
+        require_system_program, require_writable, save, withdraw,
+    },
+    error::{DropPinError, Result, fail},
+    hash::SyscallSha256,
+};
+
+/// Stakes a node into a round and creates its state (and its reputation on first use).
+#[inline(never)]
+pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
+    let [node, round, vault, node_state, reputation, system, ..] = accounts else {
+        return Err(not_enough_accounts());
+    };
+    require_signer(node)?;
+    require_writable(&[node, round, vault, node_state, reputation])?;
+    require_distinct(&[node, round, vault, node_state, reputation])?;
+    require_system_program(system)?;
+    let mut round_state: Round = load(round, program_id)?;
+    require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
+    let round_key = round.address().to_bytes();
+    let node_key = node.address().to_bytes();
+    let bump = require_canonical_pda(node_state, &[NODE_SEED, &round_key, &node_key], program_id)?;
+
+    let state = coordinator::join_round(&mut round_state, &round_key, &node_key, bump, current_slot()?)
+        .map_err(fail)?;
+    let bump_seed = [bump];
+    create_pda(
+        node,
+        node_state,
+        &[Seed::from(NODE_SEED), Seed::from(&round_key), Seed::from(&node_key), Seed::from(&bump_seed)],
+        program_id,
+        &state,
+    )?;
+    let mut record = if is_uninitialized(reputation) {
+        let bump = require_canonical_pda(reputation, &[REPUTATION_SEED, &node_key], program_id)?;
+        let record = Reputation { node: node_key, bump, ..Reputation::default() };
+        let bump_seed = [bump];
+        create_pda(
+            node,
+            reputation,
+            &[Seed::from(REPUTATION_SEED), Seed::from(&node_key), Seed::from(&bump_seed)],
+            program_id,
+            &record,
+        )?;
+        record
+    } else {
+        load_reputation(program_id, reputation, &node_key)?
+    };
+    record.rounds_joined += 1;
+    save(reputation, &record)?;
+    deposit(node, vault, round_state.node_stake)?;
+    save(round, &round_state)
+}
+
+/// Records the node's commitment; touches only the node's own state.
+#[inline(never)]
+pub fn commit(program_id: &Address, accounts: &mut [AccountView], commitment: [u8; 32]) -> Result {
+    let [node, node_state, ..] = accounts else {
+        return Err(not_enough_accounts());
+    };
+    require_signer(node)?;
+    require_writable(&[node_state])?;
+    let mut state: NodeState = load(node_state, program_id)?;
+    require_key(node, &state.node, DropPinError::NodeMismatch)?;
+    coordinator::commit_update(&mut state, current_slot()?, commitment).map_err(fail)?;
+    save(node_state, &state)
+}
+
+/// Checks the reveal against the commitment; the first reveal of a CID creates its marker,
+/// later reveals of the same CID are recorded as duplicates.
+#[inline(never)]
+pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealArgs) -> Result {
+    let cid = args.cid;
+    let [node, round, node_state, marker, system, ..] = accounts else {
+        return Err(not_enough_accounts());
+    };
+    require_signer(node)?;
+    require_writable(&[node, round, node_state, marker])?;
+    require_distinct(&[node, round, node_state, marker])?;
+    require_system_program(system)?;
+    let mut round_state: Round = load(round, program_id)?;
+    let mut state: NodeState = load(node_state, program_id)?;
+    let round_key = round.address().to_bytes();
+    require_node_of_round(&state, &round_key, node)?;
+    if !cid.is_well_formed() {
+        return Err(fail(DropPinError::InvalidCid));
+    }
+    let marker_bump = require_canonical_pda(marker, &[CID_SEED, &round_key, cid.digest()], program_id)?;
+    let duplicate = !is_uninitialized(marker);
+    if duplicate {
+        let _: CidMarker = load(marker, program_id)?;
+    }
+    coordinator::reveal_update::<SyscallSha256>(
+        &mut round_state,
+        &mut state,
+        current_slot()?,
+        args,
+        duplicate,
+    )
+    .map_err(fail)?;
+    if !duplicate {
+        let record = CidMarker { round: round_key, node: state.node, bump: marker_bump };
+        let bump_seed = [marker_bump];
+        create_pda(
+            node,
+            marker,
+            &[Seed::from(CID_SEED), Seed::from(&round_key), Seed::from(cid.digest()), Seed::from(&bump_seed)],
+            program_id,
+            &record,
+        )?;
+    }
+    save(node_state, &state)?;
+    save(round, &round_state)
+}
+
+/// Pays a node by its proven verdict leaf, updates its reputation and closes its accounts.
+#[inline(never)]
+pub fn claim(program_id: &Address, accounts: &mut [AccountView], args: &ClaimArgs) -> Result {
+    settle(program_id, accounts, |round, round_key, state, record| {
+        coordinator::claim_reward::<SyscallSha256>(round, round_key, state, record, args)
+    })
+}
+
+/// Refunds a node in a failed round, or settles a no-show or an unclaimed node.
+#[inline(never)]
+pub fn refund(program_id: &Address, accounts: &mut [AccountView]) -> Result {
+    let slot = current_slot()?;
+    settle(program_id, accounts, |round, _, state, record| coordinator::refund_node(round, state, record, slot))
+}
+
+/// Shared by claim and refund: checks the accounts, lets the coordinator price the settlement,
+/// pays the node from the vault and returns the rent of its state and CID marker.
+fn settle(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    price: impl FnOnce(&mut Round, &[u8; 32], &NodeState, &mut Reputation) -> core::result::Result<coordinator::NodePayout, DropPinError>,
+) -> Result {
+    let [node, round, vault, node_state, reputation, marker, ..] = accounts else {
+        return Err(not_enough_accounts());
+    };
+    require_writable(&[node, round, vault, node_state, reputation])?;
+    require_distinct(&[node, round, vault, node_state, reputation])?;
+    let mut round_state: Round = load(round, program_id)?;
+    require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
+    let state: NodeState = load(node_state, program_id)?;
+    let round_key = round.address().to_bytes();
+    require_node_of_round(&state, &round_key, node)?;
+    let mut record = load_reputation(program_id, reputation, &state.node)?;
+
+    let payout = price(&mut round_state, &round_key, &state, &mut record).map_err(fail)?;
+    withdraw(vault, node, payout.to_node)?;
+    save(reputation, &record)?;
+    save(round, &round_state)?;
+    if state.cid.is_well_formed() && !state.duplicate {
+        require_writable(&[marker])?;
+        let record: CidMarker = load(marker, program_id)?;
+        if record.round != round_key || record.node != state.node {
+            return Err(fail(DropPinError::CidMarkerMismatch));
+        }
+        close_account(marker, node)?;
+    }
+    close_account(node_state, node)
+}
+
+fn require_node_of_round(state: &NodeState, round_key: &[u8; 32], node: &AccountView) -> Result {
+    if &state.round != round_key {
+        return Err(fail(DropPinError::RoundMismatch));
+    }
+    require_key(node, &state.node, DropPinError::NodeMismatch)
+}
+
+fn load_reputation(program_id: &Address, reputation: &AccountView, node: &[u8; 32]) -> Result<Reputation> {
+    let record: Reputation = load(reputation, program_id)?;
+    if &record.node != node {
+        return Err(fail(DropPinError::NodeMismatch));
+    }
+    Ok(record)
+}
