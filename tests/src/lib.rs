@@ -99,11 +99,15 @@ impl Harness {
                 self.fees_paid += meta.fee;
                 Ok(meta.compute_units_consumed)
             }
-            Err(failed) => Err(match failed.err {
+            Err(failed) => Err({
+                // A failed transaction still pays its fee.
+                self.fees_paid += failed.meta.fee;
+                match failed.err {
                 TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
                     DropPinError::from_code(code).map_or_else(|| Failure::Other(format!("custom {code}")), Failure::Program)
                 }
                 other => Failure::Other(format!("{other:?}: {}", failed.meta.logs.join("\n"))),
+                }
             }),
         }
     }
