@@ -103,7 +103,10 @@ impl Harness {
                 // A failed transaction still pays its fee.
                 self.fees_paid += failed.meta.fee;
                 match failed.err {
-                TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
+                // Only codes the dropPIN program itself returned are dropPIN errors.
+                TransactionError::InstructionError(_, InstructionError::Custom(code))
+                    if failed.meta.logs.iter().any(|l| l.starts_with(&format!("Program {} failed: custom", self.program))) =>
+                {
                     DropPinError::from_code(code).map_or_else(|| Failure::Other(format!("custom {code}")), Failure::Program)
                 }
                 other => Failure::Other(format!("{other:?}: {}", failed.meta.logs.join("\n"))),

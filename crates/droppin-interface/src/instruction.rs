@@ -93,6 +93,22 @@ pub struct ClaimArgs {
     pub proof: Vec<[u8; 32]>,
 }
 
+impl DropPinInstruction {
+    /// Number of variants: a first byte at or above it is not an instruction.
+    pub const VARIANTS: u8 = 15;
+
+    /// Decodes instruction data, rejecting unknown variants before borsh sees them (its error
+    /// for an unknown tag formats a message, which an SBPF v0 program cannot afford).
+    pub fn decode(data: &[u8]) -> Result<DropPinInstruction, crate::DropPinError> {
+        match data.first() {
+            Some(tag) if *tag < Self::VARIANTS => {
+                Self::try_from_slice(data).map_err(|_| crate::DropPinError::InvalidInstructionData)
+            }
+            _ => Err(crate::DropPinError::InvalidInstructionData),
+        }
+    }
+}
+
 /// Every dropPIN instruction.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum DropPinInstruction {
@@ -191,4 +207,16 @@ pub enum DropPinInstruction {
     ///
     /// Accounts: 0 `[w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury.
     CloseRound,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_variant_is_below_the_variant_count() {
+        let last = borsh::to_vec(&DropPinInstruction::CloseRound).unwrap();
+        assert_eq!(last, [DropPinInstruction::VARIANTS - 1]);
+        assert!(DropPinInstruction::decode(&[DropPinInstruction::VARIANTS]).is_err());
+    }
 }

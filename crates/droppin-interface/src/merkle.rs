@@ -17,7 +17,7 @@ const LEAF_PREFIX: &[u8] = &[0];
 const NODE_PREFIX: &[u8] = &[1];
 
 /// What the committee decided about one node's update.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum Verdict {
@@ -26,6 +26,18 @@ pub enum Verdict {
     /// The update was malformed, poisoned, useless or a duplicate: the node loses the slash
     /// fraction of its stake.
     Slashed = 1,
+}
+
+impl BorshDeserialize for Verdict {
+    // By hand: the derived decoder formats an error message for an unknown tag, and formatting
+    // needs more call arguments than an SBPF v0 program can pass.
+    fn deserialize_reader<R: borsh::io::Read>(reader: &mut R) -> borsh::io::Result<Self> {
+        match u8::deserialize_reader(reader)? {
+            0 => Ok(Verdict::Accepted),
+            1 => Ok(Verdict::Slashed),
+            _ => Err(borsh::io::ErrorKind::InvalidData.into()),
+        }
+    }
 }
 
 /// One entry of the verdict list.
