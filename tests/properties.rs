@@ -13,7 +13,10 @@ enum Plan {
 }
 
 fn plan() -> impl Strategy<Value = Plan> {
-    prop_oneof![Just(Plan::NoShow), any::<bool>().prop_map(|accepted| Plan::Reveal { accepted })]
+    prop_oneof![
+        Just(Plan::NoShow),
+        any::<bool>().prop_map(|accepted| Plan::Reveal { accepted })
+    ]
 }
 
 proptest! {
@@ -76,7 +79,7 @@ proptest! {
                 (Some(i), true) => builders::claim_reward(&program, &run.round, &n.cid, leaves[i], tree.proof(i)),
                 _ => builders::refund_node(&program, &run.round, &n.address(), matches!(p, Plan::Reveal { .. }).then_some(&n.cid)),
             };
-            h.send(&[ix.clone()], &[&run.funder]).unwrap();
+            h.send(std::slice::from_ref(&ix), &[&run.funder]).unwrap();
             prop_assert_eq!(h.send(&[ix], &[&run.funder]), Err(Failure::Program(DropPinError::InvalidAccountOwner)), "no second payout");
         }
         for v in &run.validators {

@@ -32,7 +32,12 @@ fn missing_signer() {
     let mut ix = builders::join_round(&h.program, &node.address(), &run.round);
     ix.accounts[0].is_signer = false;
     expect(h.send(&[ix], &[&payer]), DropPinError::MissingSigner);
-    let mut ix = builders::update_config(&h.program, &h.admin.pubkey(), ProtocolParams::default(), None);
+    let mut ix = builders::update_config(
+        &h.program,
+        &h.admin.pubkey(),
+        ProtocolParams::default(),
+        None,
+    );
     ix.accounts[0].is_signer = false;
     expect(h.send(&[ix], &[&payer]), DropPinError::MissingSigner);
 }
@@ -43,7 +48,10 @@ fn not_writable() {
     run.join_and_commit(&mut h, &node);
     let mut ix = builders::commit_update(&h.program, &node.address(), &run.round, [3; 32]);
     ix.accounts[1].is_writable = false;
-    expect(h.send(&[ix], &[&node.key]), DropPinError::AccountNotWritable);
+    expect(
+        h.send(&[ix], &[&node.key]),
+        DropPinError::AccountNotWritable,
+    );
 }
 
 #[test]
@@ -76,10 +84,16 @@ fn re_initialization() {
     let (mut h, run, node) = setup();
     let admin = h.funded(1);
     let ix = builders::initialize_config(&h.program, &admin.pubkey(), ProtocolParams::default());
-    expect(h.send(&[ix], &[&admin]), DropPinError::AccountAlreadyInitialized);
+    expect(
+        h.send(&[ix], &[&admin]),
+        DropPinError::AccountAlreadyInitialized,
+    );
     run.join_and_commit(&mut h, &node);
     let ix = builders::join_round(&h.program, &node.address(), &run.round);
-    expect(h.send(&[ix], &[&node.key]), DropPinError::AccountAlreadyInitialized);
+    expect(
+        h.send(&[ix], &[&node.key]),
+        DropPinError::AccountAlreadyInitialized,
+    );
 }
 
 #[test]
@@ -90,7 +104,9 @@ fn non_canonical_bump() {
     let (canonical, bump) = Address::find_program_address(&seeds, &h.program);
     let other = (0..bump)
         .rev()
-        .find_map(|b| Address::create_program_address(&[seeds[0], seeds[1], seeds[2], &[b]], &h.program).ok())
+        .find_map(|b| {
+            Address::create_program_address(&[seeds[0], seeds[1], seeds[2], &[b]], &h.program).ok()
+        })
         .expect("another valid bump");
     assert_ne!(other, canonical);
     let mut ix = builders::join_round(&h.program, &node.address(), &run.round);
@@ -110,7 +126,14 @@ fn pda_sharing_across_rounds() {
     // A node state of round A used to reveal in round B.
     run.join_and_commit(&mut h, &node);
     h.warp(run.deadlines.commit);
-    let mut ix = builders::reveal_update(&h.program, &node.address(), &other.round, node.cid, node.salt, 1);
+    let mut ix = builders::reveal_update(
+        &h.program,
+        &node.address(),
+        &other.round,
+        node.cid,
+        node.salt,
+        1,
+    );
     ix.accounts[2].pubkey = find::node(&h.program, &run.round, &node.address());
     expect(h.send(&[ix], &[&node.key]), DropPinError::RoundMismatch);
 }
@@ -121,7 +144,10 @@ fn duplicate_mutable_accounts() {
     let treasury = find::treasury(&h.program);
     let mut ix = builders::close_round(&h.program, &run.round, &run.funder.pubkey());
     ix.accounts[0].pubkey = treasury;
-    expect(h.send(&[ix], &[&run.funder]), DropPinError::DuplicateMutableAccount);
+    expect(
+        h.send(&[ix], &[&run.funder]),
+        DropPinError::DuplicateMutableAccount,
+    );
 }
 
 #[test]
@@ -129,7 +155,10 @@ fn arbitrary_cpi_target() {
     let (mut h, run, node) = setup();
     let mut ix = builders::join_round(&h.program, &node.address(), &run.round);
     ix.accounts[5].pubkey = h.program;
-    expect(h.send(&[ix], &[&node.key]), DropPinError::InvalidSystemProgram);
+    expect(
+        h.send(&[ix], &[&node.key]),
+        DropPinError::InvalidSystemProgram,
+    );
 }
 
 #[test]
@@ -144,22 +173,44 @@ fn closing_and_revival() {
     let (tree, vote) = run.verdict(&leaves);
     run.vote(&mut h, 0, vote).unwrap();
     let program = h.program;
-    h.send(&[builders::finalize_round(&program, &run.round, &run.validators[0].pubkey())], &[&run.funder]).unwrap();
+    h.send(
+        &[builders::finalize_round(
+            &program,
+            &run.round,
+            &run.validators[0].pubkey(),
+        )],
+        &[&run.funder],
+    )
+    .unwrap();
     let claim = builders::claim_reward(&program, &run.round, &node.cid, leaves[0], tree.proof(0));
     let node_state = find::node(&program, &run.round, &node.address());
-    let revive = solana_system_interface::instruction::transfer(&run.funder.pubkey(), &node_state, 10_000_000);
+    let revive = solana_system_interface::instruction::transfer(
+        &run.funder.pubkey(),
+        &node_state,
+        10_000_000,
+    );
     // Claim, revive the closed account with a top-up, claim again: all in one transaction.
-    let result = h.send(&[claim.clone(), revive.clone(), claim.clone()], &[&run.funder]);
+    let result = h.send(
+        &[claim.clone(), revive.clone(), claim.clone()],
+        &[&run.funder],
+    );
     expect(result, DropPinError::InvalidAccountOwner);
-    h.send(&[claim.clone()], &[&run.funder]).expect("the honest claim still works");
+    h.send(std::slice::from_ref(&claim), &[&run.funder])
+        .expect("the honest claim still works");
     h.send(&[revive], &[&run.funder]).unwrap();
-    expect(h.send(&[claim], &[&run.funder]), DropPinError::InvalidAccountOwner);
+    expect(
+        h.send(&[claim], &[&run.funder]),
+        DropPinError::InvalidAccountOwner,
+    );
 }
 
 #[test]
 fn arithmetic_overflow() {
     // Without a fee the whole top-up lands in the pool, which then overflows.
-    let mut h = Harness::with_params(ProtocolParams { fee_bps: 0, ..ProtocolParams::default() });
+    let mut h = Harness::with_params(ProtocolParams {
+        fee_bps: 0,
+        ..ProtocolParams::default()
+    });
     let run = RoundRun::open(&mut h, 1, LAMPORTS_PER_SOL, |_| {});
     let patron = h.funded(2);
     let ix = builders::fund_round(&h.program, &patron.pubkey(), &run.round, u64::MAX - 1_000);
@@ -170,11 +221,20 @@ fn arithmetic_overflow() {
 fn unauthorized_admin_and_wrong_recipient() {
     let (mut h, run, node) = setup();
     let stranger = h.funded(1);
-    let ix = builders::update_config(&h.program, &stranger.pubkey(), ProtocolParams::default(), Some(&stranger.pubkey()));
+    let ix = builders::update_config(
+        &h.program,
+        &stranger.pubkey(),
+        ProtocolParams::default(),
+        Some(&stranger.pubkey()),
+    );
     expect(h.send(&[ix], &[&stranger]), DropPinError::Unauthorized);
     run.join_and_commit(&mut h, &node);
     h.warp(run.deadlines.reveal + 200);
-    h.send(&[builders::crank_timeout(&h.program, &run.round)], &[&stranger]).unwrap();
+    h.send(
+        &[builders::crank_timeout(&h.program, &run.round)],
+        &[&stranger],
+    )
+    .unwrap();
     let mut ix = builders::refund_node(&h.program, &run.round, &node.address(), None);
     ix.accounts[0].pubkey = stranger.pubkey();
     expect(h.send(&[ix], &[&stranger]), DropPinError::NodeMismatch);
@@ -185,12 +245,22 @@ fn malformed_instruction_data() {
     let mut h = Harness::new();
     let payer: Keypair = h.funded(1);
     for data in [vec![], vec![200], vec![5, 1, 2], vec![10, 0], {
-        let mut d = borsh::to_vec(&droppin_interface::instruction::DropPinInstruction::CrankTimeout).unwrap();
+        let mut d =
+            borsh::to_vec(&droppin_interface::instruction::DropPinInstruction::CrankTimeout)
+                .unwrap();
         d.push(0);
         d
     }] {
-        let ix = Instruction::new_with_bytes(h.program, &data, vec![AccountMeta::new(payer.pubkey(), true)]);
-        assert_eq!(h.send(&[ix], &[&payer]), Err(Failure::Program(DropPinError::InvalidInstructionData)), "{data:?}");
+        let ix = Instruction::new_with_bytes(
+            h.program,
+            &data,
+            vec![AccountMeta::new(payer.pubkey(), true)],
+        );
+        assert_eq!(
+            h.send(&[ix], &[&payer]),
+            Err(Failure::Program(DropPinError::InvalidInstructionData)),
+            "{data:?}"
+        );
     }
     let ix = Instruction::new_with_bytes(h.program, &[13], vec![]);
     expect(h.send(&[ix], &[&payer]), DropPinError::NotEnoughAccountKeys);

@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 
 use droppin_interface::{
-    Cid, DropPinError, LAMPORTS_PER_SOL, PROGRAM_ID,
-    builders,
+    Cid, DropPinError, LAMPORTS_PER_SOL, PROGRAM_ID, builders,
     hash::{Sha256, commitment},
     instruction::{OpenRoundArgs, VerdictVote},
     merkle::{MerkleTree, Verdict, VerdictLeaf},
@@ -61,7 +60,14 @@ impl Harness {
         let mut harness = Harness::bare();
         let admin = harness.funded(100);
         harness
-            .send(&[builders::initialize_config(&harness.program, &admin.pubkey(), params)], &[&admin])
+            .send(
+                &[builders::initialize_config(
+                    &harness.program,
+                    &admin.pubkey(),
+                    params,
+                )],
+                &[&admin],
+            )
             .expect("initialize config");
         harness.admin = admin;
         harness
@@ -70,23 +76,39 @@ impl Harness {
     /// Loads the program without initializing anything.
     pub fn bare() -> Harness {
         let path = program_path();
-        assert!(path.exists(), "{} is missing: run scripts/build-programs", path.display());
+        assert!(
+            path.exists(),
+            "{} is missing: run scripts/build-programs",
+            path.display()
+        );
         let mut svm = LiteSVM::new();
         let program = Address::new_from_array(PROGRAM_ID);
-        svm.add_program_from_file(program, &path).expect("load program");
+        svm.add_program_from_file(program, &path)
+            .expect("load program");
         svm.warp_to_slot(1);
-        Harness { svm, program, admin: Keypair::new(), fees_paid: 0 }
+        Harness {
+            svm,
+            program,
+            admin: Keypair::new(),
+            fees_paid: 0,
+        }
     }
 
     /// A new keypair holding `sol` SOL.
     pub fn funded(&mut self, sol: u64) -> Keypair {
         let keypair = Keypair::new();
-        self.svm.airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL).expect("airdrop");
+        self.svm
+            .airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL)
+            .expect("airdrop");
         keypair
     }
 
     /// Sends one transaction paid by the first signer; returns its compute units.
-    pub fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Result<ComputeUnits, Failure> {
+    pub fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<ComputeUnits, Failure> {
         self.svm.expire_blockhash();
         let tx = Transaction::new_signed_with_payer(
             instructions,
@@ -103,13 +125,18 @@ impl Harness {
                 // A failed transaction still pays its fee.
                 self.fees_paid += failed.meta.fee;
                 match failed.err {
-                // Only codes the dropPIN program itself returned are dropPIN errors.
-                TransactionError::InstructionError(_, InstructionError::Custom(code))
-                    if failed.meta.logs.iter().any(|l| l.starts_with(&format!("Program {} failed: custom", self.program))) =>
-                {
-                    DropPinError::from_code(code).map_or_else(|| Failure::Other(format!("custom {code}")), Failure::Program)
-                }
-                other => Failure::Other(format!("{other:?}: {}", failed.meta.logs.join("\n"))),
+                    // Only codes the dropPIN program itself returned are dropPIN errors.
+                    TransactionError::InstructionError(_, InstructionError::Custom(code))
+                        if failed.meta.logs.iter().any(|l| {
+                            l.starts_with(&format!("Program {} failed: custom", self.program))
+                        }) =>
+                    {
+                        DropPinError::from_code(code).map_or_else(
+                            || Failure::Other(format!("custom {code}")),
+                            Failure::Program,
+                        )
+                    }
+                    other => Failure::Other(format!("{other:?}: {}", failed.meta.logs.join("\n"))),
                 }
             }),
         }
@@ -123,7 +150,9 @@ impl Harness {
     /// Decodes a program account.
     pub fn state<T: AccountState>(&self, address: &Address) -> Option<T> {
         let account = self.svm.get_account(address)?;
-        (account.owner == self.program).then(|| T::load(&account.data).ok()).flatten()
+        (account.owner == self.program)
+            .then(|| T::load(&account.data).ok())
+            .flatten()
     }
 
     /// The current slot.
@@ -167,7 +196,11 @@ pub fn round_args(slot: u64, committee: &[Address], amount: u64) -> OpenRoundArg
         node_stake: 20_000_000,
         validator_stake: 20_000_000,
         amount,
-        deadlines: Deadlines { commit: slot + 100, reveal: slot + 200, validation: slot + 300 },
+        deadlines: Deadlines {
+            commit: slot + 100,
+            reveal: slot + 200,
+            validation: slot + 300,
+        },
         committee: committee.iter().map(Address::to_bytes).collect(),
         quorum_bps: droppin_interface::instruction::DEFAULT_QUORUM_BPS,
     }
@@ -186,7 +219,11 @@ pub struct Node {
 impl Node {
     /// A node whose update has the digest `[tag; 32]`.
     pub fn new(harness: &mut Harness, tag: u8) -> Node {
-        Node { key: harness.funded(10), cid: Cid::from_digest(&[tag; 32]), salt: [tag ^ 0xa5; 32] }
+        Node {
+            key: harness.funded(10),
+            cid: Cid::from_digest(&[tag; 32]),
+            salt: [tag ^ 0xa5; 32],
+        }
     }
 
     /// Its address.
@@ -214,7 +251,12 @@ pub struct RoundRun {
 
 impl RoundRun {
     /// Opens a round funded with `amount` lamports and a committee of `committee` validators.
-    pub fn open(h: &mut Harness, committee: usize, amount: u64, tweak: impl FnOnce(&mut OpenRoundArgs)) -> RoundRun {
+    pub fn open(
+        h: &mut Harness,
+        committee: usize,
+        amount: u64,
+        tweak: impl FnOnce(&mut OpenRoundArgs),
+    ) -> RoundRun {
         let funder = h.funded(1_000);
         let validators: Vec<Keypair> = (0..committee).map(|_| h.funded(10)).collect();
         let keys: Vec<Address> = validators.iter().map(Keypair::pubkey).collect();
@@ -222,9 +264,17 @@ impl RoundRun {
         tweak(&mut args);
         let deadlines = args.deadlines;
         let id = h.next_round_id();
-        h.send(&[builders::open_round(&h.program, &funder.pubkey(), id, args)], &[&funder])
-            .expect("open round");
-        RoundRun { round: find::round(&h.program, id), funder, validators, deadlines }
+        h.send(
+            &[builders::open_round(&h.program, &funder.pubkey(), id, args)],
+            &[&funder],
+        )
+        .expect("open round");
+        RoundRun {
+            round: find::round(&h.program, id),
+            funder,
+            validators,
+            deadlines,
+        }
     }
 
     /// The round's state.
@@ -235,46 +285,96 @@ impl RoundRun {
     /// Joins and commits a node.
     pub fn join_and_commit(&self, h: &mut Harness, node: &Node) {
         let program = h.program;
-        h.send(&[builders::join_round(&program, &node.address(), &self.round)], &[&node.key]).expect("join");
-        h.send(&[builders::commit_update(&program, &node.address(), &self.round, node.commitment())], &[&node.key])
-            .expect("commit");
+        h.send(
+            &[builders::join_round(&program, &node.address(), &self.round)],
+            &[&node.key],
+        )
+        .expect("join");
+        h.send(
+            &[builders::commit_update(
+                &program,
+                &node.address(),
+                &self.round,
+                node.commitment(),
+            )],
+            &[&node.key],
+        )
+        .expect("commit");
     }
 
     /// Reveals a node's update.
     pub fn reveal(&self, h: &mut Harness, node: &Node) -> Result<ComputeUnits, Failure> {
         let program = h.program;
-        h.send(&[builders::reveal_update(&program, &node.address(), &self.round, node.cid, node.salt, 100)], &[&node.key])
+        h.send(
+            &[builders::reveal_update(
+                &program,
+                &node.address(),
+                &self.round,
+                node.cid,
+                node.salt,
+                100,
+            )],
+            &[&node.key],
+        )
     }
 
     /// Bonds every committee member.
     pub fn join_committee(&self, h: &mut Harness) {
         let program = h.program;
         for v in &self.validators {
-            h.send(&[builders::join_committee(&program, &v.pubkey(), &self.round)], &[v]).expect("join committee");
+            h.send(
+                &[builders::join_committee(&program, &v.pubkey(), &self.round)],
+                &[v],
+            )
+            .expect("join committee");
         }
     }
 
     /// Builds the verdict tree and the vote for `leaves`.
     pub fn verdict(&self, leaves: &[VerdictLeaf]) -> (MerkleTree, VerdictVote) {
         let round_key = self.round.to_bytes();
-        let tree = MerkleTree::from_leaf_hashes::<Sha256>(leaves.iter().map(|l| l.hash::<Sha256>(&round_key)).collect());
+        let tree = MerkleTree::from_leaf_hashes::<Sha256>(
+            leaves
+                .iter()
+                .map(|l| l.hash::<Sha256>(&round_key))
+                .collect(),
+        );
         let model = [0x77; 32];
         let vote = VerdictVote {
             verdict_root: tree.root(),
             new_model_hash: model,
             new_model_cid: Cid::from_digest(&model),
             verdict_list_cid: Cid::from_digest(&[0x78; 32]),
-            accepted_count: leaves.iter().filter(|l| l.verdict == Verdict::Accepted).count() as u32,
-            slashed_count: leaves.iter().filter(|l| l.verdict == Verdict::Slashed).count() as u32,
+            accepted_count: leaves
+                .iter()
+                .filter(|l| l.verdict == Verdict::Accepted)
+                .count() as u32,
+            slashed_count: leaves
+                .iter()
+                .filter(|l| l.verdict == Verdict::Slashed)
+                .count() as u32,
         };
         (tree, vote)
     }
 
     /// Submits `vote` from validator `index`.
-    pub fn vote(&self, h: &mut Harness, index: usize, vote: VerdictVote) -> Result<ComputeUnits, Failure> {
+    pub fn vote(
+        &self,
+        h: &mut Harness,
+        index: usize,
+        vote: VerdictVote,
+    ) -> Result<ComputeUnits, Failure> {
         let program = h.program;
         let v = &self.validators[index];
-        h.send(&[builders::submit_verdict(&program, &v.pubkey(), &self.round, vote)], &[v])
+        h.send(
+            &[builders::submit_verdict(
+                &program,
+                &v.pubkey(),
+                &self.round,
+                vote,
+            )],
+            &[v],
+        )
     }
 
     /// Every account whose lamports the round can move, for conservation checks.
@@ -301,5 +401,9 @@ impl RoundRun {
 
 /// A verdict leaf.
 pub fn leaf(node: &Node, verdict: Verdict, weight_bps: u16) -> VerdictLeaf {
-    VerdictLeaf { node: node.address().to_bytes(), verdict, weight_bps }
+    VerdictLeaf {
+        node: node.address().to_bytes(),
+        verdict,
+        weight_bps,
+    }
 }

@@ -89,7 +89,10 @@ pub fn split_funding(amount: u64, fee_bps: u16) -> Result<Funding> {
         return Err(DropPinError::ZeroAmount);
     }
     let fee = bps_of(amount, fee_bps);
-    Ok(Funding { fee, to_pool: amount - fee })
+    Ok(Funding {
+        fee,
+        to_pool: amount - fee,
+    })
 }
 
 /// Addresses the program derived for a new round.
@@ -168,12 +171,20 @@ fn check_deadlines(
     d: &droppin_interface::state::Deadlines,
     slot: u64,
 ) -> Result<()> {
-    let phases = [(slot, d.commit), (d.commit, d.reveal), (d.reveal, d.validation)];
+    let phases = [
+        (slot, d.commit),
+        (d.commit, d.reveal),
+        (d.reveal, d.validation),
+    ];
     let ok = phases.iter().all(|&(start, end)| {
         end.checked_sub(start)
             .is_some_and(|len| (params.min_phase_slots..=params.max_phase_slots).contains(&len))
     });
-    if ok { Ok(()) } else { Err(DropPinError::InvalidDeadlines) }
+    if ok {
+        Ok(())
+    } else {
+        Err(DropPinError::InvalidDeadlines)
+    }
 }
 
 fn fill_committee(committee: &mut Committee, keys: &[Pubkey]) -> Result<()> {
@@ -191,12 +202,20 @@ fn fill_committee(committee: &mut Committee, keys: &[Pubkey]) -> Result<()> {
 }
 
 fn require_open(round: &Round) -> Result<()> {
-    if round.status == RoundStatus::Open { Ok(()) } else { Err(DropPinError::RoundNotOpen) }
+    if round.status == RoundStatus::Open {
+        Ok(())
+    } else {
+        Err(DropPinError::RoundNotOpen)
+    }
 }
 
 fn require_training(round: &Round, slot: u64) -> Result<()> {
     require_open(round)?;
-    if phase(round, slot) == Phase::Training { Ok(()) } else { Err(DropPinError::TrainingClosed) }
+    if phase(round, slot) == Phase::Training {
+        Ok(())
+    } else {
+        Err(DropPinError::TrainingClosed)
+    }
 }
 
 /// Tops up the pool; returns the split to move.
@@ -209,7 +228,13 @@ pub fn fund_round(round: &mut Round, slot: u64, amount: u64) -> Result<Funding> 
 }
 
 /// Admits a node; returns its fresh state. The caller moves `round.node_stake` into the vault.
-pub fn join_round(round: &mut Round, round_key: &Pubkey, node: &Pubkey, bump: u8, slot: u64) -> Result<NodeState> {
+pub fn join_round(
+    round: &mut Round,
+    round_key: &Pubkey,
+    node: &Pubkey,
+    bump: u8,
+    slot: u64,
+) -> Result<NodeState> {
     require_training(round, slot)?;
     if round.counts.nodes_joined >= round.max_nodes {
         return Err(DropPinError::RoundFull);
@@ -244,7 +269,11 @@ pub fn reveal_update<H: Hasher>(
     reveal: &RevealArgs,
     duplicate: bool,
 ) -> Result<()> {
-    let RevealArgs { cid, salt, sample_count } = *reveal;
+    let RevealArgs {
+        cid,
+        salt,
+        sample_count,
+    } = *reveal;
     require_open(round)?;
     match phase(round, slot) {
         Phase::Training => return Err(DropPinError::RevealNotOpen),
@@ -335,7 +364,10 @@ pub fn submit_verdict<H: Hasher>(
         .or_else(|| round.tallies.iter().position(|t| t.votes == 0))
         .ok_or(DropPinError::ArithmeticOverflow)?;
     let tally = &mut round.tallies[slot_index];
-    *tally = VoteTally { digest, votes: tally.votes + 1 };
+    *tally = VoteTally {
+        digest,
+        votes: tally.votes + 1,
+    };
     round.counts.validators_voted += 1;
     validator.voted = true;
     validator.vote = vote;
@@ -344,7 +376,11 @@ pub fn submit_verdict<H: Hasher>(
 }
 
 fn votes_for(round: &Round, digest: &[u8; 32]) -> u8 {
-    round.tallies.iter().find(|t| t.votes > 0 && &t.digest == digest).map_or(0, |t| t.votes)
+    round
+        .tallies
+        .iter()
+        .find(|t| t.votes > 0 && &t.digest == digest)
+        .map_or(0, |t| t.votes)
 }
 
 fn reaches_quorum(round: &Round, votes: u8) -> bool {
@@ -363,7 +399,10 @@ pub fn finalize_round(round: &mut Round, voter: &ValidatorState) -> Result<()> {
     let no_shows = u64::from(round.counts.nodes_joined - round.counts.nodes_revealed);
     let forfeits = add(
         mul(no_shows, stake)?,
-        mul(u64::from(vote.slashed_count), bps_of(stake, round.terms.slash_bps))?,
+        mul(
+            u64::from(vote.slashed_count),
+            bps_of(stake, round.terms.slash_bps),
+        )?,
     )?;
     let validator_pool = bps_of(round.pool, round.terms.validator_share_bps);
     round.status = RoundStatus::Finalized;
@@ -456,7 +495,11 @@ pub fn claim_reward<H: Hasher>(
     if proof.len() > merkle::MAX_PROOF_LEN {
         return Err(DropPinError::ProofTooLong);
     }
-    if !merkle::verify::<H>(&round.outcome.verdict_root, leaf.hash::<H>(round_key), proof) {
+    if !merkle::verify::<H>(
+        &round.outcome.verdict_root,
+        leaf.hash::<H>(round_key),
+        proof,
+    ) {
         return Err(DropPinError::InvalidMerkleProof);
     }
     let amount = match leaf.verdict {
@@ -529,14 +572,22 @@ pub struct ValidatorPayout {
 /// Pays a committee member: stake plus an equal share of the validators' pool if it voted the
 /// finalized verdict; stake less the slash if it voted otherwise or not at all; the full stake
 /// back if the round failed before votes were due.
-pub fn settle_validator(round: &mut Round, validator: &ValidatorState, slot: u64) -> Result<ValidatorPayout> {
-    let votes_final = slot >= round.deadlines.validation
-        || round.counts.validators_voted == round.committee.len;
+pub fn settle_validator(
+    round: &mut Round,
+    validator: &ValidatorState,
+    slot: u64,
+) -> Result<ValidatorPayout> {
+    let votes_final =
+        slot >= round.deadlines.validation || round.counts.validators_voted == round.committee.len;
     let slash = bps_of(validator.stake, round.terms.slash_bps);
     let payout = match round.status {
         RoundStatus::Open => return Err(DropPinError::RoundNotFinalized),
-        RoundStatus::Finalized if !votes_final => return Err(DropPinError::ValidatorSettleTooEarly),
-        RoundStatus::Finalized if validator.voted && validator.vote_digest == round.outcome.vote_digest => {
+        RoundStatus::Finalized if !votes_final => {
+            return Err(DropPinError::ValidatorSettleTooEarly);
+        }
+        RoundStatus::Finalized
+            if validator.voted && validator.vote_digest == round.outcome.vote_digest =>
+        {
             let agreeing = u64::from(votes_for(round, &round.outcome.vote_digest));
             ValidatorPayout {
                 to_validator: add(validator.stake, round.outcome.validator_pool / agreeing)?,
@@ -544,11 +595,15 @@ pub fn settle_validator(round: &mut Round, validator: &ValidatorState, slot: u64
             }
         }
         RoundStatus::Failed if round.failure != FailReason::NoQuorum || validator.voted => {
-            ValidatorPayout { to_validator: validator.stake, to_treasury: 0 }
+            ValidatorPayout {
+                to_validator: validator.stake,
+                to_treasury: 0,
+            }
         }
-        RoundStatus::Finalized | RoundStatus::Failed => {
-            ValidatorPayout { to_validator: validator.stake - slash, to_treasury: slash }
-        }
+        RoundStatus::Finalized | RoundStatus::Failed => ValidatorPayout {
+            to_validator: validator.stake - slash,
+            to_treasury: slash,
+        },
     };
     round.counts.validators_settled += 1;
     Ok(payout)
@@ -574,9 +629,15 @@ pub fn close_round(round: &Round, remainder: u64) -> Result<CloseSplit> {
     }
     let refund_funder = round.status == RoundStatus::Failed || round.outcome.accepted == 0;
     Ok(if refund_funder {
-        CloseSplit { to_funder: remainder, to_treasury: 0 }
+        CloseSplit {
+            to_funder: remainder,
+            to_treasury: 0,
+        }
     } else {
-        CloseSplit { to_funder: 0, to_treasury: remainder }
+        CloseSplit {
+            to_funder: 0,
+            to_treasury: remainder,
+        }
     })
 }
 

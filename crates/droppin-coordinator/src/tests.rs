@@ -8,7 +8,7 @@ use droppin_interface::{hash::Sha256, merkle::MerkleTree, state::Deadlines};
 use proptest::prelude::*;
 
 use super::*;
-use droppin_interface::merkle::VerdictLeaf;
+use droppin_interface::{Cid, merkle::VerdictLeaf};
 
 const ROUND_KEY: Pubkey = [42; 32];
 
@@ -23,14 +23,24 @@ fn args(committee: Vec<Pubkey>, amount: u64) -> OpenRoundArgs {
         node_stake: 20_000_000,
         validator_stake: 30_000_000,
         amount,
-        deadlines: Deadlines { commit: 100, reveal: 200, validation: 300 },
+        deadlines: Deadlines {
+            commit: 100,
+            reveal: 200,
+            validation: 300,
+        },
         committee,
         quorum_bps: 6_666,
     }
 }
 
 fn keys() -> RoundKeys {
-    RoundKeys { id: 0, bump: 255, funder: [9; 32], vault: [8; 32], vault_bump: 254 }
+    RoundKeys {
+        id: 0,
+        bump: 255,
+        funder: [9; 32],
+        vault: [8; 32],
+        vault_bump: 254,
+    }
 }
 
 #[test]
@@ -39,27 +49,51 @@ fn open_round_checks_its_inputs() {
     let ok = args(std::vec![[1; 32]], 1_000_000_000);
     let mut round = Round::default();
     let funding = open_round(&params, keys(), &ok, 0, &mut round).unwrap();
-    assert_eq!(funding, Funding { fee: 80_000_000, to_pool: 920_000_000 });
+    assert_eq!(
+        funding,
+        Funding {
+            fee: 80_000_000,
+            to_pool: 920_000_000
+        }
+    );
     assert_eq!(round.pool, 920_000_000);
 
     let mut bad = ok.clone();
     bad.committee = std::vec![[1; 32], [1; 32]];
-    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidCommittee);
+    assert_eq!(
+        open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(),
+        DropPinError::InvalidCommittee
+    );
     let mut bad = ok.clone();
     bad.quorum_bps = 5_000;
-    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidQuorum);
+    assert_eq!(
+        open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(),
+        DropPinError::InvalidQuorum
+    );
     let mut bad = ok.clone();
     bad.deadlines.reveal = bad.deadlines.commit;
-    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidDeadlines);
+    assert_eq!(
+        open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(),
+        DropPinError::InvalidDeadlines
+    );
     let mut bad = ok.clone();
     bad.model_cid = Cid::from_digest(&[6; 32]);
-    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidCid);
+    assert_eq!(
+        open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(),
+        DropPinError::InvalidCid
+    );
     let mut bad = ok.clone();
     bad.max_nodes = 0;
-    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::InvalidRoundParams);
+    assert_eq!(
+        open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(),
+        DropPinError::InvalidRoundParams
+    );
     let mut bad = ok;
     bad.amount = u64::MAX;
-    assert_eq!(open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(), DropPinError::ArithmeticOverflow);
+    assert_eq!(
+        open_round(&params, keys(), &bad, 0, &mut Round::default()).unwrap_err(),
+        DropPinError::ArithmeticOverflow
+    );
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -73,7 +107,8 @@ fn node_plan() -> impl Strategy<Value = NodePlan> {
     prop_oneof![
         Just(NodePlan::NoShow),
         Just(NodePlan::Silent),
-        (any::<bool>(), 1u16..100).prop_map(|(accepted, weight)| NodePlan::Reveal { accepted, weight }),
+        (any::<bool>(), 1u16..100)
+            .prop_map(|(accepted, weight)| NodePlan::Reveal { accepted, weight }),
     ]
 }
 

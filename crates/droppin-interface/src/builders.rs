@@ -29,7 +29,11 @@ fn build(program: &Address, ix: &DropPinInstruction, accounts: Vec<AccountMeta>)
 }
 
 /// [`DropPinInstruction::InitializeConfig`].
-pub fn initialize_config(program: &Address, admin: &Address, params: ProtocolParams) -> Instruction {
+pub fn initialize_config(
+    program: &Address,
+    admin: &Address,
+    params: ProtocolParams,
+) -> Instruction {
     build(
         program,
         &DropPinInstruction::InitializeConfig(params),
@@ -51,7 +55,10 @@ pub fn update_config(
 ) -> Instruction {
     build(
         program,
-        &DropPinInstruction::UpdateConfig { params, new_admin: new_admin.map(Address::to_bytes) },
+        &DropPinInstruction::UpdateConfig {
+            params,
+            new_admin: new_admin.map(Address::to_bytes),
+        },
         alloc::vec![
             AccountMeta::new_readonly(*admin, true),
             AccountMeta::new(find::config(program), false),
@@ -82,7 +89,12 @@ pub fn open_round(
 }
 
 /// [`DropPinInstruction::FundRound`].
-pub fn fund_round(program: &Address, funder: &Address, round: &Address, amount: u64) -> Instruction {
+pub fn fund_round(
+    program: &Address,
+    funder: &Address,
+    round: &Address,
+    amount: u64,
+) -> Instruction {
     build(
         program,
         &DropPinInstruction::FundRound { amount },
@@ -140,7 +152,11 @@ pub fn reveal_update(
 ) -> Instruction {
     build(
         program,
-        &DropPinInstruction::RevealUpdate(RevealArgs { cid, salt, sample_count }),
+        &DropPinInstruction::RevealUpdate(RevealArgs {
+            cid,
+            salt,
+            sample_count,
+        }),
         alloc::vec![
             AccountMeta::new(*node, true),
             AccountMeta::new(*round, false),

@@ -86,7 +86,10 @@ pub fn hash_pair<H: Hasher>(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
 /// Whether `proof` leads from `leaf_hash` to `root`.
 pub fn verify<H: Hasher>(root: &[u8; 32], leaf_hash: [u8; 32], proof: &[[u8; 32]]) -> bool {
     proof.len() <= MAX_PROOF_LEN
-        && proof.iter().fold(leaf_hash, |acc, sibling| hash_pair::<H>(&acc, sibling)) == *root
+        && proof
+            .iter()
+            .fold(leaf_hash, |acc, sibling| hash_pair::<H>(&acc, sibling))
+            == *root
 }
 
 /// A whole verdict tree, built by validators and by nodes that want their proof.
@@ -143,7 +146,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn leaf(i: u8, weight: u16) -> VerdictLeaf {
-        VerdictLeaf { node: [i; 32], verdict: Verdict::Accepted, weight_bps: weight }
+        VerdictLeaf {
+            node: [i; 32],
+            verdict: Verdict::Accepted,
+            weight_bps: weight,
+        }
     }
 
     proptest! {
@@ -170,6 +177,9 @@ mod tests {
         assert!(l.check().is_ok());
         l.weight_bps = 1;
         assert_eq!(l.check(), Err(DropPinError::InvalidVerdictLeaf));
-        assert_eq!(leaf(1, 10_001).check(), Err(DropPinError::InvalidVerdictLeaf));
+        assert_eq!(
+            leaf(1, 10_001).check(),
+            Err(DropPinError::InvalidVerdictLeaf)
+        );
     }
 }

@@ -58,7 +58,10 @@ pub mod find {
 
     /// A committee member's state in a round.
     pub fn validator(program: &Address, round: &Address, validator: &Address) -> Address {
-        find(&[VALIDATOR_SEED, round.as_ref(), validator.as_ref()], program)
+        find(
+            &[VALIDATOR_SEED, round.as_ref(), validator.as_ref()],
+            program,
+        )
     }
 
     /// The marker of a CID's first reveal in a round.

@@ -70,7 +70,8 @@ pub trait AccountState: BorshSerialize + BorshDeserialize {
         }
         let (header, mut body) = data.split_at_mut(HEADER_LEN);
         header.copy_from_slice(&[Self::TYPE as u8, Self::VERSION]);
-        self.serialize(&mut body).map_err(|_| DropPinError::InvalidAccountType)
+        self.serialize(&mut body)
+            .map_err(|_| DropPinError::InvalidAccountType)
     }
 }
 
@@ -356,7 +357,19 @@ pub struct Round {
 
 impl AccountState for Round {
     const TYPE: AccountType = AccountType::Round;
-    const BODY_LEN: usize = 8 + 1 + 32 + 32 + 1 + 1 + 32 * 3 + 36 + 4 + 8 + 8 + 24 + 8
+    const BODY_LEN: usize = 8
+        + 1
+        + 32
+        + 32
+        + 1
+        + 1
+        + 32 * 3
+        + 36
+        + 4
+        + 8
+        + 8
+        + 24
+        + 8
         + (1 + 32 * MAX_COMMITTEE)
         + 2
         + 8
@@ -520,7 +533,10 @@ mod tests {
             params: ProtocolParams::default(),
             round_count: 4,
         };
-        assert_eq!(borsh::to_vec(&config).unwrap().len(), ProtocolConfig::BODY_LEN);
+        assert_eq!(
+            borsh::to_vec(&config).unwrap().len(),
+            ProtocolConfig::BODY_LEN
+        );
     }
 
     #[test]
@@ -529,9 +545,18 @@ mod tests {
         NodeState::default().store(&mut data).unwrap();
         assert_eq!(Round::load(&data), Err(DropPinError::InvalidAccountType));
         data[1] = 9;
-        assert_eq!(NodeState::load(&data), Err(DropPinError::UnsupportedAccountVersion));
+        assert_eq!(
+            NodeState::load(&data),
+            Err(DropPinError::UnsupportedAccountVersion)
+        );
         data[1] = 1;
-        assert_eq!(NodeState::load(&data[..10]), Err(DropPinError::InvalidAccountType));
-        assert_eq!(NodeState::load(&[0; NodeState::LEN]), Err(DropPinError::InvalidAccountType));
+        assert_eq!(
+            NodeState::load(&data[..10]),
+            Err(DropPinError::InvalidAccountType)
+        );
+        assert_eq!(
+            NodeState::load(&[0; NodeState::LEN]),
+            Err(DropPinError::InvalidAccountType)
+        );
     }
 }

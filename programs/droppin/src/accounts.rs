@@ -15,7 +15,11 @@ use crate::error::{DropPinError, Result, fail};
 
 /// The account must have signed.
 pub fn require_signer(account: &AccountView) -> Result {
-    if account.is_signer() { Ok(()) } else { Err(fail(DropPinError::MissingSigner)) }
+    if account.is_signer() {
+        Ok(())
+    } else {
+        Err(fail(DropPinError::MissingSigner))
+    }
 }
 
 /// Every listed account must be writable.
@@ -48,7 +52,11 @@ pub fn require_system_program(account: &AccountView) -> Result {
 
 /// The account must be this address (a key stored in program state).
 pub fn require_key(account: &AccountView, key: &[u8; 32], error: DropPinError) -> Result {
-    if account.address().as_array() == key { Ok(()) } else { Err(fail(error)) }
+    if account.address().as_array() == key {
+        Ok(())
+    } else {
+        Err(fail(error))
+    }
 }
 
 /// Decodes program state after checking owner, type and version.
@@ -72,9 +80,17 @@ pub fn is_uninitialized(account: &AccountView) -> bool {
 }
 
 /// Finds the canonical bump for `seeds` and checks the account sits at that address.
-pub fn require_canonical_pda(account: &AccountView, seeds: &[&[u8]], program_id: &Address) -> Result<u8> {
+pub fn require_canonical_pda(
+    account: &AccountView,
+    seeds: &[&[u8]],
+    program_id: &Address,
+) -> Result<u8> {
     let (expected, bump) = Address::find_program_address(seeds, program_id);
-    if account.address() == &expected { Ok(bump) } else { Err(fail(DropPinError::InvalidPda)) }
+    if account.address() == &expected {
+        Ok(bump)
+    } else {
+        Err(fail(DropPinError::InvalidPda))
+    }
 }
 
 /// Creates a program account at a PDA, paid by `payer`, and writes its state.
@@ -94,15 +110,34 @@ pub fn create_pda<T: AccountState>(
     let rent = Rent::get()?.try_minimum_balance(T::LEN)?;
     let signer = [Signer::from(signer_seeds)];
     if account.lamports() == 0 {
-        CreateAccount { from: payer, to: account, lamports: rent, space: T::LEN as u64, owner: program_id }
-            .invoke_signed(&signer)?;
+        CreateAccount {
+            from: payer,
+            to: account,
+            lamports: rent,
+            space: T::LEN as u64,
+            owner: program_id,
+        }
+        .invoke_signed(&signer)?;
     } else {
         let top_up = rent.saturating_sub(account.lamports());
         if top_up > 0 {
-            Transfer { from: payer, to: account, lamports: top_up }.invoke()?;
+            Transfer {
+                from: payer,
+                to: account,
+                lamports: top_up,
+            }
+            .invoke()?;
         }
-        Allocate { account, space: T::LEN as u64 }.invoke_signed(&signer)?;
-        Assign { account, owner: program_id }.invoke_signed(&signer)?;
+        Allocate {
+            account,
+            space: T::LEN as u64,
+        }
+        .invoke_signed(&signer)?;
+        Assign {
+            account,
+            owner: program_id,
+        }
+        .invoke_signed(&signer)?;
     }
     save(account, state)
 }
@@ -126,7 +161,10 @@ pub fn withdraw(from: &mut AccountView, to: &mut AccountView, lamports: u64) -> 
         .checked_sub(lamports)
         .filter(|left| *left >= floor)
         .ok_or(fail(DropPinError::PayoutExceedsPool))?;
-    let credited = to.lamports().checked_add(lamports).ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    let credited = to
+        .lamports()
+        .checked_add(lamports)
+        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
     from.set_lamports(left);
     to.set_lamports(credited);
     Ok(())

@@ -2,8 +2,7 @@
 //! abort-on-panic handler.
 
 use pinocchio::{
-    AccountView, Address, ProgramResult, default_allocator, nostd_panic_handler,
-    program_entrypoint,
+    AccountView, Address, ProgramResult, default_allocator, nostd_panic_handler, program_entrypoint,
 };
 
 program_entrypoint!(process_instruction);

@@ -34,26 +34,72 @@ fn main() {
     let mut report = Report::default();
     let mut h = Harness::new();
     let program = h.program;
-    let run = RoundRun::open(&mut h, 3, 10 * droppin_interface::LAMPORTS_PER_SOL, |args| {
-        args.max_nodes = nodes as u32
-    });
+    let run = RoundRun::open(
+        &mut h,
+        3,
+        10 * droppin_interface::LAMPORTS_PER_SOL,
+        |args| args.max_nodes = nodes as u32,
+    );
     let top_up = h.funded(10);
-    report.record("FundRound", h.send(&[builders::fund_round(&program, &top_up.pubkey(), &run.round, 1_000_000)], &[&top_up]).unwrap());
-    let members: Vec<Node> = (0..nodes).map(|i| Node::new(&mut h, (i % 251) as u8)).map(|mut n| {
-        n.cid = droppin_interface::Cid::from_digest(&{
-            let mut d = [0u8; 32];
-            d[..8].copy_from_slice(&(n.address().to_bytes()[0] as u64 ^ rand_tag(&n)).to_le_bytes());
-            d[8..].copy_from_slice(&n.address().to_bytes()[..24]);
-            d
-        });
-        n
-    }).collect();
+    report.record(
+        "FundRound",
+        h.send(
+            &[builders::fund_round(
+                &program,
+                &top_up.pubkey(),
+                &run.round,
+                1_000_000,
+            )],
+            &[&top_up],
+        )
+        .unwrap(),
+    );
+    let members: Vec<Node> = (0..nodes)
+        .map(|i| Node::new(&mut h, (i % 251) as u8))
+        .map(|mut n| {
+            n.cid = droppin_interface::Cid::from_digest(&{
+                let mut d = [0u8; 32];
+                d[..8].copy_from_slice(
+                    &(n.address().to_bytes()[0] as u64 ^ rand_tag(&n)).to_le_bytes(),
+                );
+                d[8..].copy_from_slice(&n.address().to_bytes()[..24]);
+                d
+            });
+            n
+        })
+        .collect();
     for node in &members {
-        report.record("JoinRound", h.send(&[builders::join_round(&program, &node.address(), &run.round)], &[&node.key]).unwrap());
-        report.record("CommitUpdate", h.send(&[builders::commit_update(&program, &node.address(), &run.round, node.commitment())], &[&node.key]).unwrap());
+        report.record(
+            "JoinRound",
+            h.send(
+                &[builders::join_round(&program, &node.address(), &run.round)],
+                &[&node.key],
+            )
+            .unwrap(),
+        );
+        report.record(
+            "CommitUpdate",
+            h.send(
+                &[builders::commit_update(
+                    &program,
+                    &node.address(),
+                    &run.round,
+                    node.commitment(),
+                )],
+                &[&node.key],
+            )
+            .unwrap(),
+        );
     }
     for v in &run.validators {
-        report.record("JoinCommittee", h.send(&[builders::join_committee(&program, &v.pubkey(), &run.round)], &[v]).unwrap());
+        report.record(
+            "JoinCommittee",
+            h.send(
+                &[builders::join_committee(&program, &v.pubkey(), &run.round)],
+                &[v],
+            )
+            .unwrap(),
+        );
     }
     h.warp(run.deadlines.commit);
     for node in &members {
@@ -61,47 +107,151 @@ fn main() {
     }
     h.warp(run.deadlines.reveal);
     let weight = (10_000 / nodes) as u16;
-    let leaves: Vec<_> = members.iter().enumerate().map(|(i, n)| {
-        if i % 10 == 9 { leaf(n, Verdict::Slashed, 0) } else { leaf(n, Verdict::Accepted, weight) }
-    }).collect();
+    let leaves: Vec<_> = members
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if i % 10 == 9 {
+                leaf(n, Verdict::Slashed, 0)
+            } else {
+                leaf(n, Verdict::Accepted, weight)
+            }
+        })
+        .collect();
     let (tree, vote) = run.verdict(&leaves);
     for i in 0..3 {
         report.record("SubmitVerdict", run.vote(&mut h, i, vote).unwrap());
     }
-    report.record("FinalizeRound", h.send(&[builders::finalize_round(&program, &run.round, &run.validators[0].pubkey())], &[&run.funder]).unwrap());
+    report.record(
+        "FinalizeRound",
+        h.send(
+            &[builders::finalize_round(
+                &program,
+                &run.round,
+                &run.validators[0].pubkey(),
+            )],
+            &[&run.funder],
+        )
+        .unwrap(),
+    );
     let mut longest_proof = 0;
     for (i, node) in members.iter().enumerate() {
         let proof = tree.proof(i);
         longest_proof = longest_proof.max(proof.len());
-        report.record("ClaimReward", h.send(&[builders::claim_reward(&program, &run.round, &node.cid, leaves[i], proof)], &[&run.funder]).unwrap());
+        report.record(
+            "ClaimReward",
+            h.send(
+                &[builders::claim_reward(
+                    &program, &run.round, &node.cid, leaves[i], proof,
+                )],
+                &[&run.funder],
+            )
+            .unwrap(),
+        );
     }
     for v in &run.validators {
-        report.record("SettleValidator", h.send(&[builders::settle_validator(&program, &run.round, &v.pubkey())], &[&run.funder]).unwrap());
+        report.record(
+            "SettleValidator",
+            h.send(
+                &[builders::settle_validator(
+                    &program,
+                    &run.round,
+                    &v.pubkey(),
+                )],
+                &[&run.funder],
+            )
+            .unwrap(),
+        );
     }
-    report.record("CloseRound", h.send(&[builders::close_round(&program, &run.round, &run.funder.pubkey())], &[&run.funder]).unwrap());
+    report.record(
+        "CloseRound",
+        h.send(
+            &[builders::close_round(
+                &program,
+                &run.round,
+                &run.funder.pubkey(),
+            )],
+            &[&run.funder],
+        )
+        .unwrap(),
+    );
     // Paths a successful round does not take: a no-show refund and a timeout.
     let failed = RoundRun::open(&mut h, 1, droppin_interface::LAMPORTS_PER_SOL, |_| {});
     let no_show = Node::new(&mut h, 7);
     failed.join_and_commit(&mut h, &no_show);
     h.warp(h.slot() + 300);
-    report.record("CrankTimeout", h.send(&[builders::crank_timeout(&program, &failed.round)], &[&failed.funder]).unwrap());
-    report.record("RefundNode", h.send(&[builders::refund_node(&program, &failed.round, &no_show.address(), None)], &[&failed.funder]).unwrap());
+    report.record(
+        "CrankTimeout",
+        h.send(
+            &[builders::crank_timeout(&program, &failed.round)],
+            &[&failed.funder],
+        )
+        .unwrap(),
+    );
+    report.record(
+        "RefundNode",
+        h.send(
+            &[builders::refund_node(
+                &program,
+                &failed.round,
+                &no_show.address(),
+                None,
+            )],
+            &[&failed.funder],
+        )
+        .unwrap(),
+    );
     let open = {
         let fresh = RoundRun::open(&mut h, 1, droppin_interface::LAMPORTS_PER_SOL, |_| {});
         let _ = fresh;
         // OpenRound's units, measured on its own transaction.
         let funder = h.funded(10);
         let id = h.next_round_id();
-        let args = droppin_tests::round_args(h.slot(), &[funder.pubkey()], droppin_interface::LAMPORTS_PER_SOL);
-        h.send(&[builders::open_round(&program, &funder.pubkey(), id, args)], &[&funder]).unwrap()
+        let args = droppin_tests::round_args(
+            h.slot(),
+            &[funder.pubkey()],
+            droppin_interface::LAMPORTS_PER_SOL,
+        );
+        h.send(
+            &[builders::open_round(&program, &funder.pubkey(), id, args)],
+            &[&funder],
+        )
+        .unwrap()
     };
     report.record("OpenRound", open);
     let mut fresh = Harness::bare();
     let admin = fresh.funded(10);
-    report.record("InitializeConfig", fresh.send(&[builders::initialize_config(&fresh.program, &admin.pubkey(), Default::default())], &[&admin]).unwrap());
-    report.record("UpdateConfig", fresh.send(&[builders::update_config(&fresh.program, &admin.pubkey(), Default::default(), None)], &[&admin]).unwrap());
+    report.record(
+        "InitializeConfig",
+        fresh
+            .send(
+                &[builders::initialize_config(
+                    &fresh.program,
+                    &admin.pubkey(),
+                    Default::default(),
+                )],
+                &[&admin],
+            )
+            .unwrap(),
+    );
+    report.record(
+        "UpdateConfig",
+        fresh
+            .send(
+                &[builders::update_config(
+                    &fresh.program,
+                    &admin.pubkey(),
+                    Default::default(),
+                    None,
+                )],
+                &[&admin],
+            )
+            .unwrap(),
+    );
 
-    println!("## Compute units per instruction ({nodes}-node round; proofs up to {longest_proof} levels)\n");
+    println!(
+        "## Compute units per instruction ({nodes}-node round; proofs up to {longest_proof} levels)\n"
+    );
     println!("| instruction | median CU | max CU | calls | target |");
     println!("|---|---:|---:|---:|---|");
     for (name, units) in &mut report.compute_units {
@@ -117,12 +267,33 @@ fn main() {
     }
     let rent = |len: usize| h.svm.minimum_balance_for_rent_exemption(len);
     println!("\n## Per node\n");
-    println!("- transactions a node signs per round: 3 (join, commit, reveal); claiming is permissionless (a 4th if the node claims itself)");
-    println!("- rent locked per node during a round: {} lamports (node state {} B) + {} lamports (CID marker {} B), returned at claim", rent(NodeState::LEN), NodeState::LEN, rent(CidMarker::LEN), CidMarker::LEN);
-    println!("- reputation account, once per node ever: {} lamports ({} B)", rent(Reputation::LEN), Reputation::LEN);
-    println!("- per round: round {} B ({} lamports), vault {} B, validator state {} B, all returned at close", Round::LEN, rent(Round::LEN), Vault::LEN, ValidatorState::LEN);
+    println!(
+        "- transactions a node signs per round: 3 (join, commit, reveal); claiming is permissionless (a 4th if the node claims itself)"
+    );
+    println!(
+        "- rent locked per node during a round: {} lamports (node state {} B) + {} lamports (CID marker {} B), returned at claim",
+        rent(NodeState::LEN),
+        NodeState::LEN,
+        rent(CidMarker::LEN),
+        CidMarker::LEN
+    );
+    println!(
+        "- reputation account, once per node ever: {} lamports ({} B)",
+        rent(Reputation::LEN),
+        Reputation::LEN
+    );
+    println!(
+        "- per round: round {} B ({} lamports), vault {} B, validator state {} B, all returned at close",
+        Round::LEN,
+        rent(Round::LEN),
+        Vault::LEN,
+        ValidatorState::LEN
+    );
     let _ = find::config(&program);
-    println!("\n{nodes} nodes in {:.1} s wall time", started.elapsed().as_secs_f64());
+    println!(
+        "\n{nodes} nodes in {:.1} s wall time",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn rand_tag(node: &Node) -> u64 {

@@ -33,15 +33,30 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
     let round_key = round.address().to_bytes();
     let validator_key = validator.address().to_bytes();
-    let bump = require_canonical_pda(validator_state, &[VALIDATOR_SEED, &round_key, &validator_key], program_id)?;
+    let bump = require_canonical_pda(
+        validator_state,
+        &[VALIDATOR_SEED, &round_key, &validator_key],
+        program_id,
+    )?;
 
-    let state = coordinator::join_committee(&mut round_state, &round_key, &validator_key, bump, current_slot()?)
-        .map_err(fail)?;
+    let state = coordinator::join_committee(
+        &mut round_state,
+        &round_key,
+        &validator_key,
+        bump,
+        current_slot()?,
+    )
+    .map_err(fail)?;
     let bump_seed = [bump];
     create_pda(
         validator,
         validator_state,
-        &[Seed::from(VALIDATOR_SEED), Seed::from(&round_key), Seed::from(&validator_key), Seed::from(&bump_seed)],
+        &[
+            Seed::from(VALIDATOR_SEED),
+            Seed::from(&round_key),
+            Seed::from(&validator_key),
+            Seed::from(&bump_seed),
+        ],
         program_id,
         &state,
     )?;
@@ -60,9 +75,18 @@ pub fn submit(program_id: &Address, accounts: &mut [AccountView], vote: VerdictV
     require_distinct(&[round, validator_state])?;
     let mut round_state: Round = load(round, program_id)?;
     let mut state = load_validator(program_id, validator_state, round)?;
-    require_key(validator, &state.validator, DropPinError::NotCommitteeMember)?;
-    coordinator::submit_verdict::<SyscallSha256>(&mut round_state, &mut state, current_slot()?, vote)
-        .map_err(fail)?;
+    require_key(
+        validator,
+        &state.validator,
+        DropPinError::NotCommitteeMember,
+    )?;
+    coordinator::submit_verdict::<SyscallSha256>(
+        &mut round_state,
+        &mut state,
+        current_slot()?,
+        vote,
+    )
+    .map_err(fail)?;
     save(validator_state, &state)?;
     save(round, &round_state)
 }
@@ -94,7 +118,8 @@ pub fn settle(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
     let mut treasury_state: Treasury = load(treasury, program_id)?;
 
-    let payout = coordinator::settle_validator(&mut round_state, &state, current_slot()?).map_err(fail)?;
+    let payout =
+        coordinator::settle_validator(&mut round_state, &state, current_slot()?).map_err(fail)?;
     withdraw(vault, validator, payout.to_validator)?;
     withdraw(vault, treasury, payout.to_treasury)?;
     treasury_state.other_collected = treasury_state
@@ -106,7 +131,11 @@ pub fn settle(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     close_account(validator_state, validator)
 }
 
-fn load_validator(program_id: &Address, account: &AccountView, round: &AccountView) -> Result<ValidatorState> {
+fn load_validator(
+    program_id: &Address,
+    account: &AccountView,
+    round: &AccountView,
+) -> Result<ValidatorState> {
     let state: ValidatorState = load(account, program_id)?;
     if state.round != round.address().to_bytes() {
         return Err(fail(DropPinError::RoundMismatch));

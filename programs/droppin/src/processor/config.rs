@@ -17,7 +17,11 @@ use crate::{
 
 /// Creates the config and treasury PDAs; the signer becomes the admin.
 #[inline(never)]
-pub fn initialize(program_id: &Address, accounts: &mut [AccountView], params: ProtocolParams) -> Result {
+pub fn initialize(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    params: ProtocolParams,
+) -> Result {
     let [admin, config, treasury, system, ..] = accounts else {
         return Err(not_enough_accounts());
     };
@@ -38,10 +42,25 @@ pub fn initialize(program_id: &Address, accounts: &mut [AccountView], params: Pr
         round_count: 0,
     };
     let bump = [config_bump];
-    create_pda(admin, config, &[Seed::from(CONFIG_SEED), Seed::from(&bump)], program_id, &state)?;
+    create_pda(
+        admin,
+        config,
+        &[Seed::from(CONFIG_SEED), Seed::from(&bump)],
+        program_id,
+        &state,
+    )?;
     let bump = [treasury_bump];
-    let treasury_state = Treasury { bump: treasury_bump, ..Treasury::default() };
-    create_pda(admin, treasury, &[Seed::from(TREASURY_SEED), Seed::from(&bump)], program_id, &treasury_state)
+    let treasury_state = Treasury {
+        bump: treasury_bump,
+        ..Treasury::default()
+    };
+    create_pda(
+        admin,
+        treasury,
+        &[Seed::from(TREASURY_SEED), Seed::from(&bump)],
+        program_id,
+        &treasury_state,
+    )
 }
 
 /// Replaces the parameters (for rounds opened later) and optionally the admin.

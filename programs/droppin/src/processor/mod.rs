@@ -17,7 +17,9 @@ use crate::error::{DropPinError, Result, fail};
 pub fn process(program_id: &Address, accounts: &mut [AccountView], instruction: Ix) -> Result {
     match instruction {
         Ix::InitializeConfig(params) => config::initialize(program_id, accounts, params),
-        Ix::UpdateConfig { params, new_admin } => config::update(program_id, accounts, &params, &new_admin),
+        Ix::UpdateConfig { params, new_admin } => {
+            config::update(program_id, accounts, &params, &new_admin)
+        }
         Ix::OpenRound(args) => round::open(program_id, accounts, &args),
         Ix::FundRound { amount } => round::fund(program_id, accounts, amount),
         Ix::CrankTimeout => round::crank(program_id, accounts),

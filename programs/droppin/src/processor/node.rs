@@ -35,24 +35,43 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let node_key = node.address().to_bytes();
     let bump = require_canonical_pda(node_state, &[NODE_SEED, &round_key, &node_key], program_id)?;
 
-    let state = coordinator::join_round(&mut round_state, &round_key, &node_key, bump, current_slot()?)
-        .map_err(fail)?;
+    let state = coordinator::join_round(
+        &mut round_state,
+        &round_key,
+        &node_key,
+        bump,
+        current_slot()?,
+    )
+    .map_err(fail)?;
     let bump_seed = [bump];
     create_pda(
         node,
         node_state,
-        &[Seed::from(NODE_SEED), Seed::from(&round_key), Seed::from(&node_key), Seed::from(&bump_seed)],
+        &[
+            Seed::from(NODE_SEED),
+            Seed::from(&round_key),
+            Seed::from(&node_key),
+            Seed::from(&bump_seed),
+        ],
         program_id,
         &state,
     )?;
     let mut record = if is_uninitialized(reputation) {
         let bump = require_canonical_pda(reputation, &[REPUTATION_SEED, &node_key], program_id)?;
-        let record = Reputation { node: node_key, bump, ..Reputation::default() };
+        let record = Reputation {
+            node: node_key,
+            bump,
+            ..Reputation::default()
+        };
         let bump_seed = [bump];
         create_pda(
             node,
             reputation,
-            &[Seed::from(REPUTATION_SEED), Seed::from(&node_key), Seed::from(&bump_seed)],
+            &[
+                Seed::from(REPUTATION_SEED),
+                Seed::from(&node_key),
+                Seed::from(&bump_seed),
+            ],
             program_id,
             &record,
         )?;
@@ -99,7 +118,8 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
     if !cid.is_well_formed() {
         return Err(fail(DropPinError::InvalidCid));
     }
-    let marker_bump = require_canonical_pda(marker, &[CID_SEED, &round_key, cid.digest()], program_id)?;
+    let marker_bump =
+        require_canonical_pda(marker, &[CID_SEED, &round_key, cid.digest()], program_id)?;
     let duplicate = !is_uninitialized(marker);
     if duplicate {
         let _: CidMarker = load(marker, program_id)?;
@@ -113,12 +133,21 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
     )
     .map_err(fail)?;
     if !duplicate {
-        let record = CidMarker { round: round_key, node: state.node, bump: marker_bump };
+        let record = CidMarker {
+            round: round_key,
+            node: state.node,
+            bump: marker_bump,
+        };
         let bump_seed = [marker_bump];
         create_pda(
             node,
             marker,
-            &[Seed::from(CID_SEED), Seed::from(&round_key), Seed::from(cid.digest()), Seed::from(&bump_seed)],
+            &[
+                Seed::from(CID_SEED),
+                Seed::from(&round_key),
+                Seed::from(cid.digest()),
+                Seed::from(&bump_seed),
+            ],
             program_id,
             &record,
         )?;
@@ -139,7 +168,9 @@ pub fn claim(program_id: &Address, accounts: &mut [AccountView], args: &ClaimArg
 #[inline(never)]
 pub fn refund(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let slot = current_slot()?;
-    settle(program_id, accounts, |round, _, state, record| coordinator::refund_node(round, state, record, slot))
+    settle(program_id, accounts, |round, _, state, record| {
+        coordinator::refund_node(round, state, record, slot)
+    })
 }
 
 /// Shared by claim and refund: checks the accounts, lets the coordinator price the settlement,
@@ -147,7 +178,12 @@ pub fn refund(program_id: &Address, accounts: &mut [AccountView]) -> Result {
 fn settle(
     program_id: &Address,
     accounts: &mut [AccountView],
-    price: impl FnOnce(&mut Round, &[u8; 32], &NodeState, &mut Reputation) -> core::result::Result<coordinator::NodePayout, DropPinError>,
+    price: impl FnOnce(
+        &mut Round,
+        &[u8; 32],
+        &NodeState,
+        &mut Reputation,
+    ) -> core::result::Result<coordinator::NodePayout, DropPinError>,
 ) -> Result {
     let [node, round, vault, node_state, reputation, marker, ..] = accounts else {
         return Err(not_enough_accounts());
@@ -183,7 +219,11 @@ fn require_node_of_round(state: &NodeState, round_key: &[u8; 32], node: &Account
     require_key(node, &state.node, DropPinError::NodeMismatch)
 }
 
-fn load_reputation(program_id: &Address, reputation: &AccountView, node: &[u8; 32]) -> Result<Reputation> {
+fn load_reputation(
+    program_id: &Address,
+    reputation: &AccountView,
+    node: &[u8; 32],
+) -> Result<Reputation> {
     let record: Reputation = load(reputation, program_id)?;
     if &record.node != node {
         return Err(fail(DropPinError::NodeMismatch));

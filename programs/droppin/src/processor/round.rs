@@ -31,12 +31,17 @@ pub fn open(program_id: &Address, accounts: &mut [AccountView], args: &OpenRound
     require_distinct(&[funder, config, round, vault, treasury])?;
     require_system_program(system)?;
     let mut config_state: ProtocolConfig = load(config, program_id)?;
-    require_key(treasury, &config_state.treasury, DropPinError::TreasuryMismatch)?;
+    require_key(
+        treasury,
+        &config_state.treasury,
+        DropPinError::TreasuryMismatch,
+    )?;
     let mut treasury_state: Treasury = load(treasury, program_id)?;
 
     let id = config_state.round_count.to_le_bytes();
     let round_bump = require_canonical_pda(round, &[ROUND_SEED, &id], program_id)?;
-    let vault_bump = require_canonical_pda(vault, &[VAULT_SEED, round.address().as_ref()], program_id)?;
+    let vault_bump =
+        require_canonical_pda(vault, &[VAULT_SEED, round.address().as_ref()], program_id)?;
     let keys = coordinator::RoundKeys {
         id: config_state.round_count,
         bump: round_bump,
@@ -45,24 +50,45 @@ pub fn open(program_id: &Address, accounts: &mut [AccountView], args: &OpenRound
         vault_bump,
     };
     let mut round_state: Box<Round> = Box::default();
-    let funding = coordinator::open_round(&config_state.params, keys, args, current_slot()?, &mut round_state)
-        .map_err(fail)?;
+    let funding = coordinator::open_round(
+        &config_state.params,
+        keys,
+        args,
+        current_slot()?,
+        &mut round_state,
+    )
+    .map_err(fail)?;
 
     let bump = [round_bump];
-    create_pda(funder, round, &[Seed::from(ROUND_SEED), Seed::from(&id), Seed::from(&bump)], program_id, &*round_state)?;
-    let vault_state = Vault { round: round.address().to_bytes(), bump: vault_bump };
+    create_pda(
+        funder,
+        round,
+        &[Seed::from(ROUND_SEED), Seed::from(&id), Seed::from(&bump)],
+        program_id,
+        &*round_state,
+    )?;
+    let vault_state = Vault {
+        round: round.address().to_bytes(),
+        bump: vault_bump,
+    };
     let bump = [vault_bump];
     create_pda(
         funder,
         vault,
-        &[Seed::from(VAULT_SEED), Seed::from(round.address().as_ref()), Seed::from(&bump)],
+        &[
+            Seed::from(VAULT_SEED),
+            Seed::from(round.address().as_ref()),
+            Seed::from(&bump),
+        ],
         program_id,
         &vault_state,
     )?;
     deposit(funder, vault, funding.to_pool)?;
     deposit(funder, treasury, funding.fee)?;
-    treasury_state.fees_collected =
-        treasury_state.fees_collected.checked_add(funding.fee).ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    treasury_state.fees_collected = treasury_state
+        .fees_collected
+        .checked_add(funding.fee)
+        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
     save(treasury, &treasury_state)?;
     config_state.round_count += 1;
     save(config, &config_state)
@@ -82,11 +108,14 @@ pub fn fund(program_id: &Address, accounts: &mut [AccountView], amount: u64) -> 
     require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
     let mut treasury_state: Treasury = load(treasury, program_id)?;
 
-    let funding = coordinator::fund_round(&mut round_state, current_slot()?, amount).map_err(fail)?;
+    let funding =
+        coordinator::fund_round(&mut round_state, current_slot()?, amount).map_err(fail)?;
     deposit(funder, vault, funding.to_pool)?;
     deposit(funder, treasury, funding.fee)?;
-    treasury_state.fees_collected =
-        treasury_state.fees_collected.checked_add(funding.fee).ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    treasury_state.fees_collected = treasury_state
+        .fees_collected
+        .checked_add(funding.fee)
+        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
     save(treasury, &treasury_state)?;
     save(round, &round_state)
 }
@@ -119,8 +148,10 @@ pub fn close(program_id: &Address, accounts: &mut [AccountView]) -> Result {
 
     let split = coordinator::close_round(&round_state, spendable(vault)?).map_err(fail)?;
     withdraw(vault, treasury, split.to_treasury)?;
-    treasury_state.other_collected =
-        treasury_state.other_collected.checked_add(split.to_treasury).ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    treasury_state.other_collected = treasury_state
+        .other_collected
+        .checked_add(split.to_treasury)
+        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
     save(treasury, &treasury_state)?;
     close_account(vault, funder)?;
     close_account(round, funder)
