@@ -8,7 +8,6 @@ use std::{collections::BTreeMap, time::Instant};
 use droppin_interface::{
     builders,
     merkle::Verdict,
-    pda::find,
     state::{AccountState, CidMarker, NodeState, Reputation, Round, ValidatorState, Vault},
 };
 use droppin_tests::{Harness, Node, RoundRun, leaf};
@@ -54,18 +53,12 @@ fn main() {
         )
         .unwrap(),
     );
+    // Every node gets its own CID (the digest is its key), so no reveal is a duplicate.
     let members: Vec<Node> = (0..nodes)
-        .map(|i| Node::new(&mut h, (i % 251) as u8))
-        .map(|mut n| {
-            n.cid = droppin_interface::Cid::from_digest(&{
-                let mut d = [0u8; 32];
-                d[..8].copy_from_slice(
-                    &(n.address().to_bytes()[0] as u64 ^ rand_tag(&n)).to_le_bytes(),
-                );
-                d[8..].copy_from_slice(&n.address().to_bytes()[..24]);
-                d
-            });
-            n
+        .map(|i| {
+            let mut node = Node::new(&mut h, i as u8);
+            node.cid = droppin_interface::Cid::from_digest(&node.address().to_bytes());
+            node
         })
         .collect();
     for node in &members {
@@ -201,23 +194,19 @@ fn main() {
         )
         .unwrap(),
     );
-    let open = {
-        let fresh = RoundRun::open(&mut h, 1, droppin_interface::LAMPORTS_PER_SOL, |_| {});
-        let _ = fresh;
-        // OpenRound's units, measured on its own transaction.
-        let funder = h.funded(10);
-        let id = h.next_round_id();
-        let args = droppin_tests::round_args(
-            h.slot(),
-            &[funder.pubkey()],
-            droppin_interface::LAMPORTS_PER_SOL,
-        );
-        h.send(
+    let funder = h.funded(10);
+    let id = h.next_round_id();
+    let args = droppin_tests::round_args(
+        h.slot(),
+        &[funder.pubkey()],
+        droppin_interface::LAMPORTS_PER_SOL,
+    );
+    let open = h
+        .send(
             &[builders::open_round(&program, &funder.pubkey(), id, args)],
             &[&funder],
         )
-        .unwrap()
-    };
+        .unwrap();
     report.record("OpenRound", open);
     let mut fresh = Harness::bare();
     let admin = fresh.funded(10);
@@ -289,13 +278,8 @@ fn main() {
         Vault::LEN,
         ValidatorState::LEN
     );
-    let _ = find::config(&program);
     println!(
         "\n{nodes} nodes in {:.1} s wall time",
         started.elapsed().as_secs_f64()
     );
-}
-
-fn rand_tag(node: &Node) -> u64 {
-    u64::from_le_bytes(node.address().to_bytes()[24..].try_into().expect("8 bytes"))
 }
