@@ -94,6 +94,7 @@ pub fn verify<H: Hasher>(root: &[u8; 32], leaf_hash: [u8; 32], proof: &[[u8; 32]
 
 /// A whole verdict tree, built by validators and by nodes that want their proof.
 #[cfg(feature = "std")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MerkleTree {
     levels: alloc::vec::Vec<alloc::vec::Vec<[u8; 32]>>,
 }

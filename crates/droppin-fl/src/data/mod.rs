@@ -1,0 +1,81 @@
+//! Datasets: the shipped UCI digits, user formats (CSV, MNIST IDX) and partitioning across nodes.
+
+mod csv_file;
+mod digits;
+mod idx;
+mod partition;
+
+pub use csv_file::load_csv;
+pub use digits::{DigitsSplit, digits};
+pub use idx::load_idx;
+pub use partition::{Partition, partition};
+
+use crate::FlError;
+
+/// Labelled samples in memory: `features` is row-major `len x feature_dim`, scaled to `[0, 1]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    pub features: Vec<f32>,
+    pub labels: Vec<u8>,
+    /// Shape of one sample (`[64]` for flat data, `[1, 8, 8]` for an image).
+    pub sample_shape: Vec<usize>,
+    pub classes: usize,
+}
+
+impl Dataset {
+    /// Builds a dataset and checks that every row has its label and every label is a class.
+    pub fn new(
+        features: Vec<f32>,
+        labels: Vec<u8>,
+        sample_shape: Vec<usize>,
+        classes: usize,
+    ) -> Result<Self, FlError> {
+        let dim: usize = sample_shape.iter().product();
+        if dim == 0 || features.len() != labels.len() * dim {
+            return Err(FlError::Data(format!(
+                "{} feature values do not form {} rows of {dim}",
+                features.len(),
+                labels.len()
+            )));
+        }
+        if let Some(bad) = labels.iter().find(|&&l| usize::from(l) >= classes) {
+            return Err(FlError::Data(format!("label {bad} is not below {classes} classes")));
+        }
+        if features.iter().any(|v| !v.is_finite()) {
+            return Err(FlError::Data("feature values must be finite".into()));
+        }
+        Ok(Self { features, labels, sample_shape, classes })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn feature_dim(&self) -> usize {
+        self.sample_shape.iter().product()
+    }
+
+    /// Features of one sample.
+    pub fn row(&self, index: usize) -> &[f32] {
+        let dim = self.feature_dim();
+        &self.features[index * dim..(index + 1) * dim]
+    }
+
+    /// A new dataset holding the given rows, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Self {
+        let mut features = Vec::with_capacity(indices.len() * self.feature_dim());
+        for &i in indices {
+            features.extend_from_slice(self.row(i));
+        }
+        Self {
+            features,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            sample_shape: self.sample_shape.clone(),
+            classes: self.classes,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! dropPIN's federated-learning engine, shared by the CLI node, the validator and the browser node.
+//!
+//! - [`data`]: the shipped digits, CSV and MNIST IDX loaders, IID and Dirichlet partitions.
+//! - [`model`], [`train`], [`evaluate`]: an MLP and a CNN on any burn device, local training.
+//! - [`update`]: the versioned delta/model format, its CID, safetensors export.
+//! - [`aggregate`]: robust aggregation rules over flat `f32` buffers.
+//! - [`validate`]: the committee's deterministic verdicts, contribution weights and Merkle root.
+//! - [`privacy`]: client-level differential privacy and its RDP accountant.
+//! - [`sim`]: the attack simulator.
+
+pub mod aggregate;
+pub mod data;
+mod error;
+pub mod evaluate;
+pub mod model;
+pub mod privacy;
+pub mod sim;
+pub mod train;
+pub mod update;
+pub mod validate;
+
+pub use error::FlError;

@@ -1,0 +1,159 @@
+//! Flat weight vectors: the backend-independent form of a model, of an update and of an aggregate.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rand_distr::{Distribution, Uniform};
+use serde::{Deserialize, Serialize};
+
+use super::{Model, ModelSpec};
+use crate::FlError;
+
+/// One named tensor inside a flat vector, in the model's parameter order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TensorSpec {
+    pub name: String,
+    pub shape: Vec<usize>,
+}
+
+impl TensorSpec {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A model's parameters as one `f32` vector with the tensor layout beside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    pub layout: Vec<TensorSpec>,
+    pub values: Vec<f32>,
+}
+
+impl Weights {
+    /// The tensor layout of `spec`, read from a model built on the CPU.
+    pub fn layout_of(spec: &ModelSpec) -> Vec<TensorSpec> {
+        let model = Model::init(spec, &Device::flex());
+        let mut reader = Reader::default();
+        model.visit(&mut reader);
+        reader.layout
+    }
+
+    /// Seeded initial weights: uniform in `±1/sqrt(fan_in)` for kernels, zero for biases. Every
+    /// participant derives the same round-zero model from the same seed on any machine.
+    pub fn initial(spec: &ModelSpec, seed: u64) -> Self {
+        let layout = Self::layout_of(spec);
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let mut values = Vec::with_capacity(layout.iter().map(TensorSpec::len).sum());
+        for tensor in &layout {
+            let fan_in = match tensor.shape.as_slice() {
+                [input, _output] => *input,
+                [_out, input, kh, kw] => input * kh * kw,
+                _ => 0,
+            };
+            if fan_in == 0 {
+                values.extend(std::iter::repeat_n(0.0, tensor.len()));
+            } else {
+                let bound = 1.0 / (fan_in as f32).sqrt();
+                let uniform = Uniform::new_inclusive(-bound, bound).expect("finite bound");
+                values.extend((0..tensor.len()).map(|_| uniform.sample(&mut rng)));
+            }
+        }
+        Self { layout, values }
+    }
+
+    /// Reads the parameters out of a model.
+    pub fn from_model(model: &Model) -> Self {
+        let mut reader = Reader::default();
+        model.visit(&mut reader);
+        Self { layout: reader.layout, values: reader.values }
+    }
+
+    /// A model of `spec` on `device` holding these weights.
+    pub fn to_model(&self, spec: &ModelSpec, device: &Device) -> Result<Model, FlError> {
+        let expected = Self::layout_of(spec);
+        if expected != self.layout {
+            return Err(FlError::Model("weights do not match the model spec's tensor layout".into()));
+        }
+        let mut writer = Writer { values: &self.values, offset: 0 };
+        Ok(Model::init(spec, device).map(&mut writer))
+    }
+
+    /// `self - base`, element by element (an update from a base model).
+    pub fn delta_from(&self, base: &Weights) -> Vec<f32> {
+        self.values.iter().zip(&base.values).map(|(a, b)| a - b).collect()
+    }
+
+    /// `self + delta`: a base model with an update applied.
+    pub fn apply(&self, delta: &[f32]) -> Weights {
+        Weights { layout: self.layout.clone(), values: self.values.iter().zip(delta).map(|(w, d)| w + d).collect() }
+    }
+}
+
+/// Collects names, shapes and values in visiting order.
+#[derive(Default)]
+struct Reader {
+    path: Vec<String>,
+    layout: Vec<TensorSpec>,
+    values: Vec<f32>,
+}
+
+impl ModuleVisitor for Reader {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_owned());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tensor = param.val();
+        self.layout.push(TensorSpec { name: self.path.join("."), shape: tensor.dims().to_vec() });
+        let data = tensor.into_data().convert::<f32>();
+        self.values.extend_from_slice(data.as_slice::<f32>().expect("f32 tensor data"));
+    }
+}
+
+/// Replaces every float parameter, in visiting order, from a flat slice.
+struct Writer<'a> {
+    values: &'a [f32],
+    offset: usize,
+}
+
+impl ModuleMapper for Writer<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|tensor| {
+            let shape = tensor.dims();
+            let len: usize = shape.iter().product();
+            let slice = &self.values[self.offset..self.offset + len];
+            self.offset += len;
+            let replaced = Tensor::from_data(TensorData::new(slice.to_vec(), shape), &tensor.device());
+            if tensor.is_require_grad() { replaced.require_grad() } else { replaced }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_a_model() {
+        for spec in [ModelSpec::digits_mlp(), ModelSpec::digits_cnn()] {
+            let weights = Weights::initial(&spec, 3);
+            let names: Vec<&str> = weights.layout.iter().map(|t| t.name.as_str()).collect();
+            assert!(names.iter().all(|n| n.ends_with("weight") || n.ends_with("bias")), "{names:?}");
+            let model = weights.to_model(&spec, &Device::flex()).unwrap();
+            assert_eq!(Weights::from_model(&model), weights);
+            assert_eq!(weights, Weights::initial(&spec, 3));
+            assert_ne!(weights, Weights::initial(&spec, 4));
+        }
+        assert_eq!(Weights::initial(&ModelSpec::digits_mlp(), 0).values.len(), 4_810);
+        assert_eq!(Weights::initial(&ModelSpec::digits_cnn(), 0).values.len(), 2_730);
+    }
+}

@@ -1,0 +1,7 @@
+//! The attack simulator: N nodes, f of them malicious, over rounds, on real training.
+
+mod attack;
+mod run;
+
+pub use attack::Attack;
+pub use run::{SimConfig, SimData, SimResult, simulate};

@@ -1,0 +1,198 @@
+//! Running rounds: honest and malicious nodes train, the server aggregates, accuracy is measured.
+
+use std::time::Instant;
+
+use burn::tensor::Device;
+use rayon::prelude::*;
+
+use super::Attack;
+use super::attack::craft;
+use crate::FlError;
+use crate::aggregate::{Aggregator, ClientUpdate, Rule, l2_norm};
+use crate::data::{Dataset, Partition, partition};
+use crate::evaluate::evaluate;
+use crate::model::{ModelSpec, Weights};
+use crate::privacy::{GaussianMechanism, RdpAccountant, privatize};
+use crate::train::{TrainConfig, train};
+use crate::update::{Encoding, Update};
+use crate::validate::{Submission, ValidatorConfig, validate};
+
+/// Target delta of the DP figures.
+const DP_DELTA: f64 = 1e-5;
+/// Samples of the validation set the FLTrust server trains its root update on.
+const ROOT_SAMPLES: usize = 100;
+
+/// What to simulate.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub nodes: usize,
+    pub malicious: usize,
+    pub attack: Attack,
+    /// `None`: the validator's default pipeline (verdicts, then FedAvg of accepted updates).
+    pub aggregator: Option<String>,
+    pub rounds: usize,
+    pub seed: u64,
+    pub spec: ModelSpec,
+    pub train: TrainConfig,
+    pub partition: Partition,
+    /// Client-level DP target epsilon over all rounds (delta 1e-5).
+    pub dp_epsilon: Option<f64>,
+}
+
+/// Train, validation and test sets.
+#[derive(Clone, Debug)]
+pub struct SimData {
+    pub train: Dataset,
+    pub validation: Dataset,
+    pub test: Dataset,
+}
+
+/// The simulator's figures (the `--json` output of `dpin sim`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SimResult {
+    /// Test accuracy of the same run with every node honest.
+    pub clean_accuracy: f64,
+    pub accuracy: f64,
+    /// Malicious updates rejected, summed over rounds.
+    pub malicious_rejected: usize,
+    pub malicious_total: usize,
+    pub honest_rejected: usize,
+    pub honest_total: usize,
+    pub epsilon: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Runs the attacked simulation and the clean one beside it.
+pub fn simulate(config: &SimConfig, data: &SimData) -> Result<SimResult, FlError> {
+    let started = Instant::now();
+    if config.malicious >= config.nodes {
+        return Err(FlError::Data(format!("{} malicious of {} nodes leaves no honest node", config.malicious, config.nodes)));
+    }
+    let clean = run(&SimConfig { malicious: 0, ..config.clone() }, data)?;
+    let attacked = run(config, data)?;
+    Ok(SimResult {
+        clean_accuracy: clean.accuracy,
+        accuracy: attacked.accuracy,
+        malicious_rejected: attacked.malicious_rejected,
+        malicious_total: config.malicious * config.rounds,
+        honest_rejected: attacked.honest_rejected,
+        honest_total: (config.nodes - config.malicious) * config.rounds,
+        epsilon: attacked.epsilon,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+struct RunOutcome {
+    accuracy: f64,
+    malicious_rejected: usize,
+    honest_rejected: usize,
+    epsilon: Option<f64>,
+}
+
+fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
+    let device = Device::flex();
+    let shards = partition(&data.train, config.nodes, config.partition, config.seed)?;
+    let node_data: Vec<Dataset> = shards.iter().map(|s| data.train.subset(s)).collect();
+    let mut global = Weights::initial(&config.spec, config.seed);
+    let rule = match &config.aggregator {
+        Some(name) => Some(
+            Rule::named(name, config.malicious, config.nodes)
+                .ok_or_else(|| FlError::Data(format!("unknown aggregator {name:?}")))?,
+        ),
+        None => None,
+    };
+    let mut aggregator = rule.map(Aggregator::new);
+    let dp = match config.dp_epsilon {
+        Some(epsilon) => Some(GaussianMechanism {
+            clip_norm: 1.0,
+            noise_multiplier: RdpAccountant::noise_for(epsilon, DP_DELTA, 1.0, config.rounds as u64)?,
+        }),
+        None => None,
+    };
+    let honest = config.nodes - config.malicious;
+    let (mut malicious_rejected, mut honest_rejected) = (0, 0);
+    for round in 0..config.rounds {
+        let round_seed = config.seed.wrapping_mul(1_000_003).wrapping_add(round as u64);
+        let trained: Vec<Vec<f32>> = (0..config.nodes)
+            .into_par_iter()
+            .map(|node| -> Result<Vec<f32>, FlError> {
+                let malicious = node >= honest;
+                if malicious && !config.attack.trains() {
+                    return Ok(Vec::new());
+                }
+                let mut local = node_data[node].clone();
+                if malicious && config.attack == Attack::LabelFlip {
+                    let classes = local.classes as u8;
+                    local.labels.iter_mut().for_each(|l| *l = classes - 1 - *l);
+                }
+                let train_config = TrainConfig { seed: round_seed ^ node as u64, ..config.train };
+                let trained = train(&config.spec, &global, &local, &train_config, &device, |_| {})?;
+                let delta = trained.delta_from(&global);
+                match (&dp, malicious) {
+                    (Some(mechanism), false) => privatize(&delta, mechanism, round_seed ^ (node as u64) << 32),
+                    _ => Ok(delta),
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let (honest_updates, own) = trained.split_at(honest);
+        let mut updates = honest_updates.to_vec();
+        updates.extend(craft(config.attack, own, honest_updates, config.nodes, round_seed));
+        let samples: Vec<u64> = node_data.iter().map(|d| d.len() as u64).collect();
+        let rejected: Vec<bool> = match aggregator.as_mut() {
+            None => {
+                let base_hash = Update::model_hash(&config.spec, &global);
+                let encoded: Vec<Vec<u8>> = updates
+                    .iter()
+                    .zip(&samples)
+                    .map(|(u, &s)| Update::delta(&config.spec, base_hash, s, global.layout.clone(), u.clone()).encode(Encoding::default()))
+                    .collect();
+                let submissions: Vec<Submission<'_>> = encoded
+                    .iter()
+                    .enumerate()
+                    .map(|(node, bytes)| Submission { node: node_key(node), bytes })
+                    .collect();
+                let report = validate(&config.spec, &global, &data.validation, &submissions, &[0; 32], &ValidatorConfig::default())?;
+                global = report.new_model;
+                (0..config.nodes)
+                    .map(|node| report.verdicts.iter().find(|v| v.node == node_key(node)).is_some_and(|v| v.rejected.is_some()))
+                    .collect()
+            }
+            Some(aggregator) => {
+                if let Rule::FlTrust { root } = &mut aggregator.rule {
+                    let root_rows: Vec<usize> = (0..ROOT_SAMPLES.min(data.validation.len())).collect();
+                    let root_train = TrainConfig { seed: round_seed, ..config.train };
+                    *root = train(&config.spec, &global, &data.validation.subset(&root_rows), &root_train, &device, |_| {})?
+                        .delta_from(&global);
+                }
+                // Non-finite updates never reach a rule: the update format refuses them.
+                let finite: Vec<usize> = (0..updates.len()).filter(|&i| updates[i].iter().all(|v| v.is_finite())).collect();
+                let inputs: Vec<ClientUpdate<'_>> =
+                    finite.iter().map(|&i| ClientUpdate { delta: &updates[i], samples: samples[i] }).collect();
+                let aggregate = aggregator.aggregate(&inputs)?;
+                global = global.apply(&aggregate.delta);
+                let kept: Vec<usize> = aggregate.selected.iter().map(|&k| finite[k]).collect();
+                (0..config.nodes).map(|i| !kept.contains(&i)).collect()
+            }
+        };
+        honest_rejected += rejected[..honest].iter().filter(|&&r| r).count();
+        malicious_rejected += rejected[honest..].iter().filter(|&&r| r).count();
+        debug_assert!(l2_norm(&global.values).is_finite());
+    }
+    let epsilon = match &dp {
+        Some(mechanism) => {
+            let mut accountant = RdpAccountant::default();
+            accountant.step(1.0, mechanism.noise_multiplier, config.rounds as u64)?;
+            Some(accountant.spent(DP_DELTA)?.epsilon)
+        }
+        None => None,
+    };
+    let accuracy = evaluate(&config.spec, &global, &data.test, &device)?.accuracy;
+    Ok(RunOutcome { accuracy, malicious_rejected, honest_rejected, epsilon })
+}
+
+/// A stand-in node key for simulated node `index`.
+fn node_key(index: usize) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&(index as u64).to_be_bytes());
+    key
+}

@@ -1,0 +1,157 @@
+//! The committee's validation: verdicts, the new global model, contribution weights and the
+//! Merkle root of the verdict list, identical on every validator.
+//!
+//! Rules, in order (the first that applies decides):
+//! 1. **Malformed**: the bytes do not decode against the round's model and base (wrong format,
+//!    shape, spec or base, truncation, oversize, NaN or infinite values).
+//! 2. **Duplicate**: two different nodes sent updates with cosine similarity >= 0.999 (copies with
+//!    a little noise included). Independent private data never gives that; all copies are
+//!    rejected, since commit-reveal stops anyone copying another node's update within a round.
+//! 3. **No-op**: L2 norm under 1% of the median norm (free riders).
+//! 4. **Norm outlier**: L2 norm over 4x the median norm (scaling, model replacement, noise).
+//! 5. **Direction**: cosine with the coordinate-wise median update below 0 (sign flips, IPM).
+//! 6. **Worsens loss**: the base model plus this update alone has a validation loss more than
+//!    0.02 nats above the base model's (label flipping, poisoned data).
+//!
+//! Accepted updates are averaged (sample-weighted, claims capped at twice the median claim).
+//! Contribution is leave-one-out: a node's weight is how much the validation loss of the aggregate
+//! rises without it, floored at zero, so no-ops and near-copies earn about nothing. Leave-one-out
+//! costs one evaluation per node (cheap at committee sizes), where Shapley approximations need many
+//! more, and it is exact for what the round actually shipped.
+//!
+//! Determinism: losses are computed in f64 from the model's logits and quantized to
+//! [`ValidatorConfig::loss_quantum`] (1e-6 nats) before any comparison or weight; cosines and norm
+//! ratios are quantized to 1e-6 too. Two CPUs can disagree only if a score sits within its
+//! last-bit float noise (about 1e-7 here) of a threshold or a quantum boundary.
+
+mod contribution;
+mod rules;
+
+pub use contribution::basis_points;
+pub use rules::{Reason, ValidatorConfig};
+
+use burn::tensor::Device;
+use droppin_interface::Pubkey;
+use droppin_interface::hash::Sha256;
+use droppin_interface::merkle::{MerkleTree, Verdict, VerdictLeaf};
+
+use crate::FlError;
+use crate::aggregate::{Aggregator, ClientUpdate, Rule};
+use crate::data::Dataset;
+use crate::evaluate::{Evaluation, evaluate};
+use crate::model::{ModelSpec, Weights};
+use crate::update::{DecodeLimits, Update};
+
+/// One node's revealed update, as fetched from storage.
+#[derive(Clone, Copy, Debug)]
+pub struct Submission<'a> {
+    pub node: Pubkey,
+    pub bytes: &'a [u8],
+}
+
+/// The verdict on one node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeVerdict {
+    pub node: Pubkey,
+    /// `None` when accepted.
+    pub rejected: Option<Reason>,
+    pub weight_bps: u16,
+    /// Validation loss of the base model plus this update alone (quantized), when it decoded.
+    pub solo_loss: Option<f64>,
+}
+
+/// Everything a validator publishes for a round.
+#[derive(Clone, Debug)]
+pub struct ValidationReport {
+    /// Sorted by node key, the order of the Merkle leaves.
+    pub verdicts: Vec<NodeVerdict>,
+    pub base: Evaluation,
+    pub aggregate: Evaluation,
+    pub new_model: Weights,
+    pub leaves: Vec<VerdictLeaf>,
+    pub root: [u8; 32],
+    pub tree: MerkleTree,
+}
+
+/// Validates a round's submissions on the CPU.
+pub fn validate(
+    spec: &ModelSpec,
+    base: &Weights,
+    validation: &Dataset,
+    submissions: &[Submission<'_>],
+    round: &Pubkey,
+    config: &ValidatorConfig,
+) -> Result<ValidationReport, FlError> {
+    let device = Device::flex();
+    let mut order: Vec<usize> = (0..submissions.len()).collect();
+    order.sort_by_key(|&i| submissions[i].node);
+    if order.windows(2).any(|w| submissions[w[0]].node == submissions[w[1]].node) {
+        return Err(FlError::Data("a node appears twice in the submissions".into()));
+    }
+    let base_hash = Update::model_hash(spec, base);
+    let limits = DecodeLimits::delta(spec, &base.layout, base_hash);
+    let decoded: Vec<Result<Update, Reason>> = order
+        .iter()
+        .map(|&i| Update::decode(submissions[i].bytes, &limits).map_err(|e| Reason::Malformed(e.to_string())))
+        .collect();
+    let base_eval = quantized(evaluate(spec, base, validation, &device)?, config);
+    let mut solo_loss = vec![None; decoded.len()];
+    for (slot, update) in solo_loss.iter_mut().zip(&decoded) {
+        if let Ok(update) = update {
+            *slot = Some(quantized(evaluate(spec, &base.apply(&update.values), validation, &device)?, config).loss);
+        }
+    }
+    let reasons = rules::judge(&decoded, &solo_loss, base_eval.loss, config);
+    let accepted: Vec<usize> = (0..decoded.len()).filter(|&k| reasons[k].is_none()).collect();
+    let accepted_updates: Vec<&Update> = accepted.iter().map(|&k| decoded[k].as_ref().expect("accepted decodes")).collect();
+    let (new_model, aggregate_eval, weights) = if accepted.is_empty() {
+        (base.clone(), base_eval, Vec::new())
+    } else {
+        let aggregate_of = |members: &[&Update]| -> Result<Weights, FlError> {
+            let samples = capped_samples(members);
+            let inputs: Vec<ClientUpdate<'_>> =
+                members.iter().zip(&samples).map(|(u, &samples)| ClientUpdate { delta: &u.values, samples }).collect();
+            Ok(base.apply(&Aggregator::new(Rule::FedAvg).aggregate(&inputs)?.delta))
+        };
+        let model = aggregate_of(&accepted_updates)?;
+        let full = quantized(evaluate(spec, &model, validation, &device)?, config);
+        let mut gains = Vec::with_capacity(accepted.len());
+        for skip in 0..accepted_updates.len() {
+            if accepted_updates.len() == 1 {
+                gains.push(0.0);
+                break;
+            }
+            let others: Vec<&Update> =
+                accepted_updates.iter().enumerate().filter(|(k, _)| *k != skip).map(|(_, u)| *u).collect();
+            let without = quantized(evaluate(spec, &aggregate_of(&others)?, validation, &device)?, config);
+            gains.push(without.loss - full.loss);
+        }
+        (model, full, basis_points(&gains, config.loss_quantum))
+    };
+    let mut verdicts = Vec::with_capacity(decoded.len());
+    let mut leaves = Vec::with_capacity(decoded.len());
+    for (k, &i) in order.iter().enumerate() {
+        let weight_bps = accepted.iter().position(|&a| a == k).map_or(0, |p| weights[p]);
+        let node = submissions[i].node;
+        let verdict = if reasons[k].is_none() { Verdict::Accepted } else { Verdict::Slashed };
+        leaves.push(VerdictLeaf { node, verdict, weight_bps });
+        verdicts.push(NodeVerdict { node, rejected: reasons[k].clone(), weight_bps, solo_loss: solo_loss[k] });
+    }
+    let tree = MerkleTree::from_leaf_hashes::<Sha256>(leaves.iter().map(|leaf| leaf.hash::<Sha256>(round)).collect());
+    Ok(ValidationReport { verdicts, base: base_eval, aggregate: aggregate_eval, new_model, root: tree.root(), leaves, tree })
+}
+
+/// Sample claims capped at twice the median claim, so a node cannot buy weight by lying.
+fn capped_samples(updates: &[&Update]) -> Vec<u64> {
+    let mut claims: Vec<u64> = updates.iter().map(|u| u.samples).collect();
+    claims.sort_unstable();
+    let cap = claims[claims.len() / 2].saturating_mul(2).max(1);
+    updates.iter().map(|u| u.samples.min(cap)).collect()
+}
+
+fn quantized(evaluation: Evaluation, config: &ValidatorConfig) -> Evaluation {
+    Evaluation { loss: rules::quantize(evaluation.loss, config.loss_quantum), accuracy: evaluation.accuracy }
+}
+
+#[cfg(test)]
+mod tests;
