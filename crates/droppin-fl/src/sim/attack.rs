@@ -83,7 +83,7 @@ pub(super) fn craft(attack: Attack, own: &[Vec<f32>], honest: &[Vec<f32>], n: us
         }
         Attack::FreeRider => vec![vec![0.0; dim]; f],
         Attack::Copy => {
-            let original = &own[0];
+            let Some(original) = own.first() else { return Vec::new() };
             let scale = crate::aggregate::l2_norm(original) as f32 * 1e-3 / (dim as f32).sqrt();
             let normal = Normal::new(0.0f32, scale.max(f32::MIN_POSITIVE)).expect("positive std");
             (0..f).map(|_| original.iter().map(|v| v + normal.sample(&mut rng)).collect()).collect()

@@ -153,6 +153,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     .collect();
                 let report = validate(&config.spec, &global, &data.validation, &submissions, &[0; 32], &ValidatorConfig::default())?;
                 global = report.new_model;
+                if std::env::var("DPIN_DEBUG").is_ok() { for v in &report.verdicts { eprintln!("r{round} {:?} {:?} loss {:?} base {} w {}", v.node[7], v.rejected, v.solo_loss, report.base.loss, v.weight_bps); } }
                 (0..config.nodes)
                     .map(|node| report.verdicts.iter().find(|v| v.node == node_key(node)).is_some_and(|v| v.rejected.is_some()))
                     .collect()

@@ -9,9 +9,14 @@
 //!    rejected, since commit-reveal stops anyone copying another node's update within a round.
 //! 3. **No-op**: L2 norm under 1% of the median norm (free riders).
 //! 4. **Norm outlier**: L2 norm over 4x the median norm (scaling, model replacement, noise).
-//! 5. **Direction**: cosine with the coordinate-wise median update below 0 (sign flips, IPM).
-//! 6. **Worsens loss**: the base model plus this update alone has a validation loss more than
-//!    0.02 nats above the base model's (label flipping, poisoned data).
+//! 5. **Direction**: cosine with the coordinate-wise median update below the median node's
+//!    cosine minus the larger of 0.15 and 4 median absolute deviations, or below 0 (sign flips,
+//!    IPM).
+//! 6. **Worsens loss**: the base model plus this update alone lowers the validation loss by less
+//!    than the median update does, minus the larger of 0.1 nats and 4 median absolute deviations,
+//!    and does not lower it at all (label flipping, poisoned data). Judged against the others
+//!    because honest training on a small shard can overshoot on its own while the average still
+//!    improves; an update that lowers the loss on its own is never rejected by this rule.
 //!
 //! Accepted updates are averaged (sample-weighted, claims capped at twice the median claim).
 //! Contribution is leave-one-out: a node's weight is how much the validation loss of the aggregate

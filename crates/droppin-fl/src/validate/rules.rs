@@ -11,8 +11,14 @@ pub struct ValidatorConfig {
     pub duplicate_cosine: f64,
     pub min_norm_ratio: f64,
     pub max_norm_ratio: f64,
+    /// Cosine with the median update below which an update is always rejected.
     pub min_median_cosine: f64,
+    /// Allowed drop of the cosine below the median node's, or `mad_factor` MADs if larger.
+    pub cosine_margin: f64,
+    /// Allowed validation-loss increase above the typical (median) update's, in nats.
     pub max_loss_increase: f64,
+    /// Median absolute deviations allowed beyond a typical score (cosine and loss rules).
+    pub mad_factor: f64,
     pub loss_quantum: f64,
 }
 
@@ -23,7 +29,9 @@ impl Default for ValidatorConfig {
             min_norm_ratio: 0.01,
             max_norm_ratio: 4.0,
             min_median_cosine: 0.0,
-            max_loss_increase: 0.02,
+            max_loss_increase: 0.1,
+            cosine_margin: 0.15,
+            mad_factor: 4.0,
             loss_quantum: 1e-6,
         }
     }
@@ -61,6 +69,13 @@ fn median(values: &mut [f64]) -> f64 {
     values.sort_unstable_by(f64::total_cmp);
     let n = values.len();
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+}
+
+/// `median - max(margin, mad_factor * MAD)`: how low a score may go before it is an outlier.
+fn robust_floor(mut scores: Vec<f64>, margin: f64, mad_factor: f64) -> f64 {
+    let typical = median(&mut scores);
+    let mut deviations: Vec<f64> = scores.iter().map(|s| (s - typical).abs()).collect();
+    typical - margin.max(mad_factor * median(&mut deviations))
 }
 
 fn cosine(a: &[f32], b: &[f32], norm_a: f64, norm_b: f64) -> f64 {
@@ -102,6 +117,10 @@ pub(super) fn judge(
     let inputs: Vec<ClientUpdate<'_>> = valid.iter().map(|&k| ClientUpdate { delta: values(k), samples: 1 }).collect();
     let median_update = Aggregator::new(Rule::Median).aggregate(&inputs).expect("valid updates share a length").delta;
     let median_update_norm = l2_norm(&median_update);
+    let cosines: Vec<f64> =
+        (0..decoded.len()).map(|k| if reasons[k].is_none() { q(cosine(values(k), &median_update, norms[k], median_update_norm)) } else { 0.0 }).collect();
+    let min_cosine = robust_floor(valid.iter().map(|&k| cosines[k]).collect(), config.cosine_margin, config.mad_factor)
+        .max(config.min_median_cosine);
     for &k in &valid {
         if reasons[k].is_some() {
             continue;
@@ -111,13 +130,24 @@ pub(super) fn judge(
             Some(Reason::NoOp)
         } else if ratio > config.max_norm_ratio {
             Some(Reason::NormOutlier)
-        } else if q(cosine(values(k), &median_update, norms[k], median_update_norm)) < config.min_median_cosine {
+        } else if cosines[k] < min_cosine {
             Some(Reason::Direction)
-        } else if solo_loss[k].is_some_and(|loss| loss - base_loss > config.max_loss_increase) {
-            Some(Reason::WorsensLoss)
         } else {
             None
         };
+    }
+    // Loss: an update is judged against the others, since honest local training on a small
+    // shard can overshoot on its own while the average still improves.
+    let survivors: Vec<usize> = valid.iter().copied().filter(|&k| reasons[k].is_none()).collect();
+    let decreases: Vec<f64> = survivors.iter().filter_map(|&k| solo_loss[k]).map(|l| base_loss - l).collect();
+    if !decreases.is_empty() {
+        // An update that lowers the loss on its own is never rejected by this rule.
+        let limit = q((-robust_floor(decreases, config.max_loss_increase, config.mad_factor)).max(0.0));
+        for &k in &survivors {
+            if solo_loss[k].is_some_and(|loss| q(loss - base_loss) > limit) {
+                reasons[k] = Some(Reason::WorsensLoss);
+            }
+        }
     }
     reasons
 }

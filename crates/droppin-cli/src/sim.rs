@@ -1,0 +1,156 @@
+//! `dpin sim`: the attack simulator on the shipped digits or on the user's own data.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use droppin_fl::aggregate::Rule;
+use droppin_fl::data::{Dataset, Partition, digits, load_csv, load_idx, partition};
+use droppin_fl::model::{ModelKind, ModelSpec};
+use droppin_fl::sim::{Attack, SimConfig, SimData, SimResult, simulate};
+use droppin_fl::train::TrainConfig;
+
+/// Fixed seed of the train/validation/test split of user data.
+const USER_SPLIT_SEED: u64 = 7;
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// Nodes per round.
+    #[arg(long, default_value_t = 10)]
+    nodes: usize,
+    /// How many of them are malicious.
+    #[arg(long, default_value_t = 3)]
+    malicious: usize,
+    /// sign-flip, scaling, noise, label-flip, alie, ipm, free-rider, copy or nan.
+    #[arg(long, default_value = "sign-flip", value_parser = clap::builder::PossibleValuesParser::new(Attack::NAMES))]
+    attack: String,
+    /// fedavg, fedavgm, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum, bulyan,
+    /// fltrust, or all; without it, the validator's default pipeline.
+    #[arg(long)]
+    aggregator: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    rounds: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// mlp or cnn.
+    #[arg(long, default_value = "mlp")]
+    model: String,
+    /// A CSV file (with a `label` column, see --label-column) or an MNIST IDX images file.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The IDX labels file that goes with --data.
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// Label column of a CSV file.
+    #[arg(long, default_value = "label")]
+    label_column: String,
+    /// Non-IID split: Dirichlet alpha over labels (IID without it).
+    #[arg(long)]
+    dirichlet_alpha: Option<f64>,
+    /// Client-level differential privacy: target epsilon over all rounds (delta 1e-5).
+    #[arg(long)]
+    dp_epsilon: Option<f64>,
+    /// Local epochs per round.
+    #[arg(long, default_value_t = 2)]
+    epochs: usize,
+    /// Local Adam learning rate.
+    #[arg(long, default_value_t = 0.002)]
+    learning_rate: f64,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Print one JSON object (or one per aggregator with `--aggregator all`).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: SimArgs) -> anyhow::Result<()> {
+    let data = load_data(&args)?;
+    let kind = match args.model.as_str() {
+        "mlp" => ModelKind::Mlp,
+        "cnn" => ModelKind::Cnn,
+        other => bail!("unknown model {other:?}: use mlp or cnn"),
+    };
+    let spec = ModelSpec::for_data(kind, &data.train.sample_shape, data.train.classes)?;
+    let pipelines: Vec<Option<String>> = match args.aggregator.as_deref() {
+        None => vec![None],
+        Some("all") => std::iter::once(None).chain(Rule::NAMES.iter().map(|n| Some(n.to_string()))).collect(),
+        Some(name) if Rule::NAMES.contains(&name) => vec![Some(name.to_owned())],
+        Some(other) => bail!("unknown aggregator {other:?}: use one of {} or all", Rule::NAMES.join(", ")),
+    };
+    let attack = Attack::from_name(&args.attack).expect("clap checked the name");
+    let base = SimConfig {
+        nodes: args.nodes,
+        malicious: args.malicious,
+        attack,
+        aggregator: None,
+        rounds: args.rounds,
+        seed: args.seed,
+        spec,
+        train: TrainConfig {
+            epochs: args.epochs,
+            learning_rate: args.learning_rate,
+            batch_size: args.batch_size,
+            seed: args.seed,
+            ..TrainConfig::default()
+        },
+        partition: args.dirichlet_alpha.map_or(Partition::Iid, |alpha| Partition::Dirichlet { alpha }),
+        dp_epsilon: args.dp_epsilon,
+    };
+    if !args.json {
+        println!(
+            "{} nodes, {} malicious ({}), {} rounds, {:?} model, seed {}",
+            args.nodes, args.malicious, attack.name(), args.rounds, kind, args.seed
+        );
+        println!("{:<14} {:>9} {:>9} {:>10} {:>8} {:>15} {:>9}", "aggregator", "accuracy", "clean", "precision", "recall", "honest rejected", "epsilon");
+    }
+    for pipeline in pipelines {
+        let name = pipeline.clone().unwrap_or_else(|| "validator".into());
+        let result = simulate(&SimConfig { aggregator: pipeline, ..base.clone() }, &data)
+            .with_context(|| format!("simulating with {name}"))?;
+        if args.json {
+            println!("{}", serde_json::to_string(&result)?);
+        } else {
+            print_row(&name, &result);
+        }
+    }
+    Ok(())
+}
+
+fn print_row(name: &str, r: &SimResult) {
+    let flagged = r.malicious_rejected + r.honest_rejected;
+    let precision = if flagged == 0 { "-".to_owned() } else { format!("{:.2}", r.malicious_rejected as f64 / flagged as f64) };
+    let recall = if r.malicious_total == 0 { "-".to_owned() } else { format!("{:.2}", r.malicious_rejected as f64 / r.malicious_total as f64) };
+    let epsilon = r.epsilon.map_or("-".to_owned(), |e| format!("{e:.2}"));
+    println!(
+        "{:<14} {:>8.1}% {:>8.1}% {:>10} {:>8} {:>15} {:>9}",
+        name,
+        100.0 * r.accuracy,
+        100.0 * r.clean_accuracy,
+        precision,
+        recall,
+        format!("{}/{}", r.honest_rejected, r.honest_total),
+        epsilon
+    );
+}
+
+/// The shipped digits split, or the user's file split 60/20/20 by a fixed seed.
+fn load_data(args: &SimArgs) -> anyhow::Result<SimData> {
+    let Some(path) = &args.data else {
+        let split = digits()?;
+        return Ok(SimData { train: split.train, validation: split.validation, test: split.test });
+    };
+    let all: Dataset = match &args.labels {
+        Some(labels) => load_idx(path, labels)?,
+        None if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => load_csv(path, &args.label_column)?,
+        None => bail!("{}: give --labels for an IDX images file, or a .csv file", path.display()),
+    };
+    if all.len() < 10 {
+        bail!("{}: {} samples are too few to split", path.display(), all.len());
+    }
+    let parts = partition(&all, 5, Partition::Iid, USER_SPLIT_SEED)?;
+    Ok(SimData {
+        train: all.subset(&[parts[0].as_slice(), &parts[1], &parts[2]].concat()),
+        validation: all.subset(&parts[3]),
+        test: all.subset(&parts[4]),
+    })
+}
