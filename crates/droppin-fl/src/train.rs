@@ -10,8 +10,9 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::FlError;
+use crate::privacy::{ClippedSum, DpSgd};
 use crate::data::Dataset;
-use crate::model::{ModelSpec, Weights};
+use crate::model::{Model, ModelSpec, Weights};
 
 /// The local optimizer.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,8 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     /// FedProx proximal weight `mu`: adds `mu/2 * ||w - w_global||^2` to the loss.
     pub proximal_mu: Option<f64>,
+    /// DP-SGD: per-example clipping and noise (sample-level privacy of the node's data).
+    pub dp_sgd: Option<DpSgd>,
     /// Seeds the batch order: the same seed, data and base give the same update on the CPU.
     pub seed: u64,
 }
@@ -43,6 +46,7 @@ impl Default for TrainConfig {
             batch_size: 32,
             learning_rate: 0.01,
             proximal_mu: None,
+            dp_sgd: None,
             seed: 0,
         }
     }
@@ -80,6 +84,7 @@ pub fn train(
     if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
         return Err(FlError::Training(format!("learning rate must be positive, got {}", config.learning_rate)));
     }
+    let inner_device = device.clone();
     let device = device.clone().autodiff();
     let mut model = base.to_model(spec, &device)?.train();
     let mut optimizer = match config.optimizer {
@@ -96,21 +101,33 @@ pub fn train(
     for epoch in 0..config.epochs {
         order.shuffle(&mut rng);
         for (step, batch) in order.chunks(config.batch_size).enumerate() {
-            let (inputs, targets) = batch_tensors(data, batch, &device);
-            let logits = model.forward(inputs, spec);
-            let mut loss = loss_fn.forward(logits, targets);
-            if let Some(mu) = config.proximal_mu.filter(|mu| *mu > 0.0) {
-                let mut proximal = ProximalTerm { base: &base.values, offset: 0, device: &device, sum: None };
-                model.visit(&mut proximal);
-                if let Some(sum) = proximal.sum {
-                    loss = loss + sum.mul_scalar(mu / 2.0);
+            let loss_of = |model: &Model, rows: &[usize]| {
+                let (inputs, targets) = batch_tensors(data, rows, &device);
+                let mut loss = loss_fn.forward(model.forward(inputs, spec), targets);
+                if let Some(mu) = config.proximal_mu.filter(|mu| *mu > 0.0) {
+                    let mut proximal = ProximalTerm { base: &base.values, offset: 0, device: &device, sum: None };
+                    model.visit(&mut proximal);
+                    if let Some(sum) = proximal.sum {
+                        loss = loss + sum.mul_scalar(mu / 2.0);
+                    }
                 }
-            }
+                loss
+            };
+            let loss = loss_of(&model, batch);
             let loss_value: f32 = loss.clone().into_scalar();
             if !loss_value.is_finite() {
                 return Err(FlError::Training(format!("loss diverged to {loss_value} at epoch {epoch}, step {step}")));
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let grads = match config.dp_sgd {
+                None => GradientsParams::from_grads(loss.backward(), &model),
+                Some(dp) => {
+                    let mut clipped = ClippedSum::new(base.values.len(), dp.clip_norm);
+                    for &row in batch {
+                        clipped.add(&model, &GradientsParams::from_grads(loss_of(&model, &[row]).backward(), &model));
+                    }
+                    clipped.noisy_mean(&model, dp.noise_multiplier, &mut rng, &inner_device)
+                }
+            };
             model = optimizer.step(config.learning_rate, model, grads);
             progress(TrainProgress { epoch, step, steps_per_epoch, loss: loss_value });
         }

@@ -15,10 +15,30 @@ pub const VAULT_SEED: &[u8] = b"vault";
 pub const NODE_SEED: &[u8] = b"node";
 /// `["validator", round, validator]`
 pub const VALIDATOR_SEED: &[u8] = b"validator";
-/// `["cid", round, cid digest]`
-pub const CID_SEED: &[u8] = b"cid";
 /// `["reputation", node]`
 pub const REPUTATION_SEED: &[u8] = b"reputation";
+
+/// Length of a CID marker's seed: the longest seed the system program takes.
+pub const CID_MARKER_SEED_LEN: usize = 32;
+
+/// The seed of a CID's marker: the first 16 bytes of its digest in lowercase hex. 128 bits keep
+/// a second preimage (someone squatting on another node's CID) out of reach.
+pub fn cid_marker_seed(cid: &crate::Cid) -> [u8; CID_MARKER_SEED_LEN] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut seed = [0u8; CID_MARKER_SEED_LEN];
+    for (i, byte) in cid.digest()[..CID_MARKER_SEED_LEN / 2].iter().enumerate() {
+        seed[2 * i] = HEX[usize::from(byte >> 4)];
+        seed[2 * i + 1] = HEX[usize::from(byte & 0x0f)];
+    }
+    seed
+}
+
+/// A CID marker's address: the system program's `create_with_seed` address with the round as
+/// base, `sha256(round || seed || program)`. Not a PDA on purpose: one hash, no bump search, so a
+/// reveal costs the same for every CID, and there is exactly one marker address per CID.
+pub fn cid_marker_address<H: crate::hash::Hasher>(program: &crate::Pubkey, round: &crate::Pubkey, cid: &crate::Cid) -> crate::Pubkey {
+    H::hashv(&[round, &cid_marker_seed(cid), program])
+}
 
 /// PDA derivation for clients.
 #[cfg(feature = "client")]
@@ -64,9 +84,9 @@ pub mod find {
         )
     }
 
-    /// The marker of a CID's first reveal in a round.
+    /// The marker of a CID's first reveal in a round (a seed address, see [`cid_marker_address`]).
     pub fn cid_marker(program: &Address, round: &Address, cid: &crate::Cid) -> Address {
-        find(&[CID_SEED, round.as_ref(), cid.digest()], program)
+        Address::from(cid_marker_address::<crate::hash::Sha256>(&program.to_bytes(), &round.to_bytes(), cid))
     }
 
     /// A node's reputation.

@@ -444,13 +444,11 @@ pub struct CidMarker {
     pub round: Pubkey,
     /// The node that revealed the CID first and paid the marker's rent.
     pub node: Pubkey,
-    /// Canonical bump.
-    pub bump: u8,
 }
 
 impl AccountState for CidMarker {
     const TYPE: AccountType = AccountType::CidMarker;
-    const BODY_LEN: usize = 32 + 32 + 1;
+    const BODY_LEN: usize = 32 + 32;
 }
 
 /// One committee member's bond and vote in one round (PDA `["validator", round, validator]`).

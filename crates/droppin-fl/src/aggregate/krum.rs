@@ -2,7 +2,9 @@
 
 use super::coordinate::median_of;
 use super::distance::pairwise_sq_distances;
-use super::{Aggregate, AggregationError, ClientUpdate, weighted_mean};
+use rayon::prelude::*;
+
+use super::{Aggregate, AggregationError, BLOCK, ClientUpdate, weighted_mean};
 
 /// Krum scores: for each update, the sum of squared distances to its `n - f - 2` nearest others.
 fn scores(distances: &[f64], candidates: &[usize], n: usize, f: usize) -> Vec<f64> {
@@ -69,17 +71,17 @@ pub(super) fn bulyan(updates: &[ClientUpdate<'_>], dim: usize, f: usize) -> Resu
     selected.sort_unstable();
     let beta = theta - 2 * f;
     let mut delta = vec![0f32; dim];
-    let mut column = vec![0f32; theta];
-    let mut by_distance: Vec<f32> = Vec::with_capacity(theta);
-    for (c, out) in delta.iter_mut().enumerate() {
-        for (k, &i) in selected.iter().enumerate() {
-            column[k] = updates[i].delta[c];
+    delta.par_chunks_mut(BLOCK).enumerate().for_each(|(block, out)| {
+        let mut column = vec![0f32; theta];
+        for (offset, out) in out.iter_mut().enumerate() {
+            let c = block * BLOCK + offset;
+            for (k, &i) in selected.iter().enumerate() {
+                column[k] = updates[i].delta[c];
+            }
+            let median = median_of(&column);
+            column.sort_unstable_by(|a, b| (a - median).abs().total_cmp(&(b - median).abs()).then(a.total_cmp(b)));
+            *out = column[..beta].iter().sum::<f32>() / beta as f32;
         }
-        let median = median_of(&mut column.clone());
-        by_distance.clear();
-        by_distance.extend_from_slice(&column);
-        by_distance.sort_unstable_by(|a, b| (a - median).abs().total_cmp(&(b - median).abs()).then(a.total_cmp(b)));
-        *out = by_distance[..beta].iter().sum::<f32>() / beta as f32;
-    }
+    });
     Ok(Aggregate { delta, selected })
 }

@@ -12,13 +12,15 @@ use crate::aggregate::{Aggregator, ClientUpdate, Rule, l2_norm};
 use crate::data::{Dataset, Partition, partition};
 use crate::evaluate::evaluate;
 use crate::model::{ModelSpec, Weights};
-use crate::privacy::{GaussianMechanism, RdpAccountant, privatize};
+use crate::privacy::{DpSgd, RdpAccountant};
 use crate::train::{TrainConfig, train};
 use crate::update::{Encoding, Update};
 use crate::validate::{Submission, ValidatorConfig, validate};
 
 /// Target delta of the DP figures.
 const DP_DELTA: f64 = 1e-5;
+/// Per-example gradient clipping norm of DP-SGD.
+const DP_CLIP_NORM: f32 = 1.0;
 /// Samples of the validation set the FLTrust server trains its root update on.
 const ROOT_SAMPLES: usize = 100;
 
@@ -35,7 +37,7 @@ pub struct SimConfig {
     pub spec: ModelSpec,
     pub train: TrainConfig,
     pub partition: Partition,
-    /// Client-level DP target epsilon over all rounds (delta 1e-5).
+    /// DP-SGD target epsilon of every honest node's data over all rounds (delta 1e-5).
     pub dp_epsilon: Option<f64>,
 }
 
@@ -102,10 +104,15 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
         None => None,
     };
     let mut aggregator = rule.map(Aggregator::new);
+    // Sample-level DP-SGD in every honest node: the largest sampling rate (smallest shard) and
+    // all local steps over all rounds are accounted.
+    let smallest = node_data.iter().map(Dataset::len).min().unwrap_or(1);
+    let sampling_rate = (config.train.batch_size as f64 / smallest as f64).min(1.0);
+    let steps = (config.train.epochs * smallest.div_ceil(config.train.batch_size) * config.rounds) as u64;
     let dp = match config.dp_epsilon {
-        Some(epsilon) => Some(GaussianMechanism {
-            clip_norm: 1.0,
-            noise_multiplier: RdpAccountant::noise_for(epsilon, DP_DELTA, 1.0, config.rounds as u64)?,
+        Some(epsilon) => Some(DpSgd {
+            clip_norm: DP_CLIP_NORM,
+            noise_multiplier: RdpAccountant::noise_for(epsilon, DP_DELTA, sampling_rate, steps)?,
         }),
         None => None,
     };
@@ -125,13 +132,9 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     let classes = local.classes as u8;
                     local.labels.iter_mut().for_each(|l| *l = classes - 1 - *l);
                 }
-                let train_config = TrainConfig { seed: round_seed ^ node as u64, ..config.train };
-                let trained = train(&config.spec, &global, &local, &train_config, &device, |_| {})?;
-                let delta = trained.delta_from(&global);
-                match (&dp, malicious) {
-                    (Some(mechanism), false) => privatize(&delta, mechanism, round_seed ^ (node as u64) << 32),
-                    _ => Ok(delta),
-                }
+                let dp_sgd = if malicious { None } else { dp };
+                let train_config = TrainConfig { seed: round_seed ^ node as u64, dp_sgd, ..config.train };
+                Ok(train(&config.spec, &global, &local, &train_config, &device, |_| {})?.delta_from(&global))
             })
             .collect::<Result<_, _>>()?;
         let (honest_updates, own) = trained.split_at(honest);
@@ -180,9 +183,9 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
         debug_assert!(l2_norm(&global.values).is_finite());
     }
     let epsilon = match &dp {
-        Some(mechanism) => {
+        Some(dp_sgd) => {
             let mut accountant = RdpAccountant::default();
-            accountant.step(1.0, mechanism.noise_multiplier, config.rounds as u64)?;
+            accountant.step(sampling_rate, dp_sgd.noise_multiplier, steps)?;
             Some(accountant.spent(DP_DELTA)?.epsilon)
         }
         None => None,

@@ -3,7 +3,7 @@
 use droppin_coordinator as coordinator;
 use droppin_interface::{
     instruction::{ClaimArgs, RevealArgs},
-    pda::{CID_SEED, NODE_SEED, REPUTATION_SEED},
+    pda::{NODE_SEED, REPUTATION_SEED, ROUND_SEED, cid_marker_address, cid_marker_seed},
     state::{CidMarker, NodeState, Reputation, Round},
 };
 use pinocchio::{AccountView, Address, cpi::Seed};
@@ -11,7 +11,7 @@ use pinocchio::{AccountView, Address, cpi::Seed};
 use super::not_enough_accounts;
 use crate::{
     accounts::{
-        close as close_account, create_pda, current_slot, deposit, is_uninitialized, load,
+        SeededAccount, close as close_account, create_pda, create_with_seed, current_slot, deposit, is_uninitialized, load,
         require_canonical_pda, require_distinct, require_key, require_signer,
         require_system_program, require_writable, save, withdraw,
     },
@@ -118,8 +118,9 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
     if !cid.is_well_formed() {
         return Err(fail(DropPinError::InvalidCid));
     }
-    let marker_bump =
-        require_canonical_pda(marker, &[CID_SEED, &round_key, cid.digest()], program_id)?;
+    if marker.address().to_bytes() != cid_marker_address::<SyscallSha256>(&program_id.to_bytes(), &round_key, &cid) {
+        return Err(fail(DropPinError::InvalidPda));
+    }
     let duplicate = !is_uninitialized(marker);
     if duplicate {
         let _: CidMarker = load(marker, program_id)?;
@@ -136,21 +137,17 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
         let record = CidMarker {
             round: round_key,
             node: state.node,
-            bump: marker_bump,
         };
-        let bump_seed = [marker_bump];
-        create_pda(
-            node,
-            marker,
-            &[
-                Seed::from(CID_SEED),
-                Seed::from(&round_key),
-                Seed::from(cid.digest()),
-                Seed::from(&bump_seed),
-            ],
-            program_id,
-            &record,
-        )?;
+        let seed = cid_marker_seed(&cid);
+        let id = round_state.id.to_le_bytes();
+        let bump = [round_state.bump];
+        let round_seeds = [Seed::from(ROUND_SEED), Seed::from(&id), Seed::from(&bump)];
+        let seeded = SeededAccount {
+            base: round,
+            base_seeds: &round_seeds,
+            seed: &seed,
+        };
+        create_with_seed(node, marker, &seeded, program_id, &record)?;
     }
     save(node_state, &state)?;
     save(round, &round_state)

@@ -1,0 +1,89 @@
+//! DP-SGD in the node (Abadi et al. 2016): per-example gradients clipped to `C`, summed, Gaussian
+//! noise `N(0, (sigma * C)^2)` added, divided by the batch size. burn has no vectorized
+//! per-example gradients, so each example gets its own backward pass: affordable for the small
+//! models nodes train here (the training benchmark prints the cost).
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::l2_norm;
+
+/// Per-example clipping norm and noise multiplier.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DpSgd {
+    pub clip_norm: f32,
+    pub noise_multiplier: f64,
+}
+
+/// Accumulates clipped per-example gradients of one batch.
+pub(crate) struct ClippedSum {
+    sum: Vec<f32>,
+    examples: usize,
+    clip_norm: f32,
+}
+
+impl ClippedSum {
+    pub(crate) fn new(params: usize, clip_norm: f32) -> Self {
+        Self { sum: vec![0.0; params], examples: 0, clip_norm }
+    }
+
+    /// Adds one example's gradients, clipped to the norm.
+    pub(crate) fn add<M: Module>(&mut self, model: &M, grads: &GradientsParams) {
+        let mut reader = GradReader { grads, values: Vec::with_capacity(self.sum.len()) };
+        model.visit(&mut reader);
+        let norm = l2_norm(&reader.values);
+        let scale = if norm > f64::from(self.clip_norm) { (f64::from(self.clip_norm) / norm) as f32 } else { 1.0 };
+        self.sum.iter_mut().zip(&reader.values).for_each(|(s, g)| *s += scale * g);
+        self.examples += 1;
+    }
+
+    /// The noisy mean gradient, as gradients the optimizer can apply to `model`.
+    pub(crate) fn noisy_mean<M: Module>(mut self, model: &M, noise_multiplier: f64, rng: &mut impl Rng, device: &Device) -> GradientsParams {
+        let normal = Normal::new(0.0, noise_multiplier * f64::from(self.clip_norm)).expect("non-negative noise");
+        let examples = self.examples.max(1) as f32;
+        self.sum.iter_mut().for_each(|s| *s = (*s + normal.sample(rng) as f32) / examples);
+        let mut writer = GradWriter { values: &self.sum, offset: 0, grads: GradientsParams::new(), device };
+        model.visit(&mut writer);
+        writer.grads
+    }
+}
+
+/// Reads gradients in parameter order (zero where a parameter got none).
+struct GradReader<'a> {
+    grads: &'a GradientsParams,
+    values: Vec<f32>,
+}
+
+impl ModuleVisitor for GradReader<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        match self.grads.get::<D>(param.id) {
+            Some(grad) => {
+                let data = grad.into_data().convert::<f32>();
+                self.values.extend_from_slice(data.as_slice::<f32>().expect("f32 gradient"));
+            }
+            None => self.values.extend(std::iter::repeat_n(0.0, param.val().dims().iter().product())),
+        }
+    }
+}
+
+/// Registers flat gradients back, one tensor per parameter.
+struct GradWriter<'a> {
+    values: &'a [f32],
+    offset: usize,
+    grads: GradientsParams,
+    device: &'a Device,
+}
+
+impl ModuleVisitor for GradWriter<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let shape = param.val().dims();
+        let len: usize = shape.iter().product();
+        let slice = &self.values[self.offset..self.offset + len];
+        self.offset += len;
+        self.grads.register::<D>(param.id, Tensor::from_data(TensorData::new(slice.to_vec(), shape), self.device));
+    }
+}
