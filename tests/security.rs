@@ -272,7 +272,16 @@ fn cid_marker_address_is_checked_and_squatting_fails() {
     run.join_and_commit(&mut h, &node);
     h.warp(run.deadlines.commit);
     let program = h.program;
-    let reveal = || builders::reveal_update(&program, &node.address(), &run.round, node.cid, node.salt, 1);
+    let reveal = || {
+        builders::reveal_update(
+            &program,
+            &node.address(),
+            &run.round,
+            node.cid,
+            node.salt,
+            1,
+        )
+    };
     // Another CID's marker address.
     let mut ix = reveal();
     let mut other = node.cid;
@@ -282,7 +291,8 @@ fn cid_marker_address_is_checked_and_squatting_fails() {
     // Someone pre-funds the right marker address: the reveal still takes it over.
     let marker = find::cid_marker(&program, &run.round, &node.cid);
     let squatter = h.funded(1);
-    let transfer = solana_system_interface::instruction::transfer(&squatter.pubkey(), &marker, 1_000_000);
+    let transfer =
+        solana_system_interface::instruction::transfer(&squatter.pubkey(), &marker, 1_000_000);
     h.send(&[transfer], &[&squatter]).unwrap();
     h.send(&[reveal()], &[&node.key]).unwrap();
     assert!(h.balance(&marker) >= 1_000_000);

@@ -5,7 +5,11 @@ mod sim;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "dpin", version, about = "dropPIN: train together, share nothing")]
+#[command(
+    name = "dpin",
+    version,
+    about = "dropPIN: train together, share nothing"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -10,21 +10,38 @@ use rand_distr::{Distribution, StandardNormal};
 
 fn updates(n: usize, d: usize) -> Vec<Vec<f32>> {
     let mut rng = ChaCha20Rng::seed_from_u64(0);
-    (0..n).map(|_| (0..d).map(|_| StandardNormal.sample(&mut rng)).collect()).collect()
+    (0..n)
+        .map(|_| (0..d).map(|_| StandardNormal.sample(&mut rng)).collect())
+        .collect()
 }
 
 fn aggregation(c: &mut Criterion) {
     let mut group = c.benchmark_group("aggregation");
     group.sample_size(10);
-    for (n, d) in [(10, 100_000), (10, 1_000_000), (100, 100_000), (100, 1_000_000)] {
+    for (n, d) in [
+        (10, 100_000),
+        (10, 1_000_000),
+        (100, 100_000),
+        (100, 1_000_000),
+    ] {
         let data = updates(n, d);
-        let inputs: Vec<ClientUpdate<'_>> = data.iter().map(|u| ClientUpdate { delta: u, samples: 100 }).collect();
+        let inputs: Vec<ClientUpdate<'_>> = data
+            .iter()
+            .map(|u| ClientUpdate {
+                delta: u,
+                samples: 100,
+            })
+            .collect();
         let f = n / 10;
         group.throughput(Throughput::Bytes((n * d * 4) as u64));
         let shape = format!("n{n}_d{d}");
         group.bench_with_input(BenchmarkId::new("memcpy", &shape), &data, |b, data| {
             let mut out: Vec<Vec<f32>> = data.iter().map(|u| vec![0.0; u.len()]).collect();
-            b.iter(|| out.iter_mut().zip(data).for_each(|(o, u)| o.copy_from_slice(u)))
+            b.iter(|| {
+                out.iter_mut()
+                    .zip(data)
+                    .for_each(|(o, u)| o.copy_from_slice(u))
+            })
         });
         let mut rules = vec![
             ("fedavg", Rule::FedAvg),
@@ -35,14 +52,21 @@ fn aggregation(c: &mut Criterion) {
             ("trimmed-mean", Rule::TrimmedMean { beta: 0.2 }),
             ("krum", Rule::Krum { f }),
             ("multi-krum", Rule::MultiKrum { f, m: n - f }),
-            ("fltrust", Rule::FlTrust { root: data[0].clone() }),
+            (
+                "fltrust",
+                Rule::FlTrust {
+                    root: data[0].clone(),
+                },
+            ),
         ];
         if n >= 4 * f + 3 {
             rules.push(("bulyan", Rule::Bulyan { f }));
         }
         for (name, rule) in rules {
             let mut aggregator = Aggregator::new(rule);
-            group.bench_function(BenchmarkId::new(name, &shape), |b| b.iter(|| aggregator.aggregate(&inputs).expect("aggregates")));
+            group.bench_function(BenchmarkId::new(name, &shape), |b| {
+                b.iter(|| aggregator.aggregate(&inputs).expect("aggregates"))
+            });
         }
     }
     group.finish();

@@ -13,11 +13,19 @@ fn training(c: &mut Criterion) {
     group.throughput(Throughput::Elements(split.train.len() as u64));
     for spec in [ModelSpec::digits_mlp(), ModelSpec::digits_cnn()] {
         let base = Weights::initial(&spec, 1);
-        let config = TrainConfig { epochs: 1, ..TrainConfig::default() };
+        let config = TrainConfig {
+            epochs: 1,
+            ..TrainConfig::default()
+        };
         let device = Device::flex();
-        group.bench_function(BenchmarkId::new("flex_epoch", format!("{:?}", spec.kind).to_lowercase()), |b| {
-            b.iter(|| train(&spec, &base, &split.train, &config, &device, |_| {}).expect("trains"))
-        });
+        group.bench_function(
+            BenchmarkId::new("flex_epoch", format!("{:?}", spec.kind).to_lowercase()),
+            |b| {
+                b.iter(|| {
+                    train(&spec, &base, &split.train, &config, &device, |_| {}).expect("trains")
+                })
+            },
+        );
     }
     group.finish();
 }

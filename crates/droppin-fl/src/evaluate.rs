@@ -21,7 +21,12 @@ pub struct Evaluation {
 }
 
 /// Evaluates `weights` on `data` on the given device.
-pub fn evaluate(spec: &ModelSpec, weights: &Weights, data: &Dataset, device: &Device) -> Result<Evaluation, FlError> {
+pub fn evaluate(
+    spec: &ModelSpec,
+    weights: &Weights,
+    data: &Dataset,
+    device: &Device,
+) -> Result<Evaluation, FlError> {
     if data.is_empty() {
         return Err(FlError::Data("cannot evaluate on an empty dataset".into()));
     }
@@ -32,18 +37,38 @@ pub fn evaluate(spec: &ModelSpec, weights: &Weights, data: &Dataset, device: &De
     for batch in rows.chunks(EVAL_BATCH) {
         let (inputs, _) = batch_tensors(data, batch, device);
         let logits = model.forward(inputs, spec).into_data().convert::<f32>();
-        let logits = logits.as_slice::<f32>().map_err(|e| FlError::Model(format!("{e:?}")))?;
+        let logits = logits
+            .as_slice::<f32>()
+            .map_err(|e| FlError::Model(format!("{e:?}")))?;
         for (row, sample_logits) in batch.iter().zip(logits.chunks(spec.classes)) {
             let label = usize::from(data.labels[*row]);
-            let max = sample_logits.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
-            let log_sum: f64 = sample_logits.iter().map(|&v| (f64::from(v) - max).exp()).sum::<f64>().ln() + max;
+            let max = sample_logits
+                .iter()
+                .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+            let log_sum: f64 = sample_logits
+                .iter()
+                .map(|&v| (f64::from(v) - max).exp())
+                .sum::<f64>()
+                .ln()
+                + max;
             loss += log_sum - f64::from(sample_logits[label]);
             let predicted = (0..spec.classes)
-                .max_by(|&a, &b| sample_logits[a].total_cmp(&sample_logits[b]).then(b.cmp(&a)))
+                .max_by(|&a, &b| {
+                    sample_logits[a]
+                        .total_cmp(&sample_logits[b])
+                        .then(b.cmp(&a))
+                })
                 .expect("at least two classes");
             correct += usize::from(predicted == label);
         }
     }
     let loss = loss / data.len() as f64;
-    Ok(Evaluation { loss: if loss.is_finite() { loss } else { f64::INFINITY }, accuracy: correct as f64 / data.len() as f64 })
+    Ok(Evaluation {
+        loss: if loss.is_finite() {
+            loss
+        } else {
+            f64::INFINITY
+        },
+        accuracy: correct as f64 / data.len() as f64,
+    })
 }

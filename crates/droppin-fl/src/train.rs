@@ -4,22 +4,24 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig, momentum::MomentumConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::FlError;
-use crate::privacy::{ClippedSum, DpSgd};
 use crate::data::Dataset;
 use crate::model::{Model, ModelSpec, Weights};
+use crate::privacy::{ClippedSum, DpSgd};
 
 /// The local optimizer.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LocalOptimizer {
     /// Stochastic gradient descent with heavy-ball momentum (0 for plain SGD).
-    Sgd { momentum: f64 },
+    Sgd {
+        momentum: f64,
+    },
     Adam,
 }
 
@@ -72,7 +74,9 @@ pub fn train(
     mut progress: impl FnMut(TrainProgress),
 ) -> Result<Weights, FlError> {
     if data.is_empty() || config.batch_size == 0 || config.epochs == 0 {
-        return Err(FlError::Training("training needs samples, a batch size and at least one epoch".into()));
+        return Err(FlError::Training(
+            "training needs samples, a batch size and at least one epoch".into(),
+        ));
     }
     if data.feature_dim() != spec.input_dim() {
         return Err(FlError::Training(format!(
@@ -82,15 +86,18 @@ pub fn train(
         )));
     }
     if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
-        return Err(FlError::Training(format!("learning rate must be positive, got {}", config.learning_rate)));
+        return Err(FlError::Training(format!(
+            "learning rate must be positive, got {}",
+            config.learning_rate
+        )));
     }
     let inner_device = device.clone();
     let device = device.clone().autodiff();
     let mut model = base.to_model(spec, &device)?.train();
     let mut optimizer = match config.optimizer {
-        LocalOptimizer::Sgd { momentum } if momentum > 0.0 => {
-            SgdConfig::new().with_momentum(Some(MomentumConfig::new().with_momentum(momentum))).init()
-        }
+        LocalOptimizer::Sgd { momentum } if momentum > 0.0 => SgdConfig::new()
+            .with_momentum(Some(MomentumConfig::new().with_momentum(momentum)))
+            .init(),
         LocalOptimizer::Sgd { .. } => SgdConfig::new().init(),
         LocalOptimizer::Adam => AdamConfig::new().init(),
     };
@@ -105,7 +112,12 @@ pub fn train(
                 let (inputs, targets) = batch_tensors(data, rows, &device);
                 let mut loss = loss_fn.forward(model.forward(inputs, spec), targets);
                 if let Some(mu) = config.proximal_mu.filter(|mu| *mu > 0.0) {
-                    let mut proximal = ProximalTerm { base: &base.values, offset: 0, device: &device, sum: None };
+                    let mut proximal = ProximalTerm {
+                        base: &base.values,
+                        offset: 0,
+                        device: &device,
+                        sum: None,
+                    };
                     model.visit(&mut proximal);
                     if let Some(sum) = proximal.sum {
                         loss = loss + sum.mul_scalar(mu / 2.0);
@@ -116,33 +128,53 @@ pub fn train(
             let loss = loss_of(&model, batch);
             let loss_value: f32 = loss.clone().into_scalar();
             if !loss_value.is_finite() {
-                return Err(FlError::Training(format!("loss diverged to {loss_value} at epoch {epoch}, step {step}")));
+                return Err(FlError::Training(format!(
+                    "loss diverged to {loss_value} at epoch {epoch}, step {step}"
+                )));
             }
             let grads = match config.dp_sgd {
                 None => GradientsParams::from_grads(loss.backward(), &model),
                 Some(dp) => {
                     let mut clipped = ClippedSum::new(base.values.len(), dp.clip_norm);
                     for &row in batch {
-                        clipped.add(&model, &GradientsParams::from_grads(loss_of(&model, &[row]).backward(), &model));
+                        clipped.add(
+                            &model,
+                            &GradientsParams::from_grads(
+                                loss_of(&model, &[row]).backward(),
+                                &model,
+                            ),
+                        );
                     }
                     clipped.noisy_mean(&model, dp.noise_multiplier, &mut rng, &inner_device)
                 }
             };
             model = optimizer.step(config.learning_rate, model, grads);
-            progress(TrainProgress { epoch, step, steps_per_epoch, loss: loss_value });
+            progress(TrainProgress {
+                epoch,
+                step,
+                steps_per_epoch,
+                loss: loss_value,
+            });
         }
     }
     Ok(Weights::from_model(&model.valid()))
 }
 
 /// Inputs `[batch, dim]` and integer targets for the given rows.
-pub(crate) fn batch_tensors(data: &Dataset, rows: &[usize], device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+pub(crate) fn batch_tensors(
+    data: &Dataset,
+    rows: &[usize],
+    device: &Device,
+) -> (Tensor<2>, Tensor<1, Int>) {
     let dim = data.feature_dim();
     let mut features = Vec::with_capacity(rows.len() * dim);
     for &row in rows {
         features.extend_from_slice(data.row(row));
     }
-    let labels: Vec<i64> = rows.iter().map(|&row| i64::from(data.labels[row])).collect();
+    let labels: Vec<i64> = rows
+        .iter()
+        .map(|&row| i64::from(data.labels[row]))
+        .collect();
     (
         Tensor::from_data(TensorData::new(features, [rows.len(), dim]), device),
         Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
@@ -187,16 +219,30 @@ mod tests {
         let device = Device::flex();
         for (spec, optimizer, lr) in [
             (ModelSpec::digits_mlp(), LocalOptimizer::Adam, 0.01),
-            (ModelSpec::digits_cnn(), LocalOptimizer::Sgd { momentum: 0.9 }, 0.05),
+            (
+                ModelSpec::digits_cnn(),
+                LocalOptimizer::Sgd { momentum: 0.9 },
+                0.05,
+            ),
         ] {
             let base = Weights::initial(&spec, 1);
-            let config = TrainConfig { optimizer, epochs: 3, learning_rate: lr, proximal_mu: Some(0.01), ..TrainConfig::default() };
+            let config = TrainConfig {
+                optimizer,
+                epochs: 3,
+                learning_rate: lr,
+                proximal_mu: Some(0.01),
+                ..TrainConfig::default()
+            };
             let mut steps = 0;
-            let trained = train(&spec, &base, &split.train, &config, &device, |_| steps += 1).unwrap();
+            let trained =
+                train(&spec, &base, &split.train, &config, &device, |_| steps += 1).unwrap();
             assert_eq!(steps, 3 * split.train.len().div_ceil(32));
             let before = evaluate(&spec, &base, &split.validation, &device).unwrap();
             let after = evaluate(&spec, &trained, &split.validation, &device).unwrap();
-            assert!(after.accuracy > 0.85 && after.loss < before.loss, "{spec:?}: {before:?} -> {after:?}");
+            assert!(
+                after.accuracy > 0.85 && after.loss < before.loss,
+                "{spec:?}: {before:?} -> {after:?}"
+            );
             let again = train(&spec, &base, &split.train, &config, &device, |_| {}).unwrap();
             assert_eq!(trained, again, "same seed, same update");
         }
@@ -207,10 +253,26 @@ mod tests {
         let split = digits().unwrap();
         let spec = ModelSpec::digits_mlp();
         let base = Weights::initial(&spec, 1);
-        let bad = TrainConfig { learning_rate: f64::NAN, ..TrainConfig::default() };
+        let bad = TrainConfig {
+            learning_rate: f64::NAN,
+            ..TrainConfig::default()
+        };
         let err = train(&spec, &base, &split.train, &bad, &Device::flex(), |_| {}).unwrap_err();
         assert!(err.to_string().contains("learning rate"), "{err}");
-        let wrong = ModelSpec { input: [1, 1, 10], ..spec };
-        assert!(train(&wrong, &Weights::initial(&wrong, 1), &split.train, &TrainConfig::default(), &Device::flex(), |_| {}).is_err());
+        let wrong = ModelSpec {
+            input: [1, 1, 10],
+            ..spec
+        };
+        assert!(
+            train(
+                &wrong,
+                &Weights::initial(&wrong, 1),
+                &split.train,
+                &TrainConfig::default(),
+                &Device::flex(),
+                |_| {}
+            )
+            .is_err()
+        );
     }
 }

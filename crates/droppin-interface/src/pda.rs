@@ -36,7 +36,11 @@ pub fn cid_marker_seed(cid: &crate::Cid) -> [u8; CID_MARKER_SEED_LEN] {
 /// A CID marker's address: the system program's `create_with_seed` address with the round as
 /// base, `sha256(round || seed || program)`. Not a PDA on purpose: one hash, no bump search, so a
 /// reveal costs the same for every CID, and there is exactly one marker address per CID.
-pub fn cid_marker_address<H: crate::hash::Hasher>(program: &crate::Pubkey, round: &crate::Pubkey, cid: &crate::Cid) -> crate::Pubkey {
+pub fn cid_marker_address<H: crate::hash::Hasher>(
+    program: &crate::Pubkey,
+    round: &crate::Pubkey,
+    cid: &crate::Cid,
+) -> crate::Pubkey {
     H::hashv(&[round, &cid_marker_seed(cid), program])
 }
 
@@ -86,7 +90,11 @@ pub mod find {
 
     /// The marker of a CID's first reveal in a round (a seed address, see [`cid_marker_address`]).
     pub fn cid_marker(program: &Address, round: &Address, cid: &crate::Cid) -> Address {
-        Address::from(cid_marker_address::<crate::hash::Sha256>(&program.to_bytes(), &round.to_bytes(), cid))
+        Address::from(cid_marker_address::<crate::hash::Sha256>(
+            &program.to_bytes(),
+            &round.to_bytes(),
+            cid,
+        ))
     }
 
     /// A node's reputation.

@@ -2,12 +2,20 @@
 
 /// L2 norm, accumulated in f64.
 pub fn l2_norm(values: &[f32]) -> f64 {
-    values.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt()
+    values
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// `values * min(1, max_norm / ||values||)`.
 pub fn clip_to_norm(values: &[f32], max_norm: f32) -> Vec<f32> {
     let norm = l2_norm(values);
-    let factor = if norm > f64::from(max_norm) { (f64::from(max_norm) / norm) as f32 } else { 1.0 };
+    let factor = if norm > f64::from(max_norm) {
+        (f64::from(max_norm) / norm) as f32
+    } else {
+        1.0
+    };
     values.iter().map(|v| v * factor).collect()
 }

@@ -13,24 +13,30 @@ use super::{AggregationError, BLOCK, ClientUpdate};
 const GATHER: usize = 256;
 
 /// Runs `reduce` on every coordinate's column of `n` values.
-fn per_coordinate(updates: &[ClientUpdate<'_>], dim: usize, reduce: impl Fn(&mut [i32]) -> f32 + Sync) -> Vec<f32> {
+fn per_coordinate(
+    updates: &[ClientUpdate<'_>],
+    dim: usize,
+    reduce: impl Fn(&mut [i32]) -> f32 + Sync,
+) -> Vec<f32> {
     let n = updates.len();
     let mut out = vec![0f32; dim];
-    out.par_chunks_mut(BLOCK).enumerate().for_each(|(block, out)| {
-        let mut column = vec![0i32; n * GATHER];
-        for (chunk_index, out) in out.chunks_mut(GATHER).enumerate() {
-            let start = block * BLOCK + chunk_index * GATHER;
-            let width = out.len();
-            for (i, update) in updates.iter().enumerate() {
-                for (j, &v) in update.delta[start..start + width].iter().enumerate() {
-                    column[j * n + i] = key(v);
+    out.par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(block, out)| {
+            let mut column = vec![0i32; n * GATHER];
+            for (chunk_index, out) in out.chunks_mut(GATHER).enumerate() {
+                let start = block * BLOCK + chunk_index * GATHER;
+                let width = out.len();
+                for (i, update) in updates.iter().enumerate() {
+                    for (j, &v) in update.delta[start..start + width].iter().enumerate() {
+                        column[j * n + i] = key(v);
+                    }
+                }
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = reduce(&mut column[j * n..(j + 1) * n]);
                 }
             }
-            for (j, o) in out.iter_mut().enumerate() {
-                *o = reduce(&mut column[j * n..(j + 1) * n]);
-            }
-        }
-    });
+        });
     out
 }
 
@@ -71,16 +77,26 @@ pub(super) fn median(updates: &[ClientUpdate<'_>], dim: usize) -> Vec<f32> {
 
 /// Coordinate-wise mean of the values left after cutting `floor(beta * n)` from each end
 /// (Flower's `aggregate_trimmed_avg` with `proportiontocut = beta`).
-pub(super) fn trimmed_mean(updates: &[ClientUpdate<'_>], dim: usize, beta: f32) -> Result<Vec<f32>, AggregationError> {
+pub(super) fn trimmed_mean(
+    updates: &[ClientUpdate<'_>],
+    dim: usize,
+    beta: f32,
+) -> Result<Vec<f32>, AggregationError> {
     let n = updates.len();
     if !(0.0..0.5).contains(&beta) {
-        return Err(AggregationError::InvalidParameter(format!("trimmed mean: beta must be in [0, 0.5), got {beta}")));
+        return Err(AggregationError::InvalidParameter(format!(
+            "trimmed mean: beta must be in [0, 0.5), got {beta}"
+        )));
     }
     let cut = (beta * n as f32) as usize;
     if n <= 2 * cut {
-        return Err(AggregationError::InvalidParameter(format!("trimmed mean: cutting {cut} from each end leaves nothing of {n}")));
+        return Err(AggregationError::InvalidParameter(format!(
+            "trimmed mean: cutting {cut} from each end leaves nothing of {n}"
+        )));
     }
-    Ok(per_coordinate(updates, dim, |column| trimmed_mean_of(column, cut)))
+    Ok(per_coordinate(updates, dim, |column| {
+        trimmed_mean_of(column, cut)
+    }))
 }
 
 /// Mean of a column of keys without its `cut` smallest and `cut` largest values, reordering it.
@@ -100,11 +116,23 @@ mod tests {
 
     #[test]
     fn keys_order_like_total_cmp() {
-        let values = [f32::NEG_INFINITY, -3.5, -0.0, 0.0, 1e-30, 2.0, f32::INFINITY];
+        let values = [
+            f32::NEG_INFINITY,
+            -3.5,
+            -0.0,
+            0.0,
+            1e-30,
+            2.0,
+            f32::INFINITY,
+        ];
         for pair in values.windows(2) {
             assert!(key(pair[0]) < key(pair[1]), "{pair:?}");
         }
-        assert!(values.iter().all(|&v| value(key(v)).to_bits() == v.to_bits()));
+        assert!(
+            values
+                .iter()
+                .all(|&v| value(key(v)).to_bits() == v.to_bits())
+        );
         assert_eq!(median_of(&[3.0, -1.0, 2.0, 10.0]), 2.5);
     }
 }

@@ -44,16 +44,23 @@ pub fn pairwise_sq_distances(updates: &[ClientUpdate<'_>]) -> Vec<f64> {
                 false,
                 false,
                 false,
-                if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None },
+                if threads > 1 {
+                    Parallelism::Rayon(threads)
+                } else {
+                    Parallelism::None
+                },
             );
         }
-        gram.iter_mut().zip(&partial).for_each(|(g, &p)| *g += f64::from(p));
+        gram.iter_mut()
+            .zip(&partial)
+            .for_each(|(g, &p)| *g += f64::from(p));
     }
     let mut distances = vec![0f64; n * n];
     for i in 0..n {
         for j in 0..n {
             if i != j {
-                distances[i * n + j] = (gram[i * n + i] + gram[j * n + j] - 2.0 * gram[i * n + j]).max(0.0);
+                distances[i * n + j] =
+                    (gram[i * n + i] + gram[j * n + j] - 2.0 * gram[i * n + j]).max(0.0);
             }
         }
     }

@@ -4,7 +4,11 @@
 use super::clip::l2_norm;
 use super::{Aggregate, AggregationError, ClientUpdate};
 
-pub(super) fn fltrust(updates: &[ClientUpdate<'_>], dim: usize, root: &[f32]) -> Result<Aggregate, AggregationError> {
+pub(super) fn fltrust(
+    updates: &[ClientUpdate<'_>],
+    dim: usize,
+    root: &[f32],
+) -> Result<Aggregate, AggregationError> {
     if root.len() != dim {
         return Err(AggregationError::InvalidParameter(format!(
             "FLTrust needs the validator's root update of {dim} values, got {}",
@@ -13,14 +17,28 @@ pub(super) fn fltrust(updates: &[ClientUpdate<'_>], dim: usize, root: &[f32]) ->
     }
     let root_norm = l2_norm(root);
     if root_norm == 0.0 {
-        return Err(AggregationError::InvalidParameter("FLTrust: the root update is zero".into()));
+        return Err(AggregationError::InvalidParameter(
+            "FLTrust: the root update is zero".into(),
+        ));
     }
     let mut trust = Vec::with_capacity(updates.len());
     for update in updates {
         let norm = l2_norm(update.delta);
-        let dot: f64 = update.delta.iter().zip(root).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
-        let cosine = if norm > 0.0 { dot / (norm * root_norm) } else { 0.0 };
-        trust.push((cosine.max(0.0), if norm > 0.0 { root_norm / norm } else { 0.0 }));
+        let dot: f64 = update
+            .delta
+            .iter()
+            .zip(root)
+            .map(|(&a, &b)| f64::from(a) * f64::from(b))
+            .sum();
+        let cosine = if norm > 0.0 {
+            dot / (norm * root_norm)
+        } else {
+            0.0
+        };
+        trust.push((
+            cosine.max(0.0),
+            if norm > 0.0 { root_norm / norm } else { 0.0 },
+        ));
     }
     let total: f64 = trust.iter().map(|(t, _)| t).sum();
     if total == 0.0 {
@@ -30,9 +48,20 @@ pub(super) fn fltrust(updates: &[ClientUpdate<'_>], dim: usize, root: &[f32]) ->
     for (update, (t, scale)) in updates.iter().zip(&trust) {
         if *t > 0.0 {
             let w = t * scale / total;
-            delta.iter_mut().zip(update.delta).for_each(|(d, &v)| *d += w * f64::from(v));
+            delta
+                .iter_mut()
+                .zip(update.delta)
+                .for_each(|(d, &v)| *d += w * f64::from(v));
         }
     }
-    let selected = trust.iter().enumerate().filter(|(_, (t, _))| *t > 0.0).map(|(i, _)| i).collect();
-    Ok(Aggregate { delta: delta.into_iter().map(|v| v as f32).collect(), selected })
+    let selected = trust
+        .iter()
+        .enumerate()
+        .filter(|(_, (t, _))| *t > 0.0)
+        .map(|(i, _)| i)
+        .collect();
+    Ok(Aggregate {
+        delta: delta.into_iter().map(|v| v as f32).collect(),
+        selected,
+    })
 }

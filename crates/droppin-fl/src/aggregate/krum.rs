@@ -12,7 +12,11 @@ fn scores(distances: &[f64], candidates: &[usize], n: usize, f: usize) -> Vec<f6
     candidates
         .iter()
         .map(|&i| {
-            let mut row: Vec<f64> = candidates.iter().filter(|&&j| j != i).map(|&j| distances[i * n + j]).collect();
+            let mut row: Vec<f64> = candidates
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| distances[i * n + j])
+                .collect();
             row.sort_unstable_by(f64::total_cmp);
             row[..neighbours].iter().sum()
         })
@@ -31,32 +35,57 @@ fn require_krum(n: usize, f: usize, rule: &'static str) -> Result<(), Aggregatio
     if n > 2 * f + 2 {
         Ok(())
     } else {
-        Err(AggregationError::Tolerance { rule, n, f, requirement: "n > 2f + 2" })
+        Err(AggregationError::Tolerance {
+            rule,
+            n,
+            f,
+            requirement: "n > 2f + 2",
+        })
     }
 }
 
 /// Mean of the `m` updates with the best Krum scores (`m = 1` is Krum).
-pub(super) fn multi_krum(updates: &[ClientUpdate<'_>], dim: usize, f: usize, m: usize) -> Result<Aggregate, AggregationError> {
+pub(super) fn multi_krum(
+    updates: &[ClientUpdate<'_>],
+    dim: usize,
+    f: usize,
+    m: usize,
+) -> Result<Aggregate, AggregationError> {
     let n = updates.len();
     require_krum(n, f, if m == 1 { "Krum" } else { "Multi-Krum" })?;
     if m == 0 || m > n {
-        return Err(AggregationError::InvalidParameter(format!("Multi-Krum: m must be in 1..={n}, got {m}")));
+        return Err(AggregationError::InvalidParameter(format!(
+            "Multi-Krum: m must be in 1..={n}, got {m}"
+        )));
     }
     let distances = pairwise_sq_distances(updates);
     let mut selected = ranked(&distances, &(0..n).collect::<Vec<_>>(), n, f);
     selected.truncate(m);
     selected.sort_unstable();
     let chosen: Vec<ClientUpdate<'_>> = selected.iter().map(|&i| updates[i]).collect();
-    let delta = if m == 1 { chosen[0].delta.to_vec() } else { weighted_mean(&chosen, dim) };
+    let delta = if m == 1 {
+        chosen[0].delta.to_vec()
+    } else {
+        weighted_mean(&chosen, dim)
+    };
     Ok(Aggregate { delta, selected })
 }
 
 /// Bulyan: pick `theta = n - 2f` updates by repeated Krum, then per coordinate average the
 /// `beta = theta - 2f` values closest to the median.
-pub(super) fn bulyan(updates: &[ClientUpdate<'_>], dim: usize, f: usize) -> Result<Aggregate, AggregationError> {
+pub(super) fn bulyan(
+    updates: &[ClientUpdate<'_>],
+    dim: usize,
+    f: usize,
+) -> Result<Aggregate, AggregationError> {
     let n = updates.len();
     if n < 4 * f + 3 {
-        return Err(AggregationError::Tolerance { rule: "Bulyan", n, f, requirement: "n >= 4f + 3" });
+        return Err(AggregationError::Tolerance {
+            rule: "Bulyan",
+            n,
+            f,
+            requirement: "n >= 4f + 3",
+        });
     }
     let distances = pairwise_sq_distances(updates);
     let theta = n - 2 * f;
@@ -64,24 +93,36 @@ pub(super) fn bulyan(updates: &[ClientUpdate<'_>], dim: usize, f: usize) -> Resu
     let mut selected = Vec::with_capacity(theta);
     while selected.len() < theta {
         // Krum needs more than f + 2 candidates; once fewer remain, take them all.
-        let best = if remaining.len() > f + 2 { ranked(&distances, &remaining, n, f)[0] } else { remaining[0] };
+        let best = if remaining.len() > f + 2 {
+            ranked(&distances, &remaining, n, f)[0]
+        } else {
+            remaining[0]
+        };
         selected.push(best);
         remaining.retain(|&i| i != best);
     }
     selected.sort_unstable();
     let beta = theta - 2 * f;
     let mut delta = vec![0f32; dim];
-    delta.par_chunks_mut(BLOCK).enumerate().for_each(|(block, out)| {
-        let mut column = vec![0f32; theta];
-        for (offset, out) in out.iter_mut().enumerate() {
-            let c = block * BLOCK + offset;
-            for (k, &i) in selected.iter().enumerate() {
-                column[k] = updates[i].delta[c];
+    delta
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(block, out)| {
+            let mut column = vec![0f32; theta];
+            for (offset, out) in out.iter_mut().enumerate() {
+                let c = block * BLOCK + offset;
+                for (k, &i) in selected.iter().enumerate() {
+                    column[k] = updates[i].delta[c];
+                }
+                let median = median_of(&column);
+                column.sort_unstable_by(|a, b| {
+                    (a - median)
+                        .abs()
+                        .total_cmp(&(b - median).abs())
+                        .then(a.total_cmp(b))
+                });
+                *out = column[..beta].iter().sum::<f32>() / beta as f32;
             }
-            let median = median_of(&column);
-            column.sort_unstable_by(|a, b| (a - median).abs().total_cmp(&(b - median).abs()).then(a.total_cmp(b)));
-            *out = column[..beta].iter().sum::<f32>() / beta as f32;
-        }
-    });
+        });
     Ok(Aggregate { delta, selected })
 }

@@ -11,17 +11,22 @@ pub fn weighted_mean(updates: &[ClientUpdate<'_>], dim: usize) -> Vec<f32> {
     let weights: Vec<f32> = if total == 0 {
         vec![1.0 / updates.len() as f32; updates.len()]
     } else {
-        updates.iter().map(|u| (u.samples as f64 / total as f64) as f32).collect()
+        updates
+            .iter()
+            .map(|u| (u.samples as f64 / total as f64) as f32)
+            .collect()
     };
     let mut out = vec![0f32; dim];
-    out.par_chunks_mut(BLOCK).enumerate().for_each(|(block, out)| {
-        let start = block * BLOCK;
-        for (update, &w) in updates.iter().zip(&weights) {
-            let src = &update.delta[start..start + out.len()];
-            for (o, &v) in out.iter_mut().zip(src) {
-                *o += w * v;
+    out.par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(block, out)| {
+            let start = block * BLOCK;
+            for (update, &w) in updates.iter().zip(&weights) {
+                let src = &update.delta[start..start + out.len()];
+                for (o, &v) in out.iter_mut().zip(src) {
+                    *o += w * v;
+                }
             }
-        }
-    });
+        });
     out
 }

@@ -42,11 +42,20 @@ pub enum AggregationError {
     #[error("no updates to aggregate")]
     Empty,
     #[error("update {index} has {len} values, expected {expected}")]
-    LengthMismatch { index: usize, len: usize, expected: usize },
+    LengthMismatch {
+        index: usize,
+        len: usize,
+        expected: usize,
+    },
     #[error("update {0} holds NaN or infinite values")]
     NonFinite(usize),
     #[error("{rule} tolerates f = {f} Byzantine nodes only with {requirement}; got n = {n}")]
-    Tolerance { rule: &'static str, n: usize, f: usize, requirement: &'static str },
+    Tolerance {
+        rule: &'static str,
+        n: usize,
+        f: usize,
+        requirement: &'static str,
+    },
     #[error("{0}")]
     InvalidParameter(String),
     #[error("FLTrust: no update points the same way as the root update")]
@@ -62,9 +71,19 @@ pub enum Rule {
     /// FedAvg with server momentum (Hsu et al. 2019).
     FedAvgM { server_lr: f32, momentum: f32 },
     /// Adaptive server optimizer (Reddi et al. 2021), Adam flavour.
-    FedAdam { server_lr: f32, beta_1: f32, beta_2: f32, tau: f32 },
+    FedAdam {
+        server_lr: f32,
+        beta_1: f32,
+        beta_2: f32,
+        tau: f32,
+    },
     /// Adaptive server optimizer, Yogi flavour.
-    FedYogi { server_lr: f32, beta_1: f32, beta_2: f32, tau: f32 },
+    FedYogi {
+        server_lr: f32,
+        beta_1: f32,
+        beta_2: f32,
+        tau: f32,
+    },
     /// Coordinate-wise median (Yin et al. 2018).
     Median,
     /// Coordinate-wise mean after dropping the `beta` fraction at each end.
@@ -84,13 +103,29 @@ impl Rule {
     pub fn named(name: &str, f: usize, n: usize) -> Option<Rule> {
         Some(match name {
             "fedavg" => Rule::FedAvg,
-            "fedavgm" => Rule::FedAvgM { server_lr: 1.0, momentum: 0.9 },
-            "fedadam" => Rule::FedAdam { server_lr: 0.1, beta_1: 0.9, beta_2: 0.99, tau: 1e-9 },
-            "fedyogi" => Rule::FedYogi { server_lr: 0.01, beta_1: 0.9, beta_2: 0.99, tau: 1e-3 },
+            "fedavgm" => Rule::FedAvgM {
+                server_lr: 1.0,
+                momentum: 0.9,
+            },
+            "fedadam" => Rule::FedAdam {
+                server_lr: 0.1,
+                beta_1: 0.9,
+                beta_2: 0.99,
+                tau: 1e-9,
+            },
+            "fedyogi" => Rule::FedYogi {
+                server_lr: 0.01,
+                beta_1: 0.9,
+                beta_2: 0.99,
+                tau: 1e-3,
+            },
             "median" => Rule::Median,
             "trimmed-mean" => Rule::TrimmedMean { beta: 0.2 },
             "krum" => Rule::Krum { f },
-            "multi-krum" => Rule::MultiKrum { f, m: n.saturating_sub(f).max(1) },
+            "multi-krum" => Rule::MultiKrum {
+                f,
+                m: n.saturating_sub(f).max(1),
+            },
             "bulyan" => Rule::Bulyan { f },
             "fltrust" => Rule::FlTrust { root: Vec::new() },
             _ => return None,
@@ -98,8 +133,18 @@ impl Rule {
     }
 
     /// The names [`Rule::named`] accepts.
-    pub const NAMES: [&'static str; 10] =
-        ["fedavg", "fedavgm", "fedadam", "fedyogi", "median", "trimmed-mean", "krum", "multi-krum", "bulyan", "fltrust"];
+    pub const NAMES: [&'static str; 10] = [
+        "fedavg",
+        "fedavgm",
+        "fedadam",
+        "fedyogi",
+        "median",
+        "trimmed-mean",
+        "krum",
+        "multi-krum",
+        "bulyan",
+        "fltrust",
+    ];
 }
 
 /// A rule plus the server state it carries across rounds, and optional norm clipping of inputs.
@@ -113,7 +158,11 @@ pub struct Aggregator {
 
 impl Aggregator {
     pub fn new(rule: Rule) -> Self {
-        Self { rule, clip_norm: None, state: server_opt::ServerState::default() }
+        Self {
+            rule,
+            clip_norm: None,
+            state: server_opt::ServerState::default(),
+        }
     }
 
     pub fn with_clip_norm(mut self, clip_norm: f32) -> Self {
@@ -122,36 +171,94 @@ impl Aggregator {
     }
 
     /// Aggregates one round's updates.
-    pub fn aggregate(&mut self, updates: &[ClientUpdate<'_>]) -> Result<Aggregate, AggregationError> {
+    pub fn aggregate(
+        &mut self,
+        updates: &[ClientUpdate<'_>],
+    ) -> Result<Aggregate, AggregationError> {
         let dim = check_inputs(updates)?;
         let clipped: Vec<Vec<f32>>;
         let updates: Vec<ClientUpdate<'_>> = match self.clip_norm {
             Some(norm) => {
-                clipped = updates.iter().map(|u| clip_to_norm(u.delta, norm)).collect();
-                updates.iter().zip(&clipped).map(|(u, c)| ClientUpdate { delta: c, samples: u.samples }).collect()
+                clipped = updates
+                    .iter()
+                    .map(|u| clip_to_norm(u.delta, norm))
+                    .collect();
+                updates
+                    .iter()
+                    .zip(&clipped)
+                    .map(|(u, c)| ClientUpdate {
+                        delta: c,
+                        samples: u.samples,
+                    })
+                    .collect()
             }
             None => updates.to_vec(),
         };
         let all: Vec<usize> = (0..updates.len()).collect();
         let averaged = |updates: &[ClientUpdate<'_>]| weighted_mean(updates, dim);
         Ok(match &self.rule {
-            Rule::FedAvg => Aggregate { delta: averaged(&updates), selected: all },
-            Rule::FedAvgM { server_lr, momentum } => {
-                let delta = self.state.momentum(averaged(&updates), *server_lr, *momentum);
-                Aggregate { delta, selected: all }
+            Rule::FedAvg => Aggregate {
+                delta: averaged(&updates),
+                selected: all,
+            },
+            Rule::FedAvgM {
+                server_lr,
+                momentum,
+            } => {
+                let delta = self
+                    .state
+                    .momentum(averaged(&updates), *server_lr, *momentum);
+                Aggregate {
+                    delta,
+                    selected: all,
+                }
             }
-            Rule::FedAdam { server_lr, beta_1, beta_2, tau } => {
-                let delta = self.state.adaptive(averaged(&updates), *server_lr, *beta_1, *beta_2, *tau, false);
-                Aggregate { delta, selected: all }
+            Rule::FedAdam {
+                server_lr,
+                beta_1,
+                beta_2,
+                tau,
+            } => {
+                let delta = self.state.adaptive(
+                    averaged(&updates),
+                    *server_lr,
+                    *beta_1,
+                    *beta_2,
+                    *tau,
+                    false,
+                );
+                Aggregate {
+                    delta,
+                    selected: all,
+                }
             }
-            Rule::FedYogi { server_lr, beta_1, beta_2, tau } => {
-                let delta = self.state.adaptive(averaged(&updates), *server_lr, *beta_1, *beta_2, *tau, true);
-                Aggregate { delta, selected: all }
+            Rule::FedYogi {
+                server_lr,
+                beta_1,
+                beta_2,
+                tau,
+            } => {
+                let delta = self.state.adaptive(
+                    averaged(&updates),
+                    *server_lr,
+                    *beta_1,
+                    *beta_2,
+                    *tau,
+                    true,
+                );
+                Aggregate {
+                    delta,
+                    selected: all,
+                }
             }
-            Rule::Median => Aggregate { delta: coordinate::median(&updates, dim), selected: all },
-            Rule::TrimmedMean { beta } => {
-                Aggregate { delta: coordinate::trimmed_mean(&updates, dim, *beta)?, selected: all }
-            }
+            Rule::Median => Aggregate {
+                delta: coordinate::median(&updates, dim),
+                selected: all,
+            },
+            Rule::TrimmedMean { beta } => Aggregate {
+                delta: coordinate::trimmed_mean(&updates, dim, *beta)?,
+                selected: all,
+            },
             Rule::Krum { f } => krum::multi_krum(&updates, dim, *f, 1)?,
             Rule::MultiKrum { f, m } => krum::multi_krum(&updates, dim, *f, *m)?,
             Rule::Bulyan { f } => krum::bulyan(&updates, dim, *f)?,
@@ -166,7 +273,11 @@ fn check_inputs(updates: &[ClientUpdate<'_>]) -> Result<usize, AggregationError>
     let dim = first.delta.len();
     for (index, update) in updates.iter().enumerate() {
         if update.delta.len() != dim {
-            return Err(AggregationError::LengthMismatch { index, len: update.delta.len(), expected: dim });
+            return Err(AggregationError::LengthMismatch {
+                index,
+                len: update.delta.len(),
+                expected: dim,
+            });
         }
         if !update.delta.iter().all(|v| v.is_finite()) {
             return Err(AggregationError::NonFinite(index));

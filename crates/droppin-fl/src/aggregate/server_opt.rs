@@ -14,22 +14,42 @@ impl ServerState {
         if self.momentum.len() != delta.len() {
             self.momentum = vec![0.0; delta.len()];
         }
-        self.momentum.iter_mut().zip(&delta).for_each(|(v, d)| *v = momentum * *v + d);
+        self.momentum
+            .iter_mut()
+            .zip(&delta)
+            .for_each(|(v, d)| *v = momentum * *v + d);
         self.momentum.iter().map(|v| server_lr * v).collect()
     }
 
     /// Adam or Yogi second moment; returns `server_lr * m / (sqrt(v) + tau)`.
-    pub(super) fn adaptive(&mut self, delta: Vec<f32>, server_lr: f32, beta_1: f32, beta_2: f32, tau: f32, yogi: bool) -> Vec<f32> {
+    pub(super) fn adaptive(
+        &mut self,
+        delta: Vec<f32>,
+        server_lr: f32,
+        beta_1: f32,
+        beta_2: f32,
+        tau: f32,
+        yogi: bool,
+    ) -> Vec<f32> {
         if self.momentum.len() != delta.len() {
             self.momentum = vec![0.0; delta.len()];
             // Flower starts v at tau^2.
             self.second = vec![tau * tau; delta.len()];
         }
         let mut out = Vec::with_capacity(delta.len());
-        for ((m, v), d) in self.momentum.iter_mut().zip(self.second.iter_mut()).zip(&delta) {
+        for ((m, v), d) in self
+            .momentum
+            .iter_mut()
+            .zip(self.second.iter_mut())
+            .zip(&delta)
+        {
             *m = beta_1 * *m + (1.0 - beta_1) * d;
             let g2 = d * d;
-            *v = if yogi { *v - (1.0 - beta_2) * g2 * (*v - g2).signum() } else { beta_2 * *v + (1.0 - beta_2) * g2 };
+            *v = if yogi {
+                *v - (1.0 - beta_2) * g2 * (*v - g2).signum()
+            } else {
+                beta_2 * *v + (1.0 - beta_2) * g2
+            };
             out.push(server_lr * *m / (v.sqrt() + tau));
         }
         out

@@ -10,10 +10,18 @@ use crate::FlError;
 pub fn load_csv(path: &Path, label_column: &str) -> Result<Dataset, FlError> {
     let mut reader = csv::Reader::from_path(path)
         .map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
-    let headers = reader.headers().map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
-    let label_index = headers.iter().position(|h| h.trim() == label_column).ok_or_else(|| {
-        FlError::Data(format!("{}: no column named {label_column:?}", path.display()))
-    })?;
+    let headers = reader
+        .headers()
+        .map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
+    let label_index = headers
+        .iter()
+        .position(|h| h.trim() == label_column)
+        .ok_or_else(|| {
+            FlError::Data(format!(
+                "{}: no column named {label_column:?}",
+                path.display()
+            ))
+        })?;
     let dim = headers.len() - 1;
     let mut features = Vec::new();
     let mut labels = Vec::new();
@@ -24,12 +32,18 @@ pub fn load_csv(path: &Path, label_column: &str) -> Result<Dataset, FlError> {
             let field = field.trim();
             if column == label_index {
                 let label: u8 = field.parse().map_err(|_| {
-                    FlError::Data(format!("{}:{line}: label {field:?} is not a class index", path.display()))
+                    FlError::Data(format!(
+                        "{}:{line}: label {field:?} is not a class index",
+                        path.display()
+                    ))
                 })?;
                 labels.push(label);
             } else {
                 let value: f32 = field.parse().map_err(|_| {
-                    FlError::Data(format!("{}:{line}: {field:?} is not a number", path.display()))
+                    FlError::Data(format!(
+                        "{}:{line}: {field:?} is not a number",
+                        path.display()
+                    ))
                 })?;
                 features.push(value);
             }
@@ -49,7 +63,11 @@ pub fn load_csv(path: &Path, label_column: &str) -> Result<Dataset, FlError> {
 /// A square feature count is treated as a one-channel image, so the CNN can use it.
 pub(super) fn image_shape(dim: usize) -> Vec<usize> {
     let side = (dim as f64).sqrt() as usize;
-    if side * side == dim { vec![1, side, side] } else { vec![dim] }
+    if side * side == dim {
+        vec![1, side, side]
+    } else {
+        vec![dim]
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +88,11 @@ mod tests {
         assert!(err.contains("no column named \"target\""), "{err}");
         let bad = dir.join("bad.csv");
         std::fs::write(&bad, "x,label\nabc,1\n").unwrap();
-        assert!(load_csv(&bad, "label").unwrap_err().to_string().contains("bad.csv:2"));
+        assert!(
+            load_csv(&bad, "label")
+                .unwrap_err()
+                .to_string()
+                .contains("bad.csv:2")
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::io::Read;
 
 use flate2::read::GzDecoder;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha20Rng;
 
 use super::Dataset;
@@ -36,13 +36,16 @@ pub fn digits() -> Result<DigitsSplit, FlError> {
     for (line_no, line) in text.lines().enumerate() {
         let values: Vec<&str> = line.split(',').collect();
         if values.len() != 65 {
-            return Err(FlError::Data(format!("digits line {} has {} fields", line_no + 1, values.len())));
+            return Err(FlError::Data(format!(
+                "digits line {} has {} fields",
+                line_no + 1,
+                values.len()
+            )));
         }
         for v in &values[..64] {
-            let pixel: f32 = v
-                .trim()
-                .parse()
-                .map_err(|_| FlError::Data(format!("digits line {}: bad pixel {v:?}", line_no + 1)))?;
+            let pixel: f32 = v.trim().parse().map_err(|_| {
+                FlError::Data(format!("digits line {}: bad pixel {v:?}", line_no + 1))
+            })?;
             features.push(pixel / 16.0);
         }
         labels.push(
@@ -57,7 +60,11 @@ pub fn digits() -> Result<DigitsSplit, FlError> {
     order.shuffle(&mut ChaCha20Rng::seed_from_u64(SPLIT_SEED));
     let (validation, rest) = order.split_at(VALIDATION_LEN);
     let (test, train) = rest.split_at(TEST_LEN);
-    Ok(DigitsSplit { train: all.subset(train), validation: all.subset(validation), test: all.subset(test) })
+    Ok(DigitsSplit {
+        train: all.subset(train),
+        validation: all.subset(validation),
+        test: all.subset(test),
+    })
 }
 
 #[cfg(test)]
@@ -68,7 +75,10 @@ mod tests {
     fn split_is_fixed_and_disjoint() {
         let a = digits().unwrap();
         let b = digits().unwrap();
-        assert_eq!((a.train.len(), a.validation.len(), a.test.len()), (1_077, 360, 360));
+        assert_eq!(
+            (a.train.len(), a.validation.len(), a.test.len()),
+            (1_077, 360, 360)
+        );
         assert_eq!(a.train, b.train);
         let mut counts = [0usize; 10];
         for d in [&a.train, &a.validation, &a.test] {
@@ -77,7 +87,10 @@ mod tests {
             }
         }
         assert_eq!(counts.iter().sum::<usize>(), 1_797);
-        assert!(counts.iter().all(|&c| (174..=183).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (174..=183).contains(&c)),
+            "{counts:?}"
+        );
         assert!(a.train.features.iter().all(|&v| (0.0..=1.0).contains(&v)));
     }
 }

@@ -36,7 +36,12 @@ fn read(path: &Path) -> Result<Vec<u8>, FlError> {
     std::fs::read(path).map_err(|e| FlError::Data(format!("{}: {e}", path.display())))
 }
 
-fn parse<'a>(bytes: &'a [u8], magic: u32, rank: usize, path: &Path) -> Result<(Vec<usize>, &'a [u8]), FlError> {
+fn parse<'a>(
+    bytes: &'a [u8],
+    magic: u32,
+    rank: usize,
+    path: &Path,
+) -> Result<(Vec<usize>, &'a [u8]), FlError> {
     let header_len = 4 + 4 * rank;
     let bad = |what: &str| FlError::Data(format!("{}: {what}", path.display()));
     if bytes.len() < header_len {
@@ -44,13 +49,22 @@ fn parse<'a>(bytes: &'a [u8], magic: u32, rank: usize, path: &Path) -> Result<(V
     }
     let word = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
     if word(0) != magic {
-        return Err(bad(&format!("IDX magic {:#010x}, expected {magic:#010x}", word(0))));
+        return Err(bad(&format!(
+            "IDX magic {:#010x}, expected {magic:#010x}",
+            word(0)
+        )));
     }
     let dims: Vec<usize> = (0..rank).map(|i| word(4 + 4 * i) as usize).collect();
     let body = &bytes[header_len..];
-    let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| bad("IDX dimensions overflow"))?;
+    let expected = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| bad("IDX dimensions overflow"))?;
     if body.len() != expected {
-        return Err(bad(&format!("IDX body has {} bytes, dimensions say {expected}", body.len())));
+        return Err(bad(&format!(
+            "IDX body has {} bytes, dimensions say {expected}",
+            body.len()
+        )));
     }
     Ok((dims, body))
 }
@@ -73,16 +87,35 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("droppin-idx-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let (images, labels) = (dir.join("images"), dir.join("labels"));
-        std::fs::write(&images, idx(IMAGES_MAGIC, &[2, 2, 2], &[0, 255, 0, 0, 51, 0, 0, 0])).unwrap();
+        std::fs::write(
+            &images,
+            idx(IMAGES_MAGIC, &[2, 2, 2], &[0, 255, 0, 0, 51, 0, 0, 0]),
+        )
+        .unwrap();
         std::fs::write(&labels, idx(LABELS_MAGIC, &[2], &[3, 7])).unwrap();
         let data = load_idx(&images, &labels).unwrap();
         assert_eq!((data.len(), data.classes), (2, 8));
         assert_eq!(data.row(1), &[0.2, 0.0, 0.0, 0.0]);
         std::fs::write(&labels, idx(LABELS_MAGIC, &[3], &[3, 7, 1])).unwrap();
-        assert!(load_idx(&images, &labels).unwrap_err().to_string().contains("holds 2 images"));
+        assert!(
+            load_idx(&images, &labels)
+                .unwrap_err()
+                .to_string()
+                .contains("holds 2 images")
+        );
         std::fs::write(&labels, idx(IMAGES_MAGIC, &[2], &[3, 7])).unwrap();
-        assert!(load_idx(&images, &labels).unwrap_err().to_string().contains("magic"));
+        assert!(
+            load_idx(&images, &labels)
+                .unwrap_err()
+                .to_string()
+                .contains("magic")
+        );
         std::fs::write(&images, idx(IMAGES_MAGIC, &[2, 2, 2], &[0; 5])).unwrap();
-        assert!(load_idx(&images, &labels).unwrap_err().to_string().contains("body has 5 bytes"));
+        assert!(
+            load_idx(&images, &labels)
+                .unwrap_err()
+                .to_string()
+                .contains("body has 5 bytes")
+        );
     }
 }

@@ -39,12 +39,19 @@ impl Dataset {
             )));
         }
         if let Some(bad) = labels.iter().find(|&&l| usize::from(l) >= classes) {
-            return Err(FlError::Data(format!("label {bad} is not below {classes} classes")));
+            return Err(FlError::Data(format!(
+                "label {bad} is not below {classes} classes"
+            )));
         }
         if features.iter().any(|v| !v.is_finite()) {
             return Err(FlError::Data("feature values must be finite".into()));
         }
-        Ok(Self { features, labels, sample_shape, classes })
+        Ok(Self {
+            features,
+            labels,
+            sample_shape,
+            classes,
+        })
     }
 
     pub fn len(&self) -> usize {

@@ -47,7 +47,11 @@ impl Model {
                         .with_padding(PaddingConfig2d::Same)
                         .init(device),
                     pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
-                    output: LinearConfig::new(spec.width * (height / 2) * (width / 2), spec.classes).init(device),
+                    output: LinearConfig::new(
+                        spec.width * (height / 2) * (width / 2),
+                        spec.classes,
+                    )
+                    .init(device),
                 })
             }
         }

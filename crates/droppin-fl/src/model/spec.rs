@@ -30,26 +30,49 @@ pub struct ModelSpec {
 impl ModelSpec {
     /// The MLP used on the shipped digits (4,810 parameters).
     pub const fn digits_mlp() -> Self {
-        Self { kind: ModelKind::Mlp, input: [1, 8, 8], classes: 10, width: 64 }
+        Self {
+            kind: ModelKind::Mlp,
+            input: [1, 8, 8],
+            classes: 10,
+            width: 64,
+        }
     }
 
     /// The CNN used on the shipped digits (2,730 parameters).
     pub const fn digits_cnn() -> Self {
-        Self { kind: ModelKind::Cnn, input: [1, 8, 8], classes: 10, width: 16 }
+        Self {
+            kind: ModelKind::Cnn,
+            input: [1, 8, 8],
+            classes: 10,
+            width: 16,
+        }
     }
 
     /// A spec of `kind` for samples of `sample_shape` (`[dim]` or `[channels, height, width]`).
-    pub fn for_data(kind: ModelKind, sample_shape: &[usize], classes: usize) -> Result<Self, FlError> {
+    pub fn for_data(
+        kind: ModelKind,
+        sample_shape: &[usize],
+        classes: usize,
+    ) -> Result<Self, FlError> {
         let input = match *sample_shape {
             [dim] => [1, 1, dim],
             [c, h, w] => [c, h, w],
-            _ => return Err(FlError::Model(format!("unsupported sample shape {sample_shape:?}"))),
+            _ => {
+                return Err(FlError::Model(format!(
+                    "unsupported sample shape {sample_shape:?}"
+                )));
+            }
         };
         let width = match kind {
             ModelKind::Mlp => 64,
             ModelKind::Cnn => 16,
         };
-        let spec = Self { kind, input, classes, width };
+        let spec = Self {
+            kind,
+            input,
+            classes,
+            width,
+        };
         spec.check()?;
         Ok(spec)
     }
@@ -60,7 +83,10 @@ impl ModelSpec {
             return Err(FlError::Model(format!("degenerate model spec {self:?}")));
         }
         if self.kind == ModelKind::Cnn && (self.input[1] < 2 || self.input[2] < 2) {
-            return Err(FlError::Model(format!("a CNN needs images of at least 2x2, got {:?}", self.input)));
+            return Err(FlError::Model(format!(
+                "a CNN needs images of at least 2x2, got {:?}",
+                self.input
+            )));
         }
         Ok(())
     }

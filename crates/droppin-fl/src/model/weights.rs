@@ -70,27 +70,42 @@ impl Weights {
     pub fn from_model(model: &Model) -> Self {
         let mut reader = Reader::default();
         model.visit(&mut reader);
-        Self { layout: reader.layout, values: reader.values }
+        Self {
+            layout: reader.layout,
+            values: reader.values,
+        }
     }
 
     /// A model of `spec` on `device` holding these weights.
     pub fn to_model(&self, spec: &ModelSpec, device: &Device) -> Result<Model, FlError> {
         let expected = Self::layout_of(spec);
         if expected != self.layout {
-            return Err(FlError::Model("weights do not match the model spec's tensor layout".into()));
+            return Err(FlError::Model(
+                "weights do not match the model spec's tensor layout".into(),
+            ));
         }
-        let mut writer = Writer { values: &self.values, offset: 0 };
+        let mut writer = Writer {
+            values: &self.values,
+            offset: 0,
+        };
         Ok(Model::init(spec, device).map(&mut writer))
     }
 
     /// `self - base`, element by element (an update from a base model).
     pub fn delta_from(&self, base: &Weights) -> Vec<f32> {
-        self.values.iter().zip(&base.values).map(|(a, b)| a - b).collect()
+        self.values
+            .iter()
+            .zip(&base.values)
+            .map(|(a, b)| a - b)
+            .collect()
     }
 
     /// `self + delta`: a base model with an update applied.
     pub fn apply(&self, delta: &[f32]) -> Weights {
-        Weights { layout: self.layout.clone(), values: self.values.iter().zip(delta).map(|(w, d)| w + d).collect() }
+        Weights {
+            layout: self.layout.clone(),
+            values: self.values.iter().zip(delta).map(|(w, d)| w + d).collect(),
+        }
     }
 }
 
@@ -113,9 +128,13 @@ impl ModuleVisitor for Reader {
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let tensor = param.val();
-        self.layout.push(TensorSpec { name: self.path.join("."), shape: tensor.dims().to_vec() });
+        self.layout.push(TensorSpec {
+            name: self.path.join("."),
+            shape: tensor.dims().to_vec(),
+        });
         let data = tensor.into_data().convert::<f32>();
-        self.values.extend_from_slice(data.as_slice::<f32>().expect("f32 tensor data"));
+        self.values
+            .extend_from_slice(data.as_slice::<f32>().expect("f32 tensor data"));
     }
 }
 
@@ -132,8 +151,13 @@ impl ModuleMapper for Writer<'_> {
             let len: usize = shape.iter().product();
             let slice = &self.values[self.offset..self.offset + len];
             self.offset += len;
-            let replaced = Tensor::from_data(TensorData::new(slice.to_vec(), shape), &tensor.device());
-            if tensor.is_require_grad() { replaced.require_grad() } else { replaced }
+            let replaced =
+                Tensor::from_data(TensorData::new(slice.to_vec(), shape), &tensor.device());
+            if tensor.is_require_grad() {
+                replaced.require_grad()
+            } else {
+                replaced
+            }
         })
     }
 }
@@ -147,13 +171,24 @@ mod tests {
         for spec in [ModelSpec::digits_mlp(), ModelSpec::digits_cnn()] {
             let weights = Weights::initial(&spec, 3);
             let names: Vec<&str> = weights.layout.iter().map(|t| t.name.as_str()).collect();
-            assert!(names.iter().all(|n| n.ends_with("weight") || n.ends_with("bias")), "{names:?}");
+            assert!(
+                names
+                    .iter()
+                    .all(|n| n.ends_with("weight") || n.ends_with("bias")),
+                "{names:?}"
+            );
             let model = weights.to_model(&spec, &Device::flex()).unwrap();
             assert_eq!(Weights::from_model(&model), weights);
             assert_eq!(weights, Weights::initial(&spec, 3));
             assert_ne!(weights, Weights::initial(&spec, 4));
         }
-        assert_eq!(Weights::initial(&ModelSpec::digits_mlp(), 0).values.len(), 4_810);
-        assert_eq!(Weights::initial(&ModelSpec::digits_cnn(), 0).values.len(), 2_730);
+        assert_eq!(
+            Weights::initial(&ModelSpec::digits_mlp(), 0).values.len(),
+            4_810
+        );
+        assert_eq!(
+            Weights::initial(&ModelSpec::digits_cnn(), 0).values.len(),
+            2_730
+        );
     }
 }

@@ -8,8 +8,8 @@ use crate::FlError;
 
 /// Integer orders 2..=256: dense where the optimum usually lies, sparse beyond.
 pub const DEFAULT_ORDERS: [u32; 40] = [
-    2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 24, 26, 28, 30, 32, 36, 40, 44, 48,
-    56, 64, 80, 96, 112, 128, 160, 192, 224, 240, 256,
+    2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 24, 26, 28, 30, 32, 36,
+    40, 44, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 240, 256,
 ];
 
 /// Privacy spent so far, at a target delta.
@@ -36,13 +36,18 @@ impl Default for RdpAccountant {
 
 impl RdpAccountant {
     pub fn with_orders(orders: &[u32]) -> Self {
-        Self { orders: orders.to_vec(), rdp: vec![0.0; orders.len()] }
+        Self {
+            orders: orders.to_vec(),
+            rdp: vec![0.0; orders.len()],
+        }
     }
 
     /// Records `steps` releases, each with sampling rate `q` and noise multiplier `sigma`.
     pub fn step(&mut self, q: f64, sigma: f64, steps: u64) -> Result<(), FlError> {
         if !(0.0..=1.0).contains(&q) || sigma.is_nan() || sigma <= 0.0 {
-            return Err(FlError::Privacy(format!("need 0 <= q <= 1 and sigma > 0, got q = {q}, sigma = {sigma}")));
+            return Err(FlError::Privacy(format!(
+                "need 0 <= q <= 1 and sigma > 0, got q = {q}, sigma = {sigma}"
+            )));
         }
         for (order, rdp) in self.orders.iter().zip(self.rdp.iter_mut()) {
             *rdp += steps as f64 * sampled_gaussian_rdp(q, sigma, *order);
@@ -53,7 +58,9 @@ impl RdpAccountant {
     /// The smallest epsilon over the orders at `delta`.
     pub fn spent(&self, delta: f64) -> Result<PrivacySpent, FlError> {
         if !(delta > 0.0 && delta < 1.0) {
-            return Err(FlError::Privacy(format!("delta must be in (0, 1), got {delta}")));
+            return Err(FlError::Privacy(format!(
+                "delta must be in (0, 1), got {delta}"
+            )));
         }
         self.orders
             .iter()
@@ -61,7 +68,11 @@ impl RdpAccountant {
             .map(|(&order, &rdp)| {
                 let a = f64::from(order);
                 let epsilon = rdp - (delta.ln() + a.ln()) / (a - 1.0) + ((a - 1.0) / a).ln();
-                PrivacySpent { epsilon: epsilon.max(0.0), delta, order }
+                PrivacySpent {
+                    epsilon: epsilon.max(0.0),
+                    delta,
+                    order,
+                }
             })
             .min_by(|x, y| x.epsilon.total_cmp(&y.epsilon))
             .ok_or_else(|| FlError::Privacy("no RDP orders".into()))
@@ -79,12 +90,18 @@ impl RdpAccountant {
         while epsilon_at(high)? > target_epsilon {
             high *= 2.0;
             if high > 1e4 {
-                return Err(FlError::Privacy(format!("epsilon {target_epsilon} is out of reach")));
+                return Err(FlError::Privacy(format!(
+                    "epsilon {target_epsilon} is out of reach"
+                )));
             }
         }
         for _ in 0..60 {
             let mid = (low + high) / 2.0;
-            if epsilon_at(mid)? > target_epsilon { low = mid } else { high = mid }
+            if epsilon_at(mid)? > target_epsilon {
+                low = mid
+            } else {
+                high = mid
+            }
         }
         Ok(high)
     }
@@ -103,7 +120,9 @@ fn sampled_gaussian_rdp(q: f64, sigma: f64, alpha: u32) -> f64 {
     let mut log_sum = f64::NEG_INFINITY;
     for i in 0..=alpha {
         let i_f = f64::from(i);
-        let term = log_binomial(alpha, i) + i_f * q.ln() + (a - i_f) * (1.0 - q).ln()
+        let term = log_binomial(alpha, i)
+            + i_f * q.ln()
+            + (a - i_f) * (1.0 - q).ln()
             + (i_f * i_f - i_f) / (2.0 * sigma * sigma);
         log_sum = log_add(log_sum, term);
     }
@@ -111,12 +130,18 @@ fn sampled_gaussian_rdp(q: f64, sigma: f64, alpha: u32) -> f64 {
 }
 
 fn log_binomial(n: u32, k: u32) -> f64 {
-    (1..=k).map(|j| (f64::from(n - k + j) / f64::from(j)).ln()).sum()
+    (1..=k)
+        .map(|j| (f64::from(n - k + j) / f64::from(j)).ln())
+        .sum()
 }
 
 fn log_add(a: f64, b: f64) -> f64 {
     let (high, low) = if a > b { (a, b) } else { (b, a) };
-    if low == f64::NEG_INFINITY { high } else { high + (low - high).exp().ln_1p() }
+    if low == f64::NEG_INFINITY {
+        high
+    } else {
+        high + (low - high).exp().ln_1p()
+    }
 }
 
 #[cfg(test)]
@@ -130,7 +155,11 @@ mod tests {
         let mut accountant = RdpAccountant::with_orders(&[2, 5, 10, 20, 100]);
         accountant.step(0.01, 1.0, 300).unwrap();
         let spent = accountant.spent(1e-5).unwrap();
-        assert!((spent.epsilon - 2.39).abs() / 2.39 < 0.01, "epsilon {}", spent.epsilon);
+        assert!(
+            (spent.epsilon - 2.39).abs() / 2.39 < 0.01,
+            "epsilon {}",
+            spent.epsilon
+        );
         assert_eq!(spent.order, 5);
     }
 

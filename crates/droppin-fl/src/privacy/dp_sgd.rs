@@ -28,25 +28,53 @@ pub(crate) struct ClippedSum {
 
 impl ClippedSum {
     pub(crate) fn new(params: usize, clip_norm: f32) -> Self {
-        Self { sum: vec![0.0; params], examples: 0, clip_norm }
+        Self {
+            sum: vec![0.0; params],
+            examples: 0,
+            clip_norm,
+        }
     }
 
     /// Adds one example's gradients, clipped to the norm.
     pub(crate) fn add<M: Module>(&mut self, model: &M, grads: &GradientsParams) {
-        let mut reader = GradReader { grads, values: Vec::with_capacity(self.sum.len()) };
+        let mut reader = GradReader {
+            grads,
+            values: Vec::with_capacity(self.sum.len()),
+        };
         model.visit(&mut reader);
         let norm = l2_norm(&reader.values);
-        let scale = if norm > f64::from(self.clip_norm) { (f64::from(self.clip_norm) / norm) as f32 } else { 1.0 };
-        self.sum.iter_mut().zip(&reader.values).for_each(|(s, g)| *s += scale * g);
+        let scale = if norm > f64::from(self.clip_norm) {
+            (f64::from(self.clip_norm) / norm) as f32
+        } else {
+            1.0
+        };
+        self.sum
+            .iter_mut()
+            .zip(&reader.values)
+            .for_each(|(s, g)| *s += scale * g);
         self.examples += 1;
     }
 
     /// The noisy mean gradient, as gradients the optimizer can apply to `model`.
-    pub(crate) fn noisy_mean<M: Module>(mut self, model: &M, noise_multiplier: f64, rng: &mut impl Rng, device: &Device) -> GradientsParams {
-        let normal = Normal::new(0.0, noise_multiplier * f64::from(self.clip_norm)).expect("non-negative noise");
+    pub(crate) fn noisy_mean<M: Module>(
+        mut self,
+        model: &M,
+        noise_multiplier: f64,
+        rng: &mut impl Rng,
+        device: &Device,
+    ) -> GradientsParams {
+        let normal = Normal::new(0.0, noise_multiplier * f64::from(self.clip_norm))
+            .expect("non-negative noise");
         let examples = self.examples.max(1) as f32;
-        self.sum.iter_mut().for_each(|s| *s = (*s + normal.sample(rng) as f32) / examples);
-        let mut writer = GradWriter { values: &self.sum, offset: 0, grads: GradientsParams::new(), device };
+        self.sum
+            .iter_mut()
+            .for_each(|s| *s = (*s + normal.sample(rng) as f32) / examples);
+        let mut writer = GradWriter {
+            values: &self.sum,
+            offset: 0,
+            grads: GradientsParams::new(),
+            device,
+        };
         model.visit(&mut writer);
         writer.grads
     }
@@ -63,9 +91,13 @@ impl ModuleVisitor for GradReader<'_> {
         match self.grads.get::<D>(param.id) {
             Some(grad) => {
                 let data = grad.into_data().convert::<f32>();
-                self.values.extend_from_slice(data.as_slice::<f32>().expect("f32 gradient"));
+                self.values
+                    .extend_from_slice(data.as_slice::<f32>().expect("f32 gradient"));
             }
-            None => self.values.extend(std::iter::repeat_n(0.0, param.val().dims().iter().product())),
+            None => self.values.extend(std::iter::repeat_n(
+                0.0,
+                param.val().dims().iter().product(),
+            )),
         }
     }
 }
@@ -84,6 +116,9 @@ impl ModuleVisitor for GradWriter<'_> {
         let len: usize = shape.iter().product();
         let slice = &self.values[self.offset..self.offset + len];
         self.offset += len;
-        self.grads.register::<D>(param.id, Tensor::from_data(TensorData::new(slice.to_vec(), shape), self.device));
+        self.grads.register::<D>(
+            param.id,
+            Tensor::from_data(TensorData::new(slice.to_vec(), shape), self.device),
+        );
     }
 }

@@ -4,7 +4,7 @@ mod accountant;
 mod dp_sgd;
 mod mechanism;
 
-pub use accountant::{PrivacySpent, RdpAccountant, DEFAULT_ORDERS};
-pub use dp_sgd::DpSgd;
+pub use accountant::{DEFAULT_ORDERS, PrivacySpent, RdpAccountant};
 pub(crate) use dp_sgd::ClippedSum;
+pub use dp_sgd::DpSgd;
 pub use mechanism::{GaussianMechanism, privatize};

@@ -29,8 +29,17 @@ pub enum Attack {
 }
 
 impl Attack {
-    pub const NAMES: [&'static str; 9] =
-        ["sign-flip", "scaling", "noise", "label-flip", "alie", "ipm", "free-rider", "copy", "nan"];
+    pub const NAMES: [&'static str; 9] = [
+        "sign-flip",
+        "scaling",
+        "noise",
+        "label-flip",
+        "alie",
+        "ipm",
+        "free-rider",
+        "copy",
+        "nan",
+    ];
     pub const ALL: [Attack; 9] = [
         Attack::SignFlip,
         Attack::Scaling,
@@ -48,28 +57,45 @@ impl Attack {
     }
 
     pub fn from_name(name: &str) -> Option<Attack> {
-        Self::NAMES.iter().position(|&n| n == name).map(|i| Self::ALL[i])
+        Self::NAMES
+            .iter()
+            .position(|&n| n == name)
+            .map(|i| Self::ALL[i])
     }
 
     /// Whether the malicious node trains (on its own or flipped labels) before crafting.
     pub(super) fn trains(self) -> bool {
-        matches!(self, Attack::SignFlip | Attack::Scaling | Attack::LabelFlip | Attack::Copy)
+        matches!(
+            self,
+            Attack::SignFlip | Attack::Scaling | Attack::LabelFlip | Attack::Copy
+        )
     }
 }
 
 /// Crafts the malicious updates of one round. `own` holds each malicious node's own trained
 /// update (empty vectors when the attack does not train), `honest` the honest updates.
-pub(super) fn craft(attack: Attack, own: &[Vec<f32>], honest: &[Vec<f32>], n: usize, seed: u64) -> Vec<Vec<f32>> {
+pub(super) fn craft(
+    attack: Attack,
+    own: &[Vec<f32>],
+    honest: &[Vec<f32>],
+    n: usize,
+    seed: u64,
+) -> Vec<Vec<f32>> {
     let f = own.len();
     let dim = honest.first().map_or(0, Vec::len);
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     match attack {
         Attack::SignFlip => own.iter().map(|u| u.iter().map(|v| -v).collect()).collect(),
-        Attack::Scaling => own.iter().map(|u| u.iter().map(|v| 10.0 * v).collect()).collect(),
+        Attack::Scaling => own
+            .iter()
+            .map(|u| u.iter().map(|v| 10.0 * v).collect())
+            .collect(),
         Attack::LabelFlip => own.to_vec(),
         Attack::Noise => {
             let normal = Normal::new(0.0f32, 1.0).expect("unit normal");
-            (0..f).map(|_| (0..dim).map(|_| normal.sample(&mut rng)).collect()).collect()
+            (0..f)
+                .map(|_| (0..dim).map(|_| normal.sample(&mut rng)).collect())
+                .collect()
         }
         Attack::Alie | Attack::Ipm => {
             let (mean, std) = mean_std(honest);
@@ -83,10 +109,19 @@ pub(super) fn craft(attack: Attack, own: &[Vec<f32>], honest: &[Vec<f32>], n: us
         }
         Attack::FreeRider => vec![vec![0.0; dim]; f],
         Attack::Copy => {
-            let Some(original) = own.first() else { return Vec::new() };
+            let Some(original) = own.first() else {
+                return Vec::new();
+            };
             let scale = crate::aggregate::l2_norm(original) as f32 * 1e-3 / (dim as f32).sqrt();
             let normal = Normal::new(0.0f32, scale.max(f32::MIN_POSITIVE)).expect("positive std");
-            (0..f).map(|_| original.iter().map(|v| v + normal.sample(&mut rng)).collect()).collect()
+            (0..f)
+                .map(|_| {
+                    original
+                        .iter()
+                        .map(|v| v + normal.sample(&mut rng))
+                        .collect()
+                })
+                .collect()
         }
         Attack::Nan => vec![vec![f32::NAN; dim]; f],
     }
@@ -103,9 +138,16 @@ fn mean_std(updates: &[Vec<f32>]) -> (Vec<f32>, Vec<f32>) {
     let n = updates.len().max(1) as f32;
     let dim = updates.first().map_or(0, Vec::len);
     let mut mean = vec![0f32; dim];
-    updates.iter().for_each(|u| mean.iter_mut().zip(u).for_each(|(m, v)| *m += v / n));
+    updates
+        .iter()
+        .for_each(|u| mean.iter_mut().zip(u).for_each(|(m, v)| *m += v / n));
     let mut var = vec![0f32; dim];
-    updates.iter().for_each(|u| var.iter_mut().zip(u).zip(&mean).for_each(|((s, v), m)| *s += (v - m).powi(2) / n));
+    updates.iter().for_each(|u| {
+        var.iter_mut()
+            .zip(u)
+            .zip(&mean)
+            .for_each(|((s, v), m)| *s += (v - m).powi(2) / n)
+    });
     (mean, var.into_iter().map(f32::sqrt).collect())
 }
 

@@ -68,9 +68,18 @@ pub struct SimResult {
 pub fn simulate(config: &SimConfig, data: &SimData) -> Result<SimResult, FlError> {
     let started = Instant::now();
     if config.malicious >= config.nodes {
-        return Err(FlError::Data(format!("{} malicious of {} nodes leaves no honest node", config.malicious, config.nodes)));
+        return Err(FlError::Data(format!(
+            "{} malicious of {} nodes leaves no honest node",
+            config.malicious, config.nodes
+        )));
     }
-    let clean = run(&SimConfig { malicious: 0, ..config.clone() }, data)?;
+    let clean = run(
+        &SimConfig {
+            malicious: 0,
+            ..config.clone()
+        },
+        data,
+    )?;
     let attacked = run(config, data)?;
     Ok(SimResult {
         clean_accuracy: clean.accuracy,
@@ -108,7 +117,8 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
     // all local steps over all rounds are accounted.
     let smallest = node_data.iter().map(Dataset::len).min().unwrap_or(1);
     let sampling_rate = (config.train.batch_size as f64 / smallest as f64).min(1.0);
-    let steps = (config.train.epochs * smallest.div_ceil(config.train.batch_size) * config.rounds) as u64;
+    let steps =
+        (config.train.epochs * smallest.div_ceil(config.train.batch_size) * config.rounds) as u64;
     let dp = match config.dp_epsilon {
         Some(epsilon) => Some(DpSgd {
             clip_norm: DP_CLIP_NORM,
@@ -119,7 +129,10 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
     let honest = config.nodes - config.malicious;
     let (mut malicious_rejected, mut honest_rejected) = (0, 0);
     for round in 0..config.rounds {
-        let round_seed = config.seed.wrapping_mul(1_000_003).wrapping_add(round as u64);
+        let round_seed = config
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add(round as u64);
         let trained: Vec<Vec<f32>> = (0..config.nodes)
             .into_par_iter()
             .map(|node| -> Result<Vec<f32>, FlError> {
@@ -133,13 +146,31 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     local.labels.iter_mut().for_each(|l| *l = classes - 1 - *l);
                 }
                 let dp_sgd = if malicious { None } else { dp };
-                let train_config = TrainConfig { seed: round_seed ^ node as u64, dp_sgd, ..config.train };
-                Ok(train(&config.spec, &global, &local, &train_config, &device, |_| {})?.delta_from(&global))
+                let train_config = TrainConfig {
+                    seed: round_seed ^ node as u64,
+                    dp_sgd,
+                    ..config.train
+                };
+                Ok(train(
+                    &config.spec,
+                    &global,
+                    &local,
+                    &train_config,
+                    &device,
+                    |_| {},
+                )?
+                .delta_from(&global))
             })
             .collect::<Result<_, _>>()?;
         let (honest_updates, own) = trained.split_at(honest);
         let mut updates = honest_updates.to_vec();
-        updates.extend(craft(config.attack, own, honest_updates, config.nodes, round_seed));
+        updates.extend(craft(
+            config.attack,
+            own,
+            honest_updates,
+            config.nodes,
+            round_seed,
+        ));
         let samples: Vec<u64> = node_data.iter().map(|d| d.len() as u64).collect();
         let rejected: Vec<bool> = match aggregator.as_mut() {
             None => {
@@ -147,31 +178,67 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                 let encoded: Vec<Vec<u8>> = updates
                     .iter()
                     .zip(&samples)
-                    .map(|(u, &s)| Update::delta(&config.spec, base_hash, s, global.layout.clone(), u.clone()).encode(Encoding::default()))
+                    .map(|(u, &s)| {
+                        Update::delta(&config.spec, base_hash, s, global.layout.clone(), u.clone())
+                            .encode(Encoding::default())
+                    })
                     .collect();
                 let submissions: Vec<Submission<'_>> = encoded
                     .iter()
                     .enumerate()
-                    .map(|(node, bytes)| Submission { node: node_key(node), bytes })
+                    .map(|(node, bytes)| Submission {
+                        node: node_key(node),
+                        bytes,
+                    })
                     .collect();
-                let report = validate(&config.spec, &global, &data.validation, &submissions, &[0; 32], &ValidatorConfig::default())?;
+                let report = validate(
+                    &config.spec,
+                    &global,
+                    &data.validation,
+                    &submissions,
+                    &[0; 32],
+                    &ValidatorConfig::default(),
+                )?;
                 global = report.new_model;
-                if std::env::var("DPIN_DEBUG").is_ok() { for v in &report.verdicts { eprintln!("r{round} {:?} {:?} loss {:?} base {} w {}", v.node[7], v.rejected, v.solo_loss, report.base.loss, v.weight_bps); } }
                 (0..config.nodes)
-                    .map(|node| report.verdicts.iter().find(|v| v.node == node_key(node)).is_some_and(|v| v.rejected.is_some()))
+                    .map(|node| {
+                        report
+                            .verdicts
+                            .iter()
+                            .find(|v| v.node == node_key(node))
+                            .is_some_and(|v| v.rejected.is_some())
+                    })
                     .collect()
             }
             Some(aggregator) => {
                 if let Rule::FlTrust { root } = &mut aggregator.rule {
-                    let root_rows: Vec<usize> = (0..ROOT_SAMPLES.min(data.validation.len())).collect();
-                    let root_train = TrainConfig { seed: round_seed, ..config.train };
-                    *root = train(&config.spec, &global, &data.validation.subset(&root_rows), &root_train, &device, |_| {})?
-                        .delta_from(&global);
+                    let root_rows: Vec<usize> =
+                        (0..ROOT_SAMPLES.min(data.validation.len())).collect();
+                    let root_train = TrainConfig {
+                        seed: round_seed,
+                        ..config.train
+                    };
+                    *root = train(
+                        &config.spec,
+                        &global,
+                        &data.validation.subset(&root_rows),
+                        &root_train,
+                        &device,
+                        |_| {},
+                    )?
+                    .delta_from(&global);
                 }
                 // Non-finite updates never reach a rule: the update format refuses them.
-                let finite: Vec<usize> = (0..updates.len()).filter(|&i| updates[i].iter().all(|v| v.is_finite())).collect();
-                let inputs: Vec<ClientUpdate<'_>> =
-                    finite.iter().map(|&i| ClientUpdate { delta: &updates[i], samples: samples[i] }).collect();
+                let finite: Vec<usize> = (0..updates.len())
+                    .filter(|&i| updates[i].iter().all(|v| v.is_finite()))
+                    .collect();
+                let inputs: Vec<ClientUpdate<'_>> = finite
+                    .iter()
+                    .map(|&i| ClientUpdate {
+                        delta: &updates[i],
+                        samples: samples[i],
+                    })
+                    .collect();
                 let aggregate = aggregator.aggregate(&inputs)?;
                 global = global.apply(&aggregate.delta);
                 let kept: Vec<usize> = aggregate.selected.iter().map(|&k| finite[k]).collect();
@@ -191,7 +258,12 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
         None => None,
     };
     let accuracy = evaluate(&config.spec, &global, &data.test, &device)?.accuracy;
-    Ok(RunOutcome { accuracy, malicious_rejected, honest_rejected, epsilon })
+    Ok(RunOutcome {
+        accuracy,
+        malicious_rejected,
+        honest_rejected,
+        epsilon,
+    })
 }
 
 /// A stand-in node key for simulated node `index`.

@@ -32,6 +32,9 @@ mod tests {
             content_id(b"hello").to_string(),
             "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
         );
-        assert_eq!(interface_cid(b"hello").0.to_vec(), content_id(b"hello").to_bytes());
+        assert_eq!(
+            interface_cid(b"hello").0.to_vec(),
+            content_id(b"hello").to_bytes()
+        );
     }
 }

@@ -34,7 +34,10 @@ pub enum DecodeError {
     #[error("update was trained from another base model")]
     BaseMismatch,
     #[error("expected a {expected} payload, found a {found}")]
-    WrongPayload { expected: &'static str, found: &'static str },
+    WrongPayload {
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error("tensor {0:?} holds NaN or infinite values")]
     NonFinite(String),
     #[error("tensor {0:?} has an invalid int8 scale")]

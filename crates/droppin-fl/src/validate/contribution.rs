@@ -8,11 +8,22 @@ pub fn basis_points(gains: &[f64], quantum: f64) -> Vec<u16> {
     if gains.is_empty() {
         return Vec::new();
     }
-    let units: Vec<u64> = gains.iter().map(|g| (g / quantum).round().max(0.0) as u64).collect();
-    let units = if units.iter().all(|&u| u == 0) { vec![1; gains.len()] } else { units };
+    let units: Vec<u64> = gains
+        .iter()
+        .map(|g| (g / quantum).round().max(0.0) as u64)
+        .collect();
+    let units = if units.iter().all(|&u| u == 0) {
+        vec![1; gains.len()]
+    } else {
+        units
+    };
     let sum: u64 = units.iter().sum();
     let mut shares: Vec<u64> = units.iter().map(|u| u * TOTAL / sum).collect();
-    let mut remainders: Vec<(u64, usize)> = units.iter().enumerate().map(|(i, u)| (u * TOTAL % sum, i)).collect();
+    let mut remainders: Vec<(u64, usize)> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u * TOTAL % sum, i))
+        .collect();
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let missing = TOTAL - shares.iter().sum::<u64>();
     for &(_, i) in remainders.iter().take(missing as usize) {
@@ -27,8 +38,14 @@ mod tests {
 
     #[test]
     fn sums_to_ten_thousand_and_ignores_negative_gains() {
-        assert_eq!(basis_points(&[3e-6, 1e-6, -5e-6], 1e-6), vec![7_500, 2_500, 0]);
-        assert_eq!(basis_points(&[1e-6, 1e-6, 1e-6], 1e-6), vec![3_334, 3_333, 3_333]);
+        assert_eq!(
+            basis_points(&[3e-6, 1e-6, -5e-6], 1e-6),
+            vec![7_500, 2_500, 0]
+        );
+        assert_eq!(
+            basis_points(&[1e-6, 1e-6, 1e-6], 1e-6),
+            vec![3_334, 3_333, 3_333]
+        );
         assert_eq!(basis_points(&[0.0, -1.0], 1e-6), vec![5_000, 5_000]);
         assert_eq!(basis_points(&[0.5], 1e-6), vec![10_000]);
     }

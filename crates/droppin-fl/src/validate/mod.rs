@@ -10,10 +10,11 @@
 //! 3. **No-op**: L2 norm under 1% of the median norm (free riders).
 //! 4. **Norm outlier**: L2 norm over 4x the median norm (scaling, model replacement, noise).
 //! 5. **Direction**: cosine with the coordinate-wise median update below the median node's
-//!    cosine minus the larger of 0.15 and 4 median absolute deviations, or below 0 (sign flips,
-//!    IPM).
+//!    cosine minus the larger of 0.15 and 4 median absolute deviations (or below 0), and the
+//!    update raises the validation loss on its own by more than 0.05 nats (sign flips, IPM). An
+//!    honest node with unusual data points elsewhere but still helps, so it is kept.
 //! 6. **Worsens loss**: the base model plus this update alone lowers the validation loss by less
-//!    than the median update does, minus the larger of 0.1 nats and 4 median absolute deviations,
+//!    than the median update does, minus the larger of 0.15 nats and 4 median absolute deviations,
 //!    and does not lower it at all (label flipping, poisoned data). Judged against the others
 //!    because honest training on a small shard can overshoot on its own while the average still
 //!    improves; an update that lowers the loss on its own is never rejected by this rule.
@@ -90,32 +91,57 @@ pub fn validate(
     let device = Device::flex();
     let mut order: Vec<usize> = (0..submissions.len()).collect();
     order.sort_by_key(|&i| submissions[i].node);
-    if order.windows(2).any(|w| submissions[w[0]].node == submissions[w[1]].node) {
-        return Err(FlError::Data("a node appears twice in the submissions".into()));
+    if order
+        .windows(2)
+        .any(|w| submissions[w[0]].node == submissions[w[1]].node)
+    {
+        return Err(FlError::Data(
+            "a node appears twice in the submissions".into(),
+        ));
     }
     let base_hash = Update::model_hash(spec, base);
     let limits = DecodeLimits::delta(spec, &base.layout, base_hash);
     let decoded: Vec<Result<Update, Reason>> = order
         .iter()
-        .map(|&i| Update::decode(submissions[i].bytes, &limits).map_err(|e| Reason::Malformed(e.to_string())))
+        .map(|&i| {
+            Update::decode(submissions[i].bytes, &limits)
+                .map_err(|e| Reason::Malformed(e.to_string()))
+        })
         .collect();
     let base_eval = quantized(evaluate(spec, base, validation, &device)?, config);
     let mut solo_loss = vec![None; decoded.len()];
     for (slot, update) in solo_loss.iter_mut().zip(&decoded) {
         if let Ok(update) = update {
-            *slot = Some(quantized(evaluate(spec, &base.apply(&update.values), validation, &device)?, config).loss);
+            *slot = Some(
+                quantized(
+                    evaluate(spec, &base.apply(&update.values), validation, &device)?,
+                    config,
+                )
+                .loss,
+            );
         }
     }
     let reasons = rules::judge(&decoded, &solo_loss, base_eval.loss, config);
-    let accepted: Vec<usize> = (0..decoded.len()).filter(|&k| reasons[k].is_none()).collect();
-    let accepted_updates: Vec<&Update> = accepted.iter().map(|&k| decoded[k].as_ref().expect("accepted decodes")).collect();
+    let accepted: Vec<usize> = (0..decoded.len())
+        .filter(|&k| reasons[k].is_none())
+        .collect();
+    let accepted_updates: Vec<&Update> = accepted
+        .iter()
+        .map(|&k| decoded[k].as_ref().expect("accepted decodes"))
+        .collect();
     let (new_model, aggregate_eval, weights) = if accepted.is_empty() {
         (base.clone(), base_eval, Vec::new())
     } else {
         let aggregate_of = |members: &[&Update]| -> Result<Weights, FlError> {
             let samples = capped_samples(members);
-            let inputs: Vec<ClientUpdate<'_>> =
-                members.iter().zip(&samples).map(|(u, &samples)| ClientUpdate { delta: &u.values, samples }).collect();
+            let inputs: Vec<ClientUpdate<'_>> = members
+                .iter()
+                .zip(&samples)
+                .map(|(u, &samples)| ClientUpdate {
+                    delta: &u.values,
+                    samples,
+                })
+                .collect();
             Ok(base.apply(&Aggregator::new(Rule::FedAvg).aggregate(&inputs)?.delta))
         };
         let model = aggregate_of(&accepted_updates)?;
@@ -126,9 +152,16 @@ pub fn validate(
                 gains.push(0.0);
                 break;
             }
-            let others: Vec<&Update> =
-                accepted_updates.iter().enumerate().filter(|(k, _)| *k != skip).map(|(_, u)| *u).collect();
-            let without = quantized(evaluate(spec, &aggregate_of(&others)?, validation, &device)?, config);
+            let others: Vec<&Update> = accepted_updates
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != skip)
+                .map(|(_, u)| *u)
+                .collect();
+            let without = quantized(
+                evaluate(spec, &aggregate_of(&others)?, validation, &device)?,
+                config,
+            );
             gains.push(without.loss - full.loss);
         }
         (model, full, basis_points(&gains, config.loss_quantum))
@@ -136,14 +169,43 @@ pub fn validate(
     let mut verdicts = Vec::with_capacity(decoded.len());
     let mut leaves = Vec::with_capacity(decoded.len());
     for (k, &i) in order.iter().enumerate() {
-        let weight_bps = accepted.iter().position(|&a| a == k).map_or(0, |p| weights[p]);
+        let weight_bps = accepted
+            .iter()
+            .position(|&a| a == k)
+            .map_or(0, |p| weights[p]);
         let node = submissions[i].node;
-        let verdict = if reasons[k].is_none() { Verdict::Accepted } else { Verdict::Slashed };
-        leaves.push(VerdictLeaf { node, verdict, weight_bps });
-        verdicts.push(NodeVerdict { node, rejected: reasons[k].clone(), weight_bps, solo_loss: solo_loss[k] });
+        let verdict = if reasons[k].is_none() {
+            Verdict::Accepted
+        } else {
+            Verdict::Slashed
+        };
+        leaves.push(VerdictLeaf {
+            node,
+            verdict,
+            weight_bps,
+        });
+        verdicts.push(NodeVerdict {
+            node,
+            rejected: reasons[k].clone(),
+            weight_bps,
+            solo_loss: solo_loss[k],
+        });
     }
-    let tree = MerkleTree::from_leaf_hashes::<Sha256>(leaves.iter().map(|leaf| leaf.hash::<Sha256>(round)).collect());
-    Ok(ValidationReport { verdicts, base: base_eval, aggregate: aggregate_eval, new_model, root: tree.root(), leaves, tree })
+    let tree = MerkleTree::from_leaf_hashes::<Sha256>(
+        leaves
+            .iter()
+            .map(|leaf| leaf.hash::<Sha256>(round))
+            .collect(),
+    );
+    Ok(ValidationReport {
+        verdicts,
+        base: base_eval,
+        aggregate: aggregate_eval,
+        new_model,
+        root: tree.root(),
+        leaves,
+        tree,
+    })
 }
 
 /// Sample claims capped at twice the median claim, so a node cannot buy weight by lying.
@@ -155,7 +217,10 @@ fn capped_samples(updates: &[&Update]) -> Vec<u64> {
 }
 
 fn quantized(evaluation: Evaluation, config: &ValidatorConfig) -> Evaluation {
-    Evaluation { loss: rules::quantize(evaluation.loss, config.loss_quantum), accuracy: evaluation.accuracy }
+    Evaluation {
+        loss: rules::quantize(evaluation.loss, config.loss_quantum),
+        accuracy: evaluation.accuracy,
+    }
 }
 
 #[cfg(test)]

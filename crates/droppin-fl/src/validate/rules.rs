@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::aggregate::{ClientUpdate, Rule, Aggregator, l2_norm};
+use crate::aggregate::{Aggregator, ClientUpdate, Rule, l2_norm};
 use crate::update::Update;
 
 /// Thresholds of the verdict rules.
@@ -13,6 +13,9 @@ pub struct ValidatorConfig {
     pub max_norm_ratio: f64,
     /// Cosine with the median update below which an update is always rejected.
     pub min_median_cosine: f64,
+    /// A direction outlier is kept unless it raises the validation loss on its own by more than
+    /// this (honest local training can overshoot a little late in training).
+    pub direction_loss_slack: f64,
     /// Allowed drop of the cosine below the median node's, or `mad_factor` MADs if larger.
     pub cosine_margin: f64,
     /// Allowed validation-loss increase above the typical (median) update's, in nats.
@@ -29,8 +32,9 @@ impl Default for ValidatorConfig {
             min_norm_ratio: 0.01,
             max_norm_ratio: 4.0,
             min_median_cosine: 0.0,
-            max_loss_increase: 0.1,
+            max_loss_increase: 0.15,
             cosine_margin: 0.15,
+            direction_loss_slack: 0.05,
             mad_factor: 4.0,
             loss_quantum: 1e-6,
         }
@@ -68,7 +72,11 @@ pub(crate) fn quantize(value: f64, quantum: f64) -> f64 {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_unstable_by(f64::total_cmp);
     let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
 }
 
 /// `median - max(margin, mad_factor * MAD)`: how low a score may go before it is an outlier.
@@ -82,7 +90,11 @@ fn cosine(a: &[f32], b: &[f32], norm_a: f64, norm_b: f64) -> f64 {
     if norm_a == 0.0 || norm_b == 0.0 {
         return 0.0;
     }
-    let dot: f64 = a.iter().zip(b).map(|(&x, &y)| f64::from(x) * f64::from(y)).sum();
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| f64::from(x) * f64::from(y))
+        .sum();
     dot / (norm_a * norm_b)
 }
 
@@ -94,18 +106,33 @@ pub(super) fn judge(
     config: &ValidatorConfig,
 ) -> Vec<Option<Reason>> {
     let q = |v: f64| quantize(v, 1e-6);
-    let mut reasons: Vec<Option<Reason>> = decoded.iter().map(|d| d.as_ref().err().cloned()).collect();
-    let valid: Vec<usize> = (0..decoded.len()).filter(|&k| reasons[k].is_none()).collect();
+    let mut reasons: Vec<Option<Reason>> =
+        decoded.iter().map(|d| d.as_ref().err().cloned()).collect();
+    let valid: Vec<usize> = (0..decoded.len())
+        .filter(|&k| reasons[k].is_none())
+        .collect();
     if valid.is_empty() {
         return reasons;
     }
     let values = |k: usize| -> &[f32] { &decoded[k].as_ref().expect("valid").values };
-    let norms: Vec<f64> = (0..decoded.len()).map(|k| if reasons[k].is_none() { l2_norm(values(k)) } else { 0.0 }).collect();
-    let pairs: Vec<(usize, usize)> =
-        valid.iter().flat_map(|&a| valid.iter().filter(move |&&b| b > a).map(move |&b| (a, b))).collect();
+    let norms: Vec<f64> = (0..decoded.len())
+        .map(|k| {
+            if reasons[k].is_none() {
+                l2_norm(values(k))
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let pairs: Vec<(usize, usize)> = valid
+        .iter()
+        .flat_map(|&a| valid.iter().filter(move |&&b| b > a).map(move |&b| (a, b)))
+        .collect();
     let duplicates: Vec<(usize, usize)> = pairs
         .par_iter()
-        .filter(|&&(a, b)| q(cosine(values(a), values(b), norms[a], norms[b])) >= config.duplicate_cosine)
+        .filter(|&&(a, b)| {
+            q(cosine(values(a), values(b), norms[a], norms[b])) >= config.duplicate_cosine
+        })
         .copied()
         .collect();
     for (a, b) in duplicates {
@@ -114,23 +141,54 @@ pub(super) fn judge(
     }
     let mut valid_norms: Vec<f64> = valid.iter().map(|&k| norms[k]).collect();
     let median_norm = median(&mut valid_norms);
-    let inputs: Vec<ClientUpdate<'_>> = valid.iter().map(|&k| ClientUpdate { delta: values(k), samples: 1 }).collect();
-    let median_update = Aggregator::new(Rule::Median).aggregate(&inputs).expect("valid updates share a length").delta;
+    let inputs: Vec<ClientUpdate<'_>> = valid
+        .iter()
+        .map(|&k| ClientUpdate {
+            delta: values(k),
+            samples: 1,
+        })
+        .collect();
+    let median_update = Aggregator::new(Rule::Median)
+        .aggregate(&inputs)
+        .expect("valid updates share a length")
+        .delta;
     let median_update_norm = l2_norm(&median_update);
-    let cosines: Vec<f64> =
-        (0..decoded.len()).map(|k| if reasons[k].is_none() { q(cosine(values(k), &median_update, norms[k], median_update_norm)) } else { 0.0 }).collect();
-    let min_cosine = robust_floor(valid.iter().map(|&k| cosines[k]).collect(), config.cosine_margin, config.mad_factor)
-        .max(config.min_median_cosine);
+    let cosines: Vec<f64> = (0..decoded.len())
+        .map(|k| {
+            if reasons[k].is_none() {
+                q(cosine(
+                    values(k),
+                    &median_update,
+                    norms[k],
+                    median_update_norm,
+                ))
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let min_cosine = robust_floor(
+        valid.iter().map(|&k| cosines[k]).collect(),
+        config.cosine_margin,
+        config.mad_factor,
+    )
+    .max(config.min_median_cosine);
     for &k in &valid {
         if reasons[k].is_some() {
             continue;
         }
-        let ratio = if median_norm > 0.0 { q(norms[k] / median_norm) } else { 0.0 };
+        let ratio = if median_norm > 0.0 {
+            q(norms[k] / median_norm)
+        } else {
+            0.0
+        };
         reasons[k] = if ratio < config.min_norm_ratio {
             Some(Reason::NoOp)
         } else if ratio > config.max_norm_ratio {
             Some(Reason::NormOutlier)
-        } else if cosines[k] < min_cosine {
+        } else if cosines[k] < min_cosine
+            && solo_loss[k].is_some_and(|loss| q(loss - base_loss) > config.direction_loss_slack)
+        {
             Some(Reason::Direction)
         } else {
             None
@@ -138,11 +196,20 @@ pub(super) fn judge(
     }
     // Loss: an update is judged against the others, since honest local training on a small
     // shard can overshoot on its own while the average still improves.
-    let survivors: Vec<usize> = valid.iter().copied().filter(|&k| reasons[k].is_none()).collect();
-    let decreases: Vec<f64> = survivors.iter().filter_map(|&k| solo_loss[k]).map(|l| base_loss - l).collect();
+    let survivors: Vec<usize> = valid
+        .iter()
+        .copied()
+        .filter(|&k| reasons[k].is_none())
+        .collect();
+    let decreases: Vec<f64> = survivors
+        .iter()
+        .filter_map(|&k| solo_loss[k])
+        .map(|l| base_loss - l)
+        .collect();
     if !decreases.is_empty() {
         // An update that lowers the loss on its own is never rejected by this rule.
-        let limit = q((-robust_floor(decreases, config.max_loss_increase, config.mad_factor)).max(0.0));
+        let limit =
+            q((-robust_floor(decreases, config.max_loss_increase, config.mad_factor)).max(0.0));
         for &k in &survivors {
             if solo_loss[k].is_some_and(|loss| q(loss - base_loss) > limit) {
                 reasons[k] = Some(Reason::WorsensLoss);

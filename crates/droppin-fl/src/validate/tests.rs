@@ -4,17 +4,40 @@ use crate::train::{TrainConfig, train};
 use crate::update::Encoding;
 use droppin_interface::merkle::verify;
 
+/// A round's inputs: model, base, validation set and each node's encoded update.
+struct Fixture {
+    spec: ModelSpec,
+    base: Weights,
+    validation: crate::data::Dataset,
+    submissions: Vec<([u8; 32], Vec<u8>)>,
+}
+
 /// Five honest nodes trained on digits shards, one sign-flipper, one NaN sender, one copy pair.
-fn round_submissions() -> (ModelSpec, Weights, crate::data::Dataset, Vec<([u8; 32], Vec<u8>)>) {
+fn round_submissions() -> Fixture {
     let split = digits().unwrap();
     let spec = ModelSpec::digits_mlp();
     let base = Weights::initial(&spec, 9);
     let base_hash = Update::model_hash(&spec, &base);
     let shards = partition(&split.train, 5, Partition::Iid, 9).unwrap();
-    let config = TrainConfig { learning_rate: 0.002, epochs: 4, ..TrainConfig::default() };
+    let config = TrainConfig {
+        learning_rate: 0.002,
+        epochs: 4,
+        ..TrainConfig::default()
+    };
     let mut deltas: Vec<Vec<f32>> = shards
         .iter()
-        .map(|s| train(&spec, &base, &split.train.subset(s), &config, &Device::flex(), |_| {}).unwrap().delta_from(&base))
+        .map(|s| {
+            train(
+                &spec,
+                &base,
+                &split.train.subset(s),
+                &config,
+                &Device::flex(),
+                |_| {},
+            )
+            .unwrap()
+            .delta_from(&base)
+        })
         .collect();
     deltas.push(deltas[0].iter().map(|v| -v).collect());
     deltas.push(vec![f32::NAN; deltas[0].len()]);
@@ -27,38 +50,105 @@ fn round_submissions() -> (ModelSpec, Weights, crate::data::Dataset, Vec<([u8; 3
             ([i as u8 + 1; 32], update.encode(Encoding::default()))
         })
         .collect();
-    (spec, base, split.validation, submissions)
+    Fixture {
+        spec,
+        base,
+        validation: split.validation,
+        submissions,
+    }
 }
 
 #[test]
 fn verdicts_weights_and_proofs() {
-    let (spec, base, validation, owned) = round_submissions();
-    let submissions: Vec<Submission<'_>> = owned.iter().map(|(node, bytes)| Submission { node: *node, bytes }).collect();
+    let Fixture {
+        spec,
+        base,
+        validation,
+        submissions: owned,
+    } = round_submissions();
+    let submissions: Vec<Submission<'_>> = owned
+        .iter()
+        .map(|(node, bytes)| Submission { node: *node, bytes })
+        .collect();
     let round = [7u8; 32];
-    let report = validate(&spec, &base, &validation, &submissions, &round, &ValidatorConfig::default()).unwrap();
-    let reason = |node: u8| report.verdicts.iter().find(|v| v.node == [node; 32]).unwrap().rejected.clone();
+    let report = validate(
+        &spec,
+        &base,
+        &validation,
+        &submissions,
+        &round,
+        &ValidatorConfig::default(),
+    )
+    .unwrap();
+    let reason = |node: u8| {
+        report
+            .verdicts
+            .iter()
+            .find(|v| v.node == [node; 32])
+            .unwrap()
+            .rejected
+            .clone()
+    };
     assert_eq!(reason(1), None);
-    assert_eq!(reason(2), Some(Reason::Duplicate), "the original of a copy is rejected with it");
+    assert_eq!(
+        reason(2),
+        Some(Reason::Duplicate),
+        "the original of a copy is rejected with it"
+    );
     assert_eq!(reason(8), Some(Reason::Duplicate));
     assert_eq!(reason(6), Some(Reason::Direction));
     assert!(matches!(reason(7), Some(Reason::Malformed(m)) if m.contains("NaN")));
-    let total: u32 = report.verdicts.iter().map(|v| u32::from(v.weight_bps)).sum();
+    let total: u32 = report
+        .verdicts
+        .iter()
+        .map(|v| u32::from(v.weight_bps))
+        .sum();
     assert_eq!(total, 10_000);
     assert!(report.aggregate.loss < report.base.loss);
     for (index, leaf) in report.leaves.iter().enumerate() {
         leaf.check().unwrap();
-        assert!(verify::<Sha256>(&report.root, leaf.hash::<Sha256>(&round), &report.tree.proof(index)));
+        assert!(verify::<Sha256>(
+            &report.root,
+            leaf.hash::<Sha256>(&round),
+            &report.tree.proof(index)
+        ));
     }
 }
 
 #[test]
 fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
-    let (spec, base, validation, owned) = round_submissions();
-    let one = [Submission { node: owned[0].0, bytes: &owned[0].1 }];
-    let report = validate(&spec, &base, &validation, &one, &[0; 32], &ValidatorConfig::default()).unwrap();
+    let Fixture {
+        spec,
+        base,
+        validation,
+        submissions: owned,
+    } = round_submissions();
+    let one = [Submission {
+        node: owned[0].0,
+        bytes: &owned[0].1,
+    }];
+    let report = validate(
+        &spec,
+        &base,
+        &validation,
+        &one,
+        &[0; 32],
+        &ValidatorConfig::default(),
+    )
+    .unwrap();
     assert_eq!(report.verdicts[0].weight_bps, 10_000);
     let twice = [one[0], one[0]];
-    assert!(validate(&spec, &base, &validation, &twice, &[0; 32], &ValidatorConfig::default()).is_err());
+    assert!(
+        validate(
+            &spec,
+            &base,
+            &validation,
+            &twice,
+            &[0; 32],
+            &ValidatorConfig::default()
+        )
+        .is_err()
+    );
 }
 
 /// The same inputs give byte-identical verdicts and root in two separate processes.
@@ -66,21 +156,53 @@ fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
 fn identical_across_processes() {
     const CHILD: &str = "DROPPIN_VALIDATION_CHILD";
     if std::env::var_os(CHILD).is_some() {
-        let (spec, base, validation, owned) = round_submissions();
-        let submissions: Vec<Submission<'_>> = owned.iter().map(|(node, bytes)| Submission { node: *node, bytes }).collect();
-        let report = validate(&spec, &base, &validation, &submissions, &[3; 32], &ValidatorConfig::default()).unwrap();
-        let leaves: Vec<String> = report.leaves.iter().map(|l| format!("{:?}:{}", l.verdict, l.weight_bps)).collect();
-        println!("VERDICT root={:02x?} leaves={}", report.root, leaves.join(","));
+        let Fixture {
+            spec,
+            base,
+            validation,
+            submissions: owned,
+        } = round_submissions();
+        let submissions: Vec<Submission<'_>> = owned
+            .iter()
+            .map(|(node, bytes)| Submission { node: *node, bytes })
+            .collect();
+        let report = validate(
+            &spec,
+            &base,
+            &validation,
+            &submissions,
+            &[3; 32],
+            &ValidatorConfig::default(),
+        )
+        .unwrap();
+        let leaves: Vec<String> = report
+            .leaves
+            .iter()
+            .map(|l| format!("{:?}:{}", l.verdict, l.weight_bps))
+            .collect();
+        println!(
+            "VERDICT root={:02x?} leaves={}",
+            report.root,
+            leaves.join(",")
+        );
         return;
     }
     let run = || {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "validate::tests::identical_across_processes", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "validate::tests::identical_across_processes",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD, "1")
             .output()
             .unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
-        stdout.lines().find_map(|l| l.find("VERDICT").map(|at| l[at..].to_owned())).expect("child printed a verdict")
+        stdout
+            .lines()
+            .find_map(|l| l.find("VERDICT").map(|at| l[at..].to_owned()))
+            .expect("child printed a verdict")
     };
     let first = run();
     assert_eq!(first, run());

@@ -11,9 +11,9 @@ use pinocchio::{AccountView, Address, cpi::Seed};
 use super::not_enough_accounts;
 use crate::{
     accounts::{
-        SeededAccount, close as close_account, create_pda, create_with_seed, current_slot, deposit, is_uninitialized, load,
-        require_canonical_pda, require_distinct, require_key, require_signer,
-        require_system_program, require_writable, save, withdraw,
+        SeededAccount, close as close_account, create_pda, create_with_seed, current_slot, deposit,
+        is_uninitialized, load, require_canonical_pda, require_distinct, require_key,
+        require_signer, require_system_program, require_writable, save, withdraw,
     },
     error::{DropPinError, Result, fail},
     hash::SyscallSha256,
@@ -118,7 +118,9 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
     if !cid.is_well_formed() {
         return Err(fail(DropPinError::InvalidCid));
     }
-    if marker.address().to_bytes() != cid_marker_address::<SyscallSha256>(&program_id.to_bytes(), &round_key, &cid) {
+    if marker.address().to_bytes()
+        != cid_marker_address::<SyscallSha256>(&program_id.to_bytes(), &round_key, &cid)
+    {
         return Err(fail(DropPinError::InvalidPda));
     }
     let duplicate = !is_uninitialized(marker);

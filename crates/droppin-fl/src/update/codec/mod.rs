@@ -47,7 +47,10 @@ pub struct Encoding {
 
 impl Default for Encoding {
     fn default() -> Self {
-        Self { values: ValueEncoding::F32, top_k: None }
+        Self {
+            values: ValueEncoding::F32,
+            top_k: None,
+        }
     }
 }
 
@@ -67,7 +70,11 @@ pub struct DecodeLimits<'a> {
 
 impl DecodeLimits<'_> {
     /// Limits for a delta of `spec` (64 MiB, 1,024 tensors, 16 M values).
-    pub fn delta<'a>(spec: &'a ModelSpec, layout: &'a [TensorSpec], base_hash: [u8; 32]) -> DecodeLimits<'a> {
+    pub fn delta<'a>(
+        spec: &'a ModelSpec,
+        layout: &'a [TensorSpec],
+        base_hash: [u8; 32],
+    ) -> DecodeLimits<'a> {
         DecodeLimits {
             max_bytes: 64 << 20,
             max_tensors: 1_024,
@@ -92,8 +99,21 @@ pub struct Update {
 
 impl Update {
     /// A delta trained from the model whose hash is `base_hash`.
-    pub fn delta(spec: &ModelSpec, base_hash: [u8; 32], samples: u64, layout: Vec<TensorSpec>, values: Vec<f32>) -> Self {
-        Self { payload: PayloadKind::Delta, spec_hash: spec.hash(), base_hash, samples, layout, values }
+    pub fn delta(
+        spec: &ModelSpec,
+        base_hash: [u8; 32],
+        samples: u64,
+        layout: Vec<TensorSpec>,
+        values: Vec<f32>,
+    ) -> Self {
+        Self {
+            payload: PayloadKind::Delta,
+            spec_hash: spec.hash(),
+            base_hash,
+            samples,
+            layout,
+            values,
+        }
     }
 
     /// A whole model.
@@ -148,9 +168,13 @@ impl Update {
             offset += tensor.len();
             let kept: Vec<usize> = match encoding.top_k {
                 Some(fraction) => {
-                    let keep = ((f64::from(fraction.clamp(0.0, 1.0)) * values.len() as f64).ceil() as usize).max(1);
+                    let keep = ((f64::from(fraction.clamp(0.0, 1.0)) * values.len() as f64).ceil()
+                        as usize)
+                        .max(1);
                     let mut order: Vec<usize> = (0..values.len()).collect();
-                    order.sort_by(|&a, &b| values[b].abs().total_cmp(&values[a].abs()).then(a.cmp(&b)));
+                    order.sort_by(|&a, &b| {
+                        values[b].abs().total_cmp(&values[a].abs()).then(a.cmp(&b))
+                    });
                     order.truncate(keep.min(values.len()));
                     order.sort_unstable();
                     out.extend_from_slice(&(order.len() as u32).to_le_bytes());
@@ -162,7 +186,9 @@ impl Update {
                 None => (0..values.len()).collect(),
             };
             match encoding.values {
-                ValueEncoding::F32 => kept.iter().for_each(|&i| out.extend_from_slice(&values[i].to_le_bytes())),
+                ValueEncoding::F32 => kept
+                    .iter()
+                    .for_each(|&i| out.extend_from_slice(&values[i].to_le_bytes())),
                 ValueEncoding::F16 => kept
                     .iter()
                     .for_each(|&i| out.extend_from_slice(&f16::from_f32(values[i]).to_le_bytes())),
@@ -171,7 +197,11 @@ impl Update {
                     let scale = if max > 0.0 { max / 127.0 } else { 0.0 };
                     out.extend_from_slice(&scale.to_le_bytes());
                     for &i in &kept {
-                        let q = if scale > 0.0 { (values[i] / scale).round().clamp(-127.0, 127.0) as i8 } else { 0 };
+                        let q = if scale > 0.0 {
+                            (values[i] / scale).round().clamp(-127.0, 127.0) as i8
+                        } else {
+                            0
+                        };
                         out.push(q as u8);
                     }
                 }
@@ -183,7 +213,10 @@ impl Update {
     /// Decodes untrusted bytes, checking every field against `limits`.
     pub fn decode(bytes: &[u8], limits: &DecodeLimits<'_>) -> Result<Self, DecodeError> {
         if bytes.len() > limits.max_bytes {
-            return Err(DecodeError::TooLarge { len: bytes.len(), max: limits.max_bytes });
+            return Err(DecodeError::TooLarge {
+                len: bytes.len(),
+                max: limits.max_bytes,
+            });
         }
         let mut r = Reader { bytes, at: 0 };
         let magic: [u8; 4] = r.array()?;
@@ -217,7 +250,10 @@ impl Update {
         let base_hash: [u8; 32] = r.array()?;
         let samples = u64::from_le_bytes(r.array()?);
         if payload != limits.payload {
-            return Err(DecodeError::WrongPayload { expected: limits.payload.name(), found: payload.name() });
+            return Err(DecodeError::WrongPayload {
+                expected: limits.payload.name(),
+                found: payload.name(),
+            });
         }
         let tensor_count = u32::from_le_bytes(r.array()?) as usize;
         if tensor_count > limits.max_tensors {
@@ -240,18 +276,25 @@ impl Update {
                 shape.push(u32::from_le_bytes(r.array()?) as usize);
             }
             let len = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-            total = len.and_then(|len| total.checked_add(len)).unwrap_or(usize::MAX);
+            total = len
+                .and_then(|len| total.checked_add(len))
+                .unwrap_or(usize::MAX);
             if total > limits.max_values {
                 return Err(DecodeError::TooManyValues(total));
             }
-            layout.push(TensorSpec { name: name.to_owned(), shape });
+            layout.push(TensorSpec {
+                name: name.to_owned(),
+                shape,
+            });
         }
         if let Some((spec, expected)) = limits.spec {
             if spec_hash != spec.hash() {
                 return Err(DecodeError::SpecMismatch);
             }
             if layout != expected {
-                return Err(DecodeError::LayoutMismatch(describe_mismatch(expected, &layout)));
+                return Err(DecodeError::LayoutMismatch(describe_mismatch(
+                    expected, &layout,
+                )));
             }
         }
         if limits.base_hash.is_some_and(|base| base != base_hash) {
@@ -276,10 +319,18 @@ impl Update {
                 if count > len {
                     return Err(DecodeError::BadIndices(tensor.name.clone()));
                 }
-                let raw = r.take(count.checked_mul(4).ok_or(DecodeError::BadIndices(tensor.name.clone()))?)?;
-                let indices: Vec<usize> =
-                    raw.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")) as usize).collect();
-                if indices.windows(2).any(|w| w[0] >= w[1]) || indices.last().is_some_and(|&i| i >= len) {
+                let raw = r.take(
+                    count
+                        .checked_mul(4)
+                        .ok_or(DecodeError::BadIndices(tensor.name.clone()))?,
+                )?;
+                let indices: Vec<usize> = raw
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")) as usize)
+                    .collect();
+                if indices.windows(2).any(|w| w[0] >= w[1])
+                    || indices.last().is_some_and(|&i| i >= len)
+                {
                     return Err(DecodeError::BadIndices(tensor.name.clone()));
                 }
                 Some(indices)
@@ -297,7 +348,9 @@ impl Update {
             for (k, chunk) in raw.chunks_exact(width).enumerate() {
                 let value = match values_encoding {
                     ValueEncoding::F32 => f32::from_le_bytes(chunk.try_into().expect("4 bytes")),
-                    ValueEncoding::F16 => f16::from_le_bytes(chunk.try_into().expect("2 bytes")).to_f32(),
+                    ValueEncoding::F16 => {
+                        f16::from_le_bytes(chunk.try_into().expect("2 bytes")).to_f32()
+                    }
                     ValueEncoding::Int8 => f32::from(chunk[0] as i8) * scale,
                 };
                 if !value.is_finite() {
@@ -310,7 +363,14 @@ impl Update {
         if r.at != bytes.len() {
             return Err(DecodeError::TrailingBytes(bytes.len() - r.at));
         }
-        Ok(Update { payload, spec_hash, base_hash, samples, layout, values })
+        Ok(Update {
+            payload,
+            spec_hash,
+            base_hash,
+            samples,
+            layout,
+            values,
+        })
     }
 }
 
@@ -318,8 +378,15 @@ fn describe_mismatch(expected: &[TensorSpec], found: &[TensorSpec]) -> String {
     if expected.len() != found.len() {
         return format!("{} tensors, the model has {}", found.len(), expected.len());
     }
-    let (e, f) = expected.iter().zip(found).find(|(e, f)| e != f).expect("layouts differ");
-    format!("tensor {:?} {:?}, the model has {:?} {:?}", f.name, f.shape, e.name, e.shape)
+    let (e, f) = expected
+        .iter()
+        .zip(found)
+        .find(|(e, f)| e != f)
+        .expect("layouts differ");
+    format!(
+        "tensor {:?} {:?}, the model has {:?} {:?}",
+        f.name, f.shape, e.name, e.shape
+    )
 }
 
 /// Bounds-checked cursor over untrusted bytes.
@@ -330,8 +397,14 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self.at.checked_add(len).filter(|&end| end <= self.bytes.len());
-        let end = end.ok_or(DecodeError::Truncated { at: self.at, needed: len - (self.bytes.len() - self.at).min(len) })?;
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|&end| end <= self.bytes.len());
+        let end = end.ok_or(DecodeError::Truncated {
+            at: self.at,
+            needed: len - (self.bytes.len() - self.at).min(len),
+        })?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)

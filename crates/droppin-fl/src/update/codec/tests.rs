@@ -6,8 +6,16 @@ use crate::model::ModelSpec;
 fn sample() -> (ModelSpec, Weights, Update) {
     let spec = ModelSpec::digits_mlp();
     let base = Weights::initial(&spec, 1);
-    let values: Vec<f32> = (0..base.values.len()).map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0).collect();
-    let update = Update::delta(&spec, Update::model_hash(&spec, &base), 108, base.layout.clone(), values);
+    let values: Vec<f32> = (0..base.values.len())
+        .map(|i| ((i * 7919) % 2001) as f32 / 1000.0 - 1.0)
+        .collect();
+    let update = Update::delta(
+        &spec,
+        Update::model_hash(&spec, &base),
+        108,
+        base.layout.clone(),
+        values,
+    );
     (spec, base, update)
 }
 
@@ -21,20 +29,52 @@ fn round_trips_in_every_encoding() {
     let limits = limits(&spec, &base);
     let dense = update.encode(Encoding::default());
     assert_eq!(Update::decode(&dense, &limits).unwrap(), update);
-    for (values, tolerance) in [(ValueEncoding::F16, 1e-3), (ValueEncoding::Int8, 1.0 / 127.0)] {
-        let bytes = update.encode(Encoding { values, top_k: None });
+    for (values, tolerance) in [
+        (ValueEncoding::F16, 1e-3),
+        (ValueEncoding::Int8, 1.0 / 127.0),
+    ] {
+        let bytes = update.encode(Encoding {
+            values,
+            top_k: None,
+        });
         let decoded = Update::decode(&bytes, &limits).unwrap();
-        assert!(decoded.values.iter().zip(&update.values).all(|(a, b)| (a - b).abs() <= tolerance));
-        assert_eq!(decoded.encode(Encoding { values, top_k: None }), bytes, "canonical");
+        assert!(
+            decoded
+                .values
+                .iter()
+                .zip(&update.values)
+                .all(|(a, b)| (a - b).abs() <= tolerance)
+        );
+        assert_eq!(
+            decoded.encode(Encoding {
+                values,
+                top_k: None
+            }),
+            bytes,
+            "canonical"
+        );
     }
-    let sparse = update.encode(Encoding { values: ValueEncoding::F32, top_k: Some(0.1) });
+    let sparse = update.encode(Encoding {
+        values: ValueEncoding::F32,
+        top_k: Some(0.1),
+    });
     let decoded = Update::decode(&sparse, &limits).unwrap();
     let kept = decoded.values.iter().filter(|v| **v != 0.0).count();
     assert!(kept <= update.values.len() / 10 + update.layout.len());
     assert!(sparse.len() < dense.len() / 4);
     // The kept entries are the largest ones, exactly.
-    let threshold = decoded.values.iter().filter(|v| **v != 0.0).fold(f32::MAX, |m, v| m.min(v.abs()));
-    assert!(update.values.iter().zip(&decoded.values).all(|(u, d)| *d == *u || *d == 0.0));
+    let threshold = decoded
+        .values
+        .iter()
+        .filter(|v| **v != 0.0)
+        .fold(f32::MAX, |m, v| m.min(v.abs()));
+    assert!(
+        update
+            .values
+            .iter()
+            .zip(&decoded.values)
+            .all(|(u, d)| *d == *u || *d == 0.0)
+    );
     assert!(threshold > 0.8);
 }
 
@@ -45,29 +85,65 @@ fn refuses_bad_bytes_with_specific_errors() {
     let good = update.encode(Encoding::default());
     let mut bytes = good.clone();
     bytes[0] = b'X';
-    assert!(matches!(Update::decode(&bytes, &limits), Err(DecodeError::BadMagic(_))));
+    assert!(matches!(
+        Update::decode(&bytes, &limits),
+        Err(DecodeError::BadMagic(_))
+    ));
     let mut bytes = good.clone();
     bytes[4] = 2;
-    assert_eq!(Update::decode(&bytes, &limits), Err(DecodeError::UnsupportedVersion(2)));
+    assert_eq!(
+        Update::decode(&bytes, &limits),
+        Err(DecodeError::UnsupportedVersion(2))
+    );
     let mut bytes = good.clone();
     bytes[9] = 1;
-    assert_eq!(Update::decode(&bytes, &limits), Err(DecodeError::ReservedBytes));
-    assert!(matches!(Update::decode(&good[..good.len() - 3], &limits), Err(DecodeError::Truncated { .. })));
+    assert_eq!(
+        Update::decode(&bytes, &limits),
+        Err(DecodeError::ReservedBytes)
+    );
+    assert!(matches!(
+        Update::decode(&good[..good.len() - 3], &limits),
+        Err(DecodeError::Truncated { .. })
+    ));
     let mut bytes = good.clone();
     bytes.push(0);
-    assert_eq!(Update::decode(&bytes, &limits), Err(DecodeError::TrailingBytes(1)));
-    let tight = DecodeLimits { max_bytes: 100, ..limits };
-    assert!(matches!(Update::decode(&good, &tight), Err(DecodeError::TooLarge { .. })));
+    assert_eq!(
+        Update::decode(&bytes, &limits),
+        Err(DecodeError::TrailingBytes(1))
+    );
+    let tight = DecodeLimits {
+        max_bytes: 100,
+        ..limits
+    };
+    assert!(matches!(
+        Update::decode(&good, &tight),
+        Err(DecodeError::TooLarge { .. })
+    ));
     let mut nan = update.clone();
     nan.values[5] = f32::NAN;
-    assert!(matches!(Update::decode(&nan.encode(Encoding::default()), &limits), Err(DecodeError::NonFinite(_))));
+    assert!(matches!(
+        Update::decode(&nan.encode(Encoding::default()), &limits),
+        Err(DecodeError::NonFinite(_))
+    ));
     let other = Weights::initial(&spec, 2);
-    let stale = Update { base_hash: Update::model_hash(&spec, &other), ..update.clone() };
-    assert_eq!(Update::decode(&stale.encode(Encoding::default()), &limits), Err(DecodeError::BaseMismatch));
+    let stale = Update {
+        base_hash: Update::model_hash(&spec, &other),
+        ..update.clone()
+    };
+    assert_eq!(
+        Update::decode(&stale.encode(Encoding::default()), &limits),
+        Err(DecodeError::BaseMismatch)
+    );
     let cnn = ModelSpec::digits_cnn();
     let cnn_layout = Weights::layout_of(&cnn);
-    let wrong = DecodeLimits { spec: Some((&cnn, &cnn_layout)), ..limits };
-    assert_eq!(Update::decode(&good, &wrong), Err(DecodeError::SpecMismatch));
+    let wrong = DecodeLimits {
+        spec: Some((&cnn, &cnn_layout)),
+        ..limits
+    };
+    assert_eq!(
+        Update::decode(&good, &wrong),
+        Err(DecodeError::SpecMismatch)
+    );
     let mut reshaped = update.clone();
     reshaped.layout[0].shape = vec![32, 128];
     assert!(matches!(
@@ -75,7 +151,10 @@ fn refuses_bad_bytes_with_specific_errors() {
         Err(DecodeError::LayoutMismatch(msg)) if msg.contains("[32, 128]")
     ));
     let model = Update::model(&spec, &base).encode(Encoding::default());
-    assert!(matches!(Update::decode(&model, &limits), Err(DecodeError::WrongPayload { .. })));
+    assert!(matches!(
+        Update::decode(&model, &limits),
+        Err(DecodeError::WrongPayload { .. })
+    ));
 }
 
 proptest! {

@@ -1,0 +1,153 @@
+//! `dpin sim` end to end: the binary, its JSON, user data files and readable errors.
+
+use std::process::Command;
+
+fn dpin(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dpin"))
+        .args(args)
+        .output()
+        .expect("dpin runs")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = dpin(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn json_reports_every_field() {
+    let result = json(&[
+        "sim",
+        "--nodes",
+        "6",
+        "--malicious",
+        "2",
+        "--attack",
+        "scaling",
+        "--rounds",
+        "3",
+        "--json",
+    ]);
+    for key in [
+        "clean_accuracy",
+        "accuracy",
+        "malicious_rejected",
+        "malicious_total",
+        "honest_rejected",
+        "honest_total",
+        "seconds",
+    ] {
+        assert!(result[key].is_number(), "{key}: {result}");
+    }
+    assert!(result["epsilon"].is_null());
+    assert_eq!(result["malicious_total"], 6);
+    assert_eq!(
+        result["malicious_rejected"], 6,
+        "scaled updates are norm outliers"
+    );
+    let dp = json(&[
+        "sim",
+        "--nodes",
+        "4",
+        "--malicious",
+        "0",
+        "--rounds",
+        "2",
+        "--dp-epsilon",
+        "5",
+        "--json",
+    ]);
+    assert!((dp["epsilon"].as_f64().unwrap() - 5.0).abs() < 1e-6);
+}
+
+#[test]
+fn user_csv_and_idx_data() {
+    let dir = std::env::temp_dir().join(format!("dpin-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Two separable classes of 4x4 images, 60 rows.
+    let mut csv = String::from(
+        (0..16)
+            .map(|i| format!("p{i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+            + ",label\n",
+    );
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    for row in 0..60u32 {
+        let class = row % 2;
+        let values: Vec<u8> = (0..16u32)
+            .map(|i| {
+                if (i < 8) == (class == 0) {
+                    200 + (row % 50) as u8
+                } else {
+                    (row % 7) as u8
+                }
+            })
+            .collect();
+        csv += &(values
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+            + &format!(",{class}\n"));
+        pixels.extend(values);
+        labels.push(class as u8);
+    }
+    let csv_path = dir.join("data.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let common = [
+        "sim",
+        "--nodes",
+        "3",
+        "--malicious",
+        "1",
+        "--rounds",
+        "2",
+        "--json",
+        "--data",
+    ];
+    let result = json(&[&common[..], &[csv_path.to_str().unwrap()]].concat());
+    assert!(result["accuracy"].as_f64().unwrap() > 0.9, "{result}");
+    let idx = |magic: u32, dims: &[u32], body: &[u8]| {
+        let mut out = magic.to_be_bytes().to_vec();
+        dims.iter()
+            .for_each(|d| out.extend_from_slice(&d.to_be_bytes()));
+        out.extend_from_slice(body);
+        out
+    };
+    let (images, label_file) = (dir.join("images.idx3"), dir.join("labels.idx1"));
+    std::fs::write(&images, idx(0x803, &[60, 4, 4], &pixels)).unwrap();
+    std::fs::write(&label_file, idx(0x801, &[60], &labels)).unwrap();
+    let args = [
+        &common[..],
+        &[
+            images.to_str().unwrap(),
+            "--labels",
+            label_file.to_str().unwrap(),
+            "--model",
+            "cnn",
+            "--learning-rate",
+            "0.05",
+        ],
+    ]
+    .concat();
+    let result = json(&args);
+    assert!(result["accuracy"].as_f64().unwrap() > 0.9, "{result}");
+}
+
+#[test]
+fn bad_input_gets_a_readable_error() {
+    let out = dpin(&["sim", "--aggregator", "bogus"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown aggregator \"bogus\""));
+    let out = dpin(&["sim", "--aggregator", "bulyan", "--rounds", "1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("n >= 4f + 3"));
+    let out = dpin(&["sim", "--data", "/nonexistent/file.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.csv"));
+}
