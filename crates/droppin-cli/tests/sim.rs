@@ -70,13 +70,11 @@ fn user_csv_and_idx_data() {
     let dir = std::env::temp_dir().join(format!("dpin-sim-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // Two separable classes of 4x4 images, 60 rows.
-    let mut csv = String::from(
-        (0..16)
-            .map(|i| format!("p{i}"))
-            .collect::<Vec<_>>()
-            .join(",")
-            + ",label\n",
-    );
+    let mut csv = (0..16)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",label\n";
     let mut pixels = Vec::new();
     let mut labels = Vec::new();
     for row in 0..60u32 {
