@@ -159,8 +159,9 @@ fn distances_match_the_direct_computation() {
                 .map(|(a, b)| f64::from(a - b).powi(2))
                 .sum();
             let got = d[i * n + j];
+            // f32 products within a block: about 1e-6 relative error, far below any logic slip.
             assert!(
-                (got - direct).abs() <= 1e-6 * direct.max(1.0),
+                (got - direct).abs() <= 1e-5 * direct.max(1.0),
                 "{i},{j}: {got} vs {direct}"
             );
         }
