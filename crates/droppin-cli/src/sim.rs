@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use droppin_fl::aggregate::Rule;
 use droppin_fl::data::{Dataset, Partition, digits, load_csv, load_idx, partition};
+use droppin_fl::device::{DEVICE_NAMES, device};
 use droppin_fl::model::{ModelKind, ModelSpec};
 use droppin_fl::sim::{Attack, SimConfig, SimData, SimResult, simulate};
 use droppin_fl::train::{LocalOptimizer, TrainConfig};
@@ -61,6 +62,9 @@ pub struct SimArgs {
     learning_rate: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
+    /// Where nodes train: cpu, or wgpu (a build with the `wgpu` feature and a GPU adapter).
+    #[arg(long, default_value = "cpu", value_parser = clap::builder::PossibleValuesParser::new(DEVICE_NAMES))]
+    device: String,
     /// Print one JSON object (or one per aggregator with `--aggregator all`).
     #[arg(long)]
     json: bool,
@@ -110,6 +114,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             .dirichlet_alpha
             .map_or(Partition::Iid, |alpha| Partition::Dirichlet { alpha }),
         dp_epsilon: args.dp_epsilon,
+        device: device(&args.device)?,
     };
     if !args.json {
         println!(

@@ -1,8 +1,9 @@
-//! Local training throughput (samples per second) of both models on the CPU (Flex) backend.
+//! Local training throughput (samples per second) of both models on the CPU (Flex backend), and on
+//! wgpu when built with the `wgpu` feature on a machine with a GPU adapter.
 
-use burn::tensor::Device;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use droppin_fl::data::digits;
+use droppin_fl::device::device;
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::train::{TrainConfig, train};
 
@@ -11,21 +12,27 @@ fn training(c: &mut Criterion) {
     let mut group = c.benchmark_group("training");
     group.sample_size(10);
     group.throughput(Throughput::Elements(split.train.len() as u64));
-    for spec in [ModelSpec::digits_mlp(), ModelSpec::digits_cnn()] {
-        let base = Weights::initial(&spec, 1);
-        let config = TrainConfig {
-            epochs: 1,
-            ..TrainConfig::default()
+    for name in ["cpu", "wgpu"] {
+        let device = match device(name) {
+            Ok(device) => device,
+            Err(error) => {
+                eprintln!("training/{name}: skipped ({error})");
+                continue;
+            }
         };
-        let device = Device::flex();
-        group.bench_function(
-            BenchmarkId::new("flex_epoch", format!("{:?}", spec.kind).to_lowercase()),
-            |b| {
+        for spec in [ModelSpec::digits_mlp(), ModelSpec::digits_cnn()] {
+            let base = Weights::initial(&spec, 1);
+            let config = TrainConfig {
+                epochs: 1,
+                ..TrainConfig::default()
+            };
+            let model = format!("{:?}", spec.kind).to_lowercase();
+            group.bench_function(BenchmarkId::new(format!("{name}_epoch"), model), |b| {
                 b.iter(|| {
                     train(&spec, &base, &split.train, &config, &device, |_| {}).expect("trains")
                 })
-            },
-        );
+            });
+        }
     }
     group.finish();
 }

@@ -1,5 +1,6 @@
 //! dropPIN's federated-learning engine, shared by the CLI node, the validator and the browser node.
 //!
+//! - [`device`]: the compute device by name (`cpu`, or `wgpu` with the `wgpu` feature).
 //! - [`data`]: the shipped digits, CSV and MNIST IDX loaders, IID and Dirichlet partitions.
 //! - [`model`], [`train`], [`evaluate`]: an MLP and a CNN on any burn device, local training.
 //! - [`update`]: the versioned delta/model format, its CID, safetensors export.
@@ -10,6 +11,7 @@
 
 pub mod aggregate;
 pub mod data;
+pub mod device;
 mod error;
 pub mod evaluate;
 pub mod model;

@@ -37,6 +37,8 @@ pub struct SimConfig {
     pub spec: ModelSpec,
     pub train: TrainConfig,
     pub partition: Partition,
+    /// Where nodes train (validation and test always run on the CPU).
+    pub device: Device,
     /// DP-SGD target epsilon of every honest node's data over all rounds (delta 1e-5).
     pub dp_epsilon: Option<f64>,
 }

@@ -1,0 +1,51 @@
+//! The compute device, chosen by name at run time: the same models, training and validation run
+//! on any of them.
+
+use burn::tensor::Device;
+
+use crate::FlError;
+
+/// Device names [`device`] accepts.
+pub const DEVICE_NAMES: [&str; 2] = ["cpu", "wgpu"];
+
+/// `cpu` (burn's Flex backend, always present) or `wgpu` (the first GPU adapter, when built with
+/// the `wgpu` feature). Validation always runs on the CPU: its verdicts must be reproducible.
+pub fn device(name: &str) -> Result<Device, FlError> {
+    match name {
+        "cpu" => Ok(Device::flex()),
+        "wgpu" => wgpu(),
+        other => Err(FlError::Model(format!(
+            "unknown device {other:?}: use cpu or wgpu"
+        ))),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu() -> Result<Device, FlError> {
+    Device::wgpu_options()
+        .init()
+        .map_err(|e| FlError::Model(format!("no usable wgpu adapter ({e}); use --device cpu")))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu() -> Result<Device, FlError> {
+    Err(FlError::Model(
+        "this build has no wgpu backend: build with --features wgpu".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_or_explain() {
+        assert!(device("cpu").is_ok());
+        let err = device("tpu").unwrap_err().to_string();
+        assert!(err.contains("unknown device \"tpu\""), "{err}");
+        // Without a GPU adapter (or without the feature) the error says what to do.
+        if let Err(err) = device("wgpu") {
+            assert!(err.to_string().contains("wgpu"), "{err}");
+        }
+    }
+}
