@@ -5,6 +5,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use droppin_fl::data::digits;
 use droppin_fl::device::device;
 use droppin_fl::model::{ModelSpec, Weights};
+use droppin_fl::privacy::DpSgd;
 use droppin_fl::train::{TrainConfig, train};
 
 fn training(c: &mut Criterion) {
@@ -34,6 +35,22 @@ fn training(c: &mut Criterion) {
             });
         }
     }
+    // DP-SGD: one backward pass per example, the price of per-example clipping in burn.
+    let device = device("cpu").expect("the CPU is always there");
+    let spec = ModelSpec::digits_mlp();
+    let base = Weights::initial(&spec, 1);
+    let dp_sgd = Some(DpSgd {
+        clip_norm: 1.0,
+        noise_multiplier: 1.0,
+    });
+    let config = TrainConfig {
+        epochs: 1,
+        dp_sgd,
+        ..TrainConfig::default()
+    };
+    group.bench_function(BenchmarkId::new("cpu_epoch_dp_sgd", "mlp"), |b| {
+        b.iter(|| train(&spec, &base, &split.train, &config, &device, |_| {}).expect("trains"))
+    });
     group.finish();
 }
 
