@@ -36,7 +36,9 @@ pub struct TrainConfig {
     pub proximal_mu: Option<f64>,
     /// DP-SGD: per-example clipping and noise (sample-level privacy of the node's data).
     pub dp_sgd: Option<DpSgd>,
-    /// Seeds the batch order: the same seed, data and base give the same update on the CPU.
+    /// Seeds the batch order and, on a separate stream, the DP-SGD noise: the same seed, data and
+    /// base give the same update on the CPU. With DP-SGD a node must draw it from the OS and keep
+    /// it secret, or the noise can be subtracted.
     pub seed: u64,
 }
 
@@ -103,6 +105,8 @@ pub fn train(
     };
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
+    let mut noise_rng = ChaCha20Rng::seed_from_u64(config.seed);
+    noise_rng.set_stream(1);
     let mut order: Vec<usize> = (0..data.len()).collect();
     let steps_per_epoch = data.len().div_ceil(config.batch_size);
     for epoch in 0..config.epochs {
@@ -145,7 +149,7 @@ pub fn train(
                             ),
                         );
                     }
-                    clipped.noisy_mean(&model, dp.noise_multiplier, &mut rng, &inner_device)
+                    clipped.noisy_mean(&model, dp.noise_multiplier, &mut noise_rng, &inner_device)
                 }
             };
             model = optimizer.step(config.learning_rate, model, grads);

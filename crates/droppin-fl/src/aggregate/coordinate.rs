@@ -61,7 +61,7 @@ fn median_of_keys(column: &mut [i32]) -> f32 {
         upper
     } else {
         let lower = value(left.iter().copied().max().expect("even n >= 2"));
-        (lower + upper) / 2.0
+        ((f64::from(lower) + f64::from(upper)) / 2.0) as f32
     }
 }
 

@@ -33,8 +33,7 @@ impl ServerState {
     ) -> Vec<f32> {
         if self.momentum.len() != delta.len() {
             self.momentum = vec![0.0; delta.len()];
-            // Flower starts v at tau^2.
-            self.second = vec![tau * tau; delta.len()];
+            self.second = vec![0.0; delta.len()];
         }
         let mut out = Vec::with_capacity(delta.len());
         for ((m, v), d) in self
@@ -46,12 +45,23 @@ impl ServerState {
             *m = beta_1 * *m + (1.0 - beta_1) * d;
             let g2 = d * d;
             *v = if yogi {
-                *v - (1.0 - beta_2) * g2 * (*v - g2).signum()
+                *v - (1.0 - beta_2) * g2 * sign(*v - g2)
             } else {
                 beta_2 * *v + (1.0 - beta_2) * g2
             };
             out.push(server_lr * *m / (v.sqrt() + tau));
         }
         out
+    }
+}
+
+/// numpy's `sign`: 0 at 0 (`f32::signum` gives 1).
+fn sign(x: f32) -> f32 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
     }
 }

@@ -158,7 +158,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     &global,
                     &local,
                     &train_config,
-                    &device,
+                    &config.device,
                     |_| {},
                 )?
                 .delta_from(&global))

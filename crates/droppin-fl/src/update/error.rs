@@ -44,6 +44,8 @@ pub enum DecodeError {
     BadScale(String),
     #[error("tensor {0:?}: top-k indices must be strictly increasing and in range")]
     BadIndices(String),
+    #[error("not the canonical encoding: {0}")]
+    NonCanonical(String),
     #[error("{0} bytes after the last tensor")]
     TrailingBytes(usize),
 }

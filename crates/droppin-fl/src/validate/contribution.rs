@@ -10,7 +10,8 @@ pub fn basis_points(gains: &[f64], quantum: f64) -> Vec<u16> {
     }
     let units: Vec<u64> = gains
         .iter()
-        .map(|g| (g / quantum).round().max(0.0) as u64)
+        // Capped so that `units * 10,000` cannot overflow, whatever the gains.
+        .map(|g| (g / quantum).round().clamp(0.0, 1e12) as u64)
         .collect();
     let units = if units.iter().all(|&u| u == 0) {
         vec![1; gains.len()]

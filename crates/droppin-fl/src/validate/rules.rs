@@ -36,7 +36,7 @@ impl Default for ValidatorConfig {
             cosine_margin: 0.15,
             direction_loss_slack: 0.05,
             mad_factor: 4.0,
-            loss_quantum: 1e-6,
+            loss_quantum: 1e-5,
         }
     }
 }
@@ -167,12 +167,22 @@ pub(super) fn judge(
             }
         })
         .collect();
-    let min_cosine = robust_floor(
-        valid.iter().map(|&k| cosines[k]).collect(),
-        config.cosine_margin,
-        config.mad_factor,
-    )
-    .max(config.min_median_cosine);
+    // Over the updates no rule has flagged yet: rejected copies must not loosen the floor.
+    let unflagged: Vec<usize> = valid
+        .iter()
+        .copied()
+        .filter(|&k| reasons[k].is_none())
+        .collect();
+    let min_cosine = if unflagged.is_empty() {
+        config.min_median_cosine
+    } else {
+        robust_floor(
+            unflagged.iter().map(|&k| cosines[k]).collect(),
+            config.cosine_margin,
+            config.mad_factor,
+        )
+        .max(config.min_median_cosine)
+    };
     for &k in &valid {
         if reasons[k].is_some() {
             continue;

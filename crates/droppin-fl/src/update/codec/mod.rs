@@ -177,26 +177,35 @@ impl Update {
                     });
                     order.truncate(keep.min(values.len()));
                     order.sort_unstable();
-                    out.extend_from_slice(&(order.len() as u32).to_le_bytes());
-                    for &i in &order {
-                        out.extend_from_slice(&(i as u32).to_le_bytes());
-                    }
                     order
                 }
                 None => (0..values.len()).collect(),
             };
-            match encoding.values {
-                ValueEncoding::F32 => kept
-                    .iter()
-                    .for_each(|&i| out.extend_from_slice(&values[i].to_le_bytes())),
-                ValueEncoding::F16 => kept
-                    .iter()
-                    .for_each(|&i| out.extend_from_slice(&f16::from_f32(values[i]).to_le_bytes())),
+            // Field order as documented: scale, then indices, then values.
+            let scale = match encoding.values {
                 ValueEncoding::Int8 => {
                     let max = kept.iter().fold(0f32, |m, &i| m.max(values[i].abs()));
                     let scale = if max > 0.0 { max / 127.0 } else { 0.0 };
                     out.extend_from_slice(&scale.to_le_bytes());
-                    for &i in &kept {
+                    scale
+                }
+                _ => 0.0,
+            };
+            if encoding.top_k.is_some() {
+                out.extend_from_slice(&(kept.len() as u32).to_le_bytes());
+                for &i in &kept {
+                    out.extend_from_slice(&(i as u32).to_le_bytes());
+                }
+            }
+            for &i in &kept {
+                match encoding.values {
+                    ValueEncoding::F32 => out.extend_from_slice(&values[i].to_le_bytes()),
+                    // Saturate: an f16 infinity would make bytes no decoder accepts.
+                    ValueEncoding::F16 => out.extend_from_slice(
+                        &f16::from_f32(values[i].clamp(-f16::MAX.to_f32(), f16::MAX.to_f32()))
+                            .to_le_bytes(),
+                    ),
+                    ValueEncoding::Int8 => {
                         let q = if scale > 0.0 {
                             (values[i] / scale).round().clamp(-127.0, 127.0) as i8
                         } else {
@@ -300,6 +309,18 @@ impl Update {
         if limits.base_hash.is_some_and(|base| base != base_hash) {
             return Err(DecodeError::BaseMismatch);
         }
+        // A dense payload must hold every value: refuse short input before allocating for it.
+        if !sparse && r.remaining() < total.saturating_mul(value_width(values_encoding)) {
+            return Err(DecodeError::Truncated {
+                at: r.at,
+                needed: total * value_width(values_encoding) - r.remaining(),
+            });
+        }
+        if payload == PayloadKind::Model && (base_hash != [0; 32] || samples != 0) {
+            return Err(DecodeError::NonCanonical(
+                "a model names no base and no samples".into(),
+            ));
+        }
         let mut values = vec![0f32; total];
         let mut offset = 0;
         for tensor in &layout {
@@ -316,7 +337,7 @@ impl Update {
             };
             let indices: Option<Vec<usize>> = if sparse {
                 let count = u32::from_le_bytes(r.array()?) as usize;
-                if count > len {
+                if count > len || (count == 0 && len > 0) {
                     return Err(DecodeError::BadIndices(tensor.name.clone()));
                 }
                 let raw = r.take(
@@ -339,12 +360,27 @@ impl Update {
             };
             let count = indices.as_ref().map_or(len, Vec::len);
             let target = &mut values[offset..offset + len];
-            let width = match values_encoding {
-                ValueEncoding::F32 => 4,
-                ValueEncoding::F16 => 2,
-                ValueEncoding::Int8 => 1,
-            };
+            let width = value_width(values_encoding);
             let raw = r.take(count * width)?;
+            if values_encoding == ValueEncoding::Int8 {
+                // The encoder maps the largest magnitude to 127 and never writes -128.
+                let largest = raw
+                    .iter()
+                    .map(|&q| (q as i8).unsigned_abs())
+                    .max()
+                    .unwrap_or(0);
+                let canonical = if scale == 0.0 {
+                    largest == 0
+                } else {
+                    largest == 127 && !raw.contains(&0x80)
+                };
+                if !canonical {
+                    return Err(DecodeError::NonCanonical(format!(
+                        "tensor {:?}: int8 scale and values disagree",
+                        tensor.name
+                    )));
+                }
+            }
             for (k, chunk) in raw.chunks_exact(width).enumerate() {
                 let value = match values_encoding {
                     ValueEncoding::F32 => f32::from_le_bytes(chunk.try_into().expect("4 bytes")),
@@ -389,6 +425,14 @@ fn describe_mismatch(expected: &[TensorSpec], found: &[TensorSpec]) -> String {
     )
 }
 
+fn value_width(encoding: ValueEncoding) -> usize {
+    match encoding {
+        ValueEncoding::F32 => 4,
+        ValueEncoding::F16 => 2,
+        ValueEncoding::Int8 => 1,
+    }
+}
+
 /// Bounds-checked cursor over untrusted bytes.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -408,6 +452,10 @@ impl<'a> Reader<'a> {
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.at
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {

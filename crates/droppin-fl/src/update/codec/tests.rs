@@ -54,6 +54,13 @@ fn round_trips_in_every_encoding() {
             "canonical"
         );
     }
+    let both = Encoding {
+        values: ValueEncoding::Int8,
+        top_k: Some(0.2),
+    };
+    let bytes = update.encode(both);
+    let decoded = Update::decode(&bytes, &limits).unwrap();
+    assert_eq!(decoded.encode(both), bytes, "int8 with top-k round-trips");
     let sparse = update.encode(Encoding {
         values: ValueEncoding::F32,
         top_k: Some(0.1),
@@ -149,6 +156,16 @@ fn refuses_bad_bytes_with_specific_errors() {
     assert!(matches!(
         Update::decode(&reshaped.encode(Encoding::default()), &limits),
         Err(DecodeError::LayoutMismatch(msg)) if msg.contains("[32, 128]")
+    ));
+    let mut int8 = update.encode(Encoding {
+        values: ValueEncoding::Int8,
+        top_k: None,
+    });
+    let first_value = int8.len() - update.values.len();
+    int8[first_value] = 0x80;
+    assert!(matches!(
+        Update::decode(&int8, &limits),
+        Err(DecodeError::NonCanonical(_))
     ));
     let model = Update::model(&spec, &base).encode(Encoding::default());
     assert!(matches!(
