@@ -4,8 +4,8 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig, momentum::MomentumConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
@@ -111,7 +111,29 @@ pub fn train(
     let steps_per_epoch = data.len().div_ceil(config.batch_size);
     for epoch in 0..config.epochs {
         order.shuffle(&mut rng);
-        for (step, batch) in order.chunks(config.batch_size).enumerate() {
+        let batches: Vec<Vec<usize>> = match config.dp_sgd {
+            // DP-SGD samples each example independently with rate batch/len (Poisson sampling),
+            // which is what the RDP accountant of the sampled Gaussian assumes.
+            Some(_) => {
+                let rate = (config.batch_size as f64 / data.len() as f64).min(1.0);
+                (0..steps_per_epoch)
+                    .map(|_| {
+                        (0..data.len())
+                            .filter(|_| rng.random::<f64>() < rate)
+                            .collect()
+                    })
+                    .collect()
+            }
+            None => order
+                .chunks(config.batch_size)
+                .map(<[usize]>::to_vec)
+                .collect(),
+        };
+        for (step, batch) in batches.iter().enumerate() {
+            // An empty Poisson batch releases nothing; skipping it is still accounted as a step.
+            if batch.is_empty() {
+                continue;
+            }
             let loss_of = |model: &Model, rows: &[usize]| {
                 let (inputs, targets) = batch_tensors(data, rows, &device);
                 let mut loss = loss_fn.forward(model.forward(inputs, spec), targets);
@@ -149,7 +171,13 @@ pub fn train(
                             ),
                         );
                     }
-                    clipped.noisy_mean(&model, dp.noise_multiplier, &mut noise_rng, &inner_device)
+                    clipped.noisy_mean(
+                        &model,
+                        dp.noise_multiplier,
+                        config.batch_size,
+                        &mut noise_rng,
+                        &inner_device,
+                    )
                 }
             };
             model = optimizer.step(config.learning_rate, model, grads);

@@ -22,7 +22,6 @@ pub struct DpSgd {
 /// Accumulates clipped per-example gradients of one batch.
 pub(crate) struct ClippedSum {
     sum: Vec<f32>,
-    examples: usize,
     clip_norm: f32,
 }
 
@@ -30,7 +29,6 @@ impl ClippedSum {
     pub(crate) fn new(params: usize, clip_norm: f32) -> Self {
         Self {
             sum: vec![0.0; params],
-            examples: 0,
             clip_norm,
         }
     }
@@ -52,7 +50,6 @@ impl ClippedSum {
             .iter_mut()
             .zip(&reader.values)
             .for_each(|(s, g)| *s += scale * g);
-        self.examples += 1;
     }
 
     /// The noisy mean gradient, as gradients the optimizer can apply to `model`.
@@ -60,12 +57,15 @@ impl ClippedSum {
         mut self,
         model: &M,
         noise_multiplier: f64,
+        expected_batch: usize,
         rng: &mut impl Rng,
         device: &Device,
     ) -> GradientsParams {
         let normal = Normal::new(0.0, noise_multiplier * f64::from(self.clip_norm))
             .expect("non-negative noise");
-        let examples = self.examples.max(1) as f32;
+        // Divided by the expected batch size, not the drawn one: with Poisson sampling the drawn
+        // size itself depends on the data set.
+        let examples = expected_batch.max(1) as f32;
         self.sum
             .iter_mut()
             .for_each(|s| *s = (*s + normal.sample(rng) as f32) / examples);
