@@ -122,15 +122,7 @@ pub fn create_pda<T: AccountState>(
         }
         .invoke_signed(&signer)?;
     } else {
-        let top_up = rent.saturating_sub(account.lamports());
-        if top_up > 0 {
-            Transfer {
-                from: payer,
-                to: account,
-                lamports: top_up,
-            }
-            .invoke()?;
-        }
+        top_up_to(payer, account, rent)?;
         Allocate {
             account,
             space: T::LEN as u64,
@@ -143,6 +135,21 @@ pub fn create_pda<T: AccountState>(
         .invoke_signed(&signer)?;
     }
     save(account, state)
+}
+
+/// Brings an account someone pre-funded up to `rent`, so it can still be taken over.
+#[inline(always)]
+fn top_up_to(payer: &AccountView, account: &AccountView, rent: u64) -> Result {
+    let top_up = rent.saturating_sub(account.lamports());
+    if top_up > 0 {
+        Transfer {
+            from: payer,
+            to: account,
+            lamports: top_up,
+        }
+        .invoke()?;
+    }
+    Ok(())
 }
 
 /// Where a seed-derived account lives: `create_with_seed(base, seed, program)`, the base being a
@@ -183,15 +190,7 @@ pub fn create_with_seed<T: AccountState>(
         }
         .invoke_signed(&signer)?;
     } else {
-        let top_up = rent.saturating_sub(account.lamports());
-        if top_up > 0 {
-            Transfer {
-                from: payer,
-                to: account,
-                lamports: top_up,
-            }
-            .invoke()?;
-        }
+        top_up_to(payer, account, rent)?;
         AllocateWithSeed {
             account,
             base: seeded.base,

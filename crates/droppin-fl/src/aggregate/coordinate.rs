@@ -65,9 +65,11 @@ fn median_of_keys(column: &mut [i32]) -> f32 {
     }
 }
 
-/// Median of a column of values, reordering a copy.
-pub(super) fn median_of(column: &[f32]) -> f32 {
-    median_of_keys(&mut column.iter().map(|&v| key(v)).collect::<Vec<_>>())
+/// Median of a column of values, through `scratch` (reused across calls, so no allocation).
+pub(super) fn median_of(column: &[f32], scratch: &mut Vec<i32>) -> f32 {
+    scratch.clear();
+    scratch.extend(column.iter().map(|&v| key(v)));
+    median_of_keys(scratch)
 }
 
 /// Coordinate-wise median.
@@ -133,6 +135,6 @@ mod tests {
                 .iter()
                 .all(|&v| value(key(v)).to_bits() == v.to_bits())
         );
-        assert_eq!(median_of(&[3.0, -1.0, 2.0, 10.0]), 2.5);
+        assert_eq!(median_of(&[3.0, -1.0, 2.0, 10.0], &mut Vec::new()), 2.5);
     }
 }

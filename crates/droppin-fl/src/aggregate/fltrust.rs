@@ -1,7 +1,7 @@
 //! FLTrust: the validator trains on a small clean root set; each update is trusted by its cosine
 //! with that root update (negative: ignored) and rescaled to the root update's norm.
 
-use super::clip::l2_norm;
+use super::clip::{cosine, l2_norm};
 use super::{Aggregate, AggregationError, ClientUpdate};
 
 pub(super) fn fltrust(
@@ -24,19 +24,9 @@ pub(super) fn fltrust(
     let mut trust = Vec::with_capacity(updates.len());
     for update in updates {
         let norm = l2_norm(update.delta);
-        let dot: f64 = update
-            .delta
-            .iter()
-            .zip(root)
-            .map(|(&a, &b)| f64::from(a) * f64::from(b))
-            .sum();
-        let cosine = if norm > 0.0 {
-            dot / (norm * root_norm)
-        } else {
-            0.0
-        };
+        let similarity = cosine(update.delta, root, norm, root_norm);
         trust.push((
-            cosine.max(0.0),
+            similarity.max(0.0),
             if norm > 0.0 { root_norm / norm } else { 0.0 },
         ));
     }

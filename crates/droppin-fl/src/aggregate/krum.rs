@@ -109,12 +109,13 @@ pub(super) fn bulyan(
         .enumerate()
         .for_each(|(block, out)| {
             let mut column = vec![0f32; theta];
+            let mut scratch = Vec::with_capacity(theta);
             for (offset, out) in out.iter_mut().enumerate() {
                 let c = block * BLOCK + offset;
                 for (k, &i) in selected.iter().enumerate() {
                     column[k] = updates[i].delta[c];
                 }
-                let median = median_of(&column);
+                let median = median_of(&column, &mut scratch);
                 column.sort_unstable_by(|a, b| {
                     (a - median)
                         .abs()

@@ -14,7 +14,7 @@ mod krum;
 mod mean;
 mod server_opt;
 
-pub use clip::{clip_to_norm, l2_norm};
+pub use clip::{clip_to_norm, cosine, l2_norm};
 pub use distance::pairwise_sq_distances;
 pub use mean::weighted_mean;
 
@@ -218,33 +218,21 @@ impl Aggregator {
                 beta_1,
                 beta_2,
                 tau,
-            } => {
-                let delta = self.state.adaptive(
-                    averaged(&updates),
-                    *server_lr,
-                    *beta_1,
-                    *beta_2,
-                    *tau,
-                    false,
-                );
-                Aggregate {
-                    delta,
-                    selected: all,
-                }
             }
-            Rule::FedYogi {
+            | Rule::FedYogi {
                 server_lr,
                 beta_1,
                 beta_2,
                 tau,
             } => {
+                let yogi = matches!(self.rule, Rule::FedYogi { .. });
                 let delta = self.state.adaptive(
                     averaged(&updates),
                     *server_lr,
                     *beta_1,
                     *beta_2,
                     *tau,
-                    true,
+                    yogi,
                 );
                 Aggregate {
                     delta,

@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::l2_norm;
+use crate::aggregate::clip_to_norm;
 
 /// Per-example clipping norm and noise multiplier.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,16 +40,8 @@ impl ClippedSum {
             values: Vec::with_capacity(self.sum.len()),
         };
         model.visit(&mut reader);
-        let norm = l2_norm(&reader.values);
-        let scale = if norm > f64::from(self.clip_norm) {
-            (f64::from(self.clip_norm) / norm) as f32
-        } else {
-            1.0
-        };
-        self.sum
-            .iter_mut()
-            .zip(&reader.values)
-            .for_each(|(s, g)| *s += scale * g);
+        let clipped = clip_to_norm(&reader.values, self.clip_norm);
+        self.sum.iter_mut().zip(&clipped).for_each(|(s, g)| *s += g);
     }
 
     /// The noisy mean gradient, as gradients the optimizer can apply to `model`.

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::aggregate::{Aggregator, ClientUpdate, Rule, l2_norm};
+use crate::aggregate::{Aggregator, ClientUpdate, Rule, cosine, l2_norm};
 use crate::update::Update;
 
 /// Thresholds of the verdict rules.
@@ -79,23 +79,20 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// The updates among `valid` that no rule has rejected yet.
+fn unflagged_of(valid: &[usize], reasons: &[Option<Reason>]) -> Vec<usize> {
+    valid
+        .iter()
+        .copied()
+        .filter(|&k| reasons[k].is_none())
+        .collect()
+}
+
 /// `median - max(margin, mad_factor * MAD)`: how low a score may go before it is an outlier.
 fn robust_floor(mut scores: Vec<f64>, margin: f64, mad_factor: f64) -> f64 {
     let typical = median(&mut scores);
     let mut deviations: Vec<f64> = scores.iter().map(|s| (s - typical).abs()).collect();
     typical - margin.max(mad_factor * median(&mut deviations))
-}
-
-fn cosine(a: &[f32], b: &[f32], norm_a: f64, norm_b: f64) -> f64 {
-    if norm_a == 0.0 || norm_b == 0.0 {
-        return 0.0;
-    }
-    let dot: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| f64::from(x) * f64::from(y))
-        .sum();
-    dot / (norm_a * norm_b)
 }
 
 /// Applies the rules to decoded updates; `None` means accepted.
@@ -168,11 +165,7 @@ pub(super) fn judge(
         })
         .collect();
     // Over the updates no rule has flagged yet: rejected copies must not loosen the floor.
-    let unflagged: Vec<usize> = valid
-        .iter()
-        .copied()
-        .filter(|&k| reasons[k].is_none())
-        .collect();
+    let unflagged = unflagged_of(&valid, &reasons);
     let min_cosine = if unflagged.is_empty() {
         config.min_median_cosine
     } else {
@@ -206,11 +199,7 @@ pub(super) fn judge(
     }
     // Loss: an update is judged against the others, since honest local training on a small
     // shard can overshoot on its own while the average still improves.
-    let survivors: Vec<usize> = valid
-        .iter()
-        .copied()
-        .filter(|&k| reasons[k].is_none())
-        .collect();
+    let survivors = unflagged_of(&valid, &reasons);
     let decreases: Vec<f64> = survivors
         .iter()
         .filter_map(|&k| solo_loss[k])

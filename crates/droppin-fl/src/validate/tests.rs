@@ -12,6 +12,29 @@ struct Fixture {
     submissions: Vec<([u8; 32], Vec<u8>)>,
 }
 
+impl Fixture {
+    /// Validates `submissions` (default: all of the fixture's) for `round`.
+    fn validate(
+        &self,
+        submissions: Option<&[Submission<'_>]>,
+        round: &[u8; 32],
+    ) -> Result<ValidationReport, FlError> {
+        let all: Vec<Submission<'_>> = self
+            .submissions
+            .iter()
+            .map(|(node, bytes)| Submission { node: *node, bytes })
+            .collect();
+        validate(
+            &self.spec,
+            &self.base,
+            &self.validation,
+            submissions.unwrap_or(&all),
+            round,
+            &ValidatorConfig::default(),
+        )
+    }
+}
+
 /// Five honest nodes trained on digits shards, one sign-flipper, one NaN sender, one copy pair.
 fn round_submissions() -> Fixture {
     let split = digits().unwrap();
@@ -60,26 +83,8 @@ fn round_submissions() -> Fixture {
 
 #[test]
 fn verdicts_weights_and_proofs() {
-    let Fixture {
-        spec,
-        base,
-        validation,
-        submissions: owned,
-    } = round_submissions();
-    let submissions: Vec<Submission<'_>> = owned
-        .iter()
-        .map(|(node, bytes)| Submission { node: *node, bytes })
-        .collect();
     let round = [7u8; 32];
-    let report = validate(
-        &spec,
-        &base,
-        &validation,
-        &submissions,
-        &round,
-        &ValidatorConfig::default(),
-    )
-    .unwrap();
+    let report = round_submissions().validate(None, &round).unwrap();
     let reason = |node: u8| {
         report
             .verdicts
@@ -117,38 +122,13 @@ fn verdicts_weights_and_proofs() {
 
 #[test]
 fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
-    let Fixture {
-        spec,
-        base,
-        validation,
-        submissions: owned,
-    } = round_submissions();
-    let one = [Submission {
-        node: owned[0].0,
-        bytes: &owned[0].1,
-    }];
-    let report = validate(
-        &spec,
-        &base,
-        &validation,
-        &one,
-        &[0; 32],
-        &ValidatorConfig::default(),
-    )
-    .unwrap();
+    let fixture = round_submissions();
+    let (node, bytes) = &fixture.submissions[0];
+    let one = [Submission { node: *node, bytes }];
+    let report = fixture.validate(Some(&one), &[0; 32]).unwrap();
     assert_eq!(report.verdicts[0].weight_bps, 10_000);
     let twice = [one[0], one[0]];
-    assert!(
-        validate(
-            &spec,
-            &base,
-            &validation,
-            &twice,
-            &[0; 32],
-            &ValidatorConfig::default()
-        )
-        .is_err()
-    );
+    assert!(fixture.validate(Some(&twice), &[0; 32]).is_err());
 }
 
 /// The same inputs give byte-identical verdicts and root in two separate processes.
@@ -156,25 +136,7 @@ fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
 fn identical_across_processes() {
     const CHILD: &str = "DROPPIN_VALIDATION_CHILD";
     if std::env::var_os(CHILD).is_some() {
-        let Fixture {
-            spec,
-            base,
-            validation,
-            submissions: owned,
-        } = round_submissions();
-        let submissions: Vec<Submission<'_>> = owned
-            .iter()
-            .map(|(node, bytes)| Submission { node: *node, bytes })
-            .collect();
-        let report = validate(
-            &spec,
-            &base,
-            &validation,
-            &submissions,
-            &[3; 32],
-            &ValidatorConfig::default(),
-        )
-        .unwrap();
+        let report = round_submissions().validate(None, &[3; 32]).unwrap();
         let leaves: Vec<String> = report
             .leaves
             .iter()
