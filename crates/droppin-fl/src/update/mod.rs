@@ -1,4 +1,4 @@
-//! The update wire format: model deltas and whole models as canonical bytes, hashed into a CIDv1.
+//! The update wire format: model deltas and whole models as canonical bytes, hashed into a CIDv1 by `droppin-storage`.
 //!
 //! Layout (all integers little-endian), format version 1:
 //!
@@ -20,12 +20,10 @@
 //! Decoding accepts only canonical bytes (no trailing data, zero reserved bytes, strictly
 //! increasing indices, finite values), so one update has exactly one CID.
 
-mod cid;
 mod codec;
 mod error;
 mod safetensors_export;
 
-pub use cid::{content_id, interface_cid};
 pub use codec::{DecodeLimits, Encoding, PayloadKind, Update, ValueEncoding};
 pub use error::DecodeError;
 pub use safetensors_export::export_safetensors;
