@@ -1,5 +1,6 @@
 //! `dpin`: the dropPIN command line.
 
+mod demo_cli;
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run complete rounds on the embedded chain: stake, train, commit, reveal, validate, pay.
+    Demo(demo_cli::DemoArgs),
     /// Simulate federated rounds with malicious nodes and report what the defences caught.
     Sim(sim::SimArgs),
 }
@@ -24,6 +27,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo_cli::run_demo(args),
         Command::Sim(args) => sim::run(args),
     };
     if let Err(error) = result {

@@ -97,6 +97,32 @@ impl DropPinInstruction {
     /// Number of variants: a first byte at or above it is not an instruction.
     pub const VARIANTS: u8 = 15;
 
+    /// Variant names by tag (the instruction data's first byte), for logs and reports.
+    pub const NAMES: [&'static str; Self::VARIANTS as usize] = [
+        "InitializeConfig",
+        "UpdateConfig",
+        "OpenRound",
+        "FundRound",
+        "JoinRound",
+        "CommitUpdate",
+        "RevealUpdate",
+        "JoinCommittee",
+        "SubmitVerdict",
+        "FinalizeRound",
+        "ClaimReward",
+        "RefundNode",
+        "SettleValidator",
+        "CrankTimeout",
+        "CloseRound",
+    ];
+
+    /// The name of the instruction whose data is `data`, if it is one.
+    pub fn name_of(data: &[u8]) -> Option<&'static str> {
+        data.first()
+            .and_then(|&tag| Self::NAMES.get(usize::from(tag)))
+            .copied()
+    }
+
     /// Decodes instruction data, rejecting unknown variants before borsh sees them (its error
     /// for an unknown tag formats a message, which an SBPF v0 program cannot afford).
     pub fn decode(data: &[u8]) -> Result<DropPinInstruction, crate::DropPinError> {
@@ -218,5 +244,23 @@ mod tests {
         let last = borsh::to_vec(&DropPinInstruction::CloseRound).unwrap();
         assert_eq!(last, [DropPinInstruction::VARIANTS - 1]);
         assert!(DropPinInstruction::decode(&[DropPinInstruction::VARIANTS]).is_err());
+    }
+
+    #[test]
+    fn names_follow_the_variant_tags() {
+        let named = |ix: DropPinInstruction| {
+            DropPinInstruction::name_of(&borsh::to_vec(&ix).unwrap()).unwrap()
+        };
+        assert_eq!(named(DropPinInstruction::JoinRound), "JoinRound");
+        assert_eq!(named(DropPinInstruction::CrankTimeout), "CrankTimeout");
+        assert_eq!(named(DropPinInstruction::CloseRound), "CloseRound");
+        assert_eq!(
+            named(DropPinInstruction::FundRound { amount: 1 }),
+            "FundRound"
+        );
+        assert_eq!(
+            DropPinInstruction::name_of(&[DropPinInstruction::VARIANTS]),
+            None
+        );
     }
 }

@@ -19,6 +19,56 @@ pub struct DpSgd {
     pub noise_multiplier: f64,
 }
 
+impl DpSgd {
+    /// Target delta of dropPIN's DP figures.
+    pub const DELTA: f64 = 1e-5;
+    /// Per-example gradient clipping norm.
+    pub const CLIP_NORM: f32 = 1.0;
+
+    /// The noise that keeps a node's data `(epsilon, 1e-5)`-private over every local step of
+    /// every round: Poisson sampling at `batch_size / shard_len`, `epochs` passes per round.
+    pub fn for_budget(
+        epsilon: f64,
+        shard_len: usize,
+        batch_size: usize,
+        epochs: usize,
+        rounds: usize,
+    ) -> Result<DpSgd, crate::FlError> {
+        let (sampling_rate, steps) = schedule(shard_len, batch_size, epochs, rounds);
+        Ok(DpSgd {
+            clip_norm: Self::CLIP_NORM,
+            noise_multiplier: super::RdpAccountant::noise_for(
+                epsilon,
+                Self::DELTA,
+                sampling_rate,
+                steps,
+            )?,
+        })
+    }
+
+    /// The epsilon (at delta 1e-5) this noise spends over the same schedule.
+    pub fn epsilon_spent(
+        &self,
+        shard_len: usize,
+        batch_size: usize,
+        epochs: usize,
+        rounds: usize,
+    ) -> Result<f64, crate::FlError> {
+        let (sampling_rate, steps) = schedule(shard_len, batch_size, epochs, rounds);
+        let mut accountant = super::RdpAccountant::default();
+        accountant.step(sampling_rate, self.noise_multiplier, steps)?;
+        Ok(accountant.spent(Self::DELTA)?.epsilon)
+    }
+}
+
+/// Sampling rate and step count of `epochs` passes per round over a shard, for `rounds` rounds.
+fn schedule(shard_len: usize, batch_size: usize, epochs: usize, rounds: usize) -> (f64, u64) {
+    let shard_len = shard_len.max(1);
+    let sampling_rate = (batch_size as f64 / shard_len as f64).min(1.0);
+    let steps = (epochs * shard_len.div_ceil(batch_size) * rounds) as u64;
+    (sampling_rate, steps)
+}
+
 /// Accumulates clipped per-example gradients of one batch.
 pub(crate) struct ClippedSum {
     sum: Vec<f32>,

@@ -64,7 +64,7 @@ impl Attack {
     }
 
     /// Whether the malicious node trains (on its own or flipped labels) before crafting.
-    pub(super) fn trains(self) -> bool {
+    pub fn trains(self) -> bool {
         matches!(
             self,
             Attack::SignFlip | Attack::Scaling | Attack::LabelFlip | Attack::Copy
@@ -74,7 +74,7 @@ impl Attack {
 
 /// Crafts the malicious updates of one round. `own` holds each malicious node's own trained
 /// update (empty vectors when the attack does not train), `honest` the honest updates.
-pub(super) fn craft(
+pub fn craft(
     attack: Attack,
     own: &[Vec<f32>],
     honest: &[Vec<f32>],

@@ -3,5 +3,5 @@
 mod attack;
 mod run;
 
-pub use attack::Attack;
+pub use attack::{Attack, craft};
 pub use run::{SimConfig, SimData, SimResult, simulate};

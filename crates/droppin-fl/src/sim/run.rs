@@ -12,15 +12,11 @@ use crate::aggregate::{Aggregator, ClientUpdate, Rule, l2_norm};
 use crate::data::{Dataset, Partition, partition};
 use crate::evaluate::evaluate;
 use crate::model::{ModelSpec, Weights};
-use crate::privacy::{DpSgd, RdpAccountant};
+use crate::privacy::DpSgd;
 use crate::train::{TrainConfig, train};
 use crate::update::{Encoding, Update};
 use crate::validate::{Submission, ValidatorConfig, validate};
 
-/// Target delta of the DP figures.
-const DP_DELTA: f64 = 1e-5;
-/// Per-example gradient clipping norm of DP-SGD.
-const DP_CLIP_NORM: f32 = 1.0;
 /// Samples of the validation set the FLTrust server trains its root update on.
 const ROOT_SAMPLES: usize = 100;
 
@@ -115,19 +111,21 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
         None => None,
     };
     let mut aggregator = rule.map(Aggregator::new);
-    // Sample-level DP-SGD in every honest node: the largest sampling rate (smallest shard) and
-    // all local steps over all rounds are accounted.
+    // Sample-level DP-SGD in every honest node: the smallest shard (the largest sampling rate)
+    // is accounted.
     let smallest = node_data.iter().map(Dataset::len).min().unwrap_or(1);
-    let sampling_rate = (config.train.batch_size as f64 / smallest as f64).min(1.0);
-    let steps =
-        (config.train.epochs * smallest.div_ceil(config.train.batch_size) * config.rounds) as u64;
-    let dp = match config.dp_epsilon {
-        Some(epsilon) => Some(DpSgd {
-            clip_norm: DP_CLIP_NORM,
-            noise_multiplier: RdpAccountant::noise_for(epsilon, DP_DELTA, sampling_rate, steps)?,
-        }),
-        None => None,
-    };
+    let dp = config
+        .dp_epsilon
+        .map(|epsilon| {
+            DpSgd::for_budget(
+                epsilon,
+                smallest,
+                config.train.batch_size,
+                config.train.epochs,
+                config.rounds,
+            )
+        })
+        .transpose()?;
     let honest = config.nodes - config.malicious;
     let (mut malicious_rejected, mut honest_rejected) = (0, 0);
     for round in 0..config.rounds {
@@ -251,14 +249,16 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
         malicious_rejected += rejected[honest..].iter().filter(|&&r| r).count();
         debug_assert!(l2_norm(&global.values).is_finite());
     }
-    let epsilon = match &dp {
-        Some(dp_sgd) => {
-            let mut accountant = RdpAccountant::default();
-            accountant.step(sampling_rate, dp_sgd.noise_multiplier, steps)?;
-            Some(accountant.spent(DP_DELTA)?.epsilon)
-        }
-        None => None,
-    };
+    let epsilon = dp
+        .map(|dp_sgd| {
+            dp_sgd.epsilon_spent(
+                smallest,
+                config.train.batch_size,
+                config.train.epochs,
+                config.rounds,
+            )
+        })
+        .transpose()?;
     let accuracy = evaluate(&config.spec, &global, &data.test, &device)?.accuracy;
     Ok(RunOutcome {
         accuracy,

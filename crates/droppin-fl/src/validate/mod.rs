@@ -20,10 +20,11 @@
 //!    improves; an update that lowers the loss on its own is never rejected by this rule.
 //!
 //! Accepted updates are averaged (sample-weighted, claims capped at twice the median claim).
-//! Contribution is leave-one-out: a node's weight is how much the validation loss of the aggregate
-//! rises without it, floored at zero, so no-ops and near-copies earn about nothing. Leave-one-out
-//! costs one evaluation per node (cheap at committee sizes), where Shapley approximations need many
-//! more, and it is exact for what the round actually shipped.
+//! Contribution is the solo gain: how much the base model plus this update alone lowers the
+//! validation loss, floored at zero, so no-ops earn nothing. Leave-one-out was tried first and
+//! dropped: with several honest nodes on similar data, removing any one barely moves the
+//! aggregate, so it paid some honest nodes nothing (redundancy is leave-one-out's known blind
+//! spot). The solo gain reuses the evaluation rule 6 already made: no extra cost per node.
 //!
 //! Determinism: losses are computed in f64 from the model's logits (reduced sequentially here,
 //! never by threads) and quantized to [`ValidatorConfig::loss_quantum`] (1e-5 nats) before any
@@ -136,38 +137,21 @@ pub fn validate(
     let (new_model, aggregate_eval, weights) = if accepted.is_empty() {
         (base.clone(), base_eval, Vec::new())
     } else {
-        let aggregate_of = |members: &[&Update]| -> Result<Weights, FlError> {
-            let samples = capped_samples(members);
-            let inputs: Vec<ClientUpdate<'_>> = members
-                .iter()
-                .zip(&samples)
-                .map(|(u, &samples)| ClientUpdate {
-                    delta: &u.values,
-                    samples,
-                })
-                .collect();
-            Ok(base.apply(&Aggregator::new(Rule::FedAvg).aggregate(&inputs)?.delta))
-        };
-        let model = aggregate_of(&accepted_updates)?;
+        let samples = capped_samples(&accepted_updates);
+        let inputs: Vec<ClientUpdate<'_>> = accepted_updates
+            .iter()
+            .zip(&samples)
+            .map(|(u, &samples)| ClientUpdate {
+                delta: &u.values,
+                samples,
+            })
+            .collect();
+        let model = base.apply(&Aggregator::new(Rule::FedAvg).aggregate(&inputs)?.delta);
         let full = quantized(evaluate(spec, &model, validation, &device)?, config);
-        let mut gains = Vec::with_capacity(accepted.len());
-        for skip in 0..accepted_updates.len() {
-            if accepted_updates.len() == 1 {
-                gains.push(0.0);
-                break;
-            }
-            let others: Vec<&Update> = accepted_updates
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| *k != skip)
-                .map(|(_, u)| *u)
-                .collect();
-            let without = quantized(
-                evaluate(spec, &aggregate_of(&others)?, validation, &device)?,
-                config,
-            );
-            gains.push(without.loss - full.loss);
-        }
+        let gains: Vec<f64> = accepted
+            .iter()
+            .map(|&k| base_eval.loss - solo_loss[k].expect("accepted updates decode"))
+            .collect();
         (model, full, basis_points(&gains, config.loss_quantum))
     };
     let mut verdicts = Vec::with_capacity(decoded.len());

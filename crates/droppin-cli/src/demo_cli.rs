@@ -1,0 +1,191 @@
+//! `dpin demo` arguments and output: a table for people, one JSON object for scripts.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use droppin_cli::demo::{DemoConfig, DemoReport, Faults, run};
+use droppin_client::{EmbeddedChain, default_program_path};
+use droppin_fl::{data::digits, model::ModelSpec, sim::Attack};
+use droppin_interface::LAMPORTS_PER_SOL;
+use droppin_storage::{Limits, LocalStore};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Nodes in the round.
+    #[arg(long, default_value_t = 8)]
+    nodes: usize,
+    /// How many of them attack.
+    #[arg(long, default_value_t = 2)]
+    malicious: usize,
+    /// sign-flip, scaling, noise, label-flip, alie, ipm, free-rider, copy or nan.
+    #[arg(long, default_value = "sign-flip", value_parser = clap::builder::PossibleValuesParser::new(Attack::NAMES))]
+    attack: String,
+    /// Committee size.
+    #[arg(long, default_value_t = 3)]
+    validators: usize,
+    /// Rounds; each starts from the model the previous one published.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// mlp or cnn.
+    #[arg(long, default_value = "mlp")]
+    model: String,
+    /// DP-SGD in every honest node: target epsilon over all rounds (delta 1e-5).
+    #[arg(long)]
+    dp_epsilon: Option<f64>,
+    /// Local epochs per round.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// SOL the funder pays per round, the 8% fee included.
+    #[arg(long, default_value_t = 1.0)]
+    fund_sol: f64,
+    /// Honest nodes that commit and never reveal.
+    #[arg(long, default_value_t = 0)]
+    no_show: usize,
+    /// Honest nodes whose update never reaches storage.
+    #[arg(long, default_value_t = 0)]
+    lost_blobs: usize,
+    /// Validators that never vote.
+    #[arg(long, default_value_t = 0)]
+    silent_validators: usize,
+    /// Validators that vote to accept everyone.
+    #[arg(long, default_value_t = 0)]
+    dishonest_validators: usize,
+    /// Where the model (safetensors), the accuracy chart (SVG) and the blobs go.
+    #[arg(long, default_value = "dpin-demo")]
+    out: PathBuf,
+    /// The program binary.
+    #[arg(long)]
+    program: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
+    let mut config = DemoConfig::new(args.out.clone());
+    config.nodes = args.nodes;
+    config.malicious = args.malicious;
+    config.attack = Attack::from_name(&args.attack).expect("clap checked the name");
+    config.validators = args.validators;
+    config.rounds = args.rounds;
+    config.seed = args.seed;
+    config.spec = match args.model.as_str() {
+        "mlp" => ModelSpec::digits_mlp(),
+        "cnn" => ModelSpec::digits_cnn(),
+        other => anyhow::bail!("unknown model {other:?}: use mlp or cnn"),
+    };
+    config.train.epochs = args.epochs;
+    config.train.seed = args.seed;
+    config.dp_epsilon = args.dp_epsilon;
+    if !(args.fund_sol.is_finite() && args.fund_sol > 0.0) {
+        anyhow::bail!("--fund-sol must be a positive amount");
+    }
+    config.fund_lamports = (args.fund_sol * LAMPORTS_PER_SOL as f64).round() as u64;
+    config.faults = Faults {
+        no_show: args.no_show,
+        lost_blobs: args.lost_blobs,
+        silent_validators: args.silent_validators,
+        dishonest_validators: args.dishonest_validators,
+    };
+    config.progress = !args.json;
+    let program = args.program.unwrap_or_else(default_program_path);
+    let chain = EmbeddedChain::new(&program)?;
+    let store = LocalStore::open(args.out.join("blobs"), Limits::default())?;
+    let data = digits().context("loading the shipped digits")?;
+    let report = run(&config, chain, &store, &data)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_report(&config, &report);
+    }
+    Ok(())
+}
+
+fn sol(lamports: u64) -> String {
+    format!("{:.6}", lamports as f64 / LAMPORTS_PER_SOL as f64)
+}
+
+fn signed_sol(lamports: i128) -> String {
+    format!("{:+.6}", lamports as f64 / LAMPORTS_PER_SOL as f64)
+}
+
+fn print_report(config: &DemoConfig, report: &DemoReport) {
+    println!(
+        "{} round(s) on the embedded chain: {} nodes ({} attacking with {}), {} validators",
+        config.rounds,
+        config.nodes,
+        config.malicious,
+        config.attack.name(),
+        config.validators
+    );
+    println!();
+    println!(
+        "{:<12} {:<10} {:<9} {:>7} {:>10} {:>10} {:>10}  {:<16} reason",
+        "node", "role", "verdict", "weight", "stake", "payout", "reward", "reputation a/s/n"
+    );
+    for node in &report.nodes {
+        let reward = node.payout_lamports as i128
+            - node.stake_lamports as i128
+            - node.rent_refund_lamports as i128;
+        println!(
+            "{:<12} {:<10} {:<9} {:>6.2}% {:>10} {:>10} {:>10}  {:<16} {}",
+            format!("{}..", &node.pubkey[..10]),
+            node.role,
+            node.verdict,
+            node.weight_bps as f64 / 100.0,
+            sol(node.stake_lamports),
+            sol(node.payout_lamports),
+            signed_sol(reward),
+            format!(
+                "{}/{}/{}",
+                node.reputation.accepted, node.reputation.slashed, node.reputation.no_shows
+            ),
+            node.reason.as_deref().unwrap_or("")
+        );
+    }
+    println!();
+    println!(
+        "{:<12} {:<10} {:>10} {:>10}",
+        "validator", "role", "stake", "payout"
+    );
+    for v in &report.validators {
+        println!(
+            "{:<12} {:<10} {:>10} {:>10}",
+            format!("{}..", &v.pubkey[..10]),
+            v.role,
+            sol(v.stake_lamports),
+            sol(v.payout_lamports)
+        );
+    }
+    println!();
+    println!(
+        "test accuracy {:.1}% -> {:.1}%",
+        100.0 * report.accuracy_before,
+        100.0 * report.accuracy_after
+    );
+    for round in &report.rounds {
+        println!(
+            "  round {}: {:.1}%, {} accepted, {} slashed, model {}",
+            round.round,
+            100.0 * round.accuracy,
+            round.accepted,
+            round.slashed,
+            round.model_cid
+        );
+    }
+    println!(
+        "funded {} SOL, fee {} SOL (buys and burns $dPIN), left in escrow {} SOL",
+        sol(report.funded_lamports),
+        sol(report.fee_lamports),
+        sol(report.escrow_remaining_lamports)
+    );
+    if let Some(epsilon) = report.epsilon {
+        println!("differential privacy: epsilon {epsilon:.2} at delta 1e-5 per honest node");
+    }
+    println!("global model {}", report.model_cid);
+    println!("wrote {} and {}", report.model_path, report.plot_path);
+    println!("{:.1} s", report.seconds);
+}

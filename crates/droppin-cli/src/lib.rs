@@ -1,0 +1,7 @@
+//! The `dpin` command line's library: what a node and a validator do in a round, and the
+//! whole-round demo, usable from tests without spawning the binary.
+
+pub mod demo;
+pub mod node;
+pub mod plot;
+pub mod validator;

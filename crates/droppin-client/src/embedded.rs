@@ -1,0 +1,159 @@
+//! The embedded chain: LiteSVM in-process, running the real SBF program. No services, and the
+//! clock moves only when asked, so a whole round runs in seconds.
+
+use std::{collections::BTreeSet, path::PathBuf};
+
+use droppin_interface::{PROGRAM_ID, instruction::DropPinInstruction};
+use litesvm::LiteSVM;
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use crate::{Account, Chain, ChainError, Sent, error::explain};
+
+/// Where the program binary is: `$DPIN_PROGRAM`, else the workspace's `target/deploy`.
+pub fn default_program_path() -> PathBuf {
+    std::env::var_os("DPIN_PROGRAM").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy/droppin.so"),
+        PathBuf::from,
+    )
+}
+
+/// LiteSVM with the dropPIN program loaded at its id.
+pub struct EmbeddedChain {
+    svm: LiteSVM,
+    program: Address,
+    /// Every account a transaction named: LiteSVM has no owner index, so this stands in for
+    /// `getProgramAccounts`.
+    seen: BTreeSet<Address>,
+    fees_paid: u64,
+}
+
+/// The names of a transaction's instructions, for error messages and compute reports.
+pub(crate) fn instruction_names(
+    program: &Address,
+    instructions: &[Instruction],
+) -> Vec<&'static str> {
+    instructions
+        .iter()
+        .map(|ix| {
+            if &ix.program_id == program {
+                DropPinInstruction::name_of(&ix.data).unwrap_or("unknown dropPIN instruction")
+            } else {
+                "another program's instruction"
+            }
+        })
+        .collect()
+}
+
+impl EmbeddedChain {
+    /// A fresh chain with the program from `path` loaded (slot 1).
+    pub fn new(path: &std::path::Path) -> Result<EmbeddedChain, ChainError> {
+        let program = Address::new_from_array(PROGRAM_ID);
+        let mut svm = LiteSVM::new();
+        svm.add_program_from_file(program, path)
+            .map_err(|error| ChainError::ProgramMissing {
+                path: path.display().to_string(),
+                reason: error.to_string(),
+            })?;
+        svm.warp_to_slot(1);
+        Ok(EmbeddedChain {
+            svm,
+            program,
+            seen: BTreeSet::new(),
+            fees_paid: 0,
+        })
+    }
+
+    /// Transaction fees paid so far (they leave the ledger).
+    pub fn fees_paid(&self) -> u64 {
+        self.fees_paid
+    }
+}
+
+impl Chain for EmbeddedChain {
+    fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Sent, ChainError> {
+        // A fresh blockhash per transaction: identical transactions stay distinct.
+        self.svm.expire_blockhash();
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&signers[0].pubkey()),
+            signers,
+            self.svm.latest_blockhash(),
+        );
+        self.seen.extend(tx.message.account_keys.iter().copied());
+        match self.svm.send_transaction(tx) {
+            Ok(meta) => {
+                self.fees_paid += meta.fee;
+                Ok(Sent {
+                    signature: meta.signature,
+                    compute_units: Some(meta.compute_units_consumed),
+                    fee: Some(meta.fee),
+                })
+            }
+            Err(failed) => {
+                self.fees_paid += failed.meta.fee;
+                Err(explain(
+                    failed.err,
+                    &failed.meta.logs,
+                    &self.program,
+                    &instruction_names(&self.program, instructions),
+                ))
+            }
+        }
+    }
+
+    fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
+        Ok(self.svm.get_account(address).map(|a| Account {
+            lamports: a.lamports,
+            owner: a.owner,
+            data: a.data,
+        }))
+    }
+
+    fn program_accounts(
+        &self,
+        program: &Address,
+        offset: usize,
+        bytes: &[u8],
+    ) -> Result<Vec<(Address, Account)>, ChainError> {
+        let mut found = Vec::new();
+        for address in &self.seen {
+            if let Some(account) = self.account(address)?
+                && &account.owner == program
+                && account.data.get(offset..offset + bytes.len()) == Some(bytes)
+            {
+                found.push((*address, account));
+            }
+        }
+        Ok(found)
+    }
+
+    fn slot(&self) -> Result<u64, ChainError> {
+        Ok(self.svm.get_sysvar::<solana_clock::Clock>().slot)
+    }
+
+    fn wait_for_slot(&mut self, slot: u64) -> Result<(), ChainError> {
+        if self.slot()? < slot {
+            self.svm.warp_to_slot(slot);
+        }
+        Ok(())
+    }
+
+    fn airdrop(&mut self, address: &Address, lamports: u64) -> Result<(), ChainError> {
+        self.svm
+            .airdrop(address, lamports)
+            .map(|_| ())
+            .map_err(|failed| ChainError::Rejected(format!("airdrop: {}", failed.err)))
+    }
+
+    fn describe(&self) -> String {
+        "the embedded chain (LiteSVM)".into()
+    }
+}

@@ -1,0 +1,124 @@
+//! Chain errors, each one line a user can act on: the program's own message for its error
+//! codes, and a plain statement for missing funds, an unreachable cluster or a timeout.
+
+use droppin_interface::DropPinError;
+use solana_address::Address;
+use solana_instruction_error::InstructionError;
+use solana_transaction_error::TransactionError;
+use thiserror::Error;
+
+/// Why a chain operation failed.
+#[derive(Debug, Error)]
+pub enum ChainError {
+    /// The dropPIN program refused the instruction.
+    #[error("the dropPIN program refused {instruction}: {error} (error {code})", code = *.error as u32)]
+    Program {
+        /// Which instruction.
+        instruction: String,
+        /// The program's error.
+        error: DropPinError,
+    },
+    /// A payer or sender lacks lamports.
+    #[error("insufficient funds: {0}")]
+    InsufficientFunds(String),
+    /// Any other transaction failure.
+    #[error("transaction failed: {0}")]
+    Rejected(String),
+    /// The cluster cannot be reached.
+    #[error("cannot reach the cluster at {url}: {reason}")]
+    Unreachable {
+        /// The RPC URL.
+        url: String,
+        /// What happened.
+        reason: String,
+    },
+    /// A sent transaction was not confirmed in time.
+    #[error("transaction {signature} not confirmed after {seconds} s; check it before retrying")]
+    Timeout {
+        /// Its signature.
+        signature: String,
+        /// How long we waited.
+        seconds: u64,
+    },
+    /// The program binary cannot be loaded.
+    #[error("cannot load the program from {path}: {reason} (run scripts/build-programs)")]
+    ProgramMissing {
+        /// Where it was looked for.
+        path: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A keypair file is missing or malformed.
+    #[error("cannot read keypair {path}: {reason}")]
+    Keypair {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// An account that should exist does not, or holds something else.
+    #[error("{0}")]
+    Account(String),
+}
+
+/// The system program's address in logs.
+const SYSTEM_PROGRAM: &str = "11111111111111111111111111111111";
+
+/// Turns a failed transaction into a [`ChainError`]. `names` lists the transaction's
+/// instructions by name; `logs` are the runtime's logs, which tell which program failed.
+pub(crate) fn explain(
+    error: TransactionError,
+    logs: &[String],
+    program: &Address,
+    names: &[&str],
+) -> ChainError {
+    let failed = |id: &str| {
+        let prefix = format!("Program {id} failed");
+        logs.iter().any(|line| line.starts_with(&prefix))
+    };
+    match error {
+        TransactionError::InsufficientFundsForFee => {
+            ChainError::InsufficientFunds("the fee payer cannot pay the transaction fee".into())
+        }
+        TransactionError::InsufficientFundsForRent { account_index } => {
+            ChainError::InsufficientFunds(format!(
+                "account #{account_index} of the transaction would fall below rent exemption"
+            ))
+        }
+        TransactionError::InstructionError(index, InstructionError::Custom(code)) => {
+            let instruction = names
+                .get(index as usize)
+                .map_or_else(|| format!("instruction #{index}"), |n| n.to_string());
+            // A failed system transfer inside the program also fails the program with the
+            // same code: look at the system program first.
+            if failed(SYSTEM_PROGRAM) {
+                return match code {
+                    1 => ChainError::InsufficientFunds(format!(
+                        "{instruction} needs more lamports than the signer holds"
+                    )),
+                    _ => {
+                        ChainError::Rejected(format!("{instruction}: system program error {code}"))
+                    }
+                };
+            }
+            match DropPinError::from_code(code) {
+                Some(error) if failed(&program.to_string()) => {
+                    ChainError::Program { instruction, error }
+                }
+                _ => ChainError::Rejected(format!("{instruction}: custom error {code}")),
+            }
+        }
+        TransactionError::InstructionError(index, error) => {
+            let instruction = names
+                .get(index as usize)
+                .map_or_else(|| format!("instruction #{index}"), |n| n.to_string());
+            ChainError::Rejected(format!("{instruction}: {error}{}", last_log(logs)))
+        }
+        other => ChainError::Rejected(format!("{other}{}", last_log(logs))),
+    }
+}
+
+fn last_log(logs: &[String]) -> String {
+    logs.last()
+        .map_or_else(String::new, |line| format!(" ({line})"))
+}

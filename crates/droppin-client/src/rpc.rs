@@ -1,0 +1,265 @@
+//! JSON-RPC to any cluster. Transactions are confirmed by polling their signature status with a
+//! timeout; a preflight failure is explained from its simulation logs.
+
+use std::{
+    str::FromStr,
+    thread::sleep,
+    time::{Duration, Instant},
+};
+
+use droppin_interface::PROGRAM_ID;
+use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_address::Address;
+use solana_commitment_config::CommitmentConfig;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_rpc_client_api::{
+    client_error::{Error as ClientError, ErrorKind},
+    config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig},
+    filter::{Memcmp, RpcFilterType},
+    request::{RpcError, RpcResponseErrorData},
+};
+use solana_signature::Signature;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_status_client_types::{
+    UiTransactionEncoding, option_serializer::OptionSerializer,
+};
+
+use crate::{Account, Chain, ChainError, Sent, embedded::instruction_names, error::explain};
+
+/// How long a request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a sent transaction may take to confirm.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
+/// Pause between status polls.
+const POLL: Duration = Duration::from_millis(200);
+
+/// A cluster behind a JSON-RPC URL, at `confirmed` commitment.
+pub struct RpcChain {
+    client: RpcClient,
+    url: String,
+    program: Address,
+}
+
+impl RpcChain {
+    /// A client for `url` (`http://127.0.0.1:8899`, a devnet or mainnet endpoint); checks that
+    /// the cluster answers.
+    pub fn connect(url: &str) -> Result<RpcChain, ChainError> {
+        let chain = RpcChain {
+            client: RpcClient::new_with_timeout_and_commitment(
+                url.to_string(),
+                REQUEST_TIMEOUT,
+                CommitmentConfig::confirmed(),
+            ),
+            url: url.to_string(),
+            program: Address::new_from_array(PROGRAM_ID),
+        };
+        chain.client.get_slot().map_err(|e| chain.unreachable(e))?;
+        Ok(chain)
+    }
+
+    fn unreachable(&self, error: ClientError) -> ChainError {
+        match error.kind() {
+            ErrorKind::Reqwest(_) | ErrorKind::Io(_) | ErrorKind::Middleware(_) => {
+                ChainError::Unreachable {
+                    url: self.url.clone(),
+                    reason: error.to_string(),
+                }
+            }
+            _ => ChainError::Rejected(error.to_string()),
+        }
+    }
+
+    /// Waits for `signature` to be confirmed; `Ok(Err(..))` if it landed and failed.
+    fn confirm(
+        &self,
+        signature: &Signature,
+    ) -> Result<Option<solana_transaction_error::TransactionError>, ChainError> {
+        let started = Instant::now();
+        loop {
+            let statuses = self
+                .client
+                .get_signature_statuses(&[*signature])
+                .map_err(|e| self.unreachable(e))?;
+            if let Some(Some(status)) = statuses.value.first()
+                && status.satisfies_commitment(CommitmentConfig::confirmed())
+            {
+                return Ok(status.err.clone());
+            }
+            if started.elapsed() > CONFIRM_TIMEOUT {
+                return Err(ChainError::Timeout {
+                    signature: signature.to_string(),
+                    seconds: CONFIRM_TIMEOUT.as_secs(),
+                });
+            }
+            sleep(POLL);
+        }
+    }
+
+    /// Compute units, fee and logs of a confirmed transaction, when the cluster keeps them.
+    fn details(&self, signature: &Signature) -> (Option<u64>, Option<u64>, Vec<String>) {
+        let config = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            max_supported_transaction_version: Some(0),
+        };
+        match self.client.get_transaction_with_config(signature, config) {
+            Ok(tx) => match tx.transaction.meta {
+                Some(meta) => {
+                    let units = match meta.compute_units_consumed {
+                        OptionSerializer::Some(units) => Some(units),
+                        _ => None,
+                    };
+                    let logs = match meta.log_messages {
+                        OptionSerializer::Some(logs) => logs,
+                        _ => Vec::new(),
+                    };
+                    (units, Some(meta.fee), logs)
+                }
+                None => (None, None, Vec::new()),
+            },
+            Err(_) => (None, None, Vec::new()),
+        }
+    }
+}
+
+impl Chain for RpcChain {
+    fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Sent, ChainError> {
+        let names = instruction_names(&self.program, instructions);
+        let blockhash = self
+            .client
+            .get_latest_blockhash()
+            .map_err(|e| self.unreachable(e))?;
+        let tx = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&signers[0].pubkey()),
+            signers,
+            blockhash,
+        );
+        let signature = match self.client.send_transaction(&tx) {
+            Ok(signature) => signature,
+            Err(error) => {
+                let logs = match error.kind() {
+                    ErrorKind::RpcError(RpcError::RpcResponseError {
+                        data: RpcResponseErrorData::SendTransactionPreflightFailure(result),
+                        ..
+                    }) => result.logs.clone().unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                return Err(match error.get_transaction_error() {
+                    Some(failure) => explain(failure, &logs, &self.program, &names),
+                    None => self.unreachable(error),
+                });
+            }
+        };
+        let failure = self.confirm(&signature)?;
+        let (compute_units, fee, logs) = self.details(&signature);
+        match failure {
+            Some(failure) => Err(explain(failure, &logs, &self.program, &names)),
+            None => Ok(Sent {
+                signature,
+                compute_units,
+                fee,
+            }),
+        }
+    }
+
+    fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
+        let response = self
+            .client
+            .get_account_with_commitment(address, CommitmentConfig::confirmed())
+            .map_err(|e| self.unreachable(e))?;
+        Ok(response.value.map(|a| Account {
+            lamports: a.lamports,
+            owner: a.owner,
+            data: a.data,
+        }))
+    }
+
+    fn program_accounts(
+        &self,
+        program: &Address,
+        offset: usize,
+        bytes: &[u8],
+    ) -> Result<Vec<(Address, Account)>, ChainError> {
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+                offset,
+                bytes.to_vec(),
+            ))]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(CommitmentConfig::confirmed()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let accounts = self
+            .client
+            .get_program_ui_accounts_with_config(program, config)
+            .map_err(|e| self.unreachable(e))?;
+        accounts
+            .into_iter()
+            .map(|(address, ui)| {
+                let data = ui.data.decode().ok_or_else(|| {
+                    ChainError::Account(format!("{address}: the cluster sent undecodable data"))
+                })?;
+                let owner = Address::from_str(&ui.owner).map_err(|_| {
+                    ChainError::Account(format!("{address}: the cluster sent a bad owner"))
+                })?;
+                Ok((
+                    address,
+                    Account {
+                        lamports: ui.lamports,
+                        owner,
+                        data,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    fn slot(&self) -> Result<u64, ChainError> {
+        self.client
+            .get_slot_with_commitment(CommitmentConfig::confirmed())
+            .map_err(|e| self.unreachable(e))
+    }
+
+    fn wait_for_slot(&mut self, slot: u64) -> Result<(), ChainError> {
+        let started = Instant::now();
+        let start_slot = self.slot()?;
+        // Generous: a second per slot plus a margin, against clusters slower than 400 ms slots.
+        let limit = Duration::from_secs(slot.saturating_sub(start_slot) + 30);
+        while self.slot()? < slot {
+            if started.elapsed() > limit {
+                return Err(ChainError::Rejected(format!(
+                    "the cluster did not reach slot {slot} within {} s",
+                    limit.as_secs()
+                )));
+            }
+            sleep(POLL);
+        }
+        Ok(())
+    }
+
+    fn airdrop(&mut self, address: &Address, lamports: u64) -> Result<(), ChainError> {
+        let signature = self
+            .client
+            .request_airdrop(address, lamports)
+            .map_err(|e| self.unreachable(e))?;
+        match self.confirm(&signature)? {
+            None => Ok(()),
+            Some(failure) => Err(ChainError::Rejected(format!("airdrop: {failure}"))),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+}
