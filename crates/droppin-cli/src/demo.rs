@@ -188,7 +188,10 @@ pub struct ValidatorReport {
     /// `honest`, `silent` or `dishonest`.
     pub role: &'static str,
     pub stake_lamports: u64,
+    /// What settling paid it, the rent of its closed state included.
     pub payout_lamports: u64,
+    /// The rent of its validator state, returned when it closed.
+    pub rent_refund_lamports: u64,
 }
 
 /// One round's result.
@@ -725,6 +728,10 @@ impl<C: Chain> Demo<'_, C> {
         let mut validator_reports = Vec::new();
         for validator in &self.validators {
             let address = validator.key.pubkey();
+            let rent = self
+                .protocol
+                .chain
+                .balance(&find::validator(&program, round, &address))?;
             let before = self.protocol.chain.balance(&address)?;
             self.protocol
                 .settle_validator(&self.funder, round, &address)?;
@@ -733,6 +740,7 @@ impl<C: Chain> Demo<'_, C> {
                 role: validator.role,
                 stake_lamports: self.config.stake_lamports,
                 payout_lamports: self.protocol.chain.balance(&address)? - before,
+                rent_refund_lamports: rent,
             });
         }
         let finalized = self.protocol.round(round)?;
