@@ -2,6 +2,7 @@
 //! whole-round demo, usable from tests without spawning the binary.
 
 pub mod demo;
+pub mod localnet;
 pub mod node;
 pub mod plot;
 pub mod validator;

@@ -18,7 +18,7 @@ use solana_rpc_client_api::{
     client_error::{Error as ClientError, ErrorKind},
     config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig},
     filter::{Memcmp, RpcFilterType},
-    request::{RpcError, RpcResponseErrorData},
+    request::{RpcError, RpcRequest, RpcResponseErrorData},
 };
 use solana_signature::Signature;
 use solana_signer::Signer;
@@ -70,6 +70,21 @@ impl RpcChain {
             }
             _ => ChainError::Rejected(error.to_string()),
         }
+    }
+
+    /// Loads a program binary at the dropPIN program id on a surfpool local network (its
+    /// `surfnet_writeProgram` cheat code; other clusters deploy through the upgradeable loader).
+    pub fn write_program_on_surfnet(&self, elf: &[u8]) -> Result<(), ChainError> {
+        let hex: String = elf.iter().map(|b| format!("{b:02x}")).collect();
+        self.client
+            .send::<serde_json::Value>(
+                RpcRequest::Custom {
+                    method: "surfnet_writeProgram",
+                },
+                serde_json::json!([self.program.to_string(), hex, 0]),
+            )
+            .map_err(|e| self.unreachable(e))?;
+        Ok(())
     }
 
     /// Waits for `signature` to be confirmed; `Ok(Err(..))` if it landed and failed.
