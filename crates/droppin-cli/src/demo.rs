@@ -39,7 +39,7 @@ use solana_signer::Signer;
 
 use crate::{
     node::{Pending, encode_delta, reveal, upload_and_commit},
-    validator::{judge, publish_model},
+    validator::{claim_from_list, judge, publish_model},
 };
 
 /// Lamports every participant is given on a local chain.
@@ -693,17 +693,15 @@ impl<C: Chain> Demo<'_, C> {
         let report = &judgement.report;
         // Per node: lamports received when it was settled, and the rent of what closed.
         let mut payouts: BTreeMap<Address, (u64, u64)> = BTreeMap::new();
-        for (index, leaf) in report.leaves.iter().enumerate() {
+        // Claims go through the published verdict list, as any node's would.
+        let finalized = self.protocol.round(round)?;
+        for leaf in &report.leaves {
             let node = Address::new_from_array(leaf.node);
-            let rent = self.rent_of(round, &node, &judgement.cids[index])?;
+            let claim = claim_from_list(self.store, round, &finalized, &node)?;
+            let rent = self.rent_of(round, &node, &claim.cid)?;
             let before = self.protocol.chain.balance(&node)?;
-            self.protocol.claim_reward(
-                &self.funder,
-                round,
-                &judgement.cids[index],
-                *leaf,
-                report.tree.proof(index),
-            )?;
+            self.protocol
+                .claim_reward(&self.funder, round, &claim.cid, claim.leaf, claim.proof)?;
             payouts.insert(node, (self.protocol.chain.balance(&node)? - before, rent));
         }
         for (node, pending) in self.nodes.iter().zip(pending) {

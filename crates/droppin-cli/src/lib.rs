@@ -4,5 +4,6 @@
 pub mod demo;
 pub mod localnet;
 pub mod node;
+pub mod operator;
 pub mod plot;
 pub mod validator;

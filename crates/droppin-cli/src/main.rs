@@ -2,6 +2,7 @@
 
 mod demo_cli;
 mod localnet_cli;
+mod operator_cli;
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +16,8 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    cluster: operator_cli::Cluster,
 }
 
 #[derive(Subcommand)]
@@ -23,8 +26,29 @@ enum Command {
     Demo(demo_cli::DemoArgs),
     /// Start a local network: JSON-RPC with the program deployed, the storage gateway, the web app.
     Localnet(localnet_cli::LocalnetArgs),
+    /// Open, fund, show and list rounds.
+    #[command(subcommand)]
+    Round(operator_cli::RoundCommand),
+    /// Run a node through a round, or claim.
+    #[command(subcommand)]
+    Node(operator_cli::NodeCommand),
+    /// Validate a round as a committee member and vote.
+    Validate { round: String },
+    /// Pin the verdict with the most votes.
+    Finalize { round: String },
+    /// Fail a timed-out round, settle everyone, close it.
+    Crank { round: String },
+    /// Export a global model as safetensors.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Simulate federated rounds with malicious nodes and report what the defences caught.
     Sim(sim::SimArgs),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Write a round's model (or any model CID) as safetensors.
+    Export(operator_cli::ExportArgs),
 }
 
 fn main() {
@@ -33,6 +57,12 @@ fn main() {
         Command::Demo(args) => demo_cli::run_demo(args),
         Command::Localnet(args) => localnet_cli::run_localnet(args),
         Command::Sim(args) => sim::run(args),
+        Command::Round(command) => operator_cli::run_round(command, &cli.cluster),
+        Command::Node(command) => operator_cli::run_node(command, &cli.cluster),
+        Command::Validate { round } => operator_cli::run_validate(&round, &cli.cluster),
+        Command::Finalize { round } => operator_cli::run_finalize(&round, &cli.cluster),
+        Command::Crank { round } => operator_cli::run_crank(&round, &cli.cluster),
+        Command::Model(ModelCommand::Export(args)) => operator_cli::run_export(args, &cli.cluster),
     };
     if let Err(error) = result {
         eprintln!("error: {error:#}");

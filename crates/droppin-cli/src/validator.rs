@@ -13,11 +13,11 @@ use droppin_fl::{
 use droppin_interface::{
     Cid,
     instruction::VerdictVote,
-    merkle::Verdict,
+    merkle::{MerkleTree, Verdict, VerdictLeaf},
     state::{NodeStatus, Round},
 };
 use droppin_storage::{BlobStore, from_interface, to_interface};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use solana_address::Address;
 
@@ -46,22 +46,84 @@ impl Judgement {
 }
 
 /// One entry of the published verdict list.
-#[derive(Serialize)]
-struct ListedVerdict {
-    node: String,
-    cid: String,
-    verdict: &'static str,
-    weight_bps: u16,
-    reason: Option<String>,
+#[derive(Serialize, Deserialize)]
+pub struct ListedVerdict {
+    pub node: String,
+    pub cid: String,
+    /// `accepted` or `slashed`.
+    pub verdict: String,
+    pub weight_bps: u16,
+    pub reason: Option<String>,
 }
 
 /// The published verdict list: enough for anyone to rebuild the Merkle tree and check a claim.
-#[derive(Serialize)]
-struct VerdictList {
-    round: String,
-    verdict_root: String,
-    new_model_cid: String,
-    verdicts: Vec<ListedVerdict>,
+#[derive(Serialize, Deserialize)]
+pub struct VerdictList {
+    pub round: String,
+    pub verdict_root: String,
+    pub new_model_cid: String,
+    /// In leaf order (sorted by node key).
+    pub verdicts: Vec<ListedVerdict>,
+}
+
+/// What a node needs to claim: its leaf, the proof, and its revealed CID.
+pub struct Claim {
+    pub leaf: VerdictLeaf,
+    pub proof: Vec<[u8; 32]>,
+    pub cid: Cid,
+}
+
+/// Fetches a finalized round's verdict list, rebuilds the tree, checks its root against the
+/// one pinned on-chain, and returns `node`'s claim.
+pub fn claim_from_list(
+    store: &dyn BlobStore,
+    round_address: &Address,
+    round: &Round,
+    node: &Address,
+) -> anyhow::Result<Claim> {
+    let list_cid = from_interface(&round.outcome.verdict_list_cid)?;
+    let bytes = store
+        .get(&list_cid)
+        .with_context(|| format!("fetching the verdict list {list_cid}"))?;
+    let list: VerdictList = serde_json::from_slice(&bytes)
+        .with_context(|| format!("the verdict list {list_cid} is not valid JSON"))?;
+    let mut leaves = Vec::with_capacity(list.verdicts.len());
+    let mut cids = Vec::with_capacity(list.verdicts.len());
+    for entry in &list.verdicts {
+        let key: Address = entry
+            .node
+            .parse()
+            .map_err(|_| anyhow::anyhow!("bad node key {:?} in the verdict list", entry.node))?;
+        leaves.push(VerdictLeaf {
+            node: key.to_bytes(),
+            verdict: match entry.verdict.as_str() {
+                "accepted" => Verdict::Accepted,
+                "slashed" => Verdict::Slashed,
+                other => bail!("unknown verdict {other:?} in the verdict list"),
+            },
+            weight_bps: entry.weight_bps,
+        });
+        cids.push(to_interface(&droppin_storage::parse_cid(&entry.cid)?)?);
+    }
+    let key = round_address.to_bytes();
+    let tree = MerkleTree::from_leaf_hashes::<droppin_interface::hash::Sha256>(
+        leaves
+            .iter()
+            .map(|l| l.hash::<droppin_interface::hash::Sha256>(&key))
+            .collect(),
+    );
+    if tree.root() != round.outcome.verdict_root {
+        bail!("the verdict list {list_cid} does not match the round's verdict root");
+    }
+    let index = leaves
+        .iter()
+        .position(|l| l.node == node.to_bytes())
+        .with_context(|| format!("{node} has no verdict in round {round_address}"))?;
+    Ok(Claim {
+        leaf: leaves[index],
+        proof: tree.proof(index),
+        cid: cids[index],
+    })
 }
 
 /// Fetches a model blob, checks it is a whole model of `spec` with the expected hash.
@@ -199,9 +261,9 @@ pub fn judge<C: Chain>(
                     node: Address::new_from_array(v.node).to_string(),
                     cid: from_interface(cid)?.to_string(),
                     verdict: if v.rejected.is_none() {
-                        "accepted"
+                        "accepted".into()
                     } else {
-                        "slashed"
+                        "slashed".into()
                     },
                     weight_bps: v.weight_bps,
                     reason: judgement.reason_of(&v.node),

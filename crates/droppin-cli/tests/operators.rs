@@ -1,0 +1,187 @@
+//! Operators' commands end to end against the local network: a funder opens a round, three
+//! node processes run their whole round, a validator votes, anyone finalizes and cranks, and
+//! the shipped model is exported. Re-running a finished step says so and succeeds.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+};
+
+use droppin_cli::localnet::{Localnet, LocalnetOptions};
+use droppin_client::{Chain, RpcChain, default_program_path, write_new_keypair};
+use droppin_interface::LAMPORTS_PER_SOL;
+use solana_signer::Signer;
+
+struct Operator {
+    rpc: String,
+    storage: String,
+    state: PathBuf,
+}
+
+impl Operator {
+    fn command(&self, keypair: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dpin"));
+        command.args(args).args([
+            "--url",
+            &self.rpc,
+            "--storage",
+            &self.storage,
+            "--state-dir",
+            self.state.to_str().unwrap(),
+            "--keypair",
+            keypair.to_str().unwrap(),
+        ]);
+        command
+    }
+
+    fn run(&self, keypair: &Path, args: &[&str]) -> Output {
+        self.command(keypair, args).output().unwrap()
+    }
+
+    fn spawn(&self, keypair: &Path, args: &[&str]) -> Child {
+        self.command(keypair, args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+fn ok(output: Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn a_round_driven_by_operators_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let localnet = Localnet::start(LocalnetOptions {
+        rpc_port: 0,
+        gateway_port: 0,
+        data_dir: dir.path().join("localnet"),
+        web_root: None,
+        program: default_program_path(),
+        admin: solana_keypair::Keypair::new(),
+    })
+    .unwrap();
+    let operator = Operator {
+        rpc: localnet.rpc_url.clone(),
+        storage: format!("kubo+{}", localnet.gateway_url()),
+        state: dir.path().join("state"),
+    };
+    let mut chain = RpcChain::connect(&localnet.rpc_url).unwrap();
+    let keys: Vec<PathBuf> = ["funder", "node0", "node1", "node2", "validator"]
+        .iter()
+        .map(|name| {
+            let path = dir.path().join(format!("{name}.json"));
+            let key = write_new_keypair(&path).unwrap();
+            chain.airdrop(&key.pubkey(), 5 * LAMPORTS_PER_SOL).unwrap();
+            path
+        })
+        .collect();
+    let validator = droppin_client::read_keypair(&keys[4]).unwrap().pubkey();
+    let opened: serde_json::Value = serde_json::from_str(&ok(operator.run(
+        &keys[0],
+        &[
+            "round",
+            "open",
+            "--committee",
+            &validator.to_string(),
+            "--max-nodes",
+            "3",
+            "--phase-slots",
+            "60",
+            "--json",
+        ],
+    )))
+    .unwrap();
+    let round = opened["address"].as_str().unwrap().to_string();
+    assert_eq!(opened["phase"], "training");
+    let nodes: Vec<Child> = (0..3)
+        .map(|i| {
+            let shard = format!("{i}/3");
+            operator.spawn(
+                &keys[1 + i],
+                &["node", "run", &round, "--shard", &shard, "--json"],
+            )
+        })
+        .collect();
+    ok(operator.run(&keys[4], &["validate", &round]));
+    ok(operator.run(&keys[0], &["finalize", &round]));
+    let again = ok(operator.run(&keys[0], &["finalize", &round]));
+    assert!(again.contains("already finalized"), "{again}");
+    for node in nodes {
+        let stdout = ok(node.wait_with_output().unwrap());
+        let settled: serde_json::Value =
+            serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        assert_eq!(settled["verdict"], "accepted", "{stdout}");
+        assert!(settled["received_lamports"].as_u64().unwrap() > 20_000_000);
+    }
+    let shown: serde_json::Value = serde_json::from_str(&ok(
+        operator.run(&keys[0], &["round", "show", &round, "--json"])
+    ))
+    .unwrap();
+    assert_eq!(shown["phase"], "finalized");
+    assert_eq!(shown["nodes_settled"], 3);
+    let model = dir.path().join("model.safetensors");
+    ok(operator.run(
+        &keys[0],
+        &[
+            "model",
+            "export",
+            "--round",
+            &round,
+            "--out",
+            model.to_str().unwrap(),
+        ],
+    ));
+    assert!(model.exists());
+    ok(operator.run(&keys[0], &["crank", &round]));
+    let listed = ok(operator.run(&keys[0], &["round", "list", "--json"]));
+    assert_eq!(listed.trim(), "[]", "the closed round is gone");
+}
+
+#[test]
+fn operators_errors_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_dpin"))
+        .args(["round", "list", "--url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("cannot reach the cluster at http://127.0.0.1:9"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    std::fs::write(missing.with_extension("bad"), "not a key").unwrap();
+    for (path, message) in [
+        (missing.clone(), "no such file"),
+        (missing.with_extension("bad"), "not a Solana keypair file"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_dpin"))
+            .args([
+                "node",
+                "claim",
+                "11111111111111111111111111111111",
+                "--keypair",
+            ])
+            .arg(&path)
+            .args(["--url", "http://127.0.0.1:9"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success());
+        assert!(
+            stderr.contains(message) || stderr.contains("cannot reach"),
+            "{stderr}"
+        );
+    }
+}
