@@ -85,6 +85,8 @@ pub struct DemoConfig {
     pub stake_lamports: u64,
     /// Slots per phase (commit, reveal, validation).
     pub phase_slots: u64,
+    /// The committee's validation, including how accepted updates are combined.
+    pub validator: ValidatorConfig,
     /// Injected faults.
     pub faults: Faults,
     /// Where the model and the chart are written.
@@ -113,6 +115,7 @@ impl DemoConfig {
             fund_lamports: LAMPORTS_PER_SOL,
             stake_lamports: LAMPORTS_PER_SOL / 50,
             phase_slots: 100,
+            validator: ValidatorConfig::default(),
             faults: Faults::default(),
             out_dir,
             progress: false,
@@ -643,7 +646,7 @@ impl<C: Chain> Demo<'_, C> {
                     round,
                     &self.config.spec,
                     &self.data.validation,
-                    &ValidatorConfig::default(),
+                    &self.config.validator,
                 )?;
                 let vote = if validator.role == "dishonest" {
                     accept_everyone(round, &judgement.report.leaves, judgement.vote)

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use droppin_cli::demo::{DemoConfig, DemoReport, Faults, run};
 use droppin_client::{EmbeddedChain, default_program_path};
-use droppin_fl::{data::digits, model::ModelSpec, sim::Attack};
+use droppin_fl::{aggregate::Rule, data::digits, model::ModelSpec, sim::Attack};
 use droppin_interface::LAMPORTS_PER_SOL;
 use droppin_storage::{Limits, LocalStore};
 
@@ -21,6 +21,9 @@ pub struct DemoArgs {
     /// sign-flip, scaling, noise, label-flip, alie, ipm, free-rider, copy or nan.
     #[arg(long, default_value = "sign-flip", value_parser = clap::builder::PossibleValuesParser::new(Attack::NAMES))]
     attack: String,
+    /// How the committee combines accepted updates: fedavg, median or trimmed-mean.
+    #[arg(long, default_value = "fedavg", value_parser = ["fedavg", "median", "trimmed-mean"])]
+    aggregator: String,
     /// Committee size.
     #[arg(long, default_value_t = 3)]
     validators: usize,
@@ -80,6 +83,8 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.train.epochs = args.epochs;
     config.train.seed = args.seed;
     config.dp_epsilon = args.dp_epsilon;
+    config.validator.aggregator =
+        Rule::named(&args.aggregator, 0, args.nodes).expect("clap checked the name");
     if !(args.fund_sol.is_finite() && args.fund_sol > 0.0) {
         anyhow::bail!("--fund-sol must be a positive amount");
     }

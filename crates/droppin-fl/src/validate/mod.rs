@@ -19,7 +19,8 @@
 //!    because honest training on a small shard can overshoot on its own while the average still
 //!    improves; an update that lowers the loss on its own is never rejected by this rule.
 //!
-//! Accepted updates are averaged (sample-weighted, claims capped at twice the median claim).
+//! Accepted updates are averaged (sample-weighted, claims capped at twice the median claim), or
+//! combined by the configured stateless robust rule (median, trimmed mean).
 //! Contribution is the solo gain: how much the base model plus this update alone lowers the
 //! validation loss, floored at zero, so no-ops earn nothing. Leave-one-out was tried first and
 //! dropped: with several honest nodes on similar data, removing any one barely moves the
@@ -47,7 +48,7 @@ use droppin_interface::hash::Sha256;
 use droppin_interface::merkle::{MerkleTree, Verdict, VerdictLeaf};
 
 use crate::FlError;
-use crate::aggregate::{Aggregator, ClientUpdate, Rule};
+use crate::aggregate::{Aggregator, ClientUpdate};
 use crate::data::Dataset;
 use crate::evaluate::{Evaluation, evaluate};
 use crate::model::{ModelSpec, Weights};
@@ -146,7 +147,11 @@ pub fn validate(
                 samples,
             })
             .collect();
-        let model = base.apply(&Aggregator::new(Rule::FedAvg).aggregate(&inputs)?.delta);
+        let model = base.apply(
+            &Aggregator::new(config.aggregator.clone())
+                .aggregate(&inputs)?
+                .delta,
+        );
         let full = quantized(evaluate(spec, &model, validation, &device)?, config);
         let gains: Vec<f64> = accepted
             .iter()

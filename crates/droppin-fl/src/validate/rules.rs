@@ -23,6 +23,9 @@ pub struct ValidatorConfig {
     /// Median absolute deviations allowed beyond a typical score (cosine and loss rules).
     pub mad_factor: f64,
     pub loss_quantum: f64,
+    /// How the accepted updates are combined: FedAvg, or a stateless robust rule (median,
+    /// trimmed mean) as a second line of defence behind the verdicts.
+    pub aggregator: crate::aggregate::Rule,
 }
 
 impl Default for ValidatorConfig {
@@ -37,6 +40,7 @@ impl Default for ValidatorConfig {
             direction_loss_slack: 0.05,
             mad_factor: 4.0,
             loss_quantum: 1e-5,
+            aggregator: crate::aggregate::Rule::FedAvg,
         }
     }
 }
