@@ -2,7 +2,7 @@
 //! blob store, and the CLI's node and validator logic. Payouts are checked to the lamport
 //! against the protocol's terms (8% fee, 5% validators' share, 50% slash), computed here.
 
-use droppin_cli::demo::{DemoConfig, DemoReport, Faults, NodeReport, run};
+use droppin_cli::demo::{DemoConfig, DemoReport, Faults, NodeReport, NodeRole, ValidatorRole, run};
 use droppin_client::EmbeddedChain;
 use droppin_fl::data::digits;
 use droppin_storage::{Limits, LocalStore};
@@ -134,10 +134,10 @@ fn a_no_show_forfeits_a_lost_blob_is_slashed_and_a_silent_validator_loses_half()
             dishonest_validators: 0,
         };
     });
-    let role = |r: &str| report.nodes.iter().find(|n| n.role == r).unwrap();
-    assert_eq!(role("no-show").verdict, "no-show");
-    assert_eq!(role("no-show").reputation.no_shows, 1);
-    let lost = role("lost-blob");
+    let role = |r: NodeRole| report.nodes.iter().find(|n| n.role == r).unwrap();
+    assert_eq!(role(NodeRole::NoShow).verdict, "no-show");
+    assert_eq!(role(NodeRole::NoShow).reputation.no_shows, 1);
+    let lost = role(NodeRole::LostBlob);
     assert_eq!(lost.verdict, "slashed");
     assert!(
         lost.reason.as_deref().unwrap().contains("unavailable"),
@@ -148,7 +148,7 @@ fn a_no_show_forfeits_a_lost_blob_is_slashed_and_a_silent_validator_loses_half()
     let validator_pool = pool * VALIDATOR_SHARE_BPS / BPS;
     for v in &report.validators {
         let expected = match v.role {
-            "silent" => v.stake_lamports - v.stake_lamports * SLASH_BPS / BPS,
+            ValidatorRole::Silent => v.stake_lamports - v.stake_lamports * SLASH_BPS / BPS,
             _ => v.stake_lamports + validator_pool / 2,
         };
         assert_eq!(
@@ -169,7 +169,7 @@ fn a_dishonest_validator_is_outvoted_and_slashed() {
     let pool = report.funded_lamports - report.fee_lamports;
     for v in &report.validators {
         let expected = match v.role {
-            "dishonest" => v.stake_lamports - v.stake_lamports * SLASH_BPS / BPS,
+            ValidatorRole::Dishonest => v.stake_lamports - v.stake_lamports * SLASH_BPS / BPS,
             _ => v.stake_lamports + pool * VALIDATOR_SHARE_BPS / BPS / 2,
         };
         assert_eq!(

@@ -32,10 +32,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
-use serde::Serialize;
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+
+mod report;
+
+pub use report::{
+    ComputeFigures, DemoReport, NodeReport, NodeRole, PhaseSeconds, ReputationReport, RoundReport,
+    ValidatorReport, ValidatorRole,
+};
 
 use crate::{
     node::{Pending, encode_delta, reveal, upload_and_commit},
@@ -151,114 +157,9 @@ impl DemoConfig {
     }
 }
 
-/// What happened to a node in the last round.
-#[derive(Clone, Debug, Serialize)]
-pub struct NodeReport {
-    pub pubkey: String,
-    pub malicious: bool,
-    /// `honest`, `malicious`, `no-show` or `lost-blob`.
-    pub role: &'static str,
-    /// `accepted`, `slashed` or `no-show`.
-    pub verdict: &'static str,
-    /// Why the committee slashed it.
-    pub reason: Option<String>,
-    /// Its share of the node pool, in basis points.
-    pub weight_bps: u16,
-    pub stake_lamports: u64,
-    /// What the claim paid it: stake plus reward, or what is left of a slashed stake, plus
-    /// the rent of its closed accounts.
-    pub payout_lamports: u64,
-    /// The rent of its node state and CID marker, returned when they closed.
-    pub rent_refund_lamports: u64,
-    /// Its soulbound record after all rounds.
-    pub reputation: ReputationReport,
-}
-
-/// A node's on-chain reputation.
-#[derive(Clone, Debug, Serialize)]
-pub struct ReputationReport {
-    pub rounds_joined: u32,
-    pub accepted: u32,
-    pub slashed: u32,
-    pub no_shows: u32,
-    pub cumulative_weight_bps: u64,
-}
-
-/// What happened to a committee member in the last round.
-#[derive(Clone, Debug, Serialize)]
-pub struct ValidatorReport {
-    pub pubkey: String,
-    /// `honest`, `silent` or `dishonest`.
-    pub role: &'static str,
-    pub stake_lamports: u64,
-    /// What settling paid it, the rent of its closed state included.
-    pub payout_lamports: u64,
-    /// The rent of its validator state, returned when it closed.
-    pub rent_refund_lamports: u64,
-}
-
-/// One round's result.
-#[derive(Clone, Debug, Serialize)]
-pub struct RoundReport {
-    pub round: String,
-    /// Test accuracy of the model the round published.
-    pub accuracy: f64,
-    pub accepted: u32,
-    pub slashed: u32,
-    pub model_cid: String,
-    pub verdict_list_cid: String,
-}
-
-/// Compute units of one instruction over the run.
-#[derive(Clone, Debug, Serialize)]
-pub struct ComputeFigures {
-    pub count: usize,
-    pub min: u64,
-    pub mean: u64,
-    pub max: u64,
-}
-
-/// Wall time per phase, summed over rounds.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct PhaseSeconds {
-    /// Opening, funding, staking.
-    pub open: f64,
-    /// Local training, encoding, upload, commit.
-    pub train_commit: f64,
-    pub reveal: f64,
-    /// Every validator's fetch, check, validation and vote.
-    pub validate: f64,
-    /// Finalize, claims, settlements, close.
-    pub settle: f64,
-}
-
-/// The demo's result (`dpin demo --json`).
-#[derive(Clone, Debug, Serialize)]
-pub struct DemoReport {
-    pub nodes: Vec<NodeReport>,
-    pub validators: Vec<ValidatorReport>,
-    /// Test accuracy of the initial model.
-    pub accuracy_before: f64,
-    /// Test accuracy of the last published model.
-    pub accuracy_after: f64,
-    pub model_cid: String,
-    pub funded_lamports: u64,
-    pub fee_lamports: u64,
-    /// Lamports left in the round escrows after they closed (0: nothing stuck).
-    pub escrow_remaining_lamports: u64,
-    pub compute_units: BTreeMap<String, ComputeFigures>,
-    pub seconds: f64,
-    pub rounds: Vec<RoundReport>,
-    pub phase_seconds: PhaseSeconds,
-    /// DP epsilon spent by each honest node, when DP is on.
-    pub epsilon: Option<f64>,
-    pub model_path: String,
-    pub plot_path: String,
-}
-
-struct Participant {
+struct Participant<R> {
     key: Keypair,
-    role: &'static str,
+    role: R,
 }
 
 /// The demo's participants, data and chain.
@@ -269,8 +170,8 @@ struct Demo<'a, C> {
     data: &'a DigitsSplit,
     shards: Vec<Dataset>,
     funder: Keypair,
-    nodes: Vec<Participant>,
-    validators: Vec<Participant>,
+    nodes: Vec<Participant<NodeRole>>,
+    validators: Vec<Participant<ValidatorRole>>,
     dp: Option<DpSgd>,
     phases: PhaseSeconds,
     funded: u64,
@@ -301,30 +202,30 @@ pub fn run<C: Chain>(
     let funder = keypair();
     let admin = keypair();
     let honest = config.nodes - config.malicious;
-    let nodes: Vec<Participant> = (0..config.nodes)
+    let nodes: Vec<Participant<NodeRole>> = (0..config.nodes)
         .map(|i| Participant {
             key: keypair(),
             role: if i >= honest {
-                "malicious"
+                NodeRole::Malicious
             } else if i < config.faults.no_show {
-                "no-show"
+                NodeRole::NoShow
             } else if i < config.faults.no_show + config.faults.lost_blobs {
-                "lost-blob"
+                NodeRole::LostBlob
             } else {
-                "honest"
+                NodeRole::Honest
             },
         })
         .collect();
     let silent = config.faults.silent_validators;
-    let validators: Vec<Participant> = (0..config.validators)
+    let validators: Vec<Participant<ValidatorRole>> = (0..config.validators)
         .map(|i| Participant {
             key: keypair(),
             role: if i < silent {
-                "silent"
+                ValidatorRole::Silent
             } else if i < silent + config.faults.dishonest_validators {
-                "dishonest"
+                ValidatorRole::Dishonest
             } else {
-                "honest"
+                ValidatorRole::Honest
             },
         })
         .collect();
@@ -591,7 +492,7 @@ impl<C: Chain> Demo<'_, C> {
             let samples = self.shards[pending.len()].len() as u64;
             let bytes = encode_delta(&config.spec, global, delta, samples);
             let salt: [u8; 32] = self.rng.random();
-            let committed = if node.role == "lost-blob" {
+            let committed = if node.role == NodeRole::LostBlob {
                 // Commits a CID whose bytes never reach storage.
                 let cid = interface_cid(&bytes);
                 let hash = droppin_interface::hash::commitment::<Sha256>(
@@ -624,7 +525,7 @@ impl<C: Chain> Demo<'_, C> {
         self.protocol.chain.wait_for_slot(deadlines.commit)?;
         let revealing = bar(self.config.progress, self.nodes.len(), "revealing");
         for (node, pending) in self.nodes.iter().zip(pending) {
-            if node.role != "no-show" {
+            if node.role != NodeRole::NoShow {
                 reveal(&mut self.protocol, &node.key, round, pending)?;
             }
             revealing.inc(1);
@@ -639,7 +540,7 @@ impl<C: Chain> Demo<'_, C> {
         let voting = bar(self.config.progress, self.validators.len(), "validating");
         let mut honest = None;
         for validator in &self.validators {
-            if validator.role != "silent" {
+            if validator.role != ValidatorRole::Silent {
                 let judgement = judge(
                     &self.protocol,
                     self.store,
@@ -648,13 +549,13 @@ impl<C: Chain> Demo<'_, C> {
                     &self.data.validation,
                     &self.config.validator,
                 )?;
-                let vote = if validator.role == "dishonest" {
+                let vote = if validator.role == ValidatorRole::Dishonest {
                     accept_everyone(round, &judgement.report.leaves, judgement.vote)
                 } else {
                     judgement.vote
                 };
                 self.protocol.submit_verdict(&validator.key, round, vote)?;
-                if validator.role == "honest" {
+                if validator.role == ValidatorRole::Honest {
                     honest.get_or_insert(judgement);
                 }
             }
@@ -688,7 +589,7 @@ impl<C: Chain> Demo<'_, C> {
         let voter = self
             .validators
             .iter()
-            .find(|v| v.role == "honest")
+            .find(|v| v.role == ValidatorRole::Honest)
             .expect("checked: an honest quorum")
             .key
             .pubkey();
@@ -708,7 +609,7 @@ impl<C: Chain> Demo<'_, C> {
             payouts.insert(node, (self.protocol.chain.balance(&node)? - before, rent));
         }
         for (node, pending) in self.nodes.iter().zip(pending) {
-            if node.role == "no-show" {
+            if node.role == NodeRole::NoShow {
                 let address = node.key.pubkey();
                 let rent = self.rent_of(round, &address, &pending.cid)?;
                 let before = self.protocol.chain.balance(&address)?;

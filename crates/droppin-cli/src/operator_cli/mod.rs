@@ -1,0 +1,125 @@
+//! Operators' commands against a cluster over JSON-RPC: rounds, nodes, validators, settlement,
+//! models. Every command can be run again safely: it checks the chain first and says what
+//! already happened instead of failing halfway.
+
+mod committee;
+mod model;
+mod node;
+mod round;
+
+pub use committee::{run_crank, run_finalize, run_validate};
+pub use model::{ExportArgs, run_export};
+pub use node::{NodeCommand, run_node};
+pub use round::{RoundCommand, run_round};
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use droppin_cli::{
+    demo::dataset_hash,
+    node::{Pending, encode_delta, reveal},
+    operator::{leading_voter, list_rounds, load_pending, pending_path, save_pending, summarize},
+    validator::{claim_from_list, judge, load_model, publish_model},
+};
+use droppin_client::{Chain, ChainError, Protocol, RpcChain, default_keypair_path, read_keypair};
+use droppin_fl::{
+    data::{Partition, digits, partition},
+    model::{ModelSpec, Weights},
+    train::{TrainConfig, train},
+    update::export_safetensors,
+    validate::ValidatorConfig,
+};
+use droppin_interface::{
+    LAMPORTS_PER_SOL,
+    hash::{Sha256, commitment},
+    instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs},
+    pda::find,
+    state::{Deadlines, NodeState, NodeStatus, Round, RoundStatus, ValidatorState},
+};
+use droppin_storage::{BlobStore, Limits, open, to_interface};
+use rand::Rng;
+use serde::Serialize;
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+/// Where the cluster, the signer and the storage are.
+#[derive(Args)]
+pub struct Cluster {
+    /// JSON-RPC URL of the cluster.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8899")]
+    url: String,
+    /// Signer keypair (Solana CLI format); default ~/.config/solana/id.json.
+    #[arg(long, global = true)]
+    keypair: Option<PathBuf>,
+    /// Blob storage: kubo+http://host:port (IPFS node or dpin localnet gateway), an https
+    /// trustless gateway (read-only), or a directory.
+    #[arg(long, global = true, default_value = "kubo+http://127.0.0.1:8080")]
+    storage: String,
+    /// Where nodes keep their commitments' salts between commit and reveal.
+    #[arg(long, global = true)]
+    state_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+impl Cluster {
+    fn protocol(&self) -> anyhow::Result<Protocol<RpcChain>> {
+        Ok(Protocol::new(RpcChain::connect(&self.url)?))
+    }
+
+    fn signer(&self) -> anyhow::Result<Keypair> {
+        let path = self.keypair.clone().unwrap_or_else(default_keypair_path);
+        Ok(read_keypair(&path)?)
+    }
+
+    fn store(&self) -> anyhow::Result<Box<dyn BlobStore>> {
+        Ok(open(&self.storage, Limits::default())?)
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        self.state_dir.clone().unwrap_or_else(|| {
+            default_keypair_path()
+                .parent()
+                .and_then(|p| p.parent())
+                .map_or_else(|| PathBuf::from(".droppin"), |c| c.join("droppin"))
+        })
+    }
+
+    fn print<T: Serialize>(&self, value: &T, text: impl FnOnce(&T)) -> anyhow::Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string(value)?);
+        } else {
+            text(value);
+        }
+        Ok(())
+    }
+}
+
+fn parse_address(text: &str) -> anyhow::Result<Address> {
+    text.parse()
+        .map_err(|_| anyhow::anyhow!("{text:?} is not a base-58 address"))
+}
+
+fn lamports(sol: f64, what: &str) -> anyhow::Result<u64> {
+    if !(sol.is_finite() && sol > 0.0) {
+        bail!("{what} must be a positive amount of SOL");
+    }
+    Ok((sol * LAMPORTS_PER_SOL as f64).round() as u64)
+}
+
+fn node_state<C: Chain>(
+    protocol: &Protocol<C>,
+    round: &Address,
+    node: &Address,
+) -> anyhow::Result<Option<NodeState>> {
+    Ok(protocol.state(&find::node(&protocol.program, round, node))?)
+}
+
+fn say(cluster: &Cluster, message: &str) {
+    if !cluster.json {
+        println!("{message}");
+    }
+}

@@ -1,0 +1,139 @@
+//! `dpin round`: open, fund, show, list.
+
+use super::*;
+
+/// `dpin round ...`
+#[derive(Subcommand)]
+pub enum RoundCommand {
+    /// Publish the initial model and open a round, funded by the signer.
+    Open(OpenArgs),
+    /// Add SOL (fee included) to a round's pool.
+    Fund {
+        round: String,
+        #[arg(long)]
+        sol: f64,
+    },
+    /// A round's phase, pool, head counts and models.
+    Show { round: String },
+    /// Every round on-chain, with its model lineage.
+    List,
+}
+
+#[derive(Args)]
+pub struct OpenArgs {
+    /// Committee members' addresses, comma-separated (1 to 8).
+    #[arg(long, value_delimiter = ',', required = true)]
+    committee: Vec<String>,
+    /// SOL paid, the 8% fee included.
+    #[arg(long, default_value_t = 1.0)]
+    fund_sol: f64,
+    #[arg(long, default_value_t = 8)]
+    max_nodes: u32,
+    /// Stake of each node and validator, in SOL.
+    #[arg(long, default_value_t = 0.02)]
+    stake_sol: f64,
+    /// Slots per phase (commit, reveal, validation).
+    #[arg(long, default_value_t = 100)]
+    phase_slots: u64,
+    /// Start from this model CID instead of a fresh one.
+    #[arg(long)]
+    model_cid: Option<String>,
+    /// Seed of a fresh initial model.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()> {
+    let mut protocol = cluster.protocol()?;
+    match command {
+        RoundCommand::Open(args) => {
+            let funder = cluster.signer()?;
+            let store = cluster.store()?;
+            let spec = ModelSpec::digits_mlp();
+            let (model_cid, model_hash) = match &args.model_cid {
+                Some(text) => {
+                    let cid = to_interface(&droppin_storage::parse_cid(text)?)?;
+                    load_model(store.as_ref(), &spec, &cid, cid.digest())?;
+                    (cid, *cid.digest())
+                }
+                None => publish_model(store.as_ref(), &spec, &Weights::initial(&spec, args.seed))?,
+            };
+            let committee = args
+                .committee
+                .iter()
+                .map(|k| parse_address(k).map(|a| a.to_bytes()))
+                .collect::<anyhow::Result<_>>()?;
+            let slot = protocol.chain.slot()?;
+            let round = protocol.open_round(
+                &funder,
+                OpenRoundArgs {
+                    task_hash: spec.hash(),
+                    model_hash,
+                    model_cid,
+                    validation_set_hash: dataset_hash(&digits()?.validation),
+                    max_nodes: args.max_nodes,
+                    node_stake: lamports(args.stake_sol, "--stake-sol")?,
+                    validator_stake: lamports(args.stake_sol, "--stake-sol")?,
+                    amount: lamports(args.fund_sol, "--fund-sol")?,
+                    deadlines: Deadlines {
+                        commit: slot + args.phase_slots,
+                        reveal: slot + 2 * args.phase_slots,
+                        validation: slot + 3 * args.phase_slots,
+                    },
+                    committee,
+                    quorum_bps: DEFAULT_QUORUM_BPS,
+                },
+            )?;
+            let summary = summarize(&protocol, &round)?;
+            cluster.print(&summary, |s| {
+                println!("opened round {} ({})", s.id, s.address);
+                println!(
+                    "pool {} SOL after the {} SOL fee; training until slot {}",
+                    s.pool_lamports as f64 / LAMPORTS_PER_SOL as f64,
+                    s.fee_lamports as f64 / LAMPORTS_PER_SOL as f64,
+                    s.commit_deadline
+                );
+            })
+        }
+        RoundCommand::Fund { round, sol } => {
+            let funder = cluster.signer()?;
+            let round = parse_address(&round)?;
+            protocol.fund_round(&funder, &round, lamports(sol, "--sol")?)?;
+            let summary = summarize(&protocol, &round)?;
+            cluster.print(&summary, |s| {
+                println!(
+                    "round {}: pool now {} SOL",
+                    s.id,
+                    s.pool_lamports as f64 / LAMPORTS_PER_SOL as f64
+                )
+            })
+        }
+        RoundCommand::Show { round } => {
+            let summary = summarize(&protocol, &parse_address(&round)?)?;
+            cluster.print(&summary, |s| {
+                println!("{}", serde_json::to_string_pretty(s).expect("serializes"))
+            })
+        }
+        RoundCommand::List => {
+            let rounds = list_rounds(&protocol)?;
+            cluster.print(&rounds, |rounds| {
+                println!(
+                    "{:>4} {:<12} {:>12} {:>7} {:>8}  model -> new model",
+                    "id", "phase", "pool SOL", "nodes", "revealed"
+                );
+                for r in rounds {
+                    println!(
+                        "{:>4} {:<12} {:>12.6} {:>7} {:>8}  {} -> {}",
+                        r.id,
+                        r.phase,
+                        r.pool_lamports as f64 / LAMPORTS_PER_SOL as f64,
+                        r.nodes_joined,
+                        r.nodes_revealed,
+                        r.model_cid,
+                        r.new_model_cid.as_deref().unwrap_or("-")
+                    );
+                }
+            })
+        }
+    }
+}
