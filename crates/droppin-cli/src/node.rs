@@ -1,4 +1,6 @@
-//! A node's side of a round: encode its trained delta, upload it, commit, reveal.
+//! A node's side of a round: encode its trained delta, commit to its CID, and only after the
+//! commit deadline upload it and reveal. Uploading after committing keeps the CID unknown while
+//! others can still commit: nobody can copy it into a commitment of their own.
 
 use anyhow::Context;
 use droppin_client::{Chain, Protocol};
@@ -10,7 +12,7 @@ use droppin_interface::{
     Cid,
     hash::{Sha256, commitment},
 };
-use droppin_storage::{BlobStore, to_interface};
+use droppin_storage::{BlobStore, interface_cid, to_interface};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -39,25 +41,47 @@ pub fn encode_delta(spec: &ModelSpec, base: &Weights, delta: Vec<f32>, samples: 
     .encode(Encoding::default())
 }
 
-/// Uploads `bytes` and commits their CID with `salt`.
-pub fn upload_and_commit<C: Chain>(
+/// The commitment to an update's bytes with `salt`, before anything is sent.
+pub fn pending_for(bytes: &[u8], salt: [u8; 32], samples: u64) -> Pending {
+    Pending {
+        cid: interface_cid(bytes),
+        salt,
+        samples,
+    }
+}
+
+/// Commits `pending` (its CID only: the bytes stay local until the reveal).
+pub fn commit<C: Chain>(
+    protocol: &mut Protocol<C>,
+    node: &Keypair,
+    round: &Address,
+    pending: &Pending,
+) -> anyhow::Result<()> {
+    let hash = commitment::<Sha256>(&node.pubkey().to_bytes(), &pending.cid, &pending.salt);
+    protocol
+        .commit_update(node, round, hash)
+        .context("committing the update")?;
+    Ok(())
+}
+
+/// Uploads the committed bytes, then reveals.
+pub fn upload_and_reveal<C: Chain>(
     protocol: &mut Protocol<C>,
     store: &dyn BlobStore,
     node: &Keypair,
     round: &Address,
+    pending: &Pending,
     bytes: &[u8],
-    salt: [u8; 32],
-    samples: u64,
-) -> anyhow::Result<Pending> {
-    let cid = to_interface(&store.put(bytes).context("uploading the update")?)?;
-    let hash = commitment::<Sha256>(&node.pubkey().to_bytes(), &cid, &salt);
-    protocol
-        .commit_update(node, round, hash)
-        .context("committing the update")?;
-    Ok(Pending { cid, salt, samples })
+) -> anyhow::Result<()> {
+    let stored = to_interface(&store.put(bytes).context("uploading the update")?)?;
+    anyhow::ensure!(
+        stored == pending.cid,
+        "the update's bytes changed since the commitment"
+    );
+    reveal(protocol, node, round, pending)
 }
 
-/// Reveals a committed update.
+/// Reveals a committed update (its bytes must already be in storage).
 pub fn reveal<C: Chain>(
     protocol: &mut Protocol<C>,
     node: &Keypair,

@@ -148,12 +148,13 @@ pub fn leading_voter<C: Chain>(
     bail!("no committee member holds the leading vote")
 }
 
-/// A pending commitment as saved on disk.
+/// A pending commitment as saved on disk, with the update's bytes (uploaded only at reveal).
 #[derive(Serialize, Deserialize)]
 struct PendingFile {
     cid: String,
     salt: String,
     samples: u64,
+    update_hex: String,
 }
 
 /// Where a node keeps the salt of its commitment to `round`.
@@ -163,22 +164,40 @@ pub fn pending_path(state_dir: &Path, round: &Address, node: &Address) -> PathBu
         .join(format!("{round}-{node}.json"))
 }
 
-/// Saves a pending commitment (before the commit is sent, so a crash cannot lose the salt).
-pub fn save_pending(path: &Path, pending: &Pending) -> anyhow::Result<()> {
-    let file = PendingFile {
-        cid: cid_text(&pending.cid)?,
-        salt: pending.salt.iter().map(|b| format!("{b:02x}")).collect(),
-        samples: pending.samples,
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    std::fs::write(path, serde_json::to_vec_pretty(&file)?)
-        .with_context(|| format!("saving the commitment's salt to {}", path.display()))
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Loads a pending commitment.
-pub fn load_pending(path: &Path) -> anyhow::Result<Pending> {
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Saves a pending commitment and its update, atomically and readable by the owner only,
+/// before the commit is sent, so a crash cannot lose the salt and nobody else learns the CID.
+pub fn save_pending(path: &Path, pending: &Pending, update: &[u8]) -> anyhow::Result<()> {
+    let file = PendingFile {
+        cid: cid_text(&pending.cid)?,
+        salt: to_hex(&pending.salt),
+        samples: pending.samples,
+        update_hex: to_hex(update),
+    };
+    let dir = path.parent().context("a pending file has a directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut temporary = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing in {}", dir.display()))?;
+    std::io::Write::write_all(&mut temporary, &serde_json::to_vec(&file)?)?;
+    temporary.as_file().sync_all()?;
+    temporary
+        .persist(path)
+        .with_context(|| format!("saving the commitment's salt to {}", path.display()))?;
+    Ok(())
+}
+
+/// Loads a pending commitment and its update, checking the update still has the CID.
+pub fn load_pending(path: &Path) -> anyhow::Result<(Pending, Vec<u8>)> {
     let bytes = std::fs::read(path).with_context(|| {
         format!(
             "no saved commitment at {} (was it committed from this machine?)",
@@ -187,16 +206,53 @@ pub fn load_pending(path: &Path) -> anyhow::Result<Pending> {
     })?;
     let file: PendingFile = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a saved commitment", path.display()))?;
-    let salt_bytes: Vec<u8> = (0..file.salt.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(file.salt.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("{}: the salt is not hex", path.display()))?;
-    Ok(Pending {
+    let salt = from_hex(&file.salt)
+        .and_then(|s| <[u8; 32]>::try_from(s).ok())
+        .with_context(|| format!("{}: the salt is not 32 hex bytes", path.display()))?;
+    let update = from_hex(&file.update_hex)
+        .with_context(|| format!("{}: the update is not hex", path.display()))?;
+    let pending = Pending {
         cid: to_interface(&parse_cid(&file.cid)?)?,
-        salt: salt_bytes
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("{}: the salt is not 32 bytes", path.display()))?,
+        salt,
         samples: file.samples,
-    })
+    };
+    if droppin_storage::interface_cid(&update) != pending.cid {
+        bail!(
+            "{}: the saved update does not match its CID",
+            path.display()
+        );
+    }
+    Ok((pending, update))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_commitment_comes_back_and_a_tampered_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = pending_path(
+            dir.path(),
+            &Address::new_from_array([1; 32]),
+            &Address::new_from_array([2; 32]),
+        );
+        let update = b"an encoded delta".to_vec();
+        let pending = crate::node::pending_for(&update, [9; 32], 42);
+        save_pending(&path, &pending, &update).unwrap();
+        let (loaded, bytes) = load_pending(&path).unwrap();
+        assert_eq!(
+            (loaded.cid, loaded.salt, loaded.samples),
+            (pending.cid, [9; 32], 42)
+        );
+        assert_eq!(bytes, update);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replace(&to_hex(&update), &to_hex(b"another delta!!!")),
+        )
+        .unwrap();
+        let error = load_pending(&path).unwrap_err().to_string();
+        assert!(error.contains("does not match its CID"), "{error}");
+    }
 }

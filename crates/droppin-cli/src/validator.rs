@@ -17,6 +17,7 @@ use droppin_interface::{
     state::{NodeStatus, Round},
 };
 use droppin_storage::{BlobStore, from_interface, to_interface};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use solana_address::Address;
@@ -66,11 +67,10 @@ pub struct VerdictList {
     pub verdicts: Vec<ListedVerdict>,
 }
 
-/// What a node needs to claim: its leaf, the proof, and its revealed CID.
+/// What a node needs to claim, besides its on-chain CID: its leaf and the proof.
 pub struct Claim {
     pub leaf: VerdictLeaf,
     pub proof: Vec<[u8; 32]>,
-    pub cid: Cid,
 }
 
 /// Fetches a finalized round's verdict list, rebuilds the tree, checks its root against the
@@ -88,7 +88,6 @@ pub fn claim_from_list(
     let list: VerdictList = serde_json::from_slice(&bytes)
         .with_context(|| format!("the verdict list {list_cid} is not valid JSON"))?;
     let mut leaves = Vec::with_capacity(list.verdicts.len());
-    let mut cids = Vec::with_capacity(list.verdicts.len());
     for entry in &list.verdicts {
         let key: Address = entry
             .node
@@ -103,7 +102,6 @@ pub fn claim_from_list(
             },
             weight_bps: entry.weight_bps,
         });
-        cids.push(to_interface(&droppin_storage::parse_cid(&entry.cid)?)?);
     }
     let key = round_address.to_bytes();
     let tree = MerkleTree::from_leaf_hashes::<droppin_interface::hash::Sha256>(
@@ -122,7 +120,6 @@ pub fn claim_from_list(
     Ok(Claim {
         leaf: leaves[index],
         proof: tree.proof(index),
-        cid: cids[index],
     })
 }
 
@@ -176,6 +173,9 @@ pub fn judge<C: Chain>(
     config: &ValidatorConfig,
 ) -> anyhow::Result<Judgement> {
     let round: Round = protocol.round(round_address)?;
+    if round.validation_set_hash != dataset_hash(validation) {
+        bail!("round {round_address} pins another validation set than this validator holds");
+    }
     if round.task_hash != spec.hash() {
         bail!(
             "round {round_address} trains another task than this {:?} model",
@@ -197,8 +197,9 @@ pub fn judge<C: Chain>(
     }
     // A blob that is missing or does not match its CID is judged as malformed bytes: keeping
     // the update available is the node's duty.
+    // Fetched in parallel, so one slow or missing blob costs one timeout, not one per node.
     let fetched: Vec<Result<Vec<u8>, String>> = revealed
-        .iter()
+        .par_iter()
         .map(|n| {
             from_interface(&n.cid)
                 .and_then(|cid| store.get(&cid))
@@ -256,7 +257,8 @@ pub fn judge<C: Chain>(
             .verdicts
             .iter()
             .zip(&judgement.cids)
-            .map(|(v, cid)| {
+            .enumerate()
+            .map(|(index, (v, cid))| {
                 Ok(ListedVerdict {
                     node: Address::new_from_array(v.node).to_string(),
                     cid: from_interface(cid)?.to_string(),
@@ -266,12 +268,20 @@ pub fn judge<C: Chain>(
                         "slashed".into()
                     },
                     weight_bps: v.weight_bps,
-                    reason: judgement.reason_of(&v.node),
+                    // Canonical text only: the list's CID is part of every vote, so what one
+                    // validator's storage said must not leak into it.
+                    reason: v.rejected.as_ref().map(|reason| {
+                        if judgement.unavailable[index].is_some() {
+                            "update unavailable".to_string()
+                        } else {
+                            reason.to_string()
+                        }
+                    }),
                 })
             })
             .collect::<anyhow::Result<_>>()?,
     };
-    let list_bytes = serde_json::to_vec_pretty(&list)?;
+    let list_bytes = serde_json::to_vec(&list)?;
     let verdict_list_cid = to_interface(
         &store
             .put(&list_bytes)
@@ -297,4 +307,18 @@ pub fn judge<C: Chain>(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// sha256 of a dataset's shape, labels and features: the validation set hash pinned on-chain.
+pub fn dataset_hash(data: &Dataset) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for dim in &data.sample_shape {
+        hasher.update((*dim as u64).to_le_bytes());
+    }
+    hasher.update((data.classes as u64).to_le_bytes());
+    hasher.update(&data.labels);
+    for value in &data.features {
+        hasher.update(value.to_le_bytes());
+    }
+    hasher.finalize().into()
 }

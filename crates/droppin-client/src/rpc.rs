@@ -31,8 +31,9 @@ use crate::{Account, Chain, ChainError, Sent, embedded::instruction_names, error
 
 /// How long a request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a sent transaction may take to confirm.
-const CONFIRM_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a sent transaction may take to confirm, at most: a blockhash lives about 60 to 90
+/// seconds, and until it has expired a transaction not yet seen may still land.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(180);
 /// Pause between status polls.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -87,10 +88,13 @@ impl RpcChain {
         Ok(())
     }
 
-    /// Waits for `signature` to be confirmed; `Ok(Err(..))` if it landed and failed.
+    /// Waits for `signature` to be confirmed: `Ok(None)` if it succeeded, `Ok(Some(error))` if
+    /// it landed and failed. Gives up only once `blockhash` has expired, when the transaction
+    /// can no longer land, so a retry after an error can never run it twice.
     fn confirm(
         &self,
         signature: &Signature,
+        blockhash: Option<&solana_hash::Hash>,
     ) -> Result<Option<solana_transaction_error::TransactionError>, ChainError> {
         let started = Instant::now();
         loop {
@@ -102,6 +106,26 @@ impl RpcChain {
                 && status.satisfies_commitment(CommitmentConfig::confirmed())
             {
                 return Ok(status.err.clone());
+            }
+            let expired = match blockhash {
+                Some(hash) => !self
+                    .client
+                    .is_blockhash_valid(hash, CommitmentConfig::processed())
+                    .map_err(|e| self.unreachable(e))?,
+                None => false,
+            };
+            if expired {
+                // One last look: it may have landed just before its blockhash expired.
+                let statuses = self
+                    .client
+                    .get_signature_statuses(&[*signature])
+                    .map_err(|e| self.unreachable(e))?;
+                if let Some(Some(status)) = statuses.value.first() {
+                    return Ok(status.err.clone());
+                }
+                return Err(ChainError::Rejected(format!(
+                    "transaction {signature} expired without landing; nothing happened, retrying is safe"
+                )));
             }
             if started.elapsed() > CONFIRM_TIMEOUT {
                 return Err(ChainError::Timeout {
@@ -173,7 +197,7 @@ impl Chain for RpcChain {
                 });
             }
         };
-        let failure = self.confirm(&signature)?;
+        let failure = self.confirm(&signature, Some(&blockhash))?;
         let (compute_units, fee, logs) = self.details(&signature);
         match failure {
             Some(failure) => Err(explain(failure, &logs, &self.program, &names)),
@@ -268,7 +292,7 @@ impl Chain for RpcChain {
             .client
             .request_airdrop(address, lamports)
             .map_err(|e| self.unreachable(e))?;
-        match self.confirm(&signature)? {
+        match self.confirm(&signature, None)? {
             None => Ok(()),
             Some(failure) => Err(ChainError::Rejected(format!("airdrop: {failure}"))),
         }

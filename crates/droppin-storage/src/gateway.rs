@@ -53,4 +53,8 @@ impl BlobStore for GatewayStore {
     fn location(&self) -> String {
         self.base.clone()
     }
+
+    fn writable(&self) -> bool {
+        false
+    }
 }

@@ -6,8 +6,9 @@ use reqwest::{StatusCode, blocking::Response};
 
 use crate::{Limits, StorageError};
 
-/// How long one request may take before the store is called unreachable.
-const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one request may take before the store is called unreachable: short, since a
+/// validator fetching a missing block must still vote before its deadline.
+const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A blocking client with dropPIN's timeouts.
 pub(crate) fn client(url: &str) -> Result<reqwest::blocking::Client, StorageError> {

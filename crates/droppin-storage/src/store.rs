@@ -46,6 +46,11 @@ pub trait BlobStore: Send + Sync {
 
     /// Where the store lives, for messages.
     fn location(&self) -> String;
+
+    /// Whether `put` can succeed at all (a trustless gateway only reads).
+    fn writable(&self) -> bool {
+        true
+    }
 }
 
 /// `Ok(bytes)` if they hash to `cid`, else `Err(HashMismatch)`.

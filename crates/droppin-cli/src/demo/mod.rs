@@ -25,9 +25,9 @@ use droppin_interface::{
     instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs, VerdictVote},
     merkle::{MerkleTree, Verdict, VerdictLeaf},
     pda::find,
-    state::{Deadlines, Reputation},
+    state::{Deadlines, NodeState, Reputation},
 };
-use droppin_storage::{BlobStore, from_interface, interface_cid};
+use droppin_storage::{BlobStore, from_interface};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -44,8 +44,8 @@ pub use report::{
 };
 
 use crate::{
-    node::{Pending, encode_delta, reveal, upload_and_commit},
-    validator::{claim_from_list, judge, publish_model},
+    node::{Pending, commit, encode_delta, pending_for, reveal, upload_and_reveal},
+    validator::{claim_from_list, dataset_hash, judge, publish_model},
 };
 
 /// Lamports every participant is given on a local chain.
@@ -380,10 +380,11 @@ impl<C: Chain> Demo<'_, C> {
     fn round(&mut self, index: usize, global: &Weights) -> anyhow::Result<RoundOutcome> {
         let mut phases = std::mem::take(&mut self.phases);
         let round = Self::timed(&mut phases.open, || self.open(global))?;
-        let pending = Self::timed(&mut phases.train_commit, || {
+        let committed = Self::timed(&mut phases.train_commit, || {
             self.train_and_commit(index, global, &round)
         })?;
-        Self::timed(&mut phases.reveal, || self.reveal_all(&round, &pending))?;
+        Self::timed(&mut phases.reveal, || self.reveal_all(&round, &committed))?;
+        let pending: Vec<Pending> = committed.into_iter().map(|(p, _)| p).collect();
         let judgement = Self::timed(&mut phases.validate, || self.vote(&round))?;
         let outcome = Self::timed(&mut phases.settle, || {
             self.settle(&round, &pending, judgement)
@@ -445,7 +446,7 @@ impl<C: Chain> Demo<'_, C> {
         index: usize,
         global: &Weights,
         round: &Address,
-    ) -> anyhow::Result<Vec<Pending>> {
+    ) -> anyhow::Result<Vec<(Pending, Vec<u8>)>> {
         let config = self.config;
         let honest = config.nodes - config.malicious;
         let round_seed = config
@@ -486,47 +487,46 @@ impl<C: Chain> Demo<'_, C> {
             config.nodes,
             round_seed,
         ));
-        let committing = bar(config.progress, config.nodes, "uploading, committing");
-        let mut pending = Vec::with_capacity(config.nodes);
-        for (node, delta) in self.nodes.iter().zip(updates) {
-            let samples = self.shards[pending.len()].len() as u64;
+        let committing = bar(config.progress, config.nodes, "committing");
+        let mut committed = Vec::with_capacity(config.nodes);
+        for (index, (node, delta)) in self.nodes.iter().zip(updates).enumerate() {
+            let samples = self.shards[index].len() as u64;
             let bytes = encode_delta(&config.spec, global, delta, samples);
-            let salt: [u8; 32] = self.rng.random();
-            let committed = if node.role == NodeRole::LostBlob {
-                // Commits a CID whose bytes never reach storage.
-                let cid = interface_cid(&bytes);
-                let hash = droppin_interface::hash::commitment::<Sha256>(
-                    &node.key.pubkey().to_bytes(),
-                    &cid,
-                    &salt,
-                );
-                self.protocol.commit_update(&node.key, round, hash)?;
-                Pending { cid, salt, samples }
-            } else {
-                upload_and_commit(
+            let pending = pending_for(&bytes, self.rng.random(), samples);
+            commit(&mut self.protocol, &node.key, round, &pending)?;
+            committed.push((pending, bytes));
+            committing.inc(1);
+        }
+        committing.finish_and_clear();
+        Ok(committed)
+    }
+
+    /// After the commit deadline: every node uploads its update and reveals (no-shows do not;
+    /// lost blobs reveal without uploading).
+    fn reveal_all(
+        &mut self,
+        round: &Address,
+        committed: &[(Pending, Vec<u8>)],
+    ) -> anyhow::Result<()> {
+        let deadlines = self.protocol.round(round)?.deadlines;
+        self.protocol.chain.wait_for_slot(deadlines.commit)?;
+        let revealing = bar(
+            self.config.progress,
+            self.nodes.len(),
+            "uploading, revealing",
+        );
+        for (node, (pending, bytes)) in self.nodes.iter().zip(committed) {
+            match node.role {
+                NodeRole::NoShow => {}
+                NodeRole::LostBlob => reveal(&mut self.protocol, &node.key, round, pending)?,
+                NodeRole::Honest | NodeRole::Malicious => upload_and_reveal(
                     &mut self.protocol,
                     self.store,
                     &node.key,
                     round,
-                    &bytes,
-                    salt,
-                    samples,
-                )?
-            };
-            pending.push(committed);
-            committing.inc(1);
-        }
-        committing.finish_and_clear();
-        Ok(pending)
-    }
-
-    fn reveal_all(&mut self, round: &Address, pending: &[Pending]) -> anyhow::Result<()> {
-        let deadlines = self.protocol.round(round)?.deadlines;
-        self.protocol.chain.wait_for_slot(deadlines.commit)?;
-        let revealing = bar(self.config.progress, self.nodes.len(), "revealing");
-        for (node, pending) in self.nodes.iter().zip(pending) {
-            if node.role != NodeRole::NoShow {
-                reveal(&mut self.protocol, &node.key, round, pending)?;
+                    pending,
+                    bytes,
+                )?,
             }
             revealing.inc(1);
         }
@@ -601,11 +601,16 @@ impl<C: Chain> Demo<'_, C> {
         let finalized = self.protocol.round(round)?;
         for leaf in &report.leaves {
             let node = Address::new_from_array(leaf.node);
+            let cid = self
+                .protocol
+                .state::<NodeState>(&find::node(&program, round, &node))?
+                .context("a revealed node's state is missing")?
+                .cid;
             let claim = claim_from_list(self.store, round, &finalized, &node)?;
-            let rent = self.rent_of(round, &node, &claim.cid)?;
+            let rent = self.rent_of(round, &node, &cid)?;
             let before = self.protocol.chain.balance(&node)?;
             self.protocol
-                .claim_reward(&self.funder, round, &claim.cid, claim.leaf, claim.proof)?;
+                .claim_reward(&self.funder, round, &cid, claim.leaf, claim.proof)?;
             payouts.insert(node, (self.protocol.chain.balance(&node)? - before, rent));
         }
         for (node, pending) in self.nodes.iter().zip(pending) {
@@ -724,19 +729,4 @@ fn accept_everyone(round: &Address, leaves: &[VerdictLeaf], honest: VerdictVote)
         slashed_count: 0,
         ..honest
     }
-}
-
-/// sha256 of a dataset's shape, labels and features: the validation set hash pinned on-chain.
-pub fn dataset_hash(data: &Dataset) -> [u8; 32] {
-    use sha2::{Digest, Sha256 as Sha};
-    let mut hasher = Sha::new();
-    for dim in &data.sample_shape {
-        hasher.update((*dim as u64).to_le_bytes());
-    }
-    hasher.update((data.classes as u64).to_le_bytes());
-    hasher.update(&data.labels);
-    for value in &data.features {
-        hasher.update(value.to_le_bytes());
-    }
-    hasher.finalize().into()
 }

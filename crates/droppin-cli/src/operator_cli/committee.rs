@@ -1,6 +1,6 @@
 //! `dpin validate`, `dpin finalize`, `dpin crank`: the committee's work and settlement.
 
-use super::*;
+use super::{node, *};
 
 /// `dpin validate ROUND`: stake if needed, wait for the reveals, judge, publish, vote.
 pub fn run_validate(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
@@ -9,6 +9,12 @@ pub fn run_validate(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
     let store = cluster.store()?;
     let round_address = parse_address(round)?;
     let state_address = find::validator(&protocol.program, &round_address, &validator.pubkey());
+    if !store.writable() {
+        bail!(
+            "{} is read-only: a validator publishes the new model and the verdict list (use kubo+URL)",
+            store.location()
+        );
+    }
     if protocol.state::<ValidatorState>(&state_address)?.is_none() {
         protocol.join_committee(&validator, &round_address)?;
         say(cluster, "joined the committee: stake locked");
@@ -78,35 +84,58 @@ pub fn run_crank(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
     let mut protocol = cluster.protocol()?;
     let store = cluster.store()?;
     let round_address = parse_address(round)?;
-    let round = protocol.round(&round_address)?;
-    if round.status == RoundStatus::Open {
-        match protocol.crank_timeout(&payer, &round_address) {
-            Ok(_) => say(cluster, "the round timed out: failed, everyone is refunded"),
-            Err(ChainError::Program { error, .. }) => {
-                say(cluster, &format!("not failed: {error}"));
-                return Ok(());
+    if protocol.round(&round_address)?.status == RoundStatus::Open {
+        // A verdict with a quorum is pinned first; only without one does the round fail.
+        let finalized = leading_voter(&protocol, &round_address)
+            .ok()
+            .and_then(|voter| protocol.finalize_round(&payer, &round_address, &voter).ok());
+        if finalized.is_some() {
+            say(cluster, "finalized the leading verdict");
+        } else {
+            match protocol.crank_timeout(&payer, &round_address) {
+                Ok(_) => say(cluster, "the round timed out: failed, everyone is refunded"),
+                Err(ChainError::Program { error, .. }) => {
+                    say(cluster, &format!("nothing to crank yet: {error}"));
+                    return Ok(());
+                }
+                Err(other) => return Err(other.into()),
             }
-            Err(other) => return Err(other.into()),
         }
     }
     let round = protocol.round(&round_address)?;
+    // Each participant is settled on its own: one that cannot be settled yet does not stop
+    // the others, and is reported.
     let mut settled = 0;
+    let mut left = Vec::new();
     for state in protocol.round_nodes(&round_address)? {
         let node = Address::new_from_array(state.node);
-        if round.status == RoundStatus::Finalized && state.status == NodeStatus::Revealed {
-            let claim = claim_from_list(store.as_ref(), &round_address, &round, &node)?;
-            protocol.claim_reward(&payer, &round_address, &claim.cid, claim.leaf, claim.proof)?;
-        } else {
-            protocol.refund_node(&payer, &round_address, &node, Some(&state.cid))?;
+        match node::settle_node(
+            &mut protocol,
+            store.as_ref(),
+            &payer,
+            &round_address,
+            &round,
+            &state,
+        ) {
+            Ok(_) => settled += 1,
+            Err(error) => left.push(format!("node {node}: {error:#}")),
         }
-        settled += 1;
     }
     for state in protocol.round_validators(&round_address)? {
         let validator = Address::new_from_array(state.validator);
-        protocol.settle_validator(&payer, &round_address, &validator)?;
-        settled += 1;
+        match protocol.settle_validator(&payer, &round_address, &validator) {
+            Ok(_) => settled += 1,
+            Err(error) => left.push(format!("validator {validator}: {error}")),
+        }
     }
     say(cluster, &format!("settled {settled} participants"));
+    if !left.is_empty() {
+        bail!(
+            "{} participants could not be settled yet (run crank again later): {}",
+            left.len(),
+            left.join("; ")
+        );
+    }
     protocol.close_round(
         &payer,
         &round_address,

@@ -17,10 +17,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use droppin_cli::{
-    demo::dataset_hash,
-    node::{Pending, encode_delta, reveal},
+    node::{Pending, commit, encode_delta, pending_for, upload_and_reveal},
     operator::{leading_voter, list_rounds, load_pending, pending_path, save_pending, summarize},
-    validator::{claim_from_list, judge, load_model, publish_model},
+    validator::{claim_from_list, dataset_hash, judge, load_model, publish_model},
 };
 use droppin_client::{Chain, ChainError, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{
@@ -32,7 +31,6 @@ use droppin_fl::{
 };
 use droppin_interface::{
     LAMPORTS_PER_SOL,
-    hash::{Sha256, commitment},
     instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs},
     pda::find,
     state::{Deadlines, NodeState, NodeStatus, Round, RoundStatus, ValidatorState},

@@ -2,13 +2,16 @@
 
 use super::*;
 
+/// Slots a node wants left in the training phase before it stakes: enough to train and commit.
+const MIN_TRAINING_SLOTS: u64 = 20;
+
 /// `dpin node ...`
 #[derive(Subcommand)]
 pub enum NodeCommand {
-    /// A node's whole round: stake, train, upload, commit, reveal, wait for the verdict, claim.
-    /// Run it again after an interruption: it resumes where the chain says it stopped.
+    /// A node's whole round: stake, train, commit, upload and reveal, wait for the verdict,
+    /// claim. Run it again after an interruption: it resumes where the chain says it stopped.
     Run(NodeRunArgs),
-    /// Claim a node's reward (or refund) in a finalized round.
+    /// Claim a node's reward (or its refund) once the round is settled.
     Claim { round: String },
 }
 
@@ -16,105 +19,57 @@ pub enum NodeCommand {
 pub struct NodeRunArgs {
     round: String,
     /// Which shard of the shipped digits to train on, as INDEX/COUNT (e.g. 0/8).
-    #[arg(long, default_value = "0/8")]
+    #[arg(long)]
     shard: String,
     /// Local epochs.
     #[arg(long, default_value_t = 5)]
     epochs: usize,
 }
 
+fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
+    text.split_once('/')
+        .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+        .filter(|(i, n)| i < n)
+        .context("--shard takes INDEX/COUNT with INDEX < COUNT")
+}
+
+/// Trains on the shard and returns the committed-to-be update and its bytes.
+fn train_update(
+    args: &NodeRunArgs,
+    store: &dyn BlobStore,
+    round: &Round,
+    cluster: &Cluster,
+) -> anyhow::Result<(Pending, Vec<u8>)> {
+    let (index, count) = parse_shard(&args.shard)?;
+    let spec = ModelSpec::digits_mlp();
+    let base = load_model(store, &spec, &round.model_cid, &round.model_hash)?;
+    let data = digits()?;
+    let shard = data
+        .train
+        .subset(&partition(&data.train, count, Partition::Iid, 7)?[index]);
+    say(
+        cluster,
+        &format!("training on {} private samples", shard.len()),
+    );
+    let config = TrainConfig {
+        epochs: args.epochs,
+        learning_rate: 0.005,
+        seed: rand::rng().random(),
+        ..TrainConfig::default()
+    };
+    let device = droppin_fl::device::device("cpu")?;
+    let trained = train(&spec, &base, &shard, &config, &device, |_| {})?;
+    let samples = shard.len() as u64;
+    let bytes = encode_delta(&spec, &base, trained.delta_from(&base), samples);
+    Ok((pending_for(&bytes, rand::rng().random(), samples), bytes))
+}
+
 pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
     let node = cluster.signer()?;
     let mut protocol = cluster.protocol()?;
     let store = cluster.store()?;
-    let address = node.pubkey();
     match command {
-        NodeCommand::Run(args) => {
-            let round_address = parse_address(&args.round)?;
-            let round = protocol.round(&round_address)?;
-            let pending_file = pending_path(&cluster.state_dir(), &round_address, &address);
-            match node_state(&protocol, &round_address, &address)? {
-                Some(_) => say(cluster, "already joined"),
-                None => {
-                    protocol.join_round(&node, &round_address)?;
-                    say(cluster, "joined: stake locked");
-                }
-            }
-            let state = node_state(&protocol, &round_address, &address)?
-                .context("the node state vanished: the round was settled")?;
-            let pending = if state.status == NodeStatus::Joined {
-                let spec = ModelSpec::digits_mlp();
-                let base = load_model(store.as_ref(), &spec, &round.model_cid, &round.model_hash)?;
-                let (index, count) = args
-                    .shard
-                    .split_once('/')
-                    .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
-                    .filter(|(i, n)| i < n)
-                    .context("--shard takes INDEX/COUNT with INDEX < COUNT")?;
-                let data = digits()?;
-                let shard = data
-                    .train
-                    .subset(&partition(&data.train, count, Partition::Iid, 7)?[index]);
-                say(
-                    cluster,
-                    &format!("training on {} private samples", shard.len()),
-                );
-                let config = TrainConfig {
-                    epochs: args.epochs,
-                    learning_rate: 0.005,
-                    seed: rand::rng().random(),
-                    ..TrainConfig::default()
-                };
-                let device = droppin_fl::device::device("cpu")?;
-                let trained = train(&spec, &base, &shard, &config, &device, |_| {})?;
-                let bytes =
-                    encode_delta(&spec, &base, trained.delta_from(&base), shard.len() as u64);
-                let cid = to_interface(&store.put(&bytes).context("uploading the update")?)?;
-                let pending = Pending {
-                    cid,
-                    salt: rand::rng().random(),
-                    samples: shard.len() as u64,
-                };
-                save_pending(&pending_file, &pending)?;
-                let hash = commitment::<Sha256>(&address.to_bytes(), &cid, &pending.salt);
-                protocol.commit_update(&node, &round_address, hash)?;
-                say(
-                    cluster,
-                    &format!("committed {}", droppin_storage::from_interface(&cid)?),
-                );
-                pending
-            } else {
-                say(cluster, "already committed");
-                load_pending(&pending_file)?
-            };
-            if state.status != NodeStatus::Revealed {
-                say(
-                    cluster,
-                    &format!("waiting for slot {} to reveal", round.deadlines.commit),
-                );
-                protocol.chain.wait_for_slot(round.deadlines.commit)?;
-                reveal(&mut protocol, &node, &round_address, &pending)?;
-                say(cluster, "revealed");
-            } else {
-                say(cluster, "already revealed");
-            }
-            say(cluster, "waiting for the committee's verdict");
-            loop {
-                let now = protocol.round(&round_address)?;
-                if now.status != RoundStatus::Open {
-                    break;
-                }
-                let slot = protocol.chain.slot()?;
-                protocol.chain.wait_for_slot(slot + 8)?;
-            }
-            claim(
-                &mut protocol,
-                store.as_ref(),
-                &node,
-                &round_address,
-                cluster,
-            )
-        }
+        NodeCommand::Run(args) => run_round(&args, &mut protocol, store.as_ref(), &node, cluster),
         NodeCommand::Claim { round } => claim(
             &mut protocol,
             store.as_ref(),
@@ -123,6 +78,81 @@ pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
             cluster,
         ),
     }
+}
+
+fn run_round(
+    args: &NodeRunArgs,
+    protocol: &mut Protocol<RpcChain>,
+    store: &dyn BlobStore,
+    node: &Keypair,
+    cluster: &Cluster,
+) -> anyhow::Result<()> {
+    parse_shard(&args.shard)?;
+    let address = node.pubkey();
+    let round_address = parse_address(&args.round)?;
+    let round = protocol.round(&round_address)?;
+    let pending_file = pending_path(&cluster.state_dir(), &round_address, &address);
+    if node_state(protocol, &round_address, &address)?.is_some() {
+        say(cluster, "already joined");
+    } else {
+        let slot = protocol.chain.slot()?;
+        if slot + MIN_TRAINING_SLOTS > round.deadlines.commit {
+            bail!(
+                "training closes at slot {} and it is slot {slot}: too late to join this round",
+                round.deadlines.commit
+            );
+        }
+        protocol.join_round(node, &round_address)?;
+        say(cluster, "joined: stake locked");
+    }
+    let state = node_state(protocol, &round_address, &address)?
+        .context("the node has no state in this round: it was already settled")?;
+    // A saved commitment is reused, never replaced: if an earlier commit landed unseen, only
+    // its salt can reveal it.
+    let (pending, bytes) = match load_pending(&pending_file) {
+        Ok(saved) => saved,
+        Err(_) if state.status == NodeStatus::Joined => {
+            let (pending, bytes) = train_update(args, store, &round, cluster)?;
+            save_pending(&pending_file, &pending, &bytes)?;
+            (pending, bytes)
+        }
+        Err(error) => return Err(error),
+    };
+    if state.status == NodeStatus::Joined {
+        commit(protocol, node, &round_address, &pending)?;
+        say(cluster, "committed");
+    } else {
+        say(cluster, "already committed");
+    }
+    if state.status != NodeStatus::Revealed {
+        say(
+            cluster,
+            &format!("waiting for slot {} to reveal", round.deadlines.commit),
+        );
+        protocol.chain.wait_for_slot(round.deadlines.commit)?;
+        upload_and_reveal(protocol, store, node, &round_address, &pending, &bytes)?;
+        say(cluster, "uploaded and revealed");
+    } else {
+        say(cluster, "already revealed");
+    }
+    say(cluster, "waiting for the committee's verdict");
+    protocol.chain.wait_for_slot(round.deadlines.reveal)?;
+    while protocol.round(&round_address)?.status == RoundStatus::Open {
+        let slot = protocol.chain.slot()?;
+        if slot >= round.deadlines.validation {
+            // Nobody finalized or failed the round: do it, so the stake is never stuck.
+            match leading_voter(protocol, &round_address) {
+                Ok(voter) => protocol
+                    .finalize_round(node, &round_address, &voter)
+                    .map(drop)
+                    .or_else(|_| protocol.crank_timeout(node, &round_address).map(drop))?,
+                Err(_) => protocol.crank_timeout(node, &round_address).map(drop)?,
+            }
+        } else {
+            protocol.chain.wait_for_slot(slot + 8)?;
+        }
+    }
+    claim(protocol, store, node, &round_address, cluster)
 }
 
 /// What a settlement paid.
@@ -148,22 +178,11 @@ fn claim(
         );
     };
     let round = protocol.round(round_address)?;
+    if round.status == RoundStatus::Open {
+        bail!("the round is not settled yet: claim after the verdict");
+    }
     let before = protocol.chain.balance(&node)?;
-    let (verdict, weight_bps) = match round.status {
-        RoundStatus::Finalized if state.status == NodeStatus::Revealed => {
-            let claim = claim_from_list(store, round_address, &round, &node)?;
-            protocol.claim_reward(payer, round_address, &claim.cid, claim.leaf, claim.proof)?;
-            (
-                format!("{:?}", claim.leaf.verdict).to_lowercase(),
-                claim.leaf.weight_bps,
-            )
-        }
-        RoundStatus::Open => bail!("the round is not finalized yet: claim after the verdict"),
-        _ => {
-            protocol.refund_node(payer, round_address, &node, Some(&state.cid))?;
-            ("refunded".into(), 0)
-        }
-    };
+    let (verdict, weight_bps) = settle_node(protocol, store, payer, round_address, &round, &state)?;
     let settled = Settled {
         node: node.to_string(),
         verdict,
@@ -179,4 +198,41 @@ fn claim(
             s.received_lamports as f64 / LAMPORTS_PER_SOL as f64
         )
     })
+}
+
+/// Pays a node by its proven verdict, or refunds it: in a failed round, as a no-show, or when
+/// its verdict cannot be proven and the claim deadline has passed. Returns the verdict's name
+/// and weight.
+pub(super) fn settle_node(
+    protocol: &mut Protocol<RpcChain>,
+    store: &dyn BlobStore,
+    payer: &Keypair,
+    round_address: &Address,
+    round: &Round,
+    state: &NodeState,
+) -> anyhow::Result<(String, u16)> {
+    let node = Address::new_from_array(state.node);
+    if round.status == RoundStatus::Finalized && state.status == NodeStatus::Revealed {
+        let claimed = claim_from_list(store, round_address, round, &node).and_then(|claim| {
+            protocol.claim_reward(payer, round_address, &state.cid, claim.leaf, claim.proof)?;
+            Ok(claim.leaf)
+        });
+        match claimed {
+            Ok(leaf) => {
+                return Ok((
+                    format!("{:?}", leaf.verdict).to_lowercase(),
+                    leaf.weight_bps,
+                ));
+            }
+            // Unprovable: the program refunds the stake once the claim deadline has passed.
+            Err(error) => {
+                protocol
+                    .refund_node(payer, round_address, &node, Some(&state.cid))
+                    .map_err(|refund| anyhow::anyhow!("{error:#}; no refund either: {refund}"))?;
+                return Ok(("refunded".into(), 0));
+            }
+        }
+    }
+    protocol.refund_node(payer, round_address, &node, Some(&state.cid))?;
+    Ok(("refunded".into(), 0))
 }

@@ -33,7 +33,7 @@ pub struct OpenArgs {
     #[arg(long, default_value_t = 0.02)]
     stake_sol: f64,
     /// Slots per phase (commit, reveal, validation).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=1_000_000))]
     phase_slots: u64,
     /// Start from this model CID instead of a fresh one.
     #[arg(long)]
