@@ -7,6 +7,8 @@
 //! 2. **Duplicate**: two different nodes sent updates with cosine similarity >= 0.999 (copies with
 //!    a little noise included). Independent private data never gives that; all copies are
 //!    rejected, since commit-reveal stops anyone copying another node's update within a round.
+//!    Byte-identical updates (one CID, which the program flags) are duplicates whatever their
+//!    norm or direction.
 //! 3. **No-op**: L2 norm under 1% of the median norm (free riders).
 //! 4. **Norm outlier**: L2 norm over 4x the median norm (scaling, model replacement, noise).
 //! 5. **Direction**: cosine with the coordinate-wise median update below the median node's
@@ -127,7 +129,17 @@ pub fn validate(
             );
         }
     }
-    let reasons = rules::judge(&decoded, &solo_loss, base_eval.loss, config);
+    let mut reasons = rules::judge(&decoded, &solo_loss, base_eval.loss, config);
+    // Byte-identical updates (the same CID, which the program flags as duplicates) are always
+    // duplicates, whatever their norm: a flagged reveal can never be paid as accepted.
+    let mut by_bytes: Vec<usize> = (0..order.len()).filter(|&k| decoded[k].is_ok()).collect();
+    by_bytes.sort_by_key(|&k| submissions[order[k]].bytes);
+    for pair in by_bytes.windows(2) {
+        if submissions[order[pair[0]]].bytes == submissions[order[pair[1]]].bytes {
+            reasons[pair[0]] = Some(Reason::Duplicate);
+            reasons[pair[1]] = Some(Reason::Duplicate);
+        }
+    }
     let accepted: Vec<usize> = (0..decoded.len())
         .filter(|&k| reasons[k].is_none())
         .collect();

@@ -131,6 +131,34 @@ fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
     assert!(fixture.validate(Some(&twice), &[0; 32]).is_err());
 }
 
+#[test]
+fn byte_identical_updates_are_duplicates_even_when_no_rule_scores_them() {
+    let fixture = round_submissions();
+    // Two zero deltas: no norm to compare and no direction, yet the same CID.
+    let zero = Update::delta(
+        &fixture.spec,
+        Update::model_hash(&fixture.spec, &fixture.base),
+        10,
+        fixture.base.layout.clone(),
+        vec![0.0; fixture.base.values.len()],
+    )
+    .encode(Encoding::default());
+    let pair = [
+        Submission {
+            node: [1; 32],
+            bytes: &zero,
+        },
+        Submission {
+            node: [2; 32],
+            bytes: &zero,
+        },
+    ];
+    let report = fixture.validate(Some(&pair), &[0; 32]).unwrap();
+    for verdict in &report.verdicts {
+        assert_eq!(verdict.rejected, Some(Reason::Duplicate));
+    }
+}
+
 /// The same inputs give byte-identical verdicts and root in two separate processes.
 #[test]
 fn identical_across_processes() {
