@@ -26,6 +26,12 @@ enum Command {
     Demo(demo_cli::DemoArgs),
     /// Start a local network: JSON-RPC with the program deployed, the storage gateway, the web app.
     Localnet(localnet_cli::LocalnetArgs),
+    /// Create a keypair file (Solana CLI format); never overwrites one.
+    Keygen {
+        /// Where to write it; default the Solana CLI's path.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Open, fund, show and list rounds.
     #[command(subcommand)]
     Round(operator_cli::RoundCommand),
@@ -56,6 +62,15 @@ fn main() {
     let result = match cli.command {
         Command::Demo(args) => demo_cli::run_demo(args),
         Command::Localnet(args) => localnet_cli::run_localnet(args),
+        Command::Keygen { out } => {
+            let path = out.unwrap_or_else(droppin_client::default_keypair_path);
+            droppin_client::write_new_keypair(&path)
+                .map(|key| {
+                    use solana_signer::Signer;
+                    println!("{} written to {}", key.pubkey(), path.display());
+                })
+                .map_err(Into::into)
+        }
         Command::Sim(args) => sim::run(args),
         Command::Round(command) => operator_cli::run_round(command, &cli.cluster),
         Command::Node(command) => operator_cli::run_node(command, &cli.cluster),

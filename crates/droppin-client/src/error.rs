@@ -49,7 +49,7 @@ pub enum ChainError {
         reason: String,
     },
     /// A keypair file is missing or malformed.
-    #[error("cannot read keypair {path}: {reason}")]
+    #[error("keypair {path}: {reason}")]
     Keypair {
         /// The file.
         path: String,

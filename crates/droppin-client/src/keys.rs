@@ -20,7 +20,7 @@ pub fn read_keypair(path: &Path) -> Result<Keypair, ChainError> {
         reason: if path.exists() {
             format!("not a Solana keypair file ({error})")
         } else {
-            "no such file (create one with `solana-keygen new` or `dpin keygen`)".into()
+            "no such file (create one with `dpin keygen` or `solana-keygen new`)".into()
         },
     })
 }

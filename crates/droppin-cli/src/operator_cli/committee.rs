@@ -27,14 +27,12 @@ pub fn run_validate(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
         return Ok(());
     }
     let round: Round = protocol.round(&round_address)?;
-    say(
+    wait_until(
+        &mut protocol,
+        round.deadlines.reveal,
+        "the reveals close",
         cluster,
-        &format!(
-            "waiting for slot {} (reveals close)",
-            round.deadlines.reveal
-        ),
-    );
-    protocol.chain.wait_for_slot(round.deadlines.reveal)?;
+    )?;
     let judgement = judge(
         &protocol,
         store.as_ref(),

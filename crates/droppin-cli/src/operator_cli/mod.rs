@@ -121,3 +121,22 @@ fn say(cluster: &Cluster, message: &str) {
         println!("{message}");
     }
 }
+
+/// Waits for `slot` with a spinner saying why (none with `--json`).
+fn wait_until(
+    protocol: &mut Protocol<RpcChain>,
+    slot: u64,
+    why: &str,
+    cluster: &Cluster,
+) -> anyhow::Result<()> {
+    let spinner = if cluster.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    spinner.set_message(format!("waiting for slot {slot}: {why}"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = protocol.chain.wait_for_slot(slot);
+    spinner.finish_and_clear();
+    Ok(result?)
+}

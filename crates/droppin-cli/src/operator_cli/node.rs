@@ -125,18 +125,23 @@ fn run_round(
         say(cluster, "already committed");
     }
     if state.status != NodeStatus::Revealed {
-        say(
+        wait_until(
+            protocol,
+            round.deadlines.commit,
+            "the reveal phase opens",
             cluster,
-            &format!("waiting for slot {} to reveal", round.deadlines.commit),
-        );
-        protocol.chain.wait_for_slot(round.deadlines.commit)?;
+        )?;
         upload_and_reveal(protocol, store, node, &round_address, &pending, &bytes)?;
         say(cluster, "uploaded and revealed");
     } else {
         say(cluster, "already revealed");
     }
-    say(cluster, "waiting for the committee's verdict");
-    protocol.chain.wait_for_slot(round.deadlines.reveal)?;
+    wait_until(
+        protocol,
+        round.deadlines.reveal,
+        "the committee starts judging",
+        cluster,
+    )?;
     while protocol.round(&round_address)?.status == RoundStatus::Open {
         let slot = protocol.chain.slot()?;
         if slot >= round.deadlines.validation {
@@ -149,7 +154,7 @@ fn run_round(
                 Err(_) => protocol.crank_timeout(node, &round_address).map(drop)?,
             }
         } else {
-            protocol.chain.wait_for_slot(slot + 8)?;
+            wait_until(protocol, slot + 8, "the committee's verdict", cluster)?;
         }
     }
     claim(protocol, store, node, &round_address, cluster)
