@@ -1,0 +1,83 @@
+//! The "Fund a round" page: the funder's order, every field checked as it is typed, and a live
+//! preview of where each lamport goes.
+
+use droppin_interface::{LAMPORTS_PER_SOL, state::ProtocolParams};
+use leptos::prelude::*;
+
+use crate::order::{Order, OrderError, Preview, preview};
+
+fn sol(lamports: u64) -> String {
+    format!("{:.4} SOL", lamports as f64 / LAMPORTS_PER_SOL as f64)
+}
+
+/// The message for the field `matches` picks, if it is wrong.
+fn field_error(
+    result: Memo<Result<Preview, Vec<OrderError>>>,
+    matches: fn(&OrderError) -> bool,
+) -> impl Fn() -> Option<String> {
+    move || {
+        result
+            .get()
+            .err()
+            .and_then(|errors| errors.into_iter().find(matches))
+            .map(|e| e.to_string())
+    }
+}
+
+/// The order form and its preview.
+#[component]
+pub fn FundRound() -> impl IntoView {
+    let defaults = Order::default();
+    let (amount, set_amount) = signal(defaults.amount_sol.to_string());
+    let (max_nodes, set_max_nodes) = signal(defaults.max_nodes.to_string());
+    let (stake, set_stake) = signal(defaults.node_stake_sol.to_string());
+    let order = move || Order {
+        amount_sol: amount.get().trim().parse().unwrap_or(f64::NAN),
+        max_nodes: max_nodes.get().trim().parse().unwrap_or(0),
+        node_stake_sol: stake.get().trim().parse().unwrap_or(f64::NAN),
+    };
+    let result = Memo::new(move |_| preview(&order(), &ProtocolParams::default()));
+    let amount_error = field_error(result, |e| matches!(e, OrderError::Amount));
+    let nodes_error = field_error(result, |e| matches!(e, OrderError::MaxNodes(_)));
+    let stake_error = field_error(result, |e| matches!(e, OrderError::Stake(_)));
+    view! {
+        <section class="fund">
+            <h2>"Fund a round"</h2>
+            <p>"Task: handwritten digits (8x8), MLP, validated on a pinned validation set."</p>
+            <label>
+                "SOL to pay (fee included)"
+                <input id="amount" type="text" inputmode="decimal" prop:value=amount
+                    on:input=move |ev| set_amount.set(event_target_value(&ev)) />
+                <span class="error">{amount_error}</span>
+            </label>
+            <label>
+                "Max nodes"
+                <input id="max-nodes" type="text" inputmode="numeric" prop:value=max_nodes
+                    on:input=move |ev| set_max_nodes.set(event_target_value(&ev)) />
+                <span class="error">{nodes_error}</span>
+            </label>
+            <label>
+                "Node stake (SOL)"
+                <input id="stake" type="text" inputmode="decimal" prop:value=stake
+                    on:input=move |ev| set_stake.set(event_target_value(&ev)) />
+                <span class="error">{stake_error}</span>
+            </label>
+            {move || result.get().ok().map(|p| view! {
+                <table class="preview">
+                    <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td></tr>
+                    <tr><td>"Protocol fee (8%), buys and burns $dPIN"</td><td id="fee">{sol(p.fee)}</td></tr>
+                    <tr><td>"Validators' share of the pool"</td><td>{sol(p.validators)}</td></tr>
+                    <tr><td>"Stakes locked by a full round"</td><td>{sol(p.stakes_locked)}</td></tr>
+                    <tr><td>"Each honest node earns, on average"</td><td id="per-node">{sol(p.per_honest_node)}</td></tr>
+                </table>
+            })}
+            <p class="cli">
+                "Open it from a terminal: "
+                <code>{move || format!(
+                    "dpin round open --fund-sol {} --max-nodes {} --stake-sol {} --committee V1,V2,V3",
+                    amount.get().trim(), max_nodes.get().trim(), stake.get().trim()
+                )}</code>
+            </p>
+        </section>
+    }
+}
