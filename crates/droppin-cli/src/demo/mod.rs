@@ -15,8 +15,8 @@ use droppin_fl::{
     evaluate::evaluate,
     model::{ModelSpec, Weights},
     privacy::DpSgd,
-    sim::{Attack, craft},
-    train::{TrainConfig, train},
+    sim::{Attack, LocalRound, local_updates},
+    train::TrainConfig,
     validate::ValidatorConfig,
 };
 use droppin_interface::{
@@ -31,7 +31,6 @@ use droppin_storage::{BlobStore, from_interface};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use rayon::prelude::*;
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -234,18 +233,7 @@ pub fn run<C: Chain>(
         .map(|rows| data.train.subset(rows))
         .collect();
     let smallest = shards.iter().map(Dataset::len).min().unwrap_or(1);
-    let dp = config
-        .dp_epsilon
-        .map(|epsilon| {
-            DpSgd::for_budget(
-                epsilon,
-                smallest,
-                config.train.batch_size,
-                config.train.epochs,
-                config.rounds,
-            )
-        })
-        .transpose()?;
+    let dp = DpSgd::for_shards(config.dp_epsilon, &shards, &config.train, config.rounds)?;
     let mut protocol = Protocol::new(chain);
     for key in [&funder, &admin]
         .into_iter()
@@ -448,45 +436,26 @@ impl<C: Chain> Demo<'_, C> {
         round: &Address,
     ) -> anyhow::Result<Vec<(Pending, Vec<u8>)>> {
         let config = self.config;
-        let honest = config.nodes - config.malicious;
         let round_seed = config
             .seed
             .wrapping_mul(1_000_003)
             .wrapping_add(index as u64);
         let training = bar(config.progress, config.nodes, "training");
-        let trained: Vec<Vec<f32>> = (0..config.nodes)
-            .into_par_iter()
-            .map(|node| -> anyhow::Result<Vec<f32>> {
-                let malicious = node >= honest;
-                if malicious && !config.attack.trains() {
-                    return Ok(Vec::new());
-                }
-                let mut local = self.shards[node].clone();
-                if malicious && config.attack == Attack::LabelFlip {
-                    let classes = local.classes as u8;
-                    local.labels.iter_mut().for_each(|l| *l = classes - 1 - *l);
-                }
-                let train_config = TrainConfig {
-                    seed: round_seed ^ node as u64,
-                    dp_sgd: if malicious { None } else { self.dp },
-                    ..config.train
-                };
-                let device = droppin_fl::device::device("cpu")?;
-                let model = train(&config.spec, global, &local, &train_config, &device, |_| {})?;
-                training.inc(1);
-                Ok(model.delta_from(global))
-            })
-            .collect::<anyhow::Result<_>>()?;
+        let updates = local_updates(
+            &LocalRound {
+                spec: &config.spec,
+                global,
+                shards: &self.shards,
+                malicious: config.malicious,
+                attack: config.attack,
+                train: &config.train,
+                dp: self.dp,
+                seed: round_seed,
+                device: &droppin_fl::device::device("cpu")?,
+            },
+            || training.inc(1),
+        )?;
         training.finish_and_clear();
-        let (honest_updates, own) = trained.split_at(honest);
-        let mut updates = honest_updates.to_vec();
-        updates.extend(craft(
-            config.attack,
-            own,
-            honest_updates,
-            config.nodes,
-            round_seed,
-        ));
         let committing = bar(config.progress, config.nodes, "committing");
         let mut committed = Vec::with_capacity(config.nodes);
         for (index, (node, delta)) in self.nodes.iter().zip(updates).enumerate() {

@@ -46,6 +46,26 @@ impl DpSgd {
         })
     }
 
+    /// The noise for `epsilon` (if any) over nodes holding `shards`: the smallest shard, whose
+    /// sampling rate is the largest, is accounted.
+    pub fn for_shards(
+        epsilon: Option<f64>,
+        shards: &[crate::data::Dataset],
+        train: &crate::train::TrainConfig,
+        rounds: usize,
+    ) -> Result<Option<DpSgd>, crate::FlError> {
+        let smallest = shards
+            .iter()
+            .map(crate::data::Dataset::len)
+            .min()
+            .unwrap_or(1);
+        epsilon
+            .map(|epsilon| {
+                Self::for_budget(epsilon, smallest, train.batch_size, train.epochs, rounds)
+            })
+            .transpose()
+    }
+
     /// The epsilon (at delta 1e-5) this noise spends over the same schedule.
     pub fn epsilon_spent(
         &self,

@@ -4,4 +4,4 @@ mod attack;
 mod run;
 
 pub use attack::{Attack, craft};
-pub use run::{SimConfig, SimData, SimResult, simulate};
+pub use run::{LocalRound, SimConfig, SimData, SimResult, local_updates, simulate};

@@ -111,21 +111,8 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
         None => None,
     };
     let mut aggregator = rule.map(Aggregator::new);
-    // Sample-level DP-SGD in every honest node: the smallest shard (the largest sampling rate)
-    // is accounted.
+    let dp = DpSgd::for_shards(config.dp_epsilon, &node_data, &config.train, config.rounds)?;
     let smallest = node_data.iter().map(Dataset::len).min().unwrap_or(1);
-    let dp = config
-        .dp_epsilon
-        .map(|epsilon| {
-            DpSgd::for_budget(
-                epsilon,
-                smallest,
-                config.train.batch_size,
-                config.train.epochs,
-                config.rounds,
-            )
-        })
-        .transpose()?;
     let honest = config.nodes - config.malicious;
     let (mut malicious_rejected, mut honest_rejected) = (0, 0);
     for round in 0..config.rounds {
@@ -133,44 +120,20 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
             .seed
             .wrapping_mul(1_000_003)
             .wrapping_add(round as u64);
-        let trained: Vec<Vec<f32>> = (0..config.nodes)
-            .into_par_iter()
-            .map(|node| -> Result<Vec<f32>, FlError> {
-                let malicious = node >= honest;
-                if malicious && !config.attack.trains() {
-                    return Ok(Vec::new());
-                }
-                let mut local = node_data[node].clone();
-                if malicious && config.attack == Attack::LabelFlip {
-                    let classes = local.classes as u8;
-                    local.labels.iter_mut().for_each(|l| *l = classes - 1 - *l);
-                }
-                let dp_sgd = if malicious { None } else { dp };
-                let train_config = TrainConfig {
-                    seed: round_seed ^ node as u64,
-                    dp_sgd,
-                    ..config.train
-                };
-                Ok(train(
-                    &config.spec,
-                    &global,
-                    &local,
-                    &train_config,
-                    &config.device,
-                    |_| {},
-                )?
-                .delta_from(&global))
-            })
-            .collect::<Result<_, _>>()?;
-        let (honest_updates, own) = trained.split_at(honest);
-        let mut updates = honest_updates.to_vec();
-        updates.extend(craft(
-            config.attack,
-            own,
-            honest_updates,
-            config.nodes,
-            round_seed,
-        ));
+        let updates = local_updates(
+            &LocalRound {
+                spec: &config.spec,
+                global: &global,
+                shards: &node_data,
+                malicious: config.malicious,
+                attack: config.attack,
+                train: &config.train,
+                dp,
+                seed: round_seed,
+                device: &config.device,
+            },
+            || {},
+        )?;
         let samples: Vec<u64> = node_data.iter().map(|d| d.len() as u64).collect();
         let rejected: Vec<bool> = match aggregator.as_mut() {
             None => {
@@ -273,4 +236,67 @@ fn node_key(index: usize) -> [u8; 32] {
     let mut key = [0u8; 32];
     key[..8].copy_from_slice(&(index as u64).to_be_bytes());
     key
+}
+
+/// One round's local work for every node.
+pub struct LocalRound<'a> {
+    pub spec: &'a ModelSpec,
+    /// The model every node starts from.
+    pub global: &'a Weights,
+    /// Each node's private data, honest nodes first.
+    pub shards: &'a [Dataset],
+    /// How many of the last nodes attack.
+    pub malicious: usize,
+    pub attack: Attack,
+    pub train: &'a TrainConfig,
+    /// DP-SGD in the honest nodes.
+    pub dp: Option<DpSgd>,
+    /// This round's seed (node `i` trains with `seed ^ i`).
+    pub seed: u64,
+    pub device: &'a Device,
+}
+
+/// Every node's delta for one round: honest nodes train on their shard (with DP-SGD when set),
+/// attackers train on their own (or flipped) labels when their attack needs it, then craft.
+/// `trained` is called as each node finishes, for progress.
+pub fn local_updates(
+    round: &LocalRound<'_>,
+    trained: impl Fn() + Sync,
+) -> Result<Vec<Vec<f32>>, FlError> {
+    let nodes = round.shards.len();
+    let honest = nodes - round.malicious;
+    let deltas: Vec<Vec<f32>> = (0..nodes)
+        .into_par_iter()
+        .map(|node| -> Result<Vec<f32>, FlError> {
+            let malicious = node >= honest;
+            if malicious && !round.attack.trains() {
+                trained();
+                return Ok(Vec::new());
+            }
+            let mut local = round.shards[node].clone();
+            if malicious && round.attack == Attack::LabelFlip {
+                let classes = local.classes as u8;
+                local.labels.iter_mut().for_each(|l| *l = classes - 1 - *l);
+            }
+            let config = TrainConfig {
+                seed: round.seed ^ node as u64,
+                dp_sgd: if malicious { None } else { round.dp },
+                ..*round.train
+            };
+            let model = train(
+                round.spec,
+                round.global,
+                &local,
+                &config,
+                round.device,
+                |_| {},
+            )?;
+            trained();
+            Ok(model.delta_from(round.global))
+        })
+        .collect::<Result<_, _>>()?;
+    let (honest_updates, own) = deltas.split_at(honest);
+    let mut updates = honest_updates.to_vec();
+    updates.extend(craft(round.attack, own, honest_updates, nodes, round.seed));
+    Ok(updates)
 }
