@@ -24,7 +24,7 @@ fn eight_node_round_pays_honest_slashes_bad_and_conserves_lamports() {
     let nodes: Vec<Node> = (1..=8).map(|i| Node::new(&mut h, i)).collect();
     let refs: Vec<&Node> = nodes.iter().collect();
     let ledger = run.ledger(&h, &refs);
-    let start = h.total(&ledger) + h.fees_paid;
+    let start = h.total(&ledger) + h.fees_paid();
 
     for node in &nodes {
         run.join_and_commit(&mut h, node);
@@ -202,7 +202,7 @@ fn eight_node_round_pays_honest_slashes_bad_and_conserves_lamports() {
         "the escrow drains to zero"
     );
     assert_eq!(
-        h.total(&ledger) + h.fees_paid,
+        h.total(&ledger) + h.fees_paid(),
         start,
         "lamports are conserved"
     );

@@ -34,7 +34,7 @@ proptest! {
         let nodes: Vec<Node> = (0..plans.len()).map(|i| Node::new(&mut h, i as u8 + 1)).collect();
         let refs: Vec<&Node> = nodes.iter().collect();
         let ledger = run.ledger(&h, &refs);
-        let start = h.total(&ledger) + h.fees_paid;
+        let start = h.total(&ledger) + h.fees_paid();
         let program = h.program;
         if top_up > 0 {
             h.send(&[builders::fund_round(&program, &run.funder.pubkey(), &run.round, top_up)], &[&run.funder]).unwrap();
@@ -88,6 +88,6 @@ proptest! {
         h.send(&[builders::close_round(&program, &run.round, &run.funder.pubkey())], &[&run.funder]).unwrap();
         prop_assert_eq!(h.balance(&find::vault(&program, &run.round)), 0);
         prop_assert_eq!(h.balance(&run.round), 0);
-        prop_assert_eq!(h.total(&ledger) + h.fees_paid, start);
+        prop_assert_eq!(h.total(&ledger) + h.fees_paid(), start);
     }
 }

@@ -58,10 +58,10 @@ fn not_writable() {
 fn wrong_owner() {
     let (mut h, run, _) = setup();
     // A byte-for-byte copy of the round, owned by another program.
-    let mut forged = h.svm.get_account(&run.round).unwrap();
+    let mut forged = h.chain.svm().get_account(&run.round).unwrap();
     forged.owner = Address::new_unique();
     let fake = Address::new_unique();
-    h.svm.set_account(fake, forged).unwrap();
+    h.chain.svm_mut().set_account(fake, forged).unwrap();
     let patron = h.funded(2);
     let ix = builders::fund_round(&h.program, &patron.pubkey(), &fake, LAMPORTS_PER_SOL);
     expect(h.send(&[ix], &[&patron]), DropPinError::InvalidAccountOwner);

@@ -1,9 +1,10 @@
 //! Test harness: the real dropPIN SBF program (`target/deploy/droppin.so`, built by
-//! `scripts/build-programs`) loaded into LiteSVM, with helpers that drive a round through the
+//! `scripts/build-programs`) on the client's embedded chain (LiteSVM), with helpers that drive a round through the
 //! interface crate's instruction builders.
 
 use std::path::PathBuf;
 
+use droppin_client::{Chain, ChainError, EmbeddedChain};
 use droppin_interface::{
     Cid, DropPinError, LAMPORTS_PER_SOL, PROGRAM_ID, builders,
     hash::{Sha256, commitment},
@@ -12,13 +13,10 @@ use droppin_interface::{
     pda::find,
     state::{AccountState, Deadlines, ProtocolParams, Round},
 };
-use litesvm::LiteSVM;
 use solana_address::Address;
-use solana_instruction::{Instruction, error::InstructionError};
+use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
-use solana_transaction_error::TransactionError;
 
 /// Why a transaction failed: one of the program's errors, or anything else the runtime said.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,16 +32,14 @@ pub fn program_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/droppin.so")
 }
 
-/// A LiteSVM with the dropPIN program loaded and the protocol initialized.
+/// The embedded chain with the dropPIN program loaded and the protocol initialized.
 pub struct Harness {
-    /// The VM.
-    pub svm: LiteSVM,
+    /// The chain (LiteSVM and the program).
+    pub chain: EmbeddedChain,
     /// The program id.
     pub program: Address,
     /// The protocol admin.
     pub admin: Keypair,
-    /// Transaction fees paid so far (they leave the ledger: conservation checks add them back).
-    pub fees_paid: u64,
 }
 
 /// Compute units consumed by a successful transaction.
@@ -81,23 +77,17 @@ impl Harness {
             "{} is missing: run scripts/build-programs",
             path.display()
         );
-        let mut svm = LiteSVM::new();
-        let program = Address::new_from_array(PROGRAM_ID);
-        svm.add_program_from_file(program, &path)
-            .expect("load program");
-        svm.warp_to_slot(1);
         Harness {
-            svm,
-            program,
+            chain: EmbeddedChain::new(&path).expect("load program"),
+            program: Address::new_from_array(PROGRAM_ID),
             admin: Keypair::new(),
-            fees_paid: 0,
         }
     }
 
     /// A new keypair holding `sol` SOL.
     pub fn funded(&mut self, sol: u64) -> Keypair {
         let keypair = Keypair::new();
-        self.svm
+        self.chain
             .airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL)
             .expect("airdrop");
         keypair
@@ -109,47 +99,34 @@ impl Harness {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<ComputeUnits, Failure> {
-        self.svm.expire_blockhash();
-        let tx = Transaction::new_signed_with_payer(
-            instructions,
-            Some(&signers[0].pubkey()),
-            signers,
-            self.svm.latest_blockhash(),
-        );
-        match self.svm.send_transaction(tx) {
-            Ok(meta) => {
-                self.fees_paid += meta.fee;
-                Ok(meta.compute_units_consumed)
-            }
-            Err(failed) => Err({
-                // A failed transaction still pays its fee.
-                self.fees_paid += failed.meta.fee;
-                match failed.err {
-                    // Only codes the dropPIN program itself returned are dropPIN errors.
-                    TransactionError::InstructionError(_, InstructionError::Custom(code))
-                        if failed.meta.logs.iter().any(|l| {
-                            l.starts_with(&format!("Program {} failed: custom", self.program))
-                        }) =>
-                    {
-                        DropPinError::from_code(code).map_or_else(
-                            || Failure::Other(format!("custom {code}")),
-                            Failure::Program,
-                        )
-                    }
-                    other => Failure::Other(format!("{other:?}: {}", failed.meta.logs.join("\n"))),
-                }
-            }),
+        match self.chain.send(instructions, signers) {
+            Ok(sent) => Ok(sent
+                .compute_units
+                .expect("the embedded chain reports units")),
+            Err(ChainError::Program { error, .. }) => Err(Failure::Program(error)),
+            Err(other) => Err(Failure::Other(other.to_string())),
         }
+    }
+
+    /// Transaction fees paid so far, failed transactions included (they leave the ledger:
+    /// conservation checks add them back).
+    pub fn fees_paid(&self) -> u64 {
+        self.chain.fees_paid()
     }
 
     /// Lamports held by an account (0 if it does not exist).
     pub fn balance(&self, address: &Address) -> u64 {
-        self.svm.get_balance(address).unwrap_or(0)
+        self.chain
+            .balance(address)
+            .expect("the embedded chain answers")
     }
 
     /// Decodes a program account.
     pub fn state<T: AccountState>(&self, address: &Address) -> Option<T> {
-        let account = self.svm.get_account(address)?;
+        let account = self
+            .chain
+            .account(address)
+            .expect("the embedded chain answers")?;
         (account.owner == self.program)
             .then(|| T::load(&account.data).ok())
             .flatten()
@@ -157,12 +134,12 @@ impl Harness {
 
     /// The current slot.
     pub fn slot(&self) -> u64 {
-        self.svm.get_sysvar::<solana_clock::Clock>().slot
+        self.chain.slot().expect("the embedded chain answers")
     }
 
     /// Moves the clock to `slot`.
     pub fn warp(&mut self, slot: u64) {
-        self.svm.warp_to_slot(slot);
+        self.chain.svm_mut().warp_to_slot(slot);
     }
 
     /// The next round's id.

@@ -71,6 +71,16 @@ impl EmbeddedChain {
     pub fn fees_paid(&self) -> u64 {
         self.fees_paid
     }
+
+    /// The VM, for tests that forge accounts or read rent.
+    pub fn svm(&self) -> &LiteSVM {
+        &self.svm
+    }
+
+    /// The VM, mutably, for tests that forge accounts.
+    pub fn svm_mut(&mut self) -> &mut LiteSVM {
+        &mut self.svm
+    }
 }
 
 impl Chain for EmbeddedChain {

@@ -254,7 +254,7 @@ fn main() {
         };
         println!("| {name} | {median} | {max} | {calls} | {target} |");
     }
-    let rent = |len: usize| h.svm.minimum_balance_for_rent_exemption(len);
+    let rent = |len: usize| h.chain.svm().minimum_balance_for_rent_exemption(len);
     println!("\n## Per node\n");
     println!(
         "- transactions a node signs per round: 3 (join, commit, reveal); claiming is permissionless (a 4th if the node claims itself)"
