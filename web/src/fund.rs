@@ -10,17 +10,31 @@ fn sol(lamports: u64) -> String {
     format!("{:.4} SOL", lamports as f64 / LAMPORTS_PER_SOL as f64)
 }
 
-/// The message for the field `matches` picks, if it is wrong.
-fn field_error(
+/// One input of the order form with its inline message: the first error `matches` picks.
+#[component]
+fn Field(
+    label: &'static str,
+    id: &'static str,
+    /// The on-screen keyboard: `decimal` or `numeric`.
+    inputmode: &'static str,
+    value: RwSignal<String>,
     result: Memo<Result<Preview, Vec<OrderError>>>,
     matches: fn(&OrderError) -> bool,
-) -> impl Fn() -> Option<String> {
-    move || {
+) -> impl IntoView {
+    let error = move || {
         result
             .get()
             .err()
             .and_then(|errors| errors.into_iter().find(matches))
             .map(|e| e.to_string())
+    };
+    view! {
+        <label>
+            {label}
+            <input id=id type="text" inputmode=inputmode prop:value=value
+                on:input=move |ev| value.set(event_target_value(&ev)) />
+            <span class="error">{error}</span>
+        </label>
     }
 }
 
@@ -28,40 +42,25 @@ fn field_error(
 #[component]
 pub fn FundRound() -> impl IntoView {
     let defaults = Order::default();
-    let (amount, set_amount) = signal(defaults.amount_sol.to_string());
-    let (max_nodes, set_max_nodes) = signal(defaults.max_nodes.to_string());
-    let (stake, set_stake) = signal(defaults.node_stake_sol.to_string());
+    let amount = RwSignal::new(defaults.amount_sol.to_string());
+    let max_nodes = RwSignal::new(defaults.max_nodes.to_string());
+    let stake = RwSignal::new(defaults.node_stake_sol.to_string());
     let order = move || Order {
         amount_sol: amount.get().trim().parse().unwrap_or(f64::NAN),
         max_nodes: max_nodes.get().trim().parse().unwrap_or(0),
         node_stake_sol: stake.get().trim().parse().unwrap_or(f64::NAN),
     };
     let result = Memo::new(move |_| preview(&order(), &ProtocolParams::default()));
-    let amount_error = field_error(result, |e| matches!(e, OrderError::Amount));
-    let nodes_error = field_error(result, |e| matches!(e, OrderError::MaxNodes(_)));
-    let stake_error = field_error(result, |e| matches!(e, OrderError::Stake(_)));
     view! {
         <section class="fund">
             <h2>"Fund a round"</h2>
             <p>"Task: handwritten digits (8x8), MLP, validated on a pinned validation set."</p>
-            <label>
-                "SOL to pay (fee included)"
-                <input id="amount" type="text" inputmode="decimal" prop:value=amount
-                    on:input=move |ev| set_amount.set(event_target_value(&ev)) />
-                <span class="error">{amount_error}</span>
-            </label>
-            <label>
-                "Max nodes"
-                <input id="max-nodes" type="text" inputmode="numeric" prop:value=max_nodes
-                    on:input=move |ev| set_max_nodes.set(event_target_value(&ev)) />
-                <span class="error">{nodes_error}</span>
-            </label>
-            <label>
-                "Node stake (SOL)"
-                <input id="stake" type="text" inputmode="decimal" prop:value=stake
-                    on:input=move |ev| set_stake.set(event_target_value(&ev)) />
-                <span class="error">{stake_error}</span>
-            </label>
+            <Field label="SOL to pay (fee included)" id="amount" inputmode="decimal" value=amount result=result
+                matches=|e| matches!(e, OrderError::Amount) />
+            <Field label="Max nodes" id="max-nodes" inputmode="numeric" value=max_nodes result=result
+                matches=|e| matches!(e, OrderError::MaxNodes(_)) />
+            <Field label="Node stake (SOL)" id="stake" inputmode="decimal" value=stake result=result
+                matches=|e| matches!(e, OrderError::Stake(_)) />
             {move || result.get().ok().map(|p| view! {
                 <table class="preview">
                     <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td></tr>
