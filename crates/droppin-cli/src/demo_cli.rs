@@ -6,7 +6,13 @@ use anyhow::Context;
 use clap::Args;
 use droppin_cli::demo::{DemoConfig, DemoReport, Faults, run};
 use droppin_client::{EmbeddedChain, default_program_path};
-use droppin_fl::{aggregate::Rule, data::digits, model::ModelSpec, sim::Attack};
+use droppin_fl::{
+    aggregate::Rule,
+    data::digits,
+    model::{ModelKind, ModelSpec},
+};
+
+use crate::scenario_args::ScenarioArgs;
 use droppin_interface::LAMPORTS_PER_SOL;
 use droppin_storage::{Limits, LocalStore};
 
@@ -18,9 +24,6 @@ pub struct DemoArgs {
     /// How many of them attack.
     #[arg(long, default_value_t = 2)]
     malicious: usize,
-    /// sign-flip, scaling, noise, label-flip, alie, ipm, free-rider, copy or nan.
-    #[arg(long, default_value = "sign-flip", value_parser = clap::builder::PossibleValuesParser::new(Attack::NAMES))]
-    attack: String,
     /// How the committee combines accepted updates: fedavg, median or trimmed-mean.
     #[arg(long, default_value = "fedavg", value_parser = ["fedavg", "median", "trimmed-mean"])]
     aggregator: String,
@@ -30,14 +33,8 @@ pub struct DemoArgs {
     /// Rounds; each starts from the model the previous one published.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// mlp or cnn.
-    #[arg(long, default_value = "mlp")]
-    model: String,
-    /// DP-SGD in every honest node: target epsilon over all rounds (delta 1e-5).
-    #[arg(long)]
-    dp_epsilon: Option<f64>,
+    #[command(flatten)]
+    scenario: ScenarioArgs,
     /// Local epochs per round.
     #[arg(long, default_value_t = 5)]
     epochs: usize,
@@ -71,18 +68,17 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let mut config = DemoConfig::new(args.out.clone());
     config.nodes = args.nodes;
     config.malicious = args.malicious;
-    config.attack = Attack::from_name(&args.attack).expect("clap checked the name");
+    config.attack = args.scenario.attack();
     config.validators = args.validators;
     config.rounds = args.rounds;
-    config.seed = args.seed;
-    config.spec = match args.model.as_str() {
-        "mlp" => ModelSpec::digits_mlp(),
-        "cnn" => ModelSpec::digits_cnn(),
-        other => anyhow::bail!("unknown model {other:?}: use mlp or cnn"),
+    config.seed = args.scenario.seed;
+    config.spec = match args.scenario.model() {
+        ModelKind::Mlp => ModelSpec::digits_mlp(),
+        ModelKind::Cnn => ModelSpec::digits_cnn(),
     };
     config.train.epochs = args.epochs;
-    config.train.seed = args.seed;
-    config.dp_epsilon = args.dp_epsilon;
+    config.train.seed = args.scenario.seed;
+    config.dp_epsilon = args.scenario.dp_epsilon;
     config.validator.aggregator =
         Rule::named(&args.aggregator, 0, args.nodes).expect("clap checked the name");
     if !(args.fund_sol.is_finite() && args.fund_sol > 0.0) {

@@ -3,6 +3,7 @@
 mod demo_cli;
 mod localnet_cli;
 mod operator_cli;
+mod scenario_args;
 mod sim;
 
 use clap::{Parser, Subcommand};

@@ -7,8 +7,10 @@ use clap::Args;
 use droppin_fl::aggregate::Rule;
 use droppin_fl::data::{Dataset, Partition, digits, load_csv, load_idx, partition};
 use droppin_fl::device::{DEVICE_NAMES, device};
-use droppin_fl::model::{ModelKind, ModelSpec};
-use droppin_fl::sim::{Attack, SimConfig, SimData, SimResult, simulate};
+use droppin_fl::model::ModelSpec;
+use droppin_fl::sim::{SimConfig, SimData, SimResult, simulate};
+
+use crate::scenario_args::ScenarioArgs;
 use droppin_fl::train::{LocalOptimizer, TrainConfig};
 
 /// Fixed seed of the train/validation/test split of user data.
@@ -22,20 +24,14 @@ pub struct SimArgs {
     /// How many of them are malicious.
     #[arg(long, default_value_t = 3)]
     malicious: usize,
-    /// sign-flip, scaling, noise, label-flip, alie, ipm, free-rider, copy or nan.
-    #[arg(long, default_value = "sign-flip", value_parser = clap::builder::PossibleValuesParser::new(Attack::NAMES))]
-    attack: String,
     /// fedavg, fedavgm, fedadam, fedyogi, median, trimmed-mean, krum, multi-krum, bulyan,
     /// fltrust, or all; without it, the validator's default pipeline.
     #[arg(long)]
     aggregator: Option<String>,
     #[arg(long, default_value_t = 10)]
     rounds: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// mlp or cnn.
-    #[arg(long, default_value = "mlp")]
-    model: String,
+    #[command(flatten)]
+    scenario: ScenarioArgs,
     /// A CSV file (with a `label` column, see --label-column) or an MNIST IDX images file.
     #[arg(long)]
     data: Option<PathBuf>,
@@ -48,9 +44,6 @@ pub struct SimArgs {
     /// Non-IID split: Dirichlet alpha over labels (IID without it).
     #[arg(long)]
     dirichlet_alpha: Option<f64>,
-    /// Client-level differential privacy: target epsilon over all rounds (delta 1e-5).
-    #[arg(long)]
-    dp_epsilon: Option<f64>,
     /// Local epochs per round.
     #[arg(long, default_value_t = 2)]
     epochs: usize,
@@ -72,11 +65,7 @@ pub struct SimArgs {
 
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
     let data = load_data(&args)?;
-    let kind = match args.model.as_str() {
-        "mlp" => ModelKind::Mlp,
-        "cnn" => ModelKind::Cnn,
-        other => bail!("unknown model {other:?}: use mlp or cnn"),
-    };
+    let kind = args.scenario.model();
     let spec = ModelSpec::for_data(kind, &data.train.sample_shape, data.train.classes)?;
     let pipelines: Vec<Option<String>> = match args.aggregator.as_deref() {
         None => vec![None],
@@ -89,14 +78,14 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             Rule::NAMES.join(", ")
         ),
     };
-    let attack = Attack::from_name(&args.attack).expect("clap checked the name");
+    let attack = args.scenario.attack();
     let base = SimConfig {
         nodes: args.nodes,
         malicious: args.malicious,
         attack,
         aggregator: None,
         rounds: args.rounds,
-        seed: args.seed,
+        seed: args.scenario.seed,
         spec,
         train: TrainConfig {
             optimizer: match args.optimizer.as_str() {
@@ -107,13 +96,13 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             epochs: args.epochs,
             learning_rate: args.learning_rate,
             batch_size: args.batch_size,
-            seed: args.seed,
+            seed: args.scenario.seed,
             ..TrainConfig::default()
         },
         partition: args
             .dirichlet_alpha
             .map_or(Partition::Iid, |alpha| Partition::Dirichlet { alpha }),
-        dp_epsilon: args.dp_epsilon,
+        dp_epsilon: args.scenario.dp_epsilon,
         device: device(&args.device)?,
     };
     if !args.json {
@@ -124,7 +113,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             attack.name(),
             args.rounds,
             kind,
-            args.seed
+            args.scenario.seed
         );
         println!(
             "{:<14} {:>9} {:>9} {:>10} {:>8} {:>15} {:>9}",
