@@ -242,13 +242,6 @@ pub fn judge<C: Chain>(
         .map(|&i| fetched[i].as_ref().err().cloned())
         .collect();
     let (new_model_cid, new_model_hash) = publish_model(store, spec, &report.new_model)?;
-    let judgement = Judgement {
-        report,
-        cids,
-        unavailable,
-        vote: VerdictVote::default(),
-    };
-    let report = &judgement.report;
     let list = VerdictList {
         round: round_address.to_string(),
         verdict_root: hex(&report.root),
@@ -256,9 +249,9 @@ pub fn judge<C: Chain>(
         verdicts: report
             .verdicts
             .iter()
-            .zip(&judgement.cids)
-            .enumerate()
-            .map(|(index, (v, cid))| {
+            .zip(&cids)
+            .zip(&unavailable)
+            .map(|((v, cid), unavailable)| {
                 Ok(ListedVerdict {
                     node: Address::new_from_array(v.node).to_string(),
                     cid: from_interface(cid)?.to_string(),
@@ -271,7 +264,7 @@ pub fn judge<C: Chain>(
                     // Canonical text only: the list's CID is part of every vote, so what one
                     // validator's storage said must not leak into it.
                     reason: v.rejected.as_ref().map(|reason| {
-                        if judgement.unavailable[index].is_some() {
+                        if unavailable.is_some() {
                             "update unavailable".to_string()
                         } else {
                             reason.to_string()
@@ -302,7 +295,12 @@ pub fn judge<C: Chain>(
         accepted_count: count(Verdict::Accepted),
         slashed_count: count(Verdict::Slashed),
     };
-    Ok(Judgement { vote, ..judgement })
+    Ok(Judgement {
+        report,
+        cids,
+        unavailable,
+        vote,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
