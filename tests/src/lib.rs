@@ -180,6 +180,7 @@ pub fn round_args(slot: u64, committee: &[Address], amount: u64) -> OpenRoundArg
         },
         committee: committee.iter().map(Address::to_bytes).collect(),
         quorum_bps: droppin_interface::instruction::DEFAULT_QUORUM_BPS,
+        currency: droppin_interface::state::Currency::Sol,
     }
 }
 

@@ -22,9 +22,16 @@ use droppin_interface::{
     instruction::{ClaimArgs, OpenRoundArgs, RevealArgs, VerdictVote},
     merkle::{self, Verdict},
     state::{
-        Committee, FailReason, MAX_COMMITTEE, NodeState, NodeStatus, ProtocolParams, Reputation,
-        Round, RoundStatus, RoundTerms, ValidatorState, VoteTally,
+        Committee, Currency, FailReason, MAX_COMMITTEE, NodeState, NodeStatus, ProtocolParams,
+        Reputation, Round, RoundStatus, RoundTerms, ValidatorState, VoteTally,
     },
+};
+
+mod treasury;
+
+pub use treasury::{
+    SwapBatch, SwapOutcome, begin_swap, convert_round, credit_conversion, end_swap, record_burn,
+    require_converted,
 };
 
 type Result<T> = core::result::Result<T, DropPinError>;
@@ -108,6 +115,8 @@ pub struct RoundKeys {
     pub vault: Pubkey,
     /// Vault PDA bump.
     pub vault_bump: u8,
+    /// The token vault of a $dPIN round (zeroes for SOL).
+    pub token_vault: Pubkey,
 }
 
 /// Checks a funder's request against the protocol's limits and fills in the new round
@@ -120,9 +129,16 @@ pub fn open_round(
     slot: u64,
     round: &mut Round,
 ) -> Result<Funding> {
+    let min_stake = match args.currency {
+        Currency::Sol => params.min_stake,
+        Currency::Dpin if keys.token_vault == [0; 32] => {
+            return Err(DropPinError::TokenNotLaunched);
+        }
+        Currency::Dpin => params.swap.to_dpin(params.min_stake),
+    };
     let sizes_ok = (1..=params.max_nodes).contains(&args.max_nodes)
-        && args.node_stake >= params.min_stake
-        && args.validator_stake >= params.min_stake;
+        && args.node_stake >= min_stake
+        && args.validator_stake >= min_stake;
     if !sizes_ok {
         return Err(DropPinError::InvalidRoundParams);
     }
@@ -147,6 +163,8 @@ pub fn open_round(
     round.funder = keys.funder;
     round.vault = keys.vault;
     round.vault_bump = keys.vault_bump;
+    round.currency = args.currency;
+    round.token_vault = keys.token_vault;
     round.task_hash = args.task_hash;
     round.model_hash = args.model_hash;
     round.model_cid = args.model_cid;
@@ -221,6 +239,7 @@ fn require_training(round: &Round, slot: u64) -> Result<()> {
 /// Tops up the pool; returns the split to move.
 pub fn fund_round(round: &mut Round, slot: u64, amount: u64) -> Result<Funding> {
     require_training(round, slot)?;
+    require_converted(round)?;
     let funding = split_funding(amount, round.terms.fee_bps)?;
     round.pool = add(round.pool, funding.to_pool)?;
     round.fee_paid = add(round.fee_paid, funding.fee)?;
@@ -236,6 +255,7 @@ pub fn join_round(
     slot: u64,
 ) -> Result<NodeState> {
     require_training(round, slot)?;
+    require_converted(round)?;
     if round.counts.nodes_joined >= round.max_nodes {
         return Err(DropPinError::RoundFull);
     }
@@ -308,6 +328,7 @@ pub fn join_committee(
     slot: u64,
 ) -> Result<ValidatorState> {
     require_open(round)?;
+    require_converted(round)?;
     if !round.committee.contains(validator) {
         return Err(DropPinError::NotCommitteeMember);
     }

@@ -30,6 +30,7 @@ fn args(committee: Vec<Pubkey>, amount: u64) -> OpenRoundArgs {
         },
         committee,
         quorum_bps: 6_666,
+        currency: Currency::Sol,
     }
 }
 
@@ -40,6 +41,7 @@ fn keys() -> RoundKeys {
         funder: [9; 32],
         vault: [8; 32],
         vault_bump: 254,
+        token_vault: [0; 32],
     }
 }
 

@@ -9,7 +9,7 @@ use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
 
 use crate::{
-    Cid, SYSTEM_PROGRAM_ID,
+    Cid, INSTRUCTIONS_SYSVAR_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
     instruction::{ClaimArgs, DropPinInstruction, OpenRoundArgs, RevealArgs, VerdictVote},
     merkle::VerdictLeaf,
     pda::find,
@@ -18,6 +18,14 @@ use crate::{
 
 fn system_program() -> AccountMeta {
     AccountMeta::new_readonly(Address::new_from_array(SYSTEM_PROGRAM_ID), false)
+}
+
+fn token_program() -> AccountMeta {
+    AccountMeta::new_readonly(Address::new_from_array(TOKEN_PROGRAM_ID), false)
+}
+
+fn instructions_sysvar() -> AccountMeta {
+    AccountMeta::new_readonly(Address::new_from_array(INSTRUCTIONS_SYSVAR_ID), false)
 }
 
 fn build(program: &Address, ix: &DropPinInstruction, accounts: Vec<AccountMeta>) -> Instruction {
@@ -297,4 +305,102 @@ pub fn close_round(program: &Address, round: &Address, funder: &Address) -> Inst
             AccountMeta::new(find::treasury(program), false),
         ],
     )
+}
+
+/// Turns an instruction that moves value into its $dPIN-round form by appending the token
+/// accounts: the SPL Token program, the mint, the round's token vault and `wallet_token`, the
+/// token account of the wallet that pays or is paid.
+pub fn in_dpin(
+    mut ix: Instruction,
+    mint: &Address,
+    round: &Address,
+    wallet_token: &Address,
+) -> Instruction {
+    let token_vault = find::token_vault(&ix.program_id, round);
+    ix.accounts.extend([
+        token_program(),
+        AccountMeta::new(*mint, false),
+        AccountMeta::new(token_vault, false),
+        AccountMeta::new(*wallet_token, false),
+    ]);
+    ix
+}
+
+/// [`DropPinInstruction::LaunchToken`].
+pub fn launch_token(program: &Address, admin: &Address, mint: &Address) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::LaunchToken,
+        alloc::vec![
+            AccountMeta::new(*admin, true),
+            AccountMeta::new(find::config(program), false),
+            AccountMeta::new_readonly(find::treasury(program), false),
+            AccountMeta::new(find::treasury_token(program), false),
+            AccountMeta::new_readonly(*mint, false),
+            token_program(),
+            system_program(),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::ConvertRound`].
+pub fn convert_round(program: &Address, round: &Address, mint: &Address) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::ConvertRound,
+        alloc::vec![
+            AccountMeta::new(*round, false),
+            AccountMeta::new(find::vault(program, round), false),
+            AccountMeta::new(find::token_vault(program, round), false),
+            AccountMeta::new_readonly(find::config(program), false),
+            AccountMeta::new_readonly(*mint, false),
+            token_program(),
+            system_program(),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::BeginSwap`]: a buy-and-burn batch from the treasury, or, with
+/// `converting` set, a batch of that round's pool.
+pub fn begin_swap(
+    program: &Address,
+    caller: &Address,
+    lamports: u64,
+    converting: Option<&Address>,
+) -> Instruction {
+    let mut accounts = alloc::vec![
+        AccountMeta::new(*caller, true),
+        AccountMeta::new_readonly(find::config(program), false),
+        AccountMeta::new(find::treasury(program), false),
+        instructions_sysvar(),
+    ];
+    if let Some(round) = converting {
+        accounts.push(AccountMeta::new(*round, false));
+        accounts.push(AccountMeta::new(find::vault(program, round), false));
+    }
+    build(
+        program,
+        &DropPinInstruction::BeginSwap { lamports },
+        accounts,
+    )
+}
+
+/// [`DropPinInstruction::EndSwap`] matching a [`begin_swap`] with the same `converting`.
+pub fn end_swap(program: &Address, mint: &Address, converting: Option<&Address>) -> Instruction {
+    let destination = converting.map_or_else(
+        || find::treasury_token(program),
+        |round| find::token_vault(program, round),
+    );
+    let mut accounts = alloc::vec![
+        AccountMeta::new_readonly(find::config(program), false),
+        AccountMeta::new(find::treasury(program), false),
+        AccountMeta::new(destination, false),
+        AccountMeta::new(*mint, false),
+        token_program(),
+        instructions_sysvar(),
+    ];
+    if let Some(round) = converting {
+        accounts.push(AccountMeta::new(*round, false));
+    }
+    build(program, &DropPinInstruction::EndSwap, accounts)
 }

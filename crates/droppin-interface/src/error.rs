@@ -126,6 +126,40 @@ drop_pin_errors! {
     RecipientMismatch = 50 => "the recipient is not the account this payout belongs to",
     /// No node revealed, so there is nothing to vote on.
     NothingToValidate = 51 => "no node revealed an update, so there is nothing to validate",
+    /// A token round, swap or conversion before $dPIN was launched.
+    TokenNotLaunched = 52 => "the $dPIN token is not live yet",
+    /// A second `LaunchToken`.
+    TokenAlreadyLaunched = 53 => "the $dPIN token was already launched",
+    /// The mint offered at launch could still be inflated or could freeze escrows.
+    InvalidMint = 54 => "the mint must be an initialized SPL Token mint with no mint authority and no freeze authority",
+    /// A token account or mint of another token than the protocol's $dPIN.
+    WrongMint = 55 => "a token account or mint is not the protocol's $dPIN",
+    /// A token account that does not belong to the wallet it pays or is paid for.
+    TokenAccountOwnerMismatch = 56 => "a token account is owned by someone other than the wallet it stands for",
+    /// The token program account is something else (arbitrary CPI).
+    InvalidTokenProgram = 57 => "the token program account is not the SPL Token program",
+    /// An instruction that does not apply to the round's currency.
+    CurrencyMismatch = 58 => "this does not apply to the round's currency",
+    /// Joining or funding a round whose SOL pool is still being swapped.
+    ConversionPending = 59 => "the round's SOL pool is still being converted to $dPIN",
+    /// Converting a round that is not an open, unjoined SOL round.
+    NotConvertible = 60 => "only an open SOL round that nobody has joined can be converted to $dPIN",
+    /// The instructions sysvar account is something else.
+    InvalidSysvar = 61 => "the sysvar account is not the instructions sysvar",
+    /// A `BeginSwap` with no `EndSwap` after it in the transaction.
+    MissingEndSwap = 62 => "begin_swap must be followed by this program's end_swap in the same transaction",
+    /// A second `BeginSwap` before the first one's `EndSwap`.
+    SwapInProgress = 63 => "a swap batch is already open in this transaction",
+    /// An `EndSwap` with no open batch.
+    NoSwapInProgress = 64 => "end_swap without a begin_swap before it",
+    /// The route paid less than the bound.
+    SlippageExceeded = 65 => "the swap returned less $dPIN than the reference price and the slippage bound require",
+    /// A batch over the window's cap.
+    SwapWindowCapExceeded = 66 => "the batch would exceed the treasury's swap cap for the current window",
+    /// A batch larger than the SOL there is to swap.
+    SwapExceedsAvailable = 67 => "the batch is larger than the SOL available to swap",
+    /// `BeginSwap`/`EndSwap` invoked through another program, or this program called inside a route.
+    InvalidSwapRoute = 68 => "begin_swap and end_swap must be top-level instructions, with only other programs between them",
 }
 
 impl DropPinError {

@@ -2,6 +2,12 @@
 //!
 //! Account lists are documented on each variant, in order; `[s]` signer, `[w]` writable.
 //! [`crate::builders`] builds each instruction with its accounts.
+//!
+//! In a $dPIN round every instruction that moves value appends the same four accounts after its
+//! documented list (see [`crate::builders::in_dpin`]): the SPL Token program, `[w]` the $dPIN
+//! mint, `[w]` the round's token vault and `[w]` the token account of the wallet that pays or is
+//! paid (funder, node or validator). Fees, slashes and remainders that a SOL round sends to the
+//! treasury are burned instead.
 
 use alloc::vec::Vec;
 
@@ -41,6 +47,8 @@ pub struct OpenRoundArgs {
     pub committee: Vec<Pubkey>,
     /// Share of the committee that must agree, in bps (above 5000).
     pub quorum_bps: u16,
+    /// What stakes, pool and rewards are paid in; amounts above are in that currency's base unit.
+    pub currency: crate::state::Currency,
 }
 
 /// A committee member's verdict on a round.
@@ -95,7 +103,7 @@ pub struct ClaimArgs {
 
 impl DropPinInstruction {
     /// Number of variants: a first byte at or above it is not an instruction.
-    pub const VARIANTS: u8 = 15;
+    pub const VARIANTS: u8 = 19;
 
     /// Variant names by tag (the instruction data's first byte), for logs and reports.
     pub const NAMES: [&'static str; Self::VARIANTS as usize] = [
@@ -114,6 +122,10 @@ impl DropPinInstruction {
         "SettleValidator",
         "CrankTimeout",
         "CloseRound",
+        "LaunchToken",
+        "ConvertRound",
+        "BeginSwap",
+        "EndSwap",
     ];
 
     /// The name of the instruction whose data is `data`, if it is one.
@@ -233,6 +245,40 @@ pub enum DropPinInstruction {
     ///
     /// Accounts: 0 `[w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury.
     CloseRound,
+
+    /// Adopts the $dPIN mint (fixed supply: no mint or freeze authority) and creates the
+    /// treasury's $dPIN account (admin only, once).
+    ///
+    /// Accounts: 0 `[s,w]` admin, 1 `[w]` config, 2 treasury, 3 `[w]` treasury token PDA,
+    /// 4 mint, 5 SPL Token program, 6 system program.
+    LaunchToken,
+
+    /// Turns a pre-launch SOL round nobody has joined into a $dPIN round: creates its token vault
+    /// (rent from the pool) and leaves the pool's lamports for treasury swaps to convert; the round
+    /// admits nodes once they are all converted (anyone may).
+    ///
+    /// Accounts: 0 `[w]` round, 1 `[w]` vault, 2 `[w]` token vault PDA, 3 config, 4 mint,
+    /// 5 SPL Token program, 6 system program.
+    ConvertRound,
+
+    /// Lends a batch of SOL to the caller's route: from the treasury (buy-and-burn), or from a
+    /// converting round's vault when the round and its vault are appended. Needs this program's
+    /// `EndSwap` later in the same transaction.
+    ///
+    /// Accounts: 0 `[s,w]` caller, 1 config, 2 `[w]` treasury, 3 instructions sysvar,
+    /// then optionally 4 `[w]` round, 5 `[w]` vault.
+    BeginSwap {
+        /// Lamports in the batch.
+        lamports: u64,
+    },
+
+    /// Closes the batch: the destination must have received at least the batch's minimum
+    /// $dPIN. A buy-and-burn batch burns the treasury's $dPIN; a conversion credits the round.
+    ///
+    /// Accounts: 0 config, 1 `[w]` treasury, 2 `[w]` destination ($dPIN account of the treasury
+    /// or the round's token vault), 3 `[w]` mint, 4 SPL Token program, 5 instructions sysvar,
+    /// then for a conversion 6 `[w]` round.
+    EndSwap,
 }
 
 #[cfg(test)]
@@ -241,7 +287,7 @@ mod tests {
 
     #[test]
     fn the_last_variant_is_below_the_variant_count() {
-        let last = borsh::to_vec(&DropPinInstruction::CloseRound).unwrap();
+        let last = borsh::to_vec(&DropPinInstruction::EndSwap).unwrap();
         assert_eq!(last, [DropPinInstruction::VARIANTS - 1]);
         assert!(DropPinInstruction::decode(&[DropPinInstruction::VARIANTS]).is_err());
     }
@@ -254,6 +300,7 @@ mod tests {
         assert_eq!(named(DropPinInstruction::JoinRound), "JoinRound");
         assert_eq!(named(DropPinInstruction::CrankTimeout), "CrankTimeout");
         assert_eq!(named(DropPinInstruction::CloseRound), "CloseRound");
+        assert_eq!(named(DropPinInstruction::EndSwap), "EndSwap");
         assert_eq!(
             named(DropPinInstruction::FundRound { amount: 1 }),
             "FundRound"

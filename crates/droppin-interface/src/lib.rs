@@ -42,6 +42,23 @@ pub const PROGRAM_ID: Pubkey = [
 /// The system program's address (all zeroes).
 pub const SYSTEM_PROGRAM_ID: Pubkey = [0; 32];
 
+/// The SPL Token program (`TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA`): $dPIN is a standard SPL
+/// Token mint, and token rounds move value only through this program.
+pub const TOKEN_PROGRAM_ID: Pubkey = [
+    6, 221, 246, 225, 215, 101, 161, 147, 217, 203, 225, 70, 206, 235, 121, 172, 28, 180, 133, 237,
+    95, 91, 55, 145, 58, 140, 245, 133, 126, 255, 0, 169,
+];
+
+/// The instructions sysvar (`Sysvar1nstructions1111111111111111111111111`), through which a
+/// `BeginSwap` sees its `EndSwap` later in the same transaction.
+pub const INSTRUCTIONS_SYSVAR_ID: Pubkey = [
+    6, 167, 213, 23, 24, 123, 209, 102, 53, 218, 212, 4, 85, 253, 194, 192, 193, 36, 198, 143, 33,
+    86, 117, 165, 219, 186, 203, 95, 8, 0, 0, 0,
+];
+
+/// Decimals of the $dPIN mint.
+pub const DPIN_DECIMALS: u8 = 6;
+
 /// Basis points in one whole (100%).
 pub const BPS: u16 = 10_000;
 

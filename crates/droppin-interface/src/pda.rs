@@ -17,6 +17,10 @@ pub const NODE_SEED: &[u8] = b"node";
 pub const VALIDATOR_SEED: &[u8] = b"validator";
 /// `["reputation", node]`
 pub const REPUTATION_SEED: &[u8] = b"reputation";
+/// `["token-vault", round]`: a token round's $dPIN escrow.
+pub const TOKEN_VAULT_SEED: &[u8] = b"token-vault";
+/// `["treasury-token"]`: the treasury's $dPIN account.
+pub const TREASURY_TOKEN_SEED: &[u8] = b"treasury-token";
 
 /// Length of a CID marker's seed: the longest seed the system program takes.
 pub const CID_MARKER_SEED_LEN: usize = 32;
@@ -73,6 +77,16 @@ pub mod find {
     /// A round's escrow.
     pub fn vault(program: &Address, round: &Address) -> Address {
         find(&[VAULT_SEED, round.as_ref()], program)
+    }
+
+    /// A token round's $dPIN escrow.
+    pub fn token_vault(program: &Address, round: &Address) -> Address {
+        find(&[TOKEN_VAULT_SEED, round.as_ref()], program)
+    }
+
+    /// The treasury's $dPIN account.
+    pub fn treasury_token(program: &Address) -> Address {
+        find(&[TREASURY_TOKEN_SEED], program)
     }
 
     /// A node's state in a round.

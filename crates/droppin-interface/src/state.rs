@@ -92,6 +92,63 @@ pub struct ProtocolParams {
     pub max_phase_slots: u64,
     /// Most nodes a round may admit.
     pub max_nodes: u32,
+    /// How the treasury converts SOL to $dPIN.
+    pub swap: SwapParams,
+}
+
+/// The treasury's SOL -> $dPIN batch swaps: the price they are held to and how fast they may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SwapParams {
+    /// Reference price: $dPIN base units per SOL. Also converts SOL amounts (stakes, minimums)
+    /// into $dPIN for token rounds.
+    pub reference_price: u64,
+    /// Most a batch may return below the reference price, in bps.
+    pub max_slippage_bps: u16,
+    /// Length of a rate-limit window, in slots.
+    pub window_slots: u64,
+    /// Most lamports swapped per window: large conversions go out in small batches over time
+    /// (TWAP) instead of one trade that would move a thin pool.
+    pub window_cap: u64,
+}
+
+impl SwapParams {
+    /// Encoded size.
+    pub const LEN: usize = 8 + 2 + 8 + 8;
+
+    /// Whether the parameters can be traded on.
+    pub fn is_valid(&self) -> bool {
+        self.reference_price > 0
+            && self.max_slippage_bps <= crate::BPS / 2
+            && self.window_slots > 0
+            && self.window_cap > 0
+    }
+
+    /// `lamports` worth of $dPIN at the reference price (base units, rounded down).
+    pub fn to_dpin(&self, lamports: u64) -> u64 {
+        let value = u128::from(lamports) * u128::from(self.reference_price)
+            / u128::from(crate::LAMPORTS_PER_SOL);
+        u64::try_from(value).unwrap_or(u64::MAX)
+    }
+
+    /// The least $dPIN a batch of `lamports` must return: the reference value less the slippage.
+    pub fn min_out(&self, lamports: u64) -> u64 {
+        let value = self.to_dpin(lamports);
+        let kept = u128::from(crate::BPS - self.max_slippage_bps.min(crate::BPS));
+        (u128::from(value) * kept / u128::from(crate::BPS)) as u64
+    }
+}
+
+impl Default for SwapParams {
+    fn default() -> Self {
+        SwapParams {
+            // 1 SOL = 1,000 $dPIN (6 decimals).
+            reference_price: 1_000 * 10u64.pow(crate::DPIN_DECIMALS as u32),
+            max_slippage_bps: 100,
+            // About ten minutes of slots.
+            window_slots: 1_500,
+            window_cap: 10 * crate::LAMPORTS_PER_SOL,
+        }
+    }
 }
 
 impl Default for ProtocolParams {
@@ -104,6 +161,7 @@ impl Default for ProtocolParams {
             min_phase_slots: 10,
             max_phase_slots: 1_000_000,
             max_nodes: 100_000,
+            swap: SwapParams::default(),
         }
     }
 }
@@ -115,7 +173,7 @@ impl ProtocolParams {
             && self.slash_bps <= crate::BPS
             && self.validator_share_bps <= 5_000;
         let phases_ok = self.min_phase_slots >= 1 && self.min_phase_slots <= self.max_phase_slots;
-        if bps_ok && phases_ok && self.min_stake > 0 && self.max_nodes > 0 {
+        if bps_ok && phases_ok && self.min_stake > 0 && self.max_nodes > 0 && self.swap.is_valid() {
             Ok(())
         } else {
             Err(DropPinError::InvalidProtocolParams)
@@ -138,11 +196,41 @@ pub struct ProtocolConfig {
     pub params: ProtocolParams,
     /// Rounds opened so far; the next round's id.
     pub round_count: u64,
+    /// The $dPIN token, once launched.
+    pub token: TokenLaunch,
+}
+
+impl ProtocolConfig {
+    /// Whether $dPIN is live: token rounds and swaps need it.
+    pub fn token_launched(&self) -> bool {
+        self.token.mint != [0; 32]
+    }
 }
 
 impl AccountState for ProtocolConfig {
     const TYPE: AccountType = AccountType::Config;
-    const BODY_LEN: usize = 32 + 1 + 32 + 1 + (2 * 3 + 8 * 3 + 4) + 8;
+    const BODY_LEN: usize =
+        32 + 1 + 32 + 1 + (2 * 3 + 8 * 3 + 4 + SwapParams::LEN) + 8 + TokenLaunch::LEN;
+}
+
+/// The $dPIN mint the protocol adopted and the treasury's account for it (zeroes before launch).
+///
+/// Supply policy: fixed. The mint must have no mint authority and no freeze authority when it is
+/// adopted, so nobody (the protocol included) can inflate the supply or freeze an escrow; the
+/// only way supply changes is down, by the treasury's burns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TokenLaunch {
+    /// The SPL Token mint of $dPIN.
+    pub mint: Pubkey,
+    /// The treasury's $dPIN account (PDA `["treasury-token"]`, authority: the treasury PDA).
+    pub treasury_token: Pubkey,
+    /// Canonical bump of `treasury_token`.
+    pub treasury_token_bump: u8,
+}
+
+impl TokenLaunch {
+    /// Encoded size.
+    pub const LEN: usize = 32 + 32 + 1;
 }
 
 /// The protocol treasury (PDA `["treasury"]`): holds protocol fees and slashed validator stake.
@@ -154,11 +242,54 @@ pub struct Treasury {
     pub fees_collected: u64,
     /// Lamports received from slashed validators and settled rounds' remainders.
     pub other_collected: u64,
+    /// What the swaps and burns have done so far.
+    pub totals: SwapTotals,
+    /// The current rate-limit window.
+    pub window: SwapWindow,
+    /// The batch between a `BeginSwap` and its `EndSwap` (always closed between transactions).
+    pub pending: PendingSwap,
+}
+
+/// Running totals of the buy-and-burn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SwapTotals {
+    /// Lamports of protocol SOL swapped for $dPIN.
+    pub sol_in: u64,
+    /// $dPIN bought by those swaps (base units).
+    pub dpin_bought: u64,
+    /// $dPIN burned: bought tokens plus fees, slashes and remainders of token rounds.
+    pub dpin_burned: u64,
+    /// Lamports of pre-launch rounds' pools swapped into those rounds' $dPIN escrows.
+    pub sol_converted: u64,
+}
+
+/// Lamports swapped in the current window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SwapWindow {
+    /// First slot of the window.
+    pub start: u64,
+    /// Lamports lent to routes since `start`.
+    pub spent: u64,
+}
+
+/// A batch under way inside one transaction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct PendingSwap {
+    /// Whether a batch is open.
+    pub open: bool,
+    /// Lamports lent to the route.
+    pub lamports: u64,
+    /// Least $dPIN the destination must receive.
+    pub min_out: u64,
+    /// The destination's balance when the batch began.
+    pub balance_before: u64,
+    /// The round whose pool is being converted, or zeroes for a buy-and-burn batch.
+    pub round: Pubkey,
 }
 
 impl AccountState for Treasury {
     const TYPE: AccountType = AccountType::Treasury;
-    const BODY_LEN: usize = 1 + 8 + 8;
+    const BODY_LEN: usize = 1 + 8 + 8 + 8 * 4 + 8 * 2 + (1 + 8 * 3 + 32);
 }
 
 /// What a round's stakes and rewards are paid in.
@@ -169,6 +300,8 @@ pub enum Currency {
     /// Native SOL, held as lamports by the round's vault PDA.
     #[default]
     Sol = 0,
+    /// $dPIN, held by the round's token vault (an SPL Token account owned by the round PDA).
+    Dpin = 1,
 }
 
 /// Where a round stands.
@@ -319,6 +452,11 @@ pub struct Round {
     pub vault_bump: u8,
     /// What stakes and rewards are paid in.
     pub currency: Currency,
+    /// The $dPIN escrow (PDA `["token-vault", round]`) of a token round; zeroes in a SOL round.
+    pub token_vault: Pubkey,
+    /// Lamports of a converted pre-launch round's pool not yet swapped into $dPIN; the round
+    /// admits nobody until it is zero.
+    pub unconverted: u64,
     /// Hash of the task: model architecture and training recipe.
     pub task_hash: [u8; 32],
     /// Hash of the global model the round starts from.
@@ -329,9 +467,9 @@ pub struct Round {
     pub validation_set_hash: [u8; 32],
     /// Most nodes admitted.
     pub max_nodes: u32,
-    /// Stake each node locks, in lamports.
+    /// Stake each node locks, in the round's currency.
     pub node_stake: u64,
-    /// Stake each committee member locks, in lamports.
+    /// Stake each committee member locks, in the round's currency.
     pub validator_stake: u64,
     /// Phase deadlines in slots.
     pub deadlines: Deadlines,
@@ -345,7 +483,7 @@ pub struct Round {
     pub failure: FailReason,
     /// Fees paid to the treasury for this round.
     pub fee_paid: u64,
-    /// Reward pool held in the vault (funding less fees).
+    /// Reward pool held in the escrow (funding less fees), in the round's currency.
     pub pool: u64,
     /// Head counts.
     pub counts: RoundCounts,
@@ -363,6 +501,8 @@ impl AccountState for Round {
         + 32
         + 1
         + 1
+        + 32
+        + 8
         + 32 * 3
         + 36
         + 4
@@ -530,6 +670,7 @@ mod tests {
             treasury_bump: 3,
             params: ProtocolParams::default(),
             round_count: 4,
+            token: TokenLaunch::default(),
         };
         assert_eq!(
             borsh::to_vec(&config).unwrap().len(),

@@ -13,6 +13,7 @@ use solana_compiler_builtins as _;
 pub mod accounts;
 pub mod entrypoint;
 pub mod error;
+pub mod escrow;
 pub mod hash;
 pub mod instruction;
 pub mod processor;

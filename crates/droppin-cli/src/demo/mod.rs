@@ -25,7 +25,7 @@ use droppin_interface::{
     instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs, VerdictVote},
     merkle::{MerkleTree, Verdict, VerdictLeaf},
     pda::find,
-    state::{Deadlines, NodeState, Reputation},
+    state::{Currency, Deadlines, NodeState, Reputation},
 };
 use droppin_storage::{BlobStore, from_interface};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -406,6 +406,7 @@ impl<C: Chain> Demo<'_, C> {
                 .map(|v| v.key.pubkey().to_bytes())
                 .collect(),
             quorum_bps: DEFAULT_QUORUM_BPS,
+            currency: Currency::Sol,
         };
         let round = self.protocol.open_round(&self.funder, args)?;
         let opened = self.protocol.round(&round)?;

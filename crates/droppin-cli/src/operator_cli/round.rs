@@ -82,6 +82,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                     },
                     committee,
                     quorum_bps: DEFAULT_QUORUM_BPS,
+                    currency: droppin_interface::state::Currency::Sol,
                 },
             )?;
             let summary = summarize(&protocol, &round)?;

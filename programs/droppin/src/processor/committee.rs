@@ -11,18 +11,20 @@ use pinocchio::{AccountView, Address, cpi::Seed};
 use super::not_enough_accounts;
 use crate::{
     accounts::{
-        close as close_account, create_pda, current_slot, deposit, load, require_canonical_pda,
+        close as close_account, create_pda, current_slot, load, require_canonical_pda,
         require_distinct, require_key, require_signer, require_system_program, require_writable,
-        save, withdraw,
+        save,
     },
     error::{DropPinError, Result, fail},
+    escrow::{Escrow, RoundSigner},
     hash::SyscallSha256,
 };
 
 /// Bonds a committee member's stake into the round's vault.
 #[inline(never)]
 pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
-    let [validator, round, vault, validator_state, system, ..] = accounts else {
+    let (head, tail) = accounts.split_at_mut(accounts.len().min(5));
+    let [validator, round, vault, validator_state, system] = head else {
         return Err(not_enough_accounts());
     };
     require_signer(validator)?;
@@ -38,6 +40,7 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
         &[VALIDATOR_SEED, &round_key, &validator_key],
         program_id,
     )?;
+    let escrow = Escrow::of(&round_state, tail, validator)?;
 
     let state = coordinator::join_committee(
         &mut round_state,
@@ -60,7 +63,7 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
         program_id,
         &state,
     )?;
-    deposit(validator, vault, round_state.validator_stake)?;
+    escrow.deposit(validator, vault, round_state.validator_stake)?;
     save(round, &round_state)
 }
 
@@ -107,7 +110,8 @@ pub fn finalize(program_id: &Address, accounts: &mut [AccountView]) -> Result {
 /// Pays or refunds a committee member (slash to the treasury) and closes its state.
 #[inline(never)]
 pub fn settle(program_id: &Address, accounts: &mut [AccountView]) -> Result {
-    let [validator, round, vault, validator_state, treasury, ..] = accounts else {
+    let (head, tail) = accounts.split_at_mut(accounts.len().min(5));
+    let [validator, round, vault, validator_state, treasury] = head else {
         return Err(not_enough_accounts());
     };
     require_writable(&[validator, round, vault, validator_state, treasury])?;
@@ -117,15 +121,20 @@ pub fn settle(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let state = load_validator(program_id, validator_state, round)?;
     require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
     let mut treasury_state: Treasury = load(treasury, program_id)?;
+    let escrow = Escrow::of(&round_state, tail, validator)?;
 
     let payout =
         coordinator::settle_validator(&mut round_state, &state, current_slot()?).map_err(fail)?;
-    withdraw(vault, validator, payout.to_validator)?;
-    withdraw(vault, treasury, payout.to_treasury)?;
-    treasury_state.other_collected = treasury_state
-        .other_collected
-        .checked_add(payout.to_treasury)
-        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    let signer = RoundSigner::of(&round_state);
+    escrow.pay(vault, validator, round, &signer, payout.to_validator)?;
+    escrow.to_protocol(
+        vault,
+        treasury,
+        &mut treasury_state,
+        round,
+        &signer,
+        payout.to_treasury,
+    )?;
     save(treasury, &treasury_state)?;
     save(round, &round_state)?;
     close_account(validator_state, validator)

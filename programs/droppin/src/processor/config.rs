@@ -40,6 +40,7 @@ pub fn initialize(
         treasury_bump,
         params,
         round_count: 0,
+        token: Default::default(),
     };
     let bump = [config_bump];
     create_pda(

@@ -7,6 +7,7 @@ mod committee;
 mod config;
 mod node;
 mod round;
+mod treasury;
 
 use droppin_interface::instruction::DropPinInstruction as Ix;
 use pinocchio::{AccountView, Address};
@@ -33,6 +34,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], instruction: 
         Ix::SubmitVerdict(vote) => committee::submit(program_id, accounts, vote),
         Ix::FinalizeRound => committee::finalize(program_id, accounts),
         Ix::SettleValidator => committee::settle(program_id, accounts),
+        Ix::LaunchToken => treasury::launch(program_id, accounts),
+        Ix::ConvertRound => treasury::convert(program_id, accounts),
+        Ix::BeginSwap { lamports } => treasury::begin(program_id, accounts, lamports),
+        Ix::EndSwap => treasury::end(program_id, accounts),
     }
 }
 

@@ -11,18 +11,20 @@ use pinocchio::{AccountView, Address, cpi::Seed};
 use super::not_enough_accounts;
 use crate::{
     accounts::{
-        SeededAccount, close as close_account, create_pda, create_with_seed, current_slot, deposit,
+        SeededAccount, close as close_account, create_pda, create_with_seed, current_slot,
         is_uninitialized, load, require_canonical_pda, require_distinct, require_key,
-        require_signer, require_system_program, require_writable, save, withdraw,
+        require_signer, require_system_program, require_writable, save,
     },
     error::{DropPinError, Result, fail},
+    escrow::{Escrow, RoundSigner},
     hash::SyscallSha256,
 };
 
 /// Stakes a node into a round and creates its state (and its reputation on first use).
 #[inline(never)]
 pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
-    let [node, round, vault, node_state, reputation, system, ..] = accounts else {
+    let (head, tail) = accounts.split_at_mut(accounts.len().min(6));
+    let [node, round, vault, node_state, reputation, system] = head else {
         return Err(not_enough_accounts());
     };
     require_signer(node)?;
@@ -34,6 +36,7 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let round_key = round.address().to_bytes();
     let node_key = node.address().to_bytes();
     let bump = require_canonical_pda(node_state, &[NODE_SEED, &round_key, &node_key], program_id)?;
+    let escrow = Escrow::of(&round_state, tail, node)?;
 
     let state = coordinator::join_round(
         &mut round_state,
@@ -81,7 +84,7 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     };
     record.rounds_joined += 1;
     save(reputation, &record)?;
-    deposit(node, vault, round_state.node_stake)?;
+    escrow.deposit(node, vault, round_state.node_stake)?;
     save(round, &round_state)
 }
 
@@ -184,7 +187,8 @@ fn settle(
         &mut Reputation,
     ) -> core::result::Result<coordinator::NodePayout, DropPinError>,
 ) -> Result {
-    let [node, round, vault, node_state, reputation, marker, ..] = accounts else {
+    let (head, tail) = accounts.split_at_mut(accounts.len().min(6));
+    let [node, round, vault, node_state, reputation, marker] = head else {
         return Err(not_enough_accounts());
     };
     require_writable(&[node, round, vault, node_state, reputation])?;
@@ -195,9 +199,11 @@ fn settle(
     let round_key = round.address().to_bytes();
     require_node_of_round(&state, &round_key, node)?;
     let mut record = load_reputation(program_id, reputation, &state.node)?;
+    let escrow = Escrow::of(&round_state, tail, node)?;
 
     let payout = price(&mut round_state, &round_key, &state, &mut record).map_err(fail)?;
-    withdraw(vault, node, payout.to_node)?;
+    let signer = RoundSigner::of(&round_state);
+    escrow.pay(vault, node, round, &signer, payout.to_node)?;
     save(reputation, &record)?;
     save(round, &round_state)?;
     if state.cid.is_well_formed() && !state.duplicate {
