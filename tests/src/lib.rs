@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use droppin_client::{Chain, ChainError, EmbeddedChain};
+use droppin_client::{Chain, ChainError, EmbeddedChain, token};
 use droppin_interface::{
     Cid, DropPinError, LAMPORTS_PER_SOL, PROGRAM_ID, builders,
     hash::{Sha256, commitment},
@@ -383,5 +383,90 @@ pub fn leaf(node: &Node, verdict: Verdict, weight_bps: u16) -> VerdictLeaf {
         node: node.address().to_bytes(),
         verdict,
         weight_bps,
+    }
+}
+
+/// $dPIN on the test chain: a fixed-supply mint held by the admin, adopted by the protocol.
+pub struct Dpin {
+    /// The mint.
+    pub mint: Address,
+}
+
+/// $dPIN minted at launch: 1,000,000,000 tokens of 6 decimals.
+pub const DPIN_SUPPLY: u64 = 1_000_000_000 * 1_000_000;
+
+impl Dpin {
+    /// Creates the fixed-supply mint (all of it to the admin) and launches it.
+    pub fn launch(h: &mut Harness) -> Dpin {
+        let dpin = Dpin::mint_only(h);
+        let admin = h.admin.insecure_clone();
+        h.send(
+            &[builders::launch_token(
+                &h.program,
+                &admin.pubkey(),
+                &dpin.mint,
+            )],
+            &[&admin],
+        )
+        .expect("launch");
+        dpin
+    }
+
+    /// Creates the fixed-supply mint without launching it.
+    pub fn mint_only(h: &mut Harness) -> Dpin {
+        let admin = h.admin.insecure_clone();
+        let mint = Keypair::new();
+        let ixs = token::fixed_supply_mint(
+            &admin.pubkey(),
+            &mint.pubkey(),
+            &admin.pubkey(),
+            DPIN_SUPPLY,
+        );
+        h.send(&ixs, &[&admin, &mint]).expect("create mint");
+        Dpin {
+            mint: mint.pubkey(),
+        }
+    }
+
+    /// Gives `amount` base units from the admin's holding to `owner` (creating its account).
+    pub fn give(&self, h: &mut Harness, owner: &Address, amount: u64) {
+        let admin = h.admin.insecure_clone();
+        let ixs = [
+            token::create_wallet_account(&admin.pubkey(), owner, &self.mint),
+            token::transfer_tokens(
+                &self.account(&admin.pubkey()),
+                &self.account(owner),
+                &admin.pubkey(),
+                amount,
+            ),
+        ];
+        h.send(&ixs, &[&admin]).expect("give tokens");
+    }
+
+    /// `owner`'s $dPIN account.
+    pub fn account(&self, owner: &Address) -> Address {
+        token::wallet_account(owner, &self.mint)
+    }
+
+    /// The balance of `owner`'s $dPIN account (0 if it has none).
+    pub fn balance_of(&self, h: &Harness, owner: &Address) -> u64 {
+        self.balance(h, &self.account(owner))
+    }
+
+    /// The balance of a token account (0 if it does not exist).
+    pub fn balance(&self, h: &Harness, account: &Address) -> u64 {
+        token::balance(&h.chain, account)
+            .expect("a token account")
+            .unwrap_or(0)
+    }
+
+    /// The mint's supply.
+    pub fn supply(&self, h: &Harness) -> u64 {
+        token::supply(&h.chain, &self.mint).expect("the mint")
+    }
+
+    /// `ix` in its $dPIN-round form, `wallet` paying or being paid.
+    pub fn ix(&self, ix: Instruction, round: &Address, wallet: &Address) -> Instruction {
+        builders::in_dpin(ix, &self.mint, round, &self.account(wallet))
     }
 }

@@ -29,6 +29,7 @@ pub struct EmbeddedChain {
     /// `getProgramAccounts`.
     seen: BTreeSet<Address>,
     fees_paid: u64,
+    program_units: Vec<u64>,
 }
 
 /// The names of a transaction's instructions, for error messages and compute reports.
@@ -64,6 +65,7 @@ impl EmbeddedChain {
             program,
             seen: BTreeSet::new(),
             fees_paid: 0,
+            program_units: Vec::new(),
         })
     }
 
@@ -75,6 +77,12 @@ impl EmbeddedChain {
     /// The VM, for tests that forge accounts or read rent.
     pub fn svm(&self) -> &LiteSVM {
         &self.svm
+    }
+
+    /// Compute units of each invocation of the dropPIN program in the last successful
+    /// transaction, in order: per-instruction figures for transactions of several instructions.
+    pub fn program_units(&self) -> &[u64] {
+        &self.program_units
     }
 
     /// The VM, mutably, for tests that forge accounts.
@@ -101,6 +109,7 @@ impl Chain for EmbeddedChain {
         match self.svm.send_transaction(tx) {
             Ok(meta) => {
                 self.fees_paid += meta.fee;
+                self.program_units = program_units(&self.program, &meta.logs);
                 Ok(Sent {
                     signature: meta.signature,
                     compute_units: Some(meta.compute_units_consumed),
@@ -166,4 +175,14 @@ impl Chain for EmbeddedChain {
     fn describe(&self) -> String {
         "the embedded chain (LiteSVM)".into()
     }
+}
+
+/// Units of every invocation of `program` in a transaction's logs
+/// (`Program <id> consumed <n> of <m> compute units`).
+fn program_units(program: &Address, logs: &[String]) -> Vec<u64> {
+    let prefix = format!("Program {program} consumed ");
+    logs.iter()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
 }

@@ -13,6 +13,7 @@ mod error;
 mod keys;
 mod protocol;
 mod rpc;
+pub mod token;
 
 pub use chain::{Account, Chain, Sent};
 pub use embedded::{EmbeddedChain, default_program_path};

@@ -10,7 +10,8 @@ use droppin_interface::{
     merkle::VerdictLeaf,
     pda::find,
     state::{
-        AccountState, HEADER_LEN, NodeState, ProtocolConfig, ProtocolParams, Round, ValidatorState,
+        AccountState, Currency, HEADER_LEN, NodeState, ProtocolConfig, ProtocolParams, Round,
+        Treasury, ValidatorState,
     },
 };
 use solana_address::Address;
@@ -84,9 +85,15 @@ impl<C: Chain> Protocol<C> {
         args: OpenRoundArgs,
     ) -> Result<Address, ChainError> {
         let id = self.config()?.round_count;
+        let round = find::round(&self.program, id);
+        let currency = args.currency;
         let ix = builders::open_round(&self.program, &funder.pubkey(), id, args);
+        let ix = match currency {
+            Currency::Sol => ix,
+            Currency::Dpin => self.in_dpin(ix, &round, &funder.pubkey())?,
+        };
         self.send(ix, &[funder])?;
-        Ok(find::round(&self.program, id))
+        Ok(round)
     }
 
     /// Adds `amount` lamports (fee included) to a round's pool.
@@ -97,12 +104,14 @@ impl<C: Chain> Protocol<C> {
         amount: u64,
     ) -> Result<Sent, ChainError> {
         let ix = builders::fund_round(&self.program, &funder.pubkey(), round, amount);
+        let ix = self.for_currency(ix, round, &funder.pubkey())?;
         self.send(ix, &[funder])
     }
 
     /// Stakes `node` into `round`.
     pub fn join_round(&mut self, node: &Keypair, round: &Address) -> Result<Sent, ChainError> {
         let ix = builders::join_round(&self.program, &node.pubkey(), round);
+        let ix = self.for_currency(ix, round, &node.pubkey())?;
         self.send(ix, &[node])
     }
 
@@ -137,6 +146,7 @@ impl<C: Chain> Protocol<C> {
         round: &Address,
     ) -> Result<Sent, ChainError> {
         let ix = builders::join_committee(&self.program, &validator.pubkey(), round);
+        let ix = self.for_currency(ix, round, &validator.pubkey())?;
         self.send(ix, &[validator])
     }
 
@@ -171,7 +181,9 @@ impl<C: Chain> Protocol<C> {
         leaf: VerdictLeaf,
         proof: Vec<[u8; 32]>,
     ) -> Result<Sent, ChainError> {
+        let node = Address::new_from_array(leaf.node);
         let ix = builders::claim_reward(&self.program, round, cid, leaf, proof);
+        let ix = self.for_currency(ix, round, &node)?;
         self.send(ix, &[payer])
     }
 
@@ -184,6 +196,7 @@ impl<C: Chain> Protocol<C> {
         cid: Option<&Cid>,
     ) -> Result<Sent, ChainError> {
         let ix = builders::refund_node(&self.program, round, node, cid);
+        let ix = self.for_currency(ix, round, node)?;
         self.send(ix, &[payer])
     }
 
@@ -195,6 +208,7 @@ impl<C: Chain> Protocol<C> {
         validator: &Address,
     ) -> Result<Sent, ChainError> {
         let ix = builders::settle_validator(&self.program, round, validator);
+        let ix = self.for_currency(ix, round, validator)?;
         self.send(ix, &[payer])
     }
 
@@ -212,7 +226,96 @@ impl<C: Chain> Protocol<C> {
         funder: &Address,
     ) -> Result<Sent, ChainError> {
         let ix = builders::close_round(&self.program, round, funder);
+        let ix = self.for_currency(ix, round, funder)?;
         self.send(ix, &[payer])
+    }
+
+    /// Adopts `mint` as $dPIN (admin only; the mint must have a fixed supply).
+    pub fn launch_token(&mut self, admin: &Keypair, mint: &Address) -> Result<Sent, ChainError> {
+        let ix = builders::launch_token(&self.program, &admin.pubkey(), mint);
+        self.send(ix, &[admin])
+    }
+
+    /// Turns a pre-launch SOL round nobody joined into a $dPIN round awaiting conversion.
+    pub fn convert_round(&mut self, payer: &Keypair, round: &Address) -> Result<Sent, ChainError> {
+        let ix = builders::convert_round(&self.program, &payer.pubkey(), round, &self.dpin_mint()?);
+        self.send(ix, &[payer])
+    }
+
+    /// One swap batch in one transaction: `BeginSwap`, the `route` instructions (they must leave
+    /// at least the batch's minimum $dPIN in the destination), `EndSwap`. `converting` names
+    /// the round whose pool is being converted; `None` is a buy-and-burn batch.
+    pub fn swap_batch(
+        &mut self,
+        caller: &Keypair,
+        lamports: u64,
+        converting: Option<&Address>,
+        route: Vec<Instruction>,
+        route_signers: &[&Keypair],
+    ) -> Result<Sent, ChainError> {
+        let mint = self.dpin_mint()?;
+        let mut instructions = vec![builders::begin_swap(
+            &self.program,
+            &caller.pubkey(),
+            lamports,
+            converting,
+        )];
+        instructions.extend(route);
+        instructions.push(builders::end_swap(&self.program, &mint, converting));
+        let mut signers = vec![caller];
+        signers.extend_from_slice(route_signers);
+        let sent = self.chain.send(&instructions, &signers)?;
+        if let Some(units) = sent.compute_units {
+            self.compute
+                .units
+                .entry("SwapBatch")
+                .or_default()
+                .push(units);
+        }
+        Ok(sent)
+    }
+
+    /// The launched $dPIN mint.
+    pub fn dpin_mint(&self) -> Result<Address, ChainError> {
+        let config = self.config()?;
+        if config.token_launched() {
+            Ok(Address::new_from_array(config.token.mint))
+        } else {
+            Err(ChainError::Account(format!(
+                "$dPIN is not launched on {}",
+                self.chain.describe()
+            )))
+        }
+    }
+
+    /// The treasury's state.
+    pub fn treasury(&self) -> Result<Treasury, ChainError> {
+        self.state(&find::treasury(&self.program))?
+            .ok_or_else(|| ChainError::Account("no treasury account".into()))
+    }
+
+    /// Appends the $dPIN accounts when `round` is a token round; `wallet` pays or is paid.
+    fn for_currency(
+        &self,
+        ix: Instruction,
+        round: &Address,
+        wallet: &Address,
+    ) -> Result<Instruction, ChainError> {
+        match self.round(round)?.currency {
+            Currency::Sol => Ok(ix),
+            Currency::Dpin => self.in_dpin(ix, round, wallet),
+        }
+    }
+
+    fn in_dpin(
+        &self,
+        ix: Instruction,
+        round: &Address,
+        wallet: &Address,
+    ) -> Result<Instruction, ChainError> {
+        let mint = self.dpin_mint()?;
+        let wallet_token = crate::token::wallet_account(wallet, &mint);
+        Ok(builders::in_dpin(ix, &mint, round, &wallet_token))
     }
 
     /// A program account decoded as `T`, if it exists and is one.

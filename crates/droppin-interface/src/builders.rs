@@ -343,12 +343,18 @@ pub fn launch_token(program: &Address, admin: &Address, mint: &Address) -> Instr
     )
 }
 
-/// [`DropPinInstruction::ConvertRound`].
-pub fn convert_round(program: &Address, round: &Address, mint: &Address) -> Instruction {
+/// [`DropPinInstruction::ConvertRound`]; `payer` fronts the token vault's rent.
+pub fn convert_round(
+    program: &Address,
+    payer: &Address,
+    round: &Address,
+    mint: &Address,
+) -> Instruction {
     build(
         program,
         &DropPinInstruction::ConvertRound,
         alloc::vec![
+            AccountMeta::new(*payer, true),
             AccountMeta::new(*round, false),
             AccountMeta::new(find::vault(program, round), false),
             AccountMeta::new(find::token_vault(program, round), false),
@@ -373,6 +379,7 @@ pub fn begin_swap(
         AccountMeta::new_readonly(find::config(program), false),
         AccountMeta::new(find::treasury(program), false),
         instructions_sysvar(),
+        AccountMeta::new_readonly(swap_destination(program, converting), false),
     ];
     if let Some(round) = converting {
         accounts.push(AccountMeta::new(*round, false));
@@ -385,16 +392,20 @@ pub fn begin_swap(
     )
 }
 
-/// [`DropPinInstruction::EndSwap`] matching a [`begin_swap`] with the same `converting`.
-pub fn end_swap(program: &Address, mint: &Address, converting: Option<&Address>) -> Instruction {
-    let destination = converting.map_or_else(
+/// Where a batch's $dPIN goes: the treasury's account, or the converting round's token vault.
+fn swap_destination(program: &Address, converting: Option<&Address>) -> Address {
+    converting.map_or_else(
         || find::treasury_token(program),
         |round| find::token_vault(program, round),
-    );
+    )
+}
+
+/// [`DropPinInstruction::EndSwap`] matching a [`begin_swap`] with the same `converting`.
+pub fn end_swap(program: &Address, mint: &Address, converting: Option<&Address>) -> Instruction {
     let mut accounts = alloc::vec![
         AccountMeta::new_readonly(find::config(program), false),
         AccountMeta::new(find::treasury(program), false),
-        AccountMeta::new(destination, false),
+        AccountMeta::new(swap_destination(program, converting), false),
         AccountMeta::new(*mint, false),
         token_program(),
         instructions_sysvar(),

@@ -254,11 +254,11 @@ pub enum DropPinInstruction {
     LaunchToken,
 
     /// Turns a pre-launch SOL round nobody has joined into a $dPIN round: creates its token vault
-    /// (rent from the pool) and leaves the pool's lamports for treasury swaps to convert; the round
-    /// admits nodes once they are all converted (anyone may).
+    /// (the payer fronts the rent and is repaid from the pool) and leaves the pool's lamports for
+    /// treasury swaps to convert; the round admits nodes once they are all converted (anyone may).
     ///
-    /// Accounts: 0 `[w]` round, 1 `[w]` vault, 2 `[w]` token vault PDA, 3 config, 4 mint,
-    /// 5 SPL Token program, 6 system program.
+    /// Accounts: 0 `[s,w]` payer, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` token vault PDA,
+    /// 4 config, 5 mint, 6 SPL Token program, 7 system program.
     ConvertRound,
 
     /// Lends a batch of SOL to the caller's route: from the treasury (buy-and-burn), or from a
@@ -266,7 +266,8 @@ pub enum DropPinInstruction {
     /// `EndSwap` later in the same transaction.
     ///
     /// Accounts: 0 `[s,w]` caller, 1 config, 2 `[w]` treasury, 3 instructions sysvar,
-    /// then optionally 4 `[w]` round, 5 `[w]` vault.
+    /// 4 destination ($dPIN account of the treasury, or the converting round's token vault),
+    /// then for a conversion 5 `[w]` round, 6 `[w]` vault.
     BeginSwap {
         /// Lamports in the batch.
         lamports: u64,

@@ -96,11 +96,13 @@ fn require_fixed_supply(mint: &AccountView) -> Result {
     }
 }
 
-/// Makes a pre-launch SOL round a $dPIN round awaiting conversion; its token vault's rent comes
-/// out of the pool.
+/// Makes a pre-launch SOL round a $dPIN round awaiting conversion. The payer fronts the token
+/// vault's rent and is repaid from the pool once the CPIs are done (lamports moved by hand before
+/// a CPI would unbalance it).
 #[inline(never)]
 pub fn convert(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let [
+        payer,
         round,
         vault,
         token_vault,
@@ -113,8 +115,9 @@ pub fn convert(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     else {
         return Err(not_enough_accounts());
     };
-    require_writable(&[round, vault, token_vault])?;
-    require_distinct(&[round, vault, token_vault])?;
+    require_signer(payer)?;
+    require_writable(&[payer, round, vault, token_vault])?;
+    require_distinct(&[payer, round, vault, token_vault])?;
     require_token_program(token_program)?;
     require_system_program(system)?;
     let config_state: ProtocolConfig = load(config, program_id)?;
@@ -137,8 +140,8 @@ pub fn convert(program_id: &Address, accounts: &mut [AccountView]) -> Result {
         rent,
     )
     .map_err(fail)?;
-    withdraw(vault, token_vault, rent)?;
-    create_token_vault(vault, token_vault, mint, round.address(), bump)?;
+    create_token_vault(payer, token_vault, mint, round.address(), bump)?;
+    withdraw(vault, payer, rent)?;
     save(round, &round_state)
 }
 

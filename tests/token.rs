@@ -1,0 +1,700 @@
+//! $dPIN on the real program with the real SPL Token program (bundled in LiteSVM): token rounds,
+//! the conversion of a pre-launch SOL round, the treasury's batch swaps and every rule around
+//! them. Payouts are checked to the base unit against the protocol's terms.
+
+use droppin_client::Chain;
+use droppin_interface::{
+    DropPinError, LAMPORTS_PER_SOL, builders,
+    merkle::Verdict,
+    pda::find,
+    state::{Currency, ProtocolParams, Round, SwapParams, Treasury},
+};
+use droppin_tests::{Dpin, Failure, Harness, Node, RoundRun, leaf, round_args};
+use solana_address::Address;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_system_interface::instruction::transfer;
+
+/// One $dPIN in base units.
+const DPIN: u64 = 1_000_000;
+const STAKE: u64 = 20 * DPIN;
+
+fn err(e: DropPinError) -> Result<u64, Failure> {
+    Err(Failure::Program(e))
+}
+
+fn treasury(h: &Harness) -> Treasury {
+    h.state(&find::treasury(&h.program)).expect("treasury")
+}
+
+fn swap_params(h: &Harness) -> SwapParams {
+    h.state::<droppin_interface::state::ProtocolConfig>(&find::config(&h.program))
+        .expect("config")
+        .params
+        .swap
+}
+
+/// Opens a $dPIN round of `amount` base units with `committee` funded validators.
+fn open_dpin_round(h: &mut Harness, dpin: &Dpin, committee: usize, amount: u64) -> RoundRun {
+    let funder = h.funded(10);
+    dpin.give(h, &funder.pubkey(), amount);
+    let validators: Vec<Keypair> = (0..committee).map(|_| h.funded(10)).collect();
+    for v in &validators {
+        dpin.give(h, &v.pubkey(), STAKE);
+    }
+    let keys: Vec<Address> = validators.iter().map(Keypair::pubkey).collect();
+    let mut args = round_args(h.slot(), &keys, amount);
+    args.node_stake = STAKE;
+    args.validator_stake = STAKE;
+    args.currency = Currency::Dpin;
+    let deadlines = args.deadlines;
+    let id = h.next_round_id();
+    let round = find::round(&h.program, id);
+    let ix = builders::open_round(&h.program, &funder.pubkey(), id, args);
+    h.send(&[dpin.ix(ix, &round, &funder.pubkey())], &[&funder])
+        .expect("open a $dPIN round");
+    RoundRun {
+        round,
+        funder,
+        validators,
+        deadlines,
+    }
+}
+
+fn join_and_commit(h: &mut Harness, dpin: &Dpin, run: &RoundRun, node: &Node) {
+    let program = h.program;
+    let join = builders::join_round(&program, &node.address(), &run.round);
+    h.send(&[dpin.ix(join, &run.round, &node.address())], &[&node.key])
+        .expect("join");
+    let commit = builders::commit_update(&program, &node.address(), &run.round, node.commitment());
+    h.send(&[commit], &[&node.key]).expect("commit");
+}
+
+fn join_committee(h: &mut Harness, dpin: &Dpin, run: &RoundRun) {
+    let program = h.program;
+    for v in &run.validators {
+        let ix = builders::join_committee(&program, &v.pubkey(), &run.round);
+        h.send(&[dpin.ix(ix, &run.round, &v.pubkey())], &[v])
+            .expect("join committee");
+    }
+}
+
+/// A counterparty's route for a batch: it pays `dpin_out` into `destination` and takes the
+/// batch's lamports from the caller.
+fn route(
+    dpin: &Dpin,
+    caller: &Keypair,
+    market: &Keypair,
+    destination: &Address,
+    lamports: u64,
+    dpin_out: u64,
+) -> Vec<Instruction> {
+    vec![
+        droppin_client::token::transfer_tokens(
+            &dpin.account(&market.pubkey()),
+            destination,
+            &market.pubkey(),
+            dpin_out,
+        ),
+        transfer(&caller.pubkey(), &market.pubkey(), lamports),
+    ]
+}
+
+/// `[begin, route.., end]` for a batch.
+fn batch(
+    h: &Harness,
+    dpin: &Dpin,
+    caller: &Keypair,
+    lamports: u64,
+    converting: Option<&Address>,
+    route: Vec<Instruction>,
+) -> Vec<Instruction> {
+    let mut ixs = vec![builders::begin_swap(
+        &h.program,
+        &caller.pubkey(),
+        lamports,
+        converting,
+    )];
+    ixs.extend(route);
+    ixs.push(builders::end_swap(&h.program, &dpin.mint, converting));
+    ixs
+}
+
+#[test]
+fn an_eight_node_token_round_pays_slashes_forfeits_and_burns_exactly() {
+    let mut h = Harness::new();
+    let dpin = Dpin::launch(&mut h);
+    let supply = dpin.supply(&h);
+    let amount = 1_000 * DPIN;
+    let run = open_dpin_round(&mut h, &dpin, 3, amount);
+    let fee = amount * 800 / 10_000;
+    let pool = amount - fee;
+    assert_eq!(dpin.supply(&h), supply - fee, "the fee is burned at once");
+    assert_eq!(treasury(&h).totals.dpin_burned, fee);
+    let round: Round = run.state(&h);
+    assert_eq!(round.currency, Currency::Dpin);
+    assert_eq!(dpin.balance(&h, &Address::from(round.token_vault)), pool);
+
+    // Five honest nodes, two poisoners, one no-show.
+    let nodes: Vec<Node> = (0..8).map(|i| Node::new(&mut h, i + 1)).collect();
+    for n in &nodes {
+        dpin.give(&mut h, &n.address(), STAKE);
+        join_and_commit(&mut h, &dpin, &run, n);
+        assert_eq!(dpin.balance_of(&h, &n.address()), 0);
+    }
+    join_committee(&mut h, &dpin, &run);
+    h.warp(run.deadlines.commit);
+    for n in &nodes[..7] {
+        run.reveal(&mut h, n).unwrap();
+    }
+    let mut leaves: Vec<_> = nodes[..5]
+        .iter()
+        .map(|n| leaf(n, Verdict::Accepted, 2_000))
+        .collect();
+    leaves.extend(nodes[5..7].iter().map(|n| leaf(n, Verdict::Slashed, 0)));
+    h.warp(run.deadlines.reveal);
+    let (tree, vote) = run.verdict(&leaves);
+    for i in 0..3 {
+        run.vote(&mut h, i, vote).unwrap();
+    }
+    let program = h.program;
+    h.send(
+        &[builders::finalize_round(
+            &program,
+            &run.round,
+            &run.validators[0].pubkey(),
+        )],
+        &[&run.funder],
+    )
+    .unwrap();
+    h.warp(run.deadlines.validation);
+
+    for (i, n) in nodes[..7].iter().enumerate() {
+        let ix = builders::claim_reward(&program, &run.round, &n.cid, leaves[i], tree.proof(i));
+        h.send(&[dpin.ix(ix, &run.round, &n.address())], &[&run.funder])
+            .unwrap();
+    }
+    let no_show = &nodes[7];
+    let ix = builders::refund_node(&program, &run.round, &no_show.address(), None);
+    h.send(
+        &[dpin.ix(ix, &run.round, &no_show.address())],
+        &[&run.funder],
+    )
+    .unwrap();
+    for v in &run.validators {
+        let ix = builders::settle_validator(&program, &run.round, &v.pubkey());
+        h.send(&[dpin.ix(ix, &run.round, &v.pubkey())], &[&run.funder])
+            .unwrap();
+    }
+    let token_vault = Address::from(round.token_vault);
+    let remainder = dpin.balance(&h, &token_vault);
+    let ix = builders::close_round(&program, &run.round, &run.funder.pubkey());
+    h.send(
+        &[dpin.ix(ix, &run.round, &run.funder.pubkey())],
+        &[&run.funder],
+    )
+    .unwrap();
+
+    let validator_pool = pool * 500 / 10_000;
+    let slash = STAKE / 2;
+    let node_pool = pool - validator_pool + STAKE + 2 * slash;
+    for n in &nodes[..5] {
+        assert_eq!(
+            dpin.balance_of(&h, &n.address()),
+            STAKE + node_pool * 2_000 / 10_000
+        );
+    }
+    for n in &nodes[5..7] {
+        assert_eq!(dpin.balance_of(&h, &n.address()), STAKE - slash);
+    }
+    assert_eq!(dpin.balance_of(&h, &no_show.address()), 0);
+    for v in &run.validators {
+        assert_eq!(dpin.balance_of(&h, &v.pubkey()), STAKE + validator_pool / 3);
+    }
+    assert_eq!(dpin.balance_of(&h, &run.funder.pubkey()), 0);
+    assert!(
+        h.chain.account(&token_vault).unwrap().is_none(),
+        "the token vault is closed"
+    );
+    let burned = fee + remainder;
+    assert_eq!(treasury(&h).totals.dpin_burned, burned);
+    assert_eq!(
+        dpin.supply(&h),
+        supply - burned,
+        "supply falls by exactly the burn"
+    );
+    let held: u64 = nodes
+        .iter()
+        .map(|n| n.address())
+        .chain(run.validators.iter().map(Keypair::pubkey))
+        .map(|owner| dpin.balance_of(&h, &owner))
+        .sum();
+    assert_eq!(
+        held + burned,
+        amount + 8 * STAKE + 3 * STAKE,
+        "every token is paid out or burned"
+    );
+    assert_eq!(h.balance(&run.round), 0);
+    assert_eq!(h.balance(&find::vault(&program, &run.round)), 0);
+}
+
+#[test]
+fn a_pre_launch_sol_round_is_converted_in_batches_and_pays_in_dpin() {
+    let mut h = Harness::new();
+    let run = RoundRun::open(&mut h, 1, 2 * LAMPORTS_PER_SOL, |_| {});
+    let pool = run.state(&h).pool;
+    let dpin = Dpin::launch(&mut h);
+    let program = h.program;
+    let keeper = h.funded(10);
+    let market = h.funded(10);
+    dpin.give(&mut h, &market.pubkey(), 100_000 * DPIN);
+
+    h.send(
+        &[builders::convert_round(
+            &program,
+            &keeper.pubkey(),
+            &run.round,
+            &dpin.mint,
+        )],
+        &[&keeper],
+    )
+    .unwrap();
+    let round: Round = run.state(&h);
+    let token_vault = Address::from(round.token_vault);
+    let vault_rent = h.balance(&token_vault);
+    assert_eq!(round.currency, Currency::Dpin);
+    assert_eq!(round.unconverted, pool - vault_rent);
+    assert_eq!(round.node_stake, STAKE, "0.02 SOL at 1,000 $dPIN per SOL");
+    let node = Node::new(&mut h, 1);
+    dpin.give(&mut h, &node.address(), STAKE);
+    let join = builders::join_round(&program, &node.address(), &run.round);
+    assert_eq!(
+        h.send(
+            &[dpin.ix(join.clone(), &run.round, &node.address())],
+            &[&node.key]
+        ),
+        err(DropPinError::ConversionPending)
+    );
+    assert_eq!(
+        h.send(
+            &[builders::convert_round(
+                &program,
+                &keeper.pubkey(),
+                &run.round,
+                &dpin.mint
+            )],
+            &[&keeper]
+        ),
+        err(DropPinError::NotConvertible),
+        "a round converts once"
+    );
+
+    // Two batches: the first half, then the rest, each at the reference price.
+    let swap = swap_params(&h);
+    let mut received = 0;
+    for lamports in [
+        round.unconverted / 2,
+        round.unconverted - round.unconverted / 2,
+    ] {
+        let out = swap.to_dpin(lamports);
+        let ixs = batch(
+            &h,
+            &dpin,
+            &keeper,
+            lamports,
+            Some(&run.round),
+            route(&dpin, &keeper, &market, &token_vault, lamports, out),
+        );
+        h.send(&ixs, &[&keeper, &market]).unwrap();
+        received += out;
+    }
+    let round: Round = run.state(&h);
+    assert_eq!(round.unconverted, 0);
+    assert_eq!(round.pool, received);
+    assert_eq!(treasury(&h).totals.sol_converted, pool - vault_rent);
+    assert_eq!(
+        treasury(&h).totals.dpin_burned,
+        0,
+        "converted $dPIN is not burned"
+    );
+
+    // Now a $dPIN round: one node takes the whole nodes' pool.
+    h.send(&[dpin.ix(join, &run.round, &node.address())], &[&node.key])
+        .unwrap();
+    h.send(
+        &[builders::commit_update(
+            &program,
+            &node.address(),
+            &run.round,
+            node.commitment(),
+        )],
+        &[&node.key],
+    )
+    .unwrap();
+    dpin.give(&mut h, &run.validators[0].pubkey(), STAKE);
+    join_committee(&mut h, &dpin, &run);
+    h.warp(run.deadlines.commit);
+    run.reveal(&mut h, &node).unwrap();
+    h.warp(run.deadlines.reveal);
+    let leaves = [leaf(&node, Verdict::Accepted, 10_000)];
+    let (tree, vote) = run.verdict(&leaves);
+    run.vote(&mut h, 0, vote).unwrap();
+    let validator = run.validators[0].pubkey();
+    h.send(
+        &[builders::finalize_round(&program, &run.round, &validator)],
+        &[&keeper],
+    )
+    .unwrap();
+    let claim = builders::claim_reward(&program, &run.round, &node.cid, leaves[0], tree.proof(0));
+    h.send(&[dpin.ix(claim, &run.round, &node.address())], &[&keeper])
+        .unwrap();
+    let validator_pool = received * 500 / 10_000;
+    assert_eq!(
+        dpin.balance_of(&h, &node.address()),
+        STAKE + (received - validator_pool)
+    );
+    h.warp(run.deadlines.validation);
+    let settle = builders::settle_validator(&program, &run.round, &validator);
+    h.send(&[dpin.ix(settle, &run.round, &validator)], &[&keeper])
+        .unwrap();
+    dpin.give(&mut h, &run.funder.pubkey(), 0);
+    let close = builders::close_round(&program, &run.round, &run.funder.pubkey());
+    h.send(
+        &[dpin.ix(close, &run.round, &run.funder.pubkey())],
+        &[&keeper],
+    )
+    .unwrap();
+    assert!(h.chain.account(&token_vault).unwrap().is_none());
+    assert_eq!(h.balance(&find::vault(&program, &run.round)), 0);
+}
+
+/// A protocol with fees in its treasury, $dPIN launched and a market maker holding $dPIN.
+fn treasury_with_fees(params: ProtocolParams) -> (Harness, Dpin, Keypair, Keypair) {
+    let mut h = Harness::with_params(params);
+    RoundRun::open(&mut h, 1, 10 * LAMPORTS_PER_SOL, |_| {});
+    let dpin = Dpin::launch(&mut h);
+    let caller = h.funded(10);
+    let market = h.funded(10);
+    dpin.give(&mut h, &market.pubkey(), 100_000 * DPIN);
+    (h, dpin, caller, market)
+}
+
+#[test]
+fn a_batch_that_pays_enough_burns_and_one_that_pays_too_little_fails_whole() {
+    let (mut h, dpin, caller, market) = treasury_with_fees(ProtocolParams::default());
+    let treasury_key = find::treasury(&h.program);
+    let treasury_token = find::treasury_token(&h.program);
+    let swap = swap_params(&h);
+    let supply = dpin.supply(&h);
+    let lamports = LAMPORTS_PER_SOL / 2;
+    let before = h.balance(&treasury_key);
+    let out = swap.to_dpin(lamports);
+    assert_eq!(out, 500 * DPIN);
+    let ixs = batch(
+        &h,
+        &dpin,
+        &caller,
+        lamports,
+        None,
+        route(&dpin, &caller, &market, &treasury_token, lamports, out),
+    );
+    h.send(&ixs, &[&caller, &market]).unwrap();
+    let units = h.chain.program_units().to_vec();
+    println!(
+        "BeginSwap {} CU, EndSwap (with burn) {} CU",
+        units[0], units[1]
+    );
+    assert!(units.iter().all(|u| *u <= 50_000));
+    assert_eq!(h.balance(&treasury_key), before - lamports);
+    assert_eq!(dpin.supply(&h), supply - out, "the bought $dPIN is burned");
+    assert_eq!(dpin.balance(&h, &treasury_token), 0);
+    let totals = treasury(&h).totals;
+    assert_eq!(
+        (totals.sol_in, totals.dpin_bought, totals.dpin_burned),
+        (lamports, out, out)
+    );
+
+    // One base unit short of the bound: the whole transaction fails, no SOL leaves.
+    let lamports = LAMPORTS_PER_SOL / 5;
+    let short = swap.min_out(lamports) - 1;
+    let market_sol = h.balance(&market.pubkey());
+    let market_dpin = dpin.balance_of(&h, &market.pubkey());
+    let before = h.balance(&treasury_key);
+    let ixs = batch(
+        &h,
+        &dpin,
+        &caller,
+        lamports,
+        None,
+        route(&dpin, &caller, &market, &treasury_token, lamports, short),
+    );
+    assert_eq!(
+        h.send(&ixs, &[&caller, &market]),
+        err(DropPinError::SlippageExceeded)
+    );
+    assert_eq!(h.balance(&treasury_key), before);
+    assert_eq!(h.balance(&market.pubkey()), market_sol);
+    assert_eq!(dpin.balance_of(&h, &market.pubkey()), market_dpin);
+    assert_eq!(treasury(&h).totals, totals);
+    // Exactly the bound passes.
+    let ixs = batch(
+        &h,
+        &dpin,
+        &caller,
+        lamports,
+        None,
+        route(
+            &dpin,
+            &caller,
+            &market,
+            &treasury_token,
+            lamports,
+            short + 1,
+        ),
+    );
+    h.send(&ixs, &[&caller, &market]).unwrap();
+}
+
+#[test]
+fn swaps_are_paired_top_level_and_rate_limited() {
+    let params = ProtocolParams {
+        swap: SwapParams {
+            window_cap: LAMPORTS_PER_SOL / 4,
+            window_slots: 100,
+            ..SwapParams::default()
+        },
+        ..ProtocolParams::default()
+    };
+    let (mut h, dpin, caller, market) = treasury_with_fees(params);
+    let program = h.program;
+    let treasury_token = find::treasury_token(&program);
+    let swap = swap_params(&h);
+    let paid = |lamports: u64| {
+        route(
+            &dpin,
+            &caller,
+            &market,
+            &treasury_token,
+            lamports,
+            swap.to_dpin(lamports),
+        )
+    };
+    let lamports = LAMPORTS_PER_SOL / 10;
+    let begin = builders::begin_swap(&program, &caller.pubkey(), lamports, None);
+    let end = builders::end_swap(&program, &dpin.mint, None);
+
+    let mut alone = vec![begin.clone()];
+    alone.extend(paid(lamports));
+    assert_eq!(
+        h.send(&alone, &[&caller, &market]),
+        err(DropPinError::MissingEndSwap)
+    );
+    let mut twice = vec![begin.clone(), begin.clone()];
+    twice.extend(paid(lamports));
+    twice.push(end.clone());
+    assert_eq!(
+        h.send(&twice, &[&caller, &market]),
+        err(DropPinError::SwapInProgress)
+    );
+    assert_eq!(
+        h.send(std::slice::from_ref(&end), &[&caller]),
+        err(DropPinError::NoSwapInProgress)
+    );
+    let mut inside = vec![begin.clone()];
+    inside.extend(paid(lamports));
+    inside.push(builders::crank_timeout(&program, &find::round(&program, 0)));
+    inside.push(end.clone());
+    assert_eq!(
+        h.send(&inside, &[&caller, &market]),
+        err(DropPinError::InvalidSwapRoute)
+    );
+    let mut wrong_sysvar = begin.clone();
+    wrong_sysvar.accounts[3].pubkey = caller.pubkey();
+    let mut forged = vec![wrong_sysvar];
+    forged.extend(paid(lamports));
+    forged.push(end.clone());
+    assert_eq!(
+        h.send(&forged, &[&caller, &market]),
+        err(DropPinError::InvalidSysvar)
+    );
+
+    // The window's cap: 0.25 SOL per 100 slots.
+    let over = batch(
+        &h,
+        &dpin,
+        &caller,
+        LAMPORTS_PER_SOL / 2,
+        None,
+        paid(LAMPORTS_PER_SOL / 2),
+    );
+    assert_eq!(
+        h.send(&over, &[&caller, &market]),
+        err(DropPinError::SwapWindowCapExceeded)
+    );
+    for _ in 0..2 {
+        let ixs = batch(&h, &dpin, &caller, lamports, None, paid(lamports));
+        h.send(&ixs, &[&caller, &market]).unwrap();
+    }
+    let third = batch(&h, &dpin, &caller, lamports, None, paid(lamports));
+    assert_eq!(
+        h.send(&third, &[&caller, &market]),
+        err(DropPinError::SwapWindowCapExceeded),
+        "0.3 SOL would pass the window's 0.25"
+    );
+    let slot = h.slot();
+    h.warp(slot + 100);
+    h.send(&third, &[&caller, &market]).unwrap();
+    let more_than_there_is = batch(
+        &h,
+        &dpin,
+        &caller,
+        LAMPORTS_PER_SOL,
+        None,
+        paid(LAMPORTS_PER_SOL),
+    );
+    assert_eq!(
+        h.send(&more_than_there_is, &[&caller, &market]),
+        err(DropPinError::SwapExceedsAvailable),
+        "the treasury holds 0.5 SOL of fees by now"
+    );
+}
+
+#[test]
+fn token_accounts_mints_and_programs_are_checked() {
+    let mut h = Harness::new();
+    let program = h.program;
+    let admin = h.admin.insecure_clone();
+
+    // Before launch: no token round, no swap.
+    let funder = h.funded(10);
+    let mut args = round_args(h.slot(), &[funder.pubkey()], 100 * DPIN);
+    args.currency = Currency::Dpin;
+    let round = find::round(&program, 0);
+    let early = builders::open_round(&program, &funder.pubkey(), 0, args.clone());
+    assert_eq!(
+        h.send(&[early], &[&funder]),
+        err(DropPinError::TokenNotLaunched)
+    );
+
+    // A mint that can still be inflated is refused; a fixed one is adopted once.
+    let inflatable = Keypair::new();
+    let mut ixs = droppin_client::token::fixed_supply_mint(
+        &admin.pubkey(),
+        &inflatable.pubkey(),
+        &admin.pubkey(),
+        1,
+    );
+    ixs.pop();
+    h.send(&ixs, &[&admin, &inflatable]).unwrap();
+    assert_eq!(
+        h.send(
+            &[builders::launch_token(
+                &program,
+                &admin.pubkey(),
+                &inflatable.pubkey()
+            )],
+            &[&admin]
+        ),
+        err(DropPinError::InvalidMint)
+    );
+    let dpin = Dpin::launch(&mut h);
+    assert_eq!(
+        h.send(
+            &[builders::launch_token(
+                &program,
+                &admin.pubkey(),
+                &dpin.mint
+            )],
+            &[&admin]
+        ),
+        err(DropPinError::TokenAlreadyLaunched)
+    );
+    let intruder = h.funded(1);
+    let other = Dpin::mint_only(&mut h);
+    assert_eq!(
+        h.send(
+            &[builders::launch_token(
+                &program,
+                &intruder.pubkey(),
+                &other.mint
+            )],
+            &[&intruder]
+        ),
+        err(DropPinError::Unauthorized)
+    );
+
+    // Opening with another token is refused.
+    dpin.give(&mut h, &funder.pubkey(), 100 * DPIN);
+    other.give(&mut h, &funder.pubkey(), 100 * DPIN);
+    let open = builders::open_round(&program, &funder.pubkey(), 0, args.clone());
+    let wrong_mint = builders::in_dpin(
+        open.clone(),
+        &other.mint,
+        &round,
+        &other.account(&funder.pubkey()),
+    );
+    assert_eq!(
+        h.send(&[wrong_mint], &[&funder]),
+        err(DropPinError::WrongMint)
+    );
+    let mut fake_program = dpin.ix(open.clone(), &round, &funder.pubkey());
+    let n = fake_program.accounts.len();
+    fake_program.accounts[n - 4].pubkey = Address::new_from_array([7; 32]);
+    assert_eq!(
+        h.send(&[fake_program], &[&funder]),
+        err(DropPinError::InvalidTokenProgram)
+    );
+    h.send(&[dpin.ix(open, &round, &funder.pubkey())], &[&funder])
+        .unwrap();
+
+    // A node paying with someone else's account, or with another token.
+    let node = h.funded(1);
+    let victim = h.funded(1);
+    dpin.give(&mut h, &victim.pubkey(), STAKE * 10);
+    other.give(&mut h, &node.pubkey(), STAKE * 10);
+    let join = builders::join_round(&program, &node.pubkey(), &round);
+    let theirs = builders::in_dpin(
+        join.clone(),
+        &dpin.mint,
+        &round,
+        &dpin.account(&victim.pubkey()),
+    );
+    assert_eq!(
+        h.send(&[theirs], &[&node]),
+        err(DropPinError::TokenAccountOwnerMismatch)
+    );
+    let foreign = builders::in_dpin(
+        join.clone(),
+        &dpin.mint,
+        &round,
+        &other.account(&node.pubkey()),
+    );
+    assert_eq!(h.send(&[foreign], &[&node]), err(DropPinError::WrongMint));
+    let mut missing = dpin.ix(join.clone(), &round, &node.pubkey());
+    missing.accounts.truncate(missing.accounts.len() - 1);
+    assert_eq!(
+        h.send(&[missing], &[&node]),
+        err(DropPinError::NotEnoughAccountKeys)
+    );
+    let mut stolen_vault = dpin.ix(join, &round, &node.pubkey());
+    let n = stolen_vault.accounts.len();
+    stolen_vault.accounts[n - 2].pubkey = find::treasury_token(&program);
+    assert_eq!(
+        h.send(&[stolen_vault], &[&node]),
+        err(DropPinError::VaultMismatch)
+    );
+    assert_eq!(
+        h.send(
+            &[builders::convert_round(
+                &program,
+                &node.pubkey(),
+                &round,
+                &dpin.mint
+            )],
+            &[&node]
+        ),
+        err(DropPinError::NotConvertible),
+        "a $dPIN round has nothing to convert"
+    );
+}
