@@ -9,16 +9,10 @@ use droppin_interface::{
     pda::find,
     state::{Currency, ProtocolParams, Round, SwapParams, Treasury},
 };
-use droppin_tests::{Dpin, Failure, Harness, Node, RoundRun, leaf, round_args};
+use droppin_tests::{DPIN, Dpin, Failure, Harness, Node, RoundRun, STAKE, leaf, round_args};
 use solana_address::Address;
-use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_system_interface::instruction::transfer;
-
-/// One $dPIN in base units.
-const DPIN: u64 = 1_000_000;
-const STAKE: u64 = 20 * DPIN;
 
 fn err(e: DropPinError) -> Result<u64, Failure> {
     Err(Failure::Program(e))
@@ -35,99 +29,13 @@ fn swap_params(h: &Harness) -> SwapParams {
         .swap
 }
 
-/// Opens a $dPIN round of `amount` base units with `committee` funded validators.
-fn open_dpin_round(h: &mut Harness, dpin: &Dpin, committee: usize, amount: u64) -> RoundRun {
-    let funder = h.funded(10);
-    dpin.give(h, &funder.pubkey(), amount);
-    let validators: Vec<Keypair> = (0..committee).map(|_| h.funded(10)).collect();
-    for v in &validators {
-        dpin.give(h, &v.pubkey(), STAKE);
-    }
-    let keys: Vec<Address> = validators.iter().map(Keypair::pubkey).collect();
-    let mut args = round_args(h.slot(), &keys, amount);
-    args.node_stake = STAKE;
-    args.validator_stake = STAKE;
-    args.currency = Currency::Dpin;
-    let deadlines = args.deadlines;
-    let id = h.next_round_id();
-    let round = find::round(&h.program, id);
-    let ix = builders::open_round(&h.program, &funder.pubkey(), id, args);
-    h.send(&[dpin.ix(ix, &round, &funder.pubkey())], &[&funder])
-        .expect("open a $dPIN round");
-    RoundRun {
-        round,
-        funder,
-        validators,
-        deadlines,
-    }
-}
-
-fn join_and_commit(h: &mut Harness, dpin: &Dpin, run: &RoundRun, node: &Node) {
-    let program = h.program;
-    let join = builders::join_round(&program, &node.address(), &run.round);
-    h.send(&[dpin.ix(join, &run.round, &node.address())], &[&node.key])
-        .expect("join");
-    let commit = builders::commit_update(&program, &node.address(), &run.round, node.commitment());
-    h.send(&[commit], &[&node.key]).expect("commit");
-}
-
-fn join_committee(h: &mut Harness, dpin: &Dpin, run: &RoundRun) {
-    let program = h.program;
-    for v in &run.validators {
-        let ix = builders::join_committee(&program, &v.pubkey(), &run.round);
-        h.send(&[dpin.ix(ix, &run.round, &v.pubkey())], &[v])
-            .expect("join committee");
-    }
-}
-
-/// A counterparty's route for a batch: it pays `dpin_out` into `destination` and takes the
-/// batch's lamports from the caller.
-fn route(
-    dpin: &Dpin,
-    caller: &Keypair,
-    market: &Keypair,
-    destination: &Address,
-    lamports: u64,
-    dpin_out: u64,
-) -> Vec<Instruction> {
-    vec![
-        droppin_client::token::transfer_tokens(
-            &dpin.account(&market.pubkey()),
-            destination,
-            &market.pubkey(),
-            dpin_out,
-        ),
-        transfer(&caller.pubkey(), &market.pubkey(), lamports),
-    ]
-}
-
-/// `[begin, route.., end]` for a batch.
-fn batch(
-    h: &Harness,
-    dpin: &Dpin,
-    caller: &Keypair,
-    lamports: u64,
-    converting: Option<&Address>,
-    route: Vec<Instruction>,
-) -> Vec<Instruction> {
-    let mut ixs = vec![builders::begin_swap(
-        &h.program,
-        &caller.pubkey(),
-        lamports,
-        converting,
-    )];
-    ixs.extend(route);
-    ixs.push(builders::end_swap(&h.program, &dpin.mint, converting));
-    ixs
-}
-
 #[test]
 fn an_eight_node_token_round_pays_slashes_forfeits_and_burns_exactly() {
     let mut h = Harness::new();
     let dpin = Dpin::launch(&mut h);
     let supply = dpin.supply(&h);
     let amount = 1_000 * DPIN;
-    let run = open_dpin_round(&mut h, &dpin, 3, amount);
+    let run = dpin.open_round(&mut h, 3, amount);
     let fee = amount * 800 / 10_000;
     let pool = amount - fee;
     assert_eq!(dpin.supply(&h), supply - fee, "the fee is burned at once");
@@ -140,10 +48,10 @@ fn an_eight_node_token_round_pays_slashes_forfeits_and_burns_exactly() {
     let nodes: Vec<Node> = (0..8).map(|i| Node::new(&mut h, i + 1)).collect();
     for n in &nodes {
         dpin.give(&mut h, &n.address(), STAKE);
-        join_and_commit(&mut h, &dpin, &run, n);
+        dpin.join_and_commit(&mut h, &run, n);
         assert_eq!(dpin.balance_of(&h, &n.address()), 0);
     }
-    join_committee(&mut h, &dpin, &run);
+    dpin.join_committee(&mut h, &run);
     h.warp(run.deadlines.commit);
     for n in &nodes[..7] {
         run.reveal(&mut h, n).unwrap();
@@ -298,13 +206,12 @@ fn a_pre_launch_sol_round_is_converted_in_batches_and_pays_in_dpin() {
         round.unconverted - round.unconverted / 2,
     ] {
         let out = swap.to_dpin(lamports);
-        let ixs = batch(
+        let ixs = dpin.batch(
             &h,
-            &dpin,
             &keeper,
             lamports,
             Some(&run.round),
-            route(&dpin, &keeper, &market, &token_vault, lamports, out),
+            dpin.route(&keeper, &market, &token_vault, lamports, out),
         );
         h.send(&ixs, &[&keeper, &market]).unwrap();
         received += out;
@@ -333,7 +240,7 @@ fn a_pre_launch_sol_round_is_converted_in_batches_and_pays_in_dpin() {
     )
     .unwrap();
     dpin.give(&mut h, &run.validators[0].pubkey(), STAKE);
-    join_committee(&mut h, &dpin, &run);
+    dpin.join_committee(&mut h, &run);
     h.warp(run.deadlines.commit);
     run.reveal(&mut h, &node).unwrap();
     h.warp(run.deadlines.reveal);
@@ -391,13 +298,12 @@ fn a_batch_that_pays_enough_burns_and_one_that_pays_too_little_fails_whole() {
     let before = h.balance(&treasury_key);
     let out = swap.to_dpin(lamports);
     assert_eq!(out, 500 * DPIN);
-    let ixs = batch(
+    let ixs = dpin.batch(
         &h,
-        &dpin,
         &caller,
         lamports,
         None,
-        route(&dpin, &caller, &market, &treasury_token, lamports, out),
+        dpin.route(&caller, &market, &treasury_token, lamports, out),
     );
     h.send(&ixs, &[&caller, &market]).unwrap();
     let units = h.chain.program_units().to_vec();
@@ -421,13 +327,12 @@ fn a_batch_that_pays_enough_burns_and_one_that_pays_too_little_fails_whole() {
     let market_sol = h.balance(&market.pubkey());
     let market_dpin = dpin.balance_of(&h, &market.pubkey());
     let before = h.balance(&treasury_key);
-    let ixs = batch(
+    let ixs = dpin.batch(
         &h,
-        &dpin,
         &caller,
         lamports,
         None,
-        route(&dpin, &caller, &market, &treasury_token, lamports, short),
+        dpin.route(&caller, &market, &treasury_token, lamports, short),
     );
     assert_eq!(
         h.send(&ixs, &[&caller, &market]),
@@ -438,20 +343,12 @@ fn a_batch_that_pays_enough_burns_and_one_that_pays_too_little_fails_whole() {
     assert_eq!(dpin.balance_of(&h, &market.pubkey()), market_dpin);
     assert_eq!(treasury(&h).totals, totals);
     // Exactly the bound passes.
-    let ixs = batch(
+    let ixs = dpin.batch(
         &h,
-        &dpin,
         &caller,
         lamports,
         None,
-        route(
-            &dpin,
-            &caller,
-            &market,
-            &treasury_token,
-            lamports,
-            short + 1,
-        ),
+        dpin.route(&caller, &market, &treasury_token, lamports, short + 1),
     );
     h.send(&ixs, &[&caller, &market]).unwrap();
 }
@@ -471,8 +368,7 @@ fn swaps_are_paired_top_level_and_rate_limited() {
     let treasury_token = find::treasury_token(&program);
     let swap = swap_params(&h);
     let paid = |lamports: u64| {
-        route(
-            &dpin,
+        dpin.route(
             &caller,
             &market,
             &treasury_token,
@@ -520,9 +416,8 @@ fn swaps_are_paired_top_level_and_rate_limited() {
     );
 
     // The window's cap: 0.25 SOL per 100 slots.
-    let over = batch(
+    let over = dpin.batch(
         &h,
-        &dpin,
         &caller,
         LAMPORTS_PER_SOL / 2,
         None,
@@ -533,10 +428,10 @@ fn swaps_are_paired_top_level_and_rate_limited() {
         err(DropPinError::SwapWindowCapExceeded)
     );
     for _ in 0..2 {
-        let ixs = batch(&h, &dpin, &caller, lamports, None, paid(lamports));
+        let ixs = dpin.batch(&h, &caller, lamports, None, paid(lamports));
         h.send(&ixs, &[&caller, &market]).unwrap();
     }
-    let third = batch(&h, &dpin, &caller, lamports, None, paid(lamports));
+    let third = dpin.batch(&h, &caller, lamports, None, paid(lamports));
     assert_eq!(
         h.send(&third, &[&caller, &market]),
         err(DropPinError::SwapWindowCapExceeded),
@@ -545,14 +440,8 @@ fn swaps_are_paired_top_level_and_rate_limited() {
     let slot = h.slot();
     h.warp(slot + 100);
     h.send(&third, &[&caller, &market]).unwrap();
-    let more_than_there_is = batch(
-        &h,
-        &dpin,
-        &caller,
-        LAMPORTS_PER_SOL,
-        None,
-        paid(LAMPORTS_PER_SOL),
-    );
+    let more_than_there_is =
+        dpin.batch(&h, &caller, LAMPORTS_PER_SOL, None, paid(LAMPORTS_PER_SOL));
     assert_eq!(
         h.send(&more_than_there_is, &[&caller, &market]),
         err(DropPinError::SwapExceedsAvailable),

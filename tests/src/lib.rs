@@ -392,6 +392,11 @@ pub struct Dpin {
     pub mint: Address,
 }
 
+/// One $dPIN in base units.
+pub const DPIN: u64 = 1_000_000;
+/// Node and validator stake of the test $dPIN rounds: 20 $dPIN (0.02 SOL at the reference price).
+pub const STAKE: u64 = 20 * DPIN;
+
 /// $dPIN minted at launch: 1,000,000,000 tokens of 6 decimals.
 pub const DPIN_SUPPLY: u64 = 1_000_000_000 * 1_000_000;
 
@@ -468,5 +473,105 @@ impl Dpin {
     /// `ix` in its $dPIN-round form, `wallet` paying or being paid.
     pub fn ix(&self, ix: Instruction, round: &Address, wallet: &Address) -> Instruction {
         builders::in_dpin(ix, &self.mint, round, &self.account(wallet))
+    }
+}
+
+impl Dpin {
+    /// Opens a $dPIN round of `amount` base units with `committee` validators holding a stake.
+    pub fn open_round(&self, h: &mut Harness, committee: usize, amount: u64) -> RoundRun {
+        let funder = h.funded(10);
+        self.give(h, &funder.pubkey(), amount);
+        let validators: Vec<Keypair> = (0..committee).map(|_| h.funded(10)).collect();
+        for v in &validators {
+            self.give(h, &v.pubkey(), STAKE);
+        }
+        let keys: Vec<Address> = validators.iter().map(Keypair::pubkey).collect();
+        let mut args = round_args(h.slot(), &keys, amount);
+        args.node_stake = STAKE;
+        args.validator_stake = STAKE;
+        args.currency = droppin_interface::state::Currency::Dpin;
+        let deadlines = args.deadlines;
+        let id = h.next_round_id();
+        let round = find::round(&h.program, id);
+        let ix = builders::open_round(&h.program, &funder.pubkey(), id, args);
+        h.send(&[self.ix(ix, &round, &funder.pubkey())], &[&funder])
+            .expect("open a $dPIN round");
+        RoundRun {
+            round,
+            funder,
+            validators,
+            deadlines,
+        }
+    }
+
+    /// Stakes (in $dPIN) and commits a node; returns the join's compute units.
+    pub fn join_and_commit(&self, h: &mut Harness, run: &RoundRun, node: &Node) -> ComputeUnits {
+        let program = h.program;
+        let join = builders::join_round(&program, &node.address(), &run.round);
+        let units = h
+            .send(&[self.ix(join, &run.round, &node.address())], &[&node.key])
+            .expect("join");
+        let commit =
+            builders::commit_update(&program, &node.address(), &run.round, node.commitment());
+        h.send(&[commit], &[&node.key]).expect("commit");
+        units
+    }
+
+    /// Bonds every committee member in $dPIN; returns each join's compute units.
+    pub fn join_committee(&self, h: &mut Harness, run: &RoundRun) -> Vec<ComputeUnits> {
+        let program = h.program;
+        run.validators
+            .iter()
+            .map(|v| {
+                let ix = builders::join_committee(&program, &v.pubkey(), &run.round);
+                h.send(&[self.ix(ix, &run.round, &v.pubkey())], &[v])
+                    .expect("join committee")
+            })
+            .collect()
+    }
+
+    /// A counterparty's route for a swap batch: `market` pays `dpin_out` into `destination` and
+    /// takes the batch's lamports from `caller`.
+    pub fn route(
+        &self,
+        caller: &Keypair,
+        market: &Keypair,
+        destination: &Address,
+        lamports: u64,
+        dpin_out: u64,
+    ) -> Vec<Instruction> {
+        vec![
+            token::transfer_tokens(
+                &self.account(&market.pubkey()),
+                destination,
+                &market.pubkey(),
+                dpin_out,
+            ),
+            solana_system_interface::instruction::transfer(
+                &caller.pubkey(),
+                &market.pubkey(),
+                lamports,
+            ),
+        ]
+    }
+
+    /// `[BeginSwap, route.., EndSwap]` for one batch.
+    pub fn batch(
+        &self,
+        h: &Harness,
+        caller: &Keypair,
+        lamports: u64,
+        converting: Option<&Address>,
+        route: Vec<Instruction>,
+    ) -> Vec<Instruction> {
+        let mut ixs = vec![builders::begin_swap(
+            &h.program,
+            &caller.pubkey(),
+            lamports,
+            converting,
+        )];
+        ixs.extend(route);
+        ixs.push(builders::end_swap(&h.program, &self.mint, converting));
+        ixs
     }
 }

@@ -6,11 +6,16 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use droppin_interface::{
-    builders,
+    LAMPORTS_PER_SOL, builders,
     merkle::Verdict,
-    state::{AccountState, CidMarker, NodeState, Reputation, Round, ValidatorState, Vault},
+    pda::find,
+    state::{
+        AccountState, CidMarker, NodeState, ProtocolConfig, Reputation, Round, ValidatorState,
+        Vault,
+    },
 };
-use droppin_tests::{Harness, Node, RoundRun, leaf};
+use droppin_tests::{DPIN, Dpin, Harness, Node, RoundRun, STAKE, leaf};
+use solana_address::Address;
 use solana_signer::Signer;
 
 #[derive(Default)]
@@ -238,6 +243,8 @@ fn main() {
             .unwrap(),
     );
 
+    record_dpin(&mut report);
+
     println!(
         "## Compute units per instruction ({nodes}-node round; proofs up to {longest_proof} levels)\n"
     );
@@ -281,5 +288,135 @@ fn main() {
     println!(
         "\n{nodes} nodes in {:.1} s wall time",
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// $dPIN: the launch, a pre-launch round's conversion, both kinds of swap batch and an 8-node
+/// token round (7 claims, a no-show's refund), recorded under "(\$dPIN)" names.
+fn record_dpin(report: &mut Report) {
+    let mut h = Harness::new();
+    let program = h.program;
+    let pre_launch = RoundRun::open(&mut h, 1, 2 * LAMPORTS_PER_SOL, |_| {});
+    let admin = h.admin.insecure_clone();
+    let dpin = Dpin::mint_only(&mut h);
+    let launch = builders::launch_token(&program, &admin.pubkey(), &dpin.mint);
+    report.record("LaunchToken", h.send(&[launch], &[&admin]).unwrap());
+    let keeper = h.funded(10);
+    let market = h.funded(10);
+    dpin.give(&mut h, &market.pubkey(), 1_000_000 * DPIN);
+    let convert =
+        builders::convert_round(&program, &keeper.pubkey(), &pre_launch.round, &dpin.mint);
+    report.record("ConvertRound", h.send(&[convert], &[&keeper]).unwrap());
+
+    let swap = h
+        .state::<ProtocolConfig>(&find::config(&program))
+        .unwrap()
+        .params
+        .swap;
+    let round: Round = pre_launch.state(&h);
+    let batches = [
+        (
+            round.unconverted,
+            Some(pre_launch.round),
+            Address::from(round.token_vault),
+            "EndSwap (conversion)",
+        ),
+        (
+            LAMPORTS_PER_SOL / 10,
+            None,
+            find::treasury_token(&program),
+            "EndSwap (buy and burn)",
+        ),
+    ];
+    for (lamports, converting, destination, end_name) in batches {
+        let route = dpin.route(
+            &keeper,
+            &market,
+            &destination,
+            lamports,
+            swap.to_dpin(lamports),
+        );
+        let ixs = dpin.batch(&h, &keeper, lamports, converting.as_ref(), route);
+        h.send(&ixs, &[&keeper, &market]).unwrap();
+        let units = h.chain.program_units().to_vec();
+        report.record("BeginSwap", units[0]);
+        report.record(end_name, units[1]);
+    }
+
+    let run = dpin.open_round(&mut h, 3, 1_000 * DPIN);
+    report.record("OpenRound ($dPIN)", h.chain.program_units()[0]);
+    dpin.give(&mut h, &run.funder.pubkey(), 10 * DPIN);
+    let fund = dpin.ix(
+        builders::fund_round(&program, &run.funder.pubkey(), &run.round, 10 * DPIN),
+        &run.round,
+        &run.funder.pubkey(),
+    );
+    report.record(
+        "FundRound ($dPIN)",
+        h.send(&[fund], &[&run.funder]).unwrap(),
+    );
+    let nodes: Vec<Node> = (0..8).map(|i| Node::new(&mut h, i + 1)).collect();
+    for node in &nodes {
+        dpin.give(&mut h, &node.address(), STAKE);
+        report.record(
+            "JoinRound ($dPIN)",
+            dpin.join_and_commit(&mut h, &run, node),
+        );
+    }
+    for units in dpin.join_committee(&mut h, &run) {
+        report.record("JoinCommittee ($dPIN)", units);
+    }
+    h.warp(run.deadlines.commit);
+    for node in &nodes[..7] {
+        run.reveal(&mut h, node).unwrap();
+    }
+    h.warp(run.deadlines.reveal);
+    let leaves: Vec<_> = nodes[..7]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| match i {
+            0..5 => leaf(n, Verdict::Accepted, 2_000),
+            _ => leaf(n, Verdict::Slashed, 0),
+        })
+        .collect();
+    let (tree, vote) = run.verdict(&leaves);
+    for i in 0..3 {
+        run.vote(&mut h, i, vote).unwrap();
+    }
+    let finalize = builders::finalize_round(&program, &run.round, &run.validators[0].pubkey());
+    h.send(&[finalize], &[&run.funder]).unwrap();
+    h.warp(run.deadlines.validation);
+    for (i, node) in nodes[..7].iter().enumerate() {
+        let claim =
+            builders::claim_reward(&program, &run.round, &node.cid, leaves[i], tree.proof(i));
+        let claim = dpin.ix(claim, &run.round, &node.address());
+        report.record(
+            "ClaimReward ($dPIN)",
+            h.send(&[claim], &[&run.funder]).unwrap(),
+        );
+    }
+    let no_show = nodes[7].address();
+    let refund = dpin.ix(
+        builders::refund_node(&program, &run.round, &no_show, None),
+        &run.round,
+        &no_show,
+    );
+    report.record(
+        "RefundNode ($dPIN)",
+        h.send(&[refund], &[&run.funder]).unwrap(),
+    );
+    for v in &run.validators {
+        let settle = builders::settle_validator(&program, &run.round, &v.pubkey());
+        let settle = dpin.ix(settle, &run.round, &v.pubkey());
+        report.record(
+            "SettleValidator ($dPIN)",
+            h.send(&[settle], &[&run.funder]).unwrap(),
+        );
+    }
+    let close = builders::close_round(&program, &run.round, &run.funder.pubkey());
+    let close = dpin.ix(close, &run.round, &run.funder.pubkey());
+    report.record(
+        "CloseRound ($dPIN)",
+        h.send(&[close], &[&run.funder]).unwrap(),
     );
 }
