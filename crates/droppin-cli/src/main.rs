@@ -45,6 +45,9 @@ enum Command {
     Finalize { round: String },
     /// Fail a timed-out round, settle everyone, close it.
     Crank { round: String },
+    /// The $dPIN launch, the treasury's buy-and-burn and SOL -> $dPIN batches.
+    #[command(subcommand)]
+    Treasury(operator_cli::TreasuryCommand),
     /// Export a global model as safetensors.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -74,6 +77,7 @@ fn main() {
         }
         Command::Sim(args) => sim::run(args),
         Command::Round(command) => operator_cli::run_round(command, &cli.cluster),
+        Command::Treasury(command) => operator_cli::run_treasury(command, &cli.cluster),
         Command::Node(command) => operator_cli::run_node(command, &cli.cluster),
         Command::Validate { round } => operator_cli::run_validate(&round, &cli.cluster),
         Command::Finalize { round } => operator_cli::run_finalize(&round, &cli.cluster),

@@ -60,13 +60,15 @@ fn ok(output: Output) -> String {
 #[test]
 fn a_round_driven_by_operators_commands() {
     let dir = tempfile::tempdir().unwrap();
+    let admin_path = dir.path().join("admin.json");
+    let admin = write_new_keypair(&admin_path).unwrap();
     let localnet = Localnet::start(LocalnetOptions {
         rpc_port: 0,
         gateway_port: 0,
         data_dir: dir.path().join("localnet"),
         web_root: None,
         program: default_program_path(),
-        admin: solana_keypair::Keypair::new(),
+        admin: admin.insecure_clone(),
     })
     .unwrap();
     let operator = Operator {
@@ -144,6 +146,54 @@ fn a_round_driven_by_operators_commands() {
     ok(operator.run(&keys[0], &["crank", &round]));
     let listed = ok(operator.run(&keys[0], &["round", "list", "--json"]));
     assert_eq!(listed.trim(), "[]", "the closed round is gone");
+
+    // The round's fee is in the treasury: launch $dPIN, buy some with it and burn it. The admin
+    // holds the whole supply, so it is its own counterparty here.
+    chain.airdrop(&admin.pubkey(), LAMPORTS_PER_SOL).unwrap();
+    let admin_key = admin_path.to_str().unwrap();
+    ok(operator.run(&admin_path, &["treasury", "launch", "--supply", "1000000"]));
+    let swapped: serde_json::Value = serde_json::from_str(
+        ok(operator.run(
+            &admin_path,
+            &[
+                "treasury",
+                "swap",
+                "--sol",
+                "0.05",
+                "--counterparty",
+                admin_key,
+                "--json",
+            ],
+        ))
+        .lines()
+        .last()
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(swapped["sol_swapped"], 0.05);
+    assert_eq!(swapped["dpin_bought"], 50.0);
+    assert_eq!(swapped["dpin_burned"], 50.0);
+    assert_eq!(swapped["supply"], 999_950.0);
+    let refused = operator.run(
+        &admin_path,
+        &[
+            "treasury",
+            "swap",
+            "--sol",
+            "0.01",
+            "--counterparty",
+            admin_key,
+            "--dpin",
+            "9",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("below the 9.9 the slippage bound requires"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
 
 #[test]

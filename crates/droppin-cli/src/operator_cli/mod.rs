@@ -6,11 +6,13 @@ mod committee;
 mod model;
 mod node;
 mod round;
+mod treasury;
 
 pub use committee::{run_crank, run_finalize, run_validate};
 pub use model::{ExportArgs, run_export};
 pub use node::{NodeCommand, run_node};
 pub use round::{RoundCommand, run_round};
+pub use treasury::{TreasuryCommand, run_treasury};
 
 use std::path::PathBuf;
 

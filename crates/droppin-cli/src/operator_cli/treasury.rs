@@ -1,0 +1,215 @@
+//! `dpin treasury`: the $dPIN launch, the treasury's totals and its SOL -> $dPIN batches.
+
+use droppin_client::token;
+use droppin_interface::DPIN_DECIMALS;
+
+use super::*;
+
+/// `dpin treasury ...`
+#[derive(Subcommand)]
+pub enum TreasuryCommand {
+    /// The treasury's SOL, the buy-and-burn totals, the swap window and the $dPIN supply.
+    Show,
+    /// One batch: lend SOL from the treasury (or a converting round's pool) to a counterparty's
+    /// route, which must return at least the reference price less the slippage bound.
+    Swap(SwapArgs),
+    /// Create a fixed-supply $dPIN mint held by the signer and adopt it (admin only, once).
+    Launch {
+        /// Whole tokens minted, all to the signer; the mint authority is removed afterwards.
+        #[arg(long, default_value_t = 1_000_000_000)]
+        supply: u64,
+    },
+    /// Turn a pre-launch SOL round nobody has joined into a $dPIN round awaiting conversion.
+    Convert { round: String },
+}
+
+#[derive(Args)]
+pub struct SwapArgs {
+    /// SOL in the batch.
+    #[arg(long)]
+    sol: f64,
+    /// Convert this round's pool instead of buying $dPIN to burn.
+    #[arg(long)]
+    round: Option<String>,
+    /// Keypair of the counterparty that sells $dPIN for the batch's SOL (a market maker's OTC
+    /// route; any DEX route can sit between the two halves instead).
+    #[arg(long)]
+    counterparty: PathBuf,
+    /// $dPIN the counterparty pays, in whole tokens; default: the reference price.
+    #[arg(long)]
+    dpin: Option<f64>,
+}
+
+/// What `dpin treasury show` reports.
+#[derive(Serialize)]
+struct TreasuryView {
+    treasury: String,
+    sol_balance: f64,
+    fees_collected_sol: f64,
+    other_collected_sol: f64,
+    mint: Option<String>,
+    supply: Option<f64>,
+    sol_swapped: f64,
+    dpin_bought: f64,
+    dpin_burned: f64,
+    sol_converted: f64,
+    reference_price_dpin_per_sol: f64,
+    max_slippage_bps: u16,
+    window_slots: u64,
+    window_cap_sol: f64,
+    window_start_slot: u64,
+    window_spent_sol: f64,
+}
+
+fn sol(lamports: u64) -> f64 {
+    lamports as f64 / LAMPORTS_PER_SOL as f64
+}
+
+fn tokens(base_units: u64) -> f64 {
+    base_units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
+}
+
+fn base_units(whole: f64) -> anyhow::Result<u64> {
+    if !(whole.is_finite() && whole > 0.0) {
+        bail!("a $dPIN amount must be positive");
+    }
+    Ok((whole * 10f64.powi(i32::from(DPIN_DECIMALS))).round() as u64)
+}
+
+pub fn run_treasury(command: TreasuryCommand, cluster: &Cluster) -> anyhow::Result<()> {
+    let mut protocol = cluster.protocol()?;
+    match command {
+        TreasuryCommand::Show => show(&protocol, cluster),
+        TreasuryCommand::Launch { supply } => {
+            let admin = cluster.signer()?;
+            if protocol.config()?.token_launched() {
+                bail!("$dPIN is already launched: {}", protocol.dpin_mint()?);
+            }
+            let mint = Keypair::new();
+            let supply = supply
+                .checked_mul(10u64.pow(u32::from(DPIN_DECIMALS)))
+                .context("the supply overflows u64 base units")?;
+            let ixs =
+                token::fixed_supply_mint(&admin.pubkey(), &mint.pubkey(), &admin.pubkey(), supply);
+            protocol.chain.send(&ixs, &[&admin, &mint])?;
+            protocol.launch_token(&admin, &mint.pubkey())?;
+            say(
+                cluster,
+                &format!(
+                    "$dPIN launched: mint {} (fixed supply, held by {})",
+                    mint.pubkey(),
+                    admin.pubkey()
+                ),
+            );
+            show(&protocol, cluster)
+        }
+        TreasuryCommand::Convert { round } => {
+            let payer = cluster.signer()?;
+            let round = parse_address(&round)?;
+            protocol.convert_round(&payer, &round)?;
+            let state = protocol.round(&round)?;
+            say(
+                cluster,
+                &format!(
+                    "round {round} now pays in $dPIN; {:.4} SOL of its pool awaits conversion (dpin treasury swap --round {round})",
+                    sol(state.unconverted)
+                ),
+            );
+            Ok(())
+        }
+        TreasuryCommand::Swap(args) => swap(&mut protocol, args, cluster),
+    }
+}
+
+fn swap(
+    protocol: &mut Protocol<RpcChain>,
+    args: SwapArgs,
+    cluster: &Cluster,
+) -> anyhow::Result<()> {
+    let caller = cluster.signer()?;
+    let counterparty = read_keypair(&args.counterparty)?;
+    let lamports = lamports(args.sol, "--sol")?;
+    let config = protocol.config()?;
+    let mint = protocol.dpin_mint()?;
+    let round = args.round.as_deref().map(parse_address).transpose()?;
+    let destination = match &round {
+        Some(round) => Address::new_from_array(protocol.round(round)?.token_vault),
+        None => Address::new_from_array(config.token.treasury_token),
+    };
+    let swap = config.params.swap;
+    let out = match args.dpin {
+        Some(whole) => base_units(whole)?,
+        None => swap.to_dpin(lamports),
+    };
+    if out < swap.min_out(lamports) {
+        bail!(
+            "the counterparty would pay {} $dPIN, below the {} the slippage bound requires",
+            tokens(out),
+            tokens(swap.min_out(lamports))
+        );
+    }
+    let route = vec![
+        token::transfer_tokens(
+            &token::wallet_account(&counterparty.pubkey(), &mint),
+            &destination,
+            &counterparty.pubkey(),
+            out,
+        ),
+        solana_system_interface::instruction::transfer(
+            &caller.pubkey(),
+            &counterparty.pubkey(),
+            lamports,
+        ),
+    ];
+    let sent = protocol.swap_batch(&caller, lamports, round.as_ref(), route, &[&counterparty])?;
+    say(
+        cluster,
+        &format!(
+            "swapped {} SOL for {} $dPIN ({})",
+            sol(lamports),
+            tokens(out),
+            sent.signature
+        ),
+    );
+    show(protocol, cluster)
+}
+
+fn show(protocol: &Protocol<RpcChain>, cluster: &Cluster) -> anyhow::Result<()> {
+    let config = protocol.config()?;
+    let treasury_key = find::treasury(&protocol.program);
+    let treasury = protocol.treasury()?;
+    let launched = config.token_launched();
+    let mint = Address::new_from_array(config.token.mint);
+    let swap = config.params.swap;
+    let view = TreasuryView {
+        treasury: treasury_key.to_string(),
+        sol_balance: sol(protocol.chain.balance(&treasury_key)?),
+        fees_collected_sol: sol(treasury.fees_collected),
+        other_collected_sol: sol(treasury.other_collected),
+        mint: launched.then(|| mint.to_string()),
+        supply: if launched {
+            Some(tokens(token::supply(&protocol.chain, &mint)?))
+        } else {
+            None
+        },
+        sol_swapped: sol(treasury.totals.sol_in),
+        dpin_bought: tokens(treasury.totals.dpin_bought),
+        dpin_burned: tokens(treasury.totals.dpin_burned),
+        sol_converted: sol(treasury.totals.sol_converted),
+        reference_price_dpin_per_sol: tokens(swap.reference_price),
+        max_slippage_bps: swap.max_slippage_bps,
+        window_slots: swap.window_slots,
+        window_cap_sol: sol(swap.window_cap),
+        window_start_slot: treasury.window.start,
+        window_spent_sol: sol(treasury.window.spent),
+    };
+    cluster.print(&view, |v| {
+        println!("treasury {} holds {:.4} SOL (fees {:.4}, slashes and remainders {:.4})", v.treasury, v.sol_balance, v.fees_collected_sol, v.other_collected_sol);
+        match (&v.mint, v.supply) {
+            (Some(mint), Some(supply)) => println!("$dPIN mint {mint}, supply {supply}"),
+            _ => println!("$dPIN is not launched yet (dpin treasury launch)"),
+        }
+        println!("bought {} $dPIN for {:.4} SOL; burned {} $dPIN in all; converted {:.4} SOL of pre-launch pools", v.dpin_bought, v.sol_swapped, v.dpin_burned, v.sol_converted);
+        println!("reference {} $dPIN/SOL, max slippage {} bps; batches up to {:.4} SOL per {} slots ({:.4} SOL used in the window from slot {})", v.reference_price_dpin_per_sol, v.max_slippage_bps, v.window_cap_sol, v.window_slots, v.window_spent_sol, v.window_start_slot);
+    })
+}
