@@ -216,6 +216,7 @@ pub fn judge<C: Chain>(
         .map(|(n, bytes)| Submission {
             node: n.node,
             bytes,
+            reputation_bps: n.reputation_bps,
         })
         .collect();
     let report = validate(

@@ -251,7 +251,7 @@ pub fn join_round(
     round: &mut Round,
     round_key: &Pubkey,
     node: &Pubkey,
-    bump: u8,
+    reputation: &Reputation,
     slot: u64,
 ) -> Result<NodeState> {
     require_training(round, slot)?;
@@ -263,9 +263,9 @@ pub fn join_round(
     Ok(NodeState {
         round: *round_key,
         node: *node,
-        bump,
         commit_deadline: round.deadlines.commit,
         stake: round.node_stake,
+        reputation_bps: reputation.multiplier_bps(),
         ..NodeState::default()
     })
 }

@@ -136,7 +136,7 @@ proptest! {
         let mut nodes = Vec::new();
         for (i, plan) in plans.iter().enumerate() {
             let key = [i as u8 + 1; 32];
-            let mut node = join_round(&mut round, &ROUND_KEY, &key, 1, 10).unwrap();
+            let mut node = join_round(&mut round, &ROUND_KEY, &key, &Reputation::default(), 10).unwrap();
             vault += round.node_stake;
             let cid = Cid::from_digest(&[i as u8; 32]);
             if !matches!(plan, NodePlan::NoShow) {

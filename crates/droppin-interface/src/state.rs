@@ -570,11 +570,14 @@ pub struct NodeState {
     pub stake: u64,
     /// Another node revealed the same CID first.
     pub duplicate: bool,
+    /// The node's reputation multiplier when it joined (see [`Reputation::multiplier_bps`]):
+    /// a snapshot, so every validator weighs the round with the same figures.
+    pub reputation_bps: u16,
 }
 
 impl AccountState for NodeState {
     const TYPE: AccountType = AccountType::Node;
-    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 32 + 36 + 8 + 8 + 1;
+    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 32 + 36 + 8 + 8 + 1 + 2;
 }
 
 /// The first node to reveal a CID in a round (PDA `["cid", round, cid digest]`).
@@ -637,6 +640,31 @@ pub struct Reputation {
     pub cumulative_weight_bps: u64,
 }
 
+/// Reputation points that reach the largest reward multiplier.
+pub const REPUTATION_POINTS_CAP: u64 = 20_000;
+/// Points a slash takes away: half of a whole round's share.
+pub const REPUTATION_SLASH_PENALTY: u64 = 5_000;
+
+impl Reputation {
+    /// Points: the contribution weights earned so far (bps, so a node that took a whole round's
+    /// share has 10,000), less a penalty per slash. Only measured contribution earns points, so a
+    /// zero-value update (accepted with weight 0) earns none: reputation cannot be farmed by
+    /// joining rounds with empty or copied updates.
+    pub fn points(&self) -> u64 {
+        self.cumulative_weight_bps
+            .saturating_sub(u64::from(self.slashed) * REPUTATION_SLASH_PENALTY)
+    }
+
+    /// The reward multiplier, in bps: `10,000 + min(points, 20,000) / 4`, so between x1.0 and
+    /// x1.5. Validators multiply a node's measured contribution by it before normalizing the
+    /// round's weights; it can only tilt shares among nodes that contributed, never pay one that
+    /// did not.
+    pub fn multiplier_bps(&self) -> u16 {
+        let bonus = self.points().min(REPUTATION_POINTS_CAP) / 4;
+        crate::BPS + bonus as u16
+    }
+}
+
 impl AccountState for Reputation {
     const TYPE: AccountType = AccountType::Reputation;
     const BODY_LEN: usize = 32 + 1 + 4 * 4 + 8;
@@ -676,6 +704,24 @@ mod tests {
             borsh::to_vec(&config).unwrap().len(),
             ProtocolConfig::BODY_LEN
         );
+    }
+
+    #[test]
+    fn the_reputation_multiplier_is_bounded_and_earned_only_by_contribution() {
+        let mut rep = Reputation::default();
+        assert_eq!(rep.multiplier_bps(), 10_000);
+        // A hundred accepted rounds of zero-value updates earn nothing.
+        rep.accepted = 100;
+        assert_eq!(rep.multiplier_bps(), 10_000);
+        rep.cumulative_weight_bps = 10_000;
+        assert_eq!(rep.multiplier_bps(), 12_500);
+        rep.cumulative_weight_bps = u64::MAX;
+        assert_eq!(rep.multiplier_bps(), 15_000, "capped at x1.5");
+        rep.cumulative_weight_bps = 10_000;
+        rep.slashed = 1;
+        assert_eq!(rep.points(), 5_000, "a slash costs half a round's share");
+        rep.slashed = u32::MAX;
+        assert_eq!(rep.multiplier_bps(), 10_000);
     }
 
     #[test]

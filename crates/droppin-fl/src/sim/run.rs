@@ -152,6 +152,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     .map(|(node, bytes)| Submission {
                         node: node_key(node),
                         bytes,
+                        reputation_bps: droppin_interface::BPS,
                     })
                     .collect();
                 let report = validate(

@@ -45,9 +45,9 @@ pub use contribution::basis_points;
 pub use rules::{Reason, ValidatorConfig};
 
 use burn::tensor::Device;
-use droppin_interface::Pubkey;
 use droppin_interface::hash::Sha256;
 use droppin_interface::merkle::{MerkleTree, Verdict, VerdictLeaf};
+use droppin_interface::{BPS, Pubkey};
 
 use crate::FlError;
 use crate::aggregate::{Aggregator, ClientUpdate};
@@ -61,6 +61,9 @@ use crate::update::{DecodeLimits, Update};
 pub struct Submission<'a> {
     pub node: Pubkey,
     pub bytes: &'a [u8],
+    /// The node's reputation multiplier in bps (10,000 = x1), snapshotted on-chain at join; it
+    /// scales the node's measured contribution before the weights are normalized.
+    pub reputation_bps: u16,
 }
 
 /// The verdict on one node.
@@ -167,7 +170,10 @@ pub fn validate(
         let full = quantized(evaluate(spec, &model, validation, &device)?, config);
         let gains: Vec<f64> = accepted
             .iter()
-            .map(|&k| base_eval.loss - solo_loss[k].expect("accepted updates decode"))
+            .map(|&k| {
+                let gain = base_eval.loss - solo_loss[k].expect("accepted updates decode");
+                gain * f64::from(submissions[order[k]].reputation_bps) / f64::from(BPS)
+            })
             .collect();
         (model, full, basis_points(&gains, config.loss_quantum))
     };

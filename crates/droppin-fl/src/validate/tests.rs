@@ -22,7 +22,11 @@ impl Fixture {
         let all: Vec<Submission<'_>> = self
             .submissions
             .iter()
-            .map(|(node, bytes)| Submission { node: *node, bytes })
+            .map(|(node, bytes)| Submission {
+                node: *node,
+                bytes,
+                reputation_bps: BPS,
+            })
             .collect();
         validate(
             &self.spec,
@@ -124,7 +128,11 @@ fn verdicts_weights_and_proofs() {
 fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
     let fixture = round_submissions();
     let (node, bytes) = &fixture.submissions[0];
-    let one = [Submission { node: *node, bytes }];
+    let one = [Submission {
+        node: *node,
+        bytes,
+        reputation_bps: BPS,
+    }];
     let report = fixture.validate(Some(&one), &[0; 32]).unwrap();
     assert_eq!(report.verdicts[0].weight_bps, 10_000);
     let twice = [one[0], one[0]];
@@ -147,10 +155,12 @@ fn byte_identical_updates_are_duplicates_even_when_no_rule_scores_them() {
         Submission {
             node: [1; 32],
             bytes: &zero,
+            reputation_bps: BPS,
         },
         Submission {
             node: [2; 32],
             bytes: &zero,
+            reputation_bps: BPS,
         },
     ];
     let report = fixture.validate(Some(&pair), &[0; 32]).unwrap();

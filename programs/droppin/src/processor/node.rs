@@ -38,27 +38,6 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let bump = require_canonical_pda(node_state, &[NODE_SEED, &round_key, &node_key], program_id)?;
     let escrow = Escrow::of(&round_state, tail, node)?;
 
-    let state = coordinator::join_round(
-        &mut round_state,
-        &round_key,
-        &node_key,
-        bump,
-        current_slot()?,
-    )
-    .map_err(fail)?;
-    let bump_seed = [bump];
-    create_pda(
-        node,
-        node_state,
-        &[
-            Seed::from(NODE_SEED),
-            Seed::from(&round_key),
-            Seed::from(&node_key),
-            Seed::from(&bump_seed),
-        ],
-        program_id,
-        &state,
-    )?;
     let mut record = if is_uninitialized(reputation) {
         let bump = require_canonical_pda(reputation, &[REPUTATION_SEED, &node_key], program_id)?;
         let record = Reputation {
@@ -82,6 +61,28 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     } else {
         load_reputation(program_id, reputation, &node_key)?
     };
+    let mut state = coordinator::join_round(
+        &mut round_state,
+        &round_key,
+        &node_key,
+        &record,
+        current_slot()?,
+    )
+    .map_err(fail)?;
+    state.bump = bump;
+    let bump_seed = [bump];
+    create_pda(
+        node,
+        node_state,
+        &[
+            Seed::from(NODE_SEED),
+            Seed::from(&round_key),
+            Seed::from(&node_key),
+            Seed::from(&bump_seed),
+        ],
+        program_id,
+        &state,
+    )?;
     record.rounds_joined += 1;
     save(reputation, &record)?;
     escrow.deposit(node, vault, round_state.node_stake)?;
