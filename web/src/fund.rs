@@ -1,13 +1,22 @@
 //! The "Fund a round" page: the funder's order, every field checked as it is typed, and a live
 //! preview of where each lamport goes.
 
-use droppin_interface::{LAMPORTS_PER_SOL, state::ProtocolParams};
+use droppin_interface::{DPIN_DECIMALS, LAMPORTS_PER_SOL, state::ProtocolParams};
 use leptos::prelude::*;
 
 use crate::order::{Order, OrderError, Preview, preview};
 
 fn sol(lamports: u64) -> String {
     format!("{:.4} SOL", lamports as f64 / LAMPORTS_PER_SOL as f64)
+}
+
+/// `lamports` in $dPIN at the protocol's reference price.
+fn dpin(lamports: u64) -> String {
+    let units = ProtocolParams::default().swap.to_dpin(lamports);
+    format!(
+        "{:.2} $dPIN",
+        units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
+    )
 }
 
 /// One input of the order form with its inline message: the first error `matches` picks.
@@ -63,12 +72,14 @@ pub fn FundRound() -> impl IntoView {
                 matches=|e| matches!(e, OrderError::Stake(_)) />
             {move || result.get().ok().map(|p| view! {
                 <table class="preview">
-                    <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td></tr>
-                    <tr><td>"Protocol fee (8%), buys and burns $dPIN"</td><td id="fee">{sol(p.fee)}</td></tr>
-                    <tr><td>"Validators' share of the pool"</td><td>{sol(p.validators)}</td></tr>
-                    <tr><td>"Stakes locked by a full round"</td><td>{sol(p.stakes_locked)}</td></tr>
-                    <tr><td>"Each honest node earns, on average"</td><td id="per-node">{sol(p.per_honest_node)}</td></tr>
+                    <tr><th></th><th>"SOL"</th><th>"$dPIN (reference price)"</th></tr>
+                    <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td><td id="pool-dpin">{dpin(p.pool)}</td></tr>
+                    <tr><td>"Protocol fee (8%): buys $dPIN and burns it"</td><td id="fee">{sol(p.fee)}</td><td id="burn-dpin">{format!("{} burned", dpin(p.fee))}</td></tr>
+                    <tr><td>"Validators' share of the pool"</td><td>{sol(p.validators)}</td><td>{dpin(p.validators)}</td></tr>
+                    <tr><td>"Stakes locked by a full round"</td><td>{sol(p.stakes_locked)}</td><td>{dpin(p.stakes_locked)}</td></tr>
+                    <tr><td>"Each honest node earns, on average"</td><td id="per-node">{sol(p.per_honest_node)}</td><td id="per-node-dpin">{dpin(p.per_honest_node)}</td></tr>
                 </table>
+                <p class="note">"Before $dPIN is live a round is paid in SOL; once it launches, the treasury converts the pool to $dPIN in rate-limited batches and the round pays in $dPIN."</p>
             })}
             <p class="cli">
                 "Open it from a terminal: "
