@@ -8,6 +8,7 @@ use droppin_interface::{
 };
 use droppin_tests::{DPIN, Dpin, Failure, Harness, Node, RoundRun, STAKE, leaf};
 use proptest::prelude::*;
+use solana_instruction::Instruction;
 use solana_signer::Signer;
 
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +22,92 @@ fn plan() -> impl Strategy<Value = Plan> {
         Just(Plan::NoShow),
         any::<bool>().prop_map(|accepted| Plan::Reveal { accepted })
     ]
+}
+
+/// Reveals the nodes that plan to, votes (`honest_votes` of 3 committee members) and finalizes,
+/// or fails the round by timeout; returns each node's claim or refund, in node order.
+fn reveal_and_settle(
+    h: &mut Harness,
+    run: &RoundRun,
+    nodes: &[Node],
+    plans: &[Plan],
+    honest_votes: usize,
+) -> Vec<Instruction> {
+    let program = h.program;
+    let mut leaves = Vec::new();
+    let accepted = plans
+        .iter()
+        .filter(|p| matches!(p, Plan::Reveal { accepted: true }))
+        .count() as u16;
+    let mut given = 0;
+    for (n, p) in nodes.iter().zip(plans) {
+        if let Plan::Reveal { accepted: acc } = p {
+            run.reveal(h, n).unwrap();
+            let weight = if *acc { 10_000 / accepted } else { 0 };
+            given += weight;
+            leaves.push(leaf(
+                n,
+                if *acc {
+                    Verdict::Accepted
+                } else {
+                    Verdict::Slashed
+                },
+                weight,
+            ));
+        }
+    }
+    if let Some(last) = leaves
+        .iter_mut()
+        .rev()
+        .find(|l| l.verdict == Verdict::Accepted)
+    {
+        last.weight_bps += 10_000 - given;
+    }
+    h.warp(run.deadlines.reveal);
+    let (tree, vote) = run.verdict(&leaves);
+    let finalized = !leaves.is_empty() && honest_votes >= 2;
+    if !leaves.is_empty() {
+        for i in 0..honest_votes.min(3) {
+            run.vote(h, i, vote).unwrap();
+        }
+    }
+    if finalized {
+        h.send(
+            &[builders::finalize_round(
+                &program,
+                &run.round,
+                &run.validators[0].pubkey(),
+            )],
+            &[&run.funder],
+        )
+        .unwrap();
+    } else {
+        h.warp(run.deadlines.validation);
+        h.send(
+            &[builders::crank_timeout(&program, &run.round)],
+            &[&run.funder],
+        )
+        .unwrap();
+    }
+    h.warp(run.deadlines.validation);
+    nodes
+        .iter()
+        .zip(plans)
+        .map(|(n, p)| {
+            let index = leaves.iter().position(|l| l.node == n.address().to_bytes());
+            match (index, finalized) {
+                (Some(i), true) => {
+                    builders::claim_reward(&program, &run.round, &n.cid, leaves[i], tree.proof(i))
+                }
+                _ => builders::refund_node(
+                    &program,
+                    &run.round,
+                    &n.address(),
+                    matches!(p, Plan::Reveal { .. }).then_some(&n.cid),
+                ),
+            }
+        })
+        .collect()
 }
 
 proptest! {
@@ -48,41 +135,8 @@ proptest! {
         }
         run.join_committee(&mut h);
         h.warp(run.deadlines.commit);
-        let mut leaves = Vec::new();
-        let accepted = plans.iter().filter(|p| matches!(p, Plan::Reveal { accepted: true })).count() as u16;
-        let mut given = 0;
-        for (n, p) in nodes.iter().zip(&plans) {
-            if let Plan::Reveal { accepted: acc } = p {
-                run.reveal(&mut h, n).unwrap();
-                let weight = if *acc { 10_000 / accepted } else { 0 };
-                given += weight;
-                leaves.push(leaf(n, if *acc { Verdict::Accepted } else { Verdict::Slashed }, weight));
-            }
-        }
-        if let Some(last) = leaves.iter_mut().rev().find(|l| l.verdict == Verdict::Accepted) {
-            last.weight_bps += 10_000 - given;
-        }
-        h.warp(run.deadlines.reveal);
-        let (tree, vote) = run.verdict(&leaves);
-        let finalized = !leaves.is_empty() && honest_votes >= 2;
-        if !leaves.is_empty() {
-            for i in 0..honest_votes.min(3) {
-                run.vote(&mut h, i, vote).unwrap();
-            }
-        }
-        if finalized {
-            h.send(&[builders::finalize_round(&program, &run.round, &run.validators[0].pubkey())], &[&run.funder]).unwrap();
-        } else {
-            h.warp(run.deadlines.validation);
-            h.send(&[builders::crank_timeout(&program, &run.round)], &[&run.funder]).unwrap();
-        }
-        h.warp(run.deadlines.validation);
-        for (n, p) in nodes.iter().zip(&plans) {
-            let index = leaves.iter().position(|l| l.node == n.address().to_bytes());
-            let ix = match (index, finalized) {
-                (Some(i), true) => builders::claim_reward(&program, &run.round, &n.cid, leaves[i], tree.proof(i)),
-                _ => builders::refund_node(&program, &run.round, &n.address(), matches!(p, Plan::Reveal { .. }).then_some(&n.cid)),
-            };
+        let settlements = reveal_and_settle(&mut h, &run, &nodes, &plans, honest_votes);
+        for ix in settlements {
             h.send(std::slice::from_ref(&ix), &[&run.funder]).unwrap();
             prop_assert_eq!(h.send(&[ix], &[&run.funder]), Err(Failure::Program(DropPinError::InvalidAccountOwner)), "no second payout");
         }
@@ -121,37 +175,10 @@ proptest! {
         }
         dpin.join_committee(&mut h, &run);
         h.warp(run.deadlines.commit);
-        let accepted = plans.iter().filter(|p| matches!(p, Plan::Reveal { accepted: true })).count() as u16;
-        let mut leaves = Vec::new();
-        for (n, p) in nodes.iter().zip(&plans) {
-            if let Plan::Reveal { accepted: acc } = p {
-                run.reveal(&mut h, n).unwrap();
-                let weight = if *acc { 10_000 / accepted } else { 0 };
-                leaves.push(leaf(n, if *acc { Verdict::Accepted } else { Verdict::Slashed }, weight));
-            }
-        }
-        h.warp(run.deadlines.reveal);
-        let (tree, vote) = run.verdict(&leaves);
-        let finalized = !leaves.is_empty() && honest_votes >= 2;
-        if !leaves.is_empty() {
-            for i in 0..honest_votes.min(3) {
-                run.vote(&mut h, i, vote).unwrap();
-            }
-        }
-        if finalized {
-            h.send(&[builders::finalize_round(&program, &run.round, &run.validators[0].pubkey())], &[&run.funder]).unwrap();
-        } else {
-            h.warp(run.deadlines.validation);
-            h.send(&[builders::crank_timeout(&program, &run.round)], &[&run.funder]).unwrap();
-        }
-        h.warp(run.deadlines.validation);
-        for (n, p) in nodes.iter().zip(&plans) {
-            let index = leaves.iter().position(|l| l.node == n.address().to_bytes());
-            let ix = match (index, finalized) {
-                (Some(i), true) => builders::claim_reward(&program, &run.round, &n.cid, leaves[i], tree.proof(i)),
-                _ => builders::refund_node(&program, &run.round, &n.address(), matches!(p, Plan::Reveal { .. }).then_some(&n.cid)),
-            };
-            h.send(&[dpin.ix(ix, &run.round, &n.address())], &[&run.funder]).unwrap();
+        let settlements = reveal_and_settle(&mut h, &run, &nodes, &plans, honest_votes);
+        for ix in settlements {
+            let node = ix.accounts[0].pubkey;
+            h.send(&[dpin.ix(ix, &run.round, &node)], &[&run.funder]).unwrap();
         }
         for v in &run.validators {
             let ix = builders::settle_validator(&program, &run.round, &v.pubkey());
