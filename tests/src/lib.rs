@@ -2,6 +2,8 @@
 //! `scripts/build-programs`) on the client's embedded chain (LiteSVM), with helpers that drive a round through the
 //! interface crate's instruction builders.
 
+pub mod browser;
+
 use std::path::PathBuf;
 
 use droppin_client::{Chain, ChainError, EmbeddedChain, token};

@@ -3,6 +3,7 @@
 
 use droppin_coordinator::{bps_of, split_funding};
 use droppin_interface::{LAMPORTS_PER_SOL, state::ProtocolParams};
+use solana_address::Address;
 use thiserror::Error;
 
 /// What the funder types.
@@ -14,6 +15,8 @@ pub struct Order {
     pub max_nodes: u32,
     /// Stake each node locks, in SOL.
     pub node_stake_sol: f64,
+    /// Slots in each phase: training, reveal, validation.
+    pub phase_slots: u64,
 }
 
 impl Default for Order {
@@ -22,6 +25,7 @@ impl Default for Order {
             amount_sol: 1.0,
             max_nodes: 8,
             node_stake_sol: 0.02,
+            phase_slots: 600,
         }
     }
 }
@@ -52,9 +56,48 @@ pub enum OrderError {
     MaxNodes(u32),
     #[error("the node stake must be at least {0} SOL")]
     Stake(f64),
+    #[error("each phase lasts {0} to {1} slots")]
+    PhaseSlots(u64, u64),
 }
 
-fn lamports(sol: f64) -> Option<u64> {
+/// A committee the funder names, or what is wrong with it.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum CommitteeError {
+    #[error("name 1 to {0} validators")]
+    Size(usize),
+    #[error("{0:?} is not a Solana address")]
+    NotAnAddress(String),
+    #[error("{0} is named twice")]
+    Repeated(String),
+}
+
+/// Most committee members a round takes.
+pub const MAX_COMMITTEE: usize = 8;
+
+/// Parses validator addresses separated by commas, spaces or new lines.
+pub fn parse_committee(text: &str) -> Result<Vec<Address>, CommitteeError> {
+    let mut committee: Vec<Address> = Vec::new();
+    for word in text
+        .split([',', ' ', '\n'])
+        .filter(|w| !w.trim().is_empty())
+    {
+        let word = word.trim();
+        let address: Address = word
+            .parse()
+            .map_err(|_| CommitteeError::NotAnAddress(word.to_owned()))?;
+        if committee.contains(&address) {
+            return Err(CommitteeError::Repeated(word.to_owned()));
+        }
+        committee.push(address);
+    }
+    if committee.is_empty() || committee.len() > MAX_COMMITTEE {
+        return Err(CommitteeError::Size(MAX_COMMITTEE));
+    }
+    Ok(committee)
+}
+
+/// SOL as lamports, if it is a positive amount.
+pub fn lamports(sol: f64) -> Option<u64> {
     (sol.is_finite() && sol > 0.0 && sol < 1e9)
         .then(|| (sol * LAMPORTS_PER_SOL as f64).round() as u64)
 }
@@ -73,6 +116,12 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
     if stake.is_none() {
         errors.push(OrderError::Stake(
             params.min_stake as f64 / LAMPORTS_PER_SOL as f64,
+        ));
+    }
+    if !(params.min_phase_slots..=params.max_phase_slots).contains(&order.phase_slots) {
+        errors.push(OrderError::PhaseSlots(
+            params.min_phase_slots,
+            params.max_phase_slots,
         ));
     }
     let (Some(amount), Some(stake), true) = (amount, stake, errors.is_empty()) else {
@@ -111,11 +160,28 @@ mod tests {
     }
 
     #[test]
+    fn committees_are_checked() {
+        let a = Address::new_from_array([1; 32]).to_string();
+        let b = Address::new_from_array([2; 32]).to_string();
+        assert_eq!(parse_committee(&format!("{a}, {b}\n")).unwrap().len(), 2);
+        assert_eq!(parse_committee(" "), Err(CommitteeError::Size(8)));
+        assert_eq!(
+            parse_committee(&format!("{a},{a}")),
+            Err(CommitteeError::Repeated(a.clone()))
+        );
+        assert!(matches!(
+            parse_committee("not-a-key"),
+            Err(CommitteeError::NotAnAddress(_))
+        ));
+    }
+
+    #[test]
     fn every_bad_field_is_named() {
         let order = Order {
             amount_sol: f64::NAN,
             max_nodes: 0,
             node_stake_sol: 0.001,
+            phase_slots: 600,
         };
         let errors = preview(&order, &ProtocolParams::default()).unwrap_err();
         assert_eq!(

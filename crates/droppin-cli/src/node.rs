@@ -4,10 +4,7 @@
 
 use anyhow::Context;
 use droppin_client::{Chain, Protocol};
-use droppin_fl::{
-    model::{ModelSpec, Weights},
-    update::{Encoding, Update},
-};
+pub use droppin_fl::update::encode_delta;
 use droppin_interface::{
     Cid,
     hash::{Sha256, commitment},
@@ -27,18 +24,6 @@ pub struct Pending {
     pub salt: [u8; 32],
     /// Training samples behind the update.
     pub samples: u64,
-}
-
-/// The canonical bytes of a delta trained from `base`.
-pub fn encode_delta(spec: &ModelSpec, base: &Weights, delta: Vec<f32>, samples: u64) -> Vec<u8> {
-    Update::delta(
-        spec,
-        Update::model_hash(spec, base),
-        samples,
-        base.layout.clone(),
-        delta,
-    )
-    .encode(Encoding::default())
 }
 
 /// The commitment to an update's bytes with `salt`, before anything is sent.

@@ -7,19 +7,19 @@ use droppin_client::{Chain, Protocol};
 use droppin_fl::{
     data::Dataset,
     model::{ModelSpec, Weights},
-    update::{DecodeLimits, Encoding, PayloadKind, Update},
-    validate::{Submission, ValidationReport, ValidatorConfig, validate},
+    update::{Encoding, Update, decode_model},
+    validate::{
+        Claim, ListedVerdict, Submission, ValidationReport, ValidatorConfig, VerdictList, validate,
+    },
 };
 use droppin_interface::{
     Cid,
     instruction::VerdictVote,
-    merkle::{MerkleTree, Verdict, VerdictLeaf},
+    merkle::Verdict,
     state::{NodeStatus, Round},
 };
 use droppin_storage::{BlobStore, from_interface, to_interface};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use solana_address::Address;
 
 /// What a validator concluded about a round.
@@ -46,33 +46,6 @@ impl Judgement {
     }
 }
 
-/// One entry of the published verdict list.
-#[derive(Serialize, Deserialize)]
-pub struct ListedVerdict {
-    pub node: String,
-    pub cid: String,
-    /// `accepted` or `slashed`.
-    pub verdict: String,
-    pub weight_bps: u16,
-    pub reason: Option<String>,
-}
-
-/// The published verdict list: enough for anyone to rebuild the Merkle tree and check a claim.
-#[derive(Serialize, Deserialize)]
-pub struct VerdictList {
-    pub round: String,
-    pub verdict_root: String,
-    pub new_model_cid: String,
-    /// In leaf order (sorted by node key).
-    pub verdicts: Vec<ListedVerdict>,
-}
-
-/// What a node needs to claim, besides its on-chain CID: its leaf and the proof.
-pub struct Claim {
-    pub leaf: VerdictLeaf,
-    pub proof: Vec<[u8; 32]>,
-}
-
 /// Fetches a finalized round's verdict list, rebuilds the tree, checks its root against the
 /// one pinned on-chain, and returns `node`'s claim.
 pub fn claim_from_list(
@@ -85,42 +58,13 @@ pub fn claim_from_list(
     let bytes = store
         .get(&list_cid)
         .with_context(|| format!("fetching the verdict list {list_cid}"))?;
-    let list: VerdictList = serde_json::from_slice(&bytes)
-        .with_context(|| format!("the verdict list {list_cid} is not valid JSON"))?;
-    let mut leaves = Vec::with_capacity(list.verdicts.len());
-    for entry in &list.verdicts {
-        let key: Address = entry
-            .node
-            .parse()
-            .map_err(|_| anyhow::anyhow!("bad node key {:?} in the verdict list", entry.node))?;
-        leaves.push(VerdictLeaf {
-            node: key.to_bytes(),
-            verdict: match entry.verdict.as_str() {
-                "accepted" => Verdict::Accepted,
-                "slashed" => Verdict::Slashed,
-                other => bail!("unknown verdict {other:?} in the verdict list"),
-            },
-            weight_bps: entry.weight_bps,
-        });
-    }
-    let key = round_address.to_bytes();
-    let tree = MerkleTree::from_leaf_hashes::<droppin_interface::hash::Sha256>(
-        leaves
-            .iter()
-            .map(|l| l.hash::<droppin_interface::hash::Sha256>(&key))
-            .collect(),
-    );
-    if tree.root() != round.outcome.verdict_root {
-        bail!("the verdict list {list_cid} does not match the round's verdict root");
-    }
-    let index = leaves
-        .iter()
-        .position(|l| l.node == node.to_bytes())
-        .with_context(|| format!("{node} has no verdict in round {round_address}"))?;
-    Ok(Claim {
-        leaf: leaves[index],
-        proof: tree.proof(index),
-    })
+    let list =
+        VerdictList::parse(&bytes).with_context(|| format!("the verdict list {list_cid}"))?;
+    Ok(list.claim(
+        &round_address.to_bytes(),
+        &round.outcome.verdict_root,
+        &node.to_bytes(),
+    )?)
 }
 
 /// Fetches a model blob, checks it is a whole model of `spec` with the expected hash.
@@ -134,22 +78,7 @@ pub fn load_model(
     let bytes = store
         .get(&cid)
         .with_context(|| format!("fetching the global model {cid}"))?;
-    let hash: [u8; 32] = Sha256::digest(&bytes).into();
-    if &hash != expected_hash {
-        bail!("the global model {cid} does not hash to the round's model hash");
-    }
-    let layout = Weights::layout_of(spec);
-    let limits = DecodeLimits {
-        payload: PayloadKind::Model,
-        base_hash: None,
-        ..DecodeLimits::delta(spec, &layout, [0; 32])
-    };
-    let update =
-        Update::decode(&bytes, &limits).with_context(|| format!("decoding the model {cid}"))?;
-    Ok(Weights {
-        layout: update.layout,
-        values: update.values,
-    })
+    decode_model(spec, &bytes, expected_hash).with_context(|| format!("the global model {cid}"))
 }
 
 /// Publishes a model; returns its on-chain CID and hash.
@@ -173,7 +102,7 @@ pub fn judge<C: Chain>(
     config: &ValidatorConfig,
 ) -> anyhow::Result<Judgement> {
     let round: Round = protocol.round(round_address)?;
-    if round.validation_set_hash != dataset_hash(validation) {
+    if round.validation_set_hash != validation.hash() {
         bail!("round {round_address} pins another validation set than this validator holds");
     }
     if round.task_hash != spec.hash() {
@@ -306,18 +235,4 @@ pub fn judge<C: Chain>(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// sha256 of a dataset's shape, labels and features: the validation set hash pinned on-chain.
-pub fn dataset_hash(data: &Dataset) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    for dim in &data.sample_shape {
-        hasher.update((*dim as u64).to_le_bytes());
-    }
-    hasher.update((data.classes as u64).to_le_bytes());
-    hasher.update(&data.labels);
-    for value in &data.features {
-        hasher.update(value.to_le_bytes());
-    }
-    hasher.finalize().into()
 }

@@ -20,11 +20,32 @@ pub fn device(name: &str) -> Result<Device, FlError> {
     }
 }
 
-#[cfg(feature = "wgpu")]
+#[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
 fn wgpu() -> Result<Device, FlError> {
     Device::wgpu_options()
         .init()
         .map_err(|e| FlError::Model(format!("no usable wgpu adapter ({e}); use --device cpu")))
+}
+
+/// The first GPU adapter, found without blocking: the only way to reach WebGPU in a browser
+/// (natively it finds the same adapter as `device("wgpu")`).
+#[cfg(feature = "wgpu")]
+pub async fn wgpu_async() -> Result<Device, FlError> {
+    let options = Device::wgpu_options();
+    #[cfg(target_arch = "wasm32")]
+    let options = options.graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu);
+    options
+        .init_async()
+        .await
+        .map_err(|e| FlError::Model(format!("no usable GPU adapter ({e})")))
+}
+
+/// A browser only reaches WebGPU asynchronously, through [`wgpu_async`].
+#[cfg(all(feature = "wgpu", target_arch = "wasm32"))]
+fn wgpu() -> Result<Device, FlError> {
+    Err(FlError::Model(
+        "in a browser the GPU is reached asynchronously: use wgpu_async".into(),
+    ))
 }
 
 #[cfg(not(feature = "wgpu"))]

@@ -1,8 +1,10 @@
 //! Local training on a node's private data: SGD or Adam, mini-batches, optional FedProx.
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, SgdConfig, momentum::MomentumConfig};
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{
+    AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig, momentum::MomentumConfig,
+};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -75,121 +77,279 @@ pub fn train(
     device: &Device,
     mut progress: impl FnMut(TrainProgress),
 ) -> Result<Weights, FlError> {
-    if data.is_empty() || config.batch_size == 0 || config.epochs == 0 {
-        return Err(FlError::Training(
-            "training needs samples, a batch size and at least one epoch".into(),
-        ));
+    let mut trainer = LocalTrainer::new(spec, base, data, config, device)?;
+    while let Some(step) = trainer.step() {
+        let loss = step.loss.clone().into_scalar();
+        progress(step.progress(loss)?);
     }
-    if data.feature_dim() != spec.input_dim() {
-        return Err(FlError::Training(format!(
-            "samples have {} features, the model takes {}",
-            data.feature_dim(),
-            spec.input_dim()
-        )));
+    Ok(trainer.into_weights())
+}
+
+/// One optimizer step that has run; its loss stays on the device until the caller reads it
+/// (synchronously on the host, asynchronously in the browser).
+pub struct TrainStep {
+    pub epoch: usize,
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    /// The batch's loss before the step.
+    pub loss: Tensor<1>,
+}
+
+impl TrainStep {
+    /// The progress report for this step once its loss has been read; a diverged loss (NaN or
+    /// infinite) is refused, since an update trained through it is junk.
+    pub fn progress(&self, loss: f32) -> Result<TrainProgress, FlError> {
+        if !loss.is_finite() {
+            return Err(FlError::Training(format!(
+                "loss diverged to {loss} at epoch {}, step {}",
+                self.epoch, self.step
+            )));
+        }
+        Ok(TrainProgress {
+            epoch: self.epoch,
+            step: self.step,
+            steps_per_epoch: self.steps_per_epoch,
+            loss,
+        })
     }
-    if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
-        return Err(FlError::Training(format!(
-            "learning rate must be positive, got {}",
-            config.learning_rate
-        )));
+}
+
+/// Local training one optimizer step at a time, so that a browser can yield between steps and a
+/// caller chooses how to read losses and weights back from the device. [`train`] drives it to the
+/// end on the host.
+pub struct LocalTrainer<'a> {
+    spec: &'a ModelSpec,
+    base: &'a Weights,
+    data: &'a Dataset,
+    config: TrainConfig,
+    inner_device: Device,
+    device: Device,
+    model: Option<Model>,
+    optimizer: ModuleOptimizer,
+    loss_fn: CrossEntropyLoss,
+    rng: ChaCha20Rng,
+    noise_rng: ChaCha20Rng,
+    order: Vec<usize>,
+    steps_per_epoch: usize,
+    epoch: usize,
+    batches: std::vec::IntoIter<(usize, Vec<usize>)>,
+}
+
+impl<'a> LocalTrainer<'a> {
+    /// Checks the configuration and places `base` on `device` (autodiff is enabled on it here).
+    pub fn new(
+        spec: &'a ModelSpec,
+        base: &'a Weights,
+        data: &'a Dataset,
+        config: &TrainConfig,
+        device: &Device,
+    ) -> Result<Self, FlError> {
+        if data.is_empty() || config.batch_size == 0 || config.epochs == 0 {
+            return Err(FlError::Training(
+                "training needs samples, a batch size and at least one epoch".into(),
+            ));
+        }
+        if data.feature_dim() != spec.input_dim() {
+            return Err(FlError::Training(format!(
+                "samples have {} features, the model takes {}",
+                data.feature_dim(),
+                spec.input_dim()
+            )));
+        }
+        if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
+            return Err(FlError::Training(format!(
+                "learning rate must be positive, got {}",
+                config.learning_rate
+            )));
+        }
+        let inner_device = device.clone();
+        let device = device.clone().autodiff();
+        let model = base.to_model(spec, &device)?.train();
+        let optimizer = match config.optimizer {
+            LocalOptimizer::Sgd { momentum } if momentum > 0.0 => SgdConfig::new()
+                .with_momentum(Some(MomentumConfig::new().with_momentum(momentum)))
+                .init(),
+            LocalOptimizer::Sgd { .. } => SgdConfig::new().init(),
+            LocalOptimizer::Adam => AdamConfig::new().init(),
+        };
+        let mut noise_rng = ChaCha20Rng::seed_from_u64(config.seed);
+        noise_rng.set_stream(1);
+        Ok(Self {
+            spec,
+            base,
+            data,
+            config: *config,
+            inner_device,
+            loss_fn: CrossEntropyLossConfig::new().init(&device),
+            device,
+            model: Some(model),
+            optimizer,
+            rng: ChaCha20Rng::seed_from_u64(config.seed),
+            noise_rng,
+            order: (0..data.len()).collect(),
+            steps_per_epoch: data.len().div_ceil(config.batch_size),
+            epoch: 0,
+            batches: Vec::new().into_iter(),
+        })
     }
-    let inner_device = device.clone();
-    let device = device.clone().autodiff();
-    let mut model = base.to_model(spec, &device)?.train();
-    let mut optimizer = match config.optimizer {
-        LocalOptimizer::Sgd { momentum } if momentum > 0.0 => SgdConfig::new()
-            .with_momentum(Some(MomentumConfig::new().with_momentum(momentum)))
-            .init(),
-        LocalOptimizer::Sgd { .. } => SgdConfig::new().init(),
-        LocalOptimizer::Adam => AdamConfig::new().init(),
-    };
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
-    let mut noise_rng = ChaCha20Rng::seed_from_u64(config.seed);
-    noise_rng.set_stream(1);
-    let mut order: Vec<usize> = (0..data.len()).collect();
-    let steps_per_epoch = data.len().div_ceil(config.batch_size);
-    for epoch in 0..config.epochs {
-        order.shuffle(&mut rng);
-        let batches: Vec<Vec<usize>> = match config.dp_sgd {
+
+    /// Optimizer steps in one epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.steps_per_epoch
+    }
+
+    /// Steps in the whole run.
+    pub fn total_steps(&self) -> usize {
+        self.steps_per_epoch * self.config.epochs
+    }
+
+    /// Runs the next optimizer step, or `None` once every epoch is done.
+    pub fn step(&mut self) -> Option<TrainStep> {
+        let (step, batch) = loop {
+            match self.batches.next() {
+                // An empty Poisson batch releases nothing; skipping it is still accounted as a step.
+                Some((_, batch)) if batch.is_empty() => continue,
+                Some(next) => break next,
+                None if self.epoch < self.config.epochs => self.plan_epoch(),
+                None => return None,
+            }
+        };
+        let epoch = self.epoch - 1;
+        let loss = match self.config.dp_sgd {
+            None => {
+                let (inputs, targets) = self.device_batch(&batch);
+                self.step_on(inputs, targets)
+            }
+            Some(dp) => self.dp_step(&batch, dp),
+        };
+        Some(TrainStep {
+            epoch,
+            step,
+            steps_per_epoch: self.steps_per_epoch,
+            loss,
+        })
+    }
+
+    /// The rows' inputs `[batch, dim]` and targets, on the training device.
+    pub fn device_batch(&self, rows: &[usize]) -> (Tensor<2>, Tensor<1, Int>) {
+        batch_tensors(self.data, rows, &self.device)
+    }
+
+    /// One gradient step on a batch already on the device; returns its loss before the step.
+    pub fn step_on(&mut self, inputs: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+        let model = self
+            .model
+            .take()
+            .expect("the model is back after every step");
+        let loss = self.loss_on(&model, inputs, targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optimizer.step(self.config.learning_rate, model, grads));
+        loss
+    }
+
+    /// A DP-SGD step: one backward pass per example, clipped, summed and noised.
+    fn dp_step(&mut self, batch: &[usize], dp: DpSgd) -> Tensor<1> {
+        let model = self
+            .model
+            .take()
+            .expect("the model is back after every step");
+        let (inputs, targets) = self.device_batch(batch);
+        let loss = self.loss_on(&model, inputs, targets);
+        let mut clipped = ClippedSum::new(self.base.values.len(), dp.clip_norm);
+        for &row in batch {
+            let (inputs, targets) = self.device_batch(&[row]);
+            let example = self.loss_on(&model, inputs, targets);
+            clipped.add(
+                &model,
+                &GradientsParams::from_grads(example.backward(), &model),
+            );
+        }
+        let grads = clipped.noisy_mean(
+            &model,
+            dp.noise_multiplier,
+            self.config.batch_size,
+            &mut self.noise_rng,
+            &self.inner_device,
+        );
+        self.model = Some(self.optimizer.step(self.config.learning_rate, model, grads));
+        loss
+    }
+
+    /// The weights so far, read back without blocking (progress checks between epochs).
+    pub async fn current_weights_async(&self) -> Result<Weights, FlError> {
+        let model = self
+            .model
+            .clone()
+            .expect("the model is back after every step");
+        Weights::from_model_async(&model.valid()).await
+    }
+
+    /// The trained weights, read back synchronously.
+    pub fn into_weights(self) -> Weights {
+        Weights::from_model(&self.trained())
+    }
+
+    /// The trained weights, read back without blocking (the browser's WebGPU device).
+    pub async fn into_weights_async(self) -> Result<Weights, FlError> {
+        Weights::from_model_async(&self.trained()).await
+    }
+
+    fn trained(self) -> Model {
+        self.model
+            .expect("the model is back after every step")
+            .valid()
+    }
+
+    /// Shuffles and cuts the next epoch's batches.
+    fn plan_epoch(&mut self) {
+        self.order.shuffle(&mut self.rng);
+        let batches: Vec<Vec<usize>> = match self.config.dp_sgd {
             // DP-SGD samples each example independently with rate batch/len (Poisson sampling),
             // which is what the RDP accountant of the sampled Gaussian assumes.
             Some(_) => {
-                let rate = (config.batch_size as f64 / data.len() as f64).min(1.0);
-                (0..steps_per_epoch)
+                let len = self.data.len();
+                let rate = (self.config.batch_size as f64 / len as f64).min(1.0);
+                (0..self.steps_per_epoch)
                     .map(|_| {
-                        (0..data.len())
-                            .filter(|_| rng.random::<f64>() < rate)
+                        (0..len)
+                            .filter(|_| self.rng.random::<f64>() < rate)
                             .collect()
                     })
                     .collect()
             }
-            None => order
-                .chunks(config.batch_size)
+            None => self
+                .order
+                .chunks(self.config.batch_size)
                 .map(<[usize]>::to_vec)
                 .collect(),
         };
-        for (step, batch) in batches.iter().enumerate() {
-            // An empty Poisson batch releases nothing; skipping it is still accounted as a step.
-            if batch.is_empty() {
-                continue;
-            }
-            let loss_of = |model: &Model, rows: &[usize]| {
-                let (inputs, targets) = batch_tensors(data, rows, &device);
-                let mut loss = loss_fn.forward(model.forward(inputs, spec), targets);
-                if let Some(mu) = config.proximal_mu.filter(|mu| *mu > 0.0) {
-                    let mut proximal = ProximalTerm {
-                        base: &base.values,
-                        offset: 0,
-                        device: &device,
-                        sum: None,
-                    };
-                    model.visit(&mut proximal);
-                    if let Some(sum) = proximal.sum {
-                        loss = loss + sum.mul_scalar(mu / 2.0);
-                    }
-                }
-                loss
-            };
-            let loss = loss_of(&model, batch);
-            let loss_value: f32 = loss.clone().into_scalar();
-            if !loss_value.is_finite() {
-                return Err(FlError::Training(format!(
-                    "loss diverged to {loss_value} at epoch {epoch}, step {step}"
-                )));
-            }
-            let grads = match config.dp_sgd {
-                None => GradientsParams::from_grads(loss.backward(), &model),
-                Some(dp) => {
-                    let mut clipped = ClippedSum::new(base.values.len(), dp.clip_norm);
-                    for &row in batch {
-                        clipped.add(
-                            &model,
-                            &GradientsParams::from_grads(
-                                loss_of(&model, &[row]).backward(),
-                                &model,
-                            ),
-                        );
-                    }
-                    clipped.noisy_mean(
-                        &model,
-                        dp.noise_multiplier,
-                        config.batch_size,
-                        &mut noise_rng,
-                        &inner_device,
-                    )
-                }
-            };
-            model = optimizer.step(config.learning_rate, model, grads);
-            progress(TrainProgress {
-                epoch,
-                step,
-                steps_per_epoch,
-                loss: loss_value,
-            });
-        }
+        self.batches = batches
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_iter();
+        self.epoch += 1;
     }
-    Ok(Weights::from_model(&model.valid()))
+
+    /// The batch's loss, with the FedProx proximal term when configured.
+    fn loss_on(&self, model: &Model, inputs: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+        let mut loss = self
+            .loss_fn
+            .forward(model.forward(inputs, self.spec), targets);
+        if let Some(mu) = self.config.proximal_mu.filter(|mu| *mu > 0.0) {
+            let mut proximal = ProximalTerm {
+                base: &self.base.values,
+                offset: 0,
+                device: &self.device,
+                sum: None,
+            };
+            model.visit(&mut proximal);
+            if let Some(sum) = proximal.sum {
+                loss = loss + sum.mul_scalar(mu / 2.0);
+            }
+        }
+        loss
+    }
 }
 
 /// Inputs `[batch, dim]` and integer targets for the given rows.

@@ -44,7 +44,7 @@ pub use report::{
 
 use crate::{
     node::{Pending, commit, encode_delta, pending_for, reveal, upload_and_reveal},
-    validator::{claim_from_list, dataset_hash, judge, publish_model},
+    validator::{claim_from_list, judge, publish_model},
 };
 
 /// Lamports every participant is given on a local chain.
@@ -390,7 +390,7 @@ impl<C: Chain> Demo<'_, C> {
             task_hash: config.spec.hash(),
             model_hash,
             model_cid,
-            validation_set_hash: dataset_hash(&self.data.validation),
+            validation_set_hash: self.data.validation.hash(),
             max_nodes: config.nodes as u32,
             node_stake: config.stake_lamports,
             validator_stake: config.stake_lamports,

@@ -21,7 +21,7 @@ use clap::{Args, Subcommand};
 use droppin_cli::{
     node::{Pending, commit, encode_delta, pending_for, upload_and_reveal},
     operator::{leading_voter, list_rounds, load_pending, pending_path, save_pending, summarize},
-    validator::{claim_from_list, dataset_hash, judge, load_model, publish_model},
+    validator::{claim_from_list, judge, load_model, publish_model},
 };
 use droppin_client::{Chain, ChainError, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{

@@ -70,7 +70,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                     task_hash: spec.hash(),
                     model_hash,
                     model_cid,
-                    validation_set_hash: dataset_hash(&digits()?.validation),
+                    validation_set_hash: digits()?.validation.hash(),
                     max_nodes: args.max_nodes,
                     node_stake: lamports(args.stake_sol, "--stake-sol")?,
                     validator_stake: lamports(args.stake_sol, "--stake-sol")?,

@@ -1,56 +1,54 @@
 //! CSV loader: one sample per row, a named label column, every other column a numeric feature.
 
+use std::io::Read;
 use std::path::Path;
 
 use super::Dataset;
 use crate::FlError;
 
-/// Loads a CSV file with a header row. Labels must be integers `0..classes`; features are scaled
-/// to `[0, 1]` by the largest absolute value found, so pixel data (0..255, 0..16) works as is.
+/// Loads a CSV file with a header row (see [`parse_csv`]).
 pub fn load_csv(path: &Path, label_column: &str) -> Result<Dataset, FlError> {
-    let mut reader = csv::Reader::from_path(path)
-        .map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
+    parse_csv(file, label_column).map_err(|e| match e {
+        FlError::Data(detail) => FlError::Data(format!("{}: {detail}", path.display())),
+        other => other,
+    })
+}
+
+/// Parses CSV with a header row from any reader (a file, or the bytes a browser's file picker
+/// read). Labels must be integers `0..classes`; features are scaled to `[0, 1]` by the largest
+/// absolute value found, so pixel data (0..255, 0..16) works as is.
+pub fn parse_csv(source: impl Read, label_column: &str) -> Result<Dataset, FlError> {
+    let mut reader = csv::Reader::from_reader(source);
+    let headers = reader.headers().map_err(|e| FlError::Data(e.to_string()))?;
     let label_index = headers
         .iter()
         .position(|h| h.trim() == label_column)
-        .ok_or_else(|| {
-            FlError::Data(format!(
-                "{}: no column named {label_column:?}",
-                path.display()
-            ))
-        })?;
+        .ok_or_else(|| FlError::Data(format!("no column named {label_column:?}")))?;
     let dim = headers.len() - 1;
     let mut features = Vec::new();
     let mut labels = Vec::new();
     for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
+        let record = record.map_err(|e| FlError::Data(e.to_string()))?;
         let line = row + 2;
         for (column, field) in record.iter().enumerate() {
             let field = field.trim();
             if column == label_index {
                 let label: u8 = field.parse().map_err(|_| {
-                    FlError::Data(format!(
-                        "{}:{line}: label {field:?} is not a class index",
-                        path.display()
-                    ))
+                    FlError::Data(format!("line {line}: label {field:?} is not a class index"))
                 })?;
                 labels.push(label);
             } else {
                 let value: f32 = field.parse().map_err(|_| {
-                    FlError::Data(format!(
-                        "{}:{line}: {field:?} is not a number",
-                        path.display()
-                    ))
+                    FlError::Data(format!("line {line}: {field:?} is not a number"))
                 })?;
                 features.push(value);
             }
         }
     }
     if labels.is_empty() {
-        return Err(FlError::Data(format!("{}: no rows", path.display())));
+        return Err(FlError::Data("no rows".into()));
     }
     let scale = features.iter().fold(0f32, |m, v| m.max(v.abs()));
     if scale > 1.0 {

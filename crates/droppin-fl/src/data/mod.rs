@@ -5,10 +5,12 @@ mod digits;
 mod idx;
 mod partition;
 
-pub use csv_file::load_csv;
+pub use csv_file::{load_csv, parse_csv};
 pub use digits::{DigitsSplit, digits};
 pub use idx::load_idx;
 pub use partition::{Partition, partition};
+
+use sha2::{Digest, Sha256};
 
 use crate::FlError;
 
@@ -56,6 +58,21 @@ impl Dataset {
 
     pub fn len(&self) -> usize {
         self.labels.len()
+    }
+
+    /// sha256 of the shape, labels and features: the validation set hash a round pins on-chain,
+    /// so validators and funders agree on the set without shipping it.
+    pub fn hash(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        for dim in &self.sample_shape {
+            hasher.update((*dim as u64).to_le_bytes());
+        }
+        hasher.update((self.classes as u64).to_le_bytes());
+        hasher.update(&self.labels);
+        for value in &self.features {
+            hasher.update(value.to_le_bytes());
+        }
+        hasher.finalize().into()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -37,9 +37,8 @@ pub struct Weights {
 impl Weights {
     /// The tensor layout of `spec`, read from a model built on the CPU.
     pub fn layout_of(spec: &ModelSpec) -> Vec<TensorSpec> {
-        let model = Model::init(spec, &Device::flex());
         let mut reader = Reader::default();
-        model.visit(&mut reader);
+        Model::init(spec, &Device::flex()).visit(&mut reader);
         reader.layout
     }
 
@@ -68,12 +67,25 @@ impl Weights {
 
     /// Reads the parameters out of a model.
     pub fn from_model(model: &Model) -> Self {
-        let mut reader = Reader::default();
-        model.visit(&mut reader);
+        let (layout, flat) = Reader::flatten(model);
         Self {
-            layout: reader.layout,
-            values: reader.values,
+            layout,
+            values: f32_values(flat.into_data()),
         }
+    }
+
+    /// Reads the parameters out of a model without blocking: the browser's WebGPU device can
+    /// only be read asynchronously.
+    pub async fn from_model_async(model: &Model) -> Result<Self, FlError> {
+        let (layout, flat) = Reader::flatten(model);
+        let data = flat
+            .into_data_async()
+            .await
+            .map_err(|e| FlError::Model(format!("reading the weights back: {e:?}")))?;
+        Ok(Self {
+            layout,
+            values: f32_values(data),
+        })
     }
 
     /// A model of `spec` on `device` holding these weights.
@@ -109,12 +121,27 @@ impl Weights {
     }
 }
 
-/// Collects names, shapes and values in visiting order.
+fn f32_values(data: TensorData) -> Vec<f32> {
+    data.convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("f32 tensor data")
+}
+
+/// Collects names and shapes in visiting order, and the parameters as flat tensors so that they
+/// are read back from the device in one transfer.
 #[derive(Default)]
 struct Reader {
     path: Vec<String>,
     layout: Vec<TensorSpec>,
-    values: Vec<f32>,
+    tensors: Vec<Tensor<1>>,
+}
+
+impl Reader {
+    fn flatten(model: &Model) -> (Vec<TensorSpec>, Tensor<1>) {
+        let mut reader = Reader::default();
+        model.visit(&mut reader);
+        (reader.layout, Tensor::cat(reader.tensors, 0))
+    }
 }
 
 impl ModuleVisitor for Reader {
@@ -128,13 +155,13 @@ impl ModuleVisitor for Reader {
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let tensor = param.val();
+        let shape = tensor.dims().to_vec();
+        let len: usize = shape.iter().product();
         self.layout.push(TensorSpec {
             name: self.path.join("."),
-            shape: tensor.dims().to_vec(),
+            shape,
         });
-        let data = tensor.into_data().convert::<f32>();
-        self.values
-            .extend_from_slice(data.as_slice::<f32>().expect("f32 tensor data"));
+        self.tensors.push(tensor.reshape([len]));
     }
 }
 

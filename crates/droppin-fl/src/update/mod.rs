@@ -27,3 +27,47 @@ mod safetensors_export;
 pub use codec::{DecodeLimits, Encoding, PayloadKind, Update, ValueEncoding};
 pub use error::DecodeError;
 pub use safetensors_export::export_safetensors;
+
+use sha2::{Digest, Sha256};
+
+use crate::FlError;
+use crate::model::{ModelSpec, Weights};
+
+/// Decodes a published global model: checks its bytes hash to `expected_hash` (the round's
+/// pinned model hash) and that it is a whole model of `spec`.
+pub fn decode_model(
+    spec: &ModelSpec,
+    bytes: &[u8],
+    expected_hash: &[u8; 32],
+) -> Result<Weights, FlError> {
+    let hash: [u8; 32] = Sha256::digest(bytes).into();
+    if &hash != expected_hash {
+        return Err(FlError::Model(
+            "the global model does not hash to the round's model hash".into(),
+        ));
+    }
+    let layout = Weights::layout_of(spec);
+    let limits = DecodeLimits {
+        payload: PayloadKind::Model,
+        base_hash: None,
+        ..DecodeLimits::delta(spec, &layout, [0; 32])
+    };
+    let update = Update::decode(bytes, &limits)?;
+    Ok(Weights {
+        layout: update.layout,
+        values: update.values,
+    })
+}
+
+/// The canonical bytes of a delta trained from `base` (default encoding): what a node commits to,
+/// byte for byte the same from the CLI and from a browser tab.
+pub fn encode_delta(spec: &ModelSpec, base: &Weights, delta: Vec<f32>, samples: u64) -> Vec<u8> {
+    Update::delta(
+        spec,
+        Update::model_hash(spec, base),
+        samples,
+        base.layout.clone(),
+        delta,
+    )
+    .encode(Encoding::default())
+}

@@ -39,9 +39,11 @@
 //! family until the evaluation runs on one fixed scalar kernel.
 
 mod contribution;
+mod list;
 mod rules;
 
 pub use contribution::basis_points;
+pub use list::{Claim, ListedVerdict, VerdictList};
 pub use rules::{Reason, ValidatorConfig};
 
 use burn::tensor::Device;

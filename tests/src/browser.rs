@@ -1,0 +1,172 @@
+//! Headless Chromium over WebDriver for the browser benchmark and end-to-end tests: a private
+//! chromedriver, a session with the options in `web/webdriver.json` (the same ones the
+//! wasm-bindgen tests use), and the wait for a page's published result.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+/// A chromedriver process and a browser session on it; both end when this is dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    pub async fn start(root: &Path) -> anyhow::Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let mut driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("starting {chromedriver}: {e} (run scripts/setup web)"))?;
+        let options = std::fs::read_to_string(root.join("web/webdriver.json"))?;
+        let capabilities: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&options)?;
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(error) => {
+                    let _ = driver.kill();
+                    anyhow::bail!("no WebDriver session on {url}: {error}");
+                }
+            }
+        };
+        Ok(Self { client, driver })
+    }
+
+    /// Opens `url` and waits until its `#bench-result` (or any element `selector`) has a final
+    /// `data-state`; returns its text, or the page's error.
+    pub async fn published_result(
+        &self,
+        url: &str,
+        selector: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<String> {
+        self.client.goto(url).await?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(selector)).await {
+                match element.attr("data-state").await?.as_deref() {
+                    Some("done") => return Ok(element.text().await?),
+                    Some("error") => anyhow::bail!("{url}: {}", element.text().await?),
+                    _ => {}
+                }
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "{url}: no result after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Runs a script in the page with `args` (its `arguments`); returns its value.
+    pub async fn run_script(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, args).await?)
+    }
+
+    /// Clicks the element `selector` once it exists and is enabled.
+    pub async fn click(&self, selector: &str, timeout: Duration) -> anyhow::Result<()> {
+        let element = self.wait_for(selector, timeout).await?;
+        let deadline = Instant::now() + timeout;
+        while !element.is_enabled().await? {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "{selector} stayed disabled for {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        element.click().await?;
+        Ok(())
+    }
+
+    /// Replaces the text of the input `selector`.
+    pub async fn fill(&self, selector: &str, text: &str) -> anyhow::Result<()> {
+        let element = self.wait_for(selector, Duration::from_secs(30)).await?;
+        element.clear().await?;
+        element.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Waits until `selector` exists.
+    pub async fn wait_for(
+        &self,
+        selector: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<fantoccini::elements::Element> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(selector)).await {
+                return Ok(element);
+            }
+            anyhow::ensure!(Instant::now() < deadline, "no {selector} after {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until one of `selectors` exists and returns which one and its text: a page's
+    /// success and error outcomes are raced this way.
+    pub async fn first_of(
+        &self,
+        selectors: &[&str],
+        timeout: Duration,
+    ) -> anyhow::Result<(usize, String)> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            for (index, selector) in selectors.iter().enumerate() {
+                if let Ok(element) = self.client.find(Locator::Css(selector)).await {
+                    return Ok((index, element.text().await?));
+                }
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "none of {selectors:?} after {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Saves a PNG screenshot of the page.
+    pub async fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, self.client.screenshot().await?)?;
+        Ok(())
+    }
+
+    /// Ends the session and the driver.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        let closed = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        closed.map_err(Into::into)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}

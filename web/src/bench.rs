@@ -1,0 +1,160 @@
+//! The benchmark mode (`?bench=mnist&backend=webgpu`): a fixed training workload on the chosen
+//! backend, timed step by step, published as JSON for a WebDriver script to read. The same
+//! workloads run on TensorFlow.js in `benchmarks/tfjs` for comparison.
+
+use droppin_fl::FlError;
+use droppin_fl::data::Dataset;
+use droppin_fl::model::{ModelKind, ModelSpec, Weights};
+use droppin_fl::train::{LocalOptimizer, LocalTrainer, TrainConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use serde::Serialize;
+
+use crate::training::{Backend, Chosen, read_scalar, yield_to_page};
+
+/// Warm-up steps; the first is reported on its own (it includes shader compilation).
+pub const WARMUP_STEPS: usize = 5;
+/// Timed steps after the warm-up.
+pub const TIMED_STEPS: usize = 50;
+/// Distinct batches cycled through (placed on the device before timing starts).
+const BATCHES: usize = 4;
+
+/// A fixed workload: model, batch size, seeded synthetic data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Workload {
+    pub name: &'static str,
+    pub spec: ModelSpec,
+    pub batch: usize,
+}
+
+impl Workload {
+    /// `mnist`: MLP 784 -> 128 (ReLU) -> 10, batch 64.
+    pub const MNIST: Workload = Workload {
+        name: "mnist",
+        spec: ModelSpec {
+            kind: ModelKind::Mlp,
+            input: [1, 1, 784],
+            classes: 10,
+            width: 128,
+        },
+        batch: 64,
+    };
+    /// `digits`: MLP 64 -> 64 (ReLU) -> 10, batch 32.
+    pub const DIGITS: Workload = Workload {
+        name: "digits",
+        spec: ModelSpec::digits_mlp(),
+        batch: 32,
+    };
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::MNIST, Self::DIGITS]
+            .into_iter()
+            .find(|w| w.name == name)
+    }
+
+    /// `BATCHES` batches of seeded uniform features and labels.
+    pub fn synthetic_data(&self) -> Result<Dataset, FlError> {
+        let mut rng = ChaCha20Rng::seed_from_u64(42);
+        let rows = self.batch * BATCHES;
+        let dim = self.spec.input_dim();
+        let features = (0..rows * dim).map(|_| rng.random::<f32>()).collect();
+        let labels = (0..rows)
+            .map(|_| rng.random_range(0..self.spec.classes as u8))
+            .collect();
+        Dataset::new(features, labels, vec![dim], self.spec.classes)
+    }
+}
+
+/// What one run measured: the JSON the benchmark script reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BenchResult {
+    pub workload: &'static str,
+    pub backend: &'static str,
+    pub batch: usize,
+    /// The first warm-up step, shader compilation included.
+    pub first_step_ms: f64,
+    pub median_ms_per_step: f64,
+    pub samples_per_s: f64,
+    pub loss_first: f32,
+    pub loss_last: f32,
+    pub timed_steps: usize,
+}
+
+/// Runs `workload` on `chosen`: Adam at 1e-3, batches already on the device, each step timed
+/// until its loss has been read back. `now_ms` is the clock (`performance.now()` in the browser).
+pub async fn run(
+    workload: Workload,
+    chosen: &Chosen,
+    now_ms: impl Fn() -> f64,
+) -> Result<BenchResult, FlError> {
+    let data = workload.synthetic_data()?;
+    let base = Weights::initial(&workload.spec, 1);
+    let config = TrainConfig {
+        optimizer: LocalOptimizer::Adam,
+        epochs: 1,
+        batch_size: workload.batch,
+        learning_rate: 1e-3,
+        ..TrainConfig::default()
+    };
+    let mut trainer = LocalTrainer::new(&workload.spec, &base, &data, &config, &chosen.device)?;
+    let rows: Vec<usize> = (0..data.len()).collect();
+    let batches: Vec<_> = rows
+        .chunks(workload.batch)
+        .map(|rows| trainer.device_batch(rows))
+        .collect();
+    let mut times = Vec::with_capacity(WARMUP_STEPS + TIMED_STEPS);
+    let mut losses = Vec::with_capacity(WARMUP_STEPS + TIMED_STEPS);
+    for step in 0..WARMUP_STEPS + TIMED_STEPS {
+        let (inputs, targets) = batches[step % batches.len()].clone();
+        let start = now_ms();
+        let loss = read_scalar(trainer.step_on(inputs, targets)).await?;
+        times.push(now_ms() - start);
+        losses.push(loss);
+        yield_to_page().await;
+    }
+    let median_ms = median(&mut times[WARMUP_STEPS..].to_vec());
+    Ok(BenchResult {
+        workload: workload.name,
+        backend: chosen.backend.name(),
+        batch: workload.batch,
+        first_step_ms: times[0],
+        median_ms_per_step: median_ms,
+        samples_per_s: workload.batch as f64 * 1_000.0 / median_ms,
+        loss_first: losses[0],
+        loss_last: *losses.last().expect("at least one step"),
+        timed_steps: TIMED_STEPS,
+    })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+/// The backend a URL asks for (`backend=cpu|webgpu`, WebGPU by default).
+pub fn requested_backend(name: Option<&str>) -> Backend {
+    name.and_then(Backend::parse).unwrap_or(Backend::WebGpu)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workloads_match_their_description() {
+        let mnist = Workload::parse("mnist").unwrap();
+        assert_eq!(mnist.spec.input_dim(), 784);
+        assert_eq!(
+            Weights::initial(&mnist.spec, 1).values.len(),
+            784 * 128 + 128 + 128 * 10 + 10
+        );
+        assert_eq!(Workload::parse("digits").unwrap().batch, 32);
+        assert!(Workload::parse("cifar").is_none());
+        assert_eq!(median(&mut [3.0, 1.0, 2.0, 10.0]), 2.5);
+    }
+}

@@ -1,0 +1,55 @@
+//! Reading dropPIN's accounts from the chosen cluster: rounds, the nodes of a round, one account.
+
+use droppin_interface::state::{AccountState, HEADER_LEN, NodeState, Round};
+use solana_address::Address;
+
+use crate::session::{AppError, Session};
+
+/// Every account of type `T`, optionally only those whose first key field is `owner_key`
+/// (a node's round).
+async fn all<T: AccountState>(
+    session: &Session,
+    owner_key: Option<&Address>,
+) -> Result<Vec<(Address, T)>, AppError> {
+    let tag = [T::TYPE as u8, T::VERSION];
+    let mut matching: Vec<(usize, &[u8])> = vec![(0, &tag)];
+    if let Some(key) = owner_key {
+        matching.push((HEADER_LEN, key.as_ref()));
+    }
+    let accounts = session
+        .rpc()
+        .program_accounts(&session.program(), &matching)
+        .await?;
+    Ok(accounts
+        .into_iter()
+        .filter_map(|(address, data)| T::load(&data).ok().map(|state| (address, state)))
+        .collect())
+}
+
+/// Every round, newest first.
+pub async fn rounds(session: &Session) -> Result<Vec<(Address, Round)>, AppError> {
+    let mut rounds = all::<Round>(session, None).await?;
+    rounds.sort_by_key(|(_, round)| std::cmp::Reverse(round.id));
+    Ok(rounds)
+}
+
+/// The nodes that joined `round`.
+pub async fn nodes(
+    session: &Session,
+    round: &Address,
+) -> Result<Vec<(Address, NodeState)>, AppError> {
+    all::<NodeState>(session, Some(round)).await
+}
+
+/// One account's state, `None` if it does not exist.
+pub async fn state<T: AccountState>(
+    session: &Session,
+    address: &Address,
+) -> Result<Option<T>, AppError> {
+    match session.rpc().account_data(address).await? {
+        None => Ok(None),
+        Some(data) => T::load(&data)
+            .map(Some)
+            .map_err(|e| AppError::Invalid(format!("account {address}: {e}"))),
+    }
+}

@@ -1,0 +1,561 @@
+//! The "Run a node" page: pick an open round, choose data (the demo shard or the visitor's own CSV,
+//! which never leaves the tab), stake and train on WebGPU (or the CPU when there is no adapter),
+//! commit, reveal when the phase opens, then see the verdict and claim. Progress survives a reload.
+
+use droppin_coordinator::{Phase, phase};
+use droppin_fl::data::{Dataset, Partition, digits, parse_csv, partition};
+use droppin_fl::model::{ModelSpec, Weights};
+use droppin_fl::privacy::DpSgd;
+use droppin_fl::train::TrainConfig;
+use droppin_fl::update::decode_model;
+use droppin_fl::validate::VerdictList;
+use droppin_interface::builders;
+use droppin_interface::hash::{Sha256, commitment};
+use droppin_interface::pda::find;
+use droppin_interface::state::{NodeState, Reputation, Round, RoundStatus};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use solana_address::Address;
+use wasm_bindgen::JsCast;
+
+use crate::chain;
+use crate::node_record::{NodeRecord, current_round};
+use crate::rounds::{amount, phase_name};
+use crate::session::{AppError, Session};
+use crate::storage;
+use crate::training::{Backend, StepReport, choose_device, train_in_tab};
+use crate::upload::PreparedUpdate;
+
+/// The task rounds opened here train: the digits MLP.
+const SPEC: ModelSpec = ModelSpec::digits_mlp();
+/// Demo shards: the shipped digits split IID in this many parts, one picked per wallet.
+const DEMO_SHARDS: usize = 8;
+
+/// The demo shard of `node`.
+fn demo_shard(node: &Address) -> Result<Dataset, AppError> {
+    let split = digits()?;
+    let index = usize::from(node.as_ref()[0]) % DEMO_SHARDS;
+    Ok(split
+        .train
+        .subset(&partition(&split.train, DEMO_SHARDS, Partition::Iid, 7)?[index]))
+}
+
+/// Reads the picked CSV file and checks it fits the round's model.
+async fn read_csv(file: web_sys::File, label_column: String) -> Result<Dataset, AppError> {
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| AppError::Invalid(format!("cannot read {}", file.name())))?;
+    let data = parse_csv(text.as_bytes(), &label_column)
+        .map_err(|e| AppError::Invalid(format!("{}: {e}", file.name())))?;
+    if data.feature_dim() != SPEC.input_dim() || data.classes > SPEC.classes {
+        return Err(AppError::Invalid(format!(
+            "{}: this round's model takes {} features (8x8 images) and {} classes; the file has {} features and {} classes",
+            file.name(),
+            SPEC.input_dim(),
+            SPEC.classes,
+            data.feature_dim(),
+            data.classes
+        )));
+    }
+    Ok(data)
+}
+
+/// What the visitor should do next, given the chain and the saved record.
+pub fn next_step(round: &Round, slot: u64, joined: bool, record: Option<&NodeRecord>) -> String {
+    let d = &round.deadlines;
+    match (round.status, phase(round, slot), joined, record) {
+        (_, _, _, Some(r)) if r.settled => "Done: your stake and reward are paid out.".into(),
+        (RoundStatus::Finalized, ..) => "The committee has decided: see your verdict and claim.".into(),
+        (RoundStatus::Failed, ..) => "The round failed: claim your stake back.".into(),
+        (_, Phase::Training, _, None) => format!(
+            "Choose your data and press \"Join and train\" before slot {} (now {slot}).",
+            d.commit
+        ),
+        (_, Phase::Training, _, Some(_)) => format!(
+            "Committed. Come back when the reveal phase opens at slot {} (now {slot}); your update and salt are saved in this browser.",
+            d.commit
+        ),
+        (_, Phase::Reveal, _, Some(r)) if !r.revealed => format!(
+            "Reveal now: press \"Upload and reveal\" before slot {}.",
+            d.reveal
+        ),
+        (_, Phase::Reveal | Phase::Validation, _, Some(_)) => format!(
+            "Revealed. The committee validates until slot {} (now {slot}).",
+            d.validation
+        ),
+        (_, _, true, None) => "This browser has no saved update for this round: it cannot reveal, and the stake will be slashed. Claim what is left once the round settles.".into(),
+        (_, Phase::Settlement, ..) => "Waiting for the committee to finalize the round.".into(),
+        _ => "Training has closed for this round: pick another.".into(),
+    }
+}
+
+/// Loss curve and per-epoch accuracy as an inline SVG.
+#[component]
+fn Chart(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
+    let (w, h) = (360.0f32, 120.0f32);
+    let max = losses.iter().cloned().fold(f32::MIN, f32::max).max(1e-6);
+    let n = losses.len().max(2) as f32 - 1.0;
+    let loss_points: String = losses
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{:.1},{:.1} ", i as f32 / n * w, h - l / max * h))
+        .collect();
+    let epochs = accuracies.len().max(2) as f32 - 1.0;
+    let accuracy_points: String = accuracies
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("{:.1},{:.1} ", i as f32 / epochs * w, h - *a as f32 * h))
+        .collect();
+    let last = accuracies
+        .last()
+        .map(|a| format!("accuracy {:.1}%", a * 100.0));
+    view! {
+        <svg id="chart" width=w height=h class="chart" role="img" aria-label="training loss and accuracy">
+            <polyline points=loss_points class="loss" />
+            <polyline points=accuracy_points class="accuracy" />
+        </svg>
+        <p class="legend">
+            <span class="loss">{format!("loss {:.3}", losses.last().copied().unwrap_or(f32::NAN))}</span>
+            " " <span class="accuracy">{last}</span>
+        </p>
+    }
+}
+
+/// Live training progress.
+#[derive(Clone, Default)]
+struct Progress {
+    done: usize,
+    total: usize,
+    losses: Vec<f32>,
+    accuracies: Vec<f64>,
+}
+
+#[component]
+pub fn RunNode() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let rounds = RwSignal::new(Vec::<(Address, Round)>::new());
+    let chosen = RwSignal::new(current_round());
+    let slot = RwSignal::new(0u64);
+    let node_state = RwSignal::new(None::<NodeState>);
+    let record = RwSignal::new(None::<NodeRecord>);
+    let use_own_file = RwSignal::new(false);
+    let label_column = RwSignal::new("label".to_owned());
+    let file = RwSignal::new(None::<web_sys::File>);
+    let prefer_cpu = RwSignal::new(false);
+    let dp_on = RwSignal::new(false);
+    let epsilon = RwSignal::new("3".to_owned());
+    let epochs = RwSignal::new("5".to_owned());
+    let progress = RwSignal::new(Progress::default());
+    let backend_note = RwSignal::new(None::<String>);
+    let verdict = RwSignal::new(None::<String>);
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+
+    let round_of = move || {
+        let chosen = chosen.get()?;
+        rounds
+            .get()
+            .into_iter()
+            .find(|(a, _)| a.to_string() == chosen)
+    };
+    // Reloads rounds, the slot, and this wallet's state in the chosen round.
+    let refresh = move || {
+        spawn_local(async move {
+            let loaded = async {
+                slot.set(session.rpc().slot().await?);
+                rounds.set(chain::rounds(&session).await?);
+                if let (Some(round), Ok(node)) = (chosen.get_untracked(), session.address()) {
+                    let round: Address = round
+                        .parse()
+                        .map_err(|_| AppError::Invalid("round".into()))?;
+                    let program = session.program();
+                    node_state
+                        .set(chain::state(&session, &find::node(&program, &round, &node)).await?);
+                    record.set(NodeRecord::load(&round.to_string(), &node.to_string()));
+                }
+                Ok::<_, AppError>(())
+            }
+            .await;
+            if let Err(error) = loaded {
+                status.set(Some(Err(error.to_string())));
+            }
+        });
+    };
+    Effect::new(move |_| {
+        session.cluster.track();
+        session.wallet.track();
+        chosen.track();
+        refresh();
+    });
+
+    let run = move |action: &'static str| {
+        let Some((round_address, round)) = round_of() else {
+            status.set(Some(Err("pick a round first".into())));
+            return;
+        };
+        busy.set(true);
+        status.set(None);
+        spawn_local(async move {
+            let outcome = match action {
+                "train" => {
+                    join_and_train(
+                        session,
+                        round_address,
+                        round,
+                        use_own_file.get_untracked(),
+                        file.get_untracked(),
+                        label_column.get_untracked(),
+                        prefer_cpu.get_untracked(),
+                        dp_on.get_untracked().then(|| {
+                            epsilon
+                                .get_untracked()
+                                .trim()
+                                .parse::<f64>()
+                                .unwrap_or(f64::NAN)
+                        }),
+                        epochs.get_untracked().trim().parse().unwrap_or(0),
+                        progress,
+                        backend_note,
+                        record,
+                    )
+                    .await
+                }
+                "reveal" => reveal(session, round_address, record).await,
+                _ => settle(session, round_address, round, record, verdict).await,
+            };
+            status.set(Some(outcome.map_err(|e| e.to_string())));
+            busy.set(false);
+            refresh();
+        });
+    };
+
+    // Open rounds, and the one this page works on whatever its state.
+    let open_rounds = move || {
+        let current = chosen.get();
+        rounds
+            .get()
+            .into_iter()
+            .filter(|(a, r)| {
+                r.status == RoundStatus::Open || current.as_deref() == Some(a.to_string().as_str())
+            })
+            .collect::<Vec<_>>()
+    };
+    let phase_now = move || round_of().map(|(_, r)| phase(&r, slot.get()));
+    let can_train = move || {
+        !busy.get()
+            && session.wallet.get().is_some()
+            && record.get().is_none()
+            && phase_now() == Some(Phase::Training)
+    };
+    let can_reveal = move || {
+        !busy.get()
+            && record.get().is_some_and(|r| !r.revealed)
+            && phase_now() == Some(Phase::Reveal)
+    };
+    let can_settle = move || {
+        !busy.get()
+            && round_of().is_some_and(|(_, r)| r.status != RoundStatus::Open)
+            && record.get().is_none_or(|r| !r.settled)
+            && node_state.get().is_some()
+    };
+
+    view! {
+        <section class="node">
+            <h2>"Run a node"</h2>
+            <p class="note">"Your samples never leave this tab: only the trained model update is uploaded, after you commit to it."</p>
+            <label>"Round "
+                <select id="round" on:change=move |ev| chosen.set(Some(event_target_value(&ev)))>
+                    <option value="">"Choose an open round"</option>
+                    {move || open_rounds().into_iter().map(|(address, round)| {
+                        let value = address.to_string();
+                        let selected = chosen.get().as_deref() == Some(value.as_str());
+                        view! { <option value=value selected=selected>{format!(
+                            "Round {} · {} · pool {} · stake {} · {}/{} nodes",
+                            round.id, phase_name(&round, slot.get()), amount(&round, round.pool),
+                            amount(&round, round.node_stake), round.counts.nodes_joined, round.max_nodes
+                        )}</option> }
+                    }).collect_view()}
+                </select>
+                <button on:click=move |_| refresh()>"Refresh"</button>
+            </label>
+            {move || round_of().map(|(_, round)| view! {
+                <p id="next-step" class="next">{next_step(&round, slot.get(), node_state.get().is_some(), record.get().as_ref())}</p>
+            })}
+            <fieldset>
+                <legend>"Your data"</legend>
+                <label class="inline"><input type="radio" name="data" id="data-demo" prop:checked=move || !use_own_file.get()
+                    on:change=move |_| use_own_file.set(false) />" Demo shard of the handwritten digits"</label>
+                <label class="inline"><input type="radio" name="data" id="data-file" prop:checked=use_own_file
+                    on:change=move |_| use_own_file.set(true) />" My own CSV file (64 pixel columns and a label column)"</label>
+                {move || use_own_file.get().then(|| view! {
+                    <input type="file" id="file" accept=".csv,text/csv" on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        file.set(input.files().and_then(|files| files.get(0)));
+                    } />
+                    <label class="inline">"Label column " <input id="label-column" prop:value=label_column
+                        on:input=move |ev| label_column.set(event_target_value(&ev)) /></label>
+                })}
+            </fieldset>
+            <fieldset>
+                <legend>"Training"</legend>
+                <label class="inline">"Epochs " <input id="epochs" inputmode="numeric" prop:value=epochs
+                    on:input=move |ev| epochs.set(event_target_value(&ev)) /></label>
+                <label class="inline"><input type="checkbox" id="prefer-cpu" prop:checked=prefer_cpu
+                    on:change=move |ev| prefer_cpu.set(event_target_checked(&ev)) />" Train on the CPU (default: the GPU through WebGPU)"</label>
+                <label class="inline"><input type="checkbox" id="dp" prop:checked=dp_on
+                    on:change=move |ev| dp_on.set(event_target_checked(&ev)) />" Differential privacy (DP-SGD) with epsilon "
+                    <input id="epsilon" inputmode="decimal" prop:value=epsilon on:input=move |ev| epsilon.set(event_target_value(&ev)) />
+                    " (delta 1e-5)"</label>
+            </fieldset>
+            <button id="train" prop:disabled=move || !can_train() on:click=move |_| run("train")>"Join, train and commit"</button>
+            <button id="reveal" prop:disabled=move || !can_reveal() on:click=move |_| run("reveal")>"Upload and reveal"</button>
+            <button id="claim" prop:disabled=move || !can_settle() on:click=move |_| run("settle")>"Claim"</button>
+            {move || backend_note.get().map(|note| view! { <p id="backend">{note}</p> })}
+            {move || {
+                let p = progress.get();
+                (p.total > 0).then(|| view! {
+                    <progress id="progress" max=p.total value=p.done></progress>
+                    <span>{format!(" {}/{} steps", p.done, p.total)}</span>
+                    <Chart losses=p.losses.clone() accuracies=p.accuracies.clone() />
+                })
+            }}
+            {move || record.get().map(|r| view! {
+                <p id="committed">{format!(
+                    "Committed update {} from {} samples{}.",
+                    storage::cid_text(&r.cid()), r.samples,
+                    r.epsilon.map(|e| format!(", differential privacy epsilon {e:.2} (delta 1e-5)")).unwrap_or_default()
+                )}</p>
+            })}
+            {move || node_state.get().map(|n| view! {
+                <p id="reputation-snapshot">{format!("Reputation multiplier at join: x{:.2}", f64::from(n.reputation_bps) / 10_000.0)}</p>
+            })}
+            {move || verdict.get().map(|v| view! { <p id="verdict">{v}</p> })}
+            {move || status.get().map(|s| match s {
+                Ok(message) => view! { <p id="node-status" class="ok">{message}</p> }.into_any(),
+                Err(error) => view! { <p id="node-error" class="error">{error}</p> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// Loads the round's global model from storage.
+async fn global_model(session: &Session, round: &Round) -> Result<Weights, AppError> {
+    let bytes = storage::download(&session.storage_url(), &round.model_cid).await?;
+    Ok(decode_model(&SPEC, &bytes, &round.model_hash)?)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn join_and_train(
+    session: Session,
+    round_address: Address,
+    round: Round,
+    own_file: bool,
+    file: Option<web_sys::File>,
+    label_column: String,
+    prefer_cpu: bool,
+    epsilon: Option<f64>,
+    epochs: usize,
+    progress: RwSignal<Progress>,
+    backend_note: RwSignal<Option<String>>,
+    record: RwSignal<Option<NodeRecord>>,
+) -> Result<String, AppError> {
+    let node = session.address()?;
+    if round.task_hash != SPEC.hash() {
+        return Err(AppError::Invalid(
+            "this round trains a model this page does not know".into(),
+        ));
+    }
+    if !(1..=50).contains(&epochs) {
+        return Err(AppError::Invalid("epochs must be between 1 and 50".into()));
+    }
+    let data = match (own_file, file) {
+        (false, _) => demo_shard(&node)?,
+        (true, Some(file)) => read_csv(file, label_column).await?,
+        (true, None) => return Err(AppError::Invalid("pick a CSV file first".into())),
+    };
+    let base = global_model(&session, &round).await?;
+    let mut config = TrainConfig {
+        epochs,
+        learning_rate: 0.005,
+        seed: rand::random(),
+        ..TrainConfig::default()
+    };
+    let mut spent = None;
+    if let Some(epsilon) = epsilon {
+        if !(epsilon > 0.0 && epsilon.is_finite()) {
+            return Err(AppError::Invalid(
+                "epsilon must be a positive number".into(),
+            ));
+        }
+        let dp = DpSgd::for_budget(epsilon, data.len(), config.batch_size, epochs, 1)?;
+        spent = Some(dp.epsilon_spent(data.len(), config.batch_size, epochs, 1)?);
+        config.dp_sgd = Some(dp);
+    }
+    let program = session.program();
+    if chain::state::<NodeState>(&session, &find::node(&program, &round_address, &node))
+        .await?
+        .is_none()
+    {
+        session
+            .send(&[builders::join_round(&program, &node, &round_address)])
+            .await?;
+    }
+    let chosen = choose_device(if prefer_cpu {
+        Backend::Cpu
+    } else {
+        Backend::WebGpu
+    })
+    .await;
+    backend_note.set(Some(match &chosen.fallback_reason {
+        Some(reason) => format!(
+            "Training on {} (no WebGPU adapter: {reason}).",
+            chosen.backend
+        ),
+        None => format!("Training on {}.", chosen.backend),
+    }));
+    let total = epochs * data.len().div_ceil(config.batch_size);
+    progress.set(Progress {
+        total,
+        ..Progress::default()
+    });
+    let trained = train_in_tab(
+        &SPEC,
+        &base,
+        &data,
+        &config,
+        &chosen.device,
+        Some(&data),
+        |report: StepReport| {
+            progress.update(|p| {
+                p.done += 1;
+                p.losses.push(report.progress.loss);
+                p.accuracies.extend(report.accuracy);
+            })
+        },
+    )
+    .await?;
+    let update = PreparedUpdate::new(&SPEC, &base, &trained, data.len() as u64);
+    let salt: [u8; 32] = rand::random();
+    let mut saved = NodeRecord::new(
+        &round_address.to_string(),
+        &node.to_string(),
+        &update.bytes,
+        salt,
+        data.len() as u64,
+    );
+    saved.epsilon = spent;
+    // Saved before the commit is sent: if the commit lands unseen, only this salt can reveal it.
+    saved.save();
+    record.set(Some(saved));
+    let hash = commitment::<Sha256>(&node.to_bytes(), &update.cid, &salt);
+    let signature = session
+        .send(&[builders::commit_update(
+            &program,
+            &node,
+            &round_address,
+            hash,
+        )])
+        .await?;
+    Ok(format!(
+        "Committed ({}). Reveal when the reveal phase opens.",
+        &signature[..8.min(signature.len())]
+    ))
+}
+
+async fn reveal(
+    session: Session,
+    round_address: Address,
+    record: RwSignal<Option<NodeRecord>>,
+) -> Result<String, AppError> {
+    let mut saved = record
+        .get_untracked()
+        .ok_or_else(|| AppError::Invalid("nothing to reveal".into()))?;
+    let node = session.address()?;
+    let cid = storage::upload(&session.storage_url(), &saved.update_bytes()).await?;
+    if cid != saved.cid() {
+        return Err(storage::StorageError::WrongCid.into());
+    }
+    session
+        .send(&[builders::reveal_update(
+            &session.program(),
+            &node,
+            &round_address,
+            cid,
+            saved.salt,
+            saved.samples,
+        )])
+        .await?;
+    saved.revealed = true;
+    saved.save();
+    record.set(Some(saved));
+    Ok("Revealed: the committee will validate your update.".into())
+}
+
+/// Claims the reward (finalized round) or the refund (failed round).
+async fn settle(
+    session: Session,
+    round_address: Address,
+    round: Round,
+    record: RwSignal<Option<NodeRecord>>,
+    verdict: RwSignal<Option<String>>,
+) -> Result<String, AppError> {
+    let node = session.address()?;
+    let program = session.program();
+    let saved = record.get_untracked();
+    let revealed_cid = saved.as_ref().filter(|r| r.revealed).map(NodeRecord::cid);
+    let ix = if round.status == RoundStatus::Finalized {
+        let bytes =
+            storage::download(&session.storage_url(), &round.outcome.verdict_list_cid).await?;
+        let list = VerdictList::parse(&bytes)?;
+        if let Some(entry) = list.entry(&node.to_bytes()) {
+            verdict.set(Some(format!(
+                "Verdict: {}; contribution {:.2}% of the node pool ({}){}.",
+                entry.verdict,
+                f64::from(entry.weight_bps) / 100.0,
+                amount(
+                    &round,
+                    round.outcome.node_pool * u64::from(entry.weight_bps) / 10_000
+                ),
+                entry
+                    .reason
+                    .as_ref()
+                    .map(|r| format!("; {r}"))
+                    .unwrap_or_default()
+            )));
+        }
+        let claim = list.claim(
+            &round_address.to_bytes(),
+            &round.outcome.verdict_root,
+            &node.to_bytes(),
+        )?;
+        let cid = revealed_cid.ok_or_else(|| {
+            AppError::Invalid("this browser has no revealed update for the round".into())
+        })?;
+        builders::claim_reward(&program, &round_address, &cid, claim.leaf, claim.proof)
+    } else {
+        builders::refund_node(&program, &round_address, &node, revealed_cid.as_ref())
+    };
+    session.send(&[ix]).await?;
+    if let Some(mut saved) = saved {
+        saved.settled = true;
+        saved.save();
+        record.set(Some(saved));
+    }
+    let reputation =
+        chain::state::<Reputation>(&session, &find::reputation(&program, &node)).await?;
+    Ok(match reputation {
+        Some(r) => format!(
+            "Paid. Reputation: {} points, multiplier x{:.2} in your next round.",
+            r.points(),
+            f64::from(r.multiplier_bps()) / 10_000.0
+        ),
+        None => "Paid.".into(),
+    })
+}
+
+/// The element an event fired on, as the type it is.
+fn event_target<T: JsCast>(ev: &web_sys::Event) -> T {
+    ev.target().expect("an event target").unchecked_into()
+}

@@ -1,0 +1,80 @@
+//! What a browser node must not lose mid-round, kept in the browser's local storage: the
+//! committed update's bytes and the commit-reveal salt (without them the reveal is impossible and
+//! the stake is forfeited), and how far the node got.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use droppin_interface::Cid;
+use droppin_storage::interface_cid;
+use serde::{Deserialize, Serialize};
+
+use crate::session::{local_get, local_remove, local_set};
+
+/// A node's progress in one round.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeRecord {
+    pub round: String,
+    pub node: String,
+    /// The committed update, base64.
+    pub update: String,
+    pub salt: [u8; 32],
+    pub samples: u64,
+    /// The DP budget spent on the visitor's data, if DP was on.
+    pub epsilon: Option<f64>,
+    pub revealed: bool,
+    pub settled: bool,
+}
+
+/// Key of the round the node page last worked on.
+const CURRENT_KEY: &str = "droppin.node.current";
+
+fn key(round: &str, node: &str) -> String {
+    format!("droppin.node.{round}.{node}")
+}
+
+impl NodeRecord {
+    pub fn new(round: &str, node: &str, update: &[u8], salt: [u8; 32], samples: u64) -> Self {
+        Self {
+            round: round.to_owned(),
+            node: node.to_owned(),
+            update: BASE64.encode(update),
+            salt,
+            samples,
+            epsilon: None,
+            revealed: false,
+            settled: false,
+        }
+    }
+
+    /// The saved record of `node` in `round`.
+    pub fn load(round: &str, node: &str) -> Option<Self> {
+        serde_json::from_str(&local_get(&key(round, node))?).ok()
+    }
+
+    /// Saves the record and remembers its round as the current one.
+    pub fn save(&self) {
+        local_set(
+            &key(&self.round, &self.node),
+            &serde_json::to_string(self).expect("serializes"),
+        );
+        local_set(CURRENT_KEY, &self.round);
+    }
+
+    pub fn forget(&self) {
+        local_remove(&key(&self.round, &self.node));
+    }
+
+    pub fn update_bytes(&self) -> Vec<u8> {
+        BASE64.decode(&self.update).unwrap_or_default()
+    }
+
+    /// The committed CID.
+    pub fn cid(&self) -> Cid {
+        interface_cid(&self.update_bytes())
+    }
+}
+
+/// The round the node page worked on last, to resume after a reload.
+pub fn current_round() -> Option<String> {
+    local_get(CURRENT_KEY)
+}

@@ -1,0 +1,169 @@
+//! The rounds explorer: every round's phase, pool, head counts and model lineage (each round's
+//! global model and the one it produced), a round's nodes, and downloads of global models.
+
+use droppin_coordinator::{Phase, phase};
+use droppin_interface::state::{Currency, NodeState, NodeStatus, Round, RoundStatus};
+use droppin_interface::{Cid, DPIN_DECIMALS, LAMPORTS_PER_SOL};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use solana_address::Address;
+
+use crate::chain;
+use crate::connect::short;
+use crate::session::Session;
+use crate::storage::cid_text;
+
+/// `round`'s phase in words at `slot`.
+pub fn phase_name(round: &Round, slot: u64) -> &'static str {
+    match (round.status, phase(round, slot)) {
+        (RoundStatus::Finalized, _) => "finalized",
+        (RoundStatus::Failed, _) => "failed",
+        (_, Phase::Training) => "training",
+        (_, Phase::Reveal) => "reveal",
+        (_, Phase::Validation) => "validation",
+        (_, Phase::Settlement) => "settlement",
+    }
+}
+
+/// An amount in the round's currency.
+pub fn amount(round: &Round, base_units: u64) -> String {
+    match round.currency {
+        Currency::Sol => format!("{:.4} SOL", base_units as f64 / LAMPORTS_PER_SOL as f64),
+        Currency::Dpin => format!(
+            "{:.2} $dPIN",
+            base_units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
+        ),
+    }
+}
+
+fn status_name(status: NodeStatus) -> &'static str {
+    match status {
+        NodeStatus::Joined => "joined",
+        NodeStatus::Committed => "committed",
+        NodeStatus::Revealed => "revealed",
+    }
+}
+
+/// A model CID with its download link, or a dash when there is none.
+#[component]
+fn ModelLink(cid: Cid) -> impl IntoView {
+    let session = expect_context::<Session>();
+    cid.is_well_formed().then(|| {
+        let text = cid_text(&cid);
+        let href = format!("{}/ipfs/{text}?format=raw", session.storage_url());
+        let file = format!("{text}.dpup");
+        view! { <a class="cid" href=href download=file title=text.clone()>{short(&text)}</a> }
+    })
+}
+
+#[component]
+fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let nodes = RwSignal::new(None::<Result<Vec<(Address, NodeState)>, String>>);
+    spawn_local(async move {
+        nodes.set(Some(
+            chain::nodes(&session, &address)
+                .await
+                .map_err(|e| e.to_string()),
+        ));
+    });
+    let outcome = round.outcome;
+    view! {
+        <section class="detail" id="round-detail">
+            <h3>{format!("Round {} ({})", round.id, phase_name(&round, now_slot))}</h3>
+            <p>{format!("Address {address}; funder {}", Address::new_from_array(round.funder))}</p>
+            <p>{format!(
+                "Deadlines: training until slot {}, reveal until {}, validation until {} (now {now_slot}).",
+                round.deadlines.commit, round.deadlines.reveal, round.deadlines.validation
+            )}</p>
+            <p>{format!(
+                "Committee: {} members, {} joined, {} voted.",
+                round.committee.len, round.counts.validators_joined, round.counts.validators_voted
+            )}</p>
+            {(round.status == RoundStatus::Finalized).then(|| view! {
+                <p>{format!(
+                    "Verdicts: {} accepted, {} slashed; nodes share {}.",
+                    outcome.accepted, outcome.slashed, amount(&round, outcome.node_pool)
+                )} " New global model: " <ModelLink cid=outcome.new_model_cid />
+                " · verdict list: " <ModelLink cid=outcome.verdict_list_cid /></p>
+            })}
+            {move || match nodes.get() {
+                None => view! { <p>"Loading nodes..."</p> }.into_any(),
+                Some(Err(error)) => view! { <p class="error">{error}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p>"No node has joined yet."</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <table class="nodes">
+                        <tr><th>"Node"</th><th>"Status"</th><th>"Samples"</th><th>"Update"</th></tr>
+                        {list.into_iter().map(|(_, node)| view! {
+                            <tr>
+                                <td>{short(&Address::new_from_array(node.node).to_string())}</td>
+                                <td>{status_name(node.status)}</td>
+                                <td>{node.sample_count}</td>
+                                <td><ModelLink cid=node.cid /></td>
+                            </tr>
+                        }).collect_view()}
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The rounds page.
+#[component]
+pub fn Rounds() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let loaded = RwSignal::new(None::<Result<(u64, Vec<(Address, Round)>), String>>);
+    let selected = RwSignal::new(None::<Address>);
+    let load = move || {
+        loaded.set(None);
+        spawn_local(async move {
+            let result = async {
+                let slot = session.rpc().slot().await?;
+                Ok::<_, crate::session::AppError>((slot, chain::rounds(&session).await?))
+            }
+            .await;
+            loaded.set(Some(result.map_err(|e| e.to_string())));
+        });
+    };
+    // Runs now and again whenever the cluster changes.
+    Effect::new(move |_| {
+        session.cluster.track();
+        load();
+    });
+    view! {
+        <section class="rounds">
+            <h2>"Rounds"</h2>
+            <button on:click=move |_| load()>"Refresh"</button>
+            {move || match loaded.get() {
+                None => view! { <p>"Loading rounds..."</p> }.into_any(),
+                Some(Err(error)) => view! { <p class="error" id="rounds-error">{error}</p> }.into_any(),
+                Some(Ok((_, rounds))) if rounds.is_empty() => view! { <p>"No round yet: fund the first one."</p> }.into_any(),
+                Some(Ok((slot, rounds))) => view! {
+                    <table id="rounds" class="rounds">
+                        <tr><th>"Id"</th><th>"Phase"</th><th>"Pool"</th><th>"Nodes"</th><th>"Revealed"</th><th>"Model"</th><th>"New model"</th></tr>
+                        {rounds.iter().map(|(address, round)| {
+                            let address = *address;
+                            view! {
+                                <tr class="round" on:click=move |_| selected.set(Some(address))>
+                                    <td>{round.id}</td>
+                                    <td class="phase">{phase_name(round, slot)}</td>
+                                    <td>{amount(round, round.pool)}</td>
+                                    <td>{format!("{}/{}", round.counts.nodes_joined, round.max_nodes)}</td>
+                                    <td>{round.counts.nodes_revealed}</td>
+                                    <td><ModelLink cid=round.model_cid /></td>
+                                    <td><ModelLink cid=round.outcome.new_model_cid /></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </table>
+                    {move || selected.get().and_then(|chosen| {
+                        rounds.iter().find(|(a, _)| *a == chosen).map(|(address, round)| view! {
+                            <RoundDetail address=*address round=round.clone() now_slot=slot />
+                        })
+                    })}
+                }.into_any(),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,283 @@
+//! JSON-RPC to any Solana cluster from the tab (`fetch`), with errors a visitor can act on: an
+//! unreachable endpoint, insufficient funds, a program error by name.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use droppin_interface::DropPinError;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use solana_address::Address;
+use solana_hash::Hash;
+use thiserror::Error;
+
+/// Why a call failed.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum RpcError {
+    #[error(
+        "cannot reach the cluster at {url}: {reason}. Check the RPC URL in the cluster selector."
+    )]
+    Unreachable { url: String, reason: String },
+    #[error("the wallet has too little SOL for this transaction and its fees")]
+    InsufficientFunds,
+    #[error("the program refused: {0}")]
+    Program(DropPinError),
+    #[error("the transaction failed: {0}")]
+    Transaction(String),
+    #[error("the cluster answered {code}: {message}")]
+    Rpc { code: i64, message: String },
+    #[error("unexpected answer from the cluster: {0}")]
+    Malformed(String),
+    #[error("the transaction was not confirmed within {0} s")]
+    NotConfirmed(u32),
+}
+
+/// A JSON-RPC endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rpc {
+    pub url: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    result: Option<Value>,
+    error: Option<ErrorObject>,
+}
+
+#[derive(Deserialize)]
+struct ErrorObject {
+    code: i64,
+    message: String,
+    #[serde(default)]
+    data: Value,
+}
+
+impl Rpc {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into() }
+    }
+
+    async fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let unreachable = |reason: String| RpcError::Unreachable {
+            url: self.url.clone(),
+            reason,
+        };
+        let response = gloo_net::http::Request::post(&self.url)
+            .json(&body)
+            .map_err(|e| unreachable(e.to_string()))?
+            .send()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
+        if !response.ok() {
+            return Err(unreachable(format!("HTTP {}", response.status())));
+        }
+        let envelope: Envelope = response
+            .json()
+            .await
+            .map_err(|e| RpcError::Malformed(e.to_string()))?;
+        match (envelope.result, envelope.error) {
+            (_, Some(error)) => Err(classify(error)),
+            (Some(result), None) => Ok(result),
+            (None, None) => Err(RpcError::Malformed(format!("{method}: no result"))),
+        }
+    }
+
+    /// The latest blockhash, for a new transaction.
+    pub async fn latest_blockhash(&self) -> Result<Hash, RpcError> {
+        let result = self
+            .call("getLatestBlockhash", json!([{"commitment": "confirmed"}]))
+            .await?;
+        result["value"]["blockhash"]
+            .as_str()
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| RpcError::Malformed("blockhash".into()))
+    }
+
+    /// The current slot.
+    pub async fn slot(&self) -> Result<u64, RpcError> {
+        let result = self
+            .call("getSlot", json!([{"commitment": "confirmed"}]))
+            .await?;
+        result
+            .as_u64()
+            .ok_or_else(|| RpcError::Malformed("slot".into()))
+    }
+
+    /// Lamports held by `address`.
+    pub async fn balance(&self, address: &Address) -> Result<u64, RpcError> {
+        let result = self
+            .call(
+                "getBalance",
+                json!([address.to_string(), {"commitment": "confirmed"}]),
+            )
+            .await?;
+        result["value"]
+            .as_u64()
+            .ok_or_else(|| RpcError::Malformed("balance".into()))
+    }
+
+    /// An account's data, or `None` if it does not exist.
+    pub async fn account_data(&self, address: &Address) -> Result<Option<Vec<u8>>, RpcError> {
+        let result = self
+            .call(
+                "getAccountInfo",
+                json!([address.to_string(), {"encoding": "base64", "commitment": "confirmed"}]),
+            )
+            .await?;
+        match &result["value"] {
+            Value::Null => Ok(None),
+            value => decode_data(&value["data"]).map(Some),
+        }
+    }
+
+    /// Every account owned by `program` whose data holds each `(offset, bytes)` of `matching`
+    /// (an account type's tag, a round's key...).
+    pub async fn program_accounts(
+        &self,
+        program: &Address,
+        matching: &[(usize, &[u8])],
+    ) -> Result<Vec<(Address, Vec<u8>)>, RpcError> {
+        let filters: Vec<Value> = matching
+            .iter()
+            .map(|(offset, bytes)| {
+                json!({"memcmp": {"offset": offset, "bytes": BASE64.encode(bytes), "encoding": "base64"}})
+            })
+            .collect();
+        let result = self
+            .call(
+                "getProgramAccounts",
+                json!([program.to_string(), {"encoding": "base64", "commitment": "confirmed", "filters": filters}]),
+            )
+            .await?;
+        let entries = result
+            .as_array()
+            .ok_or_else(|| RpcError::Malformed("program accounts".into()))?;
+        entries
+            .iter()
+            .map(|entry| {
+                let address = entry["pubkey"]
+                    .as_str()
+                    .and_then(|text| text.parse().ok())
+                    .ok_or_else(|| RpcError::Malformed("account address".into()))?;
+                Ok((address, decode_data(&entry["account"]["data"])?))
+            })
+            .collect()
+    }
+
+    /// Sends signed transaction bytes (simulated first, so a refusal comes back with its reason)
+    /// and waits until the cluster confirms it; returns the signature.
+    pub async fn send_and_confirm(&self, transaction: &[u8]) -> Result<String, RpcError> {
+        let signature = self
+            .call(
+                "sendTransaction",
+                json!([BASE64.encode(transaction), {"encoding": "base64", "preflightCommitment": "confirmed"}]),
+            )
+            .await?
+            .as_str()
+            .ok_or_else(|| RpcError::Malformed("signature".into()))?
+            .to_owned();
+        const SECONDS: u32 = 60;
+        for _ in 0..SECONDS * 2 {
+            let statuses = self
+                .call("getSignatureStatuses", json!([[signature]]))
+                .await?;
+            let status = &statuses["value"][0];
+            if !status.is_null() {
+                if !status["err"].is_null() {
+                    return Err(transaction_error(&status["err"], &[]));
+                }
+                if matches!(
+                    status["confirmationStatus"].as_str(),
+                    Some("confirmed" | "finalized")
+                ) {
+                    return Ok(signature);
+                }
+            }
+            sleep_ms(500).await;
+        }
+        Err(RpcError::NotConfirmed(SECONDS))
+    }
+}
+
+fn decode_data(data: &Value) -> Result<Vec<u8>, RpcError> {
+    data[0]
+        .as_str()
+        .and_then(|text| BASE64.decode(text).ok())
+        .ok_or_else(|| RpcError::Malformed("account data".into()))
+}
+
+/// A JSON-RPC error, with a failed simulation turned into what went wrong.
+fn classify(error: ErrorObject) -> RpcError {
+    match &error.data["err"] {
+        Value::Null => RpcError::Rpc {
+            code: error.code,
+            message: error.message,
+        },
+        err => {
+            let logs: Vec<&str> = error.data["logs"]
+                .as_array()
+                .map(|logs| logs.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            transaction_error(err, &logs)
+        }
+    }
+}
+
+/// The transaction error in words: insufficient funds, one of the program's errors by name, or
+/// the runtime's own text.
+pub fn transaction_error(err: &Value, logs: &[&str]) -> RpcError {
+    let text = err.to_string();
+    if text.contains("InsufficientFunds")
+        || logs
+            .iter()
+            .any(|line| line.contains("insufficient lamports"))
+    {
+        return RpcError::InsufficientFunds;
+    }
+    let custom = err["InstructionError"][1]["Custom"].as_u64();
+    match custom.and_then(|code| DropPinError::from_code(u32::try_from(code).ok()?)) {
+        Some(error) => RpcError::Program(error),
+        None => RpcError::Transaction(text),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn sleep_ms(_ms: i32) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_read_as_what_went_wrong() {
+        let wrong_phase =
+            json!({"InstructionError": [0, {"Custom": DropPinError::TrainingClosed as u32}]});
+        assert_eq!(
+            transaction_error(&wrong_phase, &[]),
+            RpcError::Program(DropPinError::TrainingClosed)
+        );
+        let poor = json!({"InstructionError": [0, {"Custom": 1}]});
+        assert_eq!(
+            transaction_error(&poor, &["Transfer: insufficient lamports 5, need 10"]),
+            RpcError::InsufficientFunds
+        );
+        assert_eq!(
+            transaction_error(&json!("InsufficientFundsForFee"), &[]),
+            RpcError::InsufficientFunds
+        );
+        assert!(matches!(
+            transaction_error(&json!("AccountInUse"), &[]),
+            RpcError::Transaction(_)
+        ));
+    }
+}

@@ -1,0 +1,60 @@
+//! A trained update ready to leave the tab: its canonical bytes (the same encoding as the CLI
+//! node's) and the CID the node commits to before anything is uploaded.
+
+use droppin_fl::model::{ModelSpec, Weights};
+use droppin_fl::update::encode_delta;
+use droppin_interface::Cid;
+use sha2::{Digest, Sha256};
+
+/// An encoded delta and its content identifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedUpdate {
+    pub bytes: Vec<u8>,
+    pub cid: Cid,
+}
+
+impl PreparedUpdate {
+    /// Encodes `trained - base` from `samples` training samples.
+    pub fn new(spec: &ModelSpec, base: &Weights, trained: &Weights, samples: u64) -> Self {
+        let bytes = encode_delta(spec, base, trained.delta_from(base), samples);
+        let cid = Cid::from_digest(&Sha256::digest(&bytes).into());
+        Self { bytes, cid }
+    }
+
+    /// The CID's sha2-256 digest in hex (what IPFS's `bafkrei...` form wraps).
+    pub fn digest_hex(&self) -> String {
+        self.cid
+            .digest()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// A fixed update for checking that the browser encodes exactly like the host: the digits MLP
+/// moved from its seed-1 to its seed-2 initial weights, from 100 samples.
+pub fn reference_update() -> PreparedUpdate {
+    let spec = ModelSpec::digits_mlp();
+    PreparedUpdate::new(
+        &spec,
+        &Weights::initial(&spec, 1),
+        &Weights::initial(&spec, 2),
+        100,
+    )
+}
+
+/// The digest of [`reference_update`] as the host computes it; the browser tests expect the same.
+pub const REFERENCE_UPDATE_DIGEST: &str =
+    "51ac2a813053e42246cef33665991a343ab236d918fe62495337935be0110233";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_encoding_is_pinned() {
+        let update = reference_update();
+        assert_eq!(update.bytes.len(), 19_428);
+        assert_eq!(update.digest_hex(), REFERENCE_UPDATE_DIGEST);
+    }
+}

@@ -1,0 +1,135 @@
+//! The browser side of the product, tested in headless Chromium (`scripts/test-web`): the order
+//! form's math, transactions built from the interface's instructions, the update encoding against
+//! the host's, and training steps on the CPU fallback and on WebGPU.
+#![cfg(target_arch = "wasm32")]
+
+use borsh::BorshDeserialize;
+use droppin_fl::data::{Dataset, digits};
+use droppin_fl::model::{ModelSpec, Weights};
+use droppin_fl::train::TrainConfig;
+use droppin_interface::{
+    PROGRAM_ID, builders, instruction::DropPinInstruction, state::ProtocolParams,
+};
+use droppin_web::order::{Order, preview};
+use droppin_web::training::{Backend, Chosen, choose_device, train_in_tab};
+use droppin_web::tx::{message_of, unsigned_transaction};
+use droppin_web::upload::{REFERENCE_UPDATE_DIGEST, reference_update};
+use solana_address::Address;
+use solana_hash::Hash;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn order_form_math_matches_the_coordinator() {
+    let preview = preview(&Order::default(), &ProtocolParams::default()).unwrap();
+    assert_eq!(preview.fee, 80_000_000);
+    assert_eq!(preview.pool, 920_000_000);
+    assert_eq!(preview.per_honest_node, 109_250_000);
+    let bad = Order {
+        max_nodes: 0,
+        ..Order::default()
+    };
+    assert!(preview_errors(&bad).contains("1 to 100000 nodes"));
+}
+
+fn preview_errors(order: &Order) -> String {
+    preview(order, &ProtocolParams::default())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn join_transaction_is_what_the_program_expects() {
+    let program = Address::new_from_array(PROGRAM_ID);
+    let node = Address::new_from_array([7; 32]);
+    let round = Address::new_from_array([9; 32]);
+    let ix = builders::join_round(&program, &node, &round);
+    assert_eq!(
+        DropPinInstruction::try_from_slice(&ix.data).unwrap(),
+        DropPinInstruction::JoinRound
+    );
+    assert!(ix.accounts[0].is_signer && ix.accounts[0].pubkey == node);
+    let blockhash = Hash::new_from_array([3; 32]);
+    let tx = unsigned_transaction(&[ix], &node, &blockhash);
+    assert_eq!(tx[0], 1, "one signer: the node's wallet");
+    assert!(tx[1..65].iter().all(|&b| b == 0), "an empty signature slot");
+    let message = message_of(&tx).unwrap();
+    assert_eq!(message[0], 1, "header: one required signature");
+    // The fee payer is the first account key, right after the header and the key count.
+    assert_eq!(&message[4..36], node.as_ref());
+    assert!(message.windows(32).any(|w| w == blockhash.as_ref()));
+}
+
+#[wasm_bindgen_test]
+fn update_encoding_and_cid_equal_the_hosts() {
+    let update = reference_update();
+    assert_eq!(update.bytes.len(), 19_428);
+    assert_eq!(update.digest_hex(), REFERENCE_UPDATE_DIGEST);
+    assert!(update.cid.is_well_formed());
+}
+
+/// A few steps on the first 256 training digits: the loss must fall and the update be finite.
+async fn train_steps(chosen: &Chosen) {
+    let split = digits().unwrap();
+    let rows: Vec<usize> = (0..256).collect();
+    let shard: Dataset = split.train.subset(&rows);
+    let spec = ModelSpec::digits_mlp();
+    let base = Weights::initial(&spec, 1);
+    let config = TrainConfig {
+        epochs: 2,
+        batch_size: 32,
+        learning_rate: 0.01,
+        ..TrainConfig::default()
+    };
+    let mut losses = Vec::new();
+    let mut accuracies = Vec::new();
+    let trained = train_in_tab(
+        &spec,
+        &base,
+        &shard,
+        &config,
+        &chosen.device,
+        Some(&shard),
+        |r| {
+            losses.push(r.progress.loss);
+            accuracies.extend(r.accuracy);
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(losses.len(), 16);
+    assert_eq!(accuracies.len(), 2, "one check per epoch");
+    assert!(accuracies[1] > 0.5, "{accuracies:?}");
+    let early: f32 = losses[..4].iter().sum();
+    let late: f32 = losses[12..].iter().sum();
+    assert!(
+        late < early,
+        "{} loss must fall: {losses:?}",
+        chosen.backend
+    );
+    assert!(trained.values.iter().all(|v| v.is_finite()));
+    assert_ne!(trained, base);
+}
+
+#[wasm_bindgen_test]
+async fn trains_on_the_cpu_fallback() {
+    let chosen = choose_device(Backend::Cpu).await;
+    assert_eq!(chosen.backend, Backend::Cpu);
+    train_steps(&chosen).await;
+}
+
+#[wasm_bindgen_test]
+async fn trains_on_webgpu() {
+    // Headless Chromium with --enable-unsafe-webgpu offers SwiftShader's adapter.
+    let chosen = choose_device(Backend::WebGpu).await;
+    assert_eq!(
+        chosen.backend,
+        Backend::WebGpu,
+        "no WebGPU adapter: {:?}",
+        chosen.fallback_reason
+    );
+    train_steps(&chosen).await;
+}
