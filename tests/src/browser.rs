@@ -48,6 +48,8 @@ impl Browser {
                 }
             }
         };
+        // Tall enough for a whole page in each screenshot.
+        client.set_window_size(1280, 2200).await?;
         Ok(Self { client, driver })
     }
 
@@ -121,6 +123,30 @@ impl Browser {
                 return Ok(element);
             }
             anyhow::ensure!(Instant::now() < deadline, "no {selector} after {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits until the text of `selector` contains `expected`; returns the text.
+    pub async fn wait_text(
+        &self,
+        selector: &str,
+        expected: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<String> {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::new();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(selector)).await {
+                last = element.text().await.unwrap_or_default();
+                if last.contains(expected) {
+                    return Ok(last);
+                }
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "{selector} never said {expected:?} in {timeout:?}; last: {last:?}"
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }

@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::cluster::Cluster;
-use crate::session::Session;
+use crate::session::{Session, local_get, local_remove, local_set};
+
+/// The wallet connected last, reconnected silently after a reload.
+const LAST_WALLET_KEY: &str = "droppin.wallet";
 use crate::wallet::{self, Connected};
 
 /// `ABCD...WXYZ`: enough of an address to recognise it.
@@ -63,19 +66,33 @@ fn ClusterSelect() -> impl IntoView {
 pub fn WalletBar() -> impl IntoView {
     let session = expect_context::<Session>();
     let available = RwSignal::new(wallet::available());
-    wallet::watch(move || available.set(wallet::available()));
     let error = RwSignal::new(None::<String>);
-    let connect = move |name: String| {
+    let connect = move |name: String, silent: bool| {
         error.set(None);
         spawn_local(async move {
-            match Connected::connect(&name).await {
-                Ok(connected) => session.wallet.set(Some(connected)),
-                Err(e) => error.set(Some(e.to_string())),
+            match Connected::connect(&name, silent).await {
+                Ok(connected) => {
+                    local_set(LAST_WALLET_KEY, &connected.wallet);
+                    session.wallet.set(Some(connected));
+                }
+                Err(e) if !silent => error.set(Some(e.to_string())),
+                Err(_) => {}
             }
         });
     };
+    wallet::watch(move || {
+        let names = wallet::available();
+        // The wallet used last reconnects without a prompt when it registers again.
+        if session.wallet.get_untracked().is_none()
+            && let Some(last) = local_get(LAST_WALLET_KEY).filter(|last| names.contains(last))
+        {
+            connect(last, true);
+        }
+        available.set(names);
+    });
     let disconnect = move |_| {
         if let Some(connected) = session.wallet.get_untracked() {
+            local_remove(LAST_WALLET_KEY);
             session.wallet.set(None);
             spawn_local(async move {
                 let _ = connected.disconnect().await;
@@ -99,7 +116,7 @@ pub fn WalletBar() -> impl IntoView {
                     let label = format!("Connect {name}");
                     let on_click = {
                         let name = name.clone();
-                        move |_| connect(name.clone())
+                        move |_| connect(name.clone(), false)
                     };
                     view! { <button class="connect" on:click=on_click>{label}</button> }
                 }).collect_view().into_any(),

@@ -62,9 +62,18 @@ async fn read_csv(file: web_sys::File, label_column: String) -> Result<Dataset, 
     Ok(data)
 }
 
-/// What the visitor should do next, given the chain and the saved record.
-pub fn next_step(round: &Round, slot: u64, joined: bool, record: Option<&NodeRecord>) -> String {
+/// What the visitor should do next, given the wallet, the chain and the saved record.
+pub fn next_step(
+    round: &Round,
+    slot: u64,
+    connected: bool,
+    joined: bool,
+    record: Option<&NodeRecord>,
+) -> String {
     let d = &round.deadlines;
+    if !connected {
+        return "Connect the wallet your node uses to see where it stands in this round.".into();
+    }
     match (round.status, phase(round, slot), joined, record) {
         (_, _, _, Some(r)) if r.settled => "Done: your stake and reward are paid out.".into(),
         (RoundStatus::Finalized, ..) => "The committee has decided: see your verdict and claim.".into(),
@@ -140,6 +149,8 @@ pub fn RunNode() -> impl IntoView {
     let slot = RwSignal::new(0u64);
     let node_state = RwSignal::new(None::<NodeState>);
     let record = RwSignal::new(None::<NodeRecord>);
+    // Whether `node_state` and `record` are those of the current wallet and round.
+    let checked = RwSignal::new(false);
     let use_own_file = RwSignal::new(false);
     let label_column = RwSignal::new("label".to_owned());
     let file = RwSignal::new(None::<web_sys::File>);
@@ -162,6 +173,7 @@ pub fn RunNode() -> impl IntoView {
     };
     // Reloads rounds, the slot, and this wallet's state in the chosen round.
     let refresh = move || {
+        checked.set(false);
         spawn_local(async move {
             let loaded = async {
                 slot.set(session.rpc().slot().await?);
@@ -174,6 +186,7 @@ pub fn RunNode() -> impl IntoView {
                     node_state
                         .set(chain::state(&session, &find::node(&program, &round, &node)).await?);
                     record.set(NodeRecord::load(&round.to_string(), &node.to_string()));
+                    checked.set(true);
                 }
                 Ok::<_, AppError>(())
             }
@@ -280,8 +293,13 @@ pub fn RunNode() -> impl IntoView {
                 </select>
                 <button on:click=move |_| refresh()>"Refresh"</button>
             </label>
-            {move || round_of().map(|(_, round)| view! {
-                <p id="next-step" class="next">{next_step(&round, slot.get(), node_state.get().is_some(), record.get().as_ref())}</p>
+            {move || round_of().map(|(_, round)| {
+                let text = if session.wallet.get().is_some() && !checked.get() {
+                    "Checking where your node stands in this round...".to_owned()
+                } else {
+                    next_step(&round, slot.get(), session.wallet.get().is_some(), node_state.get().is_some(), record.get().as_ref())
+                };
+                view! { <p id="next-step" class="next">{text}</p> }
             })}
             <fieldset>
                 <legend>"Your data"</legend>

@@ -2,6 +2,7 @@
 //! global model and the one it produced), a round's nodes, and downloads of global models.
 
 use droppin_coordinator::{Phase, phase};
+use droppin_fl::validate::VerdictList;
 use droppin_interface::state::{Currency, NodeState, NodeStatus, Round, RoundStatus};
 use droppin_interface::{Cid, DPIN_DECIMALS, LAMPORTS_PER_SOL};
 use leptos::prelude::*;
@@ -10,8 +11,8 @@ use solana_address::Address;
 
 use crate::chain;
 use crate::connect::short;
-use crate::session::Session;
-use crate::storage::cid_text;
+use crate::session::{AppError, Session};
+use crate::storage::{self, cid_text};
 
 /// `round`'s phase in words at `slot`.
 pub fn phase_name(round: &Round, slot: u64) -> &'static str {
@@ -56,6 +57,39 @@ fn ModelLink(cid: Cid) -> impl IntoView {
     })
 }
 
+/// A finalized round's published verdicts: each node's verdict, weight and the reason.
+#[component]
+fn Verdicts(list_cid: Cid) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let list = RwSignal::new(None::<Result<VerdictList, String>>);
+    spawn_local(async move {
+        let loaded = async {
+            let bytes = storage::download(&session.storage_url(), &list_cid).await?;
+            Ok::<_, AppError>(VerdictList::parse(&bytes)?)
+        }
+        .await;
+        list.set(Some(loaded.map_err(|e| e.to_string())));
+    });
+    move || match list.get() {
+        None => view! { <p>"Loading the verdict list..."</p> }.into_any(),
+        Some(Err(error)) => view! { <p class="error">{error}</p> }.into_any(),
+        Some(Ok(list)) => view! {
+            <table class="verdicts">
+                <tr><th>"Node"</th><th>"Verdict"</th><th>"Contribution"</th><th>"Reason"</th></tr>
+                {list.verdicts.into_iter().map(|v| view! {
+                    <tr>
+                        <td>{short(&v.node)}</td>
+                        <td>{v.verdict}</td>
+                        <td>{format!("{:.2}%", f64::from(v.weight_bps) / 100.0)}</td>
+                        <td>{v.reason.unwrap_or_default()}</td>
+                    </tr>
+                }).collect_view()}
+            </table>
+        }
+        .into_any(),
+    }
+}
+
 #[component]
 fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
     let session = expect_context::<Session>();
@@ -67,6 +101,7 @@ fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
                 .map_err(|e| e.to_string()),
         ));
     });
+    let settled = round.counts.nodes_settled;
     let outcome = round.outcome;
     view! {
         <section class="detail" id="round-detail">
@@ -86,10 +121,12 @@ fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
                     outcome.accepted, outcome.slashed, amount(&round, outcome.node_pool)
                 )} " New global model: " <ModelLink cid=outcome.new_model_cid />
                 " · verdict list: " <ModelLink cid=outcome.verdict_list_cid /></p>
+                <Verdicts list_cid=outcome.verdict_list_cid />
             })}
             {move || match nodes.get() {
                 None => view! { <p>"Loading nodes..."</p> }.into_any(),
                 Some(Err(error)) => view! { <p class="error">{error}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() && settled > 0 => view! { <p>{format!("All {settled} nodes have settled.")}</p> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! { <p>"No node has joined yet."</p> }.into_any(),
                 Some(Ok(list)) => view! {
                     <table class="nodes">

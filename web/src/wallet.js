@@ -37,8 +37,8 @@ export function wallet_names() {
   return wallets.filter(usable).map((w) => w.name);
 }
 
-export async function connect_wallet(name) {
-  const { accounts } = await named(name).features["standard:connect"].connect();
+export async function connect_wallet(name, silent) {
+  const { accounts } = await named(name).features["standard:connect"].connect({ silent });
   if (!accounts.length) throw new Error("the wallet shared no account");
   return accounts[0].address;
 }

@@ -11,7 +11,7 @@ extern "C" {
     fn watch_wallets(on_change: &Function);
     fn wallet_names() -> Vec<String>;
     #[wasm_bindgen(catch)]
-    async fn connect_wallet(name: &str) -> Result<JsValue, JsValue>;
+    async fn connect_wallet(name: &str, silent: bool) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     async fn disconnect_wallet(name: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
@@ -74,9 +74,10 @@ pub struct Connected {
 }
 
 impl Connected {
-    /// Asks wallet `name` for an account.
-    pub async fn connect(name: &str) -> Result<Self, WalletError> {
-        let address = connect_wallet(name).await?;
+    /// Asks wallet `name` for an account; `silent` only succeeds if the visitor already allowed
+    /// this app (reconnecting after a reload without a prompt).
+    pub async fn connect(name: &str, silent: bool) -> Result<Self, WalletError> {
+        let address = connect_wallet(name, silent).await?;
         Ok(Self {
             wallet: name.to_owned(),
             address: address

@@ -1,0 +1,328 @@
+//! The browser end to end: `trunk build --release`, the local network serving the app, and
+//! headless Chromium over WebDriver with an injected Wallet Standard test wallet. A funder opens
+//! and funds a round from the order form; two browser nodes (one on WebGPU with the demo shard,
+//! one on the CPU with its own CSV file) train, commit and reveal; the CLI validator's code judges
+//! and votes; anyone finalizes; both nodes claim. Balances are checked, every request the node
+//! pages made is checked for training data, and each page is screenshotted into
+//! `target/e2e-artifacts`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use droppin_cli::localnet::{Localnet, LocalnetOptions};
+use droppin_cli::validator::judge;
+use droppin_client::{Chain, Protocol, RpcChain};
+use droppin_fl::data::digits;
+use droppin_fl::model::ModelSpec;
+use droppin_fl::validate::ValidatorConfig;
+use droppin_interface::pda::find;
+use droppin_interface::state::{Round, RoundStatus};
+use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID};
+use droppin_storage::{KuboStore, Limits};
+use droppin_tests::browser::Browser;
+use droppin_tests::program_path;
+use serde_json::{Value, json};
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+const WALLET: &str = include_str!("fixtures/test-wallet.js");
+const RECORDER: &str = include_str!("fixtures/record-requests.js");
+const STEP: Duration = Duration::from_secs(120);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Builds the app as users get it.
+fn build_app(root: &Path) -> PathBuf {
+    let status = Command::new("trunk")
+        .args(["build", "--release"])
+        .current_dir(root)
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "0")
+        .status()
+        .expect("trunk runs (scripts/setup web)");
+    assert!(status.success(), "trunk build --release failed");
+    root.join("dist")
+}
+
+/// A browser on the app with `key`'s test wallet connected and the local network selected.
+async fn open_app(app: &str, rpc: &str, key: &Keypair, page: &str) -> anyhow::Result<Browser> {
+    let browser = Browser::start(&root()).await?;
+    browser.client.goto(app).await?;
+    let cluster = json!({"Custom": {"rpc": rpc, "storage": null}}).to_string();
+    browser
+        .run_script(
+            "localStorage.setItem('droppin.cluster', arguments[0])",
+            vec![cluster.into()],
+        )
+        .await?;
+    // A new query string makes this a full load, which reads the stored cluster.
+    browser
+        .client
+        .goto(&format!("{app}/?e2e=1#/{page}"))
+        .await?;
+    browser.wait_for("header nav", STEP).await?;
+    inject_wallet(&browser, key).await?;
+    browser.click("button.connect", STEP).await?;
+    browser.wait_for("#wallet-address", STEP).await?;
+    Ok(browser)
+}
+
+/// Reloads the page, as a visitor would mid-round: the app must reconnect the wallet by itself
+/// and pick up where the node was from the browser's storage.
+async fn reload(browser: &Browser, key: &Keypair) -> anyhow::Result<()> {
+    browser.client.refresh().await?;
+    browser.wait_for("header nav", STEP).await?;
+    inject_wallet(browser, key).await?;
+    browser.wait_for("#wallet-address", STEP).await?;
+    Ok(())
+}
+
+/// The request recorder and `key`'s test wallet (extensions inject theirs into every page).
+async fn inject_wallet(browser: &Browser, key: &Keypair) -> anyhow::Result<()> {
+    browser.run_script(RECORDER, vec![]).await?;
+    let seed = &key.to_bytes()[..32];
+    browser
+        .run_script(
+            WALLET,
+            vec![
+                BASE64.encode(seed).into(),
+                BASE64.encode(key.pubkey().to_bytes()).into(),
+                key.pubkey().to_string().into(),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Every request the page recorded: method, URL, body bytes.
+async fn requests(browser: &Browser) -> anyhow::Result<Vec<(String, String, Vec<u8>)>> {
+    let recorded = browser
+        .run_script(
+            "return JSON.parse(sessionStorage.getItem('__requests') || '[]')",
+            vec![],
+        )
+        .await?;
+    Ok(recorded
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|r: &Value| {
+            (
+                r["method"].as_str().unwrap_or_default().to_owned(),
+                r["url"].as_str().unwrap_or_default().to_owned(),
+                BASE64
+                    .decode(r["body"].as_str().unwrap_or_default())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+fn wait_for_slot(chain: &RpcChain, slot: u64) {
+    while chain.slot().unwrap() < slot {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// The node's own data: 200 digits as a CSV file with a `label` column.
+fn csv_shard(path: &Path) -> String {
+    let split = digits().unwrap();
+    let mut text = (0..64).map(|i| format!("p{i},")).collect::<String>() + "label\n";
+    for row in 200..400 {
+        for value in split.train.row(row) {
+            text += &format!("{},", (value * 16.0).round());
+        }
+        text += &format!("{}\n", split.train.labels[row]);
+    }
+    std::fs::write(path, &text).unwrap();
+    text
+}
+
+#[test]
+fn fund_train_commit_reveal_validate_claim_in_the_browser() {
+    let root = root();
+    let dist = build_app(&root);
+    let artifacts = root.join("target/e2e-artifacts");
+    let dir = tempfile::tempdir().unwrap();
+    let localnet = Localnet::start(LocalnetOptions {
+        rpc_port: 0,
+        gateway_port: 0,
+        data_dir: dir.path().join("localnet"),
+        web_root: Some(dist),
+        program: program_path(),
+        admin: Keypair::new(),
+    })
+    .unwrap();
+    let app = localnet.gateway_url();
+    let rpc = localnet.rpc_url.clone();
+    let mut chain = RpcChain::connect(&rpc).unwrap();
+    let [funder, node_a, node_b, validator] = [(); 4].map(|_| Keypair::new());
+    for key in [&funder, &node_a, &node_b, &validator] {
+        chain.airdrop(&key.pubkey(), 5 * LAMPORTS_PER_SOL).unwrap();
+    }
+    let csv_path = dir.path().join("my-digits.csv");
+    let csv = csv_shard(&csv_path);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let program = Address::new_from_array(PROGRAM_ID);
+    let round_address = find::round(&program, 0);
+
+    // The funder fills the order form and pays through the wallet.
+    runtime
+        .block_on(async {
+            let browser = open_app(&app, &rpc, &funder, "fund").await?;
+            browser.fill("#max-nodes", "2").await?;
+            // 400 slots (100 s here) to load two browser nodes, train and commit.
+            browser.fill("#phase-slots", "400").await?;
+            browser
+                .fill("#committee", &validator.pubkey().to_string())
+                .await?;
+            browser.click("#open-round", STEP).await?;
+            let (outcome, text) = browser.first_of(&["#opened", "#open-error"], STEP).await?;
+            anyhow::ensure!(outcome == 0, "opening failed: {text}");
+            anyhow::ensure!(text.contains(&round_address.to_string()), "{text}");
+            browser.screenshot(&artifacts.join("fund.png")).await?;
+            browser.close().await
+        })
+        .unwrap();
+    let mut protocol = Protocol::new(chain);
+    protocol.join_committee(&validator, &round_address).unwrap();
+    let round: Round = protocol.round(&round_address).unwrap();
+    let before = [&node_a, &node_b].map(|k| protocol.chain.balance(&k.pubkey()).unwrap());
+
+    // Two browser nodes train and commit: one on WebGPU with the demo shard, one on the CPU
+    // with its own file.
+    let nodes = runtime
+        .block_on(async {
+            let a = open_app(&app, &rpc, &node_a, "node").await?;
+            let b = open_app(&app, &rpc, &node_b, "node").await?;
+            for browser in [&a, &b] {
+                let round_option = format!("#round option[value='{round_address}']");
+                browser.click(&round_option, STEP).await?;
+                browser.fill("#epochs", "2").await?;
+            }
+            b.click("#prefer-cpu", STEP).await?;
+            b.click("#data-file", STEP).await?;
+            b.wait_for("#file", STEP)
+                .await?
+                .send_keys(csv_path.to_str().unwrap())
+                .await?;
+            a.click("#train", STEP).await?;
+            b.click("#train", STEP).await?;
+            for browser in [&a, &b] {
+                let (outcome, text) = browser
+                    .first_of(&["#committed", "#node-error"], Duration::from_secs(300))
+                    .await?;
+                anyhow::ensure!(outcome == 0, "training failed: {text}");
+            }
+            let backend_a = a.wait_for("#backend", STEP).await?.text().await?;
+            anyhow::ensure!(backend_a.contains("WebGPU"), "{backend_a}");
+            let backend_b = b.wait_for("#backend", STEP).await?.text().await?;
+            anyhow::ensure!(backend_b.contains("CPU"), "{backend_b}");
+            a.screenshot(&artifacts.join("node-trained.png")).await?;
+            anyhow::Ok((a, b))
+        })
+        .unwrap();
+    wait_for_slot(&protocol.chain, round.deadlines.commit);
+    runtime
+        .block_on(async {
+            for (browser, key) in [(&nodes.0, &node_a), (&nodes.1, &node_b)] {
+                reload(browser, key).await?;
+                // After a reload the page finds the saved update and says what to do.
+                browser.wait_text("#next-step", "Reveal now", STEP).await?;
+                browser.click("#reveal", STEP).await?;
+                let (outcome, text) = browser
+                    .first_of(&["#node-status", "#node-error"], STEP)
+                    .await?;
+                anyhow::ensure!(outcome == 0 && text.contains("Revealed"), "reveal: {text}");
+            }
+            anyhow::Ok(())
+        })
+        .unwrap();
+
+    // The committee member validates with the CLI validator's code and votes; anyone finalizes.
+    wait_for_slot(&protocol.chain, round.deadlines.reveal);
+    let store = KuboStore::new(&app, Limits::default()).unwrap();
+    let judgement = judge(
+        &protocol,
+        &store,
+        &round_address,
+        &ModelSpec::digits_mlp(),
+        &digits().unwrap().validation,
+        &ValidatorConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        judgement.vote.accepted_count, 2,
+        "both browser updates are accepted"
+    );
+    protocol
+        .submit_verdict(&validator, &round_address, judgement.vote)
+        .unwrap();
+    protocol
+        .finalize_round(&funder, &round_address, &validator.pubkey())
+        .unwrap();
+    assert_eq!(
+        protocol.round(&round_address).unwrap().status,
+        RoundStatus::Finalized
+    );
+
+    // Both nodes claim from the page; the rounds page shows the lineage.
+    runtime
+        .block_on(async {
+            for (browser, key) in [(&nodes.0, &node_a), (&nodes.1, &node_b)] {
+                reload(browser, key).await?;
+                browser.click("#claim", STEP).await?;
+                let (outcome, text) = browser
+                    .first_of(&["#node-status", "#node-error"], STEP)
+                    .await?;
+                anyhow::ensure!(outcome == 0 && text.contains("Paid"), "claim: {text}");
+            }
+            nodes
+                .0
+                .screenshot(&artifacts.join("node-claimed.png"))
+                .await?;
+            // Nothing the CPU node sent contains its training file: only the update left.
+            let first_row = csv.lines().nth(1).unwrap();
+            for (method, url, body) in requests(&nodes.1).await? {
+                anyhow::ensure!(
+                    !String::from_utf8_lossy(&body).contains(first_row),
+                    "{method} {url} carried training data"
+                );
+                let allowed = url.starts_with(&rpc)
+                    || url.contains("/api/v0/block/put")
+                    || url.contains("/ipfs/");
+                anyhow::ensure!(allowed, "unexpected request {method} {url}");
+            }
+            nodes.0.client.goto(&format!("{app}/#/rounds")).await?;
+            nodes.0.wait_for("#rounds", STEP).await?;
+            nodes.0.click("tr.round", STEP).await?;
+            let verdicts = nodes
+                .0
+                .wait_for("#round-detail table.verdicts", STEP)
+                .await?;
+            let verdicts = verdicts.text().await?;
+            anyhow::ensure!(verdicts.matches("accepted").count() == 2, "{verdicts}");
+            nodes.0.screenshot(&artifacts.join("rounds.png")).await?;
+            let (a, b) = nodes;
+            a.close().await?;
+            b.close().await
+        })
+        .unwrap();
+    for (key, before) in [&node_a, &node_b].into_iter().zip(before) {
+        let after = protocol.chain.balance(&key.pubkey()).unwrap();
+        assert!(
+            after > before,
+            "{}: the reward must exceed the fees ({before} -> {after})",
+            key.pubkey()
+        );
+    }
+}
