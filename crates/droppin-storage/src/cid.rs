@@ -7,6 +7,9 @@ use sha2::{Digest, Sha256};
 
 use crate::StorageError;
 
+/// HTTP media type of a raw block, what trustless gateways serve and accept.
+pub const RAW_BLOCK: &str = "application/vnd.ipld.raw";
+
 /// Multicodec of raw bytes.
 const RAW_CODEC: u64 = 0x55;
 /// Multihash code of sha2-256.

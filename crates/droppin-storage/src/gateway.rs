@@ -4,14 +4,12 @@
 use cid::Cid;
 use reqwest::header::ACCEPT;
 
+use crate::cid::RAW_BLOCK;
 use crate::{
     BlobStore, Limits, StorageError,
     http::{client, read_body, unreachable},
     store::verify,
 };
-
-/// The media type of a raw block in the trustless gateway specification.
-pub const RAW_BLOCK: &str = "application/vnd.ipld.raw";
 
 /// A trustless gateway such as `https://trustless-gateway.link` or a `dpin localnet` gateway.
 pub struct GatewayStore {

@@ -102,7 +102,7 @@ async fn read_block(gateway: Gateway, text: String) -> Result<Response, ApiError
     let headers = [
         (
             header::CONTENT_TYPE,
-            HeaderValue::from_static(crate::gateway::RAW_BLOCK),
+            HeaderValue::from_static(crate::cid::RAW_BLOCK),
         ),
         (
             header::CACHE_CONTROL,
