@@ -47,8 +47,7 @@ async fn read_csv(file: web_sys::File, label_column: String) -> Result<Dataset, 
         .ok()
         .and_then(|t| t.as_string())
         .ok_or_else(|| AppError::Invalid(format!("cannot read {}", file.name())))?;
-    let data = parse_csv(text.as_bytes(), &label_column)
-        .map_err(|e| AppError::Invalid(format!("{}: {e}", file.name())))?;
+    let data = parse_csv(text.as_bytes(), &label_column, &file.name())?;
     if data.feature_dim() != SPEC.input_dim() || data.classes > SPEC.classes {
         return Err(AppError::Invalid(format!(
             "{}: this round's model takes {} features (8x8 images) and {} classes; the file has {} features and {} classes",

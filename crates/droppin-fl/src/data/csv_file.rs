@@ -10,45 +10,47 @@ use crate::FlError;
 pub fn load_csv(path: &Path, label_column: &str) -> Result<Dataset, FlError> {
     let file =
         std::fs::File::open(path).map_err(|e| FlError::Data(format!("{}: {e}", path.display())))?;
-    parse_csv(file, label_column).map_err(|e| match e {
-        FlError::Data(detail) => FlError::Data(format!("{}: {detail}", path.display())),
-        other => other,
-    })
+    parse_csv(file, label_column, &path.display().to_string())
 }
 
 /// Parses CSV with a header row from any reader (a file, or the bytes a browser's file picker
-/// read). Labels must be integers `0..classes`; features are scaled to `[0, 1]` by the largest
-/// absolute value found, so pixel data (0..255, 0..16) works as is.
-pub fn parse_csv(source: impl Read, label_column: &str) -> Result<Dataset, FlError> {
+/// read); `name` prefixes its error messages (`name:line: ...`). Labels must be integers
+/// `0..classes`; features are scaled to `[0, 1]` by the largest absolute value found, so pixel
+/// data (0..255, 0..16) works as is.
+pub fn parse_csv(source: impl Read, label_column: &str, name: &str) -> Result<Dataset, FlError> {
     let mut reader = csv::Reader::from_reader(source);
-    let headers = reader.headers().map_err(|e| FlError::Data(e.to_string()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| FlError::Data(format!("{name}: {e}")))?;
     let label_index = headers
         .iter()
         .position(|h| h.trim() == label_column)
-        .ok_or_else(|| FlError::Data(format!("no column named {label_column:?}")))?;
+        .ok_or_else(|| FlError::Data(format!("{name}: no column named {label_column:?}")))?;
     let dim = headers.len() - 1;
     let mut features = Vec::new();
     let mut labels = Vec::new();
     for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| FlError::Data(e.to_string()))?;
+        let record = record.map_err(|e| FlError::Data(format!("{name}: {e}")))?;
         let line = row + 2;
         for (column, field) in record.iter().enumerate() {
             let field = field.trim();
             if column == label_index {
                 let label: u8 = field.parse().map_err(|_| {
-                    FlError::Data(format!("line {line}: label {field:?} is not a class index"))
+                    FlError::Data(format!(
+                        "{name}:{line}: label {field:?} is not a class index"
+                    ))
                 })?;
                 labels.push(label);
             } else {
                 let value: f32 = field.parse().map_err(|_| {
-                    FlError::Data(format!("line {line}: {field:?} is not a number"))
+                    FlError::Data(format!("{name}:{line}: {field:?} is not a number"))
                 })?;
                 features.push(value);
             }
         }
     }
     if labels.is_empty() {
-        return Err(FlError::Data("no rows".into()));
+        return Err(FlError::Data(format!("{name}: no rows")));
     }
     let scale = features.iter().fold(0f32, |m, v| m.max(v.abs()));
     if scale > 1.0 {
