@@ -8,6 +8,7 @@ pub mod chain;
 pub mod cluster;
 pub mod connect;
 pub mod fund;
+pub mod images;
 pub mod node;
 pub mod node_record;
 pub mod open;

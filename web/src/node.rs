@@ -19,6 +19,7 @@ use solana_address::Address;
 use wasm_bindgen::JsCast;
 
 use crate::chain;
+use crate::images::read_images;
 use crate::node_record::{NodeRecord, current_round};
 use crate::rounds::{amount, phase_name};
 use crate::session::{AppError, Session};
@@ -38,6 +39,10 @@ fn demo_shard(node: &Address) -> Result<Dataset, AppError> {
     Ok(split
         .train
         .subset(&partition(&split.train, DEMO_SHARDS, Partition::Iid, 7)?[index]))
+}
+
+fn is_csv(file: &web_sys::File) -> bool {
+    file.type_() == "text/csv" || file.name().to_lowercase().ends_with(".csv")
 }
 
 /// Reads the picked CSV file and checks it fits the round's model.
@@ -152,7 +157,7 @@ pub fn RunNode() -> impl IntoView {
     let checked = RwSignal::new(false);
     let use_own_file = RwSignal::new(false);
     let label_column = RwSignal::new("label".to_owned());
-    let file = RwSignal::new(None::<web_sys::File>);
+    let files = RwSignal::new(Vec::<web_sys::File>::new());
     let prefer_cpu = RwSignal::new(false);
     let dp_on = RwSignal::new(false);
     let epsilon = RwSignal::new("3".to_owned());
@@ -217,7 +222,7 @@ pub fn RunNode() -> impl IntoView {
                         round_address,
                         round,
                         use_own_file.get_untracked(),
-                        file.get_untracked(),
+                        files.get_untracked(),
                         label_column.get_untracked(),
                         prefer_cpu.get_untracked(),
                         dp_on.get_untracked().then(|| {
@@ -305,11 +310,12 @@ pub fn RunNode() -> impl IntoView {
                 <label class="inline"><input type="radio" name="data" id="data-demo" prop:checked=move || !use_own_file.get()
                     on:change=move |_| use_own_file.set(false) />" Demo shard of the handwritten digits"</label>
                 <label class="inline"><input type="radio" name="data" id="data-file" prop:checked=use_own_file
-                    on:change=move |_| use_own_file.set(true) />" My own CSV file (64 pixel columns and a label column)"</label>
+                    on:change=move |_| use_own_file.set(true) />" My own files: one CSV (64 pixel columns and a label column) or images named after their label (3.png, 7_b.jpg)"</label>
                 {move || use_own_file.get().then(|| view! {
-                    <input type="file" id="file" accept=".csv,text/csv" on:change=move |ev| {
+                    <input type="file" id="file" multiple accept=".csv,text/csv,image/*" on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
-                        file.set(input.files().and_then(|files| files.get(0)));
+                        let picked = input.files().map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect());
+                        files.set(picked.unwrap_or_default());
                     } />
                     <label class="inline">"Label column " <input id="label-column" prop:value=label_column
                         on:input=move |ev| label_column.set(event_target_value(&ev)) /></label>
@@ -369,7 +375,7 @@ async fn join_and_train(
     round_address: Address,
     round: Round,
     own_file: bool,
-    file: Option<web_sys::File>,
+    files: Vec<web_sys::File>,
     label_column: String,
     prefer_cpu: bool,
     epsilon: Option<f64>,
@@ -387,10 +393,16 @@ async fn join_and_train(
     if !(1..=50).contains(&epochs) {
         return Err(AppError::Invalid("epochs must be between 1 and 50".into()));
     }
-    let data = match (own_file, file) {
+    let data = match (own_file, files.as_slice()) {
         (false, _) => demo_shard(&node)?,
-        (true, Some(file)) => read_csv(file, label_column).await?,
-        (true, None) => return Err(AppError::Invalid("pick a CSV file first".into())),
+        (true, []) => {
+            return Err(AppError::Invalid("pick a CSV file or images first".into()));
+        }
+        (true, [file]) if is_csv(file) => read_csv(file.clone(), label_column).await?,
+        (true, images) => {
+            let [_, side, _] = SPEC.input;
+            read_images(images, side as u32, SPEC.classes).await?
+        }
     };
     let base = global_model(&session, &round).await?;
     let mut config = TrainConfig {

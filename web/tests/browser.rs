@@ -10,12 +10,15 @@ use droppin_fl::train::TrainConfig;
 use droppin_interface::{
     PROGRAM_ID, builders, instruction::DropPinInstruction, state::ProtocolParams,
 };
+use droppin_web::images::read_images;
 use droppin_web::order::{Order, preview};
 use droppin_web::training::{Backend, Chosen, choose_device, train_in_tab};
 use droppin_web::tx::{message_of, unsigned_transaction};
 use droppin_web::upload::{REFERENCE_UPDATE_DIGEST, reference_update};
 use solana_address::Address;
 use solana_hash::Hash;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -132,4 +135,40 @@ async fn trains_on_webgpu() {
         chosen.fallback_reason
     );
     train_steps(&chosen).await;
+}
+
+#[wasm_bindgen_test]
+async fn picked_images_become_samples_labelled_by_name() {
+    // A white 16x16 PNG with a black band over its top quarter, encoded by the browser itself.
+    let canvas = web_sys::OffscreenCanvas::new(16, 16).unwrap();
+    let context: web_sys::OffscreenCanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    context.set_fill_style_str("white");
+    context.fill_rect(0.0, 0.0, 16.0, 16.0);
+    context.set_fill_style_str("black");
+    context.fill_rect(0.0, 0.0, 16.0, 4.0);
+    let blob: web_sys::Blob = JsFuture::from(canvas.convert_to_blob().unwrap())
+        .await
+        .unwrap()
+        .unchecked_into();
+    let file =
+        web_sys::File::new_with_blob_sequence(&js_sys::Array::of1(&blob), "4_band.png").unwrap();
+    let data = read_images(&[file], 8, 10).await.unwrap();
+    assert_eq!(data.labels, vec![4]);
+    assert_eq!(data.feature_dim(), 64);
+    // Dark ink on white reads as high intensity: the top two rows are ink, the rest paper.
+    assert!(
+        data.features[..16].iter().all(|&v| v > 0.9),
+        "{:?}",
+        data.features
+    );
+    assert!(
+        data.features[24..].iter().all(|&v| v < 0.1),
+        "{:?}",
+        data.features
+    );
+    let text =
+        web_sys::File::new_with_str_sequence(&js_sys::Array::of1(&"x".into()), "cat.png").unwrap();
+    let error = read_images(&[text], 8, 10).await.unwrap_err().to_string();
+    assert!(error.contains("name each image after its label"), "{error}");
 }
