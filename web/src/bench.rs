@@ -10,7 +10,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
-use crate::training::{Backend, Chosen, read_scalar, yield_to_page};
+use crate::timer::yield_to_page;
+use crate::training::{Backend, Chosen, read_scalar};
 
 /// Warm-up steps; the first is reported on its own (it includes shader compilation).
 pub const WARMUP_STEPS: usize = 5;

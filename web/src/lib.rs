@@ -17,6 +17,7 @@ pub mod rounds;
 pub mod rpc;
 pub mod session;
 pub mod storage;
+pub mod timer;
 pub mod training;
 pub mod tx;
 pub mod upload;

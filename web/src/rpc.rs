@@ -10,6 +10,8 @@ use solana_address::Address;
 use solana_hash::Hash;
 use thiserror::Error;
 
+use crate::timer::sleep_ms;
+
 /// Why a call failed.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum RpcError {
@@ -240,19 +242,6 @@ pub fn transaction_error(err: &Value, logs: &[&str]) -> RpcError {
         None => RpcError::Transaction(text),
     }
 }
-
-#[cfg(target_arch = "wasm32")]
-async fn sleep_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-async fn sleep_ms(_ms: i32) {}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,8 @@ use droppin_fl::evaluate::evaluate;
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::train::{LocalTrainer, TrainConfig, TrainProgress};
 
+use crate::timer::yield_to_page;
+
 /// Where training runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -127,17 +129,3 @@ pub async fn train_in_tab(
     }
     trainer.into_weights_async().await
 }
-
-/// Lets the browser run a frame (a macrotask, so rendering and input happen).
-#[cfg(target_arch = "wasm32")]
-pub async fn yield_to_page() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback(&resolve);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-pub async fn yield_to_page() {}
