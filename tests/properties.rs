@@ -72,15 +72,7 @@ fn reveal_and_settle(
         }
     }
     if finalized {
-        h.send(
-            &[builders::finalize_round(
-                &program,
-                &run.round,
-                &run.validators[0].pubkey(),
-            )],
-            &[&run.funder],
-        )
-        .unwrap();
+        run.finalize(h).unwrap();
     } else {
         h.warp(run.deadlines.validation);
         h.send(

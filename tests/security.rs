@@ -173,15 +173,7 @@ fn closing_and_revival() {
     let (tree, vote) = run.verdict(&leaves);
     run.vote(&mut h, 0, vote).unwrap();
     let program = h.program;
-    h.send(
-        &[builders::finalize_round(
-            &program,
-            &run.round,
-            &run.validators[0].pubkey(),
-        )],
-        &[&run.funder],
-    )
-    .unwrap();
+    run.finalize(&mut h).unwrap();
     let claim = builders::claim_reward(&program, &run.round, &node.cid, leaves[0], tree.proof(0));
     let node_state = find::node(&program, &run.round, &node.address());
     let revive = solana_system_interface::instruction::transfer(

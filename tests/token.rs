@@ -67,15 +67,7 @@ fn an_eight_node_token_round_pays_slashes_forfeits_and_burns_exactly() {
         run.vote(&mut h, i, vote).unwrap();
     }
     let program = h.program;
-    h.send(
-        &[builders::finalize_round(
-            &program,
-            &run.round,
-            &run.validators[0].pubkey(),
-        )],
-        &[&run.funder],
-    )
-    .unwrap();
+    run.finalize(&mut h).unwrap();
     h.warp(run.deadlines.validation);
 
     for (i, n) in nodes[..7].iter().enumerate() {

@@ -357,6 +357,19 @@ impl RoundRun {
         )
     }
 
+    /// Finalizes the round on the first validator's vote, paid by the funder.
+    pub fn finalize(&self, h: &mut Harness) -> Result<ComputeUnits, Failure> {
+        let program = h.program;
+        h.send(
+            &[builders::finalize_round(
+                &program,
+                &self.round,
+                &self.validators[0].pubkey(),
+            )],
+            &[&self.funder],
+        )
+    }
+
     /// Every account whose lamports the round can move, for conservation checks.
     pub fn ledger(&self, h: &Harness, nodes: &[&Node]) -> Vec<Address> {
         let mut accounts = vec![

@@ -7,9 +7,10 @@ use droppin_fl::update::{Encoding, Update};
 use droppin_interface::builders;
 use droppin_interface::instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs};
 use droppin_interface::pda::find;
-use droppin_interface::state::{AccountState, Currency, Deadlines, ProtocolConfig};
+use droppin_interface::state::{Currency, Deadlines, ProtocolConfig};
 use solana_address::Address;
 
+use crate::chain;
 use crate::order::{Order, lamports, preview};
 use crate::session::{AppError, Session};
 use crate::storage;
@@ -24,13 +25,9 @@ pub struct Opened {
 
 /// The protocol's configuration on the chosen cluster.
 pub async fn protocol_config(session: &Session) -> Result<ProtocolConfig, AppError> {
-    let program = session.program();
-    let data = session
-        .rpc()
-        .account_data(&find::config(&program))
+    chain::state(session, &find::config(&session.program()))
         .await?
-        .ok_or_else(|| AppError::Invalid("dropPIN is not deployed on this cluster".into()))?;
-    ProtocolConfig::load(&data).map_err(|e| AppError::Invalid(format!("the protocol config: {e}")))
+        .ok_or_else(|| AppError::Invalid("dropPIN is not deployed on this cluster".into()))
 }
 
 /// Opens a digits-MLP round funded by the connected wallet.

@@ -4,7 +4,7 @@
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::update::encode_delta;
 use droppin_interface::Cid;
-use sha2::{Digest, Sha256};
+use droppin_storage::interface_cid;
 
 /// An encoded delta and its content identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,7 +17,7 @@ impl PreparedUpdate {
     /// Encodes `trained - base` from `samples` training samples.
     pub fn new(spec: &ModelSpec, base: &Weights, trained: &Weights, samples: u64) -> Self {
         let bytes = encode_delta(spec, base, trained.delta_from(base), samples);
-        let cid = Cid::from_digest(&Sha256::digest(&bytes).into());
+        let cid = interface_cid(&bytes);
         Self { bytes, cid }
     }
 

@@ -120,18 +120,7 @@ fn main() {
     for i in 0..3 {
         report.record("SubmitVerdict", run.vote(&mut h, i, vote).unwrap());
     }
-    report.record(
-        "FinalizeRound",
-        h.send(
-            &[builders::finalize_round(
-                &program,
-                &run.round,
-                &run.validators[0].pubkey(),
-            )],
-            &[&run.funder],
-        )
-        .unwrap(),
-    );
+    report.record("FinalizeRound", run.finalize(&mut h).unwrap());
     let mut longest_proof = 0;
     for (i, node) in members.iter().enumerate() {
         let proof = tree.proof(i);
