@@ -1,80 +1,173 @@
-//! Coordinate-wise rules: median and trimmed mean.
+//! Coordinate-wise rules: median, trimmed mean, and Bulyan's mean around the median.
 //!
-//! Each task gathers a block of coordinates from every update into a column buffer (contiguous
-//! per coordinate), then selects in place: O(n) per coordinate with `select_nth_unstable`.
-//! Values are gathered as integer keys ordered like `f32::total_cmp`, so selection compares plain
-//! integers.
+//! Each task takes a block of coordinates, [`LANES`] at a time: it gathers their values from
+//! every update as integer keys ordered like `f32::total_cmp` (so sorting compares plain
+//! integers, and `-0.0 < 0.0` as everywhere else), sorts the 16 columns together through one
+//! sorting network ([`super::network`]) pruned to the positions the statistic reads, and reduces
+//! each column. Sorting is exact, so results do not depend on the vector width picked at run
+//! time, on thread count or on the machine.
 
 use rayon::prelude::*;
 
+use super::network::{LANES, Lanes, SortingNetwork};
 use super::{AggregationError, BLOCK, ClientUpdate};
 
-/// Coordinates per gather: `n * GATHER` floats stay in the L1/L2 cache.
-const GATHER: usize = 256;
+/// What to compute from a column of `n` sorted values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Statistic {
+    /// The middle value (mean of the two middle values for even `n`).
+    Median,
+    /// Mean of the values left after dropping `cut` from each end.
+    TrimmedMean { cut: usize },
+    /// Mean of the `keep` values closest to the median (Bulyan's second stage).
+    MeanAroundMedian { keep: usize },
+}
 
-/// Runs `reduce` on every coordinate's column of `n` values.
-fn per_coordinate(
-    updates: &[ClientUpdate<'_>],
-    dim: usize,
-    reduce: impl Fn(&mut [i32]) -> f32 + Sync,
-) -> Vec<f32> {
+impl Statistic {
+    /// Sorted positions the statistic reads.
+    fn positions(self, n: usize) -> std::ops::Range<usize> {
+        match self {
+            Statistic::Median => (n - 1) / 2..n / 2 + 1,
+            Statistic::TrimmedMean { cut } => cut..n - cut,
+            // The window around the median may reach any position.
+            Statistic::MeanAroundMedian { .. } => 0..n,
+        }
+    }
+
+    /// Writes the statistic of each lane of `rows` (sorted along the rows) to `out`.
+    #[inline(always)]
+    fn reduce(self, rows: &[Lanes], out: &mut [f32]) {
+        let n = rows.len();
+        match self {
+            Statistic::Median => {
+                let (lower, upper) = (&rows[(n - 1) / 2], &rows[n / 2]);
+                for (l, o) in out.iter_mut().enumerate() {
+                    *o = midpoint(lower[l], upper[l]);
+                }
+            }
+            Statistic::TrimmedMean { cut } => {
+                let kept = &rows[cut..n - cut];
+                let mut sums = [0f64; LANES];
+                for row in kept {
+                    for (sum, &k) in sums.iter_mut().zip(row) {
+                        *sum += f64::from(value(k));
+                    }
+                }
+                for (o, sum) in out.iter_mut().zip(sums) {
+                    *o = (sum / kept.len() as f64) as f32;
+                }
+            }
+            Statistic::MeanAroundMedian { keep } => {
+                let mut column = vec![0i32; n];
+                for (l, o) in out.iter_mut().enumerate() {
+                    for (c, row) in column.iter_mut().zip(rows) {
+                        *c = row[l];
+                    }
+                    *o = mean_around_median_of(&column, keep);
+                }
+            }
+        }
+    }
+}
+
+/// The mean of two sorted neighbours, in f64 (the median of an even count).
+fn midpoint(lower: i32, upper: i32) -> f32 {
+    if lower == upper {
+        value(upper)
+    } else {
+        ((f64::from(value(lower)) + f64::from(value(upper))) / 2.0) as f32
+    }
+}
+
+/// Mean of the `keep` values of a sorted column closest to its median. They form a window of
+/// the column: shrink it from whichever end is farther (the larger value on ties).
+fn mean_around_median_of(sorted: &[i32], keep: usize) -> f32 {
+    let n = sorted.len();
+    let median = midpoint(sorted[(n - 1) / 2], sorted[n / 2]);
+    let distance = |key: i32| (value(key) - median).abs();
+    let (mut low, mut high) = (0, n);
+    while high - low > keep {
+        if distance(sorted[high - 1]) >= distance(sorted[low]) {
+            high -= 1;
+        } else {
+            low += 1;
+        }
+    }
+    let window = &sorted[low..high];
+    (window.iter().map(|&k| f64::from(value(k))).sum::<f64>() / window.len() as f64) as f32
+}
+
+/// Runs `statistic` on every coordinate's column of `n` values.
+fn per_coordinate(updates: &[&[f32]], dim: usize, statistic: Statistic) -> Vec<f32> {
     let n = updates.len();
+    let network = SortingNetwork::sorting(n, statistic.positions(n));
     let mut out = vec![0f32; dim];
     out.par_chunks_mut(BLOCK)
         .enumerate()
         .for_each(|(block, out)| {
-            let mut column = vec![0i32; n * GATHER];
-            for (chunk_index, out) in out.chunks_mut(GATHER).enumerate() {
-                let start = block * BLOCK + chunk_index * GATHER;
-                let width = out.len();
-                for (i, update) in updates.iter().enumerate() {
-                    for (j, &v) in update.delta[start..start + width].iter().enumerate() {
-                        column[j * n + i] = key(v);
-                    }
-                }
-                for (j, o) in out.iter_mut().enumerate() {
-                    *o = reduce(&mut column[j * n..(j + 1) * n]);
-                }
-            }
+            let mut rows: Vec<Lanes> = vec![[0; LANES]; n];
+            reduce_block(updates, block * BLOCK, out, &network, statistic, &mut rows);
         });
     out
 }
 
+/// The statistic of coordinates `start..start + out.len()`, [`LANES`] at a time, through `rows`
+/// (one per update). Compiled for each vector extension, picked at run time.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512vl",
+    "x86_64+avx2",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn reduce_block(
+    updates: &[&[f32]],
+    start: usize,
+    out: &mut [f32],
+    network: &SortingNetwork,
+    statistic: Statistic,
+    rows: &mut [Lanes],
+) {
+    for (group, out) in out.chunks_mut(LANES).enumerate() {
+        gather(updates, start + group * LANES, rows);
+        network.sort(rows);
+        statistic.reduce(rows, out);
+    }
+}
+
+/// Row `i` of `rows` gets the keys of `updates[i][start..start + LANES]` (zeros past the end).
+#[inline(always)]
+fn gather(updates: &[&[f32]], start: usize, rows: &mut [Lanes]) {
+    for (row, update) in rows.iter_mut().zip(updates) {
+        match update.get(start..start + LANES) {
+            Some(values) => *row = std::array::from_fn(|l| key(values[l])),
+            None => {
+                let values = &update[start..];
+                *row = std::array::from_fn(|l| values.get(l).map_or(0, |&v| key(v)));
+            }
+        }
+    }
+}
+
 /// An integer whose order is `f32::total_cmp`'s order.
+#[inline(always)]
 fn key(value: f32) -> i32 {
     let bits = value.to_bits() as i32;
     bits ^ (((bits >> 31) as u32) >> 1) as i32
 }
 
 /// The inverse of [`key`].
+#[inline(always)]
 fn value(key: i32) -> f32 {
     f32::from_bits((key ^ (((key >> 31) as u32) >> 1) as i32) as u32)
 }
 
-/// Median of a column of keys (mean of the two middle values for even lengths), reordering it.
-fn median_of_keys(column: &mut [i32]) -> f32 {
-    let n = column.len();
-    let mid = n / 2;
-    let (left, upper, _) = column.select_nth_unstable(mid);
-    let upper = value(*upper);
-    if n % 2 == 1 {
-        upper
-    } else {
-        let lower = value(left.iter().copied().max().expect("even n >= 2"));
-        ((f64::from(lower) + f64::from(upper)) / 2.0) as f32
-    }
-}
-
-/// Median of a column of values, through `scratch` (reused across calls, so no allocation).
-pub(super) fn median_of(column: &[f32], scratch: &mut Vec<i32>) -> f32 {
-    scratch.clear();
-    scratch.extend(column.iter().map(|&v| key(v)));
-    median_of_keys(scratch)
+fn deltas<'a>(updates: &[ClientUpdate<'a>]) -> Vec<&'a [f32]> {
+    updates.iter().map(|u| u.delta).collect()
 }
 
 /// Coordinate-wise median.
 pub(super) fn median(updates: &[ClientUpdate<'_>], dim: usize) -> Vec<f32> {
-    per_coordinate(updates, dim, median_of_keys)
+    per_coordinate(&deltas(updates), dim, Statistic::Median)
 }
 
 /// Coordinate-wise mean of the values left after cutting `floor(beta * n)` from each end
@@ -96,25 +189,23 @@ pub(super) fn trimmed_mean(
             "trimmed mean: cutting {cut} from each end leaves nothing of {n}"
         )));
     }
-    Ok(per_coordinate(updates, dim, |column| {
-        trimmed_mean_of(column, cut)
-    }))
+    Ok(per_coordinate(
+        &deltas(updates),
+        dim,
+        Statistic::TrimmedMean { cut },
+    ))
 }
 
-/// Mean of a column of keys without its `cut` smallest and `cut` largest values, reordering it.
-fn trimmed_mean_of(column: &mut [i32], cut: usize) -> f32 {
-    let n = column.len();
-    if cut > 0 {
-        column.select_nth_unstable(cut);
-        column[cut..].select_nth_unstable(n - 2 * cut - 1);
-    }
-    let kept = &column[cut..n - cut];
-    (kept.iter().map(|&k| f64::from(value(k))).sum::<f64>() / kept.len() as f64) as f32
+/// Coordinate-wise mean of the `keep` values closest to the median (`1 <= keep <= n`).
+pub(super) fn mean_around_median(updates: &[&[f32]], dim: usize, keep: usize) -> Vec<f32> {
+    assert!((1..=updates.len()).contains(&keep), "keep within 1..=n");
+    per_coordinate(updates, dim, Statistic::MeanAroundMedian { keep })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn keys_order_like_total_cmp() {
@@ -135,6 +226,91 @@ mod tests {
                 .iter()
                 .all(|&v| value(key(v)).to_bits() == v.to_bits())
         );
-        assert_eq!(median_of(&[3.0, -1.0, 2.0, 10.0], &mut Vec::new()), 2.5);
+    }
+
+    /// The statistic computed the plain way: sort each column of floats.
+    fn reference(updates: &[Vec<f32>], dim: usize, statistic: Statistic) -> Vec<f32> {
+        let mean = |values: &[f32]| {
+            let mut values = values.to_vec();
+            values.sort_by(f32::total_cmp);
+            (values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len() as f64) as f32
+        };
+        (0..dim)
+            .map(|c| {
+                let mut column: Vec<f32> = updates.iter().map(|u| u[c]).collect();
+                column.sort_by(f32::total_cmp);
+                let n = column.len();
+                let median = if n % 2 == 1 {
+                    column[n / 2]
+                } else {
+                    ((f64::from(column[n / 2 - 1]) + f64::from(column[n / 2])) / 2.0) as f32
+                };
+                match statistic {
+                    Statistic::Median => median,
+                    Statistic::TrimmedMean { cut } => mean(&column[cut..n - cut]),
+                    Statistic::MeanAroundMedian { keep } => {
+                        column.sort_by(|a, b| {
+                            (a - median)
+                                .abs()
+                                .total_cmp(&(b - median).abs())
+                                .then(a.total_cmp(b))
+                        });
+                        mean(&column[..keep])
+                    }
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn every_statistic_matches_sorting_each_column(
+            updates in (1usize..24, 1usize..70).prop_flat_map(|(n, dim)| {
+                proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, dim), n)
+            }),
+            cut_share in 0.0f64..0.5,
+            keep_share in 0.0f64..1.0,
+        ) {
+            let n = updates.len();
+            let dim = updates[0].len();
+            let slices: Vec<&[f32]> = updates.iter().map(Vec::as_slice).collect();
+            let cut = ((n as f64 * cut_share) as usize).min((n - 1) / 2);
+            let keep = 1 + ((n - 1) as f64 * keep_share) as usize;
+            for statistic in [
+                Statistic::Median,
+                Statistic::TrimmedMean { cut },
+                Statistic::MeanAroundMedian { keep },
+            ] {
+                let got = per_coordinate(&slices, dim, statistic);
+                let want = reference(&updates, dim, statistic);
+                prop_assert_eq!(
+                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "{:?}", statistic
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn known_columns() {
+        let a = [3.0f32, -1.0, 7.0];
+        let b = [-1.0f32, 2.0, 7.0];
+        let c = [2.0f32, 2.0, -7.0];
+        let d = [10.0f32, 2.5, 7.0];
+        let updates: Vec<&[f32]> = vec![&a, &b, &c, &d];
+        assert_eq!(
+            per_coordinate(&updates, 3, Statistic::Median),
+            vec![2.5, 2.0, 7.0]
+        );
+        assert_eq!(
+            per_coordinate(&updates, 3, Statistic::TrimmedMean { cut: 1 }),
+            vec![2.5, 2.0, 7.0]
+        );
+        // Closest two to the median 2.5 of (-1, 2, 3, 10): 2 and 3.
+        assert_eq!(
+            per_coordinate(&updates, 1, Statistic::MeanAroundMedian { keep: 2 })[0],
+            2.5
+        );
     }
 }

@@ -1,10 +1,9 @@
 //! Krum, Multi-Krum and Bulyan: selection by distance to the closest neighbours.
 
-use super::coordinate::median_of;
+use super::coordinate::mean_around_median;
 use super::distance::pairwise_sq_distances;
-use rayon::prelude::*;
 
-use super::{Aggregate, AggregationError, BLOCK, ClientUpdate, weighted_mean};
+use super::{Aggregate, AggregationError, ClientUpdate, weighted_mean};
 
 /// Krum scores: for each update, the sum of squared distances to its `n - f - 2` nearest others.
 fn scores(distances: &[f64], candidates: &[usize], n: usize, f: usize) -> Vec<f64> {
@@ -103,27 +102,7 @@ pub(super) fn bulyan(
     }
     selected.sort_unstable();
     let beta = theta - 2 * f;
-    let mut delta = vec![0f32; dim];
-    delta
-        .par_chunks_mut(BLOCK)
-        .enumerate()
-        .for_each(|(block, out)| {
-            let mut column = vec![0f32; theta];
-            let mut scratch = Vec::with_capacity(theta);
-            for (offset, out) in out.iter_mut().enumerate() {
-                let c = block * BLOCK + offset;
-                for (k, &i) in selected.iter().enumerate() {
-                    column[k] = updates[i].delta[c];
-                }
-                let median = median_of(&column, &mut scratch);
-                column.sort_unstable_by(|a, b| {
-                    (a - median)
-                        .abs()
-                        .total_cmp(&(b - median).abs())
-                        .then(a.total_cmp(b))
-                });
-                *out = column[..beta].iter().sum::<f32>() / beta as f32;
-            }
-        });
+    let chosen: Vec<&[f32]> = selected.iter().map(|&i| updates[i].delta).collect();
+    let delta = mean_around_median(&chosen, dim, beta);
     Ok(Aggregate { delta, selected })
 }
