@@ -2,8 +2,10 @@
 //! backend, timed step by step, published as JSON for a WebDriver script to read. The same
 //! workloads run on TensorFlow.js in `benchmarks/tfjs` for comparison.
 
+use burn::tensor::{Device, Int, Tensor};
 use droppin_fl::FlError;
 use droppin_fl::data::Dataset;
+use droppin_fl::gpu::MlpTrainer;
 use droppin_fl::model::{ModelKind, ModelSpec, Weights};
 use droppin_fl::train::{LocalOptimizer, LocalTrainer, TrainConfig};
 use rand::{Rng, SeedableRng};
@@ -97,18 +99,17 @@ pub async fn run(
         learning_rate: 1e-3,
         ..TrainConfig::default()
     };
-    let mut trainer = LocalTrainer::new(&workload.spec, &base, &data, &config, &chosen.device)?;
-    let rows: Vec<usize> = (0..data.len()).collect();
-    let batches: Vec<_> = rows
+    let rows: Vec<Vec<usize>> = (0..data.len())
+        .collect::<Vec<_>>()
         .chunks(workload.batch)
-        .map(|rows| trainer.device_batch(rows))
+        .map(<[usize]>::to_vec)
         .collect();
+    let mut stepper = Stepper::new(chosen, &workload, &base, &data, &config, &rows).await?;
     let mut times = Vec::with_capacity(WARMUP_STEPS + TIMED_STEPS);
     let mut losses = Vec::with_capacity(WARMUP_STEPS + TIMED_STEPS);
     for step in 0..WARMUP_STEPS + TIMED_STEPS {
-        let (inputs, targets) = batches[step % batches.len()].clone();
         let start = now_ms();
-        let loss = read_scalar(trainer.step_on(inputs, targets)).await?;
+        let loss = stepper.step(step % rows.len()).await?;
         times.push(now_ms() - start);
         losses.push(loss);
         yield_to_page().await;
@@ -125,6 +126,60 @@ pub async fn run(
         loss_last: *losses.last().expect("at least one step"),
         timed_steps: TIMED_STEPS,
     })
+}
+
+/// The benchmark's steps on either engine, with the data on its device before timing starts:
+/// the samples in a GPU buffer (a step sends its row indices), or the batches as CPU tensors.
+enum Stepper<'a> {
+    Gpu {
+        trainer: Box<MlpTrainer>,
+        batches: Vec<Vec<usize>>,
+    },
+    Cpu {
+        trainer: Box<LocalTrainer<'a>>,
+        batches: Vec<(Tensor<2>, Tensor<1, Int>)>,
+    },
+}
+
+impl<'a> Stepper<'a> {
+    async fn new(
+        chosen: &Chosen,
+        workload: &'a Workload,
+        base: &'a Weights,
+        data: &'a Dataset,
+        config: &TrainConfig,
+        rows: &[Vec<usize>],
+    ) -> Result<Self, FlError> {
+        let spec = &workload.spec;
+        Ok(match &chosen.gpu {
+            Some(gpu) => Stepper::Gpu {
+                trainer: Box::new(MlpTrainer::new(gpu, spec, base, data, config).await?),
+                batches: rows.to_vec(),
+            },
+            None => {
+                let trainer = LocalTrainer::new(spec, base, data, config, &Device::flex())?;
+                let batches = rows.iter().map(|rows| trainer.device_batch(rows)).collect();
+                Stepper::Cpu {
+                    trainer: Box::new(trainer),
+                    batches,
+                }
+            }
+        })
+    }
+
+    /// One step on batch `index`; its loss once read back.
+    async fn step(&mut self, index: usize) -> Result<f32, FlError> {
+        match self {
+            Stepper::Gpu { trainer, batches } => {
+                trainer.step_on(&batches[index]);
+                trainer.loss().await
+            }
+            Stepper::Cpu { trainer, batches } => {
+                let (inputs, targets) = batches[index].clone();
+                read_scalar(trainer.step_on(inputs, targets)).await
+            }
+        }
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {

@@ -24,7 +24,7 @@ use crate::node_record::{NodeRecord, current_round};
 use crate::rounds::{amount, phase_name};
 use crate::session::{AppError, Session};
 use crate::storage;
-use crate::training::{Backend, StepReport, choose_device, train_in_tab};
+use crate::training::{Backend, StepReport, TabTrainer, choose_device};
 use crate::upload::PreparedUpdate;
 
 /// The task rounds opened here train: the digits MLP.
@@ -437,34 +437,22 @@ async fn join_and_train(
         Backend::WebGpu
     })
     .await;
-    backend_note.set(Some(match &chosen.fallback_reason {
-        Some(reason) => format!(
-            "Training on {} (no WebGPU adapter: {reason}).",
-            chosen.backend
-        ),
-        None => format!("Training on {}.", chosen.backend),
-    }));
+    let (trainer, note) = TabTrainer::new(&chosen, &SPEC, &base, &data, &config).await?;
+    backend_note.set(Some(note));
     let total = epochs * data.len().div_ceil(config.batch_size);
     progress.set(Progress {
         total,
         ..Progress::default()
     });
-    let trained = train_in_tab(
-        &SPEC,
-        &base,
-        &data,
-        &config,
-        &chosen.device,
-        Some(&data),
-        |report: StepReport| {
+    let trained = trainer
+        .run(&SPEC, Some(&data), |report: StepReport| {
             progress.update(|p| {
                 p.done += 1;
                 p.losses.push(report.progress.loss);
                 p.accuracies.extend(report.accuracy);
             })
-        },
-    )
-    .await?;
+        })
+        .await?;
     let update = PreparedUpdate::new(&SPEC, &base, &trained, data.len() as u64);
     let salt: [u8; 32] = rand::random();
     let mut saved = NodeRecord::new(

@@ -1,18 +1,20 @@
 //! The browser side of the product, tested in headless Chromium (`scripts/test-web`): the order
 //! form's math, transactions built from the interface's instructions, the update encoding against
-//! the host's, and training steps on the CPU fallback and on WebGPU.
+//! the host's, and training on the CPU fallback, on WebGPU through the engine's kernels (which
+//! must match the CPU) and through burn's own WebGPU backend.
 #![cfg(target_arch = "wasm32")]
 
 use borsh::BorshDeserialize;
 use droppin_fl::data::{Dataset, digits};
 use droppin_fl::model::{ModelSpec, Weights};
-use droppin_fl::train::TrainConfig;
+use droppin_fl::privacy::DpSgd;
+use droppin_fl::train::{LocalTrainer, TrainConfig};
 use droppin_interface::{
     PROGRAM_ID, builders, instruction::DropPinInstruction, state::ProtocolParams,
 };
 use droppin_web::images::read_images;
 use droppin_web::order::{Order, preview};
-use droppin_web::training::{Backend, Chosen, choose_device, train_in_tab};
+use droppin_web::training::{Backend, Chosen, TabTrainer, choose_device, read_scalar};
 use droppin_web::tx::{message_of, unsigned_transaction};
 use droppin_web::upload::{REFERENCE_UPDATE_DIGEST, reference_update};
 use solana_address::Address;
@@ -74,58 +76,69 @@ fn update_encoding_and_cid_equal_the_hosts() {
     assert!(update.cid.is_well_formed());
 }
 
-/// A few steps on the first 256 training digits: the loss must fall and the update be finite.
-async fn train_steps(chosen: &Chosen) {
+fn shard_and_model() -> (Dataset, ModelSpec, Weights, TrainConfig) {
     let split = digits().unwrap();
     let rows: Vec<usize> = (0..256).collect();
-    let shard: Dataset = split.train.subset(&rows);
     let spec = ModelSpec::digits_mlp();
-    let base = Weights::initial(&spec, 1);
     let config = TrainConfig {
         epochs: 2,
         batch_size: 32,
         learning_rate: 0.01,
         ..TrainConfig::default()
     };
+    (
+        split.train.subset(&rows),
+        spec,
+        Weights::initial(&spec, 1),
+        config,
+    )
+}
+
+/// Two epochs on the first 256 training digits on `chosen`: the loss must fall, the accuracy
+/// check run once per epoch, and the update be finite. Returns the trained weights.
+async fn train_steps(chosen: &Chosen, expected: Backend) -> Weights {
+    let (shard, spec, base, config) = shard_and_model();
     let mut losses = Vec::new();
     let mut accuracies = Vec::new();
-    let trained = train_in_tab(
-        &spec,
-        &base,
-        &shard,
-        &config,
-        &chosen.device,
-        Some(&shard),
-        |r| {
+    let (trainer, note) = TabTrainer::new(chosen, &spec, &base, &shard, &config)
+        .await
+        .unwrap();
+    assert_eq!(trainer.backend(), expected, "{note}");
+    let trained = trainer
+        .run(&spec, Some(&shard), |r| {
             losses.push(r.progress.loss);
             accuracies.extend(r.accuracy);
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     assert_eq!(losses.len(), 16);
     assert_eq!(accuracies.len(), 2, "one check per epoch");
     assert!(accuracies[1] > 0.5, "{accuracies:?}");
     let early: f32 = losses[..4].iter().sum();
     let late: f32 = losses[12..].iter().sum();
-    assert!(
-        late < early,
-        "{} loss must fall: {losses:?}",
-        chosen.backend
-    );
+    assert!(late < early, "{expected} loss must fall: {losses:?}");
     assert!(trained.values.iter().all(|v| v.is_finite()));
     assert_ne!(trained, base);
+    trained
+}
+
+fn largest_difference(a: &Weights, b: &Weights) -> f32 {
+    a.values
+        .iter()
+        .zip(&b.values)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[wasm_bindgen_test]
 async fn trains_on_the_cpu_fallback() {
     let chosen = choose_device(Backend::Cpu).await;
     assert_eq!(chosen.backend, Backend::Cpu);
-    train_steps(&chosen).await;
+    train_steps(&chosen, Backend::Cpu).await;
 }
 
 #[wasm_bindgen_test]
-async fn trains_on_webgpu() {
+async fn trains_on_webgpu_like_the_cpu() {
     // Headless Chromium with --enable-unsafe-webgpu offers SwiftShader's adapter.
     let chosen = choose_device(Backend::WebGpu).await;
     assert_eq!(
@@ -134,7 +147,44 @@ async fn trains_on_webgpu() {
         "no WebGPU adapter: {:?}",
         chosen.fallback_reason
     );
-    train_steps(&chosen).await;
+    let on_gpu = train_steps(&chosen, Backend::WebGpu).await;
+    let on_cpu = train_steps(&choose_device(Backend::Cpu).await, Backend::Cpu).await;
+    let worst = largest_difference(&on_gpu, &on_cpu);
+    assert!(worst < 1e-5, "the kernels and the CPU differ by {worst}");
+}
+
+#[wasm_bindgen_test]
+async fn options_the_kernels_lack_train_on_the_cpu() {
+    let chosen = choose_device(Backend::WebGpu).await;
+    let (shard, spec, base, config) = shard_and_model();
+    let dp = TrainConfig {
+        dp_sgd: Some(DpSgd {
+            clip_norm: 1.0,
+            noise_multiplier: 1.0,
+        }),
+        ..config
+    };
+    let (trainer, note) = TabTrainer::new(&chosen, &spec, &base, &shard, &dp)
+        .await
+        .unwrap();
+    assert_eq!(trainer.backend(), Backend::Cpu);
+    assert!(note.contains("DP-SGD"), "{note}");
+}
+
+#[wasm_bindgen_test]
+async fn burns_own_webgpu_backend_trains_in_the_browser() {
+    let device = droppin_fl::device::wgpu_async().await.unwrap();
+    let (shard, spec, base, config) = shard_and_model();
+    let mut trainer = LocalTrainer::new(&spec, &base, &shard, &config, &device).unwrap();
+    let mut losses = Vec::new();
+    while let Some(step) = trainer.step() {
+        losses.push(read_scalar(step.loss.clone()).await.unwrap());
+    }
+    let on_burn_gpu = trainer.into_weights_async().await.unwrap();
+    let on_cpu = train_steps(&choose_device(Backend::Cpu).await, Backend::Cpu).await;
+    let worst = largest_difference(&on_burn_gpu, &on_cpu);
+    assert!(losses[15] < losses[0], "{losses:?}");
+    assert!(worst < 1e-3, "burn's WebGPU and CPU backends differ by {worst}");
 }
 
 #[wasm_bindgen_test]

@@ -11,6 +11,9 @@ pub enum FlError {
     Model(String),
     #[error("training: {0}")]
     Training(String),
+    /// The GPU kernels cannot run: no adapter, a model or option they do not cover, a limit.
+    #[error("GPU: {0}")]
+    Gpu(String),
     #[error("update rejected: {0}")]
     Decode(#[from] DecodeError),
     #[error("aggregation: {0}")]

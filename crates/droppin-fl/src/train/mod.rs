@@ -6,8 +6,7 @@ use burn::optim::{
     AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig, momentum::MomentumConfig,
 };
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +14,9 @@ use crate::FlError;
 use crate::data::Dataset;
 use crate::model::{Model, ModelSpec, Weights};
 use crate::privacy::{ClippedSum, DpSgd};
+
+mod schedule;
+pub use schedule::{BatchSchedule, PlannedBatch};
 
 /// The local optimizer.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +44,31 @@ pub struct TrainConfig {
     /// base give the same update on the CPU. With DP-SGD a node must draw it from the OS and keep
     /// it secret, or the noise can be subtracted.
     pub seed: u64,
+}
+
+impl TrainConfig {
+    /// Refuses a configuration that cannot train `spec` on `data`.
+    pub fn check(&self, spec: &ModelSpec, data: &Dataset) -> Result<(), FlError> {
+        if data.is_empty() || self.batch_size == 0 || self.epochs == 0 {
+            return Err(FlError::Training(
+                "training needs samples, a batch size and at least one epoch".into(),
+            ));
+        }
+        if data.feature_dim() != spec.input_dim() {
+            return Err(FlError::Training(format!(
+                "samples have {} features, the model takes {}",
+                data.feature_dim(),
+                spec.input_dim()
+            )));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return Err(FlError::Training(format!(
+                "learning rate must be positive, got {}",
+                self.learning_rate
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl Default for TrainConfig {
@@ -96,19 +123,30 @@ pub struct TrainStep {
 }
 
 impl TrainStep {
-    /// The progress report for this step once its loss has been read; a diverged loss (NaN or
-    /// infinite) is refused, since an update trained through it is junk.
+    /// The progress report for this step once its loss has been read.
     pub fn progress(&self, loss: f32) -> Result<TrainProgress, FlError> {
+        TrainProgress::checked(self.epoch, self.step, self.steps_per_epoch, loss)
+    }
+}
+
+impl TrainProgress {
+    /// A step's report; a diverged loss (NaN or infinite) is refused, since an update trained
+    /// through it is junk.
+    pub fn checked(
+        epoch: usize,
+        step: usize,
+        steps_per_epoch: usize,
+        loss: f32,
+    ) -> Result<Self, FlError> {
         if !loss.is_finite() {
             return Err(FlError::Training(format!(
-                "loss diverged to {loss} at epoch {}, step {}",
-                self.epoch, self.step
+                "loss diverged to {loss} at epoch {epoch}, step {step}"
             )));
         }
-        Ok(TrainProgress {
-            epoch: self.epoch,
-            step: self.step,
-            steps_per_epoch: self.steps_per_epoch,
+        Ok(Self {
+            epoch,
+            step,
+            steps_per_epoch,
             loss,
         })
     }
@@ -127,12 +165,8 @@ pub struct LocalTrainer<'a> {
     model: Option<Model>,
     optimizer: ModuleOptimizer,
     loss_fn: CrossEntropyLoss,
-    rng: ChaCha20Rng,
     noise_rng: ChaCha20Rng,
-    order: Vec<usize>,
-    steps_per_epoch: usize,
-    epoch: usize,
-    batches: std::vec::IntoIter<(usize, Vec<usize>)>,
+    schedule: BatchSchedule,
 }
 
 impl<'a> LocalTrainer<'a> {
@@ -144,24 +178,7 @@ impl<'a> LocalTrainer<'a> {
         config: &TrainConfig,
         device: &Device,
     ) -> Result<Self, FlError> {
-        if data.is_empty() || config.batch_size == 0 || config.epochs == 0 {
-            return Err(FlError::Training(
-                "training needs samples, a batch size and at least one epoch".into(),
-            ));
-        }
-        if data.feature_dim() != spec.input_dim() {
-            return Err(FlError::Training(format!(
-                "samples have {} features, the model takes {}",
-                data.feature_dim(),
-                spec.input_dim()
-            )));
-        }
-        if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
-            return Err(FlError::Training(format!(
-                "learning rate must be positive, got {}",
-                config.learning_rate
-            )));
-        }
+        config.check(spec, data)?;
         let inner_device = device.clone();
         let device = device.clone().autodiff();
         let model = base.to_model(spec, &device)?.train();
@@ -184,48 +201,30 @@ impl<'a> LocalTrainer<'a> {
             device,
             model: Some(model),
             optimizer,
-            rng: ChaCha20Rng::seed_from_u64(config.seed),
             noise_rng,
-            order: (0..data.len()).collect(),
-            steps_per_epoch: data.len().div_ceil(config.batch_size),
-            epoch: 0,
-            batches: Vec::new().into_iter(),
+            schedule: BatchSchedule::new(data.len(), config),
         })
     }
 
-    /// Optimizer steps in one epoch.
-    pub fn steps_per_epoch(&self) -> usize {
-        self.steps_per_epoch
-    }
-
-    /// Steps in the whole run.
-    pub fn total_steps(&self) -> usize {
-        self.steps_per_epoch * self.config.epochs
+    /// The batches this trainer walks.
+    pub fn schedule(&self) -> &BatchSchedule {
+        &self.schedule
     }
 
     /// Runs the next optimizer step, or `None` once every epoch is done.
     pub fn step(&mut self) -> Option<TrainStep> {
-        let (step, batch) = loop {
-            match self.batches.next() {
-                // An empty Poisson batch releases nothing; skipping it is still accounted as a step.
-                Some((_, batch)) if batch.is_empty() => continue,
-                Some(next) => break next,
-                None if self.epoch < self.config.epochs => self.plan_epoch(),
-                None => return None,
-            }
-        };
-        let epoch = self.epoch - 1;
+        let batch = self.schedule.next()?;
         let loss = match self.config.dp_sgd {
             None => {
-                let (inputs, targets) = self.device_batch(&batch);
+                let (inputs, targets) = self.device_batch(&batch.rows);
                 self.step_on(inputs, targets)
             }
-            Some(dp) => self.dp_step(&batch, dp),
+            Some(dp) => self.dp_step(&batch.rows, dp),
         };
         Some(TrainStep {
-            epoch,
-            step,
-            steps_per_epoch: self.steps_per_epoch,
+            epoch: batch.epoch,
+            step: batch.step,
+            steps_per_epoch: self.schedule.steps_per_epoch(),
             loss,
         })
     }
@@ -298,37 +297,6 @@ impl<'a> LocalTrainer<'a> {
         self.model
             .expect("the model is back after every step")
             .valid()
-    }
-
-    /// Shuffles and cuts the next epoch's batches.
-    fn plan_epoch(&mut self) {
-        self.order.shuffle(&mut self.rng);
-        let batches: Vec<Vec<usize>> = match self.config.dp_sgd {
-            // DP-SGD samples each example independently with rate batch/len (Poisson sampling),
-            // which is what the RDP accountant of the sampled Gaussian assumes.
-            Some(_) => {
-                let len = self.data.len();
-                let rate = (self.config.batch_size as f64 / len as f64).min(1.0);
-                (0..self.steps_per_epoch)
-                    .map(|_| {
-                        (0..len)
-                            .filter(|_| self.rng.random::<f64>() < rate)
-                            .collect()
-                    })
-                    .collect()
-            }
-            None => self
-                .order
-                .chunks(self.config.batch_size)
-                .map(<[usize]>::to_vec)
-                .collect(),
-        };
-        self.batches = batches
-            .into_iter()
-            .enumerate()
-            .collect::<Vec<_>>()
-            .into_iter();
-        self.epoch += 1;
     }
 
     /// The batch's loss, with the FedProx proximal term when configured.

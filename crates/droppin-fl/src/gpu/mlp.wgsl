@@ -1,0 +1,226 @@
+// One optimizer step of the MLP (dense, ReLU, dense, softmax cross-entropy) in five dispatches:
+// forward_hidden, forward_output (which also yields the loss and its gradient), backward_output,
+// backward_input, then adam or sgd. Everything stays on the device; only the loss is read back.
+//
+// Parameters use the engine's flat layout, burn's: hidden weight [INPUTS, HIDDEN] row-major,
+// hidden bias [HIDDEN], output weight [HIDDEN, CLASSES], output bias [CLASSES].
+
+override INPUTS: u32;
+override HIDDEN: u32;
+override CLASSES: u32;
+// Rows the batch buffers hold (the configured batch size).
+override BATCH: u32;
+
+struct Step {
+    // Rows in this step's batch (<= BATCH).
+    rows: u32,
+    // 1 on an optimizer's first step (momentum starts from the gradient).
+    first: u32,
+    learning_rate: f32,
+    // FedProx: adds mu/2 * ||w - base||^2 to the loss.
+    mu: f32,
+    beta_1: f32,
+    beta_2: f32,
+    // Adam's bias corrections, computed on the host as burn does:
+    // sqrt(1 - beta_2^t) / (1 - beta_1^t), and epsilon * sqrt(1 - beta_2^t).
+    adam_factor: f32,
+    adam_epsilon: f32,
+    momentum: f32,
+    // 1 - dampening: the share of the gradient entering the velocity.
+    gradient_share: f32,
+    pad_0: u32,
+    pad_1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> samples: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<u32>;
+@group(0) @binding(2) var<storage, read> batch_rows: array<u32>;
+@group(0) @binding(3) var<storage, read_write> params: array<f32>;
+// gradient | first moment (or velocity) | second moment | base model, each params_len() long.
+@group(0) @binding(4) var<storage, read_write> state: array<f32>;
+// hidden activations [BATCH, HIDDEN] | logits, then their gradient [BATCH, CLASSES]
+// | hidden gradient [BATCH, HIDDEN] | loss [1].
+@group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
+@group(0) @binding(6) var<uniform> step: Step;
+
+const GROUP: u32 = 64u;
+
+fn hidden_bias() -> u32 { return INPUTS * HIDDEN; }
+fn output_weight() -> u32 { return hidden_bias() + HIDDEN; }
+fn output_bias() -> u32 { return output_weight() + HIDDEN * CLASSES; }
+fn params_len() -> u32 { return output_bias() + CLASSES; }
+fn logits() -> u32 { return BATCH * HIDDEN; }
+fn hidden_grad() -> u32 { return logits() + BATCH * CLASSES; }
+fn loss_slot() -> u32 { return hidden_grad() + BATCH * HIDDEN; }
+
+// hidden[b, h] = relu(x[b] . w1[:, h] + b1[h]), one invocation per (b, h).
+@compute @workgroup_size(64)
+fn forward_hidden(@builtin(global_invocation_id) id: vec3<u32>) {
+    let index = id.x;
+    if (index >= step.rows * HIDDEN) {
+        return;
+    }
+    let b = index / HIDDEN;
+    let h = index % HIDDEN;
+    let row = batch_rows[b] * INPUTS;
+    var acc = 0.0;
+    for (var i = 0u; i < INPUTS; i++) {
+        acc += samples[row + i] * params[i * HIDDEN + h];
+    }
+    scratch[index] = max(acc + params[hidden_bias() + h], 0.0);
+}
+
+var<workgroup> partial: array<f32, GROUP>;
+
+// Logits, the mean cross-entropy (plus the proximal term) and its gradient with respect to the
+// logits, (softmax - one_hot) / rows. One workgroup, so the loss is summed in a fixed order.
+@compute @workgroup_size(64)
+fn forward_output(@builtin(local_invocation_index) t: u32) {
+    let rows = step.rows;
+    var total = 0.0;
+    for (var b = t; b < rows; b += GROUP) {
+        let z = logits() + b * CLASSES;
+        var top = -3.0e38;
+        for (var c = 0u; c < CLASSES; c++) {
+            var acc = 0.0;
+            for (var h = 0u; h < HIDDEN; h++) {
+                acc += scratch[b * HIDDEN + h] * params[output_weight() + h * CLASSES + c];
+            }
+            let logit = acc + params[output_bias() + c];
+            scratch[z + c] = logit;
+            top = max(top, logit);
+        }
+        var sum = 0.0;
+        for (var c = 0u; c < CLASSES; c++) {
+            sum += exp(scratch[z + c] - top);
+        }
+        let label = labels[batch_rows[b]];
+        total += log(sum) + top - scratch[z + label];
+        for (var c = 0u; c < CLASSES; c++) {
+            let p = exp(scratch[z + c] - top) / sum;
+            scratch[z + c] = (p - select(0.0, 1.0, c == label)) / f32(rows);
+        }
+    }
+    var proximal = 0.0;
+    if (step.mu > 0.0) {
+        let base = 3u * params_len();
+        for (var p = t; p < params_len(); p += GROUP) {
+            let d = params[p] - state[base + p];
+            proximal += d * d;
+        }
+    }
+    partial[t] = total / f32(rows) + 0.5 * step.mu * proximal;
+    workgroupBarrier();
+    for (var width = GROUP / 2u; width > 0u; width /= 2u) {
+        if (t < width) {
+            partial[t] += partial[t + width];
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        scratch[loss_slot()] = partial[0];
+    }
+}
+
+// Gradients of the output layer, and the gradient flowing back into the hidden layer (through
+// the ReLU), one invocation per output value.
+@compute @workgroup_size(64)
+fn backward_output(@builtin(global_invocation_id) id: vec3<u32>) {
+    let index = id.x;
+    let rows = step.rows;
+    let weights = HIDDEN * CLASSES;
+    if (index < weights) {
+        let h = index / CLASSES;
+        let c = index % CLASSES;
+        var acc = 0.0;
+        for (var b = 0u; b < rows; b++) {
+            acc += scratch[b * HIDDEN + h] * scratch[logits() + b * CLASSES + c];
+        }
+        state[output_weight() + index] = acc;
+    } else if (index < weights + CLASSES) {
+        let c = index - weights;
+        var acc = 0.0;
+        for (var b = 0u; b < rows; b++) {
+            acc += scratch[logits() + b * CLASSES + c];
+        }
+        state[output_bias() + c] = acc;
+    } else if (index < weights + CLASSES + rows * HIDDEN) {
+        let j = index - weights - CLASSES;
+        let b = j / HIDDEN;
+        let h = j % HIDDEN;
+        var acc = 0.0;
+        if (scratch[j] > 0.0) {
+            for (var c = 0u; c < CLASSES; c++) {
+                acc += scratch[logits() + b * CLASSES + c] * params[output_weight() + h * CLASSES + c];
+            }
+        }
+        scratch[hidden_grad() + j] = acc;
+    }
+}
+
+// Gradients of the hidden layer, one invocation per parameter.
+@compute @workgroup_size(64)
+fn backward_input(@builtin(global_invocation_id) id: vec3<u32>) {
+    let index = id.x;
+    let rows = step.rows;
+    if (index < INPUTS * HIDDEN) {
+        let i = index / HIDDEN;
+        let h = index % HIDDEN;
+        var acc = 0.0;
+        for (var b = 0u; b < rows; b++) {
+            acc += samples[batch_rows[b] * INPUTS + i] * scratch[hidden_grad() + b * HIDDEN + h];
+        }
+        state[index] = acc;
+    } else if (index < INPUTS * HIDDEN + HIDDEN) {
+        let h = index - INPUTS * HIDDEN;
+        var acc = 0.0;
+        for (var b = 0u; b < rows; b++) {
+            acc += scratch[hidden_grad() + b * HIDDEN + h];
+        }
+        state[hidden_bias() + h] = acc;
+    }
+}
+
+// The gradient with the proximal term's, mu * (w - base).
+fn gradient(p: u32) -> f32 {
+    var g = state[p];
+    if (step.mu > 0.0) {
+        g += step.mu * (params[p] - state[3u * params_len() + p]);
+    }
+    return g;
+}
+
+// Adam as burn computes it.
+@compute @workgroup_size(64)
+fn adam(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = id.x;
+    let len = params_len();
+    if (p >= len) {
+        return;
+    }
+    let g = gradient(p);
+    let m = state[len + p] * step.beta_1 + g * (1.0 - step.beta_1);
+    let v = state[2u * len + p] * step.beta_2 + (g * g) * (1.0 - step.beta_2);
+    state[len + p] = m;
+    state[2u * len + p] = v;
+    let update = (m * step.adam_factor) / (sqrt(v) + step.adam_epsilon);
+    params[p] = params[p] - update * step.learning_rate;
+}
+
+// SGD with burn's heavy-ball momentum (velocity = (1 - dampening) g + momentum * velocity).
+@compute @workgroup_size(64)
+fn sgd(@builtin(global_invocation_id) id: vec3<u32>) {
+    let p = id.x;
+    let len = params_len();
+    if (p >= len) {
+        return;
+    }
+    var velocity = gradient(p);
+    if (step.momentum > 0.0) {
+        if (step.first == 0u) {
+            velocity = velocity * step.gradient_share + state[len + p] * step.momentum;
+        }
+        state[len + p] = velocity;
+    }
+    params[p] = params[p] - velocity * step.learning_rate;
+}

@@ -1,0 +1,134 @@
+//! The kernels against the CPU trainer, on the same batches: a machine without a GPU runs them
+//! on a software adapter (Mesa's llvmpipe).
+
+use burn::tensor::Device;
+
+use super::*;
+use crate::data::digits;
+use crate::model::{ModelSpec, Weights};
+use crate::privacy::DpSgd;
+use crate::train::{LocalOptimizer, LocalTrainer, TrainConfig};
+
+fn gpu() -> Gpu {
+    pollster::block_on(Gpu::request())
+        .expect("a wgpu adapter (Mesa's software adapters serve machines without a GPU)")
+}
+
+/// Per-step losses and final weights of the CPU trainer.
+fn on_cpu(
+    spec: &ModelSpec,
+    base: &Weights,
+    data: &crate::data::Dataset,
+    config: &TrainConfig,
+) -> (Vec<f32>, Weights) {
+    let mut trainer = LocalTrainer::new(spec, base, data, config, &Device::flex()).unwrap();
+    let mut losses = Vec::new();
+    while let Some(step) = trainer.step() {
+        losses.push(step.loss.into_scalar::<f32>());
+    }
+    (losses, trainer.into_weights())
+}
+
+/// The same on the GPU kernels.
+fn on_gpu(
+    gpu: &Gpu,
+    spec: &ModelSpec,
+    base: &Weights,
+    data: &crate::data::Dataset,
+    config: &TrainConfig,
+) -> (Vec<f32>, Weights) {
+    let mut trainer = pollster::block_on(MlpTrainer::new(gpu, spec, base, data, config)).unwrap();
+    let mut losses = Vec::new();
+    while trainer.step().is_some() {
+        losses.push(pollster::block_on(trainer.loss()).unwrap());
+    }
+    (losses, pollster::block_on(trainer.weights()).unwrap())
+}
+
+#[test]
+fn kernels_train_like_the_cpu_trainer() {
+    let gpu = gpu();
+    let data = digits()
+        .unwrap()
+        .train
+        .subset(&(0..300).collect::<Vec<_>>());
+    let spec = ModelSpec::digits_mlp();
+    let base = Weights::initial(&spec, 7);
+    let configs = [
+        TrainConfig {
+            optimizer: LocalOptimizer::Adam,
+            learning_rate: 0.01,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            optimizer: LocalOptimizer::Adam,
+            learning_rate: 0.005,
+            proximal_mu: Some(0.1),
+            batch_size: 64,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            optimizer: LocalOptimizer::Sgd { momentum: 0.9 },
+            learning_rate: 0.1,
+            ..TrainConfig::default()
+        },
+        TrainConfig {
+            optimizer: LocalOptimizer::Sgd { momentum: 0.0 },
+            learning_rate: 0.2,
+            seed: 5,
+            ..TrainConfig::default()
+        },
+    ];
+    for config in configs {
+        let (cpu_losses, cpu_weights) = on_cpu(&spec, &base, &data, &config);
+        let (gpu_losses, gpu_weights) = on_gpu(&gpu, &spec, &base, &data, &config);
+        assert_eq!(cpu_losses.len(), gpu_losses.len(), "{config:?}");
+        for (step, (c, g)) in cpu_losses.iter().zip(&gpu_losses).enumerate() {
+            assert!(
+                (c - g).abs() <= 1e-5 * c.abs().max(1.0),
+                "{config:?}: step {step}: loss {g} on the GPU, {c} on the CPU"
+            );
+        }
+        assert!(gpu_losses.last() < gpu_losses.first(), "{gpu_losses:?}");
+        let worst = cpu_weights
+            .values
+            .iter()
+            .zip(&gpu_weights.values)
+            .map(|(c, g)| (c - g).abs())
+            .fold(0f32, f32::max);
+        assert!(worst <= 1e-5, "{config:?}: weights differ by up to {worst}");
+        assert_eq!(cpu_weights.layout, gpu_weights.layout);
+    }
+}
+
+#[test]
+fn refuses_what_the_kernels_do_not_compute() {
+    let gpu = gpu();
+    let data = digits().unwrap().train.subset(&[0, 1, 2, 3]);
+    let mlp = ModelSpec::digits_mlp();
+    let base = Weights::initial(&mlp, 1);
+    let refused = |spec: &ModelSpec, base: &Weights, config: &TrainConfig| {
+        pollster::block_on(MlpTrainer::new(&gpu, spec, base, &data, config))
+            .err()
+            .expect("refused")
+            .to_string()
+    };
+    let cnn = ModelSpec::digits_cnn();
+    let err = refused(&cnn, &Weights::initial(&cnn, 1), &TrainConfig::default());
+    assert!(err.contains("MLP"), "{err}");
+    let dp = TrainConfig {
+        dp_sgd: Some(DpSgd {
+            clip_norm: 1.0,
+            noise_multiplier: 1.0,
+        }),
+        ..TrainConfig::default()
+    };
+    assert!(refused(&mlp, &base, &dp).contains("DP-SGD"));
+    let err = refused(&mlp, &Weights::initial(&cnn, 1), &TrainConfig::default());
+    assert!(err.contains("layout"), "{err}");
+    let zero_epochs = TrainConfig {
+        epochs: 0,
+        ..TrainConfig::default()
+    };
+    assert!(refused(&mlp, &base, &zero_epochs).contains("epoch"));
+}
