@@ -16,6 +16,8 @@ const ADAM_EPSILON: f32 = 1e-5;
 const DAMPENING: f64 = 0.1;
 /// Invocations per workgroup, as in the shaders.
 const GROUP: u32 = 64;
+/// Rows and columns of the block each invocation of the big products computes, as in the shaders.
+const TILE: usize = 4;
 
 /// The per-step values the shaders read (`Step` in `mlp.wgsl`).
 #[repr(C)]

@@ -53,21 +53,53 @@ fn logits() -> u32 { return BATCH * HIDDEN; }
 fn hidden_grad() -> u32 { return logits() + BATCH * CLASSES; }
 fn loss_slot() -> u32 { return hidden_grad() + BATCH * HIDDEN; }
 
-// hidden[b, h] = relu(x[b] . w1[:, h] + b1[h]), one invocation per (b, h).
+// Each invocation of the two big products computes a TILE x TILE block, so that every value it
+// loads serves TILE multiply-adds. Indices past an edge are clamped for loading, and skipped when
+// storing, so shapes need not be multiples of TILE.
+const TILE: u32 = 4u;
+
+fn tiles(n: u32) -> u32 {
+    return (n + TILE - 1u) / TILE;
+}
+
+// start, start + 1, ... clamped to below `end`.
+fn tile_indices(start: u32, end: u32) -> vec4<u32> {
+    let last = end - 1u;
+    return vec4<u32>(start, min(start + 1u, last), min(start + 2u, last), min(start + 3u, last));
+}
+
+// hidden[b, h] = relu(x[b] . w1[:, h] + b1[h]), one invocation per TILE rows x TILE units.
 @compute @workgroup_size(64)
 fn forward_hidden(@builtin(global_invocation_id) id: vec3<u32>) {
-    let index = id.x;
-    if (index >= step.rows * HIDDEN) {
+    let rows = step.rows;
+    let b0 = (id.x / tiles(HIDDEN)) * TILE;
+    let h0 = (id.x % tiles(HIDDEN)) * TILE;
+    if (b0 >= rows) {
         return;
     }
-    let b = index / HIDDEN;
-    let h = index % HIDDEN;
-    let row = batch_rows[b] * INPUTS;
-    var acc = 0.0;
+    let hs = tile_indices(h0, HIDDEN);
+    let bs = tile_indices(b0, rows);
+    let r = vec4<u32>(batch_rows[bs.x], batch_rows[bs.y], batch_rows[bs.z], batch_rows[bs.w]) * INPUTS;
+    var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
     for (var i = 0u; i < INPUTS; i++) {
-        acc += samples[row + i] * params[i * HIDDEN + h];
+        let at = i * HIDDEN;
+        let w = vec4<f32>(params[at + hs.x], params[at + hs.y], params[at + hs.z], params[at + hs.w]);
+        acc[0] += samples[r.x + i] * w;
+        acc[1] += samples[r.y + i] * w;
+        acc[2] += samples[r.z + i] * w;
+        acc[3] += samples[r.w + i] * w;
     }
-    scratch[index] = max(acc + params[hidden_bias() + h], 0.0);
+    let bias = hidden_bias();
+    let b1 = vec4<f32>(params[bias + hs.x], params[bias + hs.y], params[bias + hs.z], params[bias + hs.w]);
+    for (var k = 0u; k < TILE; k++) {
+        let b = b0 + k;
+        for (var j = 0u; j < TILE; j++) {
+            let h = h0 + j;
+            if (b < rows && h < HIDDEN) {
+                scratch[b * HIDDEN + h] = max(acc[k][j] + b1[j], 0.0);
+            }
+        }
+    }
 }
 
 var<workgroup> partial: array<f32, GROUP>;
@@ -158,21 +190,37 @@ fn backward_output(@builtin(global_invocation_id) id: vec3<u32>) {
     }
 }
 
-// Gradients of the hidden layer, one invocation per parameter.
+// Gradients of the hidden layer: its weights a TILE x TILE block per invocation, then its bias.
 @compute @workgroup_size(64)
 fn backward_input(@builtin(global_invocation_id) id: vec3<u32>) {
-    let index = id.x;
     let rows = step.rows;
-    if (index < INPUTS * HIDDEN) {
-        let i = index / HIDDEN;
-        let h = index % HIDDEN;
-        var acc = 0.0;
+    let blocks = tiles(INPUTS) * tiles(HIDDEN);
+    if (id.x < blocks) {
+        let i0 = (id.x / tiles(HIDDEN)) * TILE;
+        let h0 = (id.x % tiles(HIDDEN)) * TILE;
+        let is = tile_indices(i0, INPUTS);
+        let hs = tile_indices(h0, HIDDEN);
+        var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
         for (var b = 0u; b < rows; b++) {
-            acc += samples[batch_rows[b] * INPUTS + i] * scratch[hidden_grad() + b * HIDDEN + h];
+            let row = batch_rows[b] * INPUTS;
+            let at = hidden_grad() + b * HIDDEN;
+            let g = vec4<f32>(scratch[at + hs.x], scratch[at + hs.y], scratch[at + hs.z], scratch[at + hs.w]);
+            acc[0] += samples[row + is.x] * g;
+            acc[1] += samples[row + is.y] * g;
+            acc[2] += samples[row + is.z] * g;
+            acc[3] += samples[row + is.w] * g;
         }
-        state[index] = acc;
-    } else if (index < INPUTS * HIDDEN + HIDDEN) {
-        let h = index - INPUTS * HIDDEN;
+        for (var k = 0u; k < TILE; k++) {
+            let i = i0 + k;
+            for (var j = 0u; j < TILE; j++) {
+                let h = h0 + j;
+                if (i < INPUTS && h < HIDDEN) {
+                    state[i * HIDDEN + h] = acc[k][j];
+                }
+            }
+        }
+    } else if (id.x < blocks + HIDDEN) {
+        let h = id.x - blocks;
         var acc = 0.0;
         for (var b = 0u; b < rows; b++) {
             acc += scratch[hidden_grad() + b * HIDDEN + h];

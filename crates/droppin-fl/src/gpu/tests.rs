@@ -102,6 +102,38 @@ fn kernels_train_like_the_cpu_trainer() {
 }
 
 #[test]
+fn shapes_off_the_tile_grid_train_like_the_cpu() {
+    use rand::{Rng, SeedableRng};
+    let gpu = gpu();
+    // 13 inputs, 10 hidden units, 3 classes, 50 samples in batches of 16: every edge of the
+    // kernels' 4 x 4 blocks is ragged.
+    let spec = ModelSpec {
+        kind: crate::model::ModelKind::Mlp,
+        input: [1, 1, 13],
+        classes: 3,
+        width: 10,
+    };
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
+    let features = (0..50 * 13).map(|_| rng.random::<f32>()).collect();
+    let labels = (0..50).map(|_| rng.random_range(0..3u8)).collect();
+    let data = crate::data::Dataset::new(features, labels, vec![13], 3).unwrap();
+    let base = Weights::initial(&spec, 2);
+    let config = TrainConfig {
+        batch_size: 16,
+        epochs: 3,
+        ..TrainConfig::default()
+    };
+    let (cpu_losses, cpu_weights) = on_cpu(&spec, &base, &data, &config);
+    let (gpu_losses, gpu_weights) = on_gpu(&gpu, &spec, &base, &data, &config);
+    for (c, g) in cpu_losses.iter().zip(&gpu_losses) {
+        assert!((c - g).abs() <= 1e-5 * c.abs().max(1.0), "{c} vs {g}");
+    }
+    for (c, g) in cpu_weights.values.iter().zip(&gpu_weights.values) {
+        assert!((c - g).abs() <= 1e-5, "{c} vs {g}");
+    }
+}
+
+#[test]
 fn refuses_what_the_kernels_do_not_compute() {
     let gpu = gpu();
     let data = digits().unwrap().train.subset(&[0, 1, 2, 3]);
