@@ -122,7 +122,7 @@ impl<'a> TabTrainer<'a> {
         if let Some(gpu) = &chosen.gpu {
             match MlpTrainer::new(gpu, spec, base, data, config).await {
                 Ok(trainer) => {
-                    let note = format!("Training on {} ({}).", Backend::WebGpu, gpu.adapter);
+                    let note = format!("Training on {}: {}.", Backend::WebGpu, gpu.adapter);
                     return Ok((TabTrainer::Gpu(Box::new(trainer)), note));
                 }
                 Err(FlError::Gpu(why)) => reason = Some(why),

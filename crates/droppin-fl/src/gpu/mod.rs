@@ -45,7 +45,10 @@ impl Gpu {
         Ok(Self {
             device,
             queue,
-            adapter: format!("{} ({:?})", info.name, info.backend),
+            adapter: match info.name.as_str() {
+                "" => format!("{:?}", info.backend),
+                name => format!("{name} ({:?})", info.backend),
+            },
         })
     }
 
