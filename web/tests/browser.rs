@@ -184,7 +184,10 @@ async fn burns_own_webgpu_backend_trains_in_the_browser() {
     let on_cpu = train_steps(&choose_device(Backend::Cpu).await, Backend::Cpu).await;
     let worst = largest_difference(&on_burn_gpu, &on_cpu);
     assert!(losses[15] < losses[0], "{losses:?}");
-    assert!(worst < 1e-3, "burn's WebGPU and CPU backends differ by {worst}");
+    assert!(
+        worst < 1e-3,
+        "burn's WebGPU and CPU backends differ by {worst}"
+    );
 }
 
 #[wasm_bindgen_test]
