@@ -253,14 +253,15 @@ impl MlpTrainer {
             LocalOptimizer::Adam => "adam",
             LocalOptimizer::Sgd { .. } => "sgd",
         };
+        let tiles = |n: usize| n.div_ceil(TILE);
         let invocations = [
-            ("forward_hidden", batch * hidden),
+            ("forward_hidden", tiles(batch) * tiles(hidden)),
             ("forward_output", GROUP as usize),
             (
                 "backward_output",
                 hidden * classes + classes + batch * hidden,
             ),
-            ("backward_input", inputs * hidden + hidden),
+            ("backward_input", tiles(inputs) * tiles(hidden) + hidden),
             (optimizer, params_len),
         ];
         let max_groups = device.limits().max_compute_workgroups_per_dimension;
