@@ -1,5 +1,6 @@
 //! Local training throughput (samples per second) of both models on the CPU (Flex backend), and on
-//! wgpu when built with the `wgpu` feature on a machine with a GPU adapter.
+//! wgpu when built with the `wgpu` feature on a machine with a GPU adapter: burn's backend, and
+//! the engine's fused MLP kernels (feature `gpu`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use droppin_fl::data::digits;
@@ -35,6 +36,8 @@ fn training(c: &mut Criterion) {
             });
         }
     }
+    #[cfg(feature = "gpu")]
+    fused_kernels(&mut group, &split.train);
     // DP-SGD: one backward pass per example, the price of per-example clipping in burn.
     let device = device("cpu").expect("the CPU is always there");
     let spec = ModelSpec::digits_mlp();
@@ -52,6 +55,42 @@ fn training(c: &mut Criterion) {
         b.iter(|| train(&spec, &base, &split.train, &config, &device, |_| {}).expect("trains"))
     });
     group.finish();
+}
+
+/// One epoch of the MLP on the engine's GPU kernels, reading every step's loss as `train` does.
+#[cfg(feature = "gpu")]
+fn fused_kernels(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    data: &droppin_fl::data::Dataset,
+) {
+    use droppin_fl::gpu::{Gpu, MlpTrainer};
+    let gpu = match pollster::block_on(Gpu::request()) {
+        Ok(gpu) => gpu,
+        Err(error) => {
+            eprintln!("training/gpu_kernels: skipped ({error})");
+            return;
+        }
+    };
+    eprintln!("training/gpu_kernels: on {}", gpu.adapter);
+    let spec = ModelSpec::digits_mlp();
+    let base = Weights::initial(&spec, 1);
+    let config = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::default()
+    };
+    group.bench_function(BenchmarkId::new("gpu_kernels_epoch", "mlp"), |b| {
+        b.iter(|| {
+            pollster::block_on(async {
+                let mut trainer = MlpTrainer::new(&gpu, &spec, &base, data, &config)
+                    .await
+                    .expect("builds");
+                while trainer.step().is_some() {
+                    trainer.loss().await.expect("reads the loss");
+                }
+                trainer.weights().await.expect("reads the weights")
+            })
+        })
+    });
 }
 
 criterion_group!(benches, training);

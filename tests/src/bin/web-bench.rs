@@ -114,7 +114,11 @@ fn main() -> anyhow::Result<()> {
                     .await?;
                 let mut mine: Value = serde_json::from_str(&mine)?;
                 let mut tfjs: Value = serde_json::from_str(&tfjs)?;
-                mine["engine"] = "dropPIN (burn)".into();
+                mine["engine"] = match ours {
+                    "webgpu" => "dropPIN (fused WGSL kernels)",
+                    _ => "dropPIN (burn flex)",
+                }
+                .into();
                 tfjs["engine"] = "TensorFlow.js 4.22".into();
                 results.push((mine, tfjs));
             }
