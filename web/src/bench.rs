@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::timer::yield_to_page;
 use crate::training::{Backend, Chosen, read_scalar};
 
-/// Warm-up steps; the first is reported on its own (it includes shader compilation).
+/// Warm-up steps; the first is reported on its own (it pays for whatever shader compilation and
+/// buffer setup the browser defers to first use).
 pub const WARMUP_STEPS: usize = 5;
 /// Timed steps after the warm-up.
 pub const TIMED_STEPS: usize = 50;
@@ -74,7 +75,7 @@ pub struct BenchResult {
     pub workload: &'static str,
     pub backend: &'static str,
     pub batch: usize,
-    /// The first warm-up step, shader compilation included.
+    /// The first warm-up step, with what the browser defers to first use.
     pub first_step_ms: f64,
     pub median_ms_per_step: f64,
     pub samples_per_s: f64,
@@ -171,7 +172,7 @@ impl<'a> Stepper<'a> {
     async fn step(&mut self, index: usize) -> Result<f32, FlError> {
         match self {
             Stepper::Gpu { trainer, batches } => {
-                trainer.step_on(&batches[index]);
+                trainer.step_on(&batches[index])?;
                 trainer.loss().await
             }
             Stepper::Cpu { trainer, batches } => {

@@ -47,7 +47,8 @@ impl Statistic {
             }
             Statistic::TrimmedMean { cut } => {
                 let kept = &rows[cut..n - cut];
-                let mut sums = [0f64; LANES];
+                // -0.0 is the sum of nothing, so a column of -0.0 keeps its sign.
+                let mut sums = [-0f64; LANES];
                 for row in kept {
                     for (sum, &k) in sums.iter_mut().zip(row) {
                         *sum += f64::from(value(k));
@@ -58,12 +59,8 @@ impl Statistic {
                 }
             }
             Statistic::MeanAroundMedian { keep } => {
-                let mut column = vec![0i32; n];
                 for (l, o) in out.iter_mut().enumerate() {
-                    for (c, row) in column.iter_mut().zip(rows) {
-                        *c = row[l];
-                    }
-                    *o = mean_around_median_of(&column, keep);
+                    *o = mean_around_median_of(|i| rows[i][l], n, keep);
                 }
             }
         }
@@ -79,22 +76,23 @@ fn midpoint(lower: i32, upper: i32) -> f32 {
     }
 }
 
-/// Mean of the `keep` values of a sorted column closest to its median. They form a window of
-/// the column: shrink it from whichever end is farther (the larger value on ties).
-fn mean_around_median_of(sorted: &[i32], keep: usize) -> f32 {
-    let n = sorted.len();
-    let median = midpoint(sorted[(n - 1) / 2], sorted[n / 2]);
-    let distance = |key: i32| (value(key) - median).abs();
+/// Mean of the `keep` values of a sorted column (`sorted(i)` for `i < n`) nearest its median.
+/// They form a window of the column: shrink it from whichever end is farther from the median
+/// (distances in f64, where they are exact for values of like magnitude; the larger value on
+/// ties), then average it in ascending order.
+fn mean_around_median_of(sorted: impl Fn(usize) -> i32, n: usize, keep: usize) -> f32 {
+    let median = f64::from(midpoint(sorted((n - 1) / 2), sorted(n / 2)));
+    let distance = |i: usize| (f64::from(value(sorted(i))) - median).abs();
     let (mut low, mut high) = (0, n);
     while high - low > keep {
-        if distance(sorted[high - 1]) >= distance(sorted[low]) {
+        if distance(high - 1) >= distance(low) {
             high -= 1;
         } else {
             low += 1;
         }
     }
-    let window = &sorted[low..high];
-    (window.iter().map(|&k| f64::from(value(k))).sum::<f64>() / window.len() as f64) as f32
+    let sum = (low..high).fold(-0f64, |sum, i| sum + f64::from(value(sorted(i))));
+    (sum / keep as f64) as f32
 }
 
 /// Runs `statistic` on every coordinate's column of `n` values.
@@ -249,11 +247,9 @@ mod tests {
                     Statistic::Median => median,
                     Statistic::TrimmedMean { cut } => mean(&column[cut..n - cut]),
                     Statistic::MeanAroundMedian { keep } => {
+                        let distance = |v: &f32| (f64::from(*v) - f64::from(median)).abs();
                         column.sort_by(|a, b| {
-                            (a - median)
-                                .abs()
-                                .total_cmp(&(b - median).abs())
-                                .then(a.total_cmp(b))
+                            distance(a).total_cmp(&distance(b)).then(a.total_cmp(b))
                         });
                         mean(&column[..keep])
                     }
@@ -265,8 +261,12 @@ mod tests {
     proptest! {
         #[test]
         fn every_statistic_matches_sorting_each_column(
+            // Eighths from -64 to 64 and both zeros: exact distances and many ties.
             updates in (1usize..24, 1usize..70).prop_flat_map(|(n, dim)| {
-                proptest::collection::vec(proptest::collection::vec(-1e3f32..1e3, dim), n)
+                proptest::collection::vec(proptest::collection::vec(
+                    prop_oneof![(-512i32..512).prop_map(|k| k as f32 / 8.0), Just(-0.0f32)],
+                    dim,
+                ), n)
             }),
             cut_share in 0.0f64..0.5,
             keep_share in 0.0f64..1.0,
@@ -290,6 +290,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn signed_zeros_and_far_ends() {
+        let zeros: Vec<&[f32]> = vec![&[-0.0], &[-0.0], &[-0.0]];
+        for statistic in [
+            Statistic::Median,
+            Statistic::TrimmedMean { cut: 1 },
+            Statistic::MeanAroundMedian { keep: 2 },
+        ] {
+            let got = per_coordinate(&zeros, 1, statistic)[0];
+            assert_eq!(got.to_bits(), (-0.0f32).to_bits(), "{statistic:?}");
+        }
+        // In f32 the two lowest values are equally far from the median 1.0; in f64 the nearer
+        // one wins, as the window keeps it.
+        let column = [-0.999_999_05f32, -0.999_999, 1.0, 2.999_999_8, 3.0];
+        let updates: Vec<&[f32]> = column.iter().map(std::slice::from_ref).collect();
+        let got = per_coordinate(&updates, 1, Statistic::MeanAroundMedian { keep: 2 })[0];
+        assert_eq!(got, ((f64::from(-0.999_999f32) + 1.0) / 2.0) as f32);
     }
 
     #[test]

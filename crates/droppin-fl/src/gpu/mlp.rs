@@ -58,7 +58,10 @@ pub struct MlpTrainer {
     uniform: wgpu::Buffer,
     loss_staging: wgpu::Buffer,
     loss_offset: wgpu::BufferAddress,
+    /// Set while a loss read waits; cleared when it ends either way.
+    loss_read_pending: bool,
     batch_capacity: usize,
+    samples: usize,
     params_len: usize,
     /// Optimizer steps taken (Adam's bias correction counts them).
     time: i32,
@@ -126,14 +129,25 @@ impl MlpTrainer {
         let batch = config.batch_size.min(data.len());
         let params_len = base.values.len();
         let device = &gpu.device;
-        let limit = device.limits().max_storage_buffer_binding_size;
-        let sample_bytes = (data.features.len() * 4) as u64;
-        if sample_bytes > limit || (4 * params_len * 4) as u64 > limit {
-            return Err(FlError::Gpu(format!(
-                "the samples ({} MB) or the optimizer state exceed the GPU's buffer limit ({} MB)",
-                sample_bytes >> 20,
-                limit >> 20
-            )));
+        let scratch_len = batch * (2 * hidden + classes) + 1;
+        // Checked before any buffer exists: natively, creating one past a limit panics.
+        let limits = device.limits();
+        let limit = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        for (what, floats) in [
+            ("the samples", data.features.len()),
+            ("the optimizer state", 4 * params_len),
+            ("the activations", scratch_len),
+        ] {
+            let bytes = (floats * 4) as u64;
+            if bytes > limit {
+                return Err(FlError::Gpu(format!(
+                    "{what} ({} MB) exceed the GPU's buffer limit ({} MB)",
+                    bytes >> 20,
+                    limit >> 20
+                )));
+            }
         }
 
         let storage = |label: &str, contents: &[u8], usage: wgpu::BufferUsages| {
@@ -172,7 +186,6 @@ impl MlpTrainer {
             bytemuck::cast_slice(&state),
             wgpu::BufferUsages::empty(),
         );
-        let scratch_len = batch * (2 * hidden + classes) + 1;
         let scratch = storage(
             "activations",
             &vec![0; scratch_len * 4],
@@ -305,7 +318,9 @@ impl MlpTrainer {
             loss_staging,
             loss_offset: ((scratch_len - 1) * 4) as u64,
             scratch,
+            loss_read_pending: false,
             batch_capacity: batch,
+            samples: data.len(),
             params_len,
             time: 0,
         })
@@ -320,18 +335,31 @@ impl MlpTrainer {
     /// done. Its loss is read with [`MlpTrainer::loss`].
     pub fn step(&mut self) -> Option<PlannedBatch> {
         let batch = self.schedule.next()?;
-        self.step_on(&batch.rows);
+        self.submit(&batch.rows);
         Some(batch)
     }
 
-    /// Submits one optimizer step on the given rows of the uploaded samples (at most the
-    /// configured batch size).
-    pub fn step_on(&mut self, rows: &[usize]) {
-        assert!(
-            !rows.is_empty() && rows.len() <= self.batch_capacity,
-            "a batch holds 1 to {} rows",
-            self.batch_capacity
-        );
+    /// Submits one optimizer step on the given rows of the uploaded samples: 1 to the
+    /// configured batch size of them, each below the number of samples.
+    pub fn step_on(&mut self, rows: &[usize]) -> Result<(), FlError> {
+        if rows.is_empty() || rows.len() > self.batch_capacity {
+            return Err(FlError::Training(format!(
+                "a batch holds 1 to {} rows, not {}",
+                self.batch_capacity,
+                rows.len()
+            )));
+        }
+        if let Some(&row) = rows.iter().find(|&&r| r >= self.samples) {
+            return Err(FlError::Training(format!(
+                "row {row} is past the {} samples",
+                self.samples
+            )));
+        }
+        self.submit(rows);
+        Ok(())
+    }
+
+    fn submit(&mut self, rows: &[usize]) {
         self.time += 1;
         let (momentum, first) = match self.config.optimizer {
             LocalOptimizer::Sgd { momentum } => (momentum as f32, self.time == 1),
@@ -365,12 +393,19 @@ impl MlpTrainer {
             }
         }
         encoder.copy_buffer_to_buffer(&self.scratch, self.loss_offset, &self.loss_staging, 0, 4);
+        // A read abandoned mid-way leaves its map pending; a copy into that buffer is invalid.
+        if std::mem::take(&mut self.loss_read_pending) {
+            self.loss_staging.unmap();
+        }
         queue.submit([encoder.finish()]);
     }
 
     /// The loss of the last submitted step's batch, before that step (waits for it).
-    pub async fn loss(&self) -> Result<f32, FlError> {
-        Ok(self.gpu.map_read(&self.loss_staging).await?[0])
+    pub async fn loss(&mut self) -> Result<f32, FlError> {
+        self.loss_read_pending = true;
+        let read = self.gpu.map_read(&self.loss_staging).await;
+        self.loss_read_pending = false;
+        Ok(read?[0])
     }
 
     /// The weights so far (waits for the submitted steps).

@@ -68,7 +68,8 @@ impl Gpu {
     }
 
     /// The floats of a `MAP_READ` buffer once the submitted work that fills it is done, without
-    /// blocking a browser's thread; the buffer is unmapped again for the next copy.
+    /// blocking a browser's thread. A buffer that was mapped is unmapped again, ready for the
+    /// next copy.
     async fn map_read(&self, staging: &wgpu::Buffer) -> Result<Vec<f32>, FlError> {
         let (sender, receiver) = futures_channel::oneshot::channel();
         staging
@@ -85,15 +86,13 @@ impl Gpu {
             .await
             .map_err(|_| FlError::Gpu("the GPU dropped a read".into()))?
             .map_err(|e| FlError::Gpu(format!("reading from the GPU: {e}")))?;
-        let values = {
-            let view = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| FlError::Gpu(format!("reading from the GPU: {e}")))?;
-            bytemuck::cast_slice(&view).to_vec()
-        };
+        let values = staging
+            .slice(..)
+            .get_mapped_range()
+            .map(|view| bytemuck::cast_slice(&view).to_vec())
+            .map_err(|e| FlError::Gpu(format!("reading from the GPU: {e}")));
         staging.unmap();
-        Ok(values)
+        values
     }
 }
 

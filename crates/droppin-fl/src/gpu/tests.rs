@@ -78,6 +78,15 @@ fn kernels_train_like_the_cpu_trainer() {
             seed: 5,
             ..TrainConfig::default()
         },
+        TrainConfig {
+            optimizer: LocalOptimizer::Sgd { momentum: 0.5 },
+            learning_rate: 0.1,
+            proximal_mu: Some(0.5),
+            // Larger than the data: one batch of all 300 samples per epoch.
+            batch_size: 512,
+            epochs: 4,
+            ..TrainConfig::default()
+        },
     ];
     for config in configs {
         let (cpu_losses, cpu_weights) = on_cpu(&spec, &base, &data, &config);
@@ -125,6 +134,9 @@ fn shapes_off_the_tile_grid_train_like_the_cpu() {
     };
     let (cpu_losses, cpu_weights) = on_cpu(&spec, &base, &data, &config);
     let (gpu_losses, gpu_weights) = on_gpu(&gpu, &spec, &base, &data, &config);
+    assert_eq!(cpu_losses.len(), 12);
+    assert_eq!(gpu_losses.len(), 12);
+    assert_eq!(cpu_weights.values.len(), gpu_weights.values.len());
     for (c, g) in cpu_losses.iter().zip(&gpu_losses) {
         assert!((c - g).abs() <= 1e-5 * c.abs().max(1.0), "{c} vs {g}");
     }
@@ -163,4 +175,39 @@ fn refuses_what_the_kernels_do_not_compute() {
         ..TrainConfig::default()
     };
     assert!(refused(&mlp, &base, &zero_epochs).contains("epoch"));
+    let mut twelve_classes = data.clone();
+    twelve_classes.classes = 12;
+    twelve_classes.labels[0] = 11;
+    let err = pollster::block_on(MlpTrainer::new(
+        &gpu,
+        &mlp,
+        &base,
+        &twelve_classes,
+        &TrainConfig::default(),
+    ))
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(err.contains("label 11"), "{err}");
+}
+
+#[test]
+fn explicit_batches_are_checked() {
+    let gpu = gpu();
+    let data = digits().unwrap().train.subset(&(0..40).collect::<Vec<_>>());
+    let spec = ModelSpec::digits_mlp();
+    let base = Weights::initial(&spec, 1);
+    let config = TrainConfig {
+        batch_size: 8,
+        ..TrainConfig::default()
+    };
+    let mut trainer =
+        pollster::block_on(MlpTrainer::new(&gpu, &spec, &base, &data, &config)).unwrap();
+    assert!(trainer.step_on(&[]).is_err());
+    assert!(trainer.step_on(&(0..9).collect::<Vec<_>>()).is_err());
+    let err = trainer.step_on(&[3, 40]).unwrap_err().to_string();
+    assert!(err.contains("row 40"), "{err}");
+    trainer.step_on(&[0, 1, 2, 39]).unwrap();
+    let loss = pollster::block_on(trainer.loss()).unwrap();
+    assert!(loss.is_finite() && loss > 0.0, "{loss}");
 }
