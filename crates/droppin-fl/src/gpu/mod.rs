@@ -45,9 +45,11 @@ impl Gpu {
         Ok(Self {
             device,
             queue,
-            adapter: match info.name.as_str() {
-                "" => format!("{:?}", info.backend),
-                name => format!("{name} ({:?})", info.backend),
+            // Browsers do not name their adapter.
+            adapter: match (info.name.as_str(), info.backend) {
+                ("", wgpu::Backend::BrowserWebGpu) => "the browser's adapter".to_owned(),
+                ("", backend) => format!("a {backend} adapter"),
+                (name, backend) => format!("{name} ({backend})"),
             },
         })
     }
