@@ -54,7 +54,7 @@ fn Bench(workload: String, backend: Option<String>) -> impl IntoView {
         Some(workload) => spawn_local(async move {
             let chosen = choose_device(preferred).await;
             let result = match chosen.fallback_reason.clone() {
-                Some(reason) if preferred != chosen.backend => {
+                Some(reason) if preferred != chosen.backend() => {
                     Err(format!("{} unavailable: {reason}", preferred.name()))
                 }
                 _ => bench::run(workload, &chosen, now_ms)

@@ -118,7 +118,7 @@ pub async fn run(
     let median_ms = median(&mut times[WARMUP_STEPS..].to_vec());
     Ok(BenchResult {
         workload: workload.name,
-        backend: chosen.backend.name(),
+        backend: chosen.backend().name(),
         batch: workload.batch,
         first_step_ms: times[0],
         median_ms_per_step: median_ms,

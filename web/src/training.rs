@@ -52,7 +52,6 @@ impl fmt::Display for Backend {
 /// The engine training runs on, and why it is not the GPU when it is not.
 #[derive(Clone, Debug)]
 pub struct Chosen {
-    pub backend: Backend,
     /// The GPU, when WebGPU was wanted and an adapter answered.
     pub gpu: Option<Gpu>,
     /// Set when WebGPU was wanted but unavailable.
@@ -60,11 +59,11 @@ pub struct Chosen {
 }
 
 impl Chosen {
-    fn cpu(reason: Option<String>) -> Self {
-        Self {
-            backend: Backend::Cpu,
-            gpu: None,
-            fallback_reason: reason,
+    /// WebGPU when there is a GPU, else the CPU.
+    pub fn backend(&self) -> Backend {
+        match self.gpu {
+            Some(_) => Backend::WebGpu,
+            None => Backend::Cpu,
         }
     }
 }
@@ -72,15 +71,20 @@ impl Chosen {
 /// WebGPU when `preferred` is WebGPU and an adapter exists; the CPU otherwise, with the reason.
 pub async fn choose_device(preferred: Backend) -> Chosen {
     if preferred == Backend::Cpu {
-        return Chosen::cpu(None);
+        return Chosen {
+            gpu: None,
+            fallback_reason: None,
+        };
     }
     match Gpu::request().await {
         Ok(gpu) => Chosen {
-            backend: Backend::WebGpu,
             gpu: Some(gpu),
             fallback_reason: None,
         },
-        Err(error) => Chosen::cpu(Some(error.to_string())),
+        Err(error) => Chosen {
+            gpu: None,
+            fallback_reason: Some(error.to_string()),
+        },
     }
 }
 
@@ -157,10 +161,11 @@ impl<'a> TabTrainer<'a> {
             }
             TabTrainer::Cpu(trainer) => {
                 let step = trainer.step()?;
-                Some(match read_scalar(step.loss.clone()).await {
-                    Ok(loss) => step.progress(loss),
-                    Err(error) => Err(error),
-                })
+                Some(
+                    read_scalar(step.loss.clone())
+                        .await
+                        .and_then(|loss| step.progress(loss)),
+                )
             }
         }
     }

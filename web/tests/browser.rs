@@ -133,7 +133,7 @@ fn largest_difference(a: &Weights, b: &Weights) -> f32 {
 #[wasm_bindgen_test]
 async fn trains_on_the_cpu_fallback() {
     let chosen = choose_device(Backend::Cpu).await;
-    assert_eq!(chosen.backend, Backend::Cpu);
+    assert_eq!(chosen.backend(), Backend::Cpu);
     train_steps(&chosen, Backend::Cpu).await;
 }
 
@@ -142,7 +142,7 @@ async fn trains_on_webgpu_like_the_cpu() {
     // Headless Chromium with --enable-unsafe-webgpu offers SwiftShader's adapter.
     let chosen = choose_device(Backend::WebGpu).await;
     assert_eq!(
-        chosen.backend,
+        chosen.backend(),
         Backend::WebGpu,
         "no WebGPU adapter: {:?}",
         chosen.fallback_reason

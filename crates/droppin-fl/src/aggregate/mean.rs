@@ -36,15 +36,18 @@ pub fn weighted_mean(updates: &[ClientUpdate<'_>], dim: usize) -> Vec<f32> {
 #[multiversion::multiversion(targets("x86_64+avx512f", "x86_64+avx2", "aarch64+neon"))]
 fn accumulate(out: &mut [f32], sources: &[&[f32]], weights: &[f32]) {
     let len = out.len();
-    let mut pairs = sources.chunks_exact(4).zip(weights.chunks_exact(4));
-    for (s, w) in pairs.by_ref() {
+    let (source_groups, weight_groups) = (sources.chunks_exact(4), weights.chunks_exact(4));
+    let rest = source_groups
+        .remainder()
+        .iter()
+        .zip(weight_groups.remainder());
+    for (s, w) in source_groups.zip(weight_groups) {
         let (s0, s1, s2, s3) = (&s[0][..len], &s[1][..len], &s[2][..len], &s[3][..len]);
         for k in 0..len {
             out[k] = out[k] + w[0] * s0[k] + w[1] * s1[k] + w[2] * s2[k] + w[3] * s3[k];
         }
     }
-    let done = sources.len() / 4 * 4;
-    for (source, &w) in sources[done..].iter().zip(&weights[done..]) {
+    for (source, &w) in rest {
         for (o, &v) in out.iter_mut().zip(&source[..len]) {
             *o += w * v;
         }

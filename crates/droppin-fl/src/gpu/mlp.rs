@@ -62,7 +62,6 @@ pub struct MlpTrainer {
     loss_read_pending: bool,
     batch_capacity: usize,
     samples: usize,
-    params_len: usize,
     /// Optimizer steps taken (Adam's bias correction counts them).
     time: i32,
 }
@@ -277,12 +276,11 @@ impl MlpTrainer {
             ("backward_input", tiles(inputs) * tiles(hidden) + hidden),
             (optimizer, params_len),
         ];
-        let max_groups = device.limits().max_compute_workgroups_per_dimension;
         let passes = invocations
             .iter()
             .map(|&(entry, invocations)| {
                 let workgroups = invocations.div_ceil(GROUP as usize) as u32;
-                if workgroups > max_groups {
+                if workgroups > limits.max_compute_workgroups_per_dimension {
                     return Err(FlError::Gpu(format!(
                         "the model is too large for one dispatch of {entry} ({workgroups} workgroups)"
                     )));
@@ -321,7 +319,6 @@ impl MlpTrainer {
             loss_read_pending: false,
             batch_capacity: batch,
             samples: data.len(),
-            params_len,
             time: 0,
         })
     }
@@ -361,14 +358,14 @@ impl MlpTrainer {
 
     fn submit(&mut self, rows: &[usize]) {
         self.time += 1;
-        let (momentum, first) = match self.config.optimizer {
-            LocalOptimizer::Sgd { momentum } => (momentum as f32, self.time == 1),
-            LocalOptimizer::Adam => (0.0, self.time == 1),
+        let momentum = match self.config.optimizer {
+            LocalOptimizer::Sgd { momentum } => momentum as f32,
+            LocalOptimizer::Adam => 0.0,
         };
         let bias_correction_2 = (1.0 - ADAM_BETA_2.powi(self.time)).sqrt();
         let uniform = StepUniform {
             rows: rows.len() as u32,
-            first: u32::from(first),
+            first: u32::from(self.time == 1),
             learning_rate: self.config.learning_rate as f32,
             mu: self.config.proximal_mu.unwrap_or(0.0).max(0.0) as f32,
             beta_1: ADAM_BETA_1,
@@ -410,7 +407,8 @@ impl MlpTrainer {
 
     /// The weights so far (waits for the submitted steps).
     pub async fn weights(&self) -> Result<Weights, FlError> {
-        let values = self.gpu.read(&self.params, self.params_len).await?;
+        let len = self.layout.iter().map(TensorSpec::len).sum();
+        let values = self.gpu.read(&self.params, len).await?;
         Ok(Weights {
             layout: self.layout.clone(),
             values,
