@@ -9,9 +9,8 @@ use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
 
 use crate::{
-    Cid, INSTRUCTIONS_SYSVAR_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
-    instruction::{ClaimArgs, DropPinInstruction, OpenRoundArgs, RevealArgs, VerdictVote},
-    merkle::VerdictLeaf,
+    Cid, INSTRUCTIONS_SYSVAR_ID, SLOT_HASHES_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
+    instruction::{DropPinInstruction, OpenRoundArgs, PostLeavesArgs, RevealArgs, VerdictVote},
     pda::find,
     state::ProtocolParams,
 };
@@ -36,25 +35,27 @@ fn build(program: &Address, ix: &DropPinInstruction, accounts: Vec<AccountMeta>)
     )
 }
 
-/// [`DropPinInstruction::InitializeConfig`].
+/// [`DropPinInstruction::InitializeConfig`], signed by the program's upgrade authority.
 pub fn initialize_config(
     program: &Address,
-    admin: &Address,
+    authority: &Address,
     params: ProtocolParams,
 ) -> Instruction {
     build(
         program,
         &DropPinInstruction::InitializeConfig(params),
         alloc::vec![
-            AccountMeta::new(*admin, true),
+            AccountMeta::new(*authority, true),
             AccountMeta::new(find::config(program), false),
             AccountMeta::new(find::treasury(program), false),
+            AccountMeta::new(find::registry(program), false),
+            AccountMeta::new_readonly(find::program_data(program), false),
             system_program(),
         ],
     )
 }
 
-/// [`DropPinInstruction::UpdateConfig`].
+/// [`DropPinInstruction::UpdateConfig`]: proposes a change, applied after the timelock.
 pub fn update_config(
     program: &Address,
     admin: &Address,
@@ -71,6 +72,15 @@ pub fn update_config(
             AccountMeta::new_readonly(*admin, true),
             AccountMeta::new(find::config(program), false),
         ],
+    )
+}
+
+/// [`DropPinInstruction::ApplyConfig`].
+pub fn apply_config(program: &Address) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::ApplyConfig,
+        alloc::vec![AccountMeta::new(find::config(program), false)],
     )
 }
 
@@ -91,26 +101,24 @@ pub fn open_round(
             AccountMeta::new(round, false),
             AccountMeta::new(find::vault(program, &round), false),
             AccountMeta::new(find::treasury(program), false),
+            AccountMeta::new_readonly(find::registry(program), false),
             system_program(),
         ],
     )
 }
 
-/// [`DropPinInstruction::FundRound`].
-pub fn fund_round(
-    program: &Address,
-    funder: &Address,
-    round: &Address,
-    amount: u64,
-) -> Instruction {
+/// [`DropPinInstruction::FundRound`] paid by `payer` (the funder, or a third party whose
+/// top-up is recorded in its contribution account).
+pub fn fund_round(program: &Address, payer: &Address, round: &Address, amount: u64) -> Instruction {
     build(
         program,
         &DropPinInstruction::FundRound { amount },
         alloc::vec![
-            AccountMeta::new(*funder, true),
+            AccountMeta::new(*payer, true),
             AccountMeta::new(*round, false),
             AccountMeta::new(find::vault(program, round), false),
             AccountMeta::new(find::treasury(program), false),
+            AccountMeta::new(find::contribution(program, round, payer), false),
             system_program(),
         ],
     )
@@ -175,111 +183,298 @@ pub fn reveal_update(
     )
 }
 
-/// [`DropPinInstruction::JoinCommittee`].
-pub fn join_committee(program: &Address, validator: &Address, round: &Address) -> Instruction {
+fn bond_accounts(program: &Address, validator: &Address) -> Vec<AccountMeta> {
+    alloc::vec![
+        AccountMeta::new(*validator, true),
+        AccountMeta::new(find::bond(program, validator), false),
+        AccountMeta::new(find::registry(program), false),
+    ]
+}
+
+/// [`DropPinInstruction::RegisterValidator`].
+pub fn register_validator(program: &Address, validator: &Address, amount: u64) -> Instruction {
+    let mut accounts = bond_accounts(program, validator);
+    accounts.push(system_program());
     build(
         program,
-        &DropPinInstruction::JoinCommittee,
+        &DropPinInstruction::RegisterValidator { amount },
+        accounts,
+    )
+}
+
+/// [`DropPinInstruction::TopUpBond`].
+pub fn top_up_bond(program: &Address, validator: &Address, amount: u64) -> Instruction {
+    let mut accounts = bond_accounts(program, validator);
+    accounts.push(system_program());
+    build(program, &DropPinInstruction::TopUpBond { amount }, accounts)
+}
+
+/// [`DropPinInstruction::Unbond`].
+pub fn unbond(program: &Address, validator: &Address, amount: u64) -> Instruction {
+    let mut accounts = bond_accounts(program, validator);
+    accounts[0] = AccountMeta::new_readonly(*validator, true);
+    accounts.push(AccountMeta::new_readonly(find::config(program), false));
+    build(program, &DropPinInstruction::Unbond { amount }, accounts)
+}
+
+/// [`DropPinInstruction::WithdrawBond`].
+pub fn withdraw_bond(program: &Address, validator: &Address) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::WithdrawBond,
+        bond_accounts(program, validator),
+    )
+}
+
+/// [`DropPinInstruction::DrawCommittee`].
+pub fn draw_committee(program: &Address, round: &Address, level: u8) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::DrawCommittee { level },
         alloc::vec![
-            AccountMeta::new(*validator, true),
             AccountMeta::new(*round, false),
-            AccountMeta::new(find::vault(program, round), false),
-            AccountMeta::new(find::validator(program, round, validator), false),
-            system_program(),
+            AccountMeta::new_readonly(Address::new_from_array(SLOT_HASHES_ID), false),
         ],
     )
 }
 
-/// [`DropPinInstruction::SubmitVerdict`].
-pub fn submit_verdict(
+/// The accounts that prove a validator is neither a node of the round nor (for an appeal) on
+/// its first committee.
+fn conflict_accounts(program: &Address, round: &Address, validator: &Address) -> [AccountMeta; 2] {
+    [
+        AccountMeta::new_readonly(find::node(program, round, validator), false),
+        AccountMeta::new_readonly(find::seat(program, round, validator, 0), false),
+    ]
+}
+
+/// [`DropPinInstruction::ClaimSeat`].
+pub fn claim_seat(program: &Address, validator: &Address, round: &Address, level: u8) -> Instruction {
+    let mut accounts = alloc::vec![
+        AccountMeta::new(*validator, true),
+        AccountMeta::new(*round, false),
+        AccountMeta::new(find::seat(program, round, validator, level), false),
+        AccountMeta::new(find::bond(program, validator), false),
+    ];
+    accounts.extend(conflict_accounts(program, round, validator));
+    accounts.push(system_program());
+    build(program, &DropPinInstruction::ClaimSeat { level }, accounts)
+}
+
+/// [`DropPinInstruction::CommitVote`].
+pub fn commit_vote(
     program: &Address,
     validator: &Address,
     round: &Address,
-    vote: VerdictVote,
+    level: u8,
+    commitment: [u8; 32],
 ) -> Instruction {
     build(
         program,
-        &DropPinInstruction::SubmitVerdict(vote),
+        &DropPinInstruction::CommitVote { level, commitment },
         alloc::vec![
             AccountMeta::new_readonly(*validator, true),
-            AccountMeta::new(*round, false),
-            AccountMeta::new(find::validator(program, round, validator), false),
+            AccountMeta::new_readonly(*round, false),
+            AccountMeta::new(find::seat(program, round, validator, level), false),
         ],
     )
 }
 
-/// [`DropPinInstruction::FinalizeRound`], citing `voter`'s vote as the winning verdict.
+/// [`DropPinInstruction::RevealVote`].
+pub fn reveal_vote(
+    program: &Address,
+    validator: &Address,
+    round: &Address,
+    level: u8,
+    vote: VerdictVote,
+    salt: [u8; 32],
+) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::RevealVote { level, vote, salt },
+        alloc::vec![
+            AccountMeta::new_readonly(*validator, true),
+            AccountMeta::new(*round, false),
+            AccountMeta::new(find::seat(program, round, validator, level), false),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::ReportAbsent`]: `reporter` proves `validator` was drawn for committee
+/// `level` and never took its seat.
+pub fn report_absent(
+    program: &Address,
+    reporter: &Address,
+    round: &Address,
+    validator: &Address,
+    level: u8,
+) -> Instruction {
+    let mut accounts = alloc::vec![
+        AccountMeta::new(*reporter, true),
+        AccountMeta::new(*round, false),
+        AccountMeta::new(find::seat(program, round, validator, level), false),
+        AccountMeta::new(find::bond(program, validator), false),
+        AccountMeta::new(find::registry(program), false),
+        AccountMeta::new(find::treasury(program), false),
+    ];
+    accounts.extend(conflict_accounts(program, round, validator));
+    accounts.push(system_program());
+    build(program, &DropPinInstruction::ReportAbsent { level }, accounts)
+}
+
+/// [`DropPinInstruction::FinalizeRound`], citing `voter`'s revealed level-0 vote.
 pub fn finalize_round(program: &Address, round: &Address, voter: &Address) -> Instruction {
     build(
         program,
         &DropPinInstruction::FinalizeRound,
         alloc::vec![
             AccountMeta::new(*round, false),
-            AccountMeta::new_readonly(find::validator(program, round, voter), false),
+            AccountMeta::new_readonly(find::seat(program, round, voter, 0), false),
         ],
     )
 }
 
-fn node_settlement_accounts(
+/// [`DropPinInstruction::PostVerdictLeaves`]: one chunk of `tree` for committee `level`.
+#[cfg(feature = "std")]
+pub fn post_verdict_leaves(
     program: &Address,
+    payer: &Address,
+    round: &Address,
+    level: u8,
+    tree: &crate::verdict::VerdictTree,
+    chunk: u16,
+) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::PostVerdictLeaves(PostLeavesArgs {
+            level,
+            chunk,
+            leaves: tree.chunk(chunk).to_vec(),
+            proof: tree.proof(chunk),
+        }),
+        alloc::vec![
+            AccountMeta::new(*payer, true),
+            AccountMeta::new(*round, false),
+            AccountMeta::new(find::verdict(program, round, level), false),
+            system_program(),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::Appeal`].
+pub fn appeal(program: &Address, appellant: &Address, round: &Address) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::Appeal,
+        alloc::vec![
+            AccountMeta::new(*appellant, true),
+            AccountMeta::new(*round, false),
+            AccountMeta::new(find::vault(program, round), false),
+            system_program(),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::ResolveAppeal`]; `voter` is an appeal seat that revealed the new
+/// verdict when it overturns the first.
+pub fn resolve_appeal(program: &Address, round: &Address, voter: Option<&Address>) -> Instruction {
+    let cited = voter.map_or_else(
+        || Address::new_from_array(SYSTEM_PROGRAM_ID),
+        |v| find::seat(program, round, v, 1),
+    );
+    build(
+        program,
+        &DropPinInstruction::ResolveAppeal,
+        alloc::vec![
+            AccountMeta::new(*round, false),
+            AccountMeta::new_readonly(cited, false),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::SettleNode`] for `node` (whose revealed CID is `cid`, if it revealed),
+/// by the leaves of committee `level`'s verdict (`None` in a failed round).
+pub fn settle_node(
+    program: &Address,
+    settler: &Address,
     round: &Address,
     node: &Address,
     cid: Option<&Cid>,
-) -> Vec<AccountMeta> {
+    level: Option<u8>,
+) -> Instruction {
     let node_state = find::node(program, round, node);
     // A node without a reveal has no marker; its own state stands in the slot, unused.
     let marker = cid.map_or(node_state, |cid| find::cid_marker(program, round, cid));
-    alloc::vec![
-        AccountMeta::new(*node, false),
-        AccountMeta::new(*round, false),
-        AccountMeta::new(find::vault(program, round), false),
-        AccountMeta::new(node_state, false),
-        AccountMeta::new(find::reputation(program, node), false),
-        AccountMeta::new(marker, false),
-    ]
-}
-
-/// [`DropPinInstruction::ClaimReward`] for the node named in `leaf`, whose revealed CID is `cid`.
-pub fn claim_reward(
-    program: &Address,
-    round: &Address,
-    cid: &Cid,
-    leaf: VerdictLeaf,
-    proof: Vec<[u8; 32]>,
-) -> Instruction {
-    let node = Address::new_from_array(leaf.node);
+    let leaves = level.map_or_else(
+        || Address::new_from_array(SYSTEM_PROGRAM_ID),
+        |level| find::verdict(program, round, level),
+    );
     build(
         program,
-        &DropPinInstruction::ClaimReward(ClaimArgs { leaf, proof }),
-        node_settlement_accounts(program, round, &node, Some(cid)),
-    )
-}
-
-/// [`DropPinInstruction::RefundNode`]; `cid` is the node's revealed CID, if it revealed.
-pub fn refund_node(
-    program: &Address,
-    round: &Address,
-    node: &Address,
-    cid: Option<&Cid>,
-) -> Instruction {
-    build(
-        program,
-        &DropPinInstruction::RefundNode,
-        node_settlement_accounts(program, round, node, cid),
-    )
-}
-
-/// [`DropPinInstruction::SettleValidator`].
-pub fn settle_validator(program: &Address, round: &Address, validator: &Address) -> Instruction {
-    build(
-        program,
-        &DropPinInstruction::SettleValidator,
+        &DropPinInstruction::SettleNode,
         alloc::vec![
+            AccountMeta::new(*settler, true),
+            AccountMeta::new(*node, false),
+            AccountMeta::new(*round, false),
+            AccountMeta::new(find::vault(program, round), false),
+            AccountMeta::new(node_state, false),
+            AccountMeta::new(find::reputation(program, node), false),
+            AccountMeta::new(marker, false),
+            AccountMeta::new(find::treasury(program), false),
+            AccountMeta::new_readonly(leaves, false),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::SettleSeat`]; `rent_payer` is the seat's recorded payer.
+pub fn settle_seat(
+    program: &Address,
+    settler: &Address,
+    round: &Address,
+    validator: &Address,
+    level: u8,
+    rent_payer: &Address,
+) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::SettleSeat,
+        alloc::vec![
+            AccountMeta::new(*settler, true),
             AccountMeta::new(*validator, false),
             AccountMeta::new(*round, false),
             AccountMeta::new(find::vault(program, round), false),
-            AccountMeta::new(find::validator(program, round, validator), false),
+            AccountMeta::new(find::seat(program, round, validator, level), false),
+            AccountMeta::new(find::bond(program, validator), false),
+            AccountMeta::new(find::registry(program), false),
             AccountMeta::new(find::treasury(program), false),
+            AccountMeta::new(*rent_payer, false),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::SettleAppeal`].
+pub fn settle_appeal(program: &Address, round: &Address, appellant: &Address) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::SettleAppeal,
+        alloc::vec![
+            AccountMeta::new(*appellant, false),
+            AccountMeta::new(*round, false),
+            AccountMeta::new(find::vault(program, round), false),
+            AccountMeta::new(find::treasury(program), false),
+        ],
+    )
+}
+
+/// [`DropPinInstruction::RefundContribution`].
+pub fn refund_contribution(program: &Address, round: &Address, contributor: &Address) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::RefundContribution,
+        alloc::vec![
+            AccountMeta::new(*contributor, false),
+            AccountMeta::new(*round, false),
+            AccountMeta::new(find::vault(program, round), false),
+            AccountMeta::new(find::contribution(program, round, contributor), false),
         ],
     )
 }
@@ -293,8 +488,16 @@ pub fn crank_timeout(program: &Address, round: &Address) -> Instruction {
     )
 }
 
-/// [`DropPinInstruction::CloseRound`].
-pub fn close_round(program: &Address, round: &Address, funder: &Address) -> Instruction {
+/// [`DropPinInstruction::CloseRound`]; `leaves_payers` are the payers recorded in the leaves
+/// accounts of levels 0 and 1 (`None` where there is no such account).
+pub fn close_round(
+    program: &Address,
+    round: &Address,
+    funder: &Address,
+    leaves_payers: [Option<Address>; 2],
+) -> Instruction {
+    let verdicts = [0u8, 1].map(|level| find::verdict(program, round, level));
+    let payers = [0usize, 1].map(|level| leaves_payers[level].unwrap_or(verdicts[level]));
     build(
         program,
         &DropPinInstruction::CloseRound,
@@ -303,6 +506,10 @@ pub fn close_round(program: &Address, round: &Address, funder: &Address) -> Inst
             AccountMeta::new(*round, false),
             AccountMeta::new(find::vault(program, round), false),
             AccountMeta::new(find::treasury(program), false),
+            AccountMeta::new(verdicts[0], false),
+            AccountMeta::new(verdicts[1], false),
+            AccountMeta::new(payers[0], false),
+            AccountMeta::new(payers[1], false),
         ],
     )
 }
@@ -343,10 +550,10 @@ pub fn launch_token(program: &Address, admin: &Address, mint: &Address) -> Instr
     )
 }
 
-/// [`DropPinInstruction::ConvertRound`]; `payer` fronts the token vault's rent.
+/// [`DropPinInstruction::ConvertRound`]; the funder fronts the token vault's rent.
 pub fn convert_round(
     program: &Address,
-    payer: &Address,
+    funder: &Address,
     round: &Address,
     mint: &Address,
 ) -> Instruction {
@@ -354,7 +561,7 @@ pub fn convert_round(
         program,
         &DropPinInstruction::ConvertRound,
         alloc::vec![
-            AccountMeta::new(*payer, true),
+            AccountMeta::new(*funder, true),
             AccountMeta::new(*round, false),
             AccountMeta::new(find::vault(program, round), false),
             AccountMeta::new(find::token_vault(program, round), false),

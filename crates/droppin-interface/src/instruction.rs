@@ -3,26 +3,28 @@
 //! Account lists are documented on each variant, in order; `[s]` signer, `[w]` writable.
 //! [`crate::builders`] builds each instruction with its accounts.
 //!
-//! In a $dPIN round every instruction that moves value appends the same four accounts after its
-//! documented list (see [`crate::builders::in_dpin`]): the SPL Token program, `[w]` the $dPIN
-//! mint, `[w]` the round's token vault and `[w]` the token account of the wallet that pays or is
-//! paid (funder, node or validator). Fees, slashes and remainders that a SOL round sends to the
-//! treasury are burned instead.
+//! In a $dPIN round every instruction that moves round value appends the same four accounts
+//! after its documented list (see [`crate::builders::in_dpin`]): the SPL Token program, `[w]`
+//! the $dPIN mint, `[w]` the round's token vault and `[w]` the token account of the wallet that
+//! pays or is paid (funder, contributor, node or validator). Fees, slashes and forfeits that a
+//! SOL round sends to the treasury are burned instead. Bonds and appeal bonds are SOL in every
+//! round.
 
 use alloc::vec::Vec;
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use crate::{Cid, Pubkey, state::ProtocolParams};
+use crate::{Cid, Pubkey, state::ProtocolParams, verdict::Leaf};
 
 /// Default cap on a round's nodes.
 pub const DEFAULT_MAX_NODES: u32 = 8;
 /// Default node stake: 0.02 SOL.
 pub const DEFAULT_NODE_STAKE: u64 = 20_000_000;
-/// Default quorum: two thirds of the committee (rounded down in bps, so 2 of 3 is a quorum).
-pub const DEFAULT_QUORUM_BPS: u16 = 6_666;
+/// Default expected committee size.
+pub const DEFAULT_COMMITTEE_SIZE: u8 = 7;
 
-/// Everything a funder pins when opening a round.
+/// Everything a funder pins when opening a round. The funder does not name the committee: it
+/// picks only how many seats to expect, and the draw does the rest.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct OpenRoundArgs {
     /// Hash of the task: model architecture and training recipe.
@@ -35,42 +37,49 @@ pub struct OpenRoundArgs {
     pub validation_set_hash: [u8; 32],
     /// Most nodes admitted (1..=the protocol's maximum).
     pub max_nodes: u32,
-    /// Stake per node, in lamports (at least the protocol's minimum).
+    /// Stake per node, in the round's currency (at least the protocol's minimum).
     pub node_stake: u64,
-    /// Stake per committee member, in lamports (at least the protocol's minimum).
-    pub validator_stake: u64,
-    /// Lamports the funder pays now: the protocol fee goes to the treasury, the rest is the pool.
+    /// What the funder pays now: the protocol fee goes to the treasury, the rest is the pool.
     pub amount: u64,
-    /// End of training, reveal and validation, in slots.
-    pub deadlines: crate::state::Deadlines,
-    /// Validator keys (1..=8, distinct).
-    pub committee: Vec<Pubkey>,
-    /// Share of the committee that must agree, in bps (above 5000).
-    pub quorum_bps: u16,
+    /// End of training, node reveals and validation (seats and sealed votes), in slots; the
+    /// vote reveals follow for the protocol's vote-reveal length.
+    pub commit: u64,
+    /// See `commit`.
+    pub reveal: u64,
+    /// See `commit`.
+    pub validation: u64,
+    /// Expected committee size (within the protocol's bounds).
+    pub committee_size: u8,
     /// What stakes, pool and rewards are paid in; amounts above are in that currency's base unit.
     pub currency: crate::state::Currency,
 }
 
-/// A committee member's verdict on a round.
+/// A committee member's verdict on a round: the header of its leaves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct VerdictVote {
-    /// Merkle root of the verdict list (see [`crate::merkle`]).
-    pub verdict_root: [u8; 32],
+    /// Root of the chunk tree over the leaves (see [`crate::verdict`]).
+    pub leaves_root: [u8; 32],
     /// Hash of the new global model.
     pub new_model_hash: [u8; 32],
     /// CID of the new global model (its digest must equal `new_model_hash`).
     pub new_model_cid: Cid,
-    /// CID of the full verdict list in storage.
+    /// CID of the verdict list in storage: the reasons behind the leaves (informational).
     pub verdict_list_cid: Cid,
-    /// Accepted nodes in the list.
-    pub accepted_count: u32,
-    /// Slashed nodes in the list.
-    pub slashed_count: u32,
+    /// Accepted leaves.
+    pub accepted: u32,
+    /// Excluded leaves.
+    pub excluded: u32,
+    /// Slashed leaves.
+    pub slashed: u32,
+    /// No-show leaves (must equal the nodes that joined and never revealed).
+    pub no_shows: u32,
+    /// Sum of the accepted leaves' weights, in bps (at most 10,000).
+    pub weight_sum_bps: u32,
 }
 
 impl VerdictVote {
     /// Encoded size.
-    pub const LEN: usize = 32 + 32 + 36 + 36 + 4 + 4;
+    pub const LEN: usize = 32 + 32 + 36 + 36 + 4 * 5;
 
     /// The digest votes are tallied by: sha256 of the borsh encoding.
     pub fn digest<H: crate::hash::Hasher>(&self) -> [u8; 32] {
@@ -92,34 +101,50 @@ pub struct RevealArgs {
     pub sample_count: u64,
 }
 
-/// A node's proven verdict.
+/// A chunk of a verdict's leaves with its proof.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct ClaimArgs {
-    /// The node's leaf (its `node` must be the node wallet).
-    pub leaf: crate::merkle::VerdictLeaf,
-    /// Sibling hashes from the leaf to the verdict root.
+pub struct PostLeavesArgs {
+    /// The committee whose verdict is in force (0, or 1 after an overturning appeal).
+    pub level: u8,
+    /// The chunk's position.
+    pub chunk: u16,
+    /// Its leaves, in join order.
+    pub leaves: Vec<Leaf>,
+    /// Sibling hashes from the chunk to the verdict's leaves root.
     pub proof: Vec<[u8; 32]>,
 }
 
 impl DropPinInstruction {
     /// Number of variants: a first byte at or above it is not an instruction.
-    pub const VARIANTS: u8 = 19;
+    pub const VARIANTS: u8 = 31;
 
     /// Variant names by tag (the instruction data's first byte), for logs and reports.
     pub const NAMES: [&'static str; Self::VARIANTS as usize] = [
         "InitializeConfig",
         "UpdateConfig",
+        "ApplyConfig",
         "OpenRound",
         "FundRound",
         "JoinRound",
         "CommitUpdate",
         "RevealUpdate",
-        "JoinCommittee",
-        "SubmitVerdict",
+        "RegisterValidator",
+        "TopUpBond",
+        "Unbond",
+        "WithdrawBond",
+        "DrawCommittee",
+        "ClaimSeat",
+        "CommitVote",
+        "RevealVote",
+        "ReportAbsent",
         "FinalizeRound",
-        "ClaimReward",
-        "RefundNode",
-        "SettleValidator",
+        "PostVerdictLeaves",
+        "Appeal",
+        "ResolveAppeal",
+        "SettleNode",
+        "SettleSeat",
+        "SettleAppeal",
+        "RefundContribution",
         "CrankTimeout",
         "CloseRound",
         "LaunchToken",
@@ -150,13 +175,18 @@ impl DropPinInstruction {
 /// Every dropPIN instruction.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum DropPinInstruction {
-    /// Creates the protocol config and treasury.
+    /// Creates the protocol config, the treasury and the validator registry. Only the program's
+    /// upgrade authority may: a program cannot be called in the slot it is deployed, so without
+    /// this check anyone could front-run the deployer and become the admin.
     ///
-    /// Accounts: 0 `[s,w]` admin (pays rent), 1 `[w]` config PDA, 2 `[w]` treasury PDA,
-    /// 3 system program.
+    /// Accounts: 0 `[s,w]` upgrade authority (becomes the admin, pays rent), 1 `[w]` config PDA,
+    /// 2 `[w]` treasury PDA, 3 `[w]` registry PDA, 4 the program's ProgramData account,
+    /// 5 system program.
     InitializeConfig(ProtocolParams),
 
-    /// Changes parameters (for rounds opened from now on) and optionally hands over the admin role.
+    /// Proposes new parameters (one bounded step from the current ones) and optionally a new
+    /// admin; they take effect after the timelock, by `ApplyConfig`. A new proposal replaces a
+    /// waiting one and restarts its timelock.
     ///
     /// Accounts: 0 `[s]` admin, 1 `[w]` config.
     UpdateConfig {
@@ -166,18 +196,25 @@ pub enum DropPinInstruction {
         new_admin: Option<Pubkey>,
     },
 
+    /// Applies a proposed change once its timelock has passed (anyone may).
+    ///
+    /// Accounts: 0 `[w]` config.
+    ApplyConfig,
+
     /// Opens and funds a round.
     ///
     /// Accounts: 0 `[s,w]` funder, 1 `[w]` config, 2 `[w]` round PDA (id = config's counter),
-    /// 3 `[w]` vault PDA, 4 `[w]` treasury, 5 system program.
+    /// 3 `[w]` vault PDA, 4 `[w]` treasury, 5 registry, 6 system program.
     OpenRound(OpenRoundArgs),
 
-    /// Tops up a round's pool before training closes (anyone may).
+    /// Tops up a round's pool before training closes (anyone may; a third party's top-up is
+    /// recorded so its unearned part returns to it, not to the funder).
     ///
-    /// Accounts: 0 `[s,w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury,
-    /// 4 system program.
+    /// Accounts: 0 `[s,w]` payer, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury,
+    /// 4 `[w]` contribution PDA of the payer (any account when the payer is the funder),
+    /// 5 system program.
     FundRound {
-        /// Lamports paid, fee included.
+        /// Amount paid, fee included.
         amount: u64,
     },
 
@@ -195,55 +232,158 @@ pub enum DropPinInstruction {
         commitment: [u8; 32],
     },
 
-    /// Reveals the committed update after the commit deadline.
+    /// Reveals the committed update after the commit deadline; folds the salt into the
+    /// committee's beacon.
     ///
-    /// Accounts: 0 `[s,w]` node, 1 `[w]` round, 2 `[w]` node state, 3 `[w]` CID marker PDA,
+    /// Accounts: 0 `[s,w]` node, 1 `[w]` round, 2 `[w]` node state, 3 `[w]` CID marker,
     /// 4 system program.
     RevealUpdate(RevealArgs),
 
-    /// Stakes a committee member into a round (before the validation deadline).
+    /// Registers a validator with a first bond (SOL).
     ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` validator state PDA,
-    /// 4 system program.
-    JoinCommittee,
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 system program.
+    RegisterValidator {
+        /// Lamports bonded.
+        amount: u64,
+    },
 
-    /// Submits a committee member's verdict (between the reveal and validation deadlines).
+    /// Adds to a validator's bond (effective for rounds opened after it).
     ///
-    /// Accounts: 0 `[s]` validator, 1 `[w]` round, 2 `[w]` validator state.
-    SubmitVerdict(VerdictVote),
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 system program.
+    TopUpBond {
+        /// Lamports added.
+        amount: u64,
+    },
 
-    /// Pins the verdict that reached the quorum (anyone may).
+    /// Starts withdrawing part of the free bond: it stops counting at once and can be withdrawn
+    /// after the unbonding delay.
     ///
-    /// Accounts: 0 `[w]` round, 1 validator state of a member who voted that verdict.
-    FinalizeRound,
+    /// Accounts: 0 `[s]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config.
+    Unbond {
+        /// Lamports to unbond.
+        amount: u64,
+    },
 
-    /// Pays a node by its verdict leaf and closes its state (anyone may; the node is paid).
+    /// Withdraws unbonded lamports after the delay; closes the bond when nothing is left.
     ///
-    /// Accounts: 0 `[w]` node wallet, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` node state,
-    /// 4 `[w]` reputation, 5 `[w]` CID marker of the node's CID.
-    ClaimReward(ClaimArgs),
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry.
+    WithdrawBond,
 
-    /// Settles a node without a verdict: a refund in a failed round, or a no-show's forfeit
+    /// Fixes a committee's seed from the SlotHashes sysvar (anyone may): level 0 after the reveal
+    /// deadline, level 1 after an appeal. Also sizes each seat's lock.
+    ///
+    /// Accounts: 0 `[w]` round, 1 SlotHashes sysvar.
+    DrawCommittee {
+        /// 0: the first committee; 1: the appeal's.
+        level: u8,
+    },
+
+    /// Takes a seat the validator proves it drew, locking part of its bond.
+    ///
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` round, 2 `[w]` seat PDA, 3 `[w]` bond,
+    /// 4 the validator's node state PDA in this round (must not exist), 5 the validator's
+    /// level-0 seat PDA (for level 1; must not exist), 6 system program.
+    ClaimSeat {
+        /// Committee level.
+        level: u8,
+    },
+
+    /// Records a sealed vote before the committee's vote deadline (may be replaced until then).
+    ///
+    /// Accounts: 0 `[s]` validator, 1 round, 2 `[w]` seat.
+    CommitVote {
+        /// Committee level.
+        level: u8,
+        /// `vote_commitment(round, validator, level, digest, salt)`.
+        commitment: [u8; 32],
+    },
+
+    /// Reveals a sealed vote during the vote-reveal phase and tallies it.
+    ///
+    /// Accounts: 0 `[s]` validator, 1 `[w]` round, 2 `[w]` seat.
+    RevealVote {
+        /// Committee level.
+        level: u8,
+        /// The vote.
+        vote: VerdictVote,
+        /// The salt of its commitment.
+        salt: [u8; 32],
+    },
+
+    /// Proves a validator was drawn and never took its seat, and takes its absence penalty
+    /// from its free bond (anyone may; the reporter gets a bounty).
+    ///
+    /// Accounts: 0 `[s,w]` reporter, 1 `[w]` round, 2 `[w]` seat PDA of the absent validator,
+    /// 3 `[w]` its bond, 4 `[w]` registry, 5 `[w]` treasury, 6 its node state PDA in this round,
+    /// 7 its level-0 seat PDA (for level 1), 8 system program.
+    ReportAbsent {
+        /// Committee level.
+        level: u8,
+    },
+
+    /// Pins the first committee's verdict once its reveals are over and it has the quorum
     /// (anyone may).
     ///
-    /// Accounts: 0 `[w]` node wallet, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` node state,
-    /// 4 `[w]` reputation, 5 `[w]` CID marker of the node's CID (any account if it never revealed).
-    RefundNode,
+    /// Accounts: 0 `[w]` round, 1 a level-0 seat that revealed that verdict.
+    FinalizeRound,
 
-    /// Pays or refunds a committee member and closes its state (anyone may).
+    /// Posts a chunk of the verdict's leaves, checked against its root (anyone may). The first
+    /// post creates the leaves account.
     ///
-    /// Accounts: 0 `[w]` validator wallet, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` validator state,
-    /// 4 `[w]` treasury.
-    SettleValidator,
+    /// Accounts: 0 `[s,w]` payer, 1 `[w]` round, 2 `[w]` verdict leaves PDA, 3 system program.
+    PostVerdictLeaves(PostLeavesArgs),
 
-    /// Fails a round whose deadline passed without joins, reveals or quorum (anyone may).
+    /// Appeals the finalized verdict within the window, bonding one seat's lock (anyone may,
+    /// once per round).
+    ///
+    /// Accounts: 0 `[s,w]` appellant, 1 `[w]` round, 2 `[w]` vault, 3 system program.
+    Appeal,
+
+    /// Ends an appeal after its committee's reveals: confirmed, overturned (citing a level-1
+    /// seat that revealed the new verdict) or unresolved (anyone may).
+    ///
+    /// Accounts: 0 `[w]` round, 1 a level-1 seat (for an overturn; any account otherwise).
+    ResolveAppeal,
+
+    /// Settles a node by its leaf, or refunds it in a failed round (anyone may; the node is
+    /// paid, a third-party settler gets a bounty from the returned rent).
+    ///
+    /// Accounts: 0 `[s,w]` settler, 1 `[w]` node wallet, 2 `[w]` round, 3 `[w]` vault,
+    /// 4 `[w]` node state, 5 `[w]` reputation, 6 `[w]` CID marker of its CID (any account if it
+    /// never revealed), 7 `[w]` treasury, 8 verdict leaves in force (any account if none).
+    SettleNode,
+
+    /// Settles a seat or an absence record: unlocks the bond, pays the seat's share, takes its
+    /// penalty (anyone may; rent back to whoever paid it, less a bounty for a third party).
+    ///
+    /// Accounts: 0 `[s,w]` settler, 1 `[w]` validator wallet, 2 `[w]` round, 3 `[w]` vault,
+    /// 4 `[w]` seat, 5 `[w]` bond, 6 `[w]` registry, 7 `[w]` treasury, 8 `[w]` seat rent payer.
+    SettleSeat,
+
+    /// Settles the appellant's bond once the appeal is resolved and the first committee settled
+    /// (anyone may).
+    ///
+    /// Accounts: 0 `[w]` appellant, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury.
+    SettleAppeal,
+
+    /// Returns a third party's unearned share of its top-up once every node and seat is
+    /// settled (anyone may).
+    ///
+    /// Accounts: 0 `[w]` contributor, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` contribution.
+    RefundContribution,
+
+    /// Fails a round whose deadline passed without what it needed (anyone may).
     ///
     /// Accounts: 0 `[w]` round.
     CrankTimeout,
 
-    /// Closes a settled round: the remainder goes to the funder or the treasury, rent to the funder.
+    /// Closes a settled round: the funder gets its unearned pool and the rent, the treasury the
+    /// dust; the verdict leaves' rent goes back to whoever posted them.
     ///
-    /// Accounts: 0 `[w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury.
+    /// Accounts: 0 `[w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury,
+    /// 4 `[w]` verdict leaves of level 0 (any account if none), 5 `[w]` verdict leaves of
+    /// level 1 (any account if none), 6 `[w]` leaves payer of level 0, 7 `[w]` leaves payer of
+    /// level 1.
     CloseRound,
 
     /// Adopts the $dPIN mint (fixed supply: no mint or freeze authority) and creates the
@@ -253,17 +393,17 @@ pub enum DropPinInstruction {
     /// 4 mint, 5 SPL Token program, 6 system program.
     LaunchToken,
 
-    /// Turns a pre-launch SOL round nobody has joined into a $dPIN round: creates its token vault
-    /// (the payer fronts the rent and is repaid from the pool) and leaves the pool's lamports for
-    /// treasury swaps to convert; the round admits nodes once they are all converted (anyone may).
+    /// Turns a SOL round opened before the launch, that nobody has joined, into a $dPIN round:
+    /// creates its token vault (the funder fronts the rent and is repaid from the pool) and
+    /// leaves the pool's lamports for treasury swaps to convert. Only its funder may.
     ///
-    /// Accounts: 0 `[s,w]` payer, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` token vault PDA,
+    /// Accounts: 0 `[s,w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` token vault PDA,
     /// 4 config, 5 mint, 6 SPL Token program, 7 system program.
     ConvertRound,
 
     /// Lends a batch of SOL to the caller's route: from the treasury (buy-and-burn), or from a
-    /// converting round's vault when the round and its vault are appended. Needs this program's
-    /// `EndSwap` later in the same transaction.
+    /// converting round's vault while it is still open, when the round and its vault are
+    /// appended. Needs this program's `EndSwap` later in the same transaction.
     ///
     /// Accounts: 0 `[s,w]` caller, 1 config, 2 `[w]` treasury, 3 instructions sysvar,
     /// 4 destination ($dPIN account of the treasury, or the converting round's token vault),
@@ -302,6 +442,11 @@ mod tests {
         assert_eq!(named(DropPinInstruction::CrankTimeout), "CrankTimeout");
         assert_eq!(named(DropPinInstruction::CloseRound), "CloseRound");
         assert_eq!(named(DropPinInstruction::EndSwap), "EndSwap");
+        assert_eq!(named(DropPinInstruction::SettleSeat), "SettleSeat");
+        assert_eq!(
+            named(DropPinInstruction::ClaimSeat { level: 0 }),
+            "ClaimSeat"
+        );
         assert_eq!(
             named(DropPinInstruction::FundRound { amount: 1 }),
             "FundRound"

@@ -2,9 +2,10 @@
 //!
 //! Everything that crosses the boundary between a client and the program lives here and only
 //! here: the borsh instruction enum, the account layouts (each behind a type discriminator and a
-//! version byte), PDA seeds, error codes with readable messages, the commit-reveal commitment, and
-//! the Merkle tree of verdicts whose proofs the program checks at claim time. With the `client`
-//! feature it also builds `solana_instruction::Instruction`s, so nobody encodes bytes by hand.
+//! version byte), PDA seeds, error codes with readable messages, the commit-reveal commitments,
+//! the committee's sortition, and the verdict leaves with the chunk tree the program checks them
+//! against. With the `client` feature it also builds `solana_instruction::Instruction`s, so
+//! nobody encodes bytes by hand.
 #![no_std]
 
 #[cfg(feature = "std")]
@@ -16,9 +17,10 @@ pub mod cid;
 pub mod error;
 pub mod hash;
 pub mod instruction;
-pub mod merkle;
 pub mod pda;
+pub mod sortition;
 pub mod state;
+pub mod verdict;
 
 #[cfg(feature = "client")]
 pub mod builders;
@@ -54,6 +56,20 @@ pub const TOKEN_PROGRAM_ID: Pubkey = [
 pub const INSTRUCTIONS_SYSVAR_ID: Pubkey = [
     6, 167, 213, 23, 24, 123, 209, 102, 53, 218, 212, 4, 85, 253, 194, 192, 193, 36, 198, 143, 33,
     86, 117, 165, 219, 186, 203, 95, 8, 0, 0, 0,
+];
+
+/// The SlotHashes sysvar (`SysvarS1otHashes111111111111111111111111111`): the recent slots' bank
+/// hashes, one of which seeds each committee.
+pub const SLOT_HASHES_ID: Pubkey = [
+    6, 167, 213, 23, 25, 47, 10, 175, 198, 242, 101, 227, 251, 119, 204, 122, 218, 130, 197, 41,
+    208, 190, 59, 19, 110, 45, 0, 85, 32, 0, 0, 0,
+];
+
+/// The upgradeable BPF loader (`BPFLoaderUpgradeab1e11111111111111111111111`): its ProgramData
+/// account names the program's upgrade authority, the only key allowed to initialize it.
+pub const BPF_LOADER_UPGRADEABLE_ID: Pubkey = [
+    2, 168, 246, 145, 78, 136, 161, 176, 226, 16, 21, 62, 247, 99, 174, 43, 0, 194, 185, 61, 22,
+    193, 36, 210, 192, 83, 122, 16, 4, 128, 0, 0,
 ];
 
 /// Decimals of the $dPIN mint.

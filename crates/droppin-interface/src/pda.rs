@@ -13,8 +13,16 @@ pub const ROUND_SEED: &[u8] = b"round";
 pub const VAULT_SEED: &[u8] = b"vault";
 /// `["node", round, node]`
 pub const NODE_SEED: &[u8] = b"node";
-/// `["validator", round, validator]`
-pub const VALIDATOR_SEED: &[u8] = b"validator";
+/// `["registry"]`
+pub const REGISTRY_SEED: &[u8] = b"registry";
+/// `["bond", validator]`
+pub const BOND_SEED: &[u8] = b"bond";
+/// `["seat", round, validator, level]`
+pub const SEAT_SEED: &[u8] = b"seat";
+/// `["verdict", round, level]`
+pub const VERDICT_SEED: &[u8] = b"verdict";
+/// `["contribution", round, payer]`
+pub const CONTRIBUTION_SEED: &[u8] = b"contribution";
 /// `["reputation", node]`
 pub const REPUTATION_SEED: &[u8] = b"reputation";
 /// `["token-vault", round]`: a token round's $dPIN escrow.
@@ -94,11 +102,39 @@ pub mod find {
         find(&[NODE_SEED, round.as_ref(), node.as_ref()], program)
     }
 
-    /// A committee member's state in a round.
-    pub fn validator(program: &Address, round: &Address, validator: &Address) -> Address {
+    /// The validator registry.
+    pub fn registry(program: &Address) -> Address {
+        find(&[REGISTRY_SEED], program)
+    }
+
+    /// A validator's bond.
+    pub fn bond(program: &Address, validator: &Address) -> Address {
+        find(&[BOND_SEED, validator.as_ref()], program)
+    }
+
+    /// A validator's seat in committee `level` of a round.
+    pub fn seat(program: &Address, round: &Address, validator: &Address, level: u8) -> Address {
         find(
-            &[VALIDATOR_SEED, round.as_ref(), validator.as_ref()],
+            &[SEAT_SEED, round.as_ref(), validator.as_ref(), &[level]],
             program,
+        )
+    }
+
+    /// The leaves of the verdict judged by committee `level` of a round.
+    pub fn verdict(program: &Address, round: &Address, level: u8) -> Address {
+        find(&[VERDICT_SEED, round.as_ref(), &[level]], program)
+    }
+
+    /// A third party's top-up of a round's pool.
+    pub fn contribution(program: &Address, round: &Address, payer: &Address) -> Address {
+        find(&[CONTRIBUTION_SEED, round.as_ref(), payer.as_ref()], program)
+    }
+
+    /// The ProgramData account of an upgradeable program (it names the upgrade authority).
+    pub fn program_data(program: &Address) -> Address {
+        find(
+            &[program.as_ref()],
+            &Address::new_from_array(crate::BPF_LOADER_UPGRADEABLE_ID),
         )
     }
 

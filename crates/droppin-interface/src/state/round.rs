@@ -1,0 +1,431 @@
+//! A training round, its escrow, its committees and the third-party top-ups of its pool.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+
+use super::{AccountState, AccountType};
+use crate::{Cid, Pubkey, instruction::VerdictVote};
+
+/// Distinct verdicts a committee's tally keeps; a vote for any further one counts for none.
+pub const MAX_TALLIES: usize = 8;
+
+/// What a round's stakes and rewards are paid in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum Currency {
+    /// Native SOL, held as lamports by the round's vault PDA.
+    #[default]
+    Sol = 0,
+    /// $dPIN, held by the round's token vault (an SPL Token account owned by the round PDA).
+    Dpin = 1,
+}
+
+/// Where a round stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum RoundStatus {
+    /// Training, reveal, validation or the vote reveals are under way (which follows from the slot).
+    #[default]
+    Open = 0,
+    /// A verdict reached the quorum: its leaves are posted, it may be appealed, then everyone
+    /// settles by it.
+    Finalized = 1,
+    /// A timeout passed without what the round needed: nodes get their stakes back (no-shows
+    /// less the slash), the pool returns to those who paid it.
+    Failed = 2,
+}
+
+/// Why a round failed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum FailReason {
+    /// The round has not failed.
+    #[default]
+    None = 0,
+    /// Nobody joined by the commit deadline.
+    NoJoins = 1,
+    /// Nobody revealed by the reveal deadline.
+    NoReveals = 2,
+    /// The committee was not drawn in time, or nobody took a seat.
+    NoCommittee = 3,
+    /// No verdict reached the quorum by the end of the vote reveals.
+    NoQuorum = 4,
+    /// The winning verdict's leaves were not posted in time.
+    VerdictWithheld = 5,
+    /// The appeal's committee reached no quorum: the disputed verdict is void.
+    AppealUnresolved = 6,
+}
+
+/// Phase deadlines, in slots: training (fund, join, commit) ends at `commit`, node reveals at
+/// `reveal` (whose slot hash seeds the committee), seat claims and sealed votes at `validation`,
+/// vote reveals at `vote_reveal`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Deadlines {
+    /// End of training: funding, joining and committing stop here.
+    pub commit: u64,
+    /// End of the node reveals.
+    pub reveal: u64,
+    /// End of the committee's seat claims and vote commitments.
+    pub validation: u64,
+    /// End of the committee's vote reveals.
+    pub vote_reveal: u64,
+}
+
+impl Deadlines {
+    /// Encoded size.
+    pub const LEN: usize = 8 * 4;
+}
+
+/// Terms a round copies from the protocol config when it opens, so later changes to the config
+/// never alter a running round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RoundTerms {
+    /// Protocol fee on funding, in bps.
+    pub fee_bps: u16,
+    /// Share of a stake or a seat's lock lost when slashed or absent, in bps.
+    pub slash_bps: u16,
+    /// Share of the pool paid to the committee members who voted the final verdict.
+    pub validator_share_bps: u16,
+    /// Share of the seated committee that must reveal one verdict, in bps.
+    pub quorum_bps: u16,
+    /// Seat count a quorum is measured against when fewer seats are taken.
+    pub min_committee: u8,
+    /// Share of an overturned majority's locks paid to the appellant.
+    pub appeal_reward_bps: u16,
+    /// Length of a vote-reveal phase.
+    pub vote_reveal_slots: u64,
+    /// Time to post a verdict's leaves after its vote reveals.
+    pub post_slots: u64,
+    /// The appeal window after the leaves are complete.
+    pub appeal_window_slots: u64,
+    /// Time an appeal's committee has to take seats and commit.
+    pub appeal_phase_slots: u64,
+    /// Smallest pool (in lamports' worth) whose rewards earn reputation.
+    pub reputation_min_pool: u64,
+    /// Slots over which reputation halves.
+    pub reputation_half_life: u64,
+    /// $dPIN base units per SOL at the opening: prices a $dPIN round's risk in SOL bonds.
+    pub reference_price: u64,
+}
+
+impl RoundTerms {
+    /// Encoded size.
+    pub const LEN: usize = 2 * 4 + 1 + 2 + 8 * 7;
+}
+
+/// How many committee members revealed one verdict digest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct VoteTally {
+    /// sha256 of the borsh-encoded [`VerdictVote`].
+    pub digest: [u8; 32],
+    /// Votes for it.
+    pub votes: u8,
+}
+
+/// One committee of a round: the first, or the appeal's. Nobody chooses it: its seed is fixed
+/// only after the nodes' reveals (or the appeal) and it comes from a slot hash nobody knew.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CommitteeDraw {
+    /// Expected number of seats: each validator is seated with probability
+    /// `expected * bond / bonded_total` (capped at one).
+    pub expected: u8,
+    /// The registry's bonded total when the round opened.
+    pub bonded_total: u64,
+    /// Lamports of bond each seat locks: what the round puts at risk, spread over the smallest
+    /// quorum, so a captive quorum always loses more on appeal than it could take.
+    pub seat_lock: u64,
+    /// The slot whose hash seeds the draw.
+    pub seed_slot: u64,
+    /// The seed, once drawn.
+    pub seed: [u8; 32],
+    /// Whether the seed is fixed.
+    pub drawn: bool,
+    /// End of seat claims and vote commitments.
+    pub vote_deadline: u64,
+    /// End of vote reveals.
+    pub reveal_deadline: u64,
+    /// Seats taken.
+    pub seats: u8,
+    /// Seats whose vote was revealed.
+    pub revealed: u8,
+    /// Drawn validators reported absent (they never took their seat).
+    pub absent: u8,
+    /// Seats and absence records settled.
+    pub settled: u8,
+    /// Revealed votes per distinct verdict.
+    pub tallies: [VoteTally; MAX_TALLIES],
+}
+
+impl CommitteeDraw {
+    /// Encoded size.
+    pub const LEN: usize = 1 + 8 * 3 + 32 + 1 + 8 * 2 + 4 + 33 * MAX_TALLIES;
+
+    /// Revealed votes for `digest`.
+    pub fn votes_for(&self, digest: &[u8; 32]) -> u8 {
+        self.tallies
+            .iter()
+            .find(|t| t.votes > 0 && &t.digest == digest)
+            .map_or(0, |t| t.votes)
+    }
+
+    /// The most-voted digest and its votes (the first one on a tie).
+    pub fn leader(&self) -> Option<VoteTally> {
+        self.tallies
+            .iter()
+            .filter(|t| t.votes > 0)
+            .fold(None, |best: Option<VoteTally>, t| match best {
+                Some(b) if b.votes >= t.votes => Some(b),
+                _ => Some(*t),
+            })
+    }
+
+    /// Records and entries still to settle.
+    pub fn unsettled(&self) -> u8 {
+        (self.seats + self.absent).saturating_sub(self.settled)
+    }
+}
+
+/// How an appeal ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum AppealResolution {
+    /// No appeal, or not yet resolved.
+    #[default]
+    None = 0,
+    /// The appeal's committee revealed the same verdict: the appellant's bond pays it and the
+    /// treasury.
+    Confirmed = 1,
+    /// The appeal's committee revealed another verdict: the first majority loses its locks and
+    /// settlement follows the new verdict.
+    Overturned = 2,
+    /// The appeal's committee reached no quorum: the round is void (failed).
+    Unresolved = 3,
+}
+
+/// The one appeal a round may have.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Appeal {
+    /// Who appealed (zeroes: nobody).
+    pub appellant: Pubkey,
+    /// Lamports the appellant bonded (held in the round's vault).
+    pub bond: u64,
+    /// Slot the appeal landed in.
+    pub filed_slot: u64,
+    /// The outcome.
+    pub resolution: AppealResolution,
+    /// Lamports of the overturned majority's locks owed to the appellant, collected in the
+    /// vault as their seats settle.
+    pub reward_due: u64,
+    /// Whether the appellant's bond has been settled.
+    pub settled: bool,
+}
+
+impl Appeal {
+    /// Encoded size.
+    pub const LEN: usize = 32 + 8 + 8 + 1 + 8 + 1;
+
+    /// Whether an appeal was filed.
+    pub fn filed(&self) -> bool {
+        self.appellant != [0; 32]
+    }
+}
+
+/// Head counts of a round.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RoundCounts {
+    /// Nodes that staked (each got the next join index).
+    pub nodes_joined: u32,
+    /// Nodes whose reveal matched their commitment (duplicates included).
+    pub nodes_revealed: u32,
+    /// Nodes paid out or refunded (their accounts closed).
+    pub nodes_settled: u32,
+    /// Third parties who topped up the pool.
+    pub contributions: u32,
+    /// Third-party top-ups settled.
+    pub contributions_settled: u32,
+}
+
+impl RoundCounts {
+    /// Encoded size.
+    pub const LEN: usize = 4 * 5;
+}
+
+/// What the final verdict decided, and what has been paid against it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RoundOutcome {
+    /// The committee whose verdict is in force: 0, or 1 after an overturning appeal.
+    pub level: u8,
+    /// Digest of the verdict in force.
+    pub digest: [u8; 32],
+    /// The verdict's header: leaves root, counts, weight sum, new model.
+    pub vote: VerdictVote,
+    /// Slot its leaves were all posted (0: not yet).
+    pub leaves_complete_slot: u64,
+    /// Shared by accepted nodes by weight: the pool less the validators' share.
+    pub node_pool: u64,
+    /// Shared equally by the seats that revealed the final verdict.
+    pub validator_pool: u64,
+    /// Sum of the weights paid so far (never above 10,000).
+    pub weight_paid_bps: u32,
+    /// Rewards paid to nodes so far (never above `node_pool`).
+    pub node_rewards_paid: u64,
+    /// Rewards paid to seats so far (never above `validator_pool`).
+    pub validator_rewards_paid: u64,
+    /// Pool returned to third-party contributors so far.
+    pub contribution_refunds_paid: u64,
+    /// Stake sent to the treasury (or burned) by slashes and no-shows so far.
+    pub slashed_to_treasury: u64,
+}
+
+impl RoundOutcome {
+    /// Encoded size.
+    pub const LEN: usize = 1 + 32 + VerdictVote::LEN + 8 * 3 + 4 + 8 * 4;
+}
+
+/// A training round (PDA `["round", id as u64 LE]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Round {
+    /// Sequential id from the config's counter.
+    pub id: u64,
+    /// Canonical bump of the round PDA.
+    pub bump: u8,
+    /// Who opened the round: gets back its unearned share of the pool and the round's rent.
+    pub funder: Pubkey,
+    /// The escrow PDA holding the pool, the stakes and an appeal's bond.
+    pub vault: Pubkey,
+    /// Canonical bump of the vault PDA.
+    pub vault_bump: u8,
+    /// What stakes and rewards are paid in.
+    pub currency: Currency,
+    /// The $dPIN escrow (PDA `["token-vault", round]`) of a token round; zeroes in a SOL round.
+    pub token_vault: Pubkey,
+    /// Lamports of a converted pre-launch round's pool not yet swapped into $dPIN; the round
+    /// admits nobody until it is zero.
+    pub unconverted: u64,
+    /// The protocol treasury: every slash and forfeit goes there, checked by key.
+    pub treasury: Pubkey,
+    /// Slot the round opened: validators bonded since are not drawn for it.
+    pub opened_slot: u64,
+    /// Hash of the task: model architecture and training recipe.
+    pub task_hash: [u8; 32],
+    /// Hash of the global model the round starts from.
+    pub model_hash: [u8; 32],
+    /// CID of the global model the round starts from.
+    pub model_cid: Cid,
+    /// Hash of the validation set the committee scores updates on.
+    pub validation_set_hash: [u8; 32],
+    /// Most nodes admitted.
+    pub max_nodes: u32,
+    /// Stake each node locks, in the round's currency.
+    pub node_stake: u64,
+    /// Phase deadlines in slots.
+    pub deadlines: Deadlines,
+    /// Fee, slash, committee and appeal terms.
+    pub terms: RoundTerms,
+    /// Open, finalized or failed.
+    pub status: RoundStatus,
+    /// Why a failed round failed.
+    pub failure: FailReason,
+    /// Fees paid to the treasury for this round.
+    pub fee_paid: u64,
+    /// Reward pool held in the escrow (funding less fees), in the round's currency.
+    pub pool: u64,
+    /// The part of `pool` the funder paid itself (the rest came from third-party top-ups).
+    pub funder_pool: u64,
+    /// Head counts.
+    pub counts: RoundCounts,
+    /// XOR of the hashes of every revealed salt: the nodes' share of the committee's seed.
+    pub beacon: [u8; 32],
+    /// The first committee (0) and the appeal's committee (1).
+    pub committees: [CommitteeDraw; 2],
+    /// The appeal, if any.
+    pub appeal: Appeal,
+    /// The final verdict and its payments.
+    pub outcome: RoundOutcome,
+}
+
+impl AccountState for Round {
+    const TYPE: AccountType = AccountType::Round;
+    const BODY_LEN: usize = 8
+        + 1
+        + 32
+        + 32
+        + 1
+        + 1
+        + 32
+        + 8
+        + 32
+        + 8
+        + 32 * 3
+        + 36
+        + 4
+        + 8
+        + Deadlines::LEN
+        + RoundTerms::LEN
+        + 2
+        + 8 * 3
+        + RoundCounts::LEN
+        + 32
+        + CommitteeDraw::LEN * 2
+        + Appeal::LEN
+        + RoundOutcome::LEN;
+}
+
+impl Round {
+    /// The committee at `level` (0 first, 1 appeal).
+    pub fn committee(&self, level: u8) -> &CommitteeDraw {
+        &self.committees[usize::from(level.min(1))]
+    }
+
+    /// Slot by which the leaves of the verdict judged at `level` must be posted.
+    pub fn post_deadline(&self, level: u8) -> u64 {
+        self.committee(level)
+            .reveal_deadline
+            .saturating_add(self.terms.post_slots)
+    }
+
+    /// Last slot (exclusive) an appeal may be filed: the appeal window after the leaves landed.
+    pub fn appeal_deadline(&self) -> Option<u64> {
+        (self.outcome.leaves_complete_slot > 0 && self.outcome.level == 0).then(|| {
+            self.outcome
+                .leaves_complete_slot
+                .saturating_add(self.terms.appeal_window_slots)
+        })
+    }
+}
+
+/// A round's escrow (PDA `["vault", round]`): its lamports are the pool and every stake.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Vault {
+    /// The round it belongs to.
+    pub round: Pubkey,
+    /// Canonical bump.
+    pub bump: u8,
+}
+
+impl AccountState for Vault {
+    const TYPE: AccountType = AccountType::Vault;
+    const BODY_LEN: usize = 32 + 1;
+}
+
+/// A third party's top-up of a round's pool (PDA `["contribution", round, payer]`): whatever
+/// of it goes unearned is returned to the payer, not the funder.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Contribution {
+    /// The round.
+    pub round: Pubkey,
+    /// Who paid (and paid this account's rent).
+    pub payer: Pubkey,
+    /// Canonical bump.
+    pub bump: u8,
+    /// What the payer added to the pool (fees excluded).
+    pub amount: u64,
+}
+
+impl AccountState for Contribution {
+    const TYPE: AccountType = AccountType::Contribution;
+    const BODY_LEN: usize = 32 + 32 + 1 + 8;
+}
