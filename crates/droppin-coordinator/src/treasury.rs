@@ -2,9 +2,12 @@
 //!
 //! A batch is a loan inside one transaction: `begin_swap` lends up to the window's remaining cap
 //! to the caller's route, and `end_swap` checks that the destination's $dPIN balance grew by at
-//! least the minimum the reference price and the slippage bound allow. The rate limit is a cap
-//! per window of slots, so a large conversion goes out as many small batches over time (a TWAP)
-//! instead of one trade against a thin pool.
+//! least the batch's price: a Dutch auction that starts each window above the reference price
+//! and falls to the reference less the slippage bound, so whoever fills it first pays close to
+//! the market and any improvement goes to the treasury, not to the caller. The rate limit is a
+//! cap per window of slots, windows aligned to multiples of their length (no double batch across
+//! a boundary), so a large conversion goes out as many small batches over time (a TWAP) instead
+//! of one trade against a thin pool.
 
 use droppin_interface::{
     DropPinError, Pubkey,
@@ -44,15 +47,16 @@ pub fn begin_swap(
     if batch.lamports > batch.available {
         return Err(DropPinError::SwapExceedsAvailable);
     }
-    if slot >= treasury.window.start.saturating_add(swap.window_slots) {
-        treasury.window.start = slot;
+    let window = swap.window_start(slot);
+    if treasury.window.start != window {
+        treasury.window.start = window;
         treasury.window.spent = 0;
     }
     let spent = add(treasury.window.spent, batch.lamports)?;
     if spent > swap.window_cap {
         return Err(DropPinError::SwapWindowCapExceeded);
     }
-    let min_out = swap.min_out(batch.lamports);
+    let min_out = swap.min_out(batch.lamports, slot);
     if min_out == 0 {
         return Err(DropPinError::ZeroAmount);
     }
@@ -110,35 +114,47 @@ pub fn record_burn(treasury: &mut Treasury, amount: u64) -> Result<()> {
     Ok(())
 }
 
-/// Turns an open SOL round nobody has joined into a $dPIN round whose pool awaits conversion.
-/// `rent` is what its token vault costs, taken from the pool. Stakes are repriced at the
-/// reference price.
+/// What a conversion needs to know beyond the round.
+#[derive(Clone, Copy, Debug)]
+pub struct Conversion {
+    /// Who asks: only the round's funder may convert it.
+    pub caller: Pubkey,
+    /// The slot $dPIN launched: only rounds opened before it were funded before $dPIN existed.
+    pub launch_slot: u64,
+    /// The round's new token vault.
+    pub token_vault: Pubkey,
+    /// What the token vault's rent costs, taken from the pool.
+    pub rent: u64,
+}
+
+/// Turns a SOL round opened before the launch, that nobody has joined, into a $dPIN round whose
+/// pool awaits conversion, at its funder's request. Stakes are repriced at the reference price.
 pub fn convert_round(
     round: &mut Round,
     swap: &SwapParams,
-    token_vault: Pubkey,
+    conversion: &Conversion,
     slot: u64,
-    rent: u64,
 ) -> Result<()> {
-    let unjoined = round.counts.nodes_joined == 0 && round.counts.validators_joined == 0;
     let convertible = round.status == RoundStatus::Open
         && round.currency == Currency::Sol
         && phase(round, slot) == Phase::Training
-        && unjoined;
+        && round.counts.nodes_joined == 0
+        && round.counts.contributions == 0
+        && round.opened_slot < conversion.launch_slot
+        && conversion.caller == round.funder;
     if !convertible {
         return Err(DropPinError::NotConvertible);
     }
     let node_stake = swap.to_dpin(round.node_stake);
-    let validator_stake = swap.to_dpin(round.validator_stake);
-    if node_stake == 0 || validator_stake == 0 || round.pool <= rent {
+    if node_stake == 0 || round.pool <= conversion.rent {
         return Err(DropPinError::InvalidRoundParams);
     }
-    round.unconverted = sub(round.pool, rent)?;
+    round.unconverted = sub(round.pool, conversion.rent)?;
     round.pool = 0;
+    round.funder_pool = 0;
     round.node_stake = node_stake;
-    round.validator_stake = validator_stake;
     round.currency = Currency::Dpin;
-    round.token_vault = token_vault;
+    round.token_vault = conversion.token_vault;
     Ok(())
 }
 
@@ -146,7 +162,17 @@ pub fn convert_round(
 pub fn credit_conversion(round: &mut Round, outcome: &SwapOutcome) -> Result<()> {
     round.unconverted = sub(round.unconverted, outcome.lamports)?;
     round.pool = add(round.pool, outcome.received)?;
+    round.funder_pool = add(round.funder_pool, outcome.received)?;
     Ok(())
+}
+
+/// A converting round's pool may be swapped only while the round is still open for joins.
+pub fn require_convertible_now(round: &Round, slot: u64) -> Result<()> {
+    if round.status == RoundStatus::Open && phase(round, slot) == Phase::Training {
+        Ok(())
+    } else {
+        Err(DropPinError::RoundNotOpen)
+    }
 }
 
 /// Refuses joins and top-ups while a round's pool is still being converted.

@@ -188,6 +188,7 @@ fn bond_accounts(program: &Address, validator: &Address) -> Vec<AccountMeta> {
         AccountMeta::new(*validator, true),
         AccountMeta::new(find::bond(program, validator), false),
         AccountMeta::new(find::registry(program), false),
+        AccountMeta::new_readonly(find::config(program), false),
     ]
 }
 
@@ -213,7 +214,6 @@ pub fn top_up_bond(program: &Address, validator: &Address, amount: u64) -> Instr
 pub fn unbond(program: &Address, validator: &Address, amount: u64) -> Instruction {
     let mut accounts = bond_accounts(program, validator);
     accounts[0] = AccountMeta::new_readonly(*validator, true);
-    accounts.push(AccountMeta::new_readonly(find::config(program), false));
     build(program, &DropPinInstruction::Unbond { amount }, accounts)
 }
 
@@ -248,7 +248,12 @@ fn conflict_accounts(program: &Address, round: &Address, validator: &Address) ->
 }
 
 /// [`DropPinInstruction::ClaimSeat`].
-pub fn claim_seat(program: &Address, validator: &Address, round: &Address, level: u8) -> Instruction {
+pub fn claim_seat(
+    program: &Address,
+    validator: &Address,
+    round: &Address,
+    level: u8,
+) -> Instruction {
     let mut accounts = alloc::vec![
         AccountMeta::new(*validator, true),
         AccountMeta::new(*round, false),
@@ -318,7 +323,11 @@ pub fn report_absent(
     ];
     accounts.extend(conflict_accounts(program, round, validator));
     accounts.push(system_program());
-    build(program, &DropPinInstruction::ReportAbsent { level }, accounts)
+    build(
+        program,
+        &DropPinInstruction::ReportAbsent { level },
+        accounts,
+    )
 }
 
 /// [`DropPinInstruction::FinalizeRound`], citing `voter`'s revealed level-0 vote.
@@ -466,7 +475,11 @@ pub fn settle_appeal(program: &Address, round: &Address, appellant: &Address) ->
 }
 
 /// [`DropPinInstruction::RefundContribution`].
-pub fn refund_contribution(program: &Address, round: &Address, contributor: &Address) -> Instruction {
+pub fn refund_contribution(
+    program: &Address,
+    round: &Address,
+    contributor: &Address,
+) -> Instruction {
     build(
         program,
         &DropPinInstruction::RefundContribution,

@@ -204,6 +204,10 @@ drop_pin_errors! {
     NotAbsent = 89 => "the validator took its seat, so it is not absent",
     /// The config passed is not the protocol config.
     ConfigMismatch = 90 => "the config is not the protocol config",
+    /// A round opened while no validator is bonded could never be judged.
+    NoValidators = 91 => "no validator is bonded, so no committee could be drawn for this round",
+    /// The verdict's leaves came too late.
+    PostingClosed = 92 => "the time to post this verdict's leaves is over",
 }
 
 impl DropPinError {

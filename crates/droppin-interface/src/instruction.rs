@@ -241,7 +241,8 @@ pub enum DropPinInstruction {
 
     /// Registers a validator with a first bond (SOL).
     ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 system program.
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config,
+    /// 4 system program.
     RegisterValidator {
         /// Lamports bonded.
         amount: u64,
@@ -249,7 +250,8 @@ pub enum DropPinInstruction {
 
     /// Adds to a validator's bond (effective for rounds opened after it).
     ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 system program.
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config,
+    /// 4 system program.
     TopUpBond {
         /// Lamports added.
         amount: u64,
@@ -266,7 +268,7 @@ pub enum DropPinInstruction {
 
     /// Withdraws unbonded lamports after the delay; closes the bond when nothing is left.
     ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry.
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config.
     WithdrawBond,
 
     /// Fixes a committee's seed from the SlotHashes sysvar (anyone may): level 0 after the reveal

@@ -91,7 +91,10 @@ mod tests {
         // Half of the range for a bond worth half a seat.
         assert!(is_selected(u64::MAX / 2, 1, 2, 1));
         assert!(!is_selected(u64::MAX / 2 + 1, 1, 2, 1));
-        assert!(is_selected(u64::MAX, 10, 30, 3), "a whole expected seat: always");
+        assert!(
+            is_selected(u64::MAX, 10, 30, 3),
+            "a whole expected seat: always"
+        );
         assert!(!is_selected(0, 0, 30, 3), "no bond: never");
         assert!(!is_selected(0, 10, 0, 3));
     }

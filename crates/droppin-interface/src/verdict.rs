@@ -327,7 +327,10 @@ mod tests {
             outcome: Outcome::Slashed,
             weight_bps: 1,
         };
-        assert_eq!(weighted_slash.check(), Err(DropPinError::InvalidVerdictLeaf));
+        assert_eq!(
+            weighted_slash.check(),
+            Err(DropPinError::InvalidVerdictLeaf)
+        );
         let too_heavy = Leaf {
             outcome: Outcome::Accepted,
             weight_bps: BPS + 1,

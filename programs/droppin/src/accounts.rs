@@ -3,7 +3,12 @@
 //! Each check fails with its own error code, so a client always learns which rule an account
 //! broke: signer, writable, owner, type, PDA (canonical bump), system program, duplicates.
 
-use droppin_interface::{SYSTEM_PROGRAM_ID, state::AccountState};
+use alloc::boxed::Box;
+
+use droppin_interface::{
+    SYSTEM_PROGRAM_ID,
+    state::{AccountState, Round},
+};
 use pinocchio::{
     AccountView, Address,
     cpi::{Seed, Signer},
@@ -69,6 +74,18 @@ pub fn load<T: AccountState>(account: &AccountView, program_id: &Address) -> Res
     }
     let data = account.try_borrow()?;
     T::load(&data).map_err(fail)
+}
+
+/// Decodes a round onto the heap, field by field, in a stack frame of its own: a round is too
+/// large to share a 4 KB SBF frame with a processor's other state.
+#[inline(never)]
+pub fn load_round(account: &AccountView, program_id: &Address) -> Result<Box<Round>> {
+    if !account.owned_by(program_id) {
+        return Err(fail(DropPinError::InvalidAccountOwner));
+    }
+    let mut round: Box<Round> = Box::default();
+    round.load_in_place(&account.try_borrow()?).map_err(fail)?;
+    Ok(round)
 }
 
 /// Encodes program state into the account.
@@ -258,13 +275,34 @@ pub fn spendable(account: &AccountView) -> Result<u64> {
 /// Closes a program account: all its lamports go to `to`, its data and owner are cleared, so it
 /// cannot be revived by a later top-up in the same transaction.
 pub fn close(account: &mut AccountView, to: &mut AccountView) -> Result {
-    let credited = to
-        .lamports()
-        .checked_add(account.lamports())
-        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
-    to.set_lamports(credited);
+    credit(to, account.lamports())?;
     account.set_lamports(0);
     account.close()
+}
+
+/// Closes a program account whose rent its `owner` paid: the rent goes back to the owner, less
+/// a bounty for `settler` when a third party did the settling.
+pub fn close_with_bounty(
+    account: &mut AccountView,
+    owner: &mut AccountView,
+    settler: &mut AccountView,
+) -> Result {
+    let rent = account.lamports();
+    let (to_owner, bounty) =
+        droppin_coordinator::split_rent(rent, settler.address() == owner.address());
+    credit(owner, to_owner)?;
+    credit(settler, bounty)?;
+    account.set_lamports(0);
+    account.close()
+}
+
+fn credit(to: &mut AccountView, lamports: u64) -> Result {
+    let credited = to
+        .lamports()
+        .checked_add(lamports)
+        .ok_or(fail(DropPinError::ArithmeticOverflow))?;
+    to.set_lamports(credited);
+    Ok(())
 }
 
 /// The current slot.

@@ -160,10 +160,10 @@ impl<'a> Escrow<'a> {
         }
     }
 
-    /// Sends `amount` from the escrow to the protocol: to the treasury in a SOL round, burned in
-    /// a $dPIN round.
+    /// Sends `amount` of slashes and forfeits from the escrow to the treasury (burned in a
+    /// $dPIN round).
     #[inline(always)]
-    pub fn to_protocol(
+    pub fn to_slashes(
         &self,
         vault: &mut AccountView,
         treasury: &mut AccountView,
@@ -172,12 +172,35 @@ impl<'a> Escrow<'a> {
         signer: &RoundSigner,
         amount: u64,
     ) -> Result {
+        self.to_treasury(
+            vault,
+            treasury,
+            treasury_state,
+            round,
+            signer,
+            amount,
+            Income::Slashes,
+        )
+    }
+
+    /// Sends `amount` from the escrow to the protocol: to the treasury in a SOL round (counted
+    /// as `income`), burned in a $dPIN round.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn to_treasury(
+        &self,
+        vault: &mut AccountView,
+        treasury: &mut AccountView,
+        treasury_state: &mut Treasury,
+        round: &AccountView,
+        signer: &RoundSigner,
+        amount: u64,
+        income: Income,
+    ) -> Result {
         match self {
             Escrow::Sol => {
                 withdraw(vault, treasury, amount)?;
-                treasury_state.other_collected =
-                    checked_add(treasury_state.other_collected, amount)?;
-                Ok(())
+                income.record(treasury_state, amount)
             }
             Escrow::Dpin(_) if amount == 0 => Ok(()),
             Escrow::Dpin(leg) => {
@@ -187,6 +210,27 @@ impl<'a> Escrow<'a> {
                 droppin_coordinator::record_burn(treasury_state, amount).map_err(fail)
             }
         }
+    }
+}
+
+/// What the treasury receives, for its books.
+#[derive(Clone, Copy)]
+pub enum Income {
+    /// Slashes and forfeits.
+    Slashes,
+    /// A closed round's rounding dust.
+    Dust,
+}
+
+impl Income {
+    /// Adds `amount` lamports to the matching total.
+    pub fn record(self, treasury: &mut Treasury, amount: u64) -> Result {
+        let total = match self {
+            Income::Slashes => &mut treasury.slashes_collected,
+            Income::Dust => &mut treasury.other_collected,
+        };
+        *total = checked_add(*total, amount)?;
+        Ok(())
     }
 }
 

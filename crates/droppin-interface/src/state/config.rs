@@ -117,8 +117,8 @@ impl SwapParams {
 
     /// `lamports` worth of $dPIN at the reference price (base units, rounded down).
     pub fn to_dpin(&self, lamports: u64) -> u64 {
-        let value = u128::from(lamports) * u128::from(self.reference_price)
-            / u128::from(LAMPORTS_PER_SOL);
+        let value =
+            u128::from(lamports) * u128::from(self.reference_price) / u128::from(LAMPORTS_PER_SOL);
         u64::try_from(value).unwrap_or(u64::MAX)
     }
 
@@ -289,15 +289,24 @@ impl ProtocolParams {
             (a.swap.reference_price, b.swap.reference_price),
             (a.swap.window_slots, b.swap.window_slots),
             (a.swap.window_cap, b.swap.window_cap),
-            (u64::from(a.committee.min_size), u64::from(b.committee.min_size)),
-            (u64::from(a.committee.max_size), u64::from(b.committee.max_size)),
+            (
+                u64::from(a.committee.min_size),
+                u64::from(b.committee.min_size),
+            ),
+            (
+                u64::from(a.committee.max_size),
+                u64::from(b.committee.max_size),
+            ),
             (a.committee.vote_reveal_slots, b.committee.vote_reveal_slots),
             (a.committee.post_slots, b.committee.post_slots),
             (
                 a.committee.appeal_window_slots,
                 b.committee.appeal_window_slots,
             ),
-            (a.committee.appeal_phase_slots, b.committee.appeal_phase_slots),
+            (
+                a.committee.appeal_phase_slots,
+                b.committee.appeal_phase_slots,
+            ),
             (a.committee.min_bond, b.committee.min_bond),
             (a.committee.unbonding_slots, b.committee.unbonding_slots),
             (a.reputation.min_pool, b.reputation.min_pool),
@@ -369,15 +378,8 @@ impl ProtocolConfig {
 
 impl AccountState for ProtocolConfig {
     const TYPE: AccountType = AccountType::Config;
-    const BODY_LEN: usize = 32
-        + 1
-        + 32
-        + 1
-        + 32
-        + PARAMS_LEN
-        + 8
-        + TokenLaunch::LEN
-        + (1 + PARAMS_LEN + 32 + 8);
+    const BODY_LEN: usize =
+        32 + 1 + 32 + 1 + 32 + PARAMS_LEN + 8 + TokenLaunch::LEN + (1 + PARAMS_LEN + 32 + 8);
 }
 
 /// The $dPIN mint the protocol adopted and the treasury's account for it (zeroes before launch).
@@ -500,7 +502,10 @@ mod tests {
         assert!(!now.within_step(&next), "the timelock never shrinks");
         let mut next = now;
         next.committee.min_size = 1;
-        assert!(!now.within_step(&next), "the committee floor cannot collapse at once");
+        assert!(
+            !now.within_step(&next),
+            "the committee floor cannot collapse at once"
+        );
     }
 
     #[test]
@@ -515,6 +520,9 @@ mod tests {
         assert_eq!(middle, reference);
         let last = swap.min_out(sol, start + swap.window_slots - 1);
         assert!(last < reference && last >= reference * 9_900 / 10_000);
-        assert_eq!(swap.min_out(sol, start + swap.window_slots), swap.min_out(sol, start));
+        assert_eq!(
+            swap.min_out(sol, start + swap.window_slots),
+            swap.min_out(sol, start)
+        );
     }
 }

@@ -18,8 +18,9 @@ mod validator;
 pub mod verdict;
 
 pub use config::{
-    CommitteeParams, MAX_BPS_STEP, MAX_COMMITTEE_CAP, MAX_NODES_CAP, SLOTS_PER_HOUR, PendingConfig, PendingSwap, ProtocolConfig, ProtocolParams,
-    ReputationParams, SwapParams, SwapTotals, SwapWindow, TokenLaunch, Treasury,
+    CommitteeParams, MAX_BPS_STEP, MAX_COMMITTEE_CAP, MAX_NODES_CAP, PendingConfig, PendingSwap,
+    ProtocolConfig, ProtocolParams, ReputationParams, SLOTS_PER_HOUR, SwapParams, SwapTotals,
+    SwapWindow, TokenLaunch, Treasury,
 };
 pub use node::{
     CidMarker, LAMPORTS_PER_POINT, MAX_MULTIPLIER_BPS, NEUTRAL_MULTIPLIER_BPS,

@@ -19,15 +19,14 @@ pub enum NodeStatus {
     Revealed = 2,
 }
 
-/// One node's participation in one round (PDA `["node", round, node]`).
+/// One node's participation in one round (at the round-scoped address of
+/// [`crate::pda::node_seed`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct NodeState {
     /// The round.
     pub round: Pubkey,
     /// The node's wallet: signs, pays rent, receives payouts.
     pub node: Pubkey,
-    /// Canonical bump.
-    pub bump: u8,
     /// Its join index: the position of its leaf in the round's verdict.
     pub index: u32,
     /// Joined, committed or revealed.
@@ -51,7 +50,7 @@ pub struct NodeState {
 
 impl AccountState for NodeState {
     const TYPE: AccountType = AccountType::Node;
-    const BODY_LEN: usize = 32 + 32 + 1 + 4 + 1 + 8 + 32 + 36 + 8 + 8 + 1 + 2;
+    const BODY_LEN: usize = 32 + 32 + 4 + 1 + 8 + 32 + 36 + 8 + 8 + 1 + 2;
 }
 
 /// The first node to reveal a CID in a round (at a `create_with_seed` address, see
@@ -116,7 +115,8 @@ impl Reputation {
             return 0;
         }
         let halved = self.points >> halvings;
-        let partial = u128::from(halved) * u128::from(elapsed % half_life) / u128::from(2 * half_life);
+        let partial =
+            u128::from(halved) * u128::from(elapsed % half_life) / u128::from(2 * half_life);
         halved - partial as u64
     }
 
@@ -162,12 +162,19 @@ mod tests {
     #[test]
     fn a_new_identity_starts_below_neutral_and_the_multiplier_is_bounded() {
         let mut rep = Reputation::default();
-        assert_eq!(rep.multiplier_bps(0, HALF_LIFE), NEW_IDENTITY_MULTIPLIER_BPS);
+        assert_eq!(
+            rep.multiplier_bps(0, HALF_LIFE),
+            NEW_IDENTITY_MULTIPLIER_BPS
+        );
         assert!(NEW_IDENTITY_MULTIPLIER_BPS < NEUTRAL_MULTIPLIER_BPS);
         rep.earn(u64::MAX, 0, HALF_LIFE);
         assert_eq!(rep.multiplier_bps(0, HALF_LIFE), MAX_MULTIPLIER_BPS);
         let mut rep = Reputation::default();
-        rep.earn((REPUTATION_POINTS_CAP / 6 + 1) * LAMPORTS_PER_POINT, 0, HALF_LIFE);
+        rep.earn(
+            (REPUTATION_POINTS_CAP / 6 + 1) * LAMPORTS_PER_POINT,
+            0,
+            HALF_LIFE,
+        );
         assert_eq!(rep.multiplier_bps(0, HALF_LIFE), NEUTRAL_MULTIPLIER_BPS);
     }
 

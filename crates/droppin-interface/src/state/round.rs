@@ -375,6 +375,56 @@ impl AccountState for Round {
 }
 
 impl Round {
+    /// Decodes a round account into `self`, field by field: a round decoded by value would need
+    /// several copies of itself on the stack, more than an SBF program's 4 KB frame holds.
+    pub fn load_in_place(&mut self, data: &[u8]) -> Result<(), crate::DropPinError> {
+        use crate::DropPinError::{InvalidAccountType, UnsupportedAccountVersion};
+        let mut buf = match data {
+            [t, _, ..] if *t != AccountType::Round as u8 => return Err(InvalidAccountType),
+            [_, v, ..] if *v != Self::VERSION => return Err(UnsupportedAccountVersion),
+            [_, _, body @ ..] if body.len() == Self::BODY_LEN => body,
+            _ => return Err(InvalidAccountType),
+        };
+        self.read_fields(&mut buf).map_err(|_| InvalidAccountType)
+    }
+
+    fn read_fields(&mut self, buf: &mut &[u8]) -> borsh::io::Result<()> {
+        fn read<T: BorshDeserialize>(buf: &mut &[u8], field: &mut T) -> borsh::io::Result<()> {
+            *field = T::deserialize(buf)?;
+            Ok(())
+        }
+        read(buf, &mut self.id)?;
+        read(buf, &mut self.bump)?;
+        read(buf, &mut self.funder)?;
+        read(buf, &mut self.vault)?;
+        read(buf, &mut self.vault_bump)?;
+        read(buf, &mut self.currency)?;
+        read(buf, &mut self.token_vault)?;
+        read(buf, &mut self.unconverted)?;
+        read(buf, &mut self.treasury)?;
+        read(buf, &mut self.opened_slot)?;
+        read(buf, &mut self.task_hash)?;
+        read(buf, &mut self.model_hash)?;
+        read(buf, &mut self.model_cid)?;
+        read(buf, &mut self.validation_set_hash)?;
+        read(buf, &mut self.max_nodes)?;
+        read(buf, &mut self.node_stake)?;
+        read(buf, &mut self.deadlines)?;
+        read(buf, &mut self.terms)?;
+        read(buf, &mut self.status)?;
+        read(buf, &mut self.failure)?;
+        read(buf, &mut self.fee_paid)?;
+        read(buf, &mut self.pool)?;
+        read(buf, &mut self.funder_pool)?;
+        read(buf, &mut self.counts)?;
+        read(buf, &mut self.beacon)?;
+        for committee in &mut self.committees {
+            read(buf, committee)?;
+        }
+        read(buf, &mut self.appeal)?;
+        read(buf, &mut self.outcome)
+    }
+
     /// The committee at `level` (0 first, 1 appeal).
     pub fn committee(&self, level: u8) -> &CommitteeDraw {
         &self.committees[usize::from(level.min(1))]
@@ -428,4 +478,41 @@ pub struct Contribution {
 impl AccountState for Contribution {
     const TYPE: AccountType = AccountType::Contribution;
     const BODY_LEN: usize = 32 + 32 + 1 + 8;
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_in_place_matches_the_derived_decoder() {
+        let mut round = Round {
+            id: 7,
+            bump: 3,
+            funder: [1; 32],
+            treasury: [2; 32],
+            opened_slot: 99,
+            pool: 1_234,
+            beacon: [5; 32],
+            ..Round::default()
+        };
+        round.committees[1].tallies[2] = VoteTally {
+            digest: [6; 32],
+            votes: 4,
+        };
+        round.appeal.bond = 77;
+        round.outcome.vote.accepted = 3;
+        round.outcome.slashed_to_treasury = 11;
+        let mut data = std::vec![0u8; Round::LEN];
+        round.store(&mut data).unwrap();
+        let mut decoded = Round::default();
+        decoded.load_in_place(&data).unwrap();
+        assert_eq!(decoded, round);
+        assert_eq!(Round::load(&data).unwrap(), round);
+        data[0] = AccountType::Node as u8;
+        assert_eq!(
+            decoded.load_in_place(&data),
+            Err(crate::DropPinError::InvalidAccountType)
+        );
+    }
 }

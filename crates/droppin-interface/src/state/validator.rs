@@ -77,15 +77,14 @@ pub enum SeatStatus {
     Absent = 3,
 }
 
-/// A validator's seat in one committee of one round (PDA `["seat", round, validator, level]`).
+/// A validator's seat in one committee of one round (at the round-scoped address of
+/// [`crate::pda::seat_seed`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Seat {
     /// The round.
     pub round: Pubkey,
     /// The validator.
     pub validator: Pubkey,
-    /// Canonical bump.
-    pub bump: u8,
     /// 0: the first committee; 1: the appeal's.
     pub level: u8,
     /// Taken, committed, revealed, or reported absent.
@@ -104,5 +103,5 @@ pub struct Seat {
 
 impl AccountState for Seat {
     const TYPE: AccountType = AccountType::Seat;
-    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 1 + 8 + 32 + 32 + VerdictVote::LEN + 32;
+    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 32 + 32 + VerdictVote::LEN + 32;
 }

@@ -103,7 +103,11 @@ mod tests {
         };
         let at = VerdictLeaves::leaf_offset(total, LEAVES_PER_CHUNK + 1);
         data[at..at + LEAF_LEN].copy_from_slice(&leaf.to_bytes());
-        assert_eq!(header.leaf(&data, LEAVES_PER_CHUNK + 1), None, "chunk not posted");
+        assert_eq!(
+            header.leaf(&data, LEAVES_PER_CHUNK + 1),
+            None,
+            "chunk not posted"
+        );
         data[VerdictLeaves::flag_offset(1)] = 1;
         assert_eq!(header.leaf(&data, LEAVES_PER_CHUNK + 1), Some(leaf));
         assert_eq!(header.leaf(&data, total), None);

@@ -1,153 +1,368 @@
-//! JoinCommittee, SubmitVerdict, FinalizeRound and SettleValidator.
+//! DrawCommittee, ClaimSeat, CommitVote, RevealVote, ReportAbsent, FinalizeRound and SettleSeat.
+
+use alloc::boxed::Box;
 
 use droppin_coordinator as coordinator;
 use droppin_interface::{
     instruction::VerdictVote,
-    pda::VALIDATOR_SEED,
-    state::{Round, Treasury, ValidatorState},
+    pda::{ROUND_SEED, seat_seed},
+    state::{Registry, Round, Seat, SeatStatus, Treasury},
 };
-use pinocchio::{AccountView, Address, cpi::Seed};
+use pinocchio::{AccountView, Address, cpi::Seed, sysvars::slot_hashes::SlotHashes};
 
-use super::not_enough_accounts;
+use super::{node::require_round_scoped, not_enough_accounts, registry::load_bond};
 use crate::{
     accounts::{
-        close as close_account, create_pda, current_slot, load, require_canonical_pda,
-        require_distinct, require_key, require_signer, require_system_program, require_writable,
-        save,
+        SeededAccount, close_with_bounty, create_with_seed, current_slot, is_uninitialized, load,
+        load_round, require_distinct, require_key, require_signer, require_system_program,
+        require_writable, save, withdraw,
     },
     error::{DropPinError, Result, fail},
-    escrow::{Escrow, RoundSigner},
+    escrow::{Escrow, Income, RoundSigner},
     hash::SyscallSha256,
 };
 
-/// Bonds a committee member's stake into the round's vault.
+/// Fixes committee `level`'s seed from the SlotHashes sysvar.
 #[inline(never)]
-pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
-    let (head, tail) = accounts.split_at_mut(accounts.len().min(5));
-    let [validator, round, vault, validator_state, system] = head else {
+pub fn draw(program_id: &Address, accounts: &mut [AccountView], level: u8) -> Result {
+    let [round, sysvar, ..] = accounts else {
+        return Err(not_enough_accounts());
+    };
+    require_writable(&[round])?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
+    let seed_slot = round_state.committee(level).seed_slot;
+    let slot_hash = seed_slot_hash(sysvar, seed_slot)?;
+    coordinator::draw_committee::<SyscallSha256>(
+        &mut round_state,
+        &round.address().to_bytes(),
+        level,
+        current_slot()?,
+        &slot_hash,
+    )
+    .map_err(fail)?;
+    save(round, &*round_state)
+}
+
+/// The hash of `seed_slot`, or of the first slot after it if its leader skipped it. The
+/// sysvar's window must still reach back to `seed_slot`, or the choice would be the caller's.
+fn seed_slot_hash(sysvar: &AccountView, seed_slot: u64) -> Result<[u8; 32]> {
+    let hashes =
+        SlotHashes::from_account_view(sysvar).map_err(|_| fail(DropPinError::InvalidSysvar))?;
+    if let Some(hash) = hashes.get_hash(seed_slot) {
+        return Ok(*hash);
+    }
+    // Entries run from the newest slot down.
+    let entries = hashes.entries();
+    let covered = entries
+        .last()
+        .is_some_and(|oldest| oldest.slot() <= seed_slot);
+    let next = entries.iter().rev().find(|e| e.slot() > seed_slot);
+    match next {
+        Some(entry) if covered => Ok(entry.hash),
+        _ => Err(fail(DropPinError::SeedUnavailable)),
+    }
+}
+
+/// Checks that the validator is not a node of the round and (for an appeal) not on its first
+/// committee: the accounts at those addresses must not exist.
+fn require_no_conflict(
+    program_id: &Address,
+    round_key: &[u8; 32],
+    validator: &[u8; 32],
+    node_state: &AccountView,
+    first_seat: &AccountView,
+    level: u8,
+) -> Result {
+    require_round_scoped(
+        program_id,
+        round_key,
+        node_state,
+        &droppin_interface::pda::node_seed(validator),
+    )?;
+    if !is_uninitialized(node_state) {
+        return Err(fail(DropPinError::ConflictOfInterest));
+    }
+    if level == 1 {
+        require_round_scoped(program_id, round_key, first_seat, &seat_seed(validator, 0))?;
+        if !is_uninitialized(first_seat) {
+            return Err(fail(DropPinError::ConflictOfInterest));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a seat (or an absence record) at its round-scoped address, paid by `payer`.
+#[inline(always)]
+fn create_seat(
+    program_id: &Address,
+    payer: &AccountView,
+    round: &AccountView,
+    round_state: &Round,
+    account: &mut AccountView,
+    seat: &Seat,
+) -> Result {
+    let seed = seat_seed(&seat.validator, seat.level);
+    let id = round_state.id.to_le_bytes();
+    let bump = [round_state.bump];
+    let round_seeds = [Seed::from(ROUND_SEED), Seed::from(&id), Seed::from(&bump)];
+    let seeded = SeededAccount {
+        base: round,
+        base_seeds: &round_seeds,
+        seed: &seed,
+    };
+    create_with_seed(payer, account, &seeded, program_id, seat)
+}
+
+/// Seats a validator that proves it was drawn, locking part of its bond.
+#[inline(never)]
+pub fn claim_seat(program_id: &Address, accounts: &mut [AccountView], level: u8) -> Result {
+    let [
+        validator,
+        round,
+        seat,
+        bond,
+        node_state,
+        first_seat,
+        system,
+        ..,
+    ] = accounts
+    else {
         return Err(not_enough_accounts());
     };
     require_signer(validator)?;
-    require_writable(&[validator, round, vault, validator_state])?;
-    require_distinct(&[validator, round, vault, validator_state])?;
+    require_writable(&[validator, round, seat, bond])?;
+    require_distinct(&[validator, round, seat, bond])?;
     require_system_program(system)?;
-    let mut round_state: Round = load(round, program_id)?;
-    require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
     let round_key = round.address().to_bytes();
-    let validator_key = validator.address().to_bytes();
-    let bump = require_canonical_pda(
-        validator_state,
-        &[VALIDATOR_SEED, &round_key, &validator_key],
-        program_id,
-    )?;
-    let escrow = Escrow::of(&round_state, tail, validator)?;
+    let key = validator.address().to_bytes();
+    require_round_scoped(program_id, &round_key, seat, &seat_seed(&key, level))?;
+    require_no_conflict(program_id, &round_key, &key, node_state, first_seat, level)?;
+    let mut bond_state = load_bond(program_id, bond, validator)?;
 
-    let state = coordinator::join_committee(
+    let state = coordinator::claim_seat::<SyscallSha256>(
         &mut round_state,
         &round_key,
-        &validator_key,
-        bump,
+        level,
+        &mut bond_state,
         current_slot()?,
     )
     .map_err(fail)?;
-    let bump_seed = [bump];
-    create_pda(
-        validator,
-        validator_state,
-        &[
-            Seed::from(VALIDATOR_SEED),
-            Seed::from(&round_key),
-            Seed::from(&validator_key),
-            Seed::from(&bump_seed),
-        ],
-        program_id,
-        &state,
-    )?;
-    escrow.deposit(validator, vault, round_state.validator_stake)?;
-    save(round, &round_state)
+    create_seat(program_id, validator, round, &round_state, seat, &state)?;
+    save(bond, &bond_state)?;
+    save(round, &*round_state)
 }
 
-/// Records and tallies a committee member's verdict.
+/// A seat of this round held by `validator`.
+fn load_seat(
+    program_id: &Address,
+    seat: &AccountView,
+    round: &AccountView,
+    validator: &AccountView,
+    level: u8,
+) -> Result<Seat> {
+    let state: Seat = load(seat, program_id)?;
+    if state.round != round.address().to_bytes() || state.level != level {
+        return Err(fail(DropPinError::RoundMismatch));
+    }
+    require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
+    Ok(state)
+}
+
+/// Records a seat's sealed vote.
 #[inline(never)]
-pub fn submit(program_id: &Address, accounts: &mut [AccountView], vote: VerdictVote) -> Result {
-    let [validator, round, validator_state, ..] = accounts else {
+pub fn commit_vote(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    level: u8,
+    commitment: [u8; 32],
+) -> Result {
+    let [validator, round, seat, ..] = accounts else {
         return Err(not_enough_accounts());
     };
     require_signer(validator)?;
-    require_writable(&[round, validator_state])?;
-    require_distinct(&[round, validator_state])?;
-    let mut round_state: Round = load(round, program_id)?;
-    let mut state = load_validator(program_id, validator_state, round)?;
-    require_key(
-        validator,
-        &state.validator,
-        DropPinError::NotCommitteeMember,
-    )?;
-    coordinator::submit_verdict::<SyscallSha256>(
+    require_writable(&[seat])?;
+    let round_state: Box<Round> = load_round(round, program_id)?;
+    let mut state = load_seat(program_id, seat, round, validator, level)?;
+    coordinator::commit_vote(&round_state, &mut state, current_slot()?, commitment)
+        .map_err(fail)?;
+    save(seat, &state)
+}
+
+/// Reveals a seat's sealed vote and tallies it.
+#[inline(never)]
+pub fn reveal_vote(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    level: u8,
+    vote: &VerdictVote,
+    salt: &[u8; 32],
+) -> Result {
+    let [validator, round, seat, ..] = accounts else {
+        return Err(not_enough_accounts());
+    };
+    require_signer(validator)?;
+    require_writable(&[round, seat])?;
+    require_distinct(&[round, seat])?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
+    let mut state = load_seat(program_id, seat, round, validator, level)?;
+    coordinator::reveal_vote::<SyscallSha256>(
         &mut round_state,
+        &round.address().to_bytes(),
         &mut state,
         current_slot()?,
         vote,
+        salt,
     )
     .map_err(fail)?;
-    save(validator_state, &state)?;
-    save(round, &round_state)
+    save(seat, &state)?;
+    save(round, &*round_state)
 }
 
-/// Finalizes the round with the verdict `voter` voted for, if it has reached the quorum.
+/// Takes the absence penalty of a drawn validator that never took its seat, and records the
+/// absence at its seat's address so it is taken once.
+#[inline(never)]
+pub fn report_absent(program_id: &Address, accounts: &mut [AccountView], level: u8) -> Result {
+    let [
+        reporter,
+        round,
+        seat,
+        bond,
+        registry,
+        treasury,
+        node_state,
+        first_seat,
+        system,
+        ..,
+    ] = accounts
+    else {
+        return Err(not_enough_accounts());
+    };
+    require_signer(reporter)?;
+    require_writable(&[reporter, round, seat, bond, registry, treasury])?;
+    require_distinct(&[reporter, round, seat, bond, registry, treasury])?;
+    require_system_program(system)?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
+    require_key(
+        treasury,
+        &round_state.treasury,
+        DropPinError::TreasuryMismatch,
+    )?;
+    let mut treasury_state: Treasury = load(treasury, program_id)?;
+    let mut registry_state: Registry = load(registry, program_id)?;
+    let mut bond_state: droppin_interface::state::ValidatorBond = load(bond, program_id)?;
+    let round_key = round.address().to_bytes();
+    let validator = bond_state.validator;
+    require_round_scoped(program_id, &round_key, seat, &seat_seed(&validator, level))?;
+    if !is_uninitialized(seat) {
+        return Err(fail(DropPinError::NotAbsent));
+    }
+    require_no_conflict(
+        program_id, &round_key, &validator, node_state, first_seat, level,
+    )?;
+
+    let penalty = coordinator::report_absent::<SyscallSha256>(
+        &mut round_state,
+        level,
+        &mut bond_state,
+        &mut registry_state,
+        current_slot()?,
+    )
+    .map_err(fail)?;
+    let record = Seat {
+        round: round_key,
+        validator,
+        level,
+        status: SeatStatus::Absent,
+        payer: reporter.address().to_bytes(),
+        ..Seat::default()
+    };
+    create_seat(program_id, reporter, round, &round_state, seat, &record)?;
+    withdraw(bond, treasury, penalty.to_treasury)?;
+    withdraw(bond, reporter, penalty.to_reporter)?;
+    Income::Slashes.record(&mut treasury_state, penalty.to_treasury)?;
+    save(treasury, &treasury_state)?;
+    save(registry, &registry_state)?;
+    save(bond, &bond_state)?;
+    save(round, &*round_state)
+}
+
+/// Pins the first committee's verdict once it has the quorum.
 #[inline(never)]
 pub fn finalize(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let [round, voter, ..] = accounts else {
         return Err(not_enough_accounts());
     };
     require_writable(&[round])?;
-    let mut round_state: Round = load(round, program_id)?;
-    let voter_state = load_validator(program_id, voter, round)?;
-    coordinator::finalize_round(&mut round_state, &voter_state).map_err(fail)?;
-    save(round, &round_state)
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
+    let seat: Seat = load(voter, program_id)?;
+    if seat.round != round.address().to_bytes() {
+        return Err(fail(DropPinError::RoundMismatch));
+    }
+    coordinator::finalize_round(&mut round_state, &seat, current_slot()?).map_err(fail)?;
+    save(round, &*round_state)
 }
 
-/// Pays or refunds a committee member (slash to the treasury) and closes its state.
+/// Settles a seat or an absence record: unlocks the bond, pays the seat's share, takes its
+/// penalty, and returns the rent to whoever paid it (less a bounty for a third party).
 #[inline(never)]
-pub fn settle(program_id: &Address, accounts: &mut [AccountView]) -> Result {
-    let (head, tail) = accounts.split_at_mut(accounts.len().min(5));
-    let [validator, round, vault, validator_state, treasury] = head else {
+pub fn settle_seat(program_id: &Address, accounts: &mut [AccountView]) -> Result {
+    let (head, tail) = accounts.split_at_mut(accounts.len().min(9));
+    let [
+        settler,
+        validator,
+        round,
+        vault,
+        seat,
+        bond,
+        registry,
+        treasury,
+        rent_payer,
+    ] = head
+    else {
         return Err(not_enough_accounts());
     };
-    require_writable(&[validator, round, vault, validator_state, treasury])?;
-    require_distinct(&[validator, round, vault, validator_state, treasury])?;
-    let mut round_state: Round = load(round, program_id)?;
+    require_signer(settler)?;
+    require_writable(&[
+        settler, validator, round, vault, seat, bond, registry, treasury,
+    ])?;
+    require_writable(&[rent_payer])?;
+    require_distinct(&[validator, round, vault, seat, bond, registry, treasury])?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
     require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
-    let state = load_validator(program_id, validator_state, round)?;
-    require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
-    let mut treasury_state: Treasury = load(treasury, program_id)?;
-    let escrow = Escrow::of(&round_state, tail, validator)?;
-
-    let payout =
-        coordinator::settle_validator(&mut round_state, &state, current_slot()?).map_err(fail)?;
-    let signer = RoundSigner::of(&round_state);
-    escrow.pay(vault, validator, round, &signer, payout.to_validator)?;
-    escrow.to_protocol(
-        vault,
+    require_key(
         treasury,
-        &mut treasury_state,
-        round,
-        &signer,
-        payout.to_treasury,
+        &round_state.treasury,
+        DropPinError::TreasuryMismatch,
     )?;
-    save(treasury, &treasury_state)?;
-    save(round, &round_state)?;
-    close_account(validator_state, validator)
-}
-
-fn load_validator(
-    program_id: &Address,
-    account: &AccountView,
-    round: &AccountView,
-) -> Result<ValidatorState> {
-    let state: ValidatorState = load(account, program_id)?;
+    let state: Seat = load(seat, program_id)?;
     if state.round != round.address().to_bytes() {
         return Err(fail(DropPinError::RoundMismatch));
     }
-    Ok(state)
+    require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
+    require_key(rent_payer, &state.payer, DropPinError::RecipientMismatch)?;
+    let mut bond_state = load_bond(program_id, bond, validator)?;
+    let mut registry_state: Registry = load(registry, program_id)?;
+    let mut treasury_state: Treasury = load(treasury, program_id)?;
+    let escrow = Escrow::of(&round_state, tail, validator)?;
+
+    let payout = coordinator::settle_seat(
+        &mut round_state,
+        &state,
+        &mut bond_state,
+        &mut registry_state,
+        current_slot()?,
+    )
+    .map_err(fail)?;
+    let signer = RoundSigner::of(&round_state);
+    escrow.pay(vault, validator, round, &signer, payout.reward)?;
+    withdraw(vault, validator, payout.appeal_share)?;
+    withdraw(bond, treasury, payout.to_treasury)?;
+    withdraw(bond, vault, payout.to_vault)?;
+    Income::Slashes.record(&mut treasury_state, payout.to_treasury)?;
+    save(treasury, &treasury_state)?;
+    save(registry, &registry_state)?;
+    save(bond, &bond_state)?;
+    save(round, &*round_state)?;
+    close_with_bounty(seat, rent_payer, settler)
 }

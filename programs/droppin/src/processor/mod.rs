@@ -3,11 +3,14 @@
 //! Processors are kept out of line (each gets its own 4 KB SBF stack frame) and take at most
 //! five register-sized arguments: SBPF v0 has no stack-passed arguments.
 
+mod appeal;
 mod committee;
 mod config;
 mod node;
+mod registry;
 mod round;
 mod treasury;
+mod verdict;
 
 use droppin_interface::instruction::DropPinInstruction as Ix;
 use pinocchio::{AccountView, Address};
@@ -21,19 +24,35 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], instruction: 
         Ix::UpdateConfig { params, new_admin } => {
             config::update(program_id, accounts, &params, &new_admin)
         }
+        Ix::ApplyConfig => config::apply(program_id, accounts),
         Ix::OpenRound(args) => round::open(program_id, accounts, &args),
         Ix::FundRound { amount } => round::fund(program_id, accounts, amount),
-        Ix::CrankTimeout => round::crank(program_id, accounts),
-        Ix::CloseRound => round::close(program_id, accounts),
         Ix::JoinRound => node::join(program_id, accounts),
         Ix::CommitUpdate { commitment } => node::commit(program_id, accounts, commitment),
         Ix::RevealUpdate(args) => node::reveal(program_id, accounts, &args),
-        Ix::ClaimReward(args) => node::claim(program_id, accounts, &args),
-        Ix::RefundNode => node::refund(program_id, accounts),
-        Ix::JoinCommittee => committee::join(program_id, accounts),
-        Ix::SubmitVerdict(vote) => committee::submit(program_id, accounts, vote),
+        Ix::RegisterValidator { amount } => registry::register(program_id, accounts, amount),
+        Ix::TopUpBond { amount } => registry::top_up(program_id, accounts, amount),
+        Ix::Unbond { amount } => registry::unbond(program_id, accounts, amount),
+        Ix::WithdrawBond => registry::withdraw_bond(program_id, accounts),
+        Ix::DrawCommittee { level } => committee::draw(program_id, accounts, level),
+        Ix::ClaimSeat { level } => committee::claim_seat(program_id, accounts, level),
+        Ix::CommitVote { level, commitment } => {
+            committee::commit_vote(program_id, accounts, level, commitment)
+        }
+        Ix::RevealVote { level, vote, salt } => {
+            committee::reveal_vote(program_id, accounts, level, &vote, &salt)
+        }
+        Ix::ReportAbsent { level } => committee::report_absent(program_id, accounts, level),
         Ix::FinalizeRound => committee::finalize(program_id, accounts),
-        Ix::SettleValidator => committee::settle(program_id, accounts),
+        Ix::PostVerdictLeaves(args) => verdict::post(program_id, accounts, &args),
+        Ix::Appeal => appeal::appeal(program_id, accounts),
+        Ix::ResolveAppeal => appeal::resolve(program_id, accounts),
+        Ix::SettleNode => node::settle(program_id, accounts),
+        Ix::SettleSeat => committee::settle_seat(program_id, accounts),
+        Ix::SettleAppeal => appeal::settle(program_id, accounts),
+        Ix::RefundContribution => round::refund_contribution(program_id, accounts),
+        Ix::CrankTimeout => round::crank(program_id, accounts),
+        Ix::CloseRound => round::close(program_id, accounts),
         Ix::LaunchToken => treasury::launch(program_id, accounts),
         Ix::ConvertRound => treasury::convert(program_id, accounts),
         Ix::BeginSwap { lamports } => treasury::begin(program_id, accounts, lamports),

@@ -1,18 +1,21 @@
-//! JoinRound, CommitUpdate, RevealUpdate, ClaimReward and RefundNode.
+//! JoinRound, CommitUpdate, RevealUpdate and SettleNode.
+
+use alloc::boxed::Box;
 
 use droppin_coordinator as coordinator;
 use droppin_interface::{
-    instruction::{ClaimArgs, RevealArgs},
-    pda::{NODE_SEED, REPUTATION_SEED, ROUND_SEED, cid_marker_address, cid_marker_seed},
-    state::{CidMarker, NodeState, Reputation, Round},
+    instruction::RevealArgs,
+    pda::{REPUTATION_SEED, ROUND_SEED, cid_marker_seed, node_seed, round_scoped_address},
+    state::{CidMarker, NodeState, Reputation, Round, RoundStatus, Treasury, VerdictLeaves},
+    verdict::Leaf,
 };
 use pinocchio::{AccountView, Address, cpi::Seed};
 
 use super::not_enough_accounts;
 use crate::{
     accounts::{
-        SeededAccount, close as close_account, create_pda, create_with_seed, current_slot,
-        is_uninitialized, load, require_canonical_pda, require_distinct, require_key,
+        SeededAccount, close_with_bounty, create_pda, create_with_seed, current_slot,
+        is_uninitialized, load, load_round, require_canonical_pda, require_distinct, require_key,
         require_signer, require_system_program, require_writable, save,
     },
     error::{DropPinError, Result, fail},
@@ -31,11 +34,12 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     require_writable(&[node, round, vault, node_state, reputation])?;
     require_distinct(&[node, round, vault, node_state, reputation])?;
     require_system_program(system)?;
-    let mut round_state: Round = load(round, program_id)?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
     require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
     let round_key = round.address().to_bytes();
     let node_key = node.address().to_bytes();
-    let bump = require_canonical_pda(node_state, &[NODE_SEED, &round_key, &node_key], program_id)?;
+    let seed = node_seed(&node_key);
+    require_round_scoped(program_id, &round_key, node_state, &seed)?;
     let escrow = Escrow::of(&round_state, tail, node)?;
 
     let mut record = if is_uninitialized(reputation) {
@@ -61,7 +65,7 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     } else {
         load_reputation(program_id, reputation, &node_key)?
     };
-    let mut state = coordinator::join_round(
+    let state = coordinator::join_round(
         &mut round_state,
         &round_key,
         &node_key,
@@ -69,24 +73,19 @@ pub fn join(program_id: &Address, accounts: &mut [AccountView]) -> Result {
         current_slot()?,
     )
     .map_err(fail)?;
-    state.bump = bump;
-    let bump_seed = [bump];
-    create_pda(
-        node,
-        node_state,
-        &[
-            Seed::from(NODE_SEED),
-            Seed::from(&round_key),
-            Seed::from(&node_key),
-            Seed::from(&bump_seed),
-        ],
-        program_id,
-        &state,
-    )?;
+    let id = round_state.id.to_le_bytes();
+    let bump = [round_state.bump];
+    let round_seeds = [Seed::from(ROUND_SEED), Seed::from(&id), Seed::from(&bump)];
+    let seeded = SeededAccount {
+        base: round,
+        base_seeds: &round_seeds,
+        seed: &seed,
+    };
+    create_with_seed(node, node_state, &seeded, program_id, &state)?;
     record.rounds_joined += 1;
     save(reputation, &record)?;
     escrow.deposit(node, vault, round_state.node_stake)?;
-    save(round, &round_state)
+    save(round, &*round_state)
 }
 
 /// Records the node's commitment; touches only the node's own state.
@@ -115,18 +114,14 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
     require_writable(&[node, round, node_state, marker])?;
     require_distinct(&[node, round, node_state, marker])?;
     require_system_program(system)?;
-    let mut round_state: Round = load(round, program_id)?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
     let mut state: NodeState = load(node_state, program_id)?;
     let round_key = round.address().to_bytes();
     require_node_of_round(&state, &round_key, node)?;
     if !cid.is_well_formed() {
         return Err(fail(DropPinError::InvalidCid));
     }
-    if marker.address().to_bytes()
-        != cid_marker_address::<SyscallSha256>(&program_id.to_bytes(), &round_key, &cid)
-    {
-        return Err(fail(DropPinError::InvalidPda));
-    }
+    require_round_scoped(program_id, &round_key, marker, &cid_marker_seed(&cid))?;
     let duplicate = !is_uninitialized(marker);
     if duplicate {
         let _: CidMarker = load(marker, program_id)?;
@@ -156,66 +151,106 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
         create_with_seed(node, marker, &seeded, program_id, &record)?;
     }
     save(node_state, &state)?;
-    save(round, &round_state)
+    save(round, &*round_state)
 }
 
-/// Pays a node by its proven verdict leaf, updates its reputation and closes its accounts.
+/// Settles a node by its leaf (or refunds it in a failed round), updates its reputation and
+/// closes its accounts; a third-party settler gets a bounty from their rent.
 #[inline(never)]
-pub fn claim(program_id: &Address, accounts: &mut [AccountView], args: &ClaimArgs) -> Result {
-    settle(program_id, accounts, |round, round_key, state, record| {
-        coordinator::claim_reward::<SyscallSha256>(round, round_key, state, record, args)
-    })
-}
-
-/// Refunds a node in a failed round, or settles a no-show or an unclaimed node.
-#[inline(never)]
-pub fn refund(program_id: &Address, accounts: &mut [AccountView]) -> Result {
-    let slot = current_slot()?;
-    settle(program_id, accounts, |round, _, state, record| {
-        coordinator::refund_node(round, state, record, slot)
-    })
-}
-
-/// Shared by claim and refund: checks the accounts, lets the coordinator price the settlement,
-/// pays the node from the vault and returns the rent of its state and CID marker.
-fn settle(
-    program_id: &Address,
-    accounts: &mut [AccountView],
-    price: impl FnOnce(
-        &mut Round,
-        &[u8; 32],
-        &NodeState,
-        &mut Reputation,
-    ) -> core::result::Result<coordinator::NodePayout, DropPinError>,
-) -> Result {
-    let (head, tail) = accounts.split_at_mut(accounts.len().min(6));
-    let [node, round, vault, node_state, reputation, marker] = head else {
+pub fn settle(program_id: &Address, accounts: &mut [AccountView]) -> Result {
+    let (head, tail) = accounts.split_at_mut(accounts.len().min(9));
+    let [
+        settler,
+        node,
+        round,
+        vault,
+        node_state,
+        reputation,
+        marker,
+        treasury,
+        leaves,
+    ] = head
+    else {
         return Err(not_enough_accounts());
     };
-    require_writable(&[node, round, vault, node_state, reputation])?;
-    require_distinct(&[node, round, vault, node_state, reputation])?;
-    let mut round_state: Round = load(round, program_id)?;
+    require_signer(settler)?;
+    require_writable(&[
+        settler, node, round, vault, node_state, reputation, treasury,
+    ])?;
+    require_distinct(&[node, round, vault, node_state, reputation, treasury])?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
     require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
+    require_key(
+        treasury,
+        &round_state.treasury,
+        DropPinError::TreasuryMismatch,
+    )?;
     let state: NodeState = load(node_state, program_id)?;
     let round_key = round.address().to_bytes();
     require_node_of_round(&state, &round_key, node)?;
     let mut record = load_reputation(program_id, reputation, &state.node)?;
+    let mut treasury_state: Treasury = load(treasury, program_id)?;
     let escrow = Escrow::of(&round_state, tail, node)?;
+    let leaf = leaf_of(program_id, &round_state, &round_key, leaves, state.index)?;
 
-    let payout = price(&mut round_state, &round_key, &state, &mut record).map_err(fail)?;
+    let payout =
+        coordinator::settle_node(&mut round_state, &state, &mut record, leaf, current_slot()?)
+            .map_err(fail)?;
     let signer = RoundSigner::of(&round_state);
     escrow.pay(vault, node, round, &signer, payout.to_node)?;
+    escrow.to_slashes(
+        vault,
+        treasury,
+        &mut treasury_state,
+        round,
+        &signer,
+        payout.to_treasury,
+    )?;
+    save(treasury, &treasury_state)?;
     save(reputation, &record)?;
-    save(round, &round_state)?;
+    save(round, &*round_state)?;
     if state.cid.is_well_formed() && !state.duplicate {
         require_writable(&[marker])?;
         let record: CidMarker = load(marker, program_id)?;
         if record.round != round_key || record.node != state.node {
             return Err(fail(DropPinError::CidMarkerMismatch));
         }
-        close_account(marker, node)?;
+        close_with_bounty(marker, node, settler)?;
     }
-    close_account(node_state, node)
+    close_with_bounty(node_state, node, settler)
+}
+
+/// The node's leaf in the verdict in force, once the round is finalized.
+fn leaf_of(
+    program_id: &Address,
+    round: &Round,
+    round_key: &[u8; 32],
+    leaves: &AccountView,
+    index: u32,
+) -> Result<Option<Leaf>> {
+    if round.status != RoundStatus::Finalized {
+        return Ok(None);
+    }
+    let header: VerdictLeaves = load(leaves, program_id)?;
+    if &header.round != round_key || header.level != round.outcome.level {
+        return Err(fail(DropPinError::RoundMismatch));
+    }
+    if !header.complete {
+        return Err(fail(DropPinError::VerdictIncomplete));
+    }
+    let data = leaves.try_borrow()?;
+    Ok(header.leaf(&data, index))
+}
+
+/// The account must sit at the round-scoped address of `seed`.
+pub(super) fn require_round_scoped(
+    program_id: &Address,
+    round_key: &[u8; 32],
+    account: &AccountView,
+    seed: &[u8; 32],
+) -> Result {
+    let expected = round_scoped_address::<SyscallSha256>(&program_id.to_bytes(), round_key, seed);
+    require_key(account, &expected, DropPinError::InvalidPda)
 }
 
 fn require_node_of_round(state: &NodeState, round_key: &[u8; 32], node: &AccountView) -> Result {

@@ -1,6 +1,8 @@
 //! LaunchToken, ConvertRound, BeginSwap and EndSwap: the $dPIN token, the conversion of
 //! pre-launch rounds and the treasury's buy-and-burn batches.
 
+use alloc::boxed::Box;
+
 use droppin_coordinator as coordinator;
 use droppin_interface::{
     DPIN_DECIMALS, INSTRUCTIONS_SYSVAR_ID,
@@ -21,16 +23,16 @@ use pinocchio_token::{
 use super::not_enough_accounts;
 use crate::{
     accounts::{
-        current_slot, load, require_canonical_pda, require_distinct, require_key, require_signer,
-        require_system_program, require_writable, save, spendable, withdraw,
+        current_slot, load, load_round, require_canonical_pda, require_distinct, require_key,
+        require_signer, require_system_program, require_writable, save, spendable, withdraw,
     },
     error::{DropPinError, Result, fail},
     escrow::{create_token_account, create_token_vault, require_token_program, token_balance},
 };
 
 /// Tags of the two halves of a swap, as they appear in instruction data.
-const BEGIN_SWAP: u8 = 17;
-const END_SWAP: u8 = 18;
+const BEGIN_SWAP: u8 = DropPinInstruction::VARIANTS - 2;
+const END_SWAP: u8 = DropPinInstruction::VARIANTS - 1;
 
 /// Adopts the fixed-supply $dPIN mint and creates the treasury's account for it.
 #[inline(never)]
@@ -77,6 +79,7 @@ pub fn launch(program_id: &Address, accounts: &mut [AccountView]) -> Result {
         mint: mint.address().to_bytes(),
         treasury_token: treasury_token.address().to_bytes(),
         treasury_token_bump: bump,
+        launch_slot: current_slot()?,
     };
     save(config, &config_state)
 }
@@ -96,9 +99,9 @@ fn require_fixed_supply(mint: &AccountView) -> Result {
     }
 }
 
-/// Makes a pre-launch SOL round a $dPIN round awaiting conversion. The payer fronts the token
-/// vault's rent and is repaid from the pool once the CPIs are done (lamports moved by hand before
-/// a CPI would unbalance it).
+/// Makes a pre-launch SOL round a $dPIN round awaiting conversion, at its funder's request. The
+/// funder fronts the token vault's rent and is repaid from the pool once the CPIs are done
+/// (lamports moved by hand before a CPI would unbalance it).
 #[inline(never)]
 pub fn convert(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     let [
@@ -122,7 +125,7 @@ pub fn convert(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     require_system_program(system)?;
     let config_state: ProtocolConfig = load(config, program_id)?;
     require_mint(&config_state, mint)?;
-    let mut round_state: Round = load(round, program_id)?;
+    let mut round_state: Box<Round> = load_round(round, program_id)?;
     require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
     let _: Vault = load(vault, program_id)?;
     let bump = require_canonical_pda(
@@ -132,17 +135,22 @@ pub fn convert(program_id: &Address, accounts: &mut [AccountView]) -> Result {
     )?;
 
     let rent = Rent::get()?.try_minimum_balance(TokenAccount::LEN)?;
+    let conversion = coordinator::Conversion {
+        caller: payer.address().to_bytes(),
+        launch_slot: config_state.token.launch_slot,
+        token_vault: token_vault.address().to_bytes(),
+        rent,
+    };
     coordinator::convert_round(
         &mut round_state,
         &config_state.params.swap,
-        token_vault.address().to_bytes(),
+        &conversion,
         current_slot()?,
-        rent,
     )
     .map_err(fail)?;
     create_token_vault(payer, token_vault, mint, round.address(), bump)?;
     withdraw(vault, payer, rent)?;
-    save(round, &round_state)
+    save(round, &*round_state)
 }
 
 /// Lends a batch of SOL to the caller's route, to be matched by an `EndSwap` in this
@@ -188,13 +196,14 @@ pub fn begin(program_id: &Address, accounts: &mut [AccountView], lamports: u64) 
         [round, vault, ..] => {
             require_writable(&[round, vault])?;
             require_distinct(&[caller, treasury, destination, round, vault])?;
-            let round_state: Round = load(round, program_id)?;
+            let round_state: Box<Round> = load_round(round, program_id)?;
             require_key(vault, &round_state.vault, DropPinError::VaultMismatch)?;
             require_key(
                 destination,
                 &round_state.token_vault,
                 DropPinError::VaultMismatch,
             )?;
+            coordinator::require_convertible_now(&round_state, slot).map_err(fail)?;
             let batch = coordinator::SwapBatch {
                 available: round_state.unconverted,
                 round: round.address().to_bytes(),
@@ -248,7 +257,7 @@ pub fn end(program_id: &Address, accounts: &mut [AccountView]) -> Result {
         };
         require_writable(&[round])?;
         require_key(round, &converting, DropPinError::RoundMismatch)?;
-        let mut round_state: Round = load(round, program_id)?;
+        let mut round_state: Box<Round> = load_round(round, program_id)?;
         require_key(
             destination,
             &round_state.token_vault,
@@ -257,7 +266,7 @@ pub fn end(program_id: &Address, accounts: &mut [AccountView]) -> Result {
         let outcome = coordinator::end_swap(&mut treasury_state, token_balance(destination)?)
             .map_err(fail)?;
         coordinator::credit_conversion(&mut round_state, &outcome).map_err(fail)?;
-        save(round, &round_state)?;
+        save(round, &*round_state)?;
     }
     save(treasury, &treasury_state)
 }
@@ -319,6 +328,7 @@ fn load_instructions(
 }
 
 const _: () = {
-    assert!(BEGIN_SWAP == DropPinInstruction::NAMES.len() as u8 - 2);
-    assert!(END_SWAP == DropPinInstruction::NAMES.len() as u8 - 1);
+    let names = DropPinInstruction::NAMES;
+    assert!(names[BEGIN_SWAP as usize].len() == "BeginSwap".len());
+    assert!(names[END_SWAP as usize].len() == "EndSwap".len());
 };

@@ -1,0 +1,425 @@
+//! Drawn committees: the draw, seats, sealed votes, absences, finalization and seat settlement.
+
+use droppin_interface::{
+    BPS, DropPinError, Pubkey,
+    hash::Hasher,
+    instruction::VerdictVote,
+    sortition::{is_selected, seed, ticket, vote_commitment},
+    state::{
+        AppealResolution, CommitteeDraw, FailReason, MAX_TALLIES, Registry, Round, RoundStatus,
+        Seat, SeatStatus, ValidatorBond, VoteTally,
+    },
+};
+
+use crate::{
+    Result, add, bps_of, mul, node::value_in_lamports, registry::take_penalty, settlement_open, sub,
+};
+
+/// Slots after a committee's seed slot within which it must be drawn: the SlotHashes sysvar
+/// keeps the last 512 slot hashes, so after that the seed can no longer be computed (a margin
+/// is kept for the time a draw spends in flight).
+pub const DRAW_WINDOW_SLOTS: u64 = 500;
+
+/// Share of an absence penalty paid to whoever reports it.
+pub const REPORT_BOUNTY_BPS: u16 = 1_000;
+
+/// The fewest revealed votes any quorum needs: the quorum share of the protocol's smallest
+/// committee (rounded up).
+pub fn min_quorum_votes(round: &Round) -> u64 {
+    let needed = u64::from(round.terms.quorum_bps) * u64::from(round.terms.min_committee);
+    needed.div_ceil(u64::from(BPS)).max(1)
+}
+
+/// Whether `votes` revealed votes are a quorum of `committee`: the quorum share of its seats,
+/// or of the protocol's smallest committee when fewer seats were taken.
+pub fn has_quorum(round: &Round, committee: &CommitteeDraw, votes: u8) -> bool {
+    let seats = committee.seats.max(round.terms.min_committee);
+    u32::from(votes) * u32::from(BPS) >= u32::from(round.terms.quorum_bps) * u32::from(seats)
+}
+
+/// Lamports each seat locks: what the round puts at risk (its pool and every stake a verdict
+/// can slash, in lamports' worth) spread over the smallest quorum, plus one. A captive quorum
+/// that gets overturned on appeal loses at least `min_quorum_votes` locks, which is more than
+/// everything it could have moved.
+pub fn seat_lock(round: &Round) -> Result<u64> {
+    let slashable = mul(
+        u64::from(round.counts.nodes_joined),
+        bps_of(round.node_stake, round.terms.slash_bps),
+    )?;
+    let at_risk = value_in_lamports(round, add(round.pool, slashable)?);
+    add(at_risk / min_quorum_votes(round), 1)
+}
+
+/// Fails unless committee `level` is the one at work: the first while the round is open, the
+/// appeal's while the appeal is pending.
+fn require_sitting(round: &Round, level: u8) -> Result<()> {
+    match level {
+        0 if round.status == RoundStatus::Open => Ok(()),
+        0 => Err(DropPinError::RoundNotOpen),
+        1 if !round.appeal.filed() => Err(DropPinError::NoAppeal),
+        1 if round.appeal.resolution == AppealResolution::None
+            && round.status == RoundStatus::Finalized =>
+        {
+            Ok(())
+        }
+        1 => Err(DropPinError::RoundNotOpen),
+        _ => Err(DropPinError::InvalidInstructionData),
+    }
+}
+
+/// Fixes committee `level`'s seed from `slot_hash`, the hash of its seed slot (or of the first
+/// slot after it, if the leader skipped it), and sizes the seats' lock.
+pub fn draw_committee<H: Hasher>(
+    round: &mut Round,
+    round_key: &Pubkey,
+    level: u8,
+    slot: u64,
+    slot_hash: &[u8; 32],
+) -> Result<()> {
+    require_sitting(round, level)?;
+    if level == 0 && round.counts.nodes_revealed == 0 {
+        return Err(DropPinError::NothingToValidate);
+    }
+    let lock = seat_lock(round)?;
+    let beacon = round.beacon;
+    let committee = &mut round.committees[usize::from(level)];
+    if committee.drawn {
+        return Err(DropPinError::AlreadyDrawn);
+    }
+    if slot <= committee.seed_slot {
+        return Err(DropPinError::SeedUnavailable);
+    }
+    if slot >= committee.vote_deadline {
+        return Err(DropPinError::SeatsClosed);
+    }
+    committee.seed = seed::<H>(round_key, level, &beacon, slot_hash);
+    committee.drawn = true;
+    committee.seat_lock = lock;
+    Ok(())
+}
+
+/// Checks that `validator` was drawn for committee `level`: its bond predates the round, and its
+/// ticket falls under its threshold. The caller has checked it is not a node of the round (nor,
+/// for an appeal, on the first committee).
+fn require_drawn<H: Hasher>(
+    round: &Round,
+    level: u8,
+    validator: &Pubkey,
+    bond: &ValidatorBond,
+) -> Result<()> {
+    let committee = round.committee(level);
+    if !committee.drawn {
+        return Err(DropPinError::NotYetDrawn);
+    }
+    if validator == &round.funder || (level == 1 && validator == &round.appeal.appellant) {
+        return Err(DropPinError::ConflictOfInterest);
+    }
+    if bond.bond == 0 || bond.since_slot >= round.opened_slot {
+        return Err(DropPinError::NotEligible);
+    }
+    let ticket = ticket::<H>(&committee.seed, validator);
+    if is_selected(
+        ticket,
+        bond.bond,
+        committee.bonded_total,
+        committee.expected,
+    ) {
+        Ok(())
+    } else {
+        Err(DropPinError::NotSelected)
+    }
+}
+
+/// Seats a validator that proves it was drawn, locking `seat_lock` of its free bond.
+pub fn claim_seat<H: Hasher>(
+    round: &mut Round,
+    round_key: &Pubkey,
+    level: u8,
+    bond: &mut ValidatorBond,
+    slot: u64,
+) -> Result<Seat> {
+    require_sitting(round, level)?;
+    let validator = bond.validator;
+    require_drawn::<H>(round, level, &validator, bond)?;
+    let committee = &mut round.committees[usize::from(level)];
+    if slot >= committee.vote_deadline {
+        return Err(DropPinError::SeatsClosed);
+    }
+    let lock = committee.seat_lock;
+    if bond.free() < lock {
+        return Err(DropPinError::InsufficientBond);
+    }
+    committee.seats = committee
+        .seats
+        .checked_add(1)
+        .ok_or(DropPinError::ArithmeticOverflow)?;
+    bond.locked = add(bond.locked, lock)?;
+    bond.open_seats += 1;
+    bond.seats_taken += 1;
+    Ok(Seat {
+        round: *round_key,
+        validator,
+        level,
+        status: SeatStatus::Seated,
+        lock,
+        payer: validator,
+        ..Seat::default()
+    })
+}
+
+/// Records (or replaces) a seat's sealed vote before the committee's vote deadline.
+pub fn commit_vote(round: &Round, seat: &mut Seat, slot: u64, commitment: [u8; 32]) -> Result<()> {
+    require_sitting(round, seat.level)?;
+    if slot >= round.committee(seat.level).vote_deadline {
+        return Err(DropPinError::SeatsClosed);
+    }
+    match seat.status {
+        SeatStatus::Seated | SeatStatus::Committed => {}
+        SeatStatus::Revealed => return Err(DropPinError::VoteAlreadyRevealed),
+        SeatStatus::Absent => return Err(DropPinError::NotSettleable),
+    }
+    seat.status = SeatStatus::Committed;
+    seat.commitment = commitment;
+    Ok(())
+}
+
+/// Rejects a vote no honest validator would cast: counts that do not cover the round's nodes,
+/// more than the whole weight, malformed CIDs.
+fn check_vote(round: &Round, vote: &VerdictVote) -> Result<()> {
+    let counts = &round.counts;
+    let judged = u64::from(vote.accepted) + u64::from(vote.excluded) + u64::from(vote.slashed);
+    let no_shows = counts.nodes_joined - counts.nodes_revealed;
+    if judged != u64::from(counts.nodes_revealed)
+        || vote.no_shows != no_shows
+        || vote.weight_sum_bps > u32::from(BPS)
+    {
+        return Err(DropPinError::VerdictCountMismatch);
+    }
+    if !vote.new_model_cid.is_well_formed()
+        || vote.new_model_cid.digest() != &vote.new_model_hash
+        || !vote.verdict_list_cid.is_well_formed()
+    {
+        return Err(DropPinError::InvalidCid);
+    }
+    Ok(())
+}
+
+/// Reveals a seat's sealed vote during the vote-reveal phase and tallies it.
+pub fn reveal_vote<H: Hasher>(
+    round: &mut Round,
+    round_key: &Pubkey,
+    seat: &mut Seat,
+    slot: u64,
+    vote: &VerdictVote,
+    salt: &[u8; 32],
+) -> Result<()> {
+    require_sitting(round, seat.level)?;
+    let committee = round.committee(seat.level);
+    if slot < committee.vote_deadline {
+        return Err(DropPinError::VoteRevealNotOpen);
+    }
+    if slot >= committee.reveal_deadline {
+        return Err(DropPinError::VoteRevealClosed);
+    }
+    match seat.status {
+        SeatStatus::Committed => {}
+        SeatStatus::Seated => return Err(DropPinError::VoteNotCommitted),
+        SeatStatus::Revealed => return Err(DropPinError::VoteAlreadyRevealed),
+        SeatStatus::Absent => return Err(DropPinError::NotSettleable),
+    }
+    let digest = vote.digest::<H>();
+    if vote_commitment::<H>(round_key, &seat.validator, seat.level, &digest, salt)
+        != seat.commitment
+    {
+        return Err(DropPinError::VoteCommitmentMismatch);
+    }
+    check_vote(round, vote)?;
+    let committee = &mut round.committees[usize::from(seat.level)];
+    let existing = committee
+        .tallies
+        .iter()
+        .position(|t| t.votes > 0 && t.digest == digest);
+    // A vote for a verdict beyond the tally's capacity counts for none.
+    if let Some(index) = existing.or_else(|| committee.tallies.iter().position(|t| t.votes == 0)) {
+        let tally = &mut committee.tallies[index];
+        *tally = VoteTally {
+            digest,
+            votes: tally.votes + 1,
+        };
+    }
+    committee.revealed += 1;
+    seat.status = SeatStatus::Revealed;
+    seat.vote = *vote;
+    seat.digest = digest;
+    Ok(())
+}
+
+const _: () = assert!(MAX_TALLIES <= 8);
+
+/// What reporting an absence moves, in lamports out of the absent validator's bond.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AbsencePenalty {
+    /// To the treasury.
+    pub to_treasury: u64,
+    /// To the reporter: a bounty, so absences get reported.
+    pub to_reporter: u64,
+}
+
+/// Takes the absence penalty of a validator that was drawn for committee `level` and never
+/// took its seat: the slash fraction of a seat's lock, from its free bond. The caller creates
+/// the absence record at the seat's address, so it is reported once.
+pub fn report_absent<H: Hasher>(
+    round: &mut Round,
+    level: u8,
+    bond: &mut ValidatorBond,
+    registry: &mut Registry,
+    slot: u64,
+) -> Result<AbsencePenalty> {
+    if level > 1 {
+        return Err(DropPinError::InvalidInstructionData);
+    }
+    let validator = bond.validator;
+    require_drawn::<H>(round, level, &validator, bond)?;
+    let committee = &mut round.committees[usize::from(level)];
+    if slot < committee.vote_deadline {
+        return Err(DropPinError::NotAbsent);
+    }
+    let penalty = bps_of(committee.seat_lock, round.terms.slash_bps).min(bond.free());
+    committee.absent = committee
+        .absent
+        .checked_add(1)
+        .ok_or(DropPinError::ArithmeticOverflow)?;
+    take_penalty(bond, registry, penalty)?;
+    let to_reporter = bps_of(penalty, REPORT_BOUNTY_BPS);
+    Ok(AbsencePenalty {
+        to_treasury: penalty - to_reporter,
+        to_reporter,
+    })
+}
+
+/// Pins the first committee's verdict revealed by `seat`, once the vote reveals are over and
+/// it has the quorum, and sets the pools.
+pub fn finalize_round(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
+    if round.status != RoundStatus::Open {
+        return Err(DropPinError::RoundNotOpen);
+    }
+    let committee = &round.committees[0];
+    if slot < committee.reveal_deadline {
+        return Err(DropPinError::VoteRevealNotOpen);
+    }
+    let votes = committee.votes_for(&seat.digest);
+    if seat.level != 0
+        || seat.status != SeatStatus::Revealed
+        || !has_quorum(round, committee, votes)
+    {
+        return Err(DropPinError::QuorumNotReached);
+    }
+    let validator_pool = bps_of(round.pool, round.terms.validator_share_bps);
+    round.status = RoundStatus::Finalized;
+    round.outcome.level = 0;
+    round.outcome.digest = seat.digest;
+    round.outcome.vote = seat.vote;
+    round.outcome.validator_pool = validator_pool;
+    round.outcome.node_pool = sub(round.pool, validator_pool)?;
+    Ok(())
+}
+
+/// What a seat's settlement moves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SeatPayout {
+    /// Its share of the validators' pool, in the round's currency, from the escrow.
+    pub reward: u64,
+    /// Its share of a confirmed appeal's bond, in lamports, from the vault.
+    pub appeal_share: u64,
+    /// Lamports of its bond to the treasury (its penalty, or the rest of a lost lock).
+    pub to_treasury: u64,
+    /// Lamports of its bond to the vault, owed to the appellant of an overturned verdict.
+    pub to_vault: u64,
+}
+
+/// Settles a seat (or an absence record) once settlement is open: unlocks its bond, pays its
+/// share if it revealed the final verdict, takes its penalty otherwise.
+pub fn settle_seat(
+    round: &mut Round,
+    seat: &Seat,
+    bond: &mut ValidatorBond,
+    registry: &mut Registry,
+    slot: u64,
+) -> Result<SeatPayout> {
+    if !settlement_open(round, slot) {
+        return Err(match round.status {
+            RoundStatus::Open => DropPinError::RoundNotFinalized,
+            _ => DropPinError::ClaimsNotOpen,
+        });
+    }
+    if seat.level == 0 && round.appeal.filed() && round.appeal.resolution == AppealResolution::None
+    {
+        return Err(DropPinError::AppealNotResolved);
+    }
+    let level = usize::from(seat.level.min(1));
+    round.committees[level].settled += 1;
+    if seat.status == SeatStatus::Absent {
+        // Its penalty was taken when it was reported.
+        return Ok(SeatPayout::default());
+    }
+    bond.locked = sub(bond.locked, seat.lock)?;
+    bond.open_seats = bond.open_seats.saturating_sub(1);
+    let revealed = seat.status == SeatStatus::Revealed;
+    let penalty = bps_of(seat.lock, round.terms.slash_bps);
+    let mut payout = SeatPayout::default();
+    if !revealed {
+        payout.to_treasury = penalty;
+    } else if round.status == RoundStatus::Finalized && seat.digest == round.outcome.digest {
+        payout.reward = validator_share(round)?;
+        if seat.level == 1 && round.appeal.resolution == AppealResolution::Confirmed {
+            payout.appeal_share = appeal_share(round);
+        }
+    } else if round.status == RoundStatus::Finalized {
+        // The verdict the appeal overturned is the one that had the first committee's quorum.
+        let first = &round.committees[0];
+        let overturned_majority = seat.level == 0
+            && round.appeal.resolution == AppealResolution::Overturned
+            && has_quorum(round, first, first.votes_for(&seat.digest));
+        if overturned_majority {
+            payout.to_vault = bps_of(seat.lock, round.terms.appeal_reward_bps);
+            payout.to_treasury = seat.lock - payout.to_vault;
+            round.appeal.reward_due = add(round.appeal.reward_due, payout.to_vault)?;
+        } else {
+            payout.to_treasury = penalty;
+        }
+    } else if round.failure == FailReason::VerdictWithheld
+        && seat.level == round.outcome.level
+        && seat.digest == round.outcome.digest
+    {
+        // It voted a verdict whose leaves nobody posted.
+        payout.to_treasury = penalty;
+    }
+    take_penalty(bond, registry, add(payout.to_treasury, payout.to_vault)?)?;
+    Ok(payout)
+}
+
+/// An equal share of the validators' pool for each seat (of either committee) that revealed the
+/// final verdict, checked against the pool.
+fn validator_share(round: &mut Round) -> Result<u64> {
+    let digest = round.outcome.digest;
+    let appeal_votes = match round.appeal.resolution {
+        AppealResolution::Confirmed | AppealResolution::Overturned => {
+            round.committees[1].votes_for(&digest)
+        }
+        _ => 0,
+    };
+    let agreeing = u64::from(round.committees[0].votes_for(&digest)) + u64::from(appeal_votes);
+    let share = round.outcome.validator_pool / agreeing.max(1);
+    let paid = add(round.outcome.validator_rewards_paid, share)?;
+    if paid > round.outcome.validator_pool {
+        return Err(DropPinError::PayoutExceedsPool);
+    }
+    round.outcome.validator_rewards_paid = paid;
+    Ok(share)
+}
+
+/// Each confirming appeal seat's share of the appellant's bond.
+pub(crate) fn appeal_share(round: &Round) -> u64 {
+    let confirming = round.committees[1].votes_for(&round.outcome.digest);
+    bps_of(round.appeal.bond, round.terms.appeal_reward_bps) / u64::from(confirming.max(1))
+}

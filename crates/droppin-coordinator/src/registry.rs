@@ -1,0 +1,102 @@
+//! The validator registry: bonding, topping up, unbonding and withdrawing.
+
+use droppin_interface::{
+    DropPinError, Pubkey,
+    state::{Registry, ValidatorBond},
+};
+
+use crate::{Result, add, sub};
+
+/// Registers a validator with a first bond of `amount` lamports (at least `min_bond`); it is
+/// drawn for rounds opened after `slot`.
+pub fn register_validator(
+    registry: &mut Registry,
+    validator: &Pubkey,
+    amount: u64,
+    min_bond: u64,
+    slot: u64,
+) -> Result<ValidatorBond> {
+    if amount < min_bond {
+        return Err(DropPinError::BondTooSmall);
+    }
+    registry.total_bond = add(registry.total_bond, amount)?;
+    registry.validators += 1;
+    Ok(ValidatorBond {
+        validator: *validator,
+        bond: amount,
+        since_slot: slot,
+        ..ValidatorBond::default()
+    })
+}
+
+/// Adds `amount` lamports to a bond. The whole bond then counts only for rounds opened after
+/// `slot`: nobody can grow its chance of a seat after seeing a round.
+pub fn top_up_bond(
+    registry: &mut Registry,
+    bond: &mut ValidatorBond,
+    amount: u64,
+    slot: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Err(DropPinError::ZeroAmount);
+    }
+    bond.bond = add(bond.bond, amount)?;
+    bond.since_slot = slot;
+    registry.total_bond = add(registry.total_bond, amount)?;
+    Ok(())
+}
+
+/// Moves `amount` of the free bond to unbonding: it stops counting at once and may be withdrawn
+/// `unbonding_slots` later, after every round that could still judge the validator has ended.
+pub fn unbond(
+    registry: &mut Registry,
+    bond: &mut ValidatorBond,
+    amount: u64,
+    slot: u64,
+    unbonding_slots: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Err(DropPinError::ZeroAmount);
+    }
+    if amount > bond.free() {
+        return Err(DropPinError::BondTooSmall);
+    }
+    bond.bond -= amount;
+    bond.unbonding = add(bond.unbonding, amount)?;
+    bond.unbond_at = slot.saturating_add(unbonding_slots);
+    bond.since_slot = slot;
+    registry.total_bond = sub(registry.total_bond, amount)?;
+    Ok(())
+}
+
+/// Withdraws the unbonded lamports once the delay has passed; returns the amount and whether
+/// the bond is now empty (its account may close and the validator leaves the registry).
+pub fn withdraw_bond(
+    registry: &mut Registry,
+    bond: &mut ValidatorBond,
+    slot: u64,
+) -> Result<(u64, bool)> {
+    if bond.unbonding == 0 || slot < bond.unbond_at {
+        return Err(DropPinError::StillUnbonding);
+    }
+    let amount = bond.unbonding;
+    bond.unbonding = 0;
+    let empty = bond.bond == 0 && bond.locked == 0 && bond.open_seats == 0;
+    if empty {
+        registry.validators = registry.validators.saturating_sub(1);
+    }
+    Ok((amount, empty))
+}
+
+/// Takes a penalty out of a bond (its locks already released or its free part): the bond and
+/// the registry's total both shrink.
+pub(crate) fn take_penalty(
+    bond: &mut ValidatorBond,
+    registry: &mut Registry,
+    amount: u64,
+) -> Result<()> {
+    bond.bond = sub(bond.bond, amount)?;
+    bond.slashed_total = add(bond.slashed_total, amount)?;
+    registry.total_bond = sub(registry.total_bond, amount)?;
+    Ok(())
+}
