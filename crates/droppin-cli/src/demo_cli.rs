@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use droppin_cli::demo::{DemoConfig, DemoReport, Faults, run};
+use droppin_cli::demo::{DemoConfig, DemoReport, Faults, admin_key, run};
 use droppin_client::{EmbeddedChain, default_program_path};
 use droppin_fl::{
     aggregate::Rule,
@@ -27,9 +27,15 @@ pub struct DemoArgs {
     /// How the committee combines accepted updates: fedavg, median or trimmed-mean.
     #[arg(long, default_value = "fedavg", value_parser = ["fedavg", "median", "trimmed-mean"])]
     aggregator: String,
-    /// Committee size.
-    #[arg(long, default_value_t = 3)]
+    /// Validators in the registry (the committee is drawn from them, weighted by bond).
+    #[arg(long, default_value_t = 6)]
     validators: usize,
+    /// Expected committee size the funder asks for (an appeal draws 2k + 1).
+    #[arg(long, default_value_t = 3)]
+    committee_size: u8,
+    /// SOL each validator bonds.
+    #[arg(long, default_value_t = 5.0)]
+    bond_sol: f64,
     /// Rounds; each starts from the model the previous one published.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
@@ -47,10 +53,11 @@ pub struct DemoArgs {
     /// Honest nodes whose update never reaches storage.
     #[arg(long, default_value_t = 0)]
     lost_blobs: usize,
-    /// Validators that never vote.
+    /// Registered validators that take their seat when drawn and never vote.
     #[arg(long, default_value_t = 0)]
     silent_validators: usize,
-    /// Validators that vote to accept everyone.
+    /// Registered validators that, when drawn, vote a verdict slashing every node (an honest
+    /// node appeals it when they hold the quorum).
     #[arg(long, default_value_t = 0)]
     dishonest_validators: usize,
     /// Where the model (safetensors), the accuracy chart (SVG) and the blobs go.
@@ -70,6 +77,11 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.malicious = args.malicious;
     config.attack = args.scenario.attack();
     config.validators = args.validators;
+    config.committee_size = args.committee_size;
+    if !(args.bond_sol.is_finite() && args.bond_sol > 0.0) {
+        anyhow::bail!("--bond-sol must be a positive amount");
+    }
+    config.bond_lamports = (args.bond_sol * LAMPORTS_PER_SOL as f64).round() as u64;
     config.rounds = args.rounds;
     config.seed = args.scenario.seed;
     config.spec = match args.scenario.model() {
@@ -93,7 +105,9 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     };
     config.progress = !args.json;
     let program = args.program.unwrap_or_else(default_program_path);
-    let chain = EmbeddedChain::new(&program)?;
+    let mut chain = EmbeddedChain::new(&program)?;
+    // The demo's admin deployed the program: only the upgrade authority may initialize it.
+    chain.set_upgrade_authority(&admin_key(config.seed))?;
     let store = LocalStore::open(args.out.join("blobs"), Limits::default())?;
     let data = digits().context("loading the shipped digits")?;
     let report = run(&config, chain, &store, &data)?;
@@ -115,24 +129,25 @@ fn signed_sol(lamports: i128) -> String {
 
 fn print_report(config: &DemoConfig, report: &DemoReport) {
     println!(
-        "{} round(s) on the embedded chain: {} nodes ({} attacking with {}), {} validators",
+        "{} round(s) on the embedded chain: {} nodes ({} attacking with {}), a registry of {} validators, committees of {} expected",
         config.rounds,
         config.nodes,
         config.malicious,
         config.attack.name(),
-        config.validators
+        config.validators,
+        config.committee_size
     );
     println!();
     println!(
-        "{:<12} {:<10} {:<9} {:>7} {:>10} {:>10} {:>10}  {:<16} reason",
-        "node", "role", "verdict", "weight", "stake", "payout", "reward", "reputation a/s/n"
+        "{:<12} {:<10} {:<9} {:>7} {:>10} {:>10} {:>10}  {:<18} reason",
+        "node", "role", "verdict", "weight", "stake", "payout", "reward", "reputation a/e/s/n"
     );
     for node in &report.nodes {
         let reward = node.payout_lamports as i128
             - node.stake_lamports as i128
             - node.rent_refund_lamports as i128;
         println!(
-            "{:<12} {:<10} {:<9} {:>6.2}% {:>10} {:>10} {:>10}  {:<16} {}",
+            "{:<12} {:<10} {:<9} {:>6.2}% {:>10} {:>10} {:>10}  {:<18} {}",
             format!("{}..", &node.pubkey[..10]),
             node.role,
             node.verdict,
@@ -141,24 +156,30 @@ fn print_report(config: &DemoConfig, report: &DemoReport) {
             sol(node.payout_lamports),
             signed_sol(reward),
             format!(
-                "{}/{}/{}",
-                node.reputation.accepted, node.reputation.slashed, node.reputation.no_shows
+                "{}/{}/{}/{}",
+                node.reputation.accepted,
+                node.reputation.excluded,
+                node.reputation.slashed,
+                node.reputation.no_shows
             ),
             node.reason.as_deref().unwrap_or("")
         );
     }
     println!();
     println!(
-        "{:<12} {:<10} {:>10} {:>10}",
-        "validator", "role", "stake", "payout"
+        "{:<12} {:<10} {:<6} {:<10} {:>10} {:>10} {:>10}",
+        "validator", "role", "drawn", "with final", "bond", "after", "change"
     );
     for v in &report.validators {
         println!(
-            "{:<12} {:<10} {:>10} {:>10}",
+            "{:<12} {:<10} {:<6} {:<10} {:>10} {:>10} {:>10}",
             format!("{}..", &v.pubkey[..10]),
             v.role,
-            sol(v.stake_lamports),
-            sol(v.payout_lamports)
+            if v.drawn { "yes" } else { "no" },
+            if v.voted_with_final { "yes" } else { "no" },
+            sol(v.bond_lamports),
+            sol(v.payout_lamports),
+            signed_sol(v.payout_lamports as i128 - v.bond_lamports as i128)
         );
     }
     println!();
@@ -169,18 +190,28 @@ fn print_report(config: &DemoConfig, report: &DemoReport) {
     );
     for round in &report.rounds {
         println!(
-            "  round {}: {:.1}%, {} accepted, {} slashed, model {}",
+            "  round {} {}: {:.1}%, {} accepted, {} excluded, {} slashed, {} no-shows{}, model {}",
             round.round,
+            round.status,
             100.0 * round.accuracy,
             round.accepted,
+            round.excluded,
             round.slashed,
+            round.no_shows,
+            match (round.appealed, round.overturned) {
+                (true, true) => ", appealed and overturned",
+                (true, false) => ", appealed",
+                _ => "",
+            },
             round.model_cid
         );
     }
     println!(
-        "funded {} SOL, fee {} SOL (buys and burns $dPIN), left in escrow {} SOL",
+        "funded {} SOL, fee {} SOL (buys and burns $dPIN), slashes to the treasury {} SOL, unearned pool back to the funder {} SOL, left in escrow {} SOL",
         sol(report.funded_lamports),
         sol(report.fee_lamports),
+        sol(report.slashed_to_treasury_lamports),
+        sol(report.funder_refund_lamports),
         sol(report.escrow_remaining_lamports)
     );
     if let Some(epsilon) = report.epsilon {

@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol, RpcChain};
-use droppin_interface::LAMPORTS_PER_SOL;
+use droppin_interface::{LAMPORTS_PER_SOL, state::ProtocolParams};
 use droppin_storage::{
     Limits, LocalStore,
     server::{GatewayConfig, RunningGateway},
@@ -23,6 +23,10 @@ use solana_signer::Signer;
 
 /// How long the surfnet may take to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The local network's shortest phase, in slots: seconds rather than the hours a public
+/// cluster's protocol parameters ask for, so rounds can be tried interactively.
+pub const LOCALNET_PHASE_SLOTS: u64 = 40;
 
 /// Where the local network binary is: `$DPIN_LOCALNET`, else the one `scripts/setup localnet`
 /// builds into the workspace's `.tools/bin`.
@@ -111,13 +115,13 @@ impl Localnet {
                 options.program.display()
             )
         })?;
-        chain.write_program_on_surfnet(&elf)?;
+        chain.write_program_on_surfnet(&elf, &options.admin.pubkey())?;
         let mut protocol = Protocol::new(chain);
         protocol
             .chain
             .airdrop(&options.admin.pubkey(), 10 * LAMPORTS_PER_SOL)?;
         protocol
-            .initialize_config(&options.admin, Default::default())
+            .initialize_config(&options.admin, ProtocolParams::short_phases(LOCALNET_PHASE_SLOTS))
             .context("initializing the protocol")?;
         let store = LocalStore::open(options.data_dir.join("blobs"), Limits::default())?;
         let gateway = RunningGateway::start(

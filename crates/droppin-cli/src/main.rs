@@ -39,9 +39,20 @@ enum Command {
     /// Run a node through a round, or claim.
     #[command(subcommand)]
     Node(operator_cli::NodeCommand),
-    /// Validate a round as a committee member and vote.
-    Validate { round: String },
-    /// Pin the verdict with the most votes.
+    /// Register, top up, unbond and withdraw a validator's bond.
+    #[command(subcommand)]
+    Validator(operator_cli::ValidatorCommand),
+    /// Serve as a validator: watch the rounds, take the seats this validator is drawn for,
+    /// judge, seal and reveal votes, settle. With ROUND, serve that round only.
+    Validate {
+        round: Option<String>,
+        /// Do one pass over the rounds instead of watching.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Appeal a finalized verdict within its window (bonds one seat's lock).
+    Appeal { round: String },
+    /// Move a round along: draw, finalize, post the verdict's leaves, resolve an appeal.
     Finalize { round: String },
     /// Fail a timed-out round, settle everyone, close it.
     Crank { round: String },
@@ -79,7 +90,11 @@ fn main() {
         Command::Round(command) => operator_cli::run_round(command, &cli.cluster),
         Command::Treasury(command) => operator_cli::run_treasury(command, &cli.cluster),
         Command::Node(command) => operator_cli::run_node(command, &cli.cluster),
-        Command::Validate { round } => operator_cli::run_validate(&round, &cli.cluster),
+        Command::Validator(command) => operator_cli::run_validator(command, &cli.cluster),
+        Command::Validate { round, once } => {
+            operator_cli::run_validate(round.as_deref(), once, &cli.cluster)
+        }
+        Command::Appeal { round } => operator_cli::run_appeal(&round, &cli.cluster),
         Command::Finalize { round } => operator_cli::run_finalize(&round, &cli.cluster),
         Command::Crank { round } => operator_cli::run_crank(&round, &cli.cluster),
         Command::Model(ModelCommand::Export(args)) => operator_cli::run_export(args, &cli.cluster),

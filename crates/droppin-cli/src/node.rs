@@ -49,7 +49,9 @@ pub fn commit<C: Chain>(
     Ok(())
 }
 
-/// Uploads the committed bytes, then reveals.
+/// Uploads the committed bytes, then reveals, even when the upload failed: an unavailable
+/// update is excluded (stake back), while a node that never reveals loses the slash fraction.
+/// Returns the upload's error, if it failed.
 pub fn upload_and_reveal<C: Chain>(
     protocol: &mut Protocol<C>,
     store: &dyn BlobStore,
@@ -57,13 +59,20 @@ pub fn upload_and_reveal<C: Chain>(
     round: &Address,
     pending: &Pending,
     bytes: &[u8],
-) -> anyhow::Result<()> {
-    let stored = to_interface(&store.put(bytes).context("uploading the update")?)?;
-    anyhow::ensure!(
-        stored == pending.cid,
-        "the update's bytes changed since the commitment"
-    );
-    reveal(protocol, node, round, pending)
+) -> anyhow::Result<Option<anyhow::Error>> {
+    let uploaded = store
+        .put(bytes)
+        .context("uploading the update")
+        .and_then(|cid| Ok(to_interface(&cid)?))
+        .and_then(|stored| {
+            anyhow::ensure!(
+                stored == pending.cid,
+                "the update's bytes changed since the commitment"
+            );
+            Ok(())
+        });
+    reveal(protocol, node, round, pending)?;
+    Ok(uploaded.err())
 }
 
 /// Reveals a committed update (its bytes must already be in storage).

@@ -1,5 +1,5 @@
-//! What operators' commands share: round summaries, the winning voter, and a node's pending
-//! commitment kept on disk between commit and reveal.
+//! What operators' commands share: round summaries, and a node's pending commitment kept on
+//! disk between commit and reveal.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +8,7 @@ use droppin_client::{Chain, Protocol};
 use droppin_coordinator::{Phase, phase};
 use droppin_interface::{
     Cid,
-    pda::find,
-    state::{Round, RoundStatus, ValidatorState},
+    state::{AppealResolution, Currency, Round, RoundStatus},
 };
 use droppin_storage::{from_interface, parse_cid, to_interface};
 use serde::{Deserialize, Serialize};
@@ -22,42 +21,61 @@ use crate::node::Pending;
 pub struct RoundSummary {
     pub address: String,
     pub id: u64,
-    /// `training`, `reveal`, `validation`, `settlement`, `finalized` or `failed`.
+    /// `training`, `reveal`, `validation`, `vote-reveal`, `settlement`, `finalized`, `appealed`
+    /// or `failed`.
     pub phase: &'static str,
+    /// Why a failed round failed.
+    pub failure: Option<String>,
     pub funder: String,
-    pub pool_lamports: u64,
-    pub fee_lamports: u64,
-    pub node_stake_lamports: u64,
-    pub validator_stake_lamports: u64,
+    pub currency: &'static str,
+    pub pool: u64,
+    pub fee: u64,
+    pub node_stake: u64,
     pub max_nodes: u32,
     pub nodes_joined: u32,
     pub nodes_revealed: u32,
     pub nodes_settled: u32,
-    pub validators_joined: u8,
-    pub validators_voted: u8,
-    pub committee: Vec<String>,
+    /// The expected committee size the funder asked for.
+    pub committee_size: u8,
+    /// Whether the committee's seed is fixed (drawn from the registry, not picked).
+    pub drawn: bool,
+    /// The seed, in hex, once drawn.
+    pub seed: Option<String>,
+    pub seats: u8,
+    pub votes_revealed: u8,
+    pub seat_lock_lamports: u64,
     pub slot: u64,
     pub commit_deadline: u64,
     pub reveal_deadline: u64,
     pub validation_deadline: u64,
+    pub vote_reveal_deadline: u64,
+    /// The last slot an appeal may be filed, once the verdict's leaves are posted.
+    pub appeal_deadline: Option<u64>,
+    pub appealed: bool,
+    /// `confirmed`, `overturned` or `unresolved`, once the appeal is resolved.
+    pub appeal_resolution: Option<&'static str>,
     /// The model the round trains from.
     pub model_cid: String,
     /// The model it shipped, once finalized.
     pub new_model_cid: Option<String>,
     pub verdict_list_cid: Option<String>,
     pub accepted: u32,
+    pub excluded: u32,
     pub slashed: u32,
+    pub no_shows: u32,
 }
 
 /// The phase name of a round at `slot`.
 pub fn phase_name(round: &Round, slot: u64) -> &'static str {
     match round.status {
+        RoundStatus::Finalized if round.appeal.filed() => "appealed",
         RoundStatus::Finalized => "finalized",
         RoundStatus::Failed => "failed",
         RoundStatus::Open => match phase(round, slot) {
             Phase::Training => "training",
             Phase::Reveal => "reveal",
             Phase::Validation => "validation",
+            Phase::VoteReveal => "vote-reveal",
             Phase::Settlement => "settlement",
         },
     }
@@ -65,6 +83,10 @@ pub fn phase_name(round: &Round, slot: u64) -> &'static str {
 
 fn cid_text(cid: &Cid) -> anyhow::Result<String> {
     Ok(from_interface(cid)?.to_string())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The summary of the round at `address`.
@@ -75,77 +97,65 @@ pub fn summarize<C: Chain>(
     let round = protocol.round(address)?;
     let slot = protocol.chain.slot()?;
     let finalized = round.status == RoundStatus::Finalized;
+    let committee = round.committees[0];
+    let vote = &round.outcome.vote;
     Ok(RoundSummary {
         address: address.to_string(),
         id: round.id,
         phase: phase_name(&round, slot),
+        failure: (round.status == RoundStatus::Failed).then(|| format!("{:?}", round.failure)),
         funder: Address::new_from_array(round.funder).to_string(),
-        pool_lamports: round.pool,
-        fee_lamports: round.fee_paid,
-        node_stake_lamports: round.node_stake,
-        validator_stake_lamports: round.validator_stake,
+        currency: match round.currency {
+            Currency::Sol => "SOL",
+            Currency::Dpin => "$dPIN",
+        },
+        pool: round.pool,
+        fee: round.fee_paid,
+        node_stake: round.node_stake,
         max_nodes: round.max_nodes,
         nodes_joined: round.counts.nodes_joined,
         nodes_revealed: round.counts.nodes_revealed,
         nodes_settled: round.counts.nodes_settled,
-        validators_joined: round.counts.validators_joined,
-        validators_voted: round.counts.validators_voted,
-        committee: round
-            .committee
-            .keys()
-            .iter()
-            .map(|k| Address::new_from_array(*k).to_string())
-            .collect(),
+        committee_size: committee.expected,
+        drawn: committee.drawn,
+        seed: committee.drawn.then(|| hex(&committee.seed)),
+        seats: committee.seats,
+        votes_revealed: committee.revealed,
+        seat_lock_lamports: committee.seat_lock,
         slot,
         commit_deadline: round.deadlines.commit,
         reveal_deadline: round.deadlines.reveal,
         validation_deadline: round.deadlines.validation,
+        vote_reveal_deadline: round.deadlines.vote_reveal,
+        appeal_deadline: round.appeal_deadline(),
+        appealed: round.appeal.filed(),
+        appeal_resolution: match round.appeal.resolution {
+            AppealResolution::None => None,
+            AppealResolution::Confirmed => Some("confirmed"),
+            AppealResolution::Overturned => Some("overturned"),
+            AppealResolution::Unresolved => Some("unresolved"),
+        },
         model_cid: cid_text(&round.model_cid)?,
         new_model_cid: finalized
-            .then(|| cid_text(&round.outcome.new_model_cid))
+            .then(|| cid_text(&vote.new_model_cid))
             .transpose()?,
         verdict_list_cid: finalized
-            .then(|| cid_text(&round.outcome.verdict_list_cid))
+            .then(|| cid_text(&vote.verdict_list_cid))
             .transpose()?,
-        accepted: round.outcome.accepted,
-        slashed: round.outcome.slashed,
+        accepted: vote.accepted,
+        excluded: vote.excluded,
+        slashed: vote.slashed,
+        no_shows: vote.no_shows,
     })
 }
 
 /// Every round still on-chain (closed rounds are gone), oldest first.
 pub fn list_rounds<C: Chain>(protocol: &Protocol<C>) -> anyhow::Result<Vec<RoundSummary>> {
-    let count = protocol.config()?.round_count;
-    let mut rounds = Vec::new();
-    for id in 0..count {
-        let address = find::round(&protocol.program, id);
-        if protocol.state::<Round>(&address)?.is_some() {
-            rounds.push(summarize(protocol, &address)?);
-        }
-    }
-    Ok(rounds)
-}
-
-/// A committee member whose vote has the most votes (the one `FinalizeRound` needs).
-pub fn leading_voter<C: Chain>(
-    protocol: &Protocol<C>,
-    address: &Address,
-) -> anyhow::Result<Address> {
-    let round = protocol.round(address)?;
-    let best = round
-        .tallies
+    protocol
+        .rounds()?
         .iter()
-        .max_by_key(|t| t.votes)
-        .filter(|t| t.votes > 0)
-        .context("nobody has voted in this round yet")?;
-    for member in round.committee.keys() {
-        let key = Address::new_from_array(*member);
-        let state: Option<ValidatorState> =
-            protocol.state(&find::validator(&protocol.program, address, &key))?;
-        if state.is_some_and(|s| s.voted && s.vote_digest == best.digest) {
-            return Ok(key);
-        }
-    }
-    bail!("no committee member holds the leading vote")
+        .map(|(address, _)| summarize(protocol, address))
+        .collect()
 }
 
 /// A pending commitment as saved on disk, with the update's bytes (uploaded only at reveal).
@@ -164,11 +174,13 @@ pub fn pending_path(state_dir: &Path, round: &Address, node: &Address) -> PathBu
         .join(format!("{round}-{node}.json"))
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn from_hex(text: &str) -> Option<Vec<u8>> {
+/// The bytes of a hex string, if it is one.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
@@ -184,15 +196,22 @@ pub fn save_pending(path: &Path, pending: &Pending, update: &[u8]) -> anyhow::Re
         samples: pending.samples,
         update_hex: to_hex(update),
     };
-    let dir = path.parent().context("a pending file has a directory")?;
+    write_private(path, &serde_json::to_vec(&file)?)
+        .with_context(|| format!("saving the commitment's salt to {}", path.display()))
+}
+
+/// Writes a secret file atomically (a temporary file, synced, then renamed), readable by its
+/// owner only.
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().context("a state file has a directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut temporary = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("writing in {}", dir.display()))?;
-    std::io::Write::write_all(&mut temporary, &serde_json::to_vec(&file)?)?;
+    std::io::Write::write_all(&mut temporary, bytes)?;
     temporary.as_file().sync_all()?;
     temporary
         .persist(path)
-        .with_context(|| format!("saving the commitment's salt to {}", path.display()))?;
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! A committee member's side of a round: fetch every revealed update, check it against its
-//! CID, run the FL engine's deterministic validation and aggregation, publish the new model and
-//! the verdict list, and vote their hashes. Two honest validators produce the same vote.
+//! CID, run the FL engine's deterministic validation and aggregation, build the verdict's leaves
+//! in join order, publish the new model and the verdict list, and compute the vote. Two honest
+//! validators that fetched the same blobs produce the same vote.
 
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol};
@@ -8,15 +9,14 @@ use droppin_fl::{
     data::Dataset,
     model::{ModelSpec, Weights},
     update::{Encoding, Update, decode_model},
-    validate::{
-        Claim, ListedVerdict, Submission, ValidationReport, ValidatorConfig, VerdictList, validate,
-    },
+    validate::{ListedVerdict, ValidationReport, ValidatorConfig, VerdictList, outcome_name, validate},
 };
 use droppin_interface::{
     Cid,
+    hash::Sha256,
     instruction::VerdictVote,
-    merkle::Verdict,
-    state::{NodeStatus, Round},
+    state::{NodeState, NodeStatus, Round},
+    verdict::{Leaf, Outcome, VerdictTree},
 };
 use droppin_storage::{BlobStore, from_interface, to_interface};
 use rayon::prelude::*;
@@ -24,47 +24,21 @@ use solana_address::Address;
 
 /// What a validator concluded about a round.
 pub struct Judgement {
-    /// The FL engine's report: verdicts, leaves (sorted by node key), tree, new model.
+    /// The FL engine's report over the revealed updates.
     pub report: ValidationReport,
-    /// The revealed CID of each leaf's node, in leaf order.
-    pub cids: Vec<Cid>,
-    /// Why each leaf's blob could not be fetched, if it could not, in leaf order.
-    pub unavailable: Vec<Option<String>>,
-    /// The vote to submit.
+    /// The leaves, one per joined node in join order, and their chunk tree.
+    pub tree: VerdictTree,
+    /// The published list of reasons.
+    pub list: VerdictList,
+    /// The vote to seal and reveal.
     pub vote: VerdictVote,
 }
 
 impl Judgement {
-    /// Why `node` was slashed, if it was: the storage error when its blob was unavailable.
+    /// Why `node` got its outcome, if it was not accepted.
     pub fn reason_of(&self, node: &droppin_interface::Pubkey) -> Option<String> {
-        let index = self.report.verdicts.iter().position(|v| &v.node == node)?;
-        let rejected = self.report.verdicts[index].rejected.as_ref()?;
-        Some(match &self.unavailable[index] {
-            Some(error) => format!("update unavailable: {error}"),
-            None => rejected.to_string(),
-        })
+        self.list.entry(node).and_then(|e| e.reason.clone())
     }
-}
-
-/// Fetches a finalized round's verdict list, rebuilds the tree, checks its root against the
-/// one pinned on-chain, and returns `node`'s claim.
-pub fn claim_from_list(
-    store: &dyn BlobStore,
-    round_address: &Address,
-    round: &Round,
-    node: &Address,
-) -> anyhow::Result<Claim> {
-    let list_cid = from_interface(&round.outcome.verdict_list_cid)?;
-    let bytes = store
-        .get(&list_cid)
-        .with_context(|| format!("fetching the verdict list {list_cid}"))?;
-    let list =
-        VerdictList::parse(&bytes).with_context(|| format!("the verdict list {list_cid}"))?;
-    Ok(list.claim(
-        &round_address.to_bytes(),
-        &round.outcome.verdict_root,
-        &node.to_bytes(),
-    )?)
 }
 
 /// Fetches a model blob, checks it is a whole model of `spec` with the expected hash.
@@ -92,15 +66,14 @@ pub fn publish_model(
     Ok((cid, *cid.digest()))
 }
 
-/// Judges a round whose reveal phase has closed.
-pub fn judge<C: Chain>(
+/// Checks that the round trains `spec` on `validation`, and returns its joined nodes in join
+/// order (every one of them: settlement has not started while a committee judges).
+pub fn round_inputs<C: Chain>(
     protocol: &Protocol<C>,
-    store: &dyn BlobStore,
     round_address: &Address,
     spec: &ModelSpec,
     validation: &Dataset,
-    config: &ValidatorConfig,
-) -> anyhow::Result<Judgement> {
+) -> anyhow::Result<(Round, Vec<NodeState>)> {
     let round: Round = protocol.round(round_address)?;
     if round.validation_set_hash != validation.hash() {
         bail!("round {round_address} pins another validation set than this validator holds");
@@ -111,95 +84,116 @@ pub fn judge<C: Chain>(
             spec.kind
         );
     }
-    let base = load_model(store, spec, &round.model_cid, &round.model_hash)?;
-    let revealed: Vec<_> = protocol
-        .round_nodes(round_address)?
-        .into_iter()
-        .filter(|n| n.status == NodeStatus::Revealed)
-        .collect();
-    if revealed.len() != round.counts.nodes_revealed as usize {
+    let nodes = protocol.round_nodes(round_address)?;
+    if nodes.len() != round.counts.nodes_joined as usize {
         bail!(
-            "found {} revealed nodes of the round's {}; the cluster's account index is behind",
-            revealed.len(),
-            round.counts.nodes_revealed
+            "found {} nodes of the round's {}; the cluster's account index is behind",
+            nodes.len(),
+            round.counts.nodes_joined
         );
     }
-    // A blob that is missing or does not match its CID is judged as malformed bytes: keeping
-    // the update available is the node's duty.
-    // Fetched in parallel, so one slow or missing blob costs one timeout, not one per node.
-    let fetched: Vec<Result<Vec<u8>, String>> = revealed
+    Ok((round, nodes))
+}
+
+/// Judges a round whose reveal phase has closed.
+pub fn judge<C: Chain>(
+    protocol: &Protocol<C>,
+    store: &dyn BlobStore,
+    round_address: &Address,
+    spec: &ModelSpec,
+    validation: &Dataset,
+    config: &ValidatorConfig,
+) -> anyhow::Result<Judgement> {
+    let (round, nodes) = round_inputs(protocol, round_address, spec, validation)?;
+    let base = load_model(store, spec, &round.model_cid, &round.model_hash)?;
+    let revealed: Vec<&NodeState> = nodes
+        .iter()
+        .filter(|n| n.status == NodeStatus::Revealed)
+        .collect();
+    // Fetched in parallel, so one slow or missing blob costs one timeout, not one per node. A
+    // blob that is missing or does not match its CID is unavailable: the node is excluded.
+    let fetched: Vec<Option<Vec<u8>>> = revealed
         .par_iter()
         .map(|n| {
             from_interface(&n.cid)
                 .and_then(|cid| store.get(&cid))
-                .map_err(|error| error.to_string())
+                .ok()
         })
         .collect();
-    let blobs: Vec<&[u8]> = fetched
+    let submissions: Vec<droppin_fl::validate::Submission<'_>> = revealed
         .iter()
-        .map(|f| f.as_deref().unwrap_or_default())
-        .collect();
-    let submissions: Vec<Submission<'_>> = revealed
-        .iter()
-        .zip(&blobs)
-        .map(|(n, bytes)| Submission {
+        .zip(&fetched)
+        .map(|(n, bytes)| droppin_fl::validate::Submission {
             node: n.node,
-            bytes,
+            bytes: bytes.as_deref(),
             reputation_bps: n.reputation_bps,
         })
         .collect();
-    let report = validate(
-        spec,
-        &base,
-        validation,
-        &submissions,
-        &round_address.to_bytes(),
-        config,
-    )?;
-    let leaf_sources: Vec<usize> = report
-        .leaves
+    let report = validate(spec, &base, validation, &submissions, config)?;
+    let entries: Vec<(Leaf, Option<String>)> = nodes
         .iter()
-        .map(|leaf| {
-            revealed
-                .iter()
-                .position(|n| n.node == leaf.node)
-                .expect("every leaf is a revealed node")
+        .map(|n| match report.verdict_of(&n.node) {
+            Some(v) => (
+                Leaf {
+                    outcome: v.outcome,
+                    weight_bps: v.weight_bps,
+                },
+                v.rejected.as_ref().map(ToString::to_string),
+            ),
+            None => (
+                Leaf {
+                    outcome: Outcome::NoShow,
+                    weight_bps: 0,
+                },
+                Some("never revealed".into()),
+            ),
         })
         .collect();
-    let cids: Vec<Cid> = leaf_sources.iter().map(|&i| revealed[i].cid).collect();
-    let unavailable: Vec<Option<String>> = leaf_sources
-        .iter()
-        .map(|&i| fetched[i].as_ref().err().cloned())
-        .collect();
-    let (new_model_cid, new_model_hash) = publish_model(store, spec, &report.new_model)?;
+    let new_model = report.new_model.clone();
+    let judged = publish_verdict(store, round_address, spec, &nodes, entries, &new_model)?;
+    Ok(Judgement {
+        report,
+        tree: judged.0,
+        list: judged.1,
+        vote: judged.2,
+    })
+}
+
+/// Builds the tree of `entries` (one per node, in join order, with its reason), publishes
+/// `model` and the verdict list, and returns the tree, the list and the vote.
+pub fn publish_verdict(
+    store: &dyn BlobStore,
+    round_address: &Address,
+    spec: &ModelSpec,
+    nodes: &[NodeState],
+    entries: Vec<(Leaf, Option<String>)>,
+    model: &Weights,
+) -> anyhow::Result<(VerdictTree, VerdictList, VerdictVote)> {
+    let (new_model_cid, new_model_hash) = publish_model(store, spec, model)?;
+    let tree = VerdictTree::new::<Sha256>(
+        round_address.to_bytes(),
+        entries.iter().map(|(leaf, _)| *leaf).collect(),
+    );
     let list = VerdictList {
         round: round_address.to_string(),
-        verdict_root: hex(&report.root),
+        leaves_root: hex(&tree.root()),
         new_model_cid: from_interface(&new_model_cid)?.to_string(),
-        verdicts: report
-            .verdicts
+        verdicts: nodes
             .iter()
-            .zip(&cids)
-            .zip(&unavailable)
-            .map(|((v, cid), unavailable)| {
+            .zip(&entries)
+            .map(|(n, (leaf, reason))| {
                 Ok(ListedVerdict {
-                    node: Address::new_from_array(v.node).to_string(),
-                    cid: from_interface(cid)?.to_string(),
-                    verdict: if v.rejected.is_none() {
-                        "accepted".into()
-                    } else {
-                        "slashed".into()
-                    },
-                    weight_bps: v.weight_bps,
-                    // Canonical text only: the list's CID is part of every vote, so what one
-                    // validator's storage said must not leak into it.
-                    reason: v.rejected.as_ref().map(|reason| {
-                        if unavailable.is_some() {
-                            "update unavailable".to_string()
-                        } else {
-                            reason.to_string()
-                        }
-                    }),
+                    node: Address::new_from_array(n.node).to_string(),
+                    index: n.index,
+                    cid: n
+                        .cid
+                        .is_well_formed()
+                        .then(|| from_interface(&n.cid).map(|c| c.to_string()))
+                        .transpose()?,
+                    outcome: outcome_name(leaf.outcome).into(),
+                    weight_bps: leaf.weight_bps,
+                    // Canonical text only: the list's CID is part of every vote.
+                    reason: reason.clone(),
                 })
             })
             .collect::<anyhow::Result<_>>()?,
@@ -210,27 +204,39 @@ pub fn judge<C: Chain>(
             .put(&list_bytes)
             .context("publishing the verdict list")?,
     )?;
-    let count = |verdict| {
-        report
-            .leaves
-            .iter()
-            .filter(|l| l.verdict == verdict)
-            .count() as u32
-    };
+    let tally = tree.tally();
     let vote = VerdictVote {
-        verdict_root: report.root,
+        leaves_root: tree.root(),
         new_model_hash,
         new_model_cid,
         verdict_list_cid,
-        accepted_count: count(Verdict::Accepted),
-        slashed_count: count(Verdict::Slashed),
+        accepted: tally.accepted,
+        excluded: tally.excluded,
+        slashed: tally.slashed,
+        no_shows: tally.no_shows,
+        weight_sum_bps: tally.weight_sum,
     };
-    Ok(Judgement {
-        report,
-        cids,
-        unavailable,
-        vote,
-    })
+    Ok((tree, list, vote))
+}
+
+/// Fetches the verdict list a vote names and rebuilds its tree, checking it against the vote's
+/// leaves root: anyone holding the list can post the leaves.
+pub fn tree_from_list(
+    store: &dyn BlobStore,
+    round_address: &Address,
+    vote: &VerdictVote,
+) -> anyhow::Result<VerdictTree> {
+    let list_cid = from_interface(&vote.verdict_list_cid)?;
+    let bytes = store
+        .get(&list_cid)
+        .with_context(|| format!("fetching the verdict list {list_cid}"))?;
+    let list =
+        VerdictList::parse(&bytes).with_context(|| format!("the verdict list {list_cid}"))?;
+    let tree = VerdictTree::new::<Sha256>(round_address.to_bytes(), list.leaves()?);
+    if tree.root() != vote.leaves_root {
+        bail!("the verdict list {list_cid} does not rebuild the verdict's leaves root");
+    }
+    Ok(tree)
 }
 
 fn hex(bytes: &[u8]) -> String {

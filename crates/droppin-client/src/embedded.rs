@@ -59,14 +59,15 @@ impl EmbeddedChain {
                 path: path.display().to_string(),
                 reason: error.to_string(),
             })?;
-        svm.warp_to_slot(1);
-        Ok(EmbeddedChain {
+        let mut chain = EmbeddedChain {
             svm,
             program,
             seen: BTreeSet::new(),
             fees_paid: 0,
             program_units: Vec::new(),
-        })
+        };
+        chain.warp_to_slot(1);
+        Ok(chain)
     }
 
     /// Transaction fees paid so far (they leave the ledger).
@@ -89,6 +90,40 @@ impl EmbeddedChain {
     pub fn svm_mut(&mut self) -> &mut LiteSVM {
         &mut self.svm
     }
+
+    /// Names `authority` as the program's upgrade authority in its ProgramData account, as a
+    /// deployment with `solana program deploy` would: only it may initialize the protocol.
+    pub fn set_upgrade_authority(&mut self, authority: &Address) -> Result<(), ChainError> {
+        let address = droppin_interface::pda::find::program_data(&self.program);
+        let mut account = self
+            .svm
+            .get_account(&address)
+            .ok_or_else(|| ChainError::Account("the program has no ProgramData account".into()))?;
+        // bincode of ProgramData: u32 tag 3, u64 slot, then Option<Pubkey> at byte 12.
+        account.data[12] = 1;
+        account.data[13..45].copy_from_slice(authority.as_ref());
+        self.svm
+            .set_account(address, account)
+            .map_err(|e| ChainError::Account(format!("ProgramData: {e}")))
+    }
+
+    /// Moves the clock to `slot` and fills the SlotHashes sysvar with the hashes of the 512
+    /// slots before it, as a running cluster would (each a hash of the slot number, so a seed
+    /// gives the same draws run after run).
+    pub fn warp_to_slot(&mut self, slot: u64) {
+        self.svm.warp_to_slot(slot);
+        let entries: Vec<(u64, solana_hash::Hash)> = (slot.saturating_sub(512)..slot)
+            .map(|s| (s, solana_hash::Hash::new_from_array(embedded_slot_hash(s))))
+            .collect();
+        self.svm
+            .set_sysvar(&solana_slot_hashes::SlotHashes::new(&entries));
+    }
+}
+
+/// The embedded chain's bank hash of `slot`.
+pub fn embedded_slot_hash(slot: u64) -> [u8; 32] {
+    use droppin_interface::hash::{Hasher, Sha256};
+    Sha256::hashv(&[b"droppin-embedded-slot", &slot.to_le_bytes()])
 }
 
 impl Chain for EmbeddedChain {
@@ -160,7 +195,7 @@ impl Chain for EmbeddedChain {
 
     fn wait_for_slot(&mut self, slot: u64) -> Result<(), ChainError> {
         if self.slot()? < slot {
-            self.svm.warp_to_slot(slot);
+            self.warp_to_slot(slot);
         }
         Ok(())
     }

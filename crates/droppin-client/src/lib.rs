@@ -16,7 +16,7 @@ mod rpc;
 pub mod token;
 
 pub use chain::{Account, Chain, Sent};
-pub use embedded::{EmbeddedChain, default_program_path};
+pub use embedded::{EmbeddedChain, default_program_path, embedded_slot_hash};
 pub use error::ChainError;
 pub use keys::{default_keypair_path, read_keypair, write_new_keypair};
 pub use protocol::{ComputeLog, Protocol};

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use droppin_interface::{
     Cid, PROGRAM_ID, builders,
     instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
-    merkle::VerdictLeaf,
     pda::find,
     state::{
-        AccountState, Currency, HEADER_LEN, NodeState, ProtocolConfig, ProtocolParams, Round,
-        Treasury, ValidatorState,
+        AccountState, Contribution, Currency, HEADER_LEN, NodeState, ProtocolConfig, ProtocolParams, Registry,
+        Round, RoundStatus, Seat, Treasury, ValidatorBond, VerdictLeaves,
     },
+    verdict::VerdictTree,
 };
 use solana_address::Address;
 use solana_instruction::Instruction;
@@ -68,14 +68,31 @@ impl<C: Chain> Protocol<C> {
         Ok(sent)
     }
 
-    /// Creates the config and treasury; `admin` becomes the admin.
+    /// Creates the config, treasury and registry; `authority` (the program's upgrade
+    /// authority) becomes the admin.
     pub fn initialize_config(
+        &mut self,
+        authority: &Keypair,
+        params: ProtocolParams,
+    ) -> Result<Sent, ChainError> {
+        let ix = builders::initialize_config(&self.program, &authority.pubkey(), params);
+        self.send(ix, &[authority])
+    }
+
+    /// Proposes new parameters (effective after the timelock, by [`Protocol::apply_config`]).
+    pub fn propose_config(
         &mut self,
         admin: &Keypair,
         params: ProtocolParams,
+        new_admin: Option<&Address>,
     ) -> Result<Sent, ChainError> {
-        let ix = builders::initialize_config(&self.program, &admin.pubkey(), params);
+        let ix = builders::update_config(&self.program, &admin.pubkey(), params, new_admin);
         self.send(ix, &[admin])
+    }
+
+    /// Applies a proposed change once its timelock has passed.
+    pub fn apply_config(&mut self, payer: &Keypair) -> Result<Sent, ChainError> {
+        self.send(builders::apply_config(&self.program), &[payer])
     }
 
     /// Opens round number `config.round_count`; returns its address.
@@ -96,16 +113,17 @@ impl<C: Chain> Protocol<C> {
         Ok(round)
     }
 
-    /// Adds `amount` lamports (fee included) to a round's pool.
+    /// Adds `amount` (fee included) to a round's pool, paid by `payer` (the funder, or a third
+    /// party whose unearned share comes back to it).
     pub fn fund_round(
         &mut self,
-        funder: &Keypair,
+        payer: &Keypair,
         round: &Address,
         amount: u64,
     ) -> Result<Sent, ChainError> {
-        let ix = builders::fund_round(&self.program, &funder.pubkey(), round, amount);
-        let ix = self.for_currency(ix, round, &funder.pubkey())?;
-        self.send(ix, &[funder])
+        let ix = builders::fund_round(&self.program, &payer.pubkey(), round, amount);
+        let ix = self.for_currency(ix, round, &payer.pubkey())?;
+        self.send(ix, &[payer])
     }
 
     /// Stakes `node` into `round`.
@@ -139,29 +157,97 @@ impl<C: Chain> Protocol<C> {
         self.send(ix, &[node])
     }
 
-    /// Stakes a committee member.
-    pub fn join_committee(
+    /// Registers `validator` with a first bond of `lamports`.
+    pub fn register_validator(
         &mut self,
         validator: &Keypair,
-        round: &Address,
+        lamports: u64,
     ) -> Result<Sent, ChainError> {
-        let ix = builders::join_committee(&self.program, &validator.pubkey(), round);
-        let ix = self.for_currency(ix, round, &validator.pubkey())?;
+        let ix = builders::register_validator(&self.program, &validator.pubkey(), lamports);
         self.send(ix, &[validator])
     }
 
-    /// Submits a committee member's vote.
-    pub fn submit_verdict(
+    /// Adds `lamports` to `validator`'s bond.
+    pub fn top_up_bond(&mut self, validator: &Keypair, lamports: u64) -> Result<Sent, ChainError> {
+        let ix = builders::top_up_bond(&self.program, &validator.pubkey(), lamports);
+        self.send(ix, &[validator])
+    }
+
+    /// Starts unbonding `lamports` of `validator`'s free bond.
+    pub fn unbond(&mut self, validator: &Keypair, lamports: u64) -> Result<Sent, ChainError> {
+        let ix = builders::unbond(&self.program, &validator.pubkey(), lamports);
+        self.send(ix, &[validator])
+    }
+
+    /// Withdraws `validator`'s unbonded lamports after the delay.
+    pub fn withdraw_bond(&mut self, validator: &Keypair) -> Result<Sent, ChainError> {
+        let ix = builders::withdraw_bond(&self.program, &validator.pubkey());
+        self.send(ix, &[validator])
+    }
+
+    /// Fixes committee `level`'s seed (anyone may).
+    pub fn draw_committee(
+        &mut self,
+        payer: &Keypair,
+        round: &Address,
+        level: u8,
+    ) -> Result<Sent, ChainError> {
+        let ix = builders::draw_committee(&self.program, round, level);
+        self.send(ix, &[payer])
+    }
+
+    /// Takes `validator`'s seat in committee `level`.
+    pub fn claim_seat(
         &mut self,
         validator: &Keypair,
         round: &Address,
+        level: u8,
+    ) -> Result<Sent, ChainError> {
+        let ix = builders::claim_seat(&self.program, &validator.pubkey(), round, level);
+        self.send(ix, &[validator])
+    }
+
+    /// Commits a seat's sealed vote.
+    pub fn commit_vote(
+        &mut self,
+        validator: &Keypair,
+        round: &Address,
+        level: u8,
+        commitment: [u8; 32],
+    ) -> Result<Sent, ChainError> {
+        let ix =
+            builders::commit_vote(&self.program, &validator.pubkey(), round, level, commitment);
+        self.send(ix, &[validator])
+    }
+
+    /// Reveals a seat's sealed vote.
+    pub fn reveal_vote(
+        &mut self,
+        validator: &Keypair,
+        round: &Address,
+        level: u8,
         vote: VerdictVote,
+        salt: [u8; 32],
     ) -> Result<Sent, ChainError> {
-        let ix = builders::submit_verdict(&self.program, &validator.pubkey(), round, vote);
+        let ix =
+            builders::reveal_vote(&self.program, &validator.pubkey(), round, level, vote, salt);
         self.send(ix, &[validator])
     }
 
-    /// Pins the verdict `voter` voted, if it has the quorum.
+    /// Reports that `validator` was drawn for committee `level` and never took its seat.
+    pub fn report_absent(
+        &mut self,
+        reporter: &Keypair,
+        round: &Address,
+        validator: &Address,
+        level: u8,
+    ) -> Result<Sent, ChainError> {
+        let ix =
+            builders::report_absent(&self.program, &reporter.pubkey(), round, validator, level);
+        self.send(ix, &[reporter])
+    }
+
+    /// Pins the first committee's verdict revealed by `voter`, if it has the quorum.
     pub fn finalize_round(
         &mut self,
         payer: &Keypair,
@@ -172,43 +258,111 @@ impl<C: Chain> Protocol<C> {
         self.send(ix, &[payer])
     }
 
-    /// Pays a node by its proven leaf.
-    pub fn claim_reward(
+    /// Posts every chunk of `tree` not yet on-chain, as the leaves of committee `level`'s
+    /// verdict.
+    pub fn post_verdict(
         &mut self,
         payer: &Keypair,
         round: &Address,
-        cid: &Cid,
-        leaf: VerdictLeaf,
-        proof: Vec<[u8; 32]>,
+        level: u8,
+        tree: &VerdictTree,
+    ) -> Result<(), ChainError> {
+        let posted = self.posted_chunks(round, level)?;
+        for chunk in 0..tree.chunks() {
+            if posted.get(usize::from(chunk)).copied().unwrap_or(false) {
+                continue;
+            }
+            let ix =
+                builders::post_verdict_leaves(&self.program, &payer.pubkey(), round, level, tree, chunk);
+            self.send(ix, &[payer])?;
+        }
+        Ok(())
+    }
+
+    /// Appeals a finalized verdict, bonding one seat's lock.
+    pub fn appeal(&mut self, appellant: &Keypair, round: &Address) -> Result<Sent, ChainError> {
+        let ix = builders::appeal(&self.program, &appellant.pubkey(), round);
+        self.send(ix, &[appellant])
+    }
+
+    /// Resolves an appeal after its committee's reveals (citing `voter`, an appeal seat that
+    /// revealed the new verdict, for an overturn).
+    pub fn resolve_appeal(
+        &mut self,
+        payer: &Keypair,
+        round: &Address,
+        voter: Option<&Address>,
     ) -> Result<Sent, ChainError> {
-        let node = Address::new_from_array(leaf.node);
-        let ix = builders::claim_reward(&self.program, round, cid, leaf, proof);
-        let ix = self.for_currency(ix, round, &node)?;
+        let ix = builders::resolve_appeal(&self.program, round, voter);
         self.send(ix, &[payer])
     }
 
-    /// Settles a node without a verdict (refund or no-show forfeit).
-    pub fn refund_node(
+    /// Settles the appellant's bond.
+    pub fn settle_appeal(&mut self, payer: &Keypair, round: &Address) -> Result<Sent, ChainError> {
+        let appellant = Address::new_from_array(self.round(round)?.appeal.appellant);
+        let ix = builders::settle_appeal(&self.program, round, &appellant);
+        self.send(ix, &[payer])
+    }
+
+    /// Settles `node` by its leaf (or refunds it in a failed round); `settler` signs and, when it
+    /// is not the node, takes the rent bounty.
+    pub fn settle_node(
         &mut self,
-        payer: &Keypair,
+        settler: &Keypair,
         round: &Address,
         node: &Address,
-        cid: Option<&Cid>,
     ) -> Result<Sent, ChainError> {
-        let ix = builders::refund_node(&self.program, round, node, cid);
+        let state: NodeState = self
+            .state(&find::node(&self.program, round, node))?
+            .ok_or_else(|| ChainError::Account(format!("{node} has no state in round {round}")))?;
+        let round_state = self.round(round)?;
+        let cid = state.cid.is_well_formed().then_some(state.cid);
+        let level = (round_state.status == RoundStatus::Finalized).then_some(round_state.outcome.level);
+        let ix = builders::settle_node(
+            &self.program,
+            &settler.pubkey(),
+            round,
+            node,
+            cid.as_ref(),
+            level,
+        );
         let ix = self.for_currency(ix, round, node)?;
-        self.send(ix, &[payer])
+        self.send(ix, &[settler])
     }
 
-    /// Pays or refunds a committee member.
-    pub fn settle_validator(
+    /// Settles `validator`'s seat (or absence record) in committee `level`.
+    pub fn settle_seat(
+        &mut self,
+        settler: &Keypair,
+        round: &Address,
+        validator: &Address,
+        level: u8,
+    ) -> Result<Sent, ChainError> {
+        let seat: Seat = self
+            .state(&find::seat(&self.program, round, validator, level))?
+            .ok_or_else(|| ChainError::Account(format!("{validator} has no seat in round {round}")))?;
+        let payer = Address::new_from_array(seat.payer);
+        let ix = builders::settle_seat(
+            &self.program,
+            &settler.pubkey(),
+            round,
+            validator,
+            level,
+            &payer,
+        );
+        let ix = self.for_currency(ix, round, validator)?;
+        self.send(ix, &[settler])
+    }
+
+    /// Returns a third party's unearned share of its top-up.
+    pub fn refund_contribution(
         &mut self,
         payer: &Keypair,
         round: &Address,
-        validator: &Address,
+        contributor: &Address,
     ) -> Result<Sent, ChainError> {
-        let ix = builders::settle_validator(&self.program, round, validator);
-        let ix = self.for_currency(ix, round, validator)?;
+        let ix = builders::refund_contribution(&self.program, round, contributor);
+        let ix = self.for_currency(ix, round, contributor)?;
         self.send(ix, &[payer])
     }
 
@@ -219,14 +373,16 @@ impl<C: Chain> Protocol<C> {
     }
 
     /// Closes a settled round.
-    pub fn close_round(
-        &mut self,
-        payer: &Keypair,
-        round: &Address,
-        funder: &Address,
-    ) -> Result<Sent, ChainError> {
-        let ix = builders::close_round(&self.program, round, funder);
-        let ix = self.for_currency(ix, round, funder)?;
+    pub fn close_round(&mut self, payer: &Keypair, round: &Address) -> Result<Sent, ChainError> {
+        let funder = Address::new_from_array(self.round(round)?.funder);
+        let mut payers = [None, None];
+        for level in 0..2u8 {
+            if let Some(leaves) = self.verdict_leaves(round, level)? {
+                payers[usize::from(level)] = Some(Address::new_from_array(leaves.0.payer));
+            }
+        }
+        let ix = builders::close_round(&self.program, round, &funder, payers);
+        let ix = self.for_currency(ix, round, &funder)?;
         self.send(ix, &[payer])
     }
 
@@ -236,10 +392,12 @@ impl<C: Chain> Protocol<C> {
         self.send(ix, &[admin])
     }
 
-    /// Turns a pre-launch SOL round nobody joined into a $dPIN round awaiting conversion.
-    pub fn convert_round(&mut self, payer: &Keypair, round: &Address) -> Result<Sent, ChainError> {
-        let ix = builders::convert_round(&self.program, &payer.pubkey(), round, &self.dpin_mint()?);
-        self.send(ix, &[payer])
+    /// Turns a pre-launch SOL round nobody joined into a $dPIN round awaiting conversion
+    /// (its funder only).
+    pub fn convert_round(&mut self, funder: &Keypair, round: &Address) -> Result<Sent, ChainError> {
+        let ix =
+            builders::convert_round(&self.program, &funder.pubkey(), round, &self.dpin_mint()?);
+        self.send(ix, &[funder])
     }
 
     /// One swap batch in one transaction: `BeginSwap`, the `route` instructions (they must leave
@@ -355,13 +513,79 @@ impl<C: Chain> Protocol<C> {
         Ok(found)
     }
 
-    /// The nodes still holding state in a round (settled nodes' accounts are closed).
+    /// The nodes still holding state in a round (settled nodes' accounts are closed), in join
+    /// order.
     pub fn round_nodes(&self, round: &Address) -> Result<Vec<NodeState>, ChainError> {
+        let mut nodes: Vec<NodeState> = self.of_round(round)?.into_iter().map(|(_, s)| s).collect();
+        nodes.sort_by_key(|n| n.index);
+        Ok(nodes)
+    }
+
+    /// The seats and absence records still open in a round.
+    pub fn round_seats(&self, round: &Address) -> Result<Vec<Seat>, ChainError> {
         Ok(self.of_round(round)?.into_iter().map(|(_, s)| s).collect())
     }
 
-    /// The committee members still holding state in a round.
-    pub fn round_validators(&self, round: &Address) -> Result<Vec<ValidatorState>, ChainError> {
+    /// The third-party top-ups of a round not yet refunded.
+    pub fn round_contributions(&self, round: &Address) -> Result<Vec<Contribution>, ChainError> {
         Ok(self.of_round(round)?.into_iter().map(|(_, s)| s).collect())
+    }
+
+    /// The validator registry.
+    pub fn registry(&self) -> Result<Registry, ChainError> {
+        self.state(&find::registry(&self.program))?
+            .ok_or_else(|| ChainError::Account("no validator registry account".into()))
+    }
+
+    /// A validator's bond, if it is registered.
+    pub fn bond(&self, validator: &Address) -> Result<Option<ValidatorBond>, ChainError> {
+        self.state(&find::bond(&self.program, validator))
+    }
+
+    /// A validator's seat in committee `level` of a round, if it has one.
+    pub fn seat(
+        &self,
+        round: &Address,
+        validator: &Address,
+        level: u8,
+    ) -> Result<Option<Seat>, ChainError> {
+        self.state(&find::seat(&self.program, round, validator, level))
+    }
+
+    /// The leaves account of committee `level`'s verdict and its raw data, if it exists.
+    pub fn verdict_leaves(
+        &self,
+        round: &Address,
+        level: u8,
+    ) -> Result<Option<(VerdictLeaves, Vec<u8>)>, ChainError> {
+        let address = find::verdict(&self.program, round, level);
+        Ok(self
+            .chain
+            .account(&address)?
+            .filter(|a| a.owner == self.program)
+            .and_then(|a| VerdictLeaves::load(&a.data).ok().map(|h| (h, a.data))))
+    }
+
+    /// Which chunks of committee `level`'s verdict are posted.
+    fn posted_chunks(&self, round: &Address, level: u8) -> Result<Vec<bool>, ChainError> {
+        Ok(match self.verdict_leaves(round, level)? {
+            Some((header, data)) => (0..header.chunks)
+                .map(|c| data.get(VerdictLeaves::flag_offset(c)) == Some(&1))
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// Every round on-chain (the config's count), by address.
+    pub fn rounds(&self) -> Result<Vec<(Address, Round)>, ChainError> {
+        let count = self.config()?.round_count;
+        let mut rounds = Vec::new();
+        for id in 0..count {
+            let address = find::round(&self.program, id);
+            if let Some(round) = self.state(&address)? {
+                rounds.push((address, round));
+            }
+        }
+        Ok(rounds)
     }
 }

@@ -75,14 +75,23 @@ impl RpcChain {
 
     /// Loads a program binary at the dropPIN program id on a surfpool local network (its
     /// `surfnet_writeProgram` cheat code; other clusters deploy through the upgradeable loader).
-    pub fn write_program_on_surfnet(&self, elf: &[u8]) -> Result<(), ChainError> {
+    pub fn write_program_on_surfnet(
+        &self,
+        elf: &[u8],
+        upgrade_authority: &Address,
+    ) -> Result<(), ChainError> {
         let hex: String = elf.iter().map(|b| format!("{b:02x}")).collect();
         self.client
             .send::<serde_json::Value>(
                 RpcRequest::Custom {
                     method: "surfnet_writeProgram",
                 },
-                serde_json::json!([self.program.to_string(), hex, 0]),
+                serde_json::json!([
+                    self.program.to_string(),
+                    hex,
+                    0,
+                    upgrade_authority.to_string()
+                ]),
             )
             .map_err(|e| self.unreachable(e))?;
         Ok(())

@@ -3,7 +3,7 @@
 use droppin_interface::{
     BPS, DropPinError, Pubkey,
     hash::Hasher,
-    instruction::VerdictVote,
+    instruction::{RevealVoteArgs, VerdictVote},
     sortition::{is_selected, seed, ticket, vote_commitment},
     state::{
         AppealResolution, CommitteeDraw, FailReason, MAX_TALLIES, Registry, Round, RoundStatus,
@@ -131,6 +131,7 @@ fn require_drawn<H: Hasher>(
 }
 
 /// Seats a validator that proves it was drawn, locking `seat_lock` of its free bond.
+#[inline(always)]
 pub fn claim_seat<H: Hasher>(
     round: &mut Round,
     round_key: &Pubkey,
@@ -210,9 +211,12 @@ pub fn reveal_vote<H: Hasher>(
     round_key: &Pubkey,
     seat: &mut Seat,
     slot: u64,
-    vote: &VerdictVote,
-    salt: &[u8; 32],
+    args: &RevealVoteArgs,
 ) -> Result<()> {
+    let RevealVoteArgs { level, vote, salt } = args;
+    if *level != seat.level {
+        return Err(DropPinError::RoundMismatch);
+    }
     require_sitting(round, seat.level)?;
     let committee = round.committee(seat.level);
     if slot < committee.vote_deadline {
@@ -268,6 +272,7 @@ pub struct AbsencePenalty {
 /// Takes the absence penalty of a validator that was drawn for committee `level` and never
 /// took its seat: the slash fraction of a seat's lock, from its free bond. The caller creates
 /// the absence record at the seat's address, so it is reported once.
+#[inline(always)]
 pub fn report_absent<H: Hasher>(
     round: &mut Round,
     level: u8,
@@ -339,6 +344,7 @@ pub struct SeatPayout {
 
 /// Settles a seat (or an absence record) once settlement is open: unlocks its bond, pays its
 /// share if it revealed the final verdict, takes its penalty otherwise.
+#[inline(always)]
 pub fn settle_seat(
     round: &mut Round,
     seat: &Seat,

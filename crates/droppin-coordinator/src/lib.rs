@@ -21,6 +21,9 @@
 //!
 //! Every payment is checked against running totals, so no verdict, honest or not, can pay out
 //! more than the vault holds; every path ends with every account settled and the round closable.
+//!
+//! Functions with five arguments that return a struct are `#[inline(always)]`: the struct comes
+//! back through a hidden sixth argument, one more than an SBPF v0 call passes in registers.
 #![no_std]
 
 use droppin_interface::{BPS, DropPinError};
@@ -53,7 +56,7 @@ pub use treasury::{
     Conversion, SwapBatch, SwapOutcome, begin_swap, convert_round, credit_conversion, end_swap,
     record_burn, require_converted, require_convertible_now,
 };
-pub use verdict::post_leaves;
+pub use verdict::{ChunkPost, post_leaves};
 
 type Result<T> = core::result::Result<T, DropPinError>;
 

@@ -13,6 +13,7 @@ use crate::{Phase, Result, add, bps_of, phase, require_converted, settlement_ope
 
 /// Admits a node; returns its fresh state (with its join index). The caller moves
 /// `round.node_stake` into the vault.
+#[inline(always)]
 pub fn join_round(
     round: &mut Round,
     round_key: &Pubkey,
@@ -112,6 +113,7 @@ pub struct NodePayout {
 /// failed one. A node that never revealed loses the slash fraction of its stake, whatever the
 /// round's fate; a revealed node never loses more than that, and an honest one gets its stake
 /// back at least.
+#[inline(always)]
 pub fn settle_node(
     round: &mut Round,
     node: &NodeState,

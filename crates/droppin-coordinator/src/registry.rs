@@ -9,6 +9,7 @@ use crate::{Result, add, sub};
 
 /// Registers a validator with a first bond of `amount` lamports (at least `min_bond`); it is
 /// drawn for rounds opened after `slot`.
+#[inline(always)]
 pub fn register_validator(
     registry: &mut Registry,
     validator: &Pubkey,

@@ -52,20 +52,22 @@ pub struct RoundKeys {
     pub token_vault: Pubkey,
     /// The protocol treasury.
     pub treasury: Pubkey,
+    /// The registry's bonded total now: the draw measures every validator's chance against it.
+    pub bonded_total: u64,
 }
 
 /// Checks a funder's request against the protocol's limits and fills in the new round
 /// (`round` starts as `Round::default()`; it is filled in place because a round is too large to
-/// move around the 4 KB stack frames of an SBF program). `bonded_total` is the registry's
-/// bonded total now: the draw measures every validator's chance against it.
+/// move around the 4 KB stack frames of an SBF program).
+#[inline(always)]
 pub fn open_round(
     params: &ProtocolParams,
-    keys: RoundKeys,
+    keys: &RoundKeys,
     args: &OpenRoundArgs,
     slot: u64,
-    bonded_total: u64,
     round: &mut Round,
 ) -> Result<Funding> {
+    let bonded_total = keys.bonded_total;
     let min_stake = match args.currency {
         Currency::Sol => params.min_stake,
         Currency::Dpin if keys.token_vault == [0; 32] => {

@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, vec, vec::Vec};
 use droppin_interface::{
     Cid, LAMPORTS_PER_SOL, Pubkey,
     hash::{Sha256, commitment},
-    instruction::{OpenRoundArgs, PostLeavesArgs, RevealArgs, VerdictVote},
+    instruction::{OpenRoundArgs, PostLeavesArgs, RevealArgs, RevealVoteArgs, VerdictVote},
     sortition::{self, vote_commitment},
     state::{
         AppealResolution, Contribution, Currency, FailReason, NodeState, NodeStatus,
@@ -49,8 +49,9 @@ fn args(slot: u64, nodes: u32, amount: u64, committee_size: u8) -> OpenRoundArgs
     }
 }
 
-fn keys() -> RoundKeys {
+fn keys_with(bonded_total: u64) -> RoundKeys {
     RoundKeys {
+        bonded_total,
         id: 0,
         bump: 255,
         funder: FUNDER,
@@ -66,7 +67,7 @@ fn open_round_checks_its_inputs() {
     let params = params();
     let ok = args(0, 8, SOL, 3);
     let mut round = Round::default();
-    let funding = open_round(&params, keys(), &ok, 0, 10 * SOL, &mut round).unwrap();
+    let funding = open_round(&params, &keys_with(10 * SOL), &ok, 0, &mut round).unwrap();
     assert_eq!(funding.fee, 80_000_000);
     assert_eq!(round.pool, 920_000_000);
     assert_eq!(round.funder_pool, round.pool);
@@ -77,7 +78,7 @@ fn open_round_checks_its_inputs() {
     let fails = |tweak: fn(&mut OpenRoundArgs), bonded: u64| {
         let mut bad = ok.clone();
         tweak(&mut bad);
-        open_round(&params, keys(), &bad, 0, bonded, &mut Round::default()).unwrap_err()
+        open_round(&params, &keys_with(bonded), &bad, 0, &mut Round::default()).unwrap_err()
     };
     assert_eq!(
         fails(|a| a.committee_size = 2, SOL),
@@ -119,7 +120,7 @@ fn the_default_phases_are_hours_and_a_ten_slot_round_is_refused() {
     short.reveal = 20;
     short.validation = 30;
     assert_eq!(
-        open_round(&params, keys(), &short, 0, SOL, &mut Round::default()).unwrap_err(),
+        open_round(&params, &keys_with(SOL), &short, 0, &mut Round::default()).unwrap_err(),
         DropPinError::InvalidDeadlines
     );
 }
@@ -128,7 +129,7 @@ fn the_default_phases_are_hours_and_a_ten_slot_round_is_refused() {
 fn a_seat_lock_exceeds_what_the_smallest_captive_quorum_could_move() {
     let params = params();
     let mut round = Round::default();
-    open_round(&params, keys(), &args(0, 8, 5 * SOL, 3), 0, SOL, &mut round).unwrap();
+    open_round(&params, &keys_with(SOL), &args(0, 8, 5 * SOL, 3), 0, &mut round).unwrap();
     round.counts.nodes_joined = 8;
     let lock = seat_lock(&round).unwrap();
     let at_risk = round.pool + 8 * bps_of(round.node_stake, round.terms.slash_bps);
@@ -139,7 +140,7 @@ fn a_seat_lock_exceeds_what_the_smallest_captive_quorum_could_move() {
 #[test]
 fn quorum_is_measured_against_at_least_the_smallest_committee() {
     let mut round = Round::default();
-    open_round(&params(), keys(), &args(0, 8, SOL, 3), 0, SOL, &mut round).unwrap();
+    open_round(&params(), &keys_with(SOL), &args(0, 8, SOL, 3), 0, &mut round).unwrap();
     let mut committee = round.committees[0];
     committee.seats = 1;
     assert!(
@@ -363,10 +364,9 @@ impl Sim {
         let size = 3 + self.dice.below(5) as u8;
         let funding = open_round(
             &params(),
-            keys(),
+            &keys_with(self.registry.total_bond),
             &args(self.slot, nodes, amount, size),
             self.slot,
-            self.registry.total_bond,
             &mut self.round,
         )
         .unwrap();
@@ -539,7 +539,12 @@ impl Sim {
             commit_vote(&self.round, seat, self.slot, sealed).unwrap();
             if self.dice.chance(95) {
                 let reveal_slot = self.round.committee(level).vote_deadline;
-                reveal_vote::<Sha256>(&mut self.round, &ROUND_KEY, seat, reveal_slot, vote, &salt)
+                let opening = RevealVoteArgs {
+                    level,
+                    vote: *vote,
+                    salt,
+                };
+                reveal_vote::<Sha256>(&mut self.round, &ROUND_KEY, seat, reveal_slot, &opening)
                     .unwrap();
             }
         }
@@ -602,15 +607,13 @@ impl Sim {
                 proof: tree.proof(chunk),
             };
             let bytes: Vec<u8> = args.leaves.iter().flat_map(Leaf::to_bytes).collect();
-            let posted = post_leaves::<Sha256>(
-                &mut self.round,
-                &ROUND_KEY,
-                &mut header,
-                &args,
-                &bytes,
-                false,
-                self.slot,
-            );
+            let post = ChunkPost {
+                args: &args,
+                leaf_bytes: &bytes,
+                posted: false,
+            };
+            let posted =
+                post_leaves::<Sha256>(&mut self.round, &ROUND_KEY, &mut header, &post, self.slot);
             posted.unwrap();
         }
         assert!(header.complete);
@@ -842,7 +845,7 @@ fn settlement_waits_for_the_appeal_window() {
 #[test]
 fn no_show_nodes_lose_only_the_slash_fraction_and_it_goes_to_the_treasury() {
     let mut round = Round::default();
-    open_round(&params(), keys(), &args(10, 4, SOL, 3), 10, SOL, &mut round).unwrap();
+    open_round(&params(), &keys_with(SOL), &args(10, 4, SOL, 3), 10, &mut round).unwrap();
     let node = join_round(&mut round, &ROUND_KEY, &[1; 32], &Reputation::default(), 10).unwrap();
     round.status = RoundStatus::Failed;
     round.failure = FailReason::NoReveals;

@@ -5,24 +5,37 @@ use droppin_interface::{
     hash::Hasher,
     instruction::PostLeavesArgs,
     state::{Round, RoundStatus, VerdictLeaves},
-    verdict::{Tally, chunk_hash, chunk_len, verify},
+    verdict::{ChunkAt, Tally, chunk_hash, chunk_len, verify},
 };
 
 use crate::Result;
 
+/// A chunk on its way on-chain.
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkPost<'a> {
+    /// The instruction's arguments: level, position, leaves, proof.
+    pub args: &'a PostLeavesArgs,
+    /// The chunk's encoded leaves.
+    pub leaf_bytes: &'a [u8],
+    /// Whether the chunk's flag is already set.
+    pub posted: bool,
+}
+
 /// Checks one chunk of the verdict in force against its root and the leaves account's state,
-/// and tallies it. `posted` says whether the chunk's flag is already set; `leaf_bytes` are the
-/// chunk's encoded leaves. When the last chunk lands, the tallies must equal the header; the
-/// verdict is then complete and its appeal window (or, after an appeal, settlement) opens.
+/// and tallies it. When the last chunk lands, the tallies must equal the header; the verdict is
+/// then complete and its appeal window (or, after an appeal, settlement) opens.
 pub fn post_leaves<H: Hasher>(
     round: &mut Round,
     round_key: &Pubkey,
     leaves: &mut VerdictLeaves,
-    args: &PostLeavesArgs,
-    leaf_bytes: &[u8],
-    posted: bool,
+    post: &ChunkPost<'_>,
     slot: u64,
 ) -> Result<()> {
+    let ChunkPost {
+        args,
+        leaf_bytes,
+        posted,
+    } = *post;
     if round.status != RoundStatus::Finalized || round.outcome.level != args.level {
         return Err(DropPinError::RoundNotFinalized);
     }
@@ -44,7 +57,11 @@ pub fn post_leaves<H: Hasher>(
     }
     let hash = chunk_hash::<H>(round_key, args.chunk, leaf_bytes);
     let root = &round.outcome.vote.leaves_root;
-    if !verify::<H>(root, args.chunk, leaves.chunks, hash, &args.proof) {
+    let at = ChunkAt {
+        chunk: args.chunk,
+        chunks: leaves.chunks,
+    };
+    if !verify::<H>(root, &at, &hash, &args.proof) {
         return Err(DropPinError::InvalidChunkProof);
     }
     let mut tally = Tally::default();

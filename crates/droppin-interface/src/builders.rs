@@ -10,7 +10,10 @@ use solana_instruction::{AccountMeta, Instruction};
 
 use crate::{
     Cid, INSTRUCTIONS_SYSVAR_ID, SLOT_HASHES_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
-    instruction::{DropPinInstruction, OpenRoundArgs, PostLeavesArgs, RevealArgs, VerdictVote},
+    instruction::{
+        DropPinInstruction, OpenRoundArgs, PostLeavesArgs, RevealArgs, RevealVoteArgs,
+        VerdictVote,
+    },
     pda::find,
     state::ProtocolParams,
 };
@@ -295,7 +298,7 @@ pub fn reveal_vote(
 ) -> Instruction {
     build(
         program,
-        &DropPinInstruction::RevealVote { level, vote, salt },
+        &DropPinInstruction::RevealVote(RevealVoteArgs { level, vote, salt }),
         alloc::vec![
             AccountMeta::new_readonly(*validator, true),
             AccountMeta::new(*round, false),

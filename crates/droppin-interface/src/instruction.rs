@@ -101,6 +101,17 @@ pub struct RevealArgs {
     pub sample_count: u64,
 }
 
+/// A seat's reveal of its sealed vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RevealVoteArgs {
+    /// Committee level.
+    pub level: u8,
+    /// The vote.
+    pub vote: VerdictVote,
+    /// The salt of its commitment.
+    pub salt: [u8; 32],
+}
+
 /// A chunk of a verdict's leaves with its proof.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct PostLeavesArgs {
@@ -303,14 +314,7 @@ pub enum DropPinInstruction {
     /// Reveals a sealed vote during the vote-reveal phase and tallies it.
     ///
     /// Accounts: 0 `[s]` validator, 1 `[w]` round, 2 `[w]` seat.
-    RevealVote {
-        /// Committee level.
-        level: u8,
-        /// The vote.
-        vote: VerdictVote,
-        /// The salt of its commitment.
-        salt: [u8; 32],
-    },
+    RevealVote(RevealVoteArgs),
 
     /// Proves a validator was drawn and never took its seat, and takes its absence penalty
     /// from its free bond (anyone may; the reporter gets a bounty).

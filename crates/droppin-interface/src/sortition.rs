@@ -71,6 +71,7 @@ pub fn probability(bond: u64, bonded_total: u64, expected: u8) -> f64 {
 /// The sealed vote `sha256("droppin-vote" || round || validator || level || digest || salt)`:
 /// binding the validator's key stops anyone from re-submitting another member's commitment and
 /// revealing it once the original is revealed.
+#[inline(always)]
 pub fn vote_commitment<H: Hasher>(
     round: &Pubkey,
     validator: &Pubkey,

@@ -140,19 +140,30 @@ pub fn depth(chunks: u16) -> usize {
     depth
 }
 
-/// Whether `proof` leads from chunk `chunk`'s hash to `root` in a tree over `chunks` chunks.
+/// Where a chunk sits: its position among the verdict's chunks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkAt {
+    /// The chunk's position.
+    pub chunk: u16,
+    /// How many chunks the verdict has.
+    pub chunks: u16,
+}
+
+/// Whether `proof` leads from the hash of the chunk `at` to `root`. Inlined: the promotion of
+/// `at`'s two fields into arguments would push a call past the five registers SBPF v0 passes.
+#[inline(always)]
 pub fn verify<H: Hasher>(
     root: &[u8; 32],
-    chunk: u16,
-    chunks: u16,
-    hash: [u8; 32],
+    at: &ChunkAt,
+    hash: &[u8; 32],
     proof: &[[u8; 32]],
 ) -> bool {
+    let ChunkAt { chunk, chunks } = *at;
     if chunk >= chunks || proof.len() != depth(chunks) || proof.len() > MAX_PROOF_LEN {
         return false;
     }
     let mut index = chunk;
-    let mut acc = hash;
+    let mut acc = *hash;
     for sibling in proof {
         acc = if index & 1 == 0 {
             hash_pair::<H>(&acc, sibling)
@@ -303,14 +314,15 @@ mod tests {
             let c = pick % chunks;
             let bytes: std::vec::Vec<u8> = tree.chunk(c).iter().flat_map(Leaf::to_bytes).collect();
             let proof = tree.proof(c);
-            prop_assert!(verify::<Sha256>(&tree.root(), c, chunks, chunk_hash::<Sha256>(&round, c, &bytes), &proof));
+            let at = ChunkAt { chunk: c, chunks };
+            prop_assert!(verify::<Sha256>(&tree.root(), &at, &chunk_hash::<Sha256>(&round, c, &bytes), &proof));
             let mut forged = bytes.clone();
             forged[0] ^= 1;
-            prop_assert!(!verify::<Sha256>(&tree.root(), c, chunks, chunk_hash::<Sha256>(&round, c, &forged), &proof));
-            prop_assert!(!verify::<Sha256>(&tree.root(), c, chunks, chunk_hash::<Sha256>(&[8; 32], c, &bytes), &proof));
+            prop_assert!(!verify::<Sha256>(&tree.root(), &at, &chunk_hash::<Sha256>(&round, c, &forged), &proof));
+            prop_assert!(!verify::<Sha256>(&tree.root(), &at, &chunk_hash::<Sha256>(&[8; 32], c, &bytes), &proof));
             if chunks > 1 {
-                let other = (c + 1) % chunks;
-                prop_assert!(!verify::<Sha256>(&tree.root(), other, chunks, chunk_hash::<Sha256>(&round, c, &bytes), &proof),
+                let other = ChunkAt { chunk: (c + 1) % chunks, chunks };
+                prop_assert!(!verify::<Sha256>(&tree.root(), &other, &chunk_hash::<Sha256>(&round, c, &bytes), &proof),
                     "a chunk cannot be posted at another position");
             }
         }

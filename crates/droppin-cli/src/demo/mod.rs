@@ -1,10 +1,12 @@
 //! `dpin demo`: complete rounds on a chain running the real program, with real training.
 //!
-//! A funder opens and funds a round; nodes stake, train on their shard of the shipped digits,
-//! upload their deltas and commit; a committee stakes; nodes reveal; each validator fetches and
-//! checks every delta, validates and aggregates, publishes the new model and the verdict list,
-//! and votes; the round is finalized, every node claims with its Merkle proof, validators settle,
-//! the round closes. The next round starts from the model the committee published.
+//! Validators bond into the registry; a funder opens and funds a round, naming only the size of
+//! its committee; nodes stake, train on their shard of the shipped digits, commit and reveal;
+//! the committee is drawn from the registry with a seed nobody knew in advance; drawn validators
+//! take their seats, judge every update, and seal then reveal their votes; the verdict with the
+//! quorum is finalized and its leaves posted on-chain; a verdict that slashes honest nodes is
+//! appealed by one of them and re-judged by a larger drawn committee; then everyone settles by
+//! the leaves and the round closes. The next round starts from the model it published.
 
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 
@@ -20,12 +22,15 @@ use droppin_fl::{
     validate::ValidatorConfig,
 };
 use droppin_interface::{
-    Cid, LAMPORTS_PER_SOL,
+    LAMPORTS_PER_SOL,
     hash::Sha256,
-    instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs, VerdictVote},
-    merkle::{MerkleTree, Verdict, VerdictLeaf},
+    instruction::OpenRoundArgs,
     pda::find,
-    state::{Currency, Deadlines, NodeState, Reputation},
+    state::{
+        AccountState, AppealResolution, Currency, NodeStatus, ProtocolParams, Reputation, Round,
+        RoundStatus, SeatStatus, Treasury, Vault,
+    },
+    verdict::{Leaf, Outcome},
 };
 use droppin_storage::{BlobStore, from_interface};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -43,12 +48,14 @@ pub use report::{
 };
 
 use crate::{
-    node::{Pending, commit, encode_delta, pending_for, reveal, upload_and_reveal},
-    validator::{claim_from_list, judge, publish_model},
+    committee::{SealedVote, drawn, reveal, sit_and_seal},
+    keeper::{self, Step},
+    node::{Pending, commit, encode_delta, pending_for, reveal as reveal_update, upload_and_reveal},
+    validator::{Judgement, judge, publish_model, publish_verdict, round_inputs},
 };
 
 /// Lamports every participant is given on a local chain.
-const AIRDROP: u64 = 10 * LAMPORTS_PER_SOL;
+const AIRDROP: u64 = 20 * LAMPORTS_PER_SOL;
 
 /// Faults to inject, to show what the protocol does with them.
 #[derive(Clone, Copy, Debug, Default)]
@@ -57,9 +64,9 @@ pub struct Faults {
     pub no_show: usize,
     /// Honest nodes that commit and reveal a CID whose blob never reaches storage.
     pub lost_blobs: usize,
-    /// Committee members that stake but never vote.
+    /// Registered validators that take their seat and never vote.
     pub silent_validators: usize,
-    /// Committee members that vote a different verdict (every update accepted).
+    /// Registered validators that vote a verdict slashing every node.
     pub dishonest_validators: usize,
 }
 
@@ -72,11 +79,16 @@ pub struct DemoConfig {
     pub malicious: usize,
     /// Their attack.
     pub attack: Attack,
-    /// Committee size.
+    /// Validators in the registry.
     pub validators: usize,
+    /// Expected committee size the funder asks for.
+    pub committee_size: u8,
+    /// Lamports each validator bonds.
+    pub bond_lamports: u64,
     /// Rounds, each starting from the previous round's model.
     pub rounds: usize,
-    /// Seed of keys, data split, initial model, training and attacks.
+    /// Seed of keys, data split, initial model, training, attacks and (on the embedded chain)
+    /// the slot hashes that seed the draws.
     pub seed: u64,
     /// The model.
     pub spec: ModelSpec,
@@ -86,10 +98,8 @@ pub struct DemoConfig {
     pub dp_epsilon: Option<f64>,
     /// Lamports the funder pays per round, fee included.
     pub fund_lamports: u64,
-    /// Stake of each node and each validator, in lamports.
+    /// Stake of each node, in lamports.
     pub stake_lamports: u64,
-    /// Slots per phase (commit, reveal, validation).
-    pub phase_slots: u64,
     /// The committee's validation, including how accepted updates are combined.
     pub validator: ValidatorConfig,
     /// Injected faults.
@@ -101,13 +111,16 @@ pub struct DemoConfig {
 }
 
 impl DemoConfig {
-    /// The README's demo: 8 nodes (2 attacking with sign flips), 3 validators, one round.
+    /// The README's demo: 8 nodes (2 attacking with sign flips), a registry of 6 validators,
+    /// committees of 3 expected, one round.
     pub fn new(out_dir: PathBuf) -> DemoConfig {
         DemoConfig {
             nodes: 8,
             malicious: 2,
             attack: Attack::SignFlip,
-            validators: 3,
+            validators: 6,
+            committee_size: 3,
+            bond_lamports: 5 * LAMPORTS_PER_SOL,
             rounds: 1,
             seed: 1,
             spec: ModelSpec::digits_mlp(),
@@ -119,7 +132,6 @@ impl DemoConfig {
             dp_epsilon: None,
             fund_lamports: LAMPORTS_PER_SOL,
             stake_lamports: LAMPORTS_PER_SOL / 50,
-            phase_slots: 100,
             validator: ValidatorConfig::default(),
             faults: Faults::default(),
             out_dir,
@@ -141,14 +153,14 @@ impl DemoConfig {
                 f.lost_blobs
             );
         }
-        if !(1..=8).contains(&self.validators) {
-            bail!("the committee has 1 to 8 validators");
+        if self.validators == 0 {
+            bail!("the registry needs at least one validator");
         }
-        let honest = self.validators - f.silent_validators.min(self.validators);
-        let honest = honest.saturating_sub(f.dishonest_validators);
-        if honest * 10_000 <= self.validators * usize::from(DEFAULT_QUORUM_BPS) {
+        if 2 * (f.dishonest_validators + f.silent_validators) >= self.validators {
             bail!(
-                "{honest} honest validators of {} cannot reach the quorum",
+                "{} dishonest and {} silent validators of {} leave no honest majority in the registry",
+                f.dishonest_validators,
+                f.silent_validators,
                 self.validators
             );
         }
@@ -187,7 +199,9 @@ struct RoundOutcome {
     validator_reports: Vec<ValidatorReport>,
 }
 
-/// Runs the demo on `chain` with blobs in `store`.
+/// Runs the demo on `chain` with blobs in `store`. On a fresh chain the demo's admin must be the
+/// program's upgrade authority (see `EmbeddedChain::set_upgrade_authority`); [`admin_key`] is
+/// that key for a seed.
 pub fn run<C: Chain>(
     config: &DemoConfig,
     chain: C,
@@ -243,8 +257,16 @@ pub fn run<C: Chain>(
         protocol.chain.airdrop(&key.pubkey(), AIRDROP)?;
     }
     if protocol.config().is_err() {
-        protocol.initialize_config(&admin, Default::default())?;
+        protocol.initialize_config(&admin, ProtocolParams::default())?;
     }
+    for validator in &validators {
+        if protocol.bond(&validator.key.pubkey())?.is_none() {
+            protocol.register_validator(&validator.key, config.bond_lamports)?;
+        }
+    }
+    // Bonds count for rounds opened after them.
+    let slot = protocol.chain.slot()?;
+    protocol.chain.wait_for_slot(slot + 1)?;
     let mut demo = Demo {
         config,
         protocol,
@@ -314,15 +336,20 @@ pub fn run<C: Chain>(
             )
         })
         .transpose()?;
+    let report = last.report.clone();
     Ok(DemoReport {
         nodes: last.node_reports,
         validators: last.validator_reports,
         accuracy_before,
-        accuracy_after: last.report.accuracy,
-        model_cid: last.report.model_cid.clone(),
+        accuracy_after: report.accuracy,
+        model_cid: report.model_cid.clone(),
         funded_lamports: demo.funded,
         fee_lamports: demo.fees,
         escrow_remaining_lamports: demo.escrow_left,
+        appealed: report.appealed,
+        overturned: report.overturned,
+        funder_refund_lamports: report.funder_refund_lamports,
+        slashed_to_treasury_lamports: report.slashed_to_treasury_lamports,
         compute_units,
         seconds: started.elapsed().as_secs_f64(),
         rounds,
@@ -331,6 +358,14 @@ pub fn run<C: Chain>(
         model_path: model_path.display().to_string(),
         plot_path: plot_path.display().to_string(),
     })
+}
+
+/// The admin key the demo derives from `seed`: on a fresh embedded chain it must be the
+/// program's upgrade authority, as the deployer's key is on a real cluster.
+pub fn admin_key(seed: u64) -> Address {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let _funder: [u8; 32] = rng.random();
+    Keypair::new_from_array(rng.random()).pubkey()
 }
 
 /// A progress bar on stderr, or a hidden one.
@@ -345,6 +380,13 @@ fn bar(show: bool, length: usize, message: &'static str) -> ProgressBar {
             .progress_chars("=> "),
     );
     bar
+}
+
+/// Balances of a validator before the round: its wallet and its bond.
+#[derive(Clone, Copy)]
+struct Holdings {
+    wallet: u64,
+    bond: u64,
 }
 
 impl<C: Chain> Demo<'_, C> {
@@ -367,25 +409,48 @@ impl<C: Chain> Demo<'_, C> {
 
     fn round(&mut self, index: usize, global: &Weights) -> anyhow::Result<RoundOutcome> {
         let mut phases = std::mem::take(&mut self.phases);
+        let holdings = self.validator_holdings()?;
+        let treasury_before = self.treasury()?.slashes_collected;
         let round = Self::timed(&mut phases.open, || self.open(global))?;
         let committed = Self::timed(&mut phases.train_commit, || {
             self.train_and_commit(index, global, &round)
         })?;
         Self::timed(&mut phases.reveal, || self.reveal_all(&round, &committed))?;
-        let pending: Vec<Pending> = committed.into_iter().map(|(p, _)| p).collect();
-        let judgement = Self::timed(&mut phases.validate, || self.vote(&round))?;
+        let (judgement, appealed) = Self::timed(&mut phases.validate, || self.judge(&round))?;
         let outcome = Self::timed(&mut phases.settle, || {
-            self.settle(&round, &pending, judgement)
+            self.settle(&round, judgement, appealed, &holdings, treasury_before)
         })?;
         self.phases = phases;
         Ok(outcome)
     }
 
-    /// Publishes the global model, opens and funds the round, stakes everyone.
+    fn validator_holdings(&self) -> anyhow::Result<Vec<Holdings>> {
+        self.validators
+            .iter()
+            .map(|v| {
+                let key = v.key.pubkey();
+                Ok(Holdings {
+                    wallet: self.protocol.chain.balance(&key)?,
+                    bond: self.protocol.bond(&key)?.map_or(0, |b| b.bond),
+                })
+            })
+            .collect()
+    }
+
+    fn treasury(&self) -> anyhow::Result<Treasury> {
+        Ok(self.protocol.treasury()?)
+    }
+
+    /// Publishes the global model, opens and funds the round, stakes every node.
     fn open(&mut self, global: &Weights) -> anyhow::Result<Address> {
         let config = self.config;
         let (model_cid, model_hash) = publish_model(self.store, &config.spec, global)?;
+        let params = self.protocol.config()?.params;
+        let phase = params.min_phase_slots;
         let slot = self.protocol.chain.slot()?;
+        let size = config
+            .committee_size
+            .clamp(params.committee.min_size, params.committee.max_size);
         let args = OpenRoundArgs {
             task_hash: config.spec.hash(),
             model_hash,
@@ -393,43 +458,27 @@ impl<C: Chain> Demo<'_, C> {
             validation_set_hash: self.data.validation.hash(),
             max_nodes: config.nodes as u32,
             node_stake: config.stake_lamports,
-            validator_stake: config.stake_lamports,
             amount: config.fund_lamports,
-            deadlines: Deadlines {
-                commit: slot + config.phase_slots,
-                reveal: slot + 2 * config.phase_slots,
-                validation: slot + 3 * config.phase_slots,
-            },
-            committee: self
-                .validators
-                .iter()
-                .map(|v| v.key.pubkey().to_bytes())
-                .collect(),
-            quorum_bps: DEFAULT_QUORUM_BPS,
+            commit: slot + phase,
+            reveal: slot + 2 * phase,
+            validation: slot + 3 * phase,
+            committee_size: size,
             currency: Currency::Sol,
         };
         let round = self.protocol.open_round(&self.funder, args)?;
         let opened = self.protocol.round(&round)?;
         self.funded += config.fund_lamports;
         self.fees += opened.fee_paid;
-        let stakes = bar(
-            config.progress,
-            self.nodes.len() + self.validators.len(),
-            "staking",
-        );
+        let stakes = bar(config.progress, self.nodes.len(), "staking");
         for node in &self.nodes {
             self.protocol.join_round(&node.key, &round)?;
-            stakes.inc(1);
-        }
-        for validator in &self.validators {
-            self.protocol.join_committee(&validator.key, &round)?;
             stakes.inc(1);
         }
         stakes.finish_and_clear();
         Ok(round)
     }
 
-    /// Every node trains on its shard (attackers craft their updates), uploads and commits.
+    /// Every node trains on its shard (attackers craft their updates) and commits.
     fn train_and_commit(
         &mut self,
         index: usize,
@@ -488,149 +537,306 @@ impl<C: Chain> Demo<'_, C> {
         for (node, (pending, bytes)) in self.nodes.iter().zip(committed) {
             match node.role {
                 NodeRole::NoShow => {}
-                NodeRole::LostBlob => reveal(&mut self.protocol, &node.key, round, pending)?,
-                NodeRole::Honest | NodeRole::Malicious => upload_and_reveal(
-                    &mut self.protocol,
-                    self.store,
-                    &node.key,
-                    round,
-                    pending,
-                    bytes,
-                )?,
+                NodeRole::LostBlob => reveal_update(&mut self.protocol, &node.key, round, pending)?,
+                NodeRole::Honest | NodeRole::Malicious => {
+                    if let Some(error) = upload_and_reveal(
+                        &mut self.protocol,
+                        self.store,
+                        &node.key,
+                        round,
+                        pending,
+                        bytes,
+                    )? {
+                        return Err(error);
+                    }
+                }
             }
             revealing.inc(1);
         }
         revealing.finish_and_clear();
-        self.protocol.chain.wait_for_slot(deadlines.reveal)?;
+        self.protocol.chain.wait_for_slot(deadlines.reveal + 1)?;
         Ok(())
     }
 
-    /// Every validator judges the round on its own and votes; returns an honest judgement.
-    fn vote(&mut self, round: &Address) -> anyhow::Result<crate::validator::Judgement> {
+    /// Moves the round along until it waits for something a participant must do.
+    fn keep(&mut self, round: &Address) -> anyhow::Result<Step> {
+        loop {
+            let step = keeper::advance(&mut self.protocol, &self.funder, self.store, round)?;
+            match step {
+                Step::Waiting { .. } | Step::SettlementOpen | Step::Failed(_) => return Ok(step),
+                _ => {}
+            }
+        }
+    }
+
+    /// The committee of `level` takes its seats, judges and seals its votes, then reveals them.
+    /// Returns the honest judgement once one was made.
+    fn sit(
+        &mut self,
+        round: &Address,
+        level: u8,
+        honest: &mut Option<Judgement>,
+    ) -> anyhow::Result<()> {
+        self.keep(round)?;
+        let state = self.protocol.round(round)?;
+        if !state.committee(level).drawn {
+            return Ok(());
+        }
         let voting = bar(self.config.progress, self.validators.len(), "validating");
-        let mut honest = None;
-        for validator in &self.validators {
-            if validator.role != ValidatorRole::Silent {
-                let judgement = judge(
-                    &self.protocol,
-                    self.store,
-                    round,
-                    &self.config.spec,
-                    &self.data.validation,
-                    &self.config.validator,
-                )?;
-                let vote = if validator.role == ValidatorRole::Dishonest {
-                    accept_everyone(round, &judgement.report.leaves, judgement.vote)
-                } else {
-                    judgement.vote
-                };
-                self.protocol.submit_verdict(&validator.key, round, vote)?;
-                if validator.role == ValidatorRole::Honest {
-                    honest.get_or_insert(judgement);
+        let mut sealed = Vec::new();
+        for i in 0..self.validators.len() {
+            voting.inc(1);
+            let key = self.validators[i].key.pubkey();
+            let Some(bond) = self.protocol.bond(&key)? else {
+                continue;
+            };
+            let first_seat = level == 1 && self.protocol.seat(round, &key, 0)?.is_some();
+            if first_seat || !drawn(&state, &key, &bond, level) {
+                continue;
+            }
+            let vote = match self.validators[i].role {
+                ValidatorRole::Honest => {
+                    if honest.is_none() {
+                        *honest = Some(self.judgement(round)?);
+                    }
+                    Some(honest.as_ref().expect("judged").vote)
+                }
+                ValidatorRole::Dishonest => Some(self.slash_everyone(round)?),
+                ValidatorRole::Silent => None,
+            };
+            let validator = &self.validators[i].key;
+            match vote {
+                Some(vote) => {
+                    let seal = SealedVote {
+                        vote,
+                        salt: self.rng.random(),
+                    };
+                    sit_and_seal(&mut self.protocol, validator, round, level, &seal)?;
+                    sealed.push((i, seal));
+                }
+                // A silent member takes its seat and never votes: it loses part of its lock.
+                None => {
+                    self.protocol.claim_seat(validator, round, level)?;
                 }
             }
-            voting.inc(1);
         }
         voting.finish_and_clear();
-        honest.context("no honest validator voted")
+        let committee = *self.protocol.round(round)?.committee(level);
+        self.protocol.chain.wait_for_slot(committee.vote_deadline)?;
+        for (i, seal) in &sealed {
+            reveal(
+                &mut self.protocol,
+                &self.validators[*i].key,
+                round,
+                level,
+                seal,
+            )?;
+        }
+        self.protocol
+            .chain
+            .wait_for_slot(committee.reveal_deadline)?;
+        Ok(())
+    }
+
+    fn judgement(&self, round: &Address) -> anyhow::Result<Judgement> {
+        judge(
+            &self.protocol,
+            self.store,
+            round,
+            &self.config.spec,
+            &self.data.validation,
+            &self.config.validator,
+        )
+    }
+
+    /// A dishonest verdict: every revealed node slashed, so that the pool goes back to the
+    /// funder. Published like an honest one, so its leaves can be posted.
+    fn slash_everyone(&self, round: &Address) -> anyhow::Result<droppin_interface::instruction::VerdictVote> {
+        let (state, nodes) =
+            round_inputs(&self.protocol, round, &self.config.spec, &self.data.validation)?;
+        let base = crate::validator::load_model(
+            self.store,
+            &self.config.spec,
+            &state.model_cid,
+            &state.model_hash,
+        )?;
+        let entries = nodes
+            .iter()
+            .map(|n| {
+                let outcome = if n.status == NodeStatus::Revealed {
+                    Outcome::Slashed
+                } else {
+                    Outcome::NoShow
+                };
+                (
+                    Leaf {
+                        outcome,
+                        weight_bps: 0,
+                    },
+                    Some("judged by a dishonest validator".to_string()),
+                )
+            })
+            .collect();
+        let (_, _, vote) =
+            publish_verdict(self.store, round, &self.config.spec, &nodes, entries, &base)?;
+        Ok(vote)
+    }
+
+    /// The first committee judges; when its verdict slashes an honest node, that node appeals
+    /// and a larger drawn committee re-judges. Returns an honest judgement and whether the
+    /// round was appealed.
+    fn judge(&mut self, round: &Address) -> anyhow::Result<(Judgement, bool)> {
+        let mut honest = None;
+        self.sit(round, 0, &mut honest)?;
+        self.keep(round)?;
+        let state = self.protocol.round(round)?;
+        let honest = match honest {
+            Some(judgement) => judgement,
+            None => self.judgement(round)?,
+        };
+        let mut appealed = false;
+        if state.status == RoundStatus::Finalized && state.outcome.digest != honest.vote.digest::<Sha256>() {
+            let appellant = self
+                .nodes
+                .iter()
+                .find(|n| n.role == NodeRole::Honest)
+                .context("no honest node to appeal")?;
+            self.protocol.appeal(&appellant.key, round)?;
+            appealed = true;
+            let slot = self.protocol.chain.slot()?;
+            self.protocol.chain.wait_for_slot(slot + 2)?;
+            let mut judged = Some(honest);
+            self.sit(round, 1, &mut judged)?;
+            self.keep(round)?;
+            return Ok((judged.expect("kept"), appealed));
+        }
+        Ok((honest, appealed))
     }
 
     /// Lamports in a node's state and CID marker accounts: the rent its settlement returns.
-    fn rent_of(&self, round: &Address, node: &Address, cid: &Cid) -> anyhow::Result<u64> {
+    fn rent_of(&self, round: &Address, node: &Address) -> anyhow::Result<u64> {
         let program = self.protocol.program;
+        let state = self
+            .protocol
+            .state::<droppin_interface::state::NodeState>(&find::node(&program, round, node))?;
+        let marker = match state {
+            Some(s) if s.cid.is_well_formed() && !s.duplicate => self
+                .protocol
+                .chain
+                .balance(&find::cid_marker(&program, round, &s.cid))?,
+            _ => 0,
+        };
         Ok(self
             .protocol
             .chain
             .balance(&find::node(&program, round, node))?
-            + self
-                .protocol
-                .chain
-                .balance(&find::cid_marker(&program, round, cid))?)
+            + marker)
     }
 
-    /// Finalizes, claims for every node, settles validators, closes the round.
+    /// Waits for settlement, settles every node and seat by itself, the appeal, closes.
     fn settle(
         &mut self,
         round: &Address,
-        pending: &[Pending],
-        judgement: crate::validator::Judgement,
+        judgement: Judgement,
+        appealed: bool,
+        holdings: &[Holdings],
+        treasury_before: u64,
     ) -> anyhow::Result<RoundOutcome> {
         let program = self.protocol.program;
-        let voter = self
-            .validators
-            .iter()
-            .find(|v| v.role == ValidatorRole::Honest)
-            .expect("checked: an honest quorum")
-            .key
-            .pubkey();
-        self.protocol.finalize_round(&self.funder, round, &voter)?;
-        let report = &judgement.report;
-        // Per node: lamports received when it was settled, and the rent of what closed.
-        let mut payouts: BTreeMap<Address, (u64, u64)> = BTreeMap::new();
-        // Claims go through the published verdict list, as any node's would.
-        let finalized = self.protocol.round(round)?;
-        for leaf in &report.leaves {
-            let node = Address::new_from_array(leaf.node);
-            let cid = self
-                .protocol
-                .state::<NodeState>(&find::node(&program, round, &node))?
-                .context("a revealed node's state is missing")?
-                .cid;
-            let claim = claim_from_list(self.store, round, &finalized, &node)?;
-            let rent = self.rent_of(round, &node, &cid)?;
-            let before = self.protocol.chain.balance(&node)?;
-            self.protocol
-                .claim_reward(&self.funder, round, &cid, claim.leaf, claim.proof)?;
-            payouts.insert(node, (self.protocol.chain.balance(&node)? - before, rent));
-        }
-        for (node, pending) in self.nodes.iter().zip(pending) {
-            if node.role == NodeRole::NoShow {
-                let address = node.key.pubkey();
-                let rent = self.rent_of(round, &address, &pending.cid)?;
-                let before = self.protocol.chain.balance(&address)?;
-                self.protocol
-                    .refund_node(&self.funder, round, &address, Some(&pending.cid))?;
-                let received = self.protocol.chain.balance(&address)? - before;
-                payouts.insert(address, (received, rent));
+        keeper::drive_to_settlement(&mut self.protocol, &self.funder, self.store, round, |_| {})?;
+        let final_state = self.protocol.round(round)?;
+        let leaves: Option<Vec<Leaf>> = match final_state.status {
+            RoundStatus::Finalized => {
+                let (header, data) = self
+                    .protocol
+                    .verdict_leaves(round, final_state.outcome.level)?
+                    .context("the verdict in force has no leaves")?;
+                Some((0..header.total).filter_map(|i| header.leaf(&data, i)).collect())
             }
+            _ => None,
+        };
+        // Per node: lamports received when it settled, and the rent of what closed.
+        let mut payouts: BTreeMap<Address, (u64, u64)> = BTreeMap::new();
+        let mut outcomes: BTreeMap<Address, (Outcome, u16)> = BTreeMap::new();
+        for node in &self.nodes {
+            let address = node.key.pubkey();
+            let Some(state) = self
+                .protocol
+                .state::<droppin_interface::state::NodeState>(&find::node(&program, round, &address))?
+            else {
+                continue;
+            };
+            let outcome = match (&leaves, state.status) {
+                (_, status) if status != NodeStatus::Revealed => (Outcome::NoShow, 0),
+                (Some(leaves), _) => {
+                    let leaf = leaves[state.index as usize];
+                    (leaf.outcome, leaf.weight_bps)
+                }
+                (None, _) => (Outcome::Excluded, 0),
+            };
+            outcomes.insert(address, outcome);
+            let rent = self.rent_of(round, &address)?;
+            let before = self.protocol.chain.balance(&address)?;
+            self.protocol.settle_node(&node.key, round, &address)?;
+            payouts.insert(address, (self.protocol.chain.balance(&address)? - before, rent));
         }
-        // Until every member voted, votes stay open to the validation deadline, and nobody
-        // settles before it.
-        let state = self.protocol.round(round)?;
-        if state.counts.validators_voted < state.committee.len {
-            self.protocol
-                .chain
-                .wait_for_slot(state.deadlines.validation)?;
+        let mut seats: BTreeMap<Address, Vec<droppin_interface::state::Seat>> = BTreeMap::new();
+        for seat in self.protocol.round_seats(round)? {
+            seats
+                .entry(Address::new_from_array(seat.validator))
+                .or_default()
+                .push(seat);
         }
         let mut validator_reports = Vec::new();
-        for validator in &self.validators {
+        for (i, validator) in self.validators.iter().enumerate() {
             let address = validator.key.pubkey();
-            let rent = self
-                .protocol
-                .chain
-                .balance(&find::validator(&program, round, &address))?;
-            let before = self.protocol.chain.balance(&address)?;
-            self.protocol
-                .settle_validator(&self.funder, round, &address)?;
+            let mut mine = seats.remove(&address).unwrap_or_default();
+            mine.sort_by_key(|s| s.level);
+            let mut rent = 0;
+            for seat in &mine {
+                rent += self
+                    .protocol
+                    .chain
+                    .balance(&find::seat(&program, round, &address, seat.level))?;
+                self.protocol
+                    .settle_seat(&validator.key, round, &address, seat.level)?;
+            }
+            let voted_with_final = final_state.status == RoundStatus::Finalized
+                && mine.iter().any(|s| {
+                    s.status == SeatStatus::Revealed && s.digest == final_state.outcome.digest
+                });
+            let bond_after = self.protocol.bond(&address)?.map_or(0, |b| b.bond);
+            // Seat rent went out and came back: the wallet's change is the reward less fees.
+            let wallet_change = i128::from(self.protocol.chain.balance(&address)?)
+                - i128::from(holdings[i].wallet);
+            let payout = (i128::from(bond_after) + wallet_change).max(0) as u64;
             validator_reports.push(ValidatorReport {
                 pubkey: address.to_string(),
                 role: validator.role,
-                stake_lamports: self.config.stake_lamports,
-                payout_lamports: self.protocol.chain.balance(&address)? - before,
+                drawn: !mine.is_empty(),
+                voted_with_final,
+                bond_lamports: holdings[i].bond,
+                payout_lamports: payout,
                 rent_refund_lamports: rent,
             });
         }
-        let finalized = self.protocol.round(round)?;
-        self.protocol
-            .close_round(&self.funder, round, &self.funder.pubkey())?;
-        self.escrow_left += self.protocol.chain.balance(&find::vault(&program, round))?;
+        if final_state.appeal.filed() {
+            self.protocol.settle_appeal(&self.funder, round)?;
+        }
+        let funder_refund = self.funder_refund(round)?;
+        let treasury_after = self.treasury()?.slashes_collected;
+        self.protocol.close_round(&self.funder, round)?;
+        self.escrow_left += self
+            .protocol
+            .chain
+            .balance(&find::vault(&program, round))?;
         let mut node_reports = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             let address = node.key.pubkey();
-            let verdict = report
-                .verdicts
-                .iter()
-                .find(|v| v.node == address.to_bytes());
+            let (outcome, weight_bps) = outcomes
+                .get(&address)
+                .copied()
+                .unwrap_or((Outcome::NoShow, 0));
             let reputation: Reputation = self
                 .protocol
                 .state(&find::reputation(&program, &address))?
@@ -639,64 +845,77 @@ impl<C: Chain> Demo<'_, C> {
                 pubkey: address.to_string(),
                 malicious: i >= self.config.nodes - self.config.malicious,
                 role: node.role,
-                verdict: match verdict {
-                    None => "no-show",
-                    Some(v) if v.rejected.is_none() => "accepted",
-                    Some(_) => "slashed",
-                },
-                reason: judgement.reason_of(&address.to_bytes()),
-                weight_bps: verdict.map_or(0, |v| v.weight_bps),
+                verdict: droppin_fl::validate::outcome_name(outcome),
+                reason: (outcome != Outcome::Accepted)
+                    .then(|| judgement.reason_of(&address.to_bytes()))
+                    .flatten(),
+                weight_bps,
                 stake_lamports: self.config.stake_lamports,
                 payout_lamports: payouts.get(&address).map_or(0, |p| p.0),
                 rent_refund_lamports: payouts.get(&address).map_or(0, |p| p.1),
                 reputation: ReputationReport {
                     rounds_joined: reputation.rounds_joined,
                     accepted: reputation.accepted,
+                    excluded: reputation.excluded,
                     slashed: reputation.slashed,
                     no_shows: reputation.no_shows,
-                    cumulative_weight_bps: reputation.cumulative_weight_bps,
+                    points: reputation.points,
                 },
             });
         }
-        let model = report.new_model.clone();
+        let vote = &final_state.outcome.vote;
+        let finalized = final_state.status == RoundStatus::Finalized;
+        let model = if finalized {
+            crate::validator::load_model(
+                self.store,
+                &self.config.spec,
+                &vote.new_model_cid,
+                &vote.new_model_hash,
+            )?
+        } else {
+            judgement.report.new_model.clone()
+        };
         Ok(RoundOutcome {
             report: RoundReport {
                 round: round.to_string(),
                 accuracy: self.accuracy(&model)?,
-                accepted: finalized.outcome.accepted,
-                slashed: finalized.outcome.slashed,
-                model_cid: from_interface(&finalized.outcome.new_model_cid)?.to_string(),
-                verdict_list_cid: from_interface(&finalized.outcome.verdict_list_cid)?.to_string(),
+                status: if finalized { "finalized" } else { "failed" },
+                accepted: vote.accepted,
+                excluded: vote.excluded,
+                slashed: vote.slashed,
+                no_shows: vote.no_shows,
+                model_cid: from_interface(if finalized {
+                    &vote.new_model_cid
+                } else {
+                    &final_state.model_cid
+                })?
+                .to_string(),
+                verdict_list_cid: finalized
+                    .then(|| from_interface(&vote.verdict_list_cid).map(|c| c.to_string()))
+                    .transpose()?,
+                appealed,
+                overturned: final_state.appeal.resolution == AppealResolution::Overturned,
+                funder_refund_lamports: funder_refund,
+                slashed_to_treasury_lamports: treasury_after - treasury_before,
             },
             model,
             node_reports,
             validator_reports,
         })
     }
-}
 
-/// A dishonest vote: every revealed update accepted with equal weights.
-fn accept_everyone(round: &Address, leaves: &[VerdictLeaf], honest: VerdictVote) -> VerdictVote {
-    let weights = droppin_fl::validate::basis_points(&vec![1.0; leaves.len()], 1e-6);
-    let forged: Vec<VerdictLeaf> = leaves
-        .iter()
-        .zip(weights)
-        .map(|(leaf, weight_bps)| VerdictLeaf {
-            node: leaf.node,
-            verdict: Verdict::Accepted,
-            weight_bps,
-        })
-        .collect();
-    let tree = MerkleTree::from_leaf_hashes::<Sha256>(
-        forged
-            .iter()
-            .map(|l| l.hash::<Sha256>(&round.to_bytes()))
-            .collect(),
-    );
-    VerdictVote {
-        verdict_root: tree.root(),
-        accepted_count: forged.len() as u32,
-        slashed_count: 0,
-        ..honest
+    /// What closing the round returns to the funder besides rent: the unearned pool, computed
+    /// by the coordinator's own split of the vault.
+    fn funder_refund(&self, round: &Address) -> anyhow::Result<u64> {
+        let Some(state) = self.protocol.state::<Round>(round)? else {
+            return Ok(0);
+        };
+        let vault = self
+            .protocol
+            .chain
+            .balance(&find::vault(&self.protocol.program, round))?;
+        let rent = solana_rent::Rent::default().minimum_balance(Vault::LEN);
+        let split = droppin_coordinator::close_round(&state, vault.saturating_sub(rent), None)?;
+        Ok(split.to_funder)
     }
 }

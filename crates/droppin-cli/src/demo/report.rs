@@ -18,15 +18,15 @@ pub enum NodeRole {
     LostBlob,
 }
 
-/// How a committee member behaves in the demo.
+/// How a registered validator behaves in the demo when it is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ValidatorRole {
     /// Judges and votes.
     Honest,
-    /// Stakes and never votes.
+    /// Takes its seat and never votes.
     Silent,
-    /// Votes to accept everyone.
+    /// Votes a verdict that slashes every node.
     Dishonest,
 }
 
@@ -57,15 +57,15 @@ pub struct NodeReport {
     pub pubkey: String,
     pub malicious: bool,
     pub role: NodeRole,
-    /// `accepted`, `slashed` or `no-show`.
+    /// `accepted`, `excluded`, `slashed` or `no-show`.
     pub verdict: &'static str,
-    /// Why the committee slashed it.
+    /// Why it was not accepted.
     pub reason: Option<String>,
     /// Its share of the node pool, in basis points.
     pub weight_bps: u16,
     pub stake_lamports: u64,
-    /// What the claim paid it: stake plus reward, or what is left of a slashed stake, plus
-    /// the rent of its closed accounts.
+    /// What its settlement paid it: stake plus reward, its stake (excluded), or what is left of
+    /// a slashed or forfeited stake, plus the rent of its closed accounts.
     pub payout_lamports: u64,
     /// The rent of its node state and CID marker, returned when they closed.
     pub rent_refund_lamports: u64,
@@ -78,20 +78,29 @@ pub struct NodeReport {
 pub struct ReputationReport {
     pub rounds_joined: u32,
     pub accepted: u32,
+    pub excluded: u32,
     pub slashed: u32,
     pub no_shows: u32,
-    pub cumulative_weight_bps: u64,
+    /// Points as of their last update (rewards earned, fading over time).
+    pub points: u64,
 }
 
-/// What happened to a committee member in the last round.
+/// What happened to a registered validator in the last round.
 #[derive(Clone, Debug, Serialize)]
 pub struct ValidatorReport {
     pub pubkey: String,
     pub role: ValidatorRole,
-    pub stake_lamports: u64,
-    /// What settling paid it, the rent of its closed state included.
+    /// Whether it was drawn and took a seat (on either committee).
+    pub drawn: bool,
+    /// Whether it revealed the verdict that ended in force.
+    pub voted_with_final: bool,
+    /// Its bond before the round.
+    pub bond_lamports: u64,
+    /// Its bond after the round plus what settling paid into its wallet (less fees): above
+    /// `bond_lamports` for a seat that voted with the final verdict, below it for one that did
+    /// not.
     pub payout_lamports: u64,
-    /// The rent of its validator state, returned when it closed.
+    /// The rent of its seats, returned when they closed.
     pub rent_refund_lamports: u64,
 }
 
@@ -101,10 +110,20 @@ pub struct RoundReport {
     pub round: String,
     /// Test accuracy of the model the round published.
     pub accuracy: f64,
+    /// `finalized` or `failed`.
+    pub status: &'static str,
     pub accepted: u32,
+    pub excluded: u32,
     pub slashed: u32,
+    pub no_shows: u32,
     pub model_cid: String,
-    pub verdict_list_cid: String,
+    pub verdict_list_cid: Option<String>,
+    pub appealed: bool,
+    pub overturned: bool,
+    /// The unearned pool returned to the funder at close (never a slashed lamport).
+    pub funder_refund_lamports: u64,
+    /// Slashes and forfeits (nodes' and seats') the treasury received in this round.
+    pub slashed_to_treasury_lamports: u64,
 }
 
 /// Compute units of one instruction over the run.
@@ -144,6 +163,14 @@ pub struct DemoReport {
     pub fee_lamports: u64,
     /// Lamports left in the round escrows after they closed (0: nothing stuck).
     pub escrow_remaining_lamports: u64,
+    /// Whether the last round's verdict was appealed.
+    pub appealed: bool,
+    /// Whether the appeal overturned it.
+    pub overturned: bool,
+    /// The unearned pool the last round returned to its funder (no slashed lamport in it).
+    pub funder_refund_lamports: u64,
+    /// Where the last round's slashed lamports went: all of them to the treasury.
+    pub slashed_to_treasury_lamports: u64,
     pub compute_units: BTreeMap<String, ComputeFigures>,
     pub seconds: f64,
     pub rounds: Vec<RoundReport>,

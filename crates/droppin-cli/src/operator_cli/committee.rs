@@ -1,144 +1,256 @@
-//! `dpin validate`, `dpin finalize`, `dpin crank`: the committee's work and settlement.
+//! `dpin validate`, `dpin appeal`, `dpin finalize`, `dpin crank`: the committee's work, appeals
+//! and settlement.
 
-use super::{node, *};
+use droppin_cli::{
+    committee::{SealedVote, drawn, reveal, sit_and_seal},
+    keeper::{self, Step},
+    validator::Judgement,
+};
+use droppin_interface::state::{AppealResolution, SeatStatus};
 
-/// `dpin validate ROUND`: stake if needed, wait for the reveals, judge, publish, vote.
-pub fn run_validate(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
+use super::*;
+
+/// `dpin validate [ROUND]`: serve every round this validator is drawn for (or one round).
+pub fn run_validate(round: Option<&str>, once: bool, cluster: &Cluster) -> anyhow::Result<()> {
     let validator = cluster.signer()?;
     let mut protocol = cluster.protocol()?;
     let store = cluster.store()?;
-    let round_address = parse_address(round)?;
-    let state_address = find::validator(&protocol.program, &round_address, &validator.pubkey());
     if !store.writable() {
         bail!(
             "{} is read-only: a validator publishes the new model and the verdict list (use kubo+URL)",
             store.location()
         );
     }
-    if protocol.state::<ValidatorState>(&state_address)?.is_none() {
-        protocol.join_committee(&validator, &round_address)?;
-        say(cluster, "joined the committee: stake locked");
+    let key = validator.pubkey();
+    if protocol.bond(&key)?.is_none() {
+        bail!("{key} is not registered: dpin validator register --bond-sol AMOUNT");
     }
-    if protocol
-        .state::<ValidatorState>(&state_address)?
-        .is_some_and(|s| s.voted)
-    {
-        say(cluster, "already voted");
-        return Ok(());
+    let only = round.map(parse_address).transpose()?;
+    loop {
+        let rounds = match &only {
+            Some(address) => vec![*address],
+            None => protocol.rounds()?.into_iter().map(|(a, _)| a).collect(),
+        };
+        let mut open = 0;
+        for address in rounds {
+            if protocol.state::<Round>(&address)?.is_none() {
+                continue;
+            }
+            match serve(&mut protocol, store.as_ref(), &validator, &address, cluster) {
+                Ok(true) => open += 1,
+                Ok(false) => {}
+                Err(error) => say(cluster, &format!("round {address}: {error:#}")),
+            }
+        }
+        if once || (only.is_some() && open == 0) {
+            return Ok(());
+        }
+        let slot = protocol.chain.slot()?;
+        protocol.chain.wait_for_slot(slot + 4)?;
     }
-    let round: Round = protocol.round(&round_address)?;
-    wait_until(
-        &mut protocol,
-        round.deadlines.reveal,
-        "the reveals close",
-        cluster,
-    )?;
-    let judgement = judge(
-        &protocol,
-        store.as_ref(),
-        &round_address,
+}
+
+/// Does this validator's next duty in one round; returns whether the round still needs it.
+fn serve(
+    protocol: &mut Protocol<RpcChain>,
+    store: &dyn BlobStore,
+    validator: &Keypair,
+    address: &Address,
+    cluster: &Cluster,
+) -> anyhow::Result<bool> {
+    let step = keeper::advance(protocol, validator, store, address)?;
+    let round = protocol.round(address)?;
+    let slot = protocol.chain.slot()?;
+    let key = validator.pubkey();
+    let bond = protocol.bond(&key)?.context("the validator's bond is gone")?;
+    for level in 0..2u8 {
+        let committee = round.committee(level);
+        if !committee.drawn || (level == 1 && protocol.seat(address, &key, 0)?.is_some()) {
+            continue;
+        }
+        let seat = protocol.seat(address, &key, level)?;
+        let sealed_path = sealed_path(&cluster.state_dir(), address, &key, level);
+        match seat.map(|s| s.status) {
+            None if slot < committee.vote_deadline && drawn(&round, &key, &bond, level) => {
+                let judgement = judge_round(protocol, store, address)?;
+                let sealed = SealedVote {
+                    vote: judgement.vote,
+                    salt: rand::rng().random(),
+                };
+                save_sealed(&sealed_path, &sealed)?;
+                sit_and_seal(protocol, validator, address, level, &sealed)?;
+                say(
+                    cluster,
+                    &format!(
+                        "round {address}: drawn for committee {level}, seated, sealed vote ({} accepted, {} excluded, {} slashed)",
+                        judgement.vote.accepted, judgement.vote.excluded, judgement.vote.slashed
+                    ),
+                );
+            }
+            Some(SeatStatus::Committed)
+                if slot >= committee.vote_deadline && slot < committee.reveal_deadline =>
+            {
+                let sealed = load_sealed(&sealed_path)?;
+                reveal(protocol, validator, address, level, &sealed)?;
+                say(cluster, &format!("round {address}: revealed its vote"));
+            }
+            _ => {}
+        }
+    }
+    if step == Step::SettlementOpen {
+        for seat in protocol.round_seats(address)? {
+            if seat.validator == key.to_bytes() {
+                protocol.settle_seat(validator, address, &key, seat.level)?;
+                say(cluster, &format!("round {address}: settled its seat"));
+            }
+        }
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+fn judge_round(
+    protocol: &Protocol<RpcChain>,
+    store: &dyn BlobStore,
+    address: &Address,
+) -> anyhow::Result<Judgement> {
+    judge(
+        protocol,
+        store,
+        address,
         &ModelSpec::digits_mlp(),
         &digits()?.validation,
         &ValidatorConfig::default(),
-    )?;
-    protocol.submit_verdict(&validator, &round_address, judgement.vote)?;
-    cluster.print(&judgement.vote.accepted_count, |_| {
+    )
+}
+
+/// Where a validator keeps a sealed vote until it reveals it.
+fn sealed_path(state_dir: &Path, round: &Address, validator: &Address, level: u8) -> PathBuf {
+    state_dir
+        .join("votes")
+        .join(format!("{round}-{validator}-{level}.json"))
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct SealedFile {
+    vote_hex: String,
+    salt_hex: String,
+}
+
+/// Saves a sealed vote before it is committed, so a crash cannot lose the salt.
+fn save_sealed(path: &Path, sealed: &SealedVote) -> anyhow::Result<()> {
+    let file = SealedFile {
+        vote_hex: to_hex(&borsh::to_vec(&sealed.vote)?),
+        salt_hex: to_hex(&sealed.salt),
+    };
+    write_private(path, &serde_json::to_vec(&file)?)
+}
+
+fn load_sealed(path: &Path) -> anyhow::Result<SealedVote> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("no sealed vote at {} (sealed on another machine?)", path.display()))?;
+    let file: SealedFile = serde_json::from_slice(&bytes)?;
+    let vote = borsh::from_slice(&from_hex(&file.vote_hex).context("vote hex")?)?;
+    let salt = from_hex(&file.salt_hex)
+        .and_then(|s| <[u8; 32]>::try_from(s).ok())
+        .context("the salt is not 32 hex bytes")?;
+    Ok(SealedVote { vote, salt })
+}
+
+/// `dpin appeal ROUND`: appeal the finalized verdict within its window.
+pub fn run_appeal(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
+    let appellant = cluster.signer()?;
+    let mut protocol = cluster.protocol()?;
+    let address = parse_address(round)?;
+    let state = protocol.round(&address)?;
+    if state.appeal.filed() {
+        bail!("round {address} was already appealed; one level of appeal is final");
+    }
+    protocol.appeal(&appellant, &address)?;
+    let state = protocol.round(&address)?;
+    let summary = summarize(&protocol, &address)?;
+    cluster.print(&summary, |_| {
         println!(
-            "voted: {} accepted, {} slashed, new model {}",
-            judgement.vote.accepted_count,
-            judgement.vote.slashed_count,
-            droppin_storage::from_interface(&judgement.vote.new_model_cid)
-                .map(|c| c.to_string())
-                .unwrap_or_default()
+            "appealed: {:.4} SOL bonded; the appeal's committee ({} seats expected) is drawn after slot {} and reveals by slot {}",
+            state.appeal.bond as f64 / LAMPORTS_PER_SOL as f64,
+            state.committees[1].expected,
+            state.committees[1].seed_slot,
+            state.committees[1].reveal_deadline
         )
     })
 }
 
-/// `dpin finalize ROUND`: pin the leading verdict.
+/// `dpin finalize ROUND`: move the round along (draw, finalize, post the leaves, resolve an
+/// appeal) until it waits for someone.
 pub fn run_finalize(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
     let payer = cluster.signer()?;
     let mut protocol = cluster.protocol()?;
-    let round_address = parse_address(round)?;
-    if protocol.round(&round_address)?.status != RoundStatus::Open {
-        say(cluster, "already finalized or failed");
-        return Ok(());
+    let store = cluster.store()?;
+    let address = parse_address(round)?;
+    loop {
+        match keeper::advance(&mut protocol, &payer, store.as_ref(), &address)? {
+            Step::Waiting { what, until } => {
+                say(cluster, &format!("waiting for {what} (slot {until})"));
+                break;
+            }
+            Step::SettlementOpen => {
+                say(cluster, "settlement is open: dpin crank settles everyone");
+                break;
+            }
+            Step::Failed(reason) => {
+                say(cluster, &format!("the round failed: {reason:?}; everyone is refunded"));
+                break;
+            }
+            Step::Resolved(resolution) => say(
+                cluster,
+                match resolution {
+                    AppealResolution::Confirmed => "the appeal confirmed the verdict",
+                    AppealResolution::Overturned => "the appeal overturned the verdict",
+                    _ => "the appeal reached no quorum: the round is void",
+                },
+            ),
+            step => say(cluster, &format!("{step:?}")),
+        }
     }
-    let voter = leading_voter(&protocol, &round_address)?;
-    protocol.finalize_round(&payer, &round_address, &voter)?;
-    let summary = summarize(&protocol, &round_address)?;
+    let summary = summarize(&protocol, &address)?;
     cluster.print(&summary, |s| {
         println!(
-            "finalized: {} accepted, {} slashed, new model {}",
+            "round {} {}: {} accepted, {} excluded, {} slashed, new model {}",
+            s.id,
+            s.phase,
             s.accepted,
+            s.excluded,
             s.slashed,
             s.new_model_cid.as_deref().unwrap_or("-")
         )
     })
 }
 
-/// `dpin crank ROUND`: fail a timed-out round, then settle and close whatever can be.
+/// `dpin crank ROUND`: move the round to settlement if it can, then settle everyone and close.
 pub fn run_crank(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
     let payer = cluster.signer()?;
     let mut protocol = cluster.protocol()?;
     let store = cluster.store()?;
-    let round_address = parse_address(round)?;
-    if protocol.round(&round_address)?.status == RoundStatus::Open {
-        // A verdict with a quorum is pinned first; only without one does the round fail.
-        let finalized = leading_voter(&protocol, &round_address)
-            .ok()
-            .and_then(|voter| protocol.finalize_round(&payer, &round_address, &voter).ok());
-        if finalized.is_some() {
-            say(cluster, "finalized the leading verdict");
-        } else {
-            match protocol.crank_timeout(&payer, &round_address) {
-                Ok(_) => say(cluster, "the round timed out: failed, everyone is refunded"),
-                Err(ChainError::Program { error, .. }) => {
-                    say(cluster, &format!("nothing to crank yet: {error}"));
-                    return Ok(());
-                }
-                Err(other) => return Err(other.into()),
+    let address = parse_address(round)?;
+    loop {
+        match keeper::advance(&mut protocol, &payer, store.as_ref(), &address)? {
+            Step::SettlementOpen => break,
+            Step::Waiting { what, until } => {
+                say(cluster, &format!("nothing to settle yet: waiting for {what} (slot {until})"));
+                return Ok(());
             }
+            Step::Failed(reason) => say(cluster, &format!("the round timed out: {reason:?}")),
+            _ => {}
         }
     }
-    let round = protocol.round(&round_address)?;
-    // Each participant is settled on its own: one that cannot be settled yet does not stop
-    // the others, and is reported.
-    let mut settled = 0;
-    let mut left = Vec::new();
-    for state in protocol.round_nodes(&round_address)? {
-        let node = Address::new_from_array(state.node);
-        match node::settle_node(
-            &mut protocol,
-            store.as_ref(),
-            &payer,
-            &round_address,
-            &round,
-            &state,
-        ) {
-            Ok(_) => settled += 1,
-            Err(error) => left.push(format!("node {node}: {error:#}")),
-        }
-    }
-    for state in protocol.round_validators(&round_address)? {
-        let validator = Address::new_from_array(state.validator);
-        match protocol.settle_validator(&payer, &round_address, &validator) {
-            Ok(_) => settled += 1,
-            Err(error) => left.push(format!("validator {validator}: {error}")),
-        }
-    }
-    say(cluster, &format!("settled {settled} participants"));
-    if !left.is_empty() {
+    let left = keeper::settle_everyone(&mut protocol, &payer, &address)?;
+    if !left.0.is_empty() {
         bail!(
-            "{} participants could not be settled yet (run crank again later): {}",
-            left.len(),
-            left.join("; ")
+            "{} could not be settled yet (run crank again later): {}",
+            left.0.len(),
+            left.0.join("; ")
         );
     }
-    protocol.close_round(
-        &payer,
-        &round_address,
-        &Address::new_from_array(round.funder),
-    )?;
-    say(cluster, "closed the round: rent back to the funder");
+    say(cluster, "settled everyone and closed the round");
     Ok(())
 }

@@ -7,23 +7,28 @@ mod model;
 mod node;
 mod round;
 mod treasury;
+mod validator;
 
-pub use committee::{run_crank, run_finalize, run_validate};
+pub use committee::{run_appeal, run_crank, run_finalize, run_validate};
 pub use model::{ExportArgs, run_export};
 pub use node::{NodeCommand, run_node};
 pub use round::{RoundCommand, run_round};
 pub use treasury::{TreasuryCommand, run_treasury};
+pub use validator::{ValidatorCommand, run_validator};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use droppin_cli::{
     node::{Pending, commit, encode_delta, pending_for, upload_and_reveal},
-    operator::{leading_voter, list_rounds, load_pending, pending_path, save_pending, summarize},
-    validator::{claim_from_list, judge, load_model, publish_model},
+    operator::{
+        from_hex, list_rounds, load_pending, pending_path, save_pending, summarize, to_hex,
+        write_private,
+    },
+    validator::{judge, load_model, publish_model},
 };
-use droppin_client::{Chain, ChainError, Protocol, RpcChain, default_keypair_path, read_keypair};
+use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{
     data::{Partition, digits, partition},
     model::{ModelSpec, Weights},
@@ -33,9 +38,9 @@ use droppin_fl::{
 };
 use droppin_interface::{
     LAMPORTS_PER_SOL,
-    instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs},
+    instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs},
     pda::find,
-    state::{Deadlines, NodeState, NodeStatus, Round, RoundStatus, ValidatorState},
+    state::{NodeState, NodeStatus, Round, RoundStatus},
 };
 use droppin_storage::{BlobStore, Limits, open, to_interface};
 use rand::Rng;

@@ -24,7 +24,7 @@ pub fn run_export(args: ExportArgs, cluster: &Cluster) -> anyhow::Result<()> {
             let protocol = cluster.protocol()?;
             let round = protocol.round(&parse_address(round)?)?;
             if round.status == RoundStatus::Finalized {
-                round.outcome.new_model_cid
+                round.outcome.vote.new_model_cid
             } else {
                 round.model_cid
             }

@@ -11,7 +11,7 @@ pub enum NodeCommand {
     /// A node's whole round: stake, train, commit, upload and reveal, wait for the verdict,
     /// claim. Run it again after an interruption: it resumes where the chain says it stopped.
     Run(NodeRunArgs),
-    /// Claim a node's reward (or its refund) once the round is settled.
+    /// Settle the signer's node once settlement is open: its reward, its stake, or its refund.
     Claim { round: String },
 }
 
@@ -70,13 +70,7 @@ pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
     let store = cluster.store()?;
     match command {
         NodeCommand::Run(args) => run_round(&args, &mut protocol, store.as_ref(), &node, cluster),
-        NodeCommand::Claim { round } => claim(
-            &mut protocol,
-            store.as_ref(),
-            &node,
-            &parse_address(&round)?,
-            cluster,
-        ),
+        NodeCommand::Claim { round } => claim(&mut protocol, &node, &parse_address(&round)?, cluster),
     }
 }
 
@@ -102,6 +96,9 @@ fn run_round(
                 round.deadlines.commit
             );
         }
+        // Nothing is staked on a round whose task this node cannot train or whose model it
+        // cannot fetch: a funder with a missing model blob takes nobody's stake.
+        check_task(store, &round)?;
         protocol.join_round(node, &round_address)?;
         say(cluster, "joined: stake locked");
     }
@@ -131,47 +128,52 @@ fn run_round(
             "the reveal phase opens",
             cluster,
         )?;
-        upload_and_reveal(protocol, store, node, &round_address, &pending, &bytes)?;
-        say(cluster, "uploaded and revealed");
+        match upload_and_reveal(protocol, store, node, &round_address, &pending, &bytes)? {
+            None => say(cluster, "uploaded and revealed"),
+            Some(error) => say(
+                cluster,
+                &format!("revealed, but the upload failed ({error:#}): the update will be excluded, the stake returned"),
+            ),
+        }
     } else {
         say(cluster, "already revealed");
     }
-    wait_until(
-        protocol,
-        round.deadlines.reveal,
-        "the committee starts judging",
-        cluster,
-    )?;
-    while protocol.round(&round_address)?.status == RoundStatus::Open {
-        let slot = protocol.chain.slot()?;
-        if slot >= round.deadlines.validation {
-            // Nobody finalized or failed the round: do it, so the stake is never stuck.
-            match leading_voter(protocol, &round_address) {
-                Ok(voter) => protocol
-                    .finalize_round(node, &round_address, &voter)
-                    .map(drop)
-                    .or_else(|_| protocol.crank_timeout(node, &round_address).map(drop))?,
-                Err(_) => protocol.crank_timeout(node, &round_address).map(drop)?,
-            }
-        } else {
-            wait_until(protocol, slot + 8, "the committee's verdict", cluster)?;
+    // Anyone may move a round along; a node waiting for its pay does, so it never waits on a
+    // particular party.
+    droppin_cli::keeper::drive_to_settlement(protocol, node, store, &round_address, |step| {
+        if let droppin_cli::keeper::Step::Waiting { what, until } = step {
+            say(cluster, &format!("waiting for {what} (slot {until})"));
         }
+    })?;
+    claim(protocol, node, &round_address, cluster)
+}
+
+/// The round must train the model this node trains, on the validation set it knows, from a
+/// model it can fetch.
+fn check_task(store: &dyn BlobStore, round: &Round) -> anyhow::Result<()> {
+    let spec = ModelSpec::digits_mlp();
+    if round.task_hash != spec.hash() {
+        bail!("this round trains another task than the digits MLP this node trains: not staking");
     }
-    claim(protocol, store, node, &round_address, cluster)
+    if round.validation_set_hash != digits()?.validation.hash() {
+        bail!("this round pins another validation set: not staking");
+    }
+    load_model(store, &spec, &round.model_cid, &round.model_hash)
+        .context("the round's starting model is not available: not staking")?;
+    Ok(())
 }
 
 /// What a settlement paid.
 #[derive(Serialize)]
 struct Settled {
     node: String,
-    verdict: String,
+    outcome: String,
     weight_bps: u16,
     received_lamports: u64,
 }
 
 fn claim(
     protocol: &mut Protocol<RpcChain>,
-    store: &dyn BlobStore,
     payer: &Keypair,
     round_address: &Address,
     cluster: &Cluster,
@@ -183,14 +185,25 @@ fn claim(
         );
     };
     let round = protocol.round(round_address)?;
-    if round.status == RoundStatus::Open {
-        bail!("the round is not settled yet: claim after the verdict");
-    }
+    let (outcome, weight_bps) = match round.status {
+        RoundStatus::Open => bail!("the round is not settled yet: claim after the verdict"),
+        RoundStatus::Failed => ("refunded".to_string(), 0),
+        RoundStatus::Finalized => match protocol.verdict_leaves(round_address, round.outcome.level)? {
+            Some((header, data)) => match header.leaf(&data, state.index) {
+                Some(leaf) if state.status == NodeStatus::Revealed => (
+                    droppin_fl::validate::outcome_name(leaf.outcome).to_string(),
+                    leaf.weight_bps,
+                ),
+                _ => ("no-show".to_string(), 0),
+            },
+            None => bail!("the verdict's leaves are not posted yet"),
+        },
+    };
     let before = protocol.chain.balance(&node)?;
-    let (verdict, weight_bps) = settle_node(protocol, store, payer, round_address, &round, &state)?;
+    protocol.settle_node(payer, round_address, &node)?;
     let settled = Settled {
         node: node.to_string(),
-        verdict,
+        outcome,
         weight_bps,
         received_lamports: protocol.chain.balance(&node)?.saturating_sub(before),
     };
@@ -198,46 +211,9 @@ fn claim(
         println!(
             "{}: {} ({:.2}%), received {} SOL",
             s.node,
-            s.verdict,
+            s.outcome,
             f64::from(s.weight_bps) / 100.0,
             s.received_lamports as f64 / LAMPORTS_PER_SOL as f64
         )
     })
-}
-
-/// Pays a node by its proven verdict, or refunds it: in a failed round, as a no-show, or when
-/// its verdict cannot be proven and the claim deadline has passed. Returns the verdict's name
-/// and weight.
-pub(super) fn settle_node(
-    protocol: &mut Protocol<RpcChain>,
-    store: &dyn BlobStore,
-    payer: &Keypair,
-    round_address: &Address,
-    round: &Round,
-    state: &NodeState,
-) -> anyhow::Result<(String, u16)> {
-    let node = Address::new_from_array(state.node);
-    if round.status == RoundStatus::Finalized && state.status == NodeStatus::Revealed {
-        let claimed = claim_from_list(store, round_address, round, &node).and_then(|claim| {
-            protocol.claim_reward(payer, round_address, &state.cid, claim.leaf, claim.proof)?;
-            Ok(claim.leaf)
-        });
-        match claimed {
-            Ok(leaf) => {
-                return Ok((
-                    format!("{:?}", leaf.verdict).to_lowercase(),
-                    leaf.weight_bps,
-                ));
-            }
-            // Unprovable: the program refunds the stake once the claim deadline has passed.
-            Err(error) => {
-                protocol
-                    .refund_node(payer, round_address, &node, Some(&state.cid))
-                    .map_err(|refund| anyhow::anyhow!("{error:#}; no refund either: {refund}"))?;
-                return Ok(("refunded".into(), 0));
-            }
-        }
-    }
-    protocol.refund_node(payer, round_address, &node, Some(&state.cid))?;
-    Ok(("refunded".into(), 0))
 }

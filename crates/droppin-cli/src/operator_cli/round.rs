@@ -7,7 +7,7 @@ use super::*;
 pub enum RoundCommand {
     /// Publish the initial model and open a round, funded by the signer.
     Open(OpenArgs),
-    /// Add SOL (fee included) to a round's pool.
+    /// Add SOL (fee included) to a round's pool; a third party's unearned share comes back to it.
     Fund {
         round: String,
         #[arg(long)]
@@ -21,20 +21,21 @@ pub enum RoundCommand {
 
 #[derive(Args)]
 pub struct OpenArgs {
-    /// Committee members' addresses, comma-separated (1 to 8).
-    #[arg(long, value_delimiter = ',', required = true)]
-    committee: Vec<String>,
+    /// Expected committee size: the committee is drawn from the validator registry, weighted
+    /// by bond; nobody names it.
+    #[arg(long, default_value_t = DEFAULT_COMMITTEE_SIZE)]
+    committee_size: u8,
     /// SOL paid, the 8% fee included.
     #[arg(long, default_value_t = 1.0)]
     fund_sol: f64,
     #[arg(long, default_value_t = 8)]
     max_nodes: u32,
-    /// Stake of each node and validator, in SOL.
+    /// Stake of each node, in SOL.
     #[arg(long, default_value_t = 0.02)]
     stake_sol: f64,
-    /// Slots per phase (commit, reveal, validation).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=1_000_000))]
-    phase_slots: u64,
+    /// Slots per phase (training, reveal, validation); default the protocol's shortest phase.
+    #[arg(long)]
+    phase_slots: Option<u64>,
     /// Start from this model CID instead of a fresh one.
     #[arg(long)]
     model_cid: Option<String>,
@@ -58,11 +59,8 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                 }
                 None => publish_model(store.as_ref(), &spec, &Weights::initial(&spec, args.seed))?,
             };
-            let committee = args
-                .committee
-                .iter()
-                .map(|k| parse_address(k).map(|a| a.to_bytes()))
-                .collect::<anyhow::Result<_>>()?;
+            let params = protocol.config()?.params;
+            let phase = args.phase_slots.unwrap_or(params.min_phase_slots);
             let slot = protocol.chain.slot()?;
             let round = protocol.open_round(
                 &funder,
@@ -73,15 +71,11 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                     validation_set_hash: digits()?.validation.hash(),
                     max_nodes: args.max_nodes,
                     node_stake: lamports(args.stake_sol, "--stake-sol")?,
-                    validator_stake: lamports(args.stake_sol, "--stake-sol")?,
                     amount: lamports(args.fund_sol, "--fund-sol")?,
-                    deadlines: Deadlines {
-                        commit: slot + args.phase_slots,
-                        reveal: slot + 2 * args.phase_slots,
-                        validation: slot + 3 * args.phase_slots,
-                    },
-                    committee,
-                    quorum_bps: DEFAULT_QUORUM_BPS,
+                    commit: slot + phase,
+                    reveal: slot + 2 * phase,
+                    validation: slot + 3 * phase,
+                    committee_size: args.committee_size,
                     currency: droppin_interface::state::Currency::Sol,
                 },
             )?;
@@ -90,8 +84,8 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                 println!("opened round {} ({})", s.id, s.address);
                 println!(
                     "pool {} SOL after the {} SOL fee; training until slot {}",
-                    s.pool_lamports as f64 / LAMPORTS_PER_SOL as f64,
-                    s.fee_lamports as f64 / LAMPORTS_PER_SOL as f64,
+                    s.pool as f64 / LAMPORTS_PER_SOL as f64,
+                    s.fee as f64 / LAMPORTS_PER_SOL as f64,
                     s.commit_deadline
                 );
             })
@@ -105,7 +99,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                 println!(
                     "round {}: pool now {} SOL",
                     s.id,
-                    s.pool_lamports as f64 / LAMPORTS_PER_SOL as f64
+                    s.pool as f64 / LAMPORTS_PER_SOL as f64
                 )
             })
         }
@@ -127,7 +121,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                         "{:>4} {:<12} {:>12.6} {:>7} {:>8}  {} -> {}",
                         r.id,
                         r.phase,
-                        r.pool_lamports as f64 / LAMPORTS_PER_SOL as f64,
+                        r.pool as f64 / LAMPORTS_PER_SOL as f64,
                         r.nodes_joined,
                         r.nodes_revealed,
                         r.model_cid,

@@ -19,7 +19,8 @@ pub enum TreasuryCommand {
         #[arg(long, default_value_t = 1_000_000_000)]
         supply: u64,
     },
-    /// Turn a pre-launch SOL round nobody has joined into a $dPIN round awaiting conversion.
+    /// Turn a SOL round opened before the launch, that nobody has joined, into a $dPIN round
+    /// awaiting conversion (its funder only).
     Convert { round: String },
 }
 
@@ -46,6 +47,7 @@ struct TreasuryView {
     treasury: String,
     sol_balance: f64,
     fees_collected_sol: f64,
+    slashes_collected_sol: f64,
     other_collected_sol: f64,
     mint: Option<String>,
     supply: Option<f64>,
@@ -137,15 +139,18 @@ fn swap(
         None => Address::new_from_array(config.token.treasury_token),
     };
     let swap = config.params.swap;
+    // The batch price falls through each window (a Dutch auction); a margin of a few slots
+    // covers the time the transaction spends in flight.
+    let floor = swap.min_out(lamports, protocol.chain.slot()?);
     let out = match args.dpin {
         Some(whole) => base_units(whole)?,
-        None => swap.to_dpin(lamports),
+        None => floor,
     };
-    if out < swap.min_out(lamports) {
+    if out < floor {
         bail!(
-            "the counterparty would pay {} $dPIN, below the {} the slippage bound requires",
+            "the counterparty would pay {} $dPIN, below the {} the batch's auction price requires now",
             tokens(out),
-            tokens(swap.min_out(lamports))
+            tokens(floor)
         );
     }
     let route = vec![
@@ -185,6 +190,7 @@ fn show(protocol: &Protocol<RpcChain>, cluster: &Cluster) -> anyhow::Result<()> 
         treasury: treasury_key.to_string(),
         sol_balance: sol(protocol.chain.balance(&treasury_key)?),
         fees_collected_sol: sol(treasury.fees_collected),
+        slashes_collected_sol: sol(treasury.slashes_collected),
         other_collected_sol: sol(treasury.other_collected),
         mint: launched.then(|| mint.to_string()),
         supply: if launched {
@@ -204,7 +210,7 @@ fn show(protocol: &Protocol<RpcChain>, cluster: &Cluster) -> anyhow::Result<()> 
         window_spent_sol: sol(treasury.window.spent),
     };
     cluster.print(&view, |v| {
-        println!("treasury {} holds {:.4} SOL (fees {:.4}, slashes and remainders {:.4})", v.treasury, v.sol_balance, v.fees_collected_sol, v.other_collected_sol);
+        println!("treasury {} holds {:.4} SOL (fees {:.4}, slashes and forfeits {:.4}, dust {:.4})", v.treasury, v.sol_balance, v.fees_collected_sol, v.slashes_collected_sol, v.other_collected_sol);
         match (&v.mint, v.supply) {
             (Some(mint), Some(supply)) => println!("$dPIN mint {mint}, supply {supply}"),
             _ => println!("$dPIN is not launched yet (dpin treasury launch)"),

@@ -151,7 +151,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     .enumerate()
                     .map(|(node, bytes)| Submission {
                         node: node_key(node),
-                        bytes,
+                        bytes: Some(bytes),
                         reputation_bps: droppin_interface::BPS,
                     })
                     .collect();
@@ -160,7 +160,6 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     &global,
                     &data.validation,
                     &submissions,
-                    &[0; 32],
                     &ValidatorConfig::default(),
                 )?;
                 global = report.new_model;

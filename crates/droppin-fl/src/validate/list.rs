@@ -1,22 +1,26 @@
-//! The published verdict list: enough for anyone to rebuild the committee's Merkle tree, check it
-//! against the root pinned on-chain, and derive a node's claim proof (the CLI node and the browser
-//! node alike).
+//! The published verdict list: the reasons behind a verdict's leaves, for people and explorers.
+//!
+//! Settlement never depends on it (the leaves themselves are posted on-chain); it says why each
+//! node got its outcome, and lets anyone rebuild the leaves root and compare it with the vote.
 
 use droppin_interface::Pubkey;
 use droppin_interface::hash::Sha256;
-use droppin_interface::merkle::{MerkleTree, Verdict, VerdictLeaf};
+use droppin_interface::verdict::{Leaf, Outcome, VerdictTree};
 use serde::{Deserialize, Serialize};
 use solana_address::Address;
 
 use crate::FlError;
 
-/// One entry of the published verdict list.
+/// One entry of the published verdict list: a joined node, in join order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListedVerdict {
     pub node: String,
-    pub cid: String,
-    /// `accepted` or `slashed`.
-    pub verdict: String,
+    /// Its join index: the position of its leaf.
+    pub index: u32,
+    /// The revealed CID, if it revealed.
+    pub cid: Option<String>,
+    /// `accepted`, `excluded`, `slashed` or `no-show`.
+    pub outcome: String,
     pub weight_bps: u16,
     pub reason: Option<String>,
 }
@@ -25,17 +29,33 @@ pub struct ListedVerdict {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictList {
     pub round: String,
-    pub verdict_root: String,
+    /// Hex of the root of the leaves' chunk tree.
+    pub leaves_root: String,
     pub new_model_cid: String,
-    /// In leaf order (sorted by node key).
+    /// Every joined node, in join order.
     pub verdicts: Vec<ListedVerdict>,
 }
 
-/// What a node needs to claim, besides its on-chain CID: its leaf and the proof.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
-    pub leaf: VerdictLeaf,
-    pub proof: Vec<[u8; 32]>,
+/// The name of an outcome in the list.
+pub fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Accepted => "accepted",
+        Outcome::Excluded => "excluded",
+        Outcome::Slashed => "slashed",
+        Outcome::NoShow => "no-show",
+    }
+}
+
+fn parse_outcome(name: &str) -> Result<Outcome, FlError> {
+    [
+        Outcome::Accepted,
+        Outcome::Excluded,
+        Outcome::Slashed,
+        Outcome::NoShow,
+    ]
+    .into_iter()
+    .find(|o| outcome_name(*o) == name)
+    .ok_or_else(|| FlError::Data(format!("unknown outcome {name:?} in the verdict list")))
 }
 
 impl VerdictList {
@@ -45,57 +65,22 @@ impl VerdictList {
             .map_err(|e| FlError::Data(format!("the verdict list is not valid JSON: {e}")))
     }
 
-    /// The Merkle leaves, in list order.
-    pub fn leaves(&self) -> Result<Vec<VerdictLeaf>, FlError> {
+    /// The leaves, in join order.
+    pub fn leaves(&self) -> Result<Vec<Leaf>, FlError> {
         self.verdicts
             .iter()
             .map(|entry| {
-                let key: Address = entry.node.parse().map_err(|_| {
-                    FlError::Data(format!("bad node key {:?} in the verdict list", entry.node))
-                })?;
-                Ok(VerdictLeaf {
-                    node: key.to_bytes(),
-                    verdict: match entry.verdict.as_str() {
-                        "accepted" => Verdict::Accepted,
-                        "slashed" => Verdict::Slashed,
-                        other => {
-                            return Err(FlError::Data(format!(
-                                "unknown verdict {other:?} in the verdict list"
-                            )));
-                        }
-                    },
+                Ok(Leaf {
+                    outcome: parse_outcome(&entry.outcome)?,
                     weight_bps: entry.weight_bps,
                 })
             })
             .collect()
     }
 
-    /// `node`'s claim in `round`, after checking the list rebuilds `verdict_root`.
-    pub fn claim(
-        &self,
-        round: &Pubkey,
-        verdict_root: &[u8; 32],
-        node: &Pubkey,
-    ) -> Result<Claim, FlError> {
-        let leaves = self.leaves()?;
-        let tree = MerkleTree::from_leaf_hashes::<Sha256>(
-            leaves.iter().map(|l| l.hash::<Sha256>(round)).collect(),
-        );
-        if &tree.root() != verdict_root {
-            return Err(FlError::Data(
-                "the verdict list does not match the round's verdict root".into(),
-            ));
-        }
-        let index = leaves.iter().position(|l| &l.node == node).ok_or_else(|| {
-            FlError::Data(format!(
-                "{} has no verdict in this round",
-                Address::new_from_array(*node)
-            ))
-        })?;
-        Ok(Claim {
-            leaf: leaves[index],
-            proof: tree.proof(index),
-        })
+    /// Whether the list rebuilds `leaves_root` for `round`.
+    pub fn matches(&self, round: &Pubkey, leaves_root: &[u8; 32]) -> Result<bool, FlError> {
+        Ok(&VerdictTree::new::<Sha256>(*round, self.leaves()?).root() == leaves_root)
     }
 
     /// `node`'s entry, if it is listed.

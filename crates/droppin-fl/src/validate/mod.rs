@@ -1,7 +1,10 @@
-//! The committee's validation: verdicts, the new global model, contribution weights and the
-//! Merkle root of the verdict list, identical on every validator.
+//! The committee's validation: verdicts, the new global model and contribution weights,
+//! identical on every validator.
 //!
 //! Rules, in order (the first that applies decides):
+//! 0. **Unavailable**: the blob could not be fetched. The update is *excluded* (stake back,
+//!    nothing paid): unavailability cannot be proven against the node, and a node that revealed
+//!    after a failed upload must not lose more than a no-show.
 //! 1. **Malformed**: the bytes do not decode against the round's model and base (wrong format,
 //!    shape, spec or base, truncation, oversize, NaN or infinite values).
 //! 2. **Duplicate**: two different nodes sent updates with cosine similarity >= 0.999 (copies with
@@ -43,12 +46,11 @@ mod list;
 mod rules;
 
 pub use contribution::basis_points;
-pub use list::{Claim, ListedVerdict, VerdictList};
+pub use list::{ListedVerdict, VerdictList, outcome_name};
 pub use rules::{Reason, ValidatorConfig};
 
 use burn::tensor::Device;
-use droppin_interface::hash::Sha256;
-use droppin_interface::merkle::{MerkleTree, Verdict, VerdictLeaf};
+use droppin_interface::verdict::Outcome;
 use droppin_interface::{BPS, Pubkey};
 
 use crate::FlError;
@@ -62,7 +64,8 @@ use crate::update::{DecodeLimits, Update};
 #[derive(Clone, Copy, Debug)]
 pub struct Submission<'a> {
     pub node: Pubkey,
-    pub bytes: &'a [u8],
+    /// The blob, or `None` when it could not be fetched.
+    pub bytes: Option<&'a [u8]>,
     /// The node's reputation multiplier in bps (10,000 = x1), snapshotted on-chain at join; it
     /// scales the node's measured contribution before the weights are normalized.
     pub reputation_bps: u16,
@@ -74,6 +77,8 @@ pub struct NodeVerdict {
     pub node: Pubkey,
     /// `None` when accepted.
     pub rejected: Option<Reason>,
+    /// What the verdict leaf says: accepted, excluded (unavailable) or slashed.
+    pub outcome: Outcome,
     pub weight_bps: u16,
     /// Validation loss of the base model plus this update alone (quantized), when it decoded.
     pub solo_loss: Option<f64>,
@@ -82,14 +87,18 @@ pub struct NodeVerdict {
 /// Everything a validator publishes for a round.
 #[derive(Clone, Debug)]
 pub struct ValidationReport {
-    /// Sorted by node key, the order of the Merkle leaves.
+    /// Sorted by node key.
     pub verdicts: Vec<NodeVerdict>,
     pub base: Evaluation,
     pub aggregate: Evaluation,
     pub new_model: Weights,
-    pub leaves: Vec<VerdictLeaf>,
-    pub root: [u8; 32],
-    pub tree: MerkleTree,
+}
+
+impl ValidationReport {
+    /// The verdict on `node`, if it submitted.
+    pub fn verdict_of(&self, node: &Pubkey) -> Option<&NodeVerdict> {
+        self.verdicts.iter().find(|v| &v.node == node)
+    }
 }
 
 /// Validates a round's submissions on the CPU.
@@ -98,7 +107,6 @@ pub fn validate(
     base: &Weights,
     validation: &Dataset,
     submissions: &[Submission<'_>],
-    round: &Pubkey,
     config: &ValidatorConfig,
 ) -> Result<ValidationReport, FlError> {
     let device = Device::flex();
@@ -116,9 +124,11 @@ pub fn validate(
     let limits = DecodeLimits::delta(spec, &base.layout, base_hash);
     let decoded: Vec<Result<Update, Reason>> = order
         .iter()
-        .map(|&i| {
-            Update::decode(submissions[i].bytes, &limits)
-                .map_err(|e| Reason::Malformed(e.to_string()))
+        .map(|&i| match submissions[i].bytes {
+            None => Err(Reason::Unavailable),
+            Some(bytes) => {
+                Update::decode(bytes, &limits).map_err(|e| Reason::Malformed(e.to_string()))
+            }
         })
         .collect();
     let base_eval = quantized(evaluate(spec, base, validation, &device)?, config);
@@ -180,44 +190,29 @@ pub fn validate(
         (model, full, basis_points(&gains, config.loss_quantum))
     };
     let mut verdicts = Vec::with_capacity(decoded.len());
-    let mut leaves = Vec::with_capacity(decoded.len());
     for (k, &i) in order.iter().enumerate() {
         let weight_bps = accepted
             .iter()
             .position(|&a| a == k)
             .map_or(0, |p| weights[p]);
-        let node = submissions[i].node;
-        let verdict = if reasons[k].is_none() {
-            Verdict::Accepted
-        } else {
-            Verdict::Slashed
+        let outcome = match &reasons[k] {
+            None => Outcome::Accepted,
+            Some(Reason::Unavailable) => Outcome::Excluded,
+            Some(_) => Outcome::Slashed,
         };
-        leaves.push(VerdictLeaf {
-            node,
-            verdict,
-            weight_bps,
-        });
         verdicts.push(NodeVerdict {
-            node,
+            node: submissions[i].node,
             rejected: reasons[k].clone(),
+            outcome,
             weight_bps,
             solo_loss: solo_loss[k],
         });
     }
-    let tree = MerkleTree::from_leaf_hashes::<Sha256>(
-        leaves
-            .iter()
-            .map(|leaf| leaf.hash::<Sha256>(round))
-            .collect(),
-    );
     Ok(ValidationReport {
         verdicts,
         base: base_eval,
         aggregate: aggregate_eval,
         new_model,
-        root: tree.root(),
-        leaves,
-        tree,
     })
 }
 

@@ -45,9 +45,11 @@ impl Default for ValidatorConfig {
     }
 }
 
-/// Why an update was rejected (and its node slashed).
+/// Why an update was rejected: its node is slashed, or excluded when its blob was unavailable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
+    /// The blob could not be fetched.
+    Unavailable,
     Malformed(String),
     Duplicate,
     NoOp,
@@ -59,6 +61,7 @@ pub enum Reason {
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Reason::Unavailable => f.write_str("update unavailable"),
             Reason::Malformed(why) => write!(f, "malformed: {why}"),
             Reason::Duplicate => f.write_str("duplicate of another node's update"),
             Reason::NoOp => f.write_str("no-op update"),

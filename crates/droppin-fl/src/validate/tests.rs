@@ -1,8 +1,8 @@
 use super::*;
+use droppin_interface::verdict::Outcome;
 use crate::data::{Partition, digits, partition};
 use crate::train::{TrainConfig, train};
 use crate::update::Encoding;
-use droppin_interface::merkle::verify;
 
 /// A round's inputs: model, base, validation set and each node's encoded update.
 struct Fixture {
@@ -17,14 +17,13 @@ impl Fixture {
     fn validate(
         &self,
         submissions: Option<&[Submission<'_>]>,
-        round: &[u8; 32],
     ) -> Result<ValidationReport, FlError> {
         let all: Vec<Submission<'_>> = self
             .submissions
             .iter()
             .map(|(node, bytes)| Submission {
                 node: *node,
-                bytes,
+                bytes: Some(bytes),
                 reputation_bps: BPS,
             })
             .collect();
@@ -33,7 +32,6 @@ impl Fixture {
             &self.base,
             &self.validation,
             submissions.unwrap_or(&all),
-            round,
             &ValidatorConfig::default(),
         )
     }
@@ -87,8 +85,7 @@ fn round_submissions() -> Fixture {
 
 #[test]
 fn verdicts_weights_and_proofs() {
-    let round = [7u8; 32];
-    let report = round_submissions().validate(None, &round).unwrap();
+    let report = round_submissions().validate(None).unwrap();
     let reason = |node: u8| {
         report
             .verdicts
@@ -114,14 +111,34 @@ fn verdicts_weights_and_proofs() {
         .sum();
     assert_eq!(total, 10_000);
     assert!(report.aggregate.loss < report.base.loss);
-    for (index, leaf) in report.leaves.iter().enumerate() {
-        leaf.check().unwrap();
-        assert!(verify::<Sha256>(
-            &report.root,
-            leaf.hash::<Sha256>(&round),
-            &report.tree.proof(index)
-        ));
+    for verdict in &report.verdicts {
+        let expected = if verdict.rejected.is_none() {
+            Outcome::Accepted
+        } else {
+            Outcome::Slashed
+        };
+        assert_eq!(verdict.outcome, expected);
     }
+}
+
+#[test]
+fn an_unavailable_blob_is_excluded_not_slashed() {
+    let fixture = round_submissions();
+    let mut submissions: Vec<Submission<'_>> = fixture
+        .submissions
+        .iter()
+        .map(|(node, bytes)| Submission {
+            node: *node,
+            bytes: Some(bytes),
+            reputation_bps: BPS,
+        })
+        .collect();
+    submissions[0].bytes = None;
+    let report = fixture.validate(Some(&submissions)).unwrap();
+    let missing = report.verdict_of(&submissions[0].node).unwrap();
+    assert_eq!(missing.rejected, Some(Reason::Unavailable));
+    assert_eq!(missing.outcome, Outcome::Excluded);
+    assert_eq!(missing.weight_bps, 0);
 }
 
 #[test]
@@ -130,13 +147,13 @@ fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
     let (node, bytes) = &fixture.submissions[0];
     let one = [Submission {
         node: *node,
-        bytes,
+        bytes: Some(bytes),
         reputation_bps: BPS,
     }];
-    let report = fixture.validate(Some(&one), &[0; 32]).unwrap();
+    let report = fixture.validate(Some(&one)).unwrap();
     assert_eq!(report.verdicts[0].weight_bps, 10_000);
     let twice = [one[0], one[0]];
-    assert!(fixture.validate(Some(&twice), &[0; 32]).is_err());
+    assert!(fixture.validate(Some(&twice)).is_err());
 }
 
 #[test]
@@ -154,16 +171,16 @@ fn byte_identical_updates_are_duplicates_even_when_no_rule_scores_them() {
     let pair = [
         Submission {
             node: [1; 32],
-            bytes: &zero,
+            bytes: Some(&zero),
             reputation_bps: BPS,
         },
         Submission {
             node: [2; 32],
-            bytes: &zero,
+            bytes: Some(&zero),
             reputation_bps: BPS,
         },
     ];
-    let report = fixture.validate(Some(&pair), &[0; 32]).unwrap();
+    let report = fixture.validate(Some(&pair)).unwrap();
     for verdict in &report.verdicts {
         assert_eq!(verdict.rejected, Some(Reason::Duplicate));
     }
@@ -174,17 +191,14 @@ fn byte_identical_updates_are_duplicates_even_when_no_rule_scores_them() {
 fn identical_across_processes() {
     const CHILD: &str = "DROPPIN_VALIDATION_CHILD";
     if std::env::var_os(CHILD).is_some() {
-        let report = round_submissions().validate(None, &[3; 32]).unwrap();
+        let report = round_submissions().validate(None).unwrap();
         let leaves: Vec<String> = report
-            .leaves
+            .verdicts
             .iter()
-            .map(|l| format!("{:?}:{}", l.verdict, l.weight_bps))
+            .map(|v| format!("{:?}:{}", v.outcome, v.weight_bps))
             .collect();
-        println!(
-            "VERDICT root={:02x?} leaves={}",
-            report.root,
-            leaves.join(",")
-        );
+        let model = Update::model_hash(&round_submissions().spec, &report.new_model);
+        println!("VERDICT model={model:02x?} leaves={}", leaves.join(","));
         return;
     }
     let run = || {

@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 
 use droppin_coordinator as coordinator;
 use droppin_interface::{
-    instruction::VerdictVote,
+    instruction::RevealVoteArgs,
     pda::{ROUND_SEED, seat_seed},
     state::{Registry, Round, Seat, SeatStatus, Treasury},
 };
@@ -64,7 +64,9 @@ fn seed_slot_hash(sysvar: &AccountView, seed_slot: u64) -> Result<[u8; 32]> {
 }
 
 /// Checks that the validator is not a node of the round and (for an appeal) not on its first
-/// committee: the accounts at those addresses must not exist.
+/// committee: the accounts at those addresses must not exist. Inlined: six arguments are one
+/// more than an SBPF v0 call passes in registers.
+#[inline(always)]
 fn require_no_conflict(
     program_id: &Address,
     round_key: &[u8; 32],
@@ -154,6 +156,8 @@ pub fn claim_seat(program_id: &Address, accounts: &mut [AccountView], level: u8)
 }
 
 /// A seat of this round held by `validator`.
+#[inline(always)]
+#[inline(always)]
 fn load_seat(
     program_id: &Address,
     seat: &AccountView,
@@ -194,9 +198,7 @@ pub fn commit_vote(
 pub fn reveal_vote(
     program_id: &Address,
     accounts: &mut [AccountView],
-    level: u8,
-    vote: &VerdictVote,
-    salt: &[u8; 32],
+    args: &RevealVoteArgs,
 ) -> Result {
     let [validator, round, seat, ..] = accounts else {
         return Err(not_enough_accounts());
@@ -205,14 +207,13 @@ pub fn reveal_vote(
     require_writable(&[round, seat])?;
     require_distinct(&[round, seat])?;
     let mut round_state: Box<Round> = load_round(round, program_id)?;
-    let mut state = load_seat(program_id, seat, round, validator, level)?;
+    let mut state = load_seat(program_id, seat, round, validator, args.level)?;
     coordinator::reveal_vote::<SyscallSha256>(
         &mut round_state,
         &round.address().to_bytes(),
         &mut state,
         current_slot()?,
-        vote,
-        salt,
+        args,
     )
     .map_err(fail)?;
     save(seat, &state)?;

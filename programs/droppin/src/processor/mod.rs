@@ -1,7 +1,10 @@
 //! One processor per instruction, grouped by the account they revolve around.
 //!
 //! Processors are kept out of line (each gets its own 4 KB SBF stack frame) and take at most
-//! five register-sized arguments: SBPF v0 has no stack-passed arguments.
+//! five register-sized arguments (a slice counts two): SBPF v0 has no stack-passed arguments.
+//! Instruction arguments go by reference to a struct of three or more fields: LLVM promotes a
+//! reference to a struct of one or two loaded fields into as many arguments, which can push a
+//! call past five registers after the source looks fine.
 
 mod appeal;
 mod committee;
@@ -39,9 +42,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], instruction: 
         Ix::CommitVote { level, commitment } => {
             committee::commit_vote(program_id, accounts, level, commitment)
         }
-        Ix::RevealVote { level, vote, salt } => {
-            committee::reveal_vote(program_id, accounts, level, &vote, &salt)
-        }
+        Ix::RevealVote(args) => committee::reveal_vote(program_id, accounts, &args),
         Ix::ReportAbsent { level } => committee::report_absent(program_id, accounts, level),
         Ix::FinalizeRound => committee::finalize(program_id, accounts),
         Ix::PostVerdictLeaves(args) => verdict::post(program_id, accounts, &args),

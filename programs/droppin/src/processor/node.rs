@@ -221,6 +221,7 @@ pub fn settle(program_id: &Address, accounts: &mut [AccountView]) -> Result {
 }
 
 /// The node's leaf in the verdict in force, once the round is finalized.
+#[inline(always)]
 fn leaf_of(
     program_id: &Address,
     round: &Round,

@@ -78,14 +78,14 @@ pub fn open(program_id: &Address, accounts: &mut [AccountView], args: &OpenRound
             .as_ref()
             .map_or([0; 32], |(leg, _)| leg.vault.address().to_bytes()),
         treasury: config_state.treasury,
+        bonded_total: registry_state.total_bond,
     };
     let mut round_state: Box<Round> = Box::default();
     let funding = coordinator::open_round(
         &config_state.params,
-        keys,
+        &keys,
         args,
         current_slot()?,
-        registry_state.total_bond,
         &mut round_state,
     )
     .map_err(fail)?;

@@ -46,13 +46,16 @@ pub fn post(program_id: &Address, accounts: &mut [AccountView], args: &PostLeave
     let bytes: Vec<u8> = args.leaves.iter().flat_map(Leaf::to_bytes).collect();
     let flag = VerdictLeaves::flag_offset(args.chunk);
     let posted = leaves.try_borrow()?.get(flag) == Some(&1);
+    let post = coordinator::ChunkPost {
+        args,
+        leaf_bytes: &bytes,
+        posted,
+    };
     coordinator::post_leaves::<SyscallSha256>(
         &mut round_state,
         &round_key,
         &mut header,
-        args,
-        &bytes,
-        posted,
+        &post,
         current_slot()?,
     )
     .map_err(fail)?;

@@ -1,0 +1,80 @@
+//! A validator's seat: whether it was drawn, and its sealed vote from commitment to reveal.
+
+use droppin_client::{Chain, ChainError, Protocol};
+use droppin_interface::{
+    hash::Sha256,
+    instruction::VerdictVote,
+    sortition::{is_selected, ticket, vote_commitment},
+    state::{Round, ValidatorBond},
+};
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+/// Whether `validator` (with `bond`) was drawn for committee `level` of `round`: its bond
+/// predates the round and its ticket is under its threshold. The program checks the same when
+/// it takes its seat; nodes, the funder and (for an appeal) the first committee are refused
+/// there.
+pub fn drawn(round: &Round, validator: &Address, bond: &ValidatorBond, level: u8) -> bool {
+    let committee = round.committee(level);
+    committee.drawn
+        && bond.bond > 0
+        && bond.since_slot < round.opened_slot
+        && is_selected(
+            ticket::<Sha256>(&committee.seed, &validator.to_bytes()),
+            bond.bond,
+            committee.bonded_total,
+            committee.expected,
+        )
+}
+
+/// A sealed vote: what was committed and the salt that opens it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealedVote {
+    /// The vote.
+    pub vote: VerdictVote,
+    /// Its salt.
+    pub salt: [u8; 32],
+}
+
+impl SealedVote {
+    /// The commitment that goes on-chain for `validator` in committee `level`.
+    pub fn commitment(&self, round: &Address, validator: &Address, level: u8) -> [u8; 32] {
+        vote_commitment::<Sha256>(
+            &round.to_bytes(),
+            &validator.to_bytes(),
+            level,
+            &self.vote.digest::<Sha256>(),
+            &self.salt,
+        )
+    }
+}
+
+/// Takes the seat (if not taken) and commits the sealed vote.
+pub fn sit_and_seal<C: Chain>(
+    protocol: &mut Protocol<C>,
+    validator: &Keypair,
+    round: &Address,
+    level: u8,
+    sealed: &SealedVote,
+) -> Result<(), ChainError> {
+    let key = validator.pubkey();
+    if protocol.seat(round, &key, level)?.is_none() {
+        protocol.claim_seat(validator, round, level)?;
+    }
+    let commitment = sealed.commitment(round, &key, level);
+    protocol.commit_vote(validator, round, level, commitment)?;
+    Ok(())
+}
+
+/// Reveals a sealed vote.
+pub fn reveal<C: Chain>(
+    protocol: &mut Protocol<C>,
+    validator: &Keypair,
+    round: &Address,
+    level: u8,
+    sealed: &SealedVote,
+) -> Result<(), ChainError> {
+    protocol.reveal_vote(validator, round, level, sealed.vote, sealed.salt)?;
+    Ok(())
+}

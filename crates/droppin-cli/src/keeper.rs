@@ -1,0 +1,255 @@
+//! Moving a round along with the instructions anyone may send: the draws, finalization, the
+//! verdict's leaves, an appeal's resolution, timeouts, and settling everyone. A node waiting
+//! for its pay, a validator, the demo and `dpin crank` all use it, so no round ever waits on
+//! one particular party.
+
+use droppin_client::{Chain, ChainError, Protocol};
+use droppin_coordinator::{DRAW_WINDOW_SLOTS, Phase, has_quorum, phase, settlement_open};
+use droppin_interface::state::{
+    AppealResolution, FailReason, Round, RoundStatus, Seat, SeatStatus,
+};
+use droppin_storage::BlobStore;
+use solana_address::Address;
+use solana_keypair::Keypair;
+
+use crate::validator::tree_from_list;
+
+/// What one call to [`advance`] did, or what the round waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Drew the committee of this level.
+    Drew(u8),
+    /// Pinned the first committee's verdict.
+    Finalized,
+    /// Posted the leaves of the verdict judged at this level.
+    Posted(u8),
+    /// Ended the appeal.
+    Resolved(AppealResolution),
+    /// Failed the round at a timeout.
+    Failed(FailReason),
+    /// Nothing to do before this slot.
+    Waiting {
+        /// What the round waits for.
+        what: &'static str,
+        /// When it may move again.
+        until: u64,
+    },
+    /// Everyone may settle now.
+    SettlementOpen,
+}
+
+/// Does the next thing the round needs that anyone may do, or says what it waits for.
+pub fn advance<C: Chain>(
+    protocol: &mut Protocol<C>,
+    payer: &Keypair,
+    store: &dyn BlobStore,
+    round_address: &Address,
+) -> anyhow::Result<Step> {
+    let round = protocol.round(round_address)?;
+    let slot = protocol.chain.slot()?;
+    match round.status {
+        RoundStatus::Failed => Ok(Step::SettlementOpen),
+        RoundStatus::Open => advance_open(protocol, payer, round_address, &round, slot),
+        RoundStatus::Finalized => advance_finalized(protocol, payer, store, round_address, &round, slot),
+    }
+}
+
+fn crank<C: Chain>(
+    protocol: &mut Protocol<C>,
+    payer: &Keypair,
+    round_address: &Address,
+) -> anyhow::Result<Step> {
+    protocol.crank_timeout(payer, round_address)?;
+    Ok(Step::Failed(protocol.round(round_address)?.failure))
+}
+
+fn advance_open<C: Chain>(
+    protocol: &mut Protocol<C>,
+    payer: &Keypair,
+    round_address: &Address,
+    round: &Round,
+    slot: u64,
+) -> anyhow::Result<Step> {
+    let d = round.deadlines;
+    let committee = round.committees[0];
+    let waiting = |what, until| Ok(Step::Waiting { what, until });
+    match phase(round, slot) {
+        Phase::Training => waiting("training", d.commit),
+        Phase::Reveal if round.counts.nodes_joined == 0 => crank(protocol, payer, round_address),
+        Phase::Reveal => waiting("the node reveals", d.reveal),
+        _ if round.counts.nodes_joined == 0 || round.counts.nodes_revealed == 0 => {
+            crank(protocol, payer, round_address)
+        }
+        Phase::Validation | Phase::VoteReveal if !committee.drawn => {
+            if slot <= d.reveal {
+                waiting("the slot hash that seeds the committee", d.reveal + 1)
+            } else if slot <= d.reveal + DRAW_WINDOW_SLOTS {
+                protocol.draw_committee(payer, round_address, 0)?;
+                Ok(Step::Drew(0))
+            } else {
+                crank(protocol, payer, round_address)
+            }
+        }
+        Phase::Validation => waiting("the committee's sealed votes", d.validation),
+        Phase::VoteReveal if committee.seats == 0 => crank(protocol, payer, round_address),
+        Phase::VoteReveal => waiting("the committee's vote reveals", d.vote_reveal),
+        Phase::Settlement => {
+            let winner = committee
+                .leader()
+                .filter(|t| has_quorum(round, &committee, t.votes));
+            match winner {
+                Some(tally) => {
+                    let voter = seat_with(protocol, round_address, 0, &tally.digest)?;
+                    protocol.finalize_round(payer, round_address, &voter)?;
+                    Ok(Step::Finalized)
+                }
+                None => crank(protocol, payer, round_address),
+            }
+        }
+    }
+}
+
+/// A seat of committee `level` that revealed `digest`.
+fn seat_with<C: Chain>(
+    protocol: &Protocol<C>,
+    round_address: &Address,
+    level: u8,
+    digest: &[u8; 32],
+) -> anyhow::Result<Address> {
+    protocol
+        .round_seats(round_address)?
+        .into_iter()
+        .find(|s: &Seat| {
+            s.level == level && s.status == SeatStatus::Revealed && &s.digest == digest
+        })
+        .map(|s| Address::new_from_array(s.validator))
+        .ok_or_else(|| anyhow::anyhow!("no open seat revealed the leading verdict"))
+}
+
+fn advance_finalized<C: Chain>(
+    protocol: &mut Protocol<C>,
+    payer: &Keypair,
+    store: &dyn BlobStore,
+    round_address: &Address,
+    round: &Round,
+    slot: u64,
+) -> anyhow::Result<Step> {
+    let level = round.outcome.level;
+    if round.outcome.leaves_complete_slot == 0 {
+        if slot >= round.post_deadline(level) {
+            return crank(protocol, payer, round_address);
+        }
+        // Anyone holding the verdict list can post its leaves; the program checks them.
+        return match tree_from_list(store, round_address, &round.outcome.vote) {
+            Ok(tree) => {
+                protocol.post_verdict(payer, round_address, level, &tree)?;
+                Ok(Step::Posted(level))
+            }
+            Err(_) => Ok(Step::Waiting {
+                what: "the verdict's leaves",
+                until: slot + 1,
+            }),
+        };
+    }
+    let appeal = round.appeal;
+    if appeal.filed() && appeal.resolution == AppealResolution::None {
+        let committee = round.committees[1];
+        if !committee.drawn && slot > committee.seed_slot && slot < committee.vote_deadline {
+            if protocol.draw_committee(payer, round_address, 1).is_ok() {
+                return Ok(Step::Drew(1));
+            }
+        }
+        if slot < committee.reveal_deadline {
+            return Ok(Step::Waiting {
+                what: "the appeal's committee",
+                until: committee.reveal_deadline,
+            });
+        }
+        let leader = committee
+            .leader()
+            .filter(|t| has_quorum(round, &committee, t.votes));
+        let voter = match leader {
+            Some(t) if t.digest != round.outcome.digest => {
+                Some(seat_with(protocol, round_address, 1, &t.digest)?)
+            }
+            _ => None,
+        };
+        protocol.resolve_appeal(payer, round_address, voter.as_ref())?;
+        return Ok(Step::Resolved(protocol.round(round_address)?.appeal.resolution));
+    }
+    if settlement_open(round, slot) {
+        Ok(Step::SettlementOpen)
+    } else {
+        Ok(Step::Waiting {
+            what: "the appeal window",
+            until: round.appeal_deadline().unwrap_or(slot + 1),
+        })
+    }
+}
+
+/// Advances the round until everyone may settle, waiting for slots as needed.
+pub fn drive_to_settlement<C: Chain>(
+    protocol: &mut Protocol<C>,
+    payer: &Keypair,
+    store: &dyn BlobStore,
+    round_address: &Address,
+    mut on_step: impl FnMut(&Step),
+) -> anyhow::Result<()> {
+    loop {
+        let step = advance(protocol, payer, store, round_address)?;
+        on_step(&step);
+        match step {
+            Step::SettlementOpen => return Ok(()),
+            Step::Waiting { until, .. } => protocol.chain.wait_for_slot(until)?,
+            _ => {}
+        }
+    }
+}
+
+/// Who could not be settled, and why.
+#[derive(Debug, Default)]
+pub struct Unsettled(pub Vec<String>);
+
+/// Settles every node, seat, the appeal and every contribution, then closes the round. Each is
+/// settled on its own: one that cannot be settled yet does not stop the others.
+pub fn settle_everyone<C: Chain>(
+    protocol: &mut Protocol<C>,
+    settler: &Keypair,
+    round_address: &Address,
+) -> anyhow::Result<Unsettled> {
+    let mut left = Vec::new();
+    for state in protocol.round_nodes(round_address)? {
+        let node = Address::new_from_array(state.node);
+        if let Err(error) = protocol.settle_node(settler, round_address, &node) {
+            left.push(format!("node {node}: {error}"));
+        }
+    }
+    // The first committee settles before the appeal's bond (its forfeits fund the reward).
+    let mut seats = protocol.round_seats(round_address)?;
+    seats.sort_by_key(|s| s.level);
+    for seat in seats {
+        let validator = Address::new_from_array(seat.validator);
+        if let Err(error) = protocol.settle_seat(settler, round_address, &validator, seat.level) {
+            left.push(format!("seat of {validator}: {error}"));
+        }
+    }
+    let round = protocol.round(round_address)?;
+    if round.appeal.filed() && !round.appeal.settled {
+        if let Err(error) = protocol.settle_appeal(settler, round_address) {
+            left.push(format!("appeal: {error}"));
+        }
+    }
+    for contribution in protocol.round_contributions(round_address)? {
+        let payer = Address::new_from_array(contribution.payer);
+        if let Err(error) = protocol.refund_contribution(settler, round_address, &payer) {
+            left.push(format!("contribution of {payer}: {error}"));
+        }
+    }
+    if left.is_empty() {
+        match protocol.close_round(settler, round_address) {
+            Ok(_) | Err(ChainError::Account(_)) => {}
+            Err(error) => left.push(format!("close: {error}")),
+        }
+    }
+    Ok(Unsettled(left))
+}
