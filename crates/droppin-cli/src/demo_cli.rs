@@ -28,7 +28,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "fedavg", value_parser = ["fedavg", "median", "trimmed-mean"])]
     aggregator: String,
     /// Validators in the registry (the committee is drawn from them, weighted by bond).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = 10)]
     validators: usize,
     /// Expected committee size the funder asks for (an appeal draws 2k + 1).
     #[arg(long, default_value_t = 3)]

@@ -27,6 +27,12 @@ pub enum Step {
     Resolved(AppealResolution),
     /// Failed the round at a timeout.
     Failed(FailReason),
+    /// The first committee reached no quorum: the round may be escalated (`dpin appeal`) until
+    /// this slot, and fails after it.
+    Stalled {
+        /// The end of the escalation window.
+        until: u64,
+    },
     /// Nothing to do before this slot.
     Waiting {
         /// What the round waits for.
@@ -50,7 +56,9 @@ pub fn advance<C: Chain>(
     match round.status {
         RoundStatus::Failed => Ok(Step::SettlementOpen),
         RoundStatus::Open => advance_open(protocol, payer, round_address, &round, slot),
-        RoundStatus::Finalized => advance_finalized(protocol, payer, store, round_address, &round, slot),
+        RoundStatus::Finalized => {
+            advance_finalized(protocol, payer, store, round_address, &round, slot)
+        }
     }
 }
 
@@ -93,6 +101,9 @@ fn advance_open<C: Chain>(
         Phase::Validation => waiting("the committee's sealed votes", d.validation),
         Phase::VoteReveal if committee.seats == 0 => crank(protocol, payer, round_address),
         Phase::VoteReveal => waiting("the committee's vote reveals", d.vote_reveal),
+        Phase::Settlement if round.appeal.filed() => {
+            advance_appeal(protocol, payer, round_address, round, slot)
+        }
         Phase::Settlement => {
             let winner = committee
                 .leader()
@@ -103,10 +114,57 @@ fn advance_open<C: Chain>(
                     protocol.finalize_round(payer, round_address, &voter)?;
                     Ok(Step::Finalized)
                 }
+                // Without a quorum, anyone may escalate the round to the appeal's committee
+                // until the window closes; only then does it fail.
+                None if slot < round.escalation_deadline() => Ok(Step::Stalled {
+                    until: round.escalation_deadline(),
+                }),
                 None => crank(protocol, payer, round_address),
             }
         }
     }
+}
+
+/// The appeal's committee: drawn once its seed slot has passed, then resolved after its
+/// reveals.
+fn advance_appeal<C: Chain>(
+    protocol: &mut Protocol<C>,
+    payer: &Keypair,
+    round_address: &Address,
+    round: &Round,
+    slot: u64,
+) -> anyhow::Result<Step> {
+    let committee = round.committees[1];
+    if !committee.drawn
+        && slot > committee.seed_slot
+        && slot < committee.vote_deadline
+        && protocol.draw_committee(payer, round_address, 1).is_ok()
+    {
+        return Ok(Step::Drew(1));
+    }
+    if slot < committee.reveal_deadline {
+        return Ok(Step::Waiting {
+            what: "the appeal's committee",
+            until: if !committee.drawn && slot <= committee.seed_slot {
+                committee.seed_slot + 1
+            } else {
+                committee.reveal_deadline
+            },
+        });
+    }
+    let leader = committee
+        .leader()
+        .filter(|t| has_quorum(round, &committee, t.votes));
+    let voter = match leader {
+        Some(t) if round.status == RoundStatus::Open || t.digest != round.outcome.digest => {
+            Some(seat_with(protocol, round_address, 1, &t.digest)?)
+        }
+        _ => None,
+    };
+    protocol.resolve_appeal(payer, round_address, voter.as_ref())?;
+    Ok(Step::Resolved(
+        protocol.round(round_address)?.appeal.resolution,
+    ))
 }
 
 /// A seat of committee `level` that revealed `digest`.
@@ -153,29 +211,7 @@ fn advance_finalized<C: Chain>(
     }
     let appeal = round.appeal;
     if appeal.filed() && appeal.resolution == AppealResolution::None {
-        let committee = round.committees[1];
-        if !committee.drawn && slot > committee.seed_slot && slot < committee.vote_deadline {
-            if protocol.draw_committee(payer, round_address, 1).is_ok() {
-                return Ok(Step::Drew(1));
-            }
-        }
-        if slot < committee.reveal_deadline {
-            return Ok(Step::Waiting {
-                what: "the appeal's committee",
-                until: committee.reveal_deadline,
-            });
-        }
-        let leader = committee
-            .leader()
-            .filter(|t| has_quorum(round, &committee, t.votes));
-        let voter = match leader {
-            Some(t) if t.digest != round.outcome.digest => {
-                Some(seat_with(protocol, round_address, 1, &t.digest)?)
-            }
-            _ => None,
-        };
-        protocol.resolve_appeal(payer, round_address, voter.as_ref())?;
-        return Ok(Step::Resolved(protocol.round(round_address)?.appeal.resolution));
+        return advance_appeal(protocol, payer, round_address, round, slot);
     }
     if settlement_open(round, slot) {
         Ok(Step::SettlementOpen)
@@ -200,7 +236,9 @@ pub fn drive_to_settlement<C: Chain>(
         on_step(&step);
         match step {
             Step::SettlementOpen => return Ok(()),
-            Step::Waiting { until, .. } => protocol.chain.wait_for_slot(until)?,
+            Step::Waiting { until, .. } | Step::Stalled { until } => {
+                protocol.chain.wait_for_slot(until)?
+            }
             _ => {}
         }
     }

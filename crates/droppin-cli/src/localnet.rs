@@ -121,7 +121,10 @@ impl Localnet {
             .chain
             .airdrop(&options.admin.pubkey(), 10 * LAMPORTS_PER_SOL)?;
         protocol
-            .initialize_config(&options.admin, ProtocolParams::short_phases(LOCALNET_PHASE_SLOTS))
+            .initialize_config(
+                &options.admin,
+                ProtocolParams::short_phases(LOCALNET_PHASE_SLOTS),
+            )
             .context("initializing the protocol")?;
         let store = LocalStore::open(options.data_dir.join("blobs"), Limits::default())?;
         let gateway = RunningGateway::start(

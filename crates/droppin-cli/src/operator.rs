@@ -52,7 +52,8 @@ pub struct RoundSummary {
     /// The last slot an appeal may be filed, once the verdict's leaves are posted.
     pub appeal_deadline: Option<u64>,
     pub appealed: bool,
-    /// `confirmed`, `overturned` or `unresolved`, once the appeal is resolved.
+    /// `confirmed`, `overturned`, `decided` (an escalated round's) or `unresolved`, once the
+    /// appeal is resolved.
     pub appeal_resolution: Option<&'static str>,
     /// The model the round trains from.
     pub model_cid: String,
@@ -134,6 +135,7 @@ pub fn summarize<C: Chain>(
             AppealResolution::Confirmed => Some("confirmed"),
             AppealResolution::Overturned => Some("overturned"),
             AppealResolution::Unresolved => Some("unresolved"),
+            AppealResolution::Decided => Some("decided"),
         },
         model_cid: cid_text(&round.model_cid)?,
         new_model_cid: finalized

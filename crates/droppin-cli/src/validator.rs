@@ -9,7 +9,9 @@ use droppin_fl::{
     data::Dataset,
     model::{ModelSpec, Weights},
     update::{Encoding, Update, decode_model},
-    validate::{ListedVerdict, ValidationReport, ValidatorConfig, VerdictList, outcome_name, validate},
+    validate::{
+        ListedVerdict, ValidationReport, ValidatorConfig, VerdictList, outcome_name, validate,
+    },
 };
 use droppin_interface::{
     Cid,
@@ -114,11 +116,7 @@ pub fn judge<C: Chain>(
     // blob that is missing or does not match its CID is unavailable: the node is excluded.
     let fetched: Vec<Option<Vec<u8>>> = revealed
         .par_iter()
-        .map(|n| {
-            from_interface(&n.cid)
-                .and_then(|cid| store.get(&cid))
-                .ok()
-        })
+        .map(|n| from_interface(&n.cid).and_then(|cid| store.get(&cid)).ok())
         .collect();
     let submissions: Vec<droppin_fl::validate::Submission<'_>> = revealed
         .iter()

@@ -9,8 +9,8 @@ use droppin_interface::{
     instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
     pda::find,
     state::{
-        AccountState, Contribution, Currency, HEADER_LEN, NodeState, ProtocolConfig, ProtocolParams, Registry,
-        Round, RoundStatus, Seat, Treasury, ValidatorBond, VerdictLeaves,
+        AccountState, Contribution, Currency, HEADER_LEN, NodeState, ProtocolConfig,
+        ProtocolParams, Registry, Round, RoundStatus, Seat, Treasury, ValidatorBond, VerdictLeaves,
     },
     verdict::VerdictTree,
 };
@@ -272,8 +272,14 @@ impl<C: Chain> Protocol<C> {
             if posted.get(usize::from(chunk)).copied().unwrap_or(false) {
                 continue;
             }
-            let ix =
-                builders::post_verdict_leaves(&self.program, &payer.pubkey(), round, level, tree, chunk);
+            let ix = builders::post_verdict_leaves(
+                &self.program,
+                &payer.pubkey(),
+                round,
+                level,
+                tree,
+                chunk,
+            );
             self.send(ix, &[payer])?;
         }
         Ok(())
@@ -317,7 +323,8 @@ impl<C: Chain> Protocol<C> {
             .ok_or_else(|| ChainError::Account(format!("{node} has no state in round {round}")))?;
         let round_state = self.round(round)?;
         let cid = state.cid.is_well_formed().then_some(state.cid);
-        let level = (round_state.status == RoundStatus::Finalized).then_some(round_state.outcome.level);
+        let level =
+            (round_state.status == RoundStatus::Finalized).then_some(round_state.outcome.level);
         let ix = builders::settle_node(
             &self.program,
             &settler.pubkey(),
@@ -340,7 +347,9 @@ impl<C: Chain> Protocol<C> {
     ) -> Result<Sent, ChainError> {
         let seat: Seat = self
             .state(&find::seat(&self.program, round, validator, level))?
-            .ok_or_else(|| ChainError::Account(format!("{validator} has no seat in round {round}")))?;
+            .ok_or_else(|| {
+                ChainError::Account(format!("{validator} has no seat in round {round}"))
+            })?;
         let payer = Address::new_from_array(seat.payer);
         let ix = builders::settle_seat(
             &self.program,

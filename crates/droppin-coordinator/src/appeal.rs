@@ -11,17 +11,29 @@ use crate::{
     committee::{appeal_share, has_quorum},
 };
 
-/// Files an appeal against the finalized verdict within its window; returns the bond the
-/// appellant pays into the vault (one seat's lock). The appeal's committee is seeded by the
-/// hash of the slot after this one, which nobody knows yet.
+/// Files an appeal within its window; returns the bond the appellant pays into the vault (one
+/// seat's lock). Two cases: against a finalized verdict, once its leaves are posted; or, when
+/// the first committee reached no quorum, an escalation, so that one absent or dissenting seat
+/// cannot void a round. The appeal's committee is seeded by the hash of the slot after this
+/// one, which nobody knows yet.
 pub fn file_appeal(round: &mut Round, appellant: &Pubkey, slot: u64) -> Result<u64> {
-    if round.status != RoundStatus::Finalized {
-        return Err(DropPinError::RoundNotFinalized);
-    }
     if round.appeal.filed() {
         return Err(DropPinError::AlreadyAppealed);
     }
-    let open = round.appeal_deadline().is_some_and(|end| slot < end);
+    let open = match round.status {
+        RoundStatus::Finalized => round.appeal_deadline().is_some_and(|end| slot < end),
+        RoundStatus::Open => {
+            let first = &round.committees[0];
+            let stalled = first.drawn
+                && first.seats > 0
+                && crate::phase(round, slot) == crate::Phase::Settlement
+                && !first
+                    .leader()
+                    .is_some_and(|t| has_quorum(round, first, t.votes));
+            stalled && slot < round.escalation_deadline()
+        }
+        RoundStatus::Failed => return Err(DropPinError::RoundNotOpen),
+    };
     if !open || appellant == &[0; 32] {
         return Err(DropPinError::AppealClosed);
     }
@@ -41,7 +53,8 @@ pub fn file_appeal(round: &mut Round, appellant: &Pubkey, slot: u64) -> Result<u
 /// Resolves the appeal once its committee's reveals are over: confirmed if its quorum revealed
 /// the finalized verdict; overturned if it revealed another one (`cited` is a seat of the
 /// appeal that revealed it; settlement then follows that verdict, once its leaves are posted);
-/// unresolved if no verdict reached its quorum, which voids the round.
+/// decided, for an escalation, when its quorum revealed any verdict; unresolved if no verdict
+/// reached its quorum, which voids the round.
 pub fn resolve_appeal(
     round: &mut Round,
     cited: Option<&Seat>,
@@ -60,24 +73,32 @@ pub fn resolve_appeal(
     let leader = committee
         .leader()
         .filter(|t| has_quorum(round, committee, t.votes));
+    let escalated = round.status == RoundStatus::Open;
     let resolution = match leader {
         None => {
             round.status = RoundStatus::Failed;
             round.failure = FailReason::AppealUnresolved;
             AppealResolution::Unresolved
         }
-        Some(t) if t.digest == round.outcome.digest => AppealResolution::Confirmed,
+        Some(t) if !escalated && t.digest == round.outcome.digest => AppealResolution::Confirmed,
         Some(t) => {
             let seat = cited
                 .filter(|s| {
                     s.level == 1 && s.status == SeatStatus::Revealed && s.digest == t.digest
                 })
                 .ok_or(DropPinError::QuorumNotReached)?;
+            if escalated {
+                crate::committee::set_outcome(round, seat)?;
+            }
             round.outcome.level = 1;
             round.outcome.digest = seat.digest;
             round.outcome.vote = seat.vote;
             round.outcome.leaves_complete_slot = 0;
-            AppealResolution::Overturned
+            if escalated {
+                AppealResolution::Decided
+            } else {
+                AppealResolution::Overturned
+            }
         }
     };
     round.appeal.resolution = resolution;
@@ -109,7 +130,7 @@ pub fn settle_appeal(round: &mut Round) -> Result<AppealPayout> {
         AppealResolution::Overturned if round.committees[0].unsettled() > 0 => {
             return Err(DropPinError::RoundNotSettled);
         }
-        AppealResolution::Overturned => AppealPayout {
+        AppealResolution::Overturned | AppealResolution::Decided => AppealPayout {
             to_appellant: add(appeal.bond, appeal.reward_due)?,
             to_treasury: 0,
         },

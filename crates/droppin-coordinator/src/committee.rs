@@ -58,7 +58,7 @@ fn require_sitting(round: &Round, level: u8) -> Result<()> {
         0 => Err(DropPinError::RoundNotOpen),
         1 if !round.appeal.filed() => Err(DropPinError::NoAppeal),
         1 if round.appeal.resolution == AppealResolution::None
-            && round.status == RoundStatus::Finalized =>
+            && round.status != RoundStatus::Failed =>
         {
             Ok(())
         }
@@ -305,7 +305,7 @@ pub fn report_absent<H: Hasher>(
 /// Pins the first committee's verdict revealed by `seat`, once the vote reveals are over and
 /// it has the quorum, and sets the pools.
 pub fn finalize_round(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
-    if round.status != RoundStatus::Open {
+    if round.status != RoundStatus::Open || round.appeal.filed() {
         return Err(DropPinError::RoundNotOpen);
     }
     let committee = &round.committees[0];
@@ -319,9 +319,14 @@ pub fn finalize_round(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
     {
         return Err(DropPinError::QuorumNotReached);
     }
+    set_outcome(round, seat)
+}
+
+/// Puts the verdict `seat` revealed in force and sets the pools.
+pub(crate) fn set_outcome(round: &mut Round, seat: &Seat) -> Result<()> {
     let validator_pool = bps_of(round.pool, round.terms.validator_share_bps);
     round.status = RoundStatus::Finalized;
-    round.outcome.level = 0;
+    round.outcome.level = seat.level;
     round.outcome.digest = seat.digest;
     round.outcome.vote = seat.vote;
     round.outcome.validator_pool = validator_pool;
@@ -409,7 +414,7 @@ pub fn settle_seat(
 fn validator_share(round: &mut Round) -> Result<u64> {
     let digest = round.outcome.digest;
     let appeal_votes = match round.appeal.resolution {
-        AppealResolution::Confirmed | AppealResolution::Overturned => {
+        AppealResolution::Confirmed | AppealResolution::Overturned | AppealResolution::Decided => {
             round.committees[1].votes_for(&digest)
         }
         _ => 0,

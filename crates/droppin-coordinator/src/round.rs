@@ -260,8 +260,13 @@ fn open_round_timeout(round: &Round, slot: u64) -> Option<FailReason> {
     } else if phase == Phase::VoteReveal {
         None
     } else {
+        // Without a quorum the round may still be escalated to the appeal's committee, until
+        // the escalation window closes.
         let leading = committee.leader().map_or(0, |t| t.votes);
-        (!has_quorum(round, committee, leading)).then_some(FailReason::NoQuorum)
+        let stalled = !has_quorum(round, committee, leading)
+            && !round.appeal.filed()
+            && slot >= round.escalation_deadline();
+        stalled.then_some(FailReason::NoQuorum)
     }
 }
 

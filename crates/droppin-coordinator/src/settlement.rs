@@ -23,7 +23,9 @@ pub fn settlement_open(round: &Round, slot: u64) -> bool {
                 AppealResolution::None => {
                     posted && round.appeal_deadline().is_some_and(|end| slot >= end)
                 }
-                AppealResolution::Confirmed | AppealResolution::Overturned => posted,
+                AppealResolution::Confirmed
+                | AppealResolution::Overturned
+                | AppealResolution::Decided => posted,
                 AppealResolution::Unresolved => false,
             }
         }

@@ -129,7 +129,14 @@ fn the_default_phases_are_hours_and_a_ten_slot_round_is_refused() {
 fn a_seat_lock_exceeds_what_the_smallest_captive_quorum_could_move() {
     let params = params();
     let mut round = Round::default();
-    open_round(&params, &keys_with(SOL), &args(0, 8, 5 * SOL, 3), 0, &mut round).unwrap();
+    open_round(
+        &params,
+        &keys_with(SOL),
+        &args(0, 8, 5 * SOL, 3),
+        0,
+        &mut round,
+    )
+    .unwrap();
     round.counts.nodes_joined = 8;
     let lock = seat_lock(&round).unwrap();
     let at_risk = round.pool + 8 * bps_of(round.node_stake, round.terms.slash_bps);
@@ -140,7 +147,14 @@ fn a_seat_lock_exceeds_what_the_smallest_captive_quorum_could_move() {
 #[test]
 fn quorum_is_measured_against_at_least_the_smallest_committee() {
     let mut round = Round::default();
-    open_round(&params(), &keys_with(SOL), &args(0, 8, SOL, 3), 0, &mut round).unwrap();
+    open_round(
+        &params(),
+        &keys_with(SOL),
+        &args(0, 8, SOL, 3),
+        0,
+        &mut round,
+    )
+    .unwrap();
     let mut committee = round.committees[0];
     committee.seats = 1;
     assert!(
@@ -332,7 +346,7 @@ impl Sim {
             ledger.0.insert(who, PLENTY);
         }
         let mut registry = Registry::default();
-        let validators = 4 + dice.below(9) as usize;
+        let validators = 6 + dice.below(12) as usize;
         let mut bonds = Vec::new();
         for v in 0..validators {
             ledger.0.insert(Who::Wallet(v), PLENTY);
@@ -650,10 +664,22 @@ impl Sim {
                 self.post(0);
             }
             None => {
-                self.slot = self
-                    .slot
-                    .max(self.round.deadlines.reveal + DRAW_WINDOW_SLOTS + 1);
-                crank_timeout(&mut self.round, self.slot).unwrap();
+                let first = &self.round.committees[0];
+                let escalate = first.drawn && first.seats > 0 && self.dice.chance(60);
+                if escalate {
+                    // Nobody can fail the round while it may still be escalated.
+                    assert_eq!(
+                        crank_timeout(&mut self.round.clone(), self.slot),
+                        Err(DropPinError::NoTimeout)
+                    );
+                    self.appeal(honest, dishonest);
+                } else {
+                    self.slot = self
+                        .slot
+                        .max(self.round.deadlines.reveal + DRAW_WINDOW_SLOTS + 1)
+                        .max(self.round.escalation_deadline());
+                    crank_timeout(&mut self.round, self.slot).unwrap();
+                }
             }
         }
         if self.round.status == RoundStatus::Finalized
@@ -665,7 +691,10 @@ impl Sim {
                 Ok(FailReason::VerdictWithheld)
             );
         }
-        if self.round.status == RoundStatus::Finalized && self.dice.chance(50) {
+        if self.round.status == RoundStatus::Finalized
+            && !self.round.appeal.filed()
+            && self.dice.chance(50)
+        {
             // The appeal's committee mostly sides with one verdict: sometimes the finalized one
             // (confirmed), sometimes the other (overturned).
             let (first, second) = if self.dice.chance(50) {
@@ -679,7 +708,9 @@ impl Sim {
     }
 
     fn appeal(&mut self, honest: VerdictVote, dishonest: VerdictVote) {
-        self.slot = self.round.outcome.leaves_complete_slot;
+        if self.round.status == RoundStatus::Finalized {
+            self.slot = self.round.outcome.leaves_complete_slot;
+        }
         let bond = file_appeal(&mut self.round, &[0xee; 32], self.slot).unwrap();
         self.ledger.pay(Who::Appellant, Who::Vault, bond);
         assert_eq!(
@@ -696,7 +727,10 @@ impl Sim {
                 .cloned()
         });
         let resolution = resolve_appeal(&mut self.round, cited.as_ref(), self.slot).unwrap();
-        if resolution == AppealResolution::Overturned {
+        if matches!(
+            resolution,
+            AppealResolution::Overturned | AppealResolution::Decided
+        ) {
             self.post(1);
             if self.round.outcome.leaves_complete_slot == 0 {
                 self.slot = self.round.post_deadline(1);
@@ -845,7 +879,14 @@ fn settlement_waits_for_the_appeal_window() {
 #[test]
 fn no_show_nodes_lose_only_the_slash_fraction_and_it_goes_to_the_treasury() {
     let mut round = Round::default();
-    open_round(&params(), &keys_with(SOL), &args(10, 4, SOL, 3), 10, &mut round).unwrap();
+    open_round(
+        &params(),
+        &keys_with(SOL),
+        &args(10, 4, SOL, 3),
+        10,
+        &mut round,
+    )
+    .unwrap();
     let node = join_round(&mut round, &ROUND_KEY, &[1; 32], &Reputation::default(), 10).unwrap();
     round.status = RoundStatus::Failed;
     round.failure = FailReason::NoReveals;

@@ -11,8 +11,7 @@ use solana_instruction::{AccountMeta, Instruction};
 use crate::{
     Cid, INSTRUCTIONS_SYSVAR_ID, SLOT_HASHES_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
     instruction::{
-        DropPinInstruction, OpenRoundArgs, PostLeavesArgs, RevealArgs, RevealVoteArgs,
-        VerdictVote,
+        DropPinInstruction, OpenRoundArgs, PostLeavesArgs, RevealArgs, RevealVoteArgs, VerdictVote,
     },
     pda::find,
     state::ProtocolParams,

@@ -50,7 +50,9 @@ pub use report::{
 use crate::{
     committee::{SealedVote, drawn, reveal, sit_and_seal},
     keeper::{self, Step},
-    node::{Pending, commit, encode_delta, pending_for, reveal as reveal_update, upload_and_reveal},
+    node::{
+        Pending, commit, encode_delta, pending_for, reveal as reveal_update, upload_and_reveal,
+    },
     validator::{Judgement, judge, publish_model, publish_verdict, round_inputs},
 };
 
@@ -111,14 +113,14 @@ pub struct DemoConfig {
 }
 
 impl DemoConfig {
-    /// The README's demo: 8 nodes (2 attacking with sign flips), a registry of 6 validators,
+    /// The README's demo: 8 nodes (2 attacking with sign flips), a registry of 10 validators,
     /// committees of 3 expected, one round.
     pub fn new(out_dir: PathBuf) -> DemoConfig {
         DemoConfig {
             nodes: 8,
             malicious: 2,
             attack: Attack::SignFlip,
-            validators: 6,
+            validators: 10,
             committee_size: 3,
             bond_lamports: 5 * LAMPORTS_PER_SOL,
             rounds: 1,
@@ -563,7 +565,10 @@ impl<C: Chain> Demo<'_, C> {
         loop {
             let step = keeper::advance(&mut self.protocol, &self.funder, self.store, round)?;
             match step {
-                Step::Waiting { .. } | Step::SettlementOpen | Step::Failed(_) => return Ok(step),
+                Step::Waiting { .. }
+                | Step::Stalled { .. }
+                | Step::SettlementOpen
+                | Step::Failed(_) => return Ok(step),
                 _ => {}
             }
         }
@@ -651,9 +656,16 @@ impl<C: Chain> Demo<'_, C> {
 
     /// A dishonest verdict: every revealed node slashed, so that the pool goes back to the
     /// funder. Published like an honest one, so its leaves can be posted.
-    fn slash_everyone(&self, round: &Address) -> anyhow::Result<droppin_interface::instruction::VerdictVote> {
-        let (state, nodes) =
-            round_inputs(&self.protocol, round, &self.config.spec, &self.data.validation)?;
+    fn slash_everyone(
+        &self,
+        round: &Address,
+    ) -> anyhow::Result<droppin_interface::instruction::VerdictVote> {
+        let (state, nodes) = round_inputs(
+            &self.protocol,
+            round,
+            &self.config.spec,
+            &self.data.validation,
+        )?;
         let base = crate::validator::load_model(
             self.store,
             &self.config.spec,
@@ -682,20 +694,23 @@ impl<C: Chain> Demo<'_, C> {
         Ok(vote)
     }
 
-    /// The first committee judges; when its verdict slashes an honest node, that node appeals
-    /// and a larger drawn committee re-judges. Returns an honest judgement and whether the
-    /// round was appealed.
+    /// The first committee judges; when its verdict slashes an honest node, or it reaches no
+    /// quorum, an honest node appeals (escalates) and a larger drawn committee re-judges.
+    /// Returns an honest judgement and whether the round was appealed.
     fn judge(&mut self, round: &Address) -> anyhow::Result<(Judgement, bool)> {
         let mut honest = None;
         self.sit(round, 0, &mut honest)?;
-        self.keep(round)?;
+        let step = self.keep(round)?;
         let state = self.protocol.round(round)?;
         let honest = match honest {
             Some(judgement) => judgement,
             None => self.judgement(round)?,
         };
         let mut appealed = false;
-        if state.status == RoundStatus::Finalized && state.outcome.digest != honest.vote.digest::<Sha256>() {
+        let dishonest = state.status == RoundStatus::Finalized
+            && state.outcome.digest != honest.vote.digest::<Sha256>();
+        let stalled = matches!(step, Step::Stalled { .. });
+        if dishonest || stalled {
             let appellant = self
                 .nodes
                 .iter()
@@ -751,7 +766,11 @@ impl<C: Chain> Demo<'_, C> {
                     .protocol
                     .verdict_leaves(round, final_state.outcome.level)?
                     .context("the verdict in force has no leaves")?;
-                Some((0..header.total).filter_map(|i| header.leaf(&data, i)).collect())
+                Some(
+                    (0..header.total)
+                        .filter_map(|i| header.leaf(&data, i))
+                        .collect(),
+                )
             }
             _ => None,
         };
@@ -760,9 +779,11 @@ impl<C: Chain> Demo<'_, C> {
         let mut outcomes: BTreeMap<Address, (Outcome, u16)> = BTreeMap::new();
         for node in &self.nodes {
             let address = node.key.pubkey();
-            let Some(state) = self
-                .protocol
-                .state::<droppin_interface::state::NodeState>(&find::node(&program, round, &address))?
+            let Some(state) =
+                self.protocol
+                    .state::<droppin_interface::state::NodeState>(&find::node(
+                        &program, round, &address,
+                    ))?
             else {
                 continue;
             };
@@ -777,8 +798,14 @@ impl<C: Chain> Demo<'_, C> {
             outcomes.insert(address, outcome);
             let rent = self.rent_of(round, &address)?;
             let before = self.protocol.chain.balance(&address)?;
-            self.protocol.settle_node(&node.key, round, &address)?;
-            payouts.insert(address, (self.protocol.chain.balance(&address)? - before, rent));
+            let fee = self
+                .protocol
+                .settle_node(&node.key, round, &address)?
+                .fee
+                .unwrap_or(0);
+            // What the settlement paid, before the node's own transaction fee.
+            let received = self.protocol.chain.balance(&address)? + fee - before;
+            payouts.insert(address, (received, rent));
         }
         let mut seats: BTreeMap<Address, Vec<droppin_interface::state::Seat>> = BTreeMap::new();
         for seat in self.protocol.round_seats(round)? {
@@ -807,8 +834,8 @@ impl<C: Chain> Demo<'_, C> {
                 });
             let bond_after = self.protocol.bond(&address)?.map_or(0, |b| b.bond);
             // Seat rent went out and came back: the wallet's change is the reward less fees.
-            let wallet_change = i128::from(self.protocol.chain.balance(&address)?)
-                - i128::from(holdings[i].wallet);
+            let wallet_change =
+                i128::from(self.protocol.chain.balance(&address)?) - i128::from(holdings[i].wallet);
             let payout = (i128::from(bond_after) + wallet_change).max(0) as u64;
             validator_reports.push(ValidatorReport {
                 pubkey: address.to_string(),
@@ -826,10 +853,7 @@ impl<C: Chain> Demo<'_, C> {
         let funder_refund = self.funder_refund(round)?;
         let treasury_after = self.treasury()?.slashes_collected;
         self.protocol.close_round(&self.funder, round)?;
-        self.escrow_left += self
-            .protocol
-            .chain
-            .balance(&find::vault(&program, round))?;
+        self.escrow_left += self.protocol.chain.balance(&find::vault(&program, round))?;
         let mut node_reports = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
             let address = node.key.pubkey();

@@ -62,7 +62,9 @@ fn serve(
     let round = protocol.round(address)?;
     let slot = protocol.chain.slot()?;
     let key = validator.pubkey();
-    let bond = protocol.bond(&key)?.context("the validator's bond is gone")?;
+    let bond = protocol
+        .bond(&key)?
+        .context("the validator's bond is gone")?;
     for level in 0..2u8 {
         let committee = round.committee(level);
         if !committee.drawn || (level == 1 && protocol.seat(address, &key, 0)?.is_some()) {
@@ -147,8 +149,12 @@ fn save_sealed(path: &Path, sealed: &SealedVote) -> anyhow::Result<()> {
 }
 
 fn load_sealed(path: &Path) -> anyhow::Result<SealedVote> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("no sealed vote at {} (sealed on another machine?)", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "no sealed vote at {} (sealed on another machine?)",
+            path.display()
+        )
+    })?;
     let file: SealedFile = serde_json::from_slice(&bytes)?;
     let vote = borsh::from_slice(&from_hex(&file.vote_hex).context("vote hex")?)?;
     let salt = from_hex(&file.salt_hex)
@@ -198,7 +204,10 @@ pub fn run_finalize(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
                 break;
             }
             Step::Failed(reason) => {
-                say(cluster, &format!("the round failed: {reason:?}; everyone is refunded"));
+                say(
+                    cluster,
+                    &format!("the round failed: {reason:?}; everyone is refunded"),
+                );
                 break;
             }
             Step::Resolved(resolution) => say(
@@ -236,7 +245,10 @@ pub fn run_crank(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
         match keeper::advance(&mut protocol, &payer, store.as_ref(), &address)? {
             Step::SettlementOpen => break,
             Step::Waiting { what, until } => {
-                say(cluster, &format!("nothing to settle yet: waiting for {what} (slot {until})"));
+                say(
+                    cluster,
+                    &format!("nothing to settle yet: waiting for {what} (slot {until})"),
+                );
                 return Ok(());
             }
             Step::Failed(reason) => say(cluster, &format!("the round timed out: {reason:?}")),

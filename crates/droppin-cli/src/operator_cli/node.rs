@@ -70,7 +70,9 @@ pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
     let store = cluster.store()?;
     match command {
         NodeCommand::Run(args) => run_round(&args, &mut protocol, store.as_ref(), &node, cluster),
-        NodeCommand::Claim { round } => claim(&mut protocol, &node, &parse_address(&round)?, cluster),
+        NodeCommand::Claim { round } => {
+            claim(&mut protocol, &node, &parse_address(&round)?, cluster)
+        }
     }
 }
 
@@ -132,7 +134,9 @@ fn run_round(
             None => say(cluster, "uploaded and revealed"),
             Some(error) => say(
                 cluster,
-                &format!("revealed, but the upload failed ({error:#}): the update will be excluded, the stake returned"),
+                &format!(
+                    "revealed, but the upload failed ({error:#}): the update will be excluded, the stake returned"
+                ),
             ),
         }
     } else {
@@ -188,16 +192,18 @@ fn claim(
     let (outcome, weight_bps) = match round.status {
         RoundStatus::Open => bail!("the round is not settled yet: claim after the verdict"),
         RoundStatus::Failed => ("refunded".to_string(), 0),
-        RoundStatus::Finalized => match protocol.verdict_leaves(round_address, round.outcome.level)? {
-            Some((header, data)) => match header.leaf(&data, state.index) {
-                Some(leaf) if state.status == NodeStatus::Revealed => (
-                    droppin_fl::validate::outcome_name(leaf.outcome).to_string(),
-                    leaf.weight_bps,
-                ),
-                _ => ("no-show".to_string(), 0),
-            },
-            None => bail!("the verdict's leaves are not posted yet"),
-        },
+        RoundStatus::Finalized => {
+            match protocol.verdict_leaves(round_address, round.outcome.level)? {
+                Some((header, data)) => match header.leaf(&data, state.index) {
+                    Some(leaf) if state.status == NodeStatus::Revealed => (
+                        droppin_fl::validate::outcome_name(leaf.outcome).to_string(),
+                        leaf.weight_bps,
+                    ),
+                    _ => ("no-show".to_string(), 0),
+                },
+                None => bail!("the verdict's leaves are not posted yet"),
+            }
+        }
     };
     let before = protocol.chain.balance(&node)?;
     protocol.settle_node(payer, round_address, &node)?;

@@ -1,8 +1,8 @@
 use super::*;
-use droppin_interface::verdict::Outcome;
 use crate::data::{Partition, digits, partition};
 use crate::train::{TrainConfig, train};
 use crate::update::Encoding;
+use droppin_interface::verdict::Outcome;
 
 /// A round's inputs: model, base, validation set and each node's encoded update.
 struct Fixture {

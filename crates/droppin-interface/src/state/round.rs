@@ -203,6 +203,9 @@ pub enum AppealResolution {
     Overturned = 2,
     /// The appeal's committee reached no quorum: the round is void (failed).
     Unresolved = 3,
+    /// The first committee reached no quorum and the round was escalated: the appeal's
+    /// committee decided, and settlement follows its verdict.
+    Decided = 4,
 }
 
 /// The one appeal a round may have.
@@ -435,6 +438,14 @@ impl Round {
         self.committee(level)
             .reveal_deadline
             .saturating_add(self.terms.post_slots)
+    }
+
+    /// Last slot (exclusive) a round whose first committee reached no quorum may be escalated
+    /// to the appeal's committee; after it, the round fails for want of a quorum.
+    pub fn escalation_deadline(&self) -> u64 {
+        self.deadlines
+            .vote_reveal
+            .saturating_add(self.terms.appeal_window_slots)
     }
 
     /// Last slot (exclusive) an appeal may be filed: the appeal window after the leaves landed.
