@@ -1,540 +1,363 @@
-//! The whole round lifecycle on the real SBF program: honest, slashed and no-show nodes,
-//! top-ups, every timeout path, and the rules each phase enforces.
+//! Whole rounds on the real program: the registry, the draw, sealed votes, on-chain leaves, the
+//! appeal window and every settlement, with every lamport accounted for.
 
 use droppin_coordinator::bps_of;
 use droppin_interface::{
-    DropPinError, builders,
-    merkle::Verdict,
+    DropPinError, LAMPORTS_PER_SOL, builders,
     pda::find,
-    state::{NodeState, Reputation, RoundStatus, Treasury},
+    state::{FailReason, RoundStatus},
+    verdict::Outcome,
 };
-use droppin_tests::{Failure, Harness, Node, RoundRun, leaf};
+use droppin_tests::{Failure, Harness, Node, RoundRun, accepted, leaf};
+use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-const SOL: u64 = 1_000_000_000;
 
 fn err(e: DropPinError) -> Result<u64, Failure> {
     Err(Failure::Program(e))
 }
 
-#[test]
-fn eight_node_round_pays_honest_slashes_bad_and_conserves_lamports() {
-    let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 3, 2 * SOL, |_| {});
-    let nodes: Vec<Node> = (1..=8).map(|i| Node::new(&mut h, i)).collect();
-    let refs: Vec<&Node> = nodes.iter().collect();
-    let ledger = run.ledger(&h, &refs);
-    let start = h.total(&ledger) + h.fees_paid();
-
+/// Validators, a round with `nodes` nodes joined and committed, the first `reveals` revealed.
+fn round_with(h: &mut Harness, nodes: u8, reveals: usize) -> (Vec<Keypair>, RoundRun, Vec<Node>) {
+    let validators = h.validators(6, 5);
+    let run = RoundRun::open(h, LAMPORTS_PER_SOL, |_| {});
+    let nodes: Vec<Node> = (1..=nodes).map(|t| Node::new(h, t)).collect();
     for node in &nodes {
-        run.join_and_commit(&mut h, node);
+        run.join_and_commit(h, node);
     }
-    run.join_committee(&mut h);
     h.warp(run.deadlines.commit);
-    // Node 8 never reveals.
-    for node in &nodes[..7] {
-        run.reveal(&mut h, node).expect("reveal");
+    for node in nodes.iter().take(reveals) {
+        run.reveal(h, node).unwrap();
     }
-    h.warp(run.deadlines.reveal);
-    // Nodes 1-5 accepted with weights, 6-7 slashed.
-    let weights = [4_000u16, 3_000, 1_500, 1_000, 500];
-    let mut leaves: Vec<_> = nodes[..5]
-        .iter()
-        .zip(weights)
-        .map(|(n, w)| leaf(n, Verdict::Accepted, w))
-        .collect();
-    leaves.push(leaf(&nodes[5], Verdict::Slashed, 0));
-    leaves.push(leaf(&nodes[6], Verdict::Slashed, 0));
+    (validators, run, nodes)
+}
+
+#[test]
+fn an_eight_node_round_pays_by_its_on_chain_leaves_and_conserves_every_lamport() {
+    let mut h = Harness::new();
+    let (validators, run, nodes) = round_with(&mut h, 8, 7);
+    let node_refs: Vec<&Node> = nodes.iter().collect();
+    let ledger = run.ledger(&h, &node_refs, &validators);
+    let total_before = h.total(&ledger) + h.fees_paid();
+
+    // Five accepted (the weights add up to 10,000), one slashed, one excluded, one no-show.
+    let leaves = [
+        accepted(3_000),
+        accepted(2_500),
+        accepted(2_000),
+        accepted(1_500),
+        accepted(1_000),
+        leaf(Outcome::Slashed, 0),
+        leaf(Outcome::Excluded, 0),
+        leaf(Outcome::NoShow, 0),
+    ];
     let (tree, vote) = run.verdict(&leaves);
-    let mut dishonest = vote;
-    dishonest.verdict_root = [0xbd; 32];
-    run.vote(&mut h, 0, vote).unwrap();
-    run.vote(&mut h, 1, dishonest).unwrap();
-    let program = h.program;
-    let validator = |i: usize| run.validators[i].pubkey();
-    // One honest vote of three is not a quorum.
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 2, "{} drawn", drawn.len());
+    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, drawn[0]).unwrap();
+    // Nobody settles before the leaves are on-chain and the appeal window has passed.
     assert_eq!(
-        h.send(
-            &[builders::finalize_round(
-                &program,
-                &run.round,
-                &validator(0)
-            )],
-            &[&run.funder]
-        ),
-        err(DropPinError::QuorumNotReached)
+        run.settle_node(&mut h, &nodes[0]),
+        err(DropPinError::VerdictIncomplete)
     );
-    run.vote(&mut h, 2, vote).unwrap();
+    run.post(&mut h, drawn[0], 0, &tree).unwrap();
     assert_eq!(
-        h.send(
-            &[builders::finalize_round(
-                &program,
-                &run.round,
-                &validator(1)
-            )],
-            &[&run.funder]
-        ),
-        err(DropPinError::QuorumNotReached)
+        run.settle_node(&mut h, &nodes[0]),
+        err(DropPinError::ClaimsNotOpen)
     );
-    h.send(
-        &[builders::finalize_round(
-            &program,
-            &run.round,
-            &validator(2),
-        )],
-        &[&run.funder],
-    )
-    .expect("finalize");
+    assert_eq!(
+        run.settle_seat(&mut h, drawn[0], &drawn[0].pubkey(), 0),
+        err(DropPinError::ClaimsNotOpen),
+        "validators are paid only once the verdict is provable and final"
+    );
+    run.wait_out_appeals(&mut h);
 
     let round = run.state(&h);
-    assert_eq!(round.status, RoundStatus::Finalized);
-    assert_eq!(round.outcome.new_model_cid, vote.new_model_cid);
     let stake = round.node_stake;
     let slash = bps_of(stake, round.terms.slash_bps);
-    let validator_pool = bps_of(round.pool, round.terms.validator_share_bps);
-    let node_pool = round.pool - validator_pool + stake + 2 * slash;
-    assert_eq!(round.outcome.node_pool, node_pool);
-
-    for (i, l) in leaves.iter().enumerate() {
-        let node = &nodes[i];
+    let node_pool = round.outcome.node_pool;
+    let treasury_before = h.treasury();
+    for (i, node) in nodes.iter().enumerate() {
         let before = h.balance(&node.address());
-        let rent = h.balance(&find::node(&program, &run.round, &node.address()))
-            + h.balance(&find::cid_marker(&program, &run.round, &node.cid));
-        h.send(
-            &[builders::claim_reward(
-                &program,
-                &run.round,
-                &node.cid,
-                *l,
-                tree.proof(i),
-            )],
-            &[&run.funder],
-        )
-        .expect("claim");
-        let expected = match l.verdict {
-            Verdict::Accepted => stake + bps_of(node_pool, l.weight_bps),
-            Verdict::Slashed => stake - slash,
+        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
+            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
+        run.settle_node(&mut h, node).unwrap();
+        let received = h.balance(&node.address()) + 5_000 - before - rent;
+        let expected = match leaves[i].outcome {
+            Outcome::Accepted => stake + bps_of(node_pool, leaves[i].weight_bps),
+            Outcome::Excluded => stake,
+            Outcome::Slashed | Outcome::NoShow => stake - slash,
         };
-        assert_eq!(
-            h.balance(&node.address()) - before,
-            expected + rent,
-            "node {i}"
-        );
-        let rep: Reputation = h
-            .state(&find::reputation(&program, &node.address()))
-            .unwrap();
-        assert_eq!(
-            (rep.rounds_joined, rep.accepted, rep.slashed),
-            (
-                1,
-                u32::from(l.verdict == Verdict::Accepted),
-                u32::from(l.verdict == Verdict::Slashed)
-            )
-        );
+        assert_eq!(received, expected, "node {i}");
     }
-    // Claiming twice fails: the node's state is closed.
-    let again = h.send(
-        &[builders::claim_reward(
-            &program,
-            &run.round,
-            &nodes[0].cid,
-            leaves[0],
-            tree.proof(0),
-        )],
-        &[&run.funder],
+    let treasury = h.treasury();
+    assert_eq!(
+        treasury.slashes_collected - treasury_before.slashes_collected,
+        2 * slash,
+        "the slashed node's and the no-show's forfeits go to the treasury"
     );
-    assert_eq!(again, err(DropPinError::InvalidAccountOwner));
-    // The no-show forfeits its stake and gets its rent back.
-    let before = h.balance(&nodes[7].address());
-    let rent = h.balance(&find::node(&program, &run.round, &nodes[7].address()));
-    h.send(
-        &[builders::refund_node(
-            &program,
-            &run.round,
-            &nodes[7].address(),
-            None,
-        )],
-        &[&run.funder],
-    )
-    .expect("no-show settles");
-    assert_eq!(h.balance(&nodes[7].address()) - before, rent);
-
-    // The whole committee voted, so validators settle at once: two agreeing share the pool.
-    let treasury_before = h.state::<Treasury>(&find::treasury(&program)).unwrap();
-    for i in 0..3 {
-        let before = h.balance(&validator(i));
-        let rent = h.balance(&find::validator(&program, &run.round, &validator(i)));
-        h.send(
-            &[builders::settle_validator(
-                &program,
-                &run.round,
-                &validator(i),
-            )],
-            &[&run.funder],
-        )
-        .expect("settle validator");
-        let expected = if i == 1 {
-            stake - slash
-        } else {
-            stake + validator_pool / 2
-        };
-        assert_eq!(h.balance(&validator(i)) - before, expected + rent);
+    for v in &drawn {
+        let bond = h.bond(&v.pubkey());
+        assert_eq!(bond.locked, round.committees[0].seat_lock);
+        let before = h.balance(&v.pubkey());
+        run.settle_seat(&mut h, v, &v.pubkey(), 0).unwrap();
+        assert!(h.balance(&v.pubkey()) > before, "an agreeing seat is paid");
+        let bond = h.bond(&v.pubkey());
+        assert_eq!((bond.locked, bond.open_seats), (0, 0));
+        assert_eq!(bond.bond, 5 * LAMPORTS_PER_SOL, "and keeps its whole bond");
     }
-    let treasury_after = h.state::<Treasury>(&find::treasury(&program)).unwrap();
-    assert_eq!(
-        treasury_after.other_collected - treasury_before.other_collected,
-        slash
+    run.close(&mut h).unwrap();
+    assert!(
+        h.state::<droppin_interface::state::Round>(&run.round)
+            .is_none()
     );
-
-    h.send(
-        &[builders::close_round(
-            &program,
-            &run.round,
-            &run.funder.pubkey(),
-        )],
-        &[&run.funder],
-    )
-    .expect("close");
-    assert_eq!(h.balance(&run.round), 0);
-    assert_eq!(
-        h.balance(&find::vault(&program, &run.round)),
-        0,
-        "the escrow drains to zero"
-    );
+    assert_eq!(h.balance(&find::vault(&h.program, &run.round)), 0);
+    assert_eq!(h.balance(&find::verdict(&h.program, &run.round, 0)), 0);
     assert_eq!(
         h.total(&ledger) + h.fees_paid(),
-        start,
-        "lamports are conserved"
+        total_before,
+        "not a lamport created or lost"
     );
 }
 
 #[test]
-fn top_ups_grow_the_pool_and_pay_the_fee_until_training_closes() {
+fn a_third_partys_top_up_comes_back_to_it_not_to_the_funder() {
     let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 1, SOL, |_| {});
-    let program = h.program;
-    let patron = h.funded(10);
-    let treasury = find::treasury(&program);
-    let fee_before = h.balance(&treasury);
+    h.validators(3, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
+    let patron = h.funded(5);
+    let before = h.balance(&patron.pubkey());
     h.send(
         &[builders::fund_round(
-            &program,
+            &h.program,
             &patron.pubkey(),
             &run.round,
-            SOL / 2,
+            LAMPORTS_PER_SOL,
         )],
         &[&patron],
     )
-    .expect("top up");
+    .unwrap();
     let round = run.state(&h);
-    assert_eq!(round.pool, 920_000_000 + 460_000_000);
-    assert_eq!(round.fee_paid, 80_000_000 + 40_000_000);
-    assert_eq!(h.balance(&treasury) - fee_before, 40_000_000);
-    assert_eq!(
-        h.send(
-            &[builders::fund_round(
-                &program,
-                &patron.pubkey(),
-                &run.round,
-                0
-            )],
-            &[&patron]
-        ),
-        err(DropPinError::ZeroAmount)
-    );
+    assert_eq!(round.counts.contributions, 1);
+    assert_eq!(round.pool, 2 * 920_000_000);
+    assert_eq!(round.funder_pool, 920_000_000);
+    // Nobody joins: the round fails and the pool goes back to those who paid it.
     h.warp(run.deadlines.commit);
+    let payer = h.funded(1);
+    h.send(
+        &[builders::crank_timeout(&h.program, &run.round)],
+        &[&payer],
+    )
+    .unwrap();
     assert_eq!(
-        h.send(
-            &[builders::fund_round(
-                &program,
-                &patron.pubkey(),
-                &run.round,
-                SOL
-            )],
-            &[&patron]
-        ),
-        err(DropPinError::TrainingClosed)
+        run.close(&mut h),
+        err(DropPinError::RoundNotSettled),
+        "the top-up is settled first"
+    );
+    h.send(
+        &[builders::refund_contribution(
+            &h.program,
+            &run.round,
+            &patron.pubkey(),
+        )],
+        &[&payer],
+    )
+    .unwrap();
+    let got_back = h.balance(&patron.pubkey()) - (before - LAMPORTS_PER_SOL - 5_000);
+    assert!(
+        got_back >= 920_000_000,
+        "the patron's pool share and its record's rent: {got_back}"
+    );
+    let funder_before = h.balance(&run.funder.pubkey());
+    run.close(&mut h).unwrap();
+    let funder_gain = h.balance(&run.funder.pubkey()) - funder_before;
+    assert!(
+        funder_gain < 920_000_000 + 20_000_000,
+        "the funder gets its own pool and the rent, not the patron's: {funder_gain}"
     );
 }
 
 #[test]
 fn no_joins_fails_the_round_and_refunds_the_funder() {
     let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 1, SOL, |_| {});
-    let program = h.program;
-    let crank = builders::crank_timeout(&program, &run.round);
+    h.validators(3, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
+    let payer = h.funded(1);
+    let crank = builders::crank_timeout(&h.program, &run.round);
     assert_eq!(
-        h.send(std::slice::from_ref(&crank), &[&run.funder]),
+        h.send(std::slice::from_ref(&crank), &[&payer]),
         err(DropPinError::NoTimeout)
     );
-    let funder_before = h.balance(&run.funder.pubkey());
-    let held = h.balance(&run.round) + h.balance(&find::vault(&program, &run.round));
     h.warp(run.deadlines.commit);
-    h.send(&[crank], &[&run.funder]).expect("crank");
-    assert_eq!(run.state(&h).status, RoundStatus::Failed);
-    h.send(
-        &[builders::close_round(
-            &program,
-            &run.round,
-            &run.funder.pubkey(),
-        )],
-        &[&run.funder],
-    )
-    .expect("close");
-    let fees = 2 * 5_000;
+    h.send(&[crank], &[&payer]).unwrap();
+    let round = run.state(&h);
     assert_eq!(
-        h.balance(&run.funder.pubkey()) + fees - funder_before,
-        held,
-        "pool and rent go back to the funder"
+        (round.status, round.failure),
+        (RoundStatus::Failed, FailReason::NoJoins)
     );
+    let before = h.balance(&run.funder.pubkey());
+    run.close(&mut h).unwrap();
+    assert!(h.balance(&run.funder.pubkey()) - before >= round.pool);
 }
 
 #[test]
-fn no_reveals_forfeits_stakes_to_the_funder_and_refunds_validators() {
+fn no_reveals_costs_each_no_show_the_slash_fraction_and_pays_it_to_the_treasury() {
     let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 2, SOL, |_| {});
-    let program = h.program;
-    let nodes: Vec<Node> = (1..=2).map(|i| Node::new(&mut h, i)).collect();
-    for n in &nodes {
-        run.join_and_commit(&mut h, n);
-    }
-    run.join_committee(&mut h);
-    h.warp(run.deadlines.commit);
-    assert_eq!(
-        h.send(
-            &[builders::crank_timeout(&program, &run.round)],
-            &[&run.funder]
-        ),
-        err(DropPinError::NoTimeout)
-    );
+    let (_, run, nodes) = round_with(&mut h, 3, 0);
     h.warp(run.deadlines.reveal);
-    assert_eq!(
-        run.vote(&mut h, 0, run.verdict(&[]).1),
-        err(DropPinError::NothingToValidate)
-    );
+    let payer = h.funded(1);
     h.send(
-        &[builders::crank_timeout(&program, &run.round)],
-        &[&run.funder],
+        &[builders::crank_timeout(&h.program, &run.round)],
+        &[&payer],
     )
-    .expect("crank");
-    for n in &nodes {
-        h.send(
-            &[builders::refund_node(
-                &program,
-                &run.round,
-                &n.address(),
-                None,
-            )],
-            &[&run.funder],
-        )
-        .expect("settle");
-    }
-    for v in &run.validators {
-        let before = h.balance(&v.pubkey());
-        h.send(
-            &[builders::settle_validator(
-                &program,
-                &run.round,
-                &v.pubkey(),
-            )],
-            &[&run.funder],
-        )
-        .expect("settle");
-        assert!(
-            h.balance(&v.pubkey()) - before >= 20_000_000,
-            "validators get their whole stake back"
+    .unwrap();
+    assert_eq!(run.state(&h).failure, FailReason::NoReveals);
+    let stake = run.state(&h).node_stake;
+    let slash = bps_of(stake, run.state(&h).terms.slash_bps);
+    let treasury = h.treasury().slashes_collected;
+    for node in &nodes {
+        let before = h.balance(&node.address());
+        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()));
+        run.settle_node(&mut h, node).unwrap();
+        assert_eq!(
+            h.balance(&node.address()) + 5_000 - before - rent,
+            stake - slash,
+            "a no-show loses the slash fraction, not its whole stake"
         );
     }
-    let vault = find::vault(&program, &run.round);
-    let forfeited = h.balance(&vault);
+    assert_eq!(h.treasury().slashes_collected - treasury, 3 * slash);
     let funder_before = h.balance(&run.funder.pubkey());
-    let round_rent = h.balance(&run.round);
-    h.send(
-        &[builders::close_round(
-            &program,
-            &run.round,
-            &run.funder.pubkey(),
-        )],
-        &[&run.funder],
-    )
-    .expect("close");
-    assert_eq!(
-        h.balance(&run.funder.pubkey()) + 5_000 - funder_before,
-        forfeited + round_rent
-    );
+    let pool = run.state(&h).pool;
+    run.close(&mut h).unwrap();
+    let funder_gain = h.balance(&run.funder.pubkey()) - funder_before;
     assert!(
-        forfeited > 920_000_000 + 2 * 20_000_000,
-        "the pool plus both forfeited stakes"
+        funder_gain >= pool && funder_gain < pool + 3 * slash,
+        "the funder gets the pool and the rent, none of the forfeits"
     );
 }
 
 #[test]
-fn no_quorum_refunds_revealed_nodes_and_slashes_silent_validators() {
+fn without_a_quorum_the_round_waits_for_an_escalation_then_fails_and_the_silent_lose() {
     let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 3, SOL, |_| {});
-    let program = h.program;
-    let node = Node::new(&mut h, 1);
-    run.join_and_commit(&mut h, &node);
-    run.join_committee(&mut h);
-    h.warp(run.deadlines.commit);
-    run.reveal(&mut h, &node).unwrap();
-    h.warp(run.deadlines.reveal);
-    let (_, vote) = run.verdict(&[leaf(&node, Verdict::Accepted, 10_000)]);
-    run.vote(&mut h, 0, vote).unwrap();
-    h.warp(run.deadlines.validation);
-    assert_eq!(run.vote(&mut h, 1, vote), err(DropPinError::VotingClosed));
-    h.send(
-        &[builders::crank_timeout(&program, &run.round)],
-        &[&run.funder],
-    )
-    .expect("crank");
-    let before = h.balance(&node.address());
-    h.send(
-        &[builders::refund_node(
-            &program,
-            &run.round,
-            &node.address(),
-            Some(&node.cid),
-        )],
-        &[&run.funder],
-    )
-    .expect("refund");
-    assert!(
-        h.balance(&node.address()) - before > 20_000_000,
-        "stake plus rent back"
+    let (validators, run, nodes) = round_with(&mut h, 2, 2);
+    let (_, honest) = run.verdict(&[accepted(5_000), accepted(5_000)]);
+    let (_, other) = run.verdict(&[accepted(10_000), leaf(Outcome::Slashed, 0)]);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 2, "{} drawn", drawn.len());
+    // Split votes and a silent seat: nothing reaches the quorum.
+    let mut votes: Vec<_> = vec![(drawn[0], Some(honest)), (drawn[1], Some(other))];
+    votes.extend(drawn[2..].iter().map(|v| (*v, None)));
+    run.judge(&mut h, 0, &votes);
+    h.warp(run.deadlines.vote_reveal);
+    let payer = h.funded(1);
+    let crank = builders::crank_timeout(&h.program, &run.round);
+    assert_eq!(
+        h.send(std::slice::from_ref(&crank), &[&payer]),
+        err(DropPinError::NoTimeout),
+        "the round can still be escalated"
     );
-    let slash = 10_000_000;
-    for (i, v) in run.validators.iter().enumerate() {
-        let before = h.balance(&v.pubkey());
-        let rent = h.balance(&find::validator(&program, &run.round, &v.pubkey()));
-        h.send(
-            &[builders::settle_validator(
-                &program,
-                &run.round,
-                &v.pubkey(),
-            )],
-            &[&run.funder],
-        )
-        .expect("settle");
-        let expected = if i == 0 {
-            20_000_000
-        } else {
-            20_000_000 - slash
-        };
-        assert_eq!(h.balance(&v.pubkey()) - before, expected + rent);
+    assert_eq!(
+        run.finalize(&mut h, drawn[0]),
+        err(DropPinError::QuorumNotReached)
+    );
+    h.warp(run.state(&h).escalation_deadline());
+    h.send(&[crank], &[&payer]).unwrap();
+    assert_eq!(run.state(&h).failure, FailReason::NoQuorum);
+    let stake = run.state(&h).node_stake;
+    for node in &nodes {
+        let before = h.balance(&node.address());
+        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
+            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
+        run.settle_node(&mut h, node).unwrap();
+        assert_eq!(h.balance(&node.address()) + 5_000 - before - rent, stake);
     }
-    h.send(
-        &[builders::close_round(
-            &program,
-            &run.round,
-            &run.funder.pubkey(),
-        )],
-        &[&run.funder],
-    )
-    .expect("close");
+    let lock = run.state(&h).committees[0].seat_lock;
+    for (v, vote) in &votes {
+        run.settle_seat(&mut h, v, &v.pubkey(), 0).unwrap();
+        let expected = if vote.is_some() {
+            5 * LAMPORTS_PER_SOL
+        } else {
+            5 * LAMPORTS_PER_SOL - bps_of(lock, 5_000)
+        };
+        assert_eq!(
+            h.bond(&v.pubkey()).bond,
+            expected,
+            "a silent seat loses half its lock"
+        );
+    }
+    run.close(&mut h).unwrap();
 }
 
 #[test]
 fn phase_rules_reveal_mismatch_full_round_late_commit_and_duplicates() {
     let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 1, SOL, |args| args.max_nodes = 3);
+    let validators = h.validators(3, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |args| args.max_nodes = 2);
+    let a = Node::new(&mut h, 1);
+    let mut b = Node::new(&mut h, 2);
+    let c = Node::new(&mut h, 3);
+    run.join_and_commit(&mut h, &a);
+    // b commits to a's CID: a copy.
+    b.cid = a.cid;
+    run.join_and_commit(&mut h, &b);
     let program = h.program;
-    let mut nodes: Vec<Node> = (1..=3).map(|i| Node::new(&mut h, i)).collect();
-    // Node 3 copies node 2's CID (commit-reveal stops copying before reveal; this is the same blob).
-    nodes[2].cid = nodes[1].cid;
-    for n in &nodes {
-        run.join_and_commit(&mut h, n);
-    }
-    let extra = Node::new(&mut h, 9);
     assert_eq!(
         h.send(
-            &[builders::join_round(&program, &extra.address(), &run.round)],
-            &[&extra.key]
+            &[builders::join_round(&program, &c.address(), &run.round)],
+            &[&c.key]
         ),
         err(DropPinError::RoundFull)
     );
     assert_eq!(
-        run.reveal(&mut h, &nodes[0]),
-        err(DropPinError::RevealNotOpen)
+        run.reveal(&mut h, &a),
+        err(DropPinError::RevealNotOpen),
+        "no reveal while others can still commit"
     );
     h.warp(run.deadlines.commit);
-    let late = builders::commit_update(&program, &nodes[0].address(), &run.round, [1; 32]);
     assert_eq!(
-        h.send(&[late], &[&nodes[0].key]),
+        h.send(
+            &[builders::commit_update(
+                &program,
+                &a.address(),
+                &run.round,
+                [1; 32]
+            )],
+            &[&a.key]
+        ),
         err(DropPinError::TrainingClosed)
     );
-    let mut liar = Node {
-        key: nodes[0].key.insecure_clone(),
-        cid: nodes[0].cid,
-        salt: [0; 32],
-    };
+    let mut wrong = builders::reveal_update(&program, &a.address(), &run.round, a.cid, [0; 32], 1);
+    wrong.accounts[3].pubkey = find::cid_marker(&program, &run.round, &a.cid);
     assert_eq!(
-        run.reveal(&mut h, &liar),
+        h.send(&[wrong], &[&a.key]),
         err(DropPinError::CommitmentMismatch)
     );
-    liar.salt = nodes[0].salt;
-    run.reveal(&mut h, &liar).unwrap();
-    assert_eq!(
-        run.reveal(&mut h, &nodes[0]),
-        err(DropPinError::AlreadyRevealed)
-    );
-    run.reveal(&mut h, &nodes[1]).unwrap();
-    run.reveal(&mut h, &nodes[2]).unwrap();
-    let dup: NodeState = h
-        .state(&find::node(&program, &run.round, &nodes[2].address()))
-        .unwrap();
-    let first: NodeState = h
-        .state(&find::node(&program, &run.round, &nodes[1].address()))
+    run.reveal(&mut h, &a).unwrap();
+    run.reveal(&mut h, &b).unwrap();
+    assert_eq!(run.reveal(&mut h, &a), err(DropPinError::AlreadyRevealed));
+    let b_state: droppin_interface::state::NodeState = h
+        .state(&find::node(&program, &run.round, &b.address()))
         .unwrap();
     assert!(
-        dup.duplicate && !first.duplicate,
-        "only the first reveal of a CID counts"
+        b_state.duplicate,
+        "the program flags the second reveal of a CID"
     );
     h.warp(run.deadlines.reveal);
-    assert_eq!(
-        run.reveal(&mut h, &nodes[0]),
-        err(DropPinError::RevealClosed)
-    );
-
-    // A verdict accepting the duplicate cannot be claimed for it.
-    let leaves = [
-        leaf(&nodes[0], Verdict::Accepted, 5_000),
-        leaf(&nodes[1], Verdict::Accepted, 2_500),
-        leaf(&nodes[2], Verdict::Accepted, 2_500),
-    ];
-    let (tree, vote) = run.verdict(&leaves);
-    run.join_committee(&mut h);
-    let mut miscounted = vote;
-    miscounted.accepted_count = 2;
-    assert_eq!(
-        run.vote(&mut h, 0, miscounted),
-        err(DropPinError::VerdictCountMismatch)
-    );
-    run.vote(&mut h, 0, vote).unwrap();
-    assert_eq!(run.vote(&mut h, 0, vote), err(DropPinError::AlreadyVoted));
-    let validator = run.validators[0].pubkey();
-    h.send(
-        &[builders::finalize_round(&program, &run.round, &validator)],
-        &[&run.funder],
-    )
-    .expect("finalize");
-    let claim_dup = builders::claim_reward(
-        &program,
-        &run.round,
-        &nodes[2].cid,
-        leaves[2],
-        tree.proof(2),
-    );
-    assert_eq!(
-        h.send(&[claim_dup], &[&run.funder]),
-        err(DropPinError::InvalidVerdictLeaf)
-    );
-    let mut forged = leaves[0];
-    forged.weight_bps = 10_000;
-    let claim_forged =
-        builders::claim_reward(&program, &run.round, &nodes[0].cid, forged, tree.proof(0));
-    assert_eq!(
-        h.send(&[claim_forged], &[&run.funder]),
-        err(DropPinError::InvalidMerkleProof)
-    );
+    // Even a verdict that accepts the copy cannot pay it more than its stake.
+    let (tree, vote) = run.verdict(&[accepted(5_000), accepted(5_000)]);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, drawn[0]).unwrap();
+    run.post(&mut h, drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    let stake = run.state(&h).node_stake;
+    let before = h.balance(&b.address());
+    let rent = h.balance(&find::node(&program, &run.round, &b.address()));
+    run.settle_node(&mut h, &b).unwrap();
+    assert_eq!(h.balance(&b.address()) + 5_000 - before - rent, stake);
 }

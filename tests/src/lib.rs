@@ -9,11 +9,15 @@ use std::path::PathBuf;
 use droppin_client::{Chain, ChainError, EmbeddedChain, token};
 use droppin_interface::{
     Cid, DropPinError, LAMPORTS_PER_SOL, PROGRAM_ID, builders,
-    hash::{Sha256, commitment},
+    hash::{Hasher, Sha256, commitment},
     instruction::{OpenRoundArgs, VerdictVote},
-    merkle::{MerkleTree, Verdict, VerdictLeaf},
     pda::find,
-    state::{AccountState, Deadlines, ProtocolParams, Round},
+    sortition::{drawn, vote_commitment},
+    state::{
+        AccountState, Deadlines, NodeState, ProtocolConfig, ProtocolParams, Registry, Round,
+        RoundStatus, Seat, Treasury, ValidatorBond, VerdictLeaves,
+    },
+    verdict::{Leaf, Outcome, VerdictTree},
 };
 use solana_address::Address;
 use solana_instruction::Instruction;
@@ -34,13 +38,22 @@ pub fn program_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/deploy/droppin.so")
 }
 
+/// Slots per phase in the tests' protocol parameters (the defaults are hours; warping makes
+/// either cost nothing, and short phases keep the slot figures readable).
+pub const PHASE: u64 = 100;
+
+/// The tests' protocol parameters: the defaults with every phase [`PHASE`] slots long.
+pub fn test_params() -> ProtocolParams {
+    ProtocolParams::short_phases(PHASE)
+}
+
 /// The embedded chain with the dropPIN program loaded and the protocol initialized.
 pub struct Harness {
     /// The chain (LiteSVM and the program).
     pub chain: EmbeddedChain,
     /// The program id.
     pub program: Address,
-    /// The protocol admin.
+    /// The protocol admin, also the program's upgrade authority.
     pub admin: Keypair,
 }
 
@@ -48,15 +61,20 @@ pub struct Harness {
 pub type ComputeUnits = u64;
 
 impl Harness {
-    /// Loads the program and initializes the protocol with default parameters.
+    /// Loads the program and initializes the protocol with the tests' parameters.
     pub fn new() -> Harness {
-        Harness::with_params(ProtocolParams::default())
+        Harness::with_params(test_params())
     }
 
-    /// Loads the program and initializes the protocol with `params`.
+    /// Loads the program, names the admin its upgrade authority and initializes the protocol
+    /// with `params`.
     pub fn with_params(params: ProtocolParams) -> Harness {
         let mut harness = Harness::bare();
         let admin = harness.funded(100);
+        harness
+            .chain
+            .set_upgrade_authority(&admin.pubkey())
+            .expect("ProgramData");
         harness
             .send(
                 &[builders::initialize_config(
@@ -139,14 +157,16 @@ impl Harness {
         self.chain.slot().expect("the embedded chain answers")
     }
 
-    /// Moves the clock to `slot`.
+    /// Moves the clock to `slot` (never back), with the slot hashes a cluster would have.
     pub fn warp(&mut self, slot: u64) {
-        self.chain.svm_mut().warp_to_slot(slot);
+        if self.slot() < slot {
+            self.chain.warp_to_slot(slot);
+        }
     }
 
     /// The next round's id.
     pub fn next_round_id(&self) -> u64 {
-        self.state::<droppin_interface::state::ProtocolConfig>(&find::config(&self.program))
+        self.state::<ProtocolConfig>(&find::config(&self.program))
             .expect("config")
             .round_count
     }
@@ -154,6 +174,41 @@ impl Harness {
     /// Sum of lamports over a set of accounts.
     pub fn total(&self, accounts: &[Address]) -> u64 {
         accounts.iter().map(|a| self.balance(a)).sum()
+    }
+
+    /// Registers `count` validators bonding `bond_sol` SOL each; the clock then moves a slot so
+    /// their bonds count for rounds opened next.
+    pub fn validators(&mut self, count: usize, bond_sol: u64) -> Vec<Keypair> {
+        let keys: Vec<Keypair> = (0..count).map(|_| self.funded(bond_sol + 10)).collect();
+        for key in &keys {
+            let ix = builders::register_validator(
+                &self.program,
+                &key.pubkey(),
+                bond_sol * LAMPORTS_PER_SOL,
+            );
+            self.send(&[ix], &[key]).expect("register");
+        }
+        let slot = self.slot();
+        self.warp(slot + 1);
+        keys
+    }
+
+    /// A validator's bond.
+    pub fn bond(&self, validator: &Address) -> ValidatorBond {
+        self.state(&find::bond(&self.program, validator))
+            .expect("a registered validator")
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> Registry {
+        self.state(&find::registry(&self.program))
+            .expect("the registry")
+    }
+
+    /// The treasury.
+    pub fn treasury(&self) -> Treasury {
+        self.state(&find::treasury(&self.program))
+            .expect("the treasury")
     }
 }
 
@@ -163,8 +218,9 @@ impl Default for Harness {
     }
 }
 
-/// Round arguments with sensible defaults: 8 nodes, 0.02 SOL stakes, 100-slot phases from `slot`.
-pub fn round_args(slot: u64, committee: &[Address], amount: u64) -> OpenRoundArgs {
+/// Round arguments with sensible defaults: 8 nodes, 0.02 SOL stakes, [`PHASE`]-slot phases
+/// from `slot`, 3 seats expected.
+pub fn round_args(slot: u64, amount: u64) -> OpenRoundArgs {
     let model_hash = [0x11; 32];
     OpenRoundArgs {
         task_hash: [0x22; 32],
@@ -173,15 +229,11 @@ pub fn round_args(slot: u64, committee: &[Address], amount: u64) -> OpenRoundArg
         validation_set_hash: [0x33; 32],
         max_nodes: 8,
         node_stake: 20_000_000,
-        validator_stake: 20_000_000,
         amount,
-        deadlines: Deadlines {
-            commit: slot + 100,
-            reveal: slot + 200,
-            validation: slot + 300,
-        },
-        committee: committee.iter().map(Address::to_bytes).collect(),
-        quorum_bps: droppin_interface::instruction::DEFAULT_QUORUM_BPS,
+        commit: slot + PHASE,
+        reveal: slot + 2 * PHASE,
+        validation: slot + 3 * PHASE,
+        committee_size: 3,
         currency: droppin_interface::state::Currency::Sol,
     }
 }
@@ -217,42 +269,56 @@ impl Node {
     }
 }
 
-/// An open round and its participants, driven phase by phase.
+/// A leaf.
+pub fn leaf(outcome: Outcome, weight_bps: u16) -> Leaf {
+    Leaf {
+        outcome,
+        weight_bps,
+    }
+}
+
+/// An accepted leaf of `weight_bps`.
+pub fn accepted(weight_bps: u16) -> Leaf {
+    leaf(Outcome::Accepted, weight_bps)
+}
+
+/// An open round and its funder, driven phase by phase.
 pub struct RoundRun {
     /// The round PDA.
     pub round: Address,
     /// The funder.
     pub funder: Keypair,
-    /// The committee.
-    pub validators: Vec<Keypair>,
     /// The deadlines.
     pub deadlines: Deadlines,
 }
 
 impl RoundRun {
-    /// Opens a round funded with `amount` lamports and a committee of `committee` validators.
-    pub fn open(
+    /// Opens a round funded with `amount` lamports (tweak the arguments as needed).
+    pub fn open(h: &mut Harness, amount: u64, tweak: impl FnOnce(&mut OpenRoundArgs)) -> RoundRun {
+        let funder = h.funded(1_000);
+        RoundRun::open_by(h, funder, amount, tweak)
+    }
+
+    /// Opens a round funded by `funder`.
+    pub fn open_by(
         h: &mut Harness,
-        committee: usize,
+        funder: Keypair,
         amount: u64,
         tweak: impl FnOnce(&mut OpenRoundArgs),
     ) -> RoundRun {
-        let funder = h.funded(1_000);
-        let validators: Vec<Keypair> = (0..committee).map(|_| h.funded(10)).collect();
-        let keys: Vec<Address> = validators.iter().map(Keypair::pubkey).collect();
-        let mut args = round_args(h.slot(), &keys, amount);
+        let mut args = round_args(h.slot(), amount);
         tweak(&mut args);
-        let deadlines = args.deadlines;
         let id = h.next_round_id();
         h.send(
             &[builders::open_round(&h.program, &funder.pubkey(), id, args)],
             &[&funder],
         )
         .expect("open round");
+        let round = find::round(&h.program, id);
+        let deadlines = h.state::<Round>(&round).expect("round").deadlines;
         RoundRun {
-            round: find::round(&h.program, id),
+            round,
             funder,
-            validators,
             deadlines,
         }
     }
@@ -298,84 +364,260 @@ impl RoundRun {
         )
     }
 
-    /// Bonds every committee member.
-    pub fn join_committee(&self, h: &mut Harness) {
-        let program = h.program;
-        for v in &self.validators {
-            h.send(
-                &[builders::join_committee(&program, &v.pubkey(), &self.round)],
-                &[v],
-            )
-            .expect("join committee");
-        }
+    /// Fixes committee `level`'s seed once its slot hash exists; returns the draw's units.
+    pub fn draw(&self, h: &mut Harness, level: u8) -> Result<ComputeUnits, Failure> {
+        let seed_slot = self.state(h).committee(level).seed_slot;
+        h.warp(seed_slot + 1);
+        h.send(
+            &[builders::draw_committee(&h.program, &self.round, level)],
+            &[&self.funder],
+        )
     }
 
-    /// Builds the verdict tree and the vote for `leaves`.
-    pub fn verdict(&self, leaves: &[VerdictLeaf]) -> (MerkleTree, VerdictVote) {
-        let round_key = self.round.to_bytes();
-        let tree = MerkleTree::from_leaf_hashes::<Sha256>(
-            leaves
-                .iter()
-                .map(|l| l.hash::<Sha256>(&round_key))
-                .collect(),
+    /// Which of `validators` were drawn for committee `level` (the funder, the nodes and, for an
+    /// appeal, the first committee's seats are refused when they try to sit).
+    pub fn drawn<'v>(&self, h: &Harness, validators: &'v [Keypair], level: u8) -> Vec<&'v Keypair> {
+        let round = self.state(h);
+        validators
+            .iter()
+            .filter(|v| {
+                let key = v.pubkey();
+                h.state::<ValidatorBond>(&find::bond(&h.program, &key))
+                    .is_some_and(|bond| drawn::<Sha256>(&round, &key.to_bytes(), &bond, level))
+            })
+            .collect()
+    }
+
+    /// Takes `validator`'s seat in committee `level`.
+    pub fn seat(
+        &self,
+        h: &mut Harness,
+        validator: &Keypair,
+        level: u8,
+    ) -> Result<ComputeUnits, Failure> {
+        let ix = builders::claim_seat(&h.program, &validator.pubkey(), &self.round, level);
+        h.send(&[ix], &[validator])
+    }
+
+    /// The sealed commitment of `vote` for `validator` at `level`, with a salt from its key.
+    pub fn sealed(
+        &self,
+        validator: &Keypair,
+        level: u8,
+        vote: &VerdictVote,
+    ) -> ([u8; 32], [u8; 32]) {
+        let salt = Sha256::hashv(&[b"salt", validator.pubkey().as_ref(), &[level]]);
+        let sealed = vote_commitment::<Sha256>(
+            &self.round.to_bytes(),
+            &validator.pubkey().to_bytes(),
+            level,
+            &vote.digest::<Sha256>(),
+            &salt,
         );
+        (sealed, salt)
+    }
+
+    /// Commits `validator`'s sealed vote.
+    pub fn seal(
+        &self,
+        h: &mut Harness,
+        validator: &Keypair,
+        level: u8,
+        vote: &VerdictVote,
+    ) -> Result<ComputeUnits, Failure> {
+        let (sealed, _) = self.sealed(validator, level, vote);
+        let ix = builders::commit_vote(&h.program, &validator.pubkey(), &self.round, level, sealed);
+        h.send(&[ix], &[validator])
+    }
+
+    /// Reveals `validator`'s vote.
+    pub fn open_vote(
+        &self,
+        h: &mut Harness,
+        validator: &Keypair,
+        level: u8,
+        vote: &VerdictVote,
+    ) -> Result<ComputeUnits, Failure> {
+        let (_, salt) = self.sealed(validator, level, vote);
+        let ix = builders::reveal_vote(
+            &h.program,
+            &validator.pubkey(),
+            &self.round,
+            level,
+            *vote,
+            salt,
+        );
+        h.send(&[ix], &[validator])
+    }
+
+    /// Seats each of `votes`' validators at `level`, seals, waits for the vote deadline and
+    /// reveals (a `None` vote takes the seat and never votes).
+    pub fn judge(&self, h: &mut Harness, level: u8, votes: &[(&Keypair, Option<VerdictVote>)]) {
+        for (v, vote) in votes {
+            self.seat(h, v, level).expect("seat");
+            if let Some(vote) = vote {
+                self.seal(h, v, level, vote).expect("seal");
+            }
+        }
+        h.warp(self.state(h).committee(level).vote_deadline);
+        for (v, vote) in votes {
+            if let Some(vote) = vote {
+                self.open_vote(h, v, level, vote).expect("reveal vote");
+            }
+        }
+        h.warp(self.state(h).committee(level).reveal_deadline);
+    }
+
+    /// The verdict over `leaves` (one per joined node, in join order) and its vote.
+    pub fn verdict(&self, leaves: &[Leaf]) -> (VerdictTree, VerdictVote) {
+        let tree = VerdictTree::new::<Sha256>(self.round.to_bytes(), leaves.to_vec());
+        let tally = tree.tally();
         let model = [0x77; 32];
         let vote = VerdictVote {
-            verdict_root: tree.root(),
+            leaves_root: tree.root(),
             new_model_hash: model,
             new_model_cid: Cid::from_digest(&model),
             verdict_list_cid: Cid::from_digest(&[0x78; 32]),
-            accepted_count: leaves
-                .iter()
-                .filter(|l| l.verdict == Verdict::Accepted)
-                .count() as u32,
-            slashed_count: leaves
-                .iter()
-                .filter(|l| l.verdict == Verdict::Slashed)
-                .count() as u32,
+            accepted: tally.accepted,
+            excluded: tally.excluded,
+            slashed: tally.slashed,
+            no_shows: tally.no_shows,
+            weight_sum_bps: tally.weight_sum,
         };
         (tree, vote)
     }
 
-    /// Submits `vote` from validator `index`.
-    pub fn vote(
-        &self,
-        h: &mut Harness,
-        index: usize,
-        vote: VerdictVote,
-    ) -> Result<ComputeUnits, Failure> {
-        let program = h.program;
-        let v = &self.validators[index];
+    /// Finalizes the round, citing `voter`'s revealed vote.
+    pub fn finalize(&self, h: &mut Harness, voter: &Keypair) -> Result<ComputeUnits, Failure> {
+        h.warp(self.deadlines.vote_reveal);
         h.send(
-            &[builders::submit_verdict(
-                &program,
-                &v.pubkey(),
+            &[builders::finalize_round(
+                &h.program,
                 &self.round,
-                vote,
+                &voter.pubkey(),
             )],
-            &[v],
+            &[&self.funder],
         )
     }
 
-    /// Finalizes the round on the first validator's vote, paid by the funder.
-    pub fn finalize(&self, h: &mut Harness) -> Result<ComputeUnits, Failure> {
-        let program = h.program;
-        h.send(
-            &[builders::finalize_round(
-                &program,
+    /// Posts every chunk of `tree` as committee `level`'s leaves, paid by `payer`.
+    pub fn post(
+        &self,
+        h: &mut Harness,
+        payer: &Keypair,
+        level: u8,
+        tree: &VerdictTree,
+    ) -> Result<ComputeUnits, Failure> {
+        let mut units = 0;
+        for chunk in 0..tree.chunks() {
+            let ix = builders::post_verdict_leaves(
+                &h.program,
+                &payer.pubkey(),
                 &self.round,
-                &self.validators[0].pubkey(),
+                level,
+                tree,
+                chunk,
+            );
+            units = h.send(&[ix], &[payer])?;
+        }
+        Ok(units)
+    }
+
+    /// Waits out the appeal window of a finalized round whose leaves are posted.
+    pub fn wait_out_appeals(&self, h: &mut Harness) {
+        if let Some(end) = self.state(h).appeal_deadline() {
+            h.warp(end);
+        }
+    }
+
+    /// Settles `node` (the node signs for itself).
+    pub fn settle_node(&self, h: &mut Harness, node: &Node) -> Result<ComputeUnits, Failure> {
+        self.settle_node_by(h, &node.key, &node.address())
+    }
+
+    /// Settles `node`, `settler` signing.
+    pub fn settle_node_by(
+        &self,
+        h: &mut Harness,
+        settler: &Keypair,
+        node: &Address,
+    ) -> Result<ComputeUnits, Failure> {
+        let ix = self.settle_node_ix(h, &settler.pubkey(), node);
+        h.send(&[ix], &[settler])
+    }
+
+    /// The `SettleNode` instruction for `node`.
+    pub fn settle_node_ix(&self, h: &Harness, settler: &Address, node: &Address) -> Instruction {
+        let state: NodeState = h
+            .state(&find::node(&h.program, &self.round, node))
+            .expect("a node state");
+        let round = self.state(h);
+        let cid = state.cid.is_well_formed().then_some(state.cid);
+        let level = (round.status == RoundStatus::Finalized).then_some(round.outcome.level);
+        builders::settle_node(&h.program, settler, &self.round, node, cid.as_ref(), level)
+    }
+
+    /// Settles `validator`'s seat (or absence record) in committee `level`, `settler` signing.
+    pub fn settle_seat(
+        &self,
+        h: &mut Harness,
+        settler: &Keypair,
+        validator: &Address,
+        level: u8,
+    ) -> Result<ComputeUnits, Failure> {
+        let seat: Seat = h
+            .state(&find::seat(&h.program, &self.round, validator, level))
+            .expect("a seat");
+        let ix = builders::settle_seat(
+            &h.program,
+            &settler.pubkey(),
+            &self.round,
+            validator,
+            level,
+            &Address::new_from_array(seat.payer),
+        );
+        h.send(&[ix], &[settler])
+    }
+
+    /// Settles the appeal, if any, and closes the round.
+    pub fn settle_appeal_and_close(&self, h: &mut Harness) -> Result<ComputeUnits, Failure> {
+        let round = self.state(h);
+        if round.appeal.filed() && !round.appeal.settled {
+            let ix = builders::settle_appeal(
+                &h.program,
+                &self.round,
+                &Address::new_from_array(round.appeal.appellant),
+            );
+            h.send(&[ix], &[&self.funder])?;
+        }
+        self.close(h)
+    }
+
+    /// Closes the round.
+    pub fn close(&self, h: &mut Harness) -> Result<ComputeUnits, Failure> {
+        let payers = [0u8, 1].map(|level| {
+            h.state::<VerdictLeaves>(&find::verdict(&h.program, &self.round, level))
+                .map(|l| Address::new_from_array(l.payer))
+        });
+        h.send(
+            &[builders::close_round(
+                &h.program,
+                &self.round,
+                &self.funder.pubkey(),
+                payers,
             )],
             &[&self.funder],
         )
     }
 
     /// Every account whose lamports the round can move, for conservation checks.
-    pub fn ledger(&self, h: &Harness, nodes: &[&Node]) -> Vec<Address> {
+    pub fn ledger(&self, h: &Harness, nodes: &[&Node], validators: &[Keypair]) -> Vec<Address> {
         let mut accounts = vec![
             self.round,
             find::vault(&h.program, &self.round),
             find::treasury(&h.program),
+            find::verdict(&h.program, &self.round, 0),
+            find::verdict(&h.program, &self.round, 1),
             self.funder.pubkey(),
         ];
         for node in nodes {
@@ -384,20 +626,14 @@ impl RoundRun {
             accounts.push(find::reputation(&h.program, &node.address()));
             accounts.push(find::cid_marker(&h.program, &self.round, &node.cid));
         }
-        for v in &self.validators {
+        for v in validators {
             accounts.push(v.pubkey());
-            accounts.push(find::validator(&h.program, &self.round, &v.pubkey()));
+            accounts.push(find::bond(&h.program, &v.pubkey()));
+            for level in 0..2 {
+                accounts.push(find::seat(&h.program, &self.round, &v.pubkey(), level));
+            }
         }
         accounts
-    }
-}
-
-/// A verdict leaf.
-pub fn leaf(node: &Node, verdict: Verdict, weight_bps: u16) -> VerdictLeaf {
-    VerdictLeaf {
-        node: node.address().to_bytes(),
-        verdict,
-        weight_bps,
     }
 }
 
@@ -492,29 +728,22 @@ impl Dpin {
 }
 
 impl Dpin {
-    /// Opens a $dPIN round of `amount` base units with `committee` validators holding a stake.
-    pub fn open_round(&self, h: &mut Harness, committee: usize, amount: u64) -> RoundRun {
+    /// Opens a $dPIN round of `amount` base units (validators bond in SOL, in the registry).
+    pub fn open_round(&self, h: &mut Harness, amount: u64) -> RoundRun {
         let funder = h.funded(10);
         self.give(h, &funder.pubkey(), amount);
-        let validators: Vec<Keypair> = (0..committee).map(|_| h.funded(10)).collect();
-        for v in &validators {
-            self.give(h, &v.pubkey(), STAKE);
-        }
-        let keys: Vec<Address> = validators.iter().map(Keypair::pubkey).collect();
-        let mut args = round_args(h.slot(), &keys, amount);
+        let mut args = round_args(h.slot(), amount);
         args.node_stake = STAKE;
-        args.validator_stake = STAKE;
         args.currency = droppin_interface::state::Currency::Dpin;
-        let deadlines = args.deadlines;
         let id = h.next_round_id();
         let round = find::round(&h.program, id);
         let ix = builders::open_round(&h.program, &funder.pubkey(), id, args);
         h.send(&[self.ix(ix, &round, &funder.pubkey())], &[&funder])
             .expect("open a $dPIN round");
+        let deadlines = h.state::<Round>(&round).expect("round").deadlines;
         RoundRun {
             round,
             funder,
-            validators,
             deadlines,
         }
     }
@@ -532,17 +761,58 @@ impl Dpin {
         units
     }
 
-    /// Bonds every committee member in $dPIN; returns each join's compute units.
-    pub fn join_committee(&self, h: &mut Harness, run: &RoundRun) -> Vec<ComputeUnits> {
-        let program = h.program;
-        run.validators
-            .iter()
-            .map(|v| {
-                let ix = builders::join_committee(&program, &v.pubkey(), &run.round);
-                h.send(&[self.ix(ix, &run.round, &v.pubkey())], &[v])
-                    .expect("join committee")
-            })
-            .collect()
+    /// Settles a node of a $dPIN round (the node signs).
+    pub fn settle_node(
+        &self,
+        h: &mut Harness,
+        run: &RoundRun,
+        node: &Node,
+    ) -> Result<ComputeUnits, Failure> {
+        let ix = run.settle_node_ix(h, &node.address(), &node.address());
+        h.send(&[self.ix(ix, &run.round, &node.address())], &[&node.key])
+    }
+
+    /// Settles a seat of a $dPIN round (the validator signs and, when it is owed a share of
+    /// the validators' pool, is paid in its $dPIN account).
+    pub fn settle_seat(
+        &self,
+        h: &mut Harness,
+        run: &RoundRun,
+        validator: &Keypair,
+        level: u8,
+    ) -> Result<ComputeUnits, Failure> {
+        let key = validator.pubkey();
+        if h.chain
+            .account(&self.account(&key))
+            .expect("answers")
+            .is_none()
+        {
+            self.give(h, &key, 0);
+        }
+        let seat: Seat = h
+            .state(&find::seat(&h.program, &run.round, &key, level))
+            .expect("a seat");
+        let ix = builders::settle_seat(
+            &h.program,
+            &key,
+            &run.round,
+            &key,
+            level,
+            &Address::new_from_array(seat.payer),
+        );
+        h.send(&[self.ix(ix, &run.round, &key)], &[validator])
+    }
+
+    /// Closes a $dPIN round (the funder's token account receives the unearned pool).
+    pub fn close(&self, h: &mut Harness, run: &RoundRun) -> Result<ComputeUnits, Failure> {
+        let payers = [0u8, 1].map(|level| {
+            h.state::<VerdictLeaves>(&find::verdict(&h.program, &run.round, level))
+                .map(|l| Address::new_from_array(l.payer))
+        });
+        let funder = run.funder.pubkey();
+        let ix = builders::close_round(&h.program, &run.round, &funder, payers);
+        let payer = h.funded(1);
+        h.send(&[self.ix(ix, &run.round, &funder)], &[&payer])
     }
 
     /// A counterparty's route for a swap batch: `market` pays `dpin_out` into `destination` and

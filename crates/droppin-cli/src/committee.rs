@@ -4,28 +4,17 @@ use droppin_client::{Chain, ChainError, Protocol};
 use droppin_interface::{
     hash::Sha256,
     instruction::VerdictVote,
-    sortition::{is_selected, ticket, vote_commitment},
+    sortition::vote_commitment,
     state::{Round, ValidatorBond},
 };
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-/// Whether `validator` (with `bond`) was drawn for committee `level` of `round`: its bond
-/// predates the round and its ticket is under its threshold. The program checks the same when
-/// it takes its seat; nodes, the funder and (for an appeal) the first committee are refused
-/// there.
+/// Whether `validator` (with `bond`) was drawn for committee `level` of `round`, by the rule
+/// the program checks when it takes its seat.
 pub fn drawn(round: &Round, validator: &Address, bond: &ValidatorBond, level: u8) -> bool {
-    let committee = round.committee(level);
-    committee.drawn
-        && bond.bond > 0
-        && bond.since_slot < round.opened_slot
-        && is_selected(
-            ticket::<Sha256>(&committee.seed, &validator.to_bytes()),
-            bond.bond,
-            committee.bonded_total,
-            committee.expected,
-        )
+    droppin_interface::sortition::drawn::<Sha256>(round, &validator.to_bytes(), bond, level)
 }
 
 /// A sealed vote: what was committed and the salt that opens it.

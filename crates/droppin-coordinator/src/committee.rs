@@ -4,7 +4,7 @@ use droppin_interface::{
     BPS, DropPinError, Pubkey,
     hash::Hasher,
     instruction::{RevealVoteArgs, VerdictVote},
-    sortition::{is_selected, seed, ticket, vote_commitment},
+    sortition::{drawn, seed, vote_commitment},
     state::{
         AppealResolution, CommitteeDraw, FailReason, MAX_TALLIES, Registry, Round, RoundStatus,
         Seat, SeatStatus, ValidatorBond, VoteTally,
@@ -117,13 +117,7 @@ fn require_drawn<H: Hasher>(
     if bond.bond == 0 || bond.since_slot >= round.opened_slot {
         return Err(DropPinError::NotEligible);
     }
-    let ticket = ticket::<H>(&committee.seed, validator);
-    if is_selected(
-        ticket,
-        bond.bond,
-        committee.bonded_total,
-        committee.expected,
-    ) {
+    if drawn::<H>(round, validator, bond, level) {
         Ok(())
     } else {
         Err(DropPinError::NotSelected)

@@ -60,6 +60,28 @@ pub fn is_selected(ticket: u64, bond: u64, bonded_total: u64, expected: u8) -> b
     u128::from(ticket) * u128::from(bonded_total) < weighted << 64
 }
 
+/// Whether `validator`, holding `bond`, was drawn for committee `level` of `round`: the
+/// committee's seed is fixed, the bond was last changed before the round opened, and the
+/// validator's ticket falls under its threshold. (The funder, the round's nodes and, for an
+/// appeal, the appellant and the first committee are drawn like anyone but refused their seat.)
+pub fn drawn<H: Hasher>(
+    round: &crate::state::Round,
+    validator: &Pubkey,
+    bond: &crate::state::ValidatorBond,
+    level: u8,
+) -> bool {
+    let committee = round.committee(level);
+    committee.drawn
+        && bond.bond > 0
+        && bond.since_slot < round.opened_slot
+        && is_selected(
+            ticket::<H>(&committee.seed, validator),
+            bond.bond,
+            committee.bonded_total,
+            committee.expected,
+        )
+}
+
 /// The chance a bond of `bond` out of `bonded_total` wins a seat, `expected` seats expected.
 pub fn probability(bond: u64, bonded_total: u64, expected: u8) -> f64 {
     if bonded_total == 0 {

@@ -232,6 +232,9 @@ fn leaf_of(
     if round.status != RoundStatus::Finalized {
         return Ok(None);
     }
+    if is_uninitialized(leaves) {
+        return Err(fail(DropPinError::VerdictIncomplete));
+    }
     let header: VerdictLeaves = load(leaves, program_id)?;
     if &header.round != round_key || header.level != round.outcome.level {
         return Err(fail(DropPinError::RoundMismatch));
