@@ -55,6 +55,9 @@ pub struct Harness {
     pub program: Address,
     /// The protocol admin, also the program's upgrade authority.
     pub admin: Keypair,
+    /// Keys handed out so far: every key is derived from this count, so a test's draws are the
+    /// same run after run.
+    keys: u64,
 }
 
 /// Compute units consumed by a successful transaction.
@@ -100,13 +103,23 @@ impl Harness {
         Harness {
             chain: EmbeddedChain::new(&path).expect("load program"),
             program: Address::new_from_array(PROGRAM_ID),
-            admin: Keypair::new(),
+            admin: Keypair::new_from_array([0; 32]),
+            keys: 0,
         }
+    }
+
+    /// A new keypair (the next of the test's deterministic keys).
+    pub fn keypair(&mut self) -> Keypair {
+        self.keys += 1;
+        Keypair::new_from_array(Sha256::hashv(&[
+            b"droppin-test-key",
+            &self.keys.to_le_bytes(),
+        ]))
     }
 
     /// A new keypair holding `sol` SOL.
     pub fn funded(&mut self, sol: u64) -> Keypair {
-        let keypair = Keypair::new();
+        let keypair = self.keypair();
         self.chain
             .airdrop(&keypair.pubkey(), sol * LAMPORTS_PER_SOL)
             .expect("airdrop");

@@ -1,0 +1,707 @@
+//! Committees nobody chooses, on the real program: the registry, the draw, sealed votes,
+//! absences and appeals, each rule with the attack it stops.
+
+use droppin_client::{Chain, embedded_slot_hash};
+use droppin_coordinator::bps_of;
+use droppin_interface::{
+    DropPinError, LAMPORTS_PER_SOL, SLOT_HASHES_ID, builders,
+    hash::{Hasher, Sha256},
+    instruction::VerdictVote,
+    pda::find,
+    sortition,
+    state::{AppealResolution, FailReason, Round, RoundStatus},
+    verdict::{Leaf, Outcome, VerdictTree},
+};
+use droppin_tests::{Failure, Harness, Node, RoundRun, accepted, leaf};
+use solana_address::Address;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+fn err(e: DropPinError) -> Result<u64, Failure> {
+    Err(Failure::Program(e))
+}
+
+/// A round with `nodes` nodes that all join, commit and reveal.
+fn revealed_round(
+    h: &mut Harness,
+    nodes: u8,
+    tweak: impl FnOnce(&mut droppin_interface::instruction::OpenRoundArgs),
+) -> (RoundRun, Vec<Node>) {
+    let run = RoundRun::open(h, LAMPORTS_PER_SOL, tweak);
+    let nodes: Vec<Node> = (1..=nodes).map(|t| Node::new(h, t)).collect();
+    for node in &nodes {
+        run.join_and_commit(h, node);
+    }
+    h.warp(run.deadlines.commit);
+    for node in &nodes {
+        run.reveal(h, node).unwrap();
+    }
+    (run, nodes)
+}
+
+/// The honest verdict over `n` nodes (equal weights) and a dishonest one slashing them all.
+fn verdicts(run: &RoundRun, n: usize) -> ((VerdictTree, VerdictVote), (VerdictTree, VerdictVote)) {
+    let weight = 10_000 / n as u16;
+    let mut honest: Vec<Leaf> = (0..n).map(|_| accepted(weight)).collect();
+    honest[0].weight_bps += 10_000 - weight * n as u16;
+    let slashed: Vec<Leaf> = (0..n).map(|_| leaf(Outcome::Slashed, 0)).collect();
+    (run.verdict(&honest), run.verdict(&slashed))
+}
+
+#[test]
+fn the_funder_and_the_nodes_cannot_sit_on_their_committee() {
+    let mut h = Harness::new();
+    let funder = h.funded(1_000);
+    let node = Node::new(&mut h, 1);
+    h.chain
+        .airdrop(&node.address(), 200 * LAMPORTS_PER_SOL)
+        .unwrap();
+    // The funder and a node register large bonds, so they are drawn for certain.
+    for key in [&funder, &node.key] {
+        let ix = builders::register_validator(&h.program, &key.pubkey(), 100 * LAMPORTS_PER_SOL);
+        h.send(&[ix], &[key]).unwrap();
+    }
+    h.validators(3, 1);
+    let run = RoundRun::open_by(&mut h, funder.insecure_clone(), LAMPORTS_PER_SOL, |_| {});
+    run.join_and_commit(&mut h, &node);
+    h.warp(run.deadlines.commit);
+    run.reveal(&mut h, &node).unwrap();
+    run.draw(&mut h, 0).unwrap();
+    let both = [funder.insecure_clone(), node.key.insecure_clone()];
+    assert_eq!(
+        run.drawn(&h, &both, 0).len(),
+        2,
+        "both are drawn like anyone"
+    );
+    assert_eq!(
+        run.seat(&mut h, &funder, 0),
+        err(DropPinError::ConflictOfInterest)
+    );
+    assert_eq!(
+        run.seat(&mut h, &node.key, 0),
+        err(DropPinError::ConflictOfInterest)
+    );
+    // Nor can anyone report them absent: they had no right to the seat.
+    let reporter = h.funded(1);
+    h.warp(run.deadlines.validation);
+    let ix = builders::report_absent(
+        &h.program,
+        &reporter.pubkey(),
+        &run.round,
+        &funder.pubkey(),
+        0,
+    );
+    assert_eq!(
+        h.send(&[ix], &[&reporter]),
+        err(DropPinError::ConflictOfInterest)
+    );
+}
+
+/// Salts for `count` nodes such that at least two of `colluders` are drawn for the first
+/// committee (a search over the beacon: the embedded chain's slot hashes are known).
+fn salts_drawing(h: &Harness, run: &RoundRun, colluders: &[Keypair], count: u8) -> Vec<[u8; 32]> {
+    let round: Round = run.state(h);
+    let slot_hash = embedded_slot_hash(round.deadlines.reveal);
+    for attempt in 0u32.. {
+        let salts: Vec<[u8; 32]> = (0..count)
+            .map(|i| Sha256::hashv(&[&attempt.to_le_bytes(), &[i]]))
+            .collect();
+        let mut beacon = [0u8; 32];
+        for salt in &salts {
+            sortition::fold_beacon::<Sha256>(&mut beacon, salt);
+        }
+        let seed = sortition::seed::<Sha256>(&run.round.to_bytes(), 0, &beacon, &slot_hash);
+        let drawn = colluders
+            .iter()
+            .filter(|c| {
+                let bond = h.bond(&c.pubkey());
+                let ticket = sortition::ticket::<Sha256>(&seed, &c.pubkey().to_bytes());
+                sortition::is_selected(ticket, bond.bond, round.committees[0].bonded_total, 3)
+            })
+            .count();
+        if drawn >= 2 {
+            return salts;
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn thirty_percent_of_the_bond_colluding_with_the_funder_cannot_get_honest_nodes_slashed() {
+    let mut h = Harness::new();
+    // Ten validators of equal bond: three collude with the funder (30% of the bond).
+    let validators = h.validators(10, 10);
+    let (colluders, honest) = validators.split_at(3);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
+    // Suppose the draw gives the colluders two seats and the honest drawn validators stay
+    // away: the colluders hold the first committee's quorum.
+    let salts = salts_drawing(&h, &run, colluders, 4);
+    let nodes: Vec<Node> = salts
+        .iter()
+        .enumerate()
+        .map(|(i, salt)| {
+            let mut node = Node::new(&mut h, i as u8 + 1);
+            node.salt = *salt;
+            node
+        })
+        .collect();
+    for node in &nodes {
+        run.join_and_commit(&mut h, node);
+    }
+    h.warp(run.deadlines.commit);
+    for node in &nodes {
+        run.reveal(&mut h, node).unwrap();
+    }
+    let ((honest_tree, honest_vote), (forged_tree, forged_vote)) = verdicts(&run, 4);
+    run.draw(&mut h, 0).unwrap();
+    let seated = run.drawn(&h, colluders, 0);
+    assert!(seated.len() >= 2);
+    let votes: Vec<_> = seated.iter().map(|c| (*c, Some(forged_vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, seated[0]).unwrap();
+    run.post(&mut h, seated[0], 0, &forged_tree).unwrap();
+    assert_eq!(
+        run.state(&h).outcome.vote.slashed,
+        4,
+        "the captive verdict slashes everyone"
+    );
+
+    // An honest node appeals, bonding one seat's lock.
+    let lock = run.state(&h).committees[0].seat_lock;
+    let appellant = &nodes[0];
+    let appellant_before = h.balance(&appellant.address());
+    let ix = builders::appeal(&h.program, &appellant.address(), &run.round);
+    h.send(&[ix], &[&appellant.key]).unwrap();
+    assert_eq!(run.state(&h).appeal.bond, lock);
+    // The appeal's committee: 7 seats expected, drawn after the appeal; the first committee
+    // cannot sit on it.
+    run.draw(&mut h, 1).unwrap();
+    for c in &seated {
+        if run.drawn(&h, std::slice::from_ref(*c), 1).len() == 1 {
+            assert_eq!(
+                run.seat(&mut h, c, 1),
+                err(DropPinError::ConflictOfInterest)
+            );
+        }
+    }
+    let others: Vec<&Keypair> = colluders
+        .iter()
+        .filter(|c| !seated.iter().any(|s| s.pubkey() == c.pubkey()))
+        .collect();
+    let mut votes: Vec<(&Keypair, Option<VerdictVote>)> = run
+        .drawn(&h, honest, 1)
+        .into_iter()
+        .map(|v| (v, Some(honest_vote)))
+        .collect();
+    let free_colluders: Vec<Keypair> = others.iter().map(|k| k.insecure_clone()).collect();
+    for c in run.drawn(&h, &free_colluders, 1) {
+        votes.push((c, Some(forged_vote)));
+    }
+    run.judge(&mut h, 1, &votes);
+    let payer = h.funded(1);
+    let voter = votes
+        .iter()
+        .find(|(_, v)| *v == Some(honest_vote))
+        .unwrap()
+        .0
+        .pubkey();
+    h.send(
+        &[builders::resolve_appeal(
+            &h.program,
+            &run.round,
+            Some(&voter),
+        )],
+        &[&payer],
+    )
+    .unwrap();
+    assert_eq!(
+        run.state(&h).appeal.resolution,
+        AppealResolution::Overturned
+    );
+    run.post(&mut h, &payer, 1, &honest_tree).unwrap();
+
+    // Honest nodes are paid in full.
+    let round = run.state(&h);
+    let stake = round.node_stake;
+    for node in &nodes {
+        let before = h.balance(&node.address());
+        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
+            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
+        run.settle_node(&mut h, node).unwrap();
+        let received = h.balance(&node.address()) + 5_000 - before - rent;
+        assert!(
+            received >= stake + round.outcome.node_pool / 4 - 1,
+            "{received}"
+        );
+    }
+    // The colluders who sat lose their whole lock; the appellant gets its bond and a reward.
+    for c in &seated {
+        let before = h.bond(&c.pubkey()).bond;
+        run.settle_seat(&mut h, c, &c.pubkey(), 0).unwrap();
+        assert_eq!(
+            before - h.bond(&c.pubkey()).bond,
+            lock,
+            "a captive seat loses its lock"
+        );
+    }
+    for (v, vote) in &votes {
+        let before = h.bond(&v.pubkey()).bond;
+        run.settle_seat(&mut h, v, &v.pubkey(), 1).unwrap();
+        if *vote == Some(honest_vote) {
+            assert_eq!(h.bond(&v.pubkey()).bond, before);
+        }
+    }
+    run.settle_appeal_and_close(&mut h).unwrap();
+    let gain = h.balance(&appellant.address()) as i128 - appellant_before as i128;
+    assert!(
+        gain > (stake as i128),
+        "the appellant's reward exceeds its costs: {gain}"
+    );
+    let lost: u64 = seated.len() as u64 * lock;
+    let at_risk = round.pool + 4 * bps_of(stake, round.terms.slash_bps);
+    assert!(
+        lost > at_risk,
+        "the captive quorum lost {lost}, more than the {at_risk} at stake"
+    );
+}
+
+#[test]
+fn the_undrawn_the_late_and_forged_bonds_cannot_take_a_seat() {
+    let mut h = Harness::new();
+    let validators = h.validators(10, 5);
+    let (run, _) = revealed_round(&mut h, 2, |_| {});
+    let late = h.funded(200);
+    let ix = builders::register_validator(&h.program, &late.pubkey(), 100 * LAMPORTS_PER_SOL);
+    h.send(&[ix], &[&late]).unwrap();
+    assert_eq!(
+        run.seat(&mut h, &validators[0], 0),
+        err(DropPinError::NotYetDrawn)
+    );
+    run.draw(&mut h, 0).unwrap();
+    assert_eq!(run.seat(&mut h, &late, 0), err(DropPinError::NotEligible));
+    let drawn = run.drawn(&h, &validators, 0);
+    let undrawn = validators
+        .iter()
+        .find(|v| !drawn.iter().any(|d| d.pubkey() == v.pubkey()))
+        .expect("some validator is not drawn");
+    assert_eq!(run.seat(&mut h, undrawn, 0), err(DropPinError::NotSelected));
+    // Someone else's bond does not make a seat.
+    let mut ix = builders::claim_seat(&h.program, &undrawn.pubkey(), &run.round, 0);
+    ix.accounts[3].pubkey = find::bond(&h.program, &drawn[0].pubkey());
+    assert_eq!(
+        h.send(&[ix], &[undrawn]),
+        err(DropPinError::RecipientMismatch)
+    );
+    // Nor does a copy of a drawn bond owned by another program.
+    let mut forged = h
+        .chain
+        .svm()
+        .get_account(&find::bond(&h.program, &drawn[0].pubkey()))
+        .unwrap();
+    forged.owner = Address::new_unique();
+    let fake = Address::new_unique();
+    h.chain.svm_mut().set_account(fake, forged).unwrap();
+    let mut ix = builders::claim_seat(&h.program, &drawn[0].pubkey(), &run.round, 0);
+    ix.accounts[3].pubkey = fake;
+    assert_eq!(
+        h.send(&[ix], &[drawn[0]]),
+        err(DropPinError::InvalidAccountOwner)
+    );
+    // A drawn validator that grows its bond after the round opened is no longer drawn for it.
+    let grower = drawn[0];
+    let ix = builders::top_up_bond(&h.program, &grower.pubkey(), LAMPORTS_PER_SOL);
+    h.send(&[ix], &[grower]).unwrap();
+    assert_eq!(run.seat(&mut h, grower, 0), err(DropPinError::NotEligible));
+    run.seat(&mut h, drawn[1], 0).unwrap();
+    assert_eq!(
+        run.seat(&mut h, drawn[1], 0),
+        err(DropPinError::AccountAlreadyInitialized)
+    );
+    h.warp(run.deadlines.validation);
+    if let Some(third) = drawn.get(2) {
+        assert_eq!(run.seat(&mut h, third, 0), err(DropPinError::SeatsClosed));
+    }
+}
+
+#[test]
+fn the_seed_is_unknown_before_the_reveal_deadline_and_taken_from_the_real_sysvar() {
+    let mut h = Harness::new();
+    h.validators(4, 5);
+    let (run, _) = revealed_round(&mut h, 1, |_| {});
+    let payer = h.funded(1);
+    let draw = builders::draw_committee(&h.program, &run.round, 0);
+    assert_eq!(
+        h.send(std::slice::from_ref(&draw), &[&payer]),
+        err(DropPinError::SeedUnavailable),
+        "during the reveals the deadline slot's hash does not exist"
+    );
+    h.warp(run.deadlines.reveal + 1);
+    let mut forged = draw.clone();
+    forged.accounts[1].pubkey = Address::new_unique();
+    assert_eq!(
+        h.send(&[forged], &[&payer]),
+        err(DropPinError::InvalidSysvar)
+    );
+    // Once the hash has left the SlotHashes window, nobody can draw: the round fails.
+    h.warp(run.deadlines.reveal + 600);
+    assert_eq!(
+        h.send(std::slice::from_ref(&draw), &[&payer]),
+        err(DropPinError::SeedUnavailable)
+    );
+    h.send(
+        &[builders::crank_timeout(&h.program, &run.round)],
+        &[&payer],
+    )
+    .unwrap();
+    assert_eq!(run.state(&h).failure, FailReason::NoCommittee);
+    assert_eq!(
+        draw.accounts[1].pubkey,
+        Address::new_from_array(SLOT_HASHES_ID)
+    );
+}
+
+#[test]
+fn sealed_votes_cannot_be_read_copied_or_changed() {
+    let mut h = Harness::new();
+    let validators = h.validators(6, 5);
+    let (run, _) = revealed_round(&mut h, 2, |_| {});
+    let ((_, honest), (_, forged)) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 3, "{} drawn", drawn.len());
+    let (a, b) = (drawn[0], drawn[1]);
+    run.seat(&mut h, a, 0).unwrap();
+    run.seat(&mut h, b, 0).unwrap();
+    run.seal(&mut h, a, 0, &honest).unwrap();
+    // A vote whose counts do not cover the round's nodes is refused when it is opened.
+    let mut miscounted = honest;
+    miscounted.accepted += 1;
+    let c = drawn.get(2).copied();
+    if let Some(c) = c {
+        run.seat(&mut h, c, 0).unwrap();
+        run.seal(&mut h, c, 0, &miscounted).unwrap();
+    }
+    assert_eq!(
+        run.open_vote(&mut h, a, 0, &honest),
+        err(DropPinError::VoteRevealNotOpen),
+        "nothing is revealed while others can still seal"
+    );
+    // b copies a's sealed vote byte for byte...
+    let (sealed, salt) = run.sealed(a, 0, &honest);
+    let ix = builders::commit_vote(&h.program, &b.pubkey(), &run.round, 0, sealed);
+    h.send(&[ix], &[b]).unwrap();
+    h.warp(run.deadlines.validation);
+    run.open_vote(&mut h, a, 0, &honest).unwrap();
+    // ...and, once a has revealed, cannot open it: the seal binds the validator's key.
+    let ix = builders::reveal_vote(&h.program, &b.pubkey(), &run.round, 0, honest, salt);
+    assert_eq!(
+        h.send(&[ix], &[b]),
+        err(DropPinError::VoteCommitmentMismatch)
+    );
+    assert_eq!(
+        run.open_vote(&mut h, a, 0, &forged),
+        err(DropPinError::VoteAlreadyRevealed)
+    );
+    if let Some(c) = c {
+        assert_eq!(
+            run.open_vote(&mut h, c, 0, &miscounted),
+            err(DropPinError::VerdictCountMismatch)
+        );
+    }
+    h.warp(run.deadlines.vote_reveal);
+    assert_eq!(
+        run.open_vote(&mut h, b, 0, &honest),
+        err(DropPinError::VoteRevealClosed)
+    );
+}
+
+#[test]
+fn a_silent_seat_and_an_absent_validator_are_slashed_by_anyone() {
+    let mut h = Harness::new();
+    let validators = h.validators(8, 5);
+    let (run, nodes) = revealed_round(&mut h, 2, |args| args.committee_size = 5);
+    let ((tree, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 4, "{} drawn", drawn.len());
+    let absent = drawn[drawn.len() - 1];
+    let silent = drawn[drawn.len() - 2];
+    let mut votes: Vec<_> = drawn[..drawn.len() - 2]
+        .iter()
+        .map(|v| (*v, Some(honest)))
+        .collect();
+    votes.push((silent, None));
+    let stranger = h.funded(5);
+    let report = builders::report_absent(
+        &h.program,
+        &stranger.pubkey(),
+        &run.round,
+        &absent.pubkey(),
+        0,
+    );
+    assert_eq!(
+        h.send(std::slice::from_ref(&report), &[&stranger]),
+        err(DropPinError::NotAbsent),
+        "absence is provable only once the seats are closed"
+    );
+    run.judge(&mut h, 0, &votes);
+    let lock = run.state(&h).committees[0].seat_lock;
+    let penalty = bps_of(lock, 5_000);
+    // The absent validator: drawn, never seated; anyone proves it.
+    let stranger_before = h.balance(&stranger.pubkey());
+    let absent_before = h.bond(&absent.pubkey()).bond;
+    h.send(std::slice::from_ref(&report), &[&stranger]).unwrap();
+    assert_eq!(absent_before - h.bond(&absent.pubkey()).bond, penalty);
+    assert!(
+        h.balance(&stranger.pubkey()) > stranger_before - 5_000 - 2_000_000,
+        "a bounty offsets the reporter's rent"
+    );
+    assert_eq!(
+        h.send(&[report], &[&stranger]),
+        err(DropPinError::NotAbsent)
+    );
+    let seated = builders::report_absent(
+        &h.program,
+        &stranger.pubkey(),
+        &run.round,
+        &silent.pubkey(),
+        0,
+    );
+    assert_eq!(
+        h.send(&[seated], &[&stranger]),
+        err(DropPinError::NotAbsent)
+    );
+    let undrawn = validators
+        .iter()
+        .find(|v| !drawn.iter().any(|d| d.pubkey() == v.pubkey()));
+    if let Some(undrawn) = undrawn {
+        let ix = builders::report_absent(
+            &h.program,
+            &stranger.pubkey(),
+            &run.round,
+            &undrawn.pubkey(),
+            0,
+        );
+        assert_eq!(h.send(&[ix], &[&stranger]), err(DropPinError::NotSelected));
+    }
+    run.finalize(&mut h, votes[0].0).unwrap();
+    run.post(&mut h, votes[0].0, 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    // The silent seat: settled by a stranger, who takes a bounty from its rent.
+    let silent_before = h.bond(&silent.pubkey()).bond;
+    let stranger_before = h.balance(&stranger.pubkey());
+    run.settle_seat(&mut h, &stranger, &silent.pubkey(), 0)
+        .unwrap();
+    assert_eq!(silent_before - h.bond(&silent.pubkey()).bond, penalty);
+    assert!(
+        h.balance(&stranger.pubkey()) + 5_000 > stranger_before,
+        "the settler's bounty"
+    );
+    for node in &nodes {
+        run.settle_node(&mut h, node).unwrap();
+    }
+    for (v, _) in &votes[..votes.len() - 1] {
+        run.settle_seat(&mut h, v, &v.pubkey(), 0).unwrap();
+    }
+    run.settle_seat(&mut h, &stranger, &absent.pubkey(), 0)
+        .unwrap();
+    run.close(&mut h).unwrap();
+    for v in &validators {
+        assert_eq!(h.bond(&v.pubkey()).locked, 0);
+    }
+}
+
+#[test]
+fn appeals_confirmed_late_twice_and_without_a_quorum_each_end_defined() {
+    // Confirmed: a frivolous appeal pays the confirming committee and the treasury.
+    let mut h = Harness::new();
+    let validators = h.validators(12, 5);
+    let (run, nodes) = revealed_round(&mut h, 2, |_| {});
+    let ((tree, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let first = run.drawn(&h, &validators, 0);
+    let votes: Vec<_> = first.iter().map(|v| (*v, Some(honest))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, first[0]).unwrap();
+    let appellant = h.funded(10);
+    let appeal = builders::appeal(&h.program, &appellant.pubkey(), &run.round);
+    assert_eq!(
+        h.send(std::slice::from_ref(&appeal), &[&appellant]),
+        err(DropPinError::AppealClosed),
+        "no appeal before the verdict's leaves are posted"
+    );
+    run.post(&mut h, first[0], 0, &tree).unwrap();
+    let before = h.balance(&appellant.pubkey());
+    h.send(std::slice::from_ref(&appeal), &[&appellant])
+        .unwrap();
+    let other = h.funded(10);
+    let again = builders::appeal(&h.program, &other.pubkey(), &run.round);
+    assert_eq!(
+        h.send(&[again], &[&other]),
+        err(DropPinError::AlreadyAppealed)
+    );
+    run.draw(&mut h, 1).unwrap();
+    let rest: Vec<Keypair> = validators
+        .iter()
+        .filter(|v| !first.iter().any(|f| f.pubkey() == v.pubkey()))
+        .map(|v| v.insecure_clone())
+        .collect();
+    let second = run.drawn(&h, &rest, 1);
+    let votes1: Vec<_> = second.iter().map(|v| (*v, Some(honest))).collect();
+    run.judge(&mut h, 1, &votes1);
+    let payer = h.funded(1);
+    h.send(
+        &[builders::resolve_appeal(&h.program, &run.round, None)],
+        &[&payer],
+    )
+    .unwrap();
+    assert_eq!(run.state(&h).appeal.resolution, AppealResolution::Confirmed);
+    for node in &nodes {
+        run.settle_node(&mut h, node).unwrap();
+    }
+    for (level, seats) in [(0u8, &first), (1, &second)] {
+        for v in seats.iter() {
+            run.settle_seat(&mut h, v, &v.pubkey(), level).unwrap();
+        }
+    }
+    let bond = run.state(&h).appeal.bond;
+    run.settle_appeal_and_close(&mut h).unwrap();
+    assert!(
+        before - h.balance(&appellant.pubkey()) >= bond,
+        "the appellant lost its bond"
+    );
+
+    // Too late, and without a quorum.
+    let mut h = Harness::new();
+    let validators = h.validators(12, 5);
+    let (run, nodes) = revealed_round(&mut h, 2, |_| {});
+    let ((tree, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let first = run.drawn(&h, &validators, 0);
+    let votes: Vec<_> = first.iter().map(|v| (*v, Some(honest))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, first[0]).unwrap();
+    run.post(&mut h, first[0], 0, &tree).unwrap();
+    let appellant = h.funded(10);
+    let appeal = builders::appeal(&h.program, &appellant.pubkey(), &run.round);
+    let deadline = run.state(&h).appeal_deadline().unwrap();
+    h.warp(deadline);
+    assert_eq!(
+        h.send(std::slice::from_ref(&appeal), &[&appellant]),
+        err(DropPinError::AppealClosed)
+    );
+    let _ = nodes;
+
+    let mut h = Harness::new();
+    let validators = h.validators(12, 5);
+    let (run, nodes) = revealed_round(&mut h, 2, |_| {});
+    let ((tree, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let first = run.drawn(&h, &validators, 0);
+    let votes: Vec<_> = first.iter().map(|v| (*v, Some(honest))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, first[0]).unwrap();
+    run.post(&mut h, first[0], 0, &tree).unwrap();
+    let appellant = h.funded(10);
+    let before = h.balance(&appellant.pubkey());
+    h.send(
+        &[builders::appeal(
+            &h.program,
+            &appellant.pubkey(),
+            &run.round,
+        )],
+        &[&appellant],
+    )
+    .unwrap();
+    // The appeal's committee takes its seats and never votes.
+    run.draw(&mut h, 1).unwrap();
+    let rest: Vec<Keypair> = validators
+        .iter()
+        .filter(|v| !first.iter().any(|f| f.pubkey() == v.pubkey()))
+        .map(|v| v.insecure_clone())
+        .collect();
+    let silent: Vec<_> = run
+        .drawn(&h, &rest, 1)
+        .into_iter()
+        .map(|v| (v, None))
+        .collect();
+    run.judge(&mut h, 1, &silent);
+    let payer = h.funded(1);
+    h.send(
+        &[builders::resolve_appeal(&h.program, &run.round, None)],
+        &[&payer],
+    )
+    .unwrap();
+    let round = run.state(&h);
+    assert_eq!(round.appeal.resolution, AppealResolution::Unresolved);
+    assert_eq!(
+        (round.status, round.failure),
+        (RoundStatus::Failed, FailReason::AppealUnresolved)
+    );
+    let stake = round.node_stake;
+    for node in &nodes {
+        let before = h.balance(&node.address());
+        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
+            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
+        run.settle_node(&mut h, node).unwrap();
+        assert_eq!(
+            h.balance(&node.address()) + 5_000 - before - rent,
+            stake,
+            "a void round refunds"
+        );
+    }
+    for (level, seats) in [
+        (0u8, first.clone()),
+        (1, silent.iter().map(|(v, _)| *v).collect()),
+    ] {
+        for v in seats {
+            run.settle_seat(&mut h, v, &v.pubkey(), level).unwrap();
+        }
+    }
+    run.settle_appeal_and_close(&mut h).unwrap();
+    assert!(
+        before - h.balance(&appellant.pubkey()) < 100_000,
+        "an unresolved appeal returns the bond"
+    );
+}
+
+#[test]
+fn bonds_unbond_after_the_delay_and_locked_bonds_stay() {
+    let mut h = Harness::new();
+    let small = h.funded(10);
+    let ix = builders::register_validator(&h.program, &small.pubkey(), LAMPORTS_PER_SOL / 2);
+    assert_eq!(h.send(&[ix], &[&small]), err(DropPinError::BondTooSmall));
+    let validators = h.validators(4, 5);
+    let (run, _) = revealed_round(&mut h, 1, |_| {});
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let v = drawn[0];
+    run.seat(&mut h, v, 0).unwrap();
+    let bond = h.bond(&v.pubkey());
+    assert!(bond.locked > 0);
+    let too_much = builders::unbond(&h.program, &v.pubkey(), bond.bond - bond.locked + 1);
+    assert_eq!(h.send(&[too_much], &[v]), err(DropPinError::BondTooSmall));
+    let total = h.registry().total_bond;
+    let free = bond.bond - bond.locked;
+    h.send(&[builders::unbond(&h.program, &v.pubkey(), free)], &[v])
+        .unwrap();
+    assert_eq!(
+        h.registry().total_bond,
+        total - free,
+        "unbonding stops counting at once"
+    );
+    let withdraw = builders::withdraw_bond(&h.program, &v.pubkey());
+    assert_eq!(
+        h.send(std::slice::from_ref(&withdraw), &[v]),
+        err(DropPinError::StillUnbonding)
+    );
+    let at = h.bond(&v.pubkey()).unbond_at;
+    h.warp(at);
+    let before = h.balance(&v.pubkey());
+    h.send(&[withdraw], &[v]).unwrap();
+    assert_eq!(h.balance(&v.pubkey()) + 5_000 - before, free);
+    assert!(
+        h.bond(&v.pubkey()).locked > 0,
+        "the seat's lock stays until the seat settles"
+    );
+}
