@@ -1,14 +1,13 @@
 //! A negative test for each account-security class on the real program, each expecting its
-//! specific error. Sysvars are read through syscalls (no sysvar account is accepted), so there is
-//! no fake-sysvar case to test.
+//! specific error. The clock and rent are read through syscalls; the sysvar accounts the
+//! program does take (SlotHashes, instructions) are checked by key (see `committee.rs` and
+//! `token.rs` for the forged-sysvar cases).
 
 use droppin_interface::{
     DropPinError, LAMPORTS_PER_SOL, builders,
-    merkle::Verdict,
-    pda::{NODE_SEED, find},
-    state::ProtocolParams,
+    pda::{REPUTATION_SEED, find},
 };
-use droppin_tests::{Failure, Harness, Node, RoundRun, leaf};
+use droppin_tests::{Failure, Harness, Node, RoundRun, test_params};
 use solana_address::Address;
 use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
@@ -20,7 +19,8 @@ fn expect(result: Result<u64, Failure>, error: DropPinError) {
 
 fn setup() -> (Harness, RoundRun, Node) {
     let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 1, LAMPORTS_PER_SOL, |_| {});
+    h.validators(3, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
     let node = Node::new(&mut h, 1);
     (h, run, node)
 }
@@ -32,12 +32,7 @@ fn missing_signer() {
     let mut ix = builders::join_round(&h.program, &node.address(), &run.round);
     ix.accounts[0].is_signer = false;
     expect(h.send(&[ix], &[&payer]), DropPinError::MissingSigner);
-    let mut ix = builders::update_config(
-        &h.program,
-        &h.admin.pubkey(),
-        ProtocolParams::default(),
-        None,
-    );
+    let mut ix = builders::update_config(&h.program, &h.admin.pubkey(), test_params(), None);
     ix.accounts[0].is_signer = false;
     expect(h.send(&[ix], &[&payer]), DropPinError::MissingSigner);
 }
@@ -82,8 +77,8 @@ fn type_cosplay() {
 #[test]
 fn re_initialization() {
     let (mut h, run, node) = setup();
-    let admin = h.funded(1);
-    let ix = builders::initialize_config(&h.program, &admin.pubkey(), ProtocolParams::default());
+    let admin = h.admin.insecure_clone();
+    let ix = builders::initialize_config(&h.program, &admin.pubkey(), test_params());
     expect(
         h.send(&[ix], &[&admin]),
         DropPinError::AccountAlreadyInitialized,
@@ -97,27 +92,29 @@ fn re_initialization() {
 }
 
 #[test]
-fn non_canonical_bump() {
+fn non_canonical_bump_and_wrong_seed_address() {
     let (mut h, run, node) = setup();
     let node_key = node.address();
-    let seeds: [&[u8]; 3] = [NODE_SEED, run.round.as_ref(), node_key.as_ref()];
+    let seeds: [&[u8]; 2] = [REPUTATION_SEED, node_key.as_ref()];
     let (canonical, bump) = Address::find_program_address(&seeds, &h.program);
     let other = (0..bump)
         .rev()
-        .find_map(|b| {
-            Address::create_program_address(&[seeds[0], seeds[1], seeds[2], &[b]], &h.program).ok()
-        })
+        .find_map(|b| Address::create_program_address(&[seeds[0], seeds[1], &[b]], &h.program).ok())
         .expect("another valid bump");
     assert_ne!(other, canonical);
     let mut ix = builders::join_round(&h.program, &node.address(), &run.round);
-    ix.accounts[3].pubkey = other;
+    ix.accounts[4].pubkey = other;
+    expect(h.send(&[ix], &[&node.key]), DropPinError::InvalidPda);
+    // The node state lives at its round-scoped address and nowhere else.
+    let mut ix = builders::join_round(&h.program, &node.address(), &run.round);
+    ix.accounts[3].pubkey = Address::new_unique();
     expect(h.send(&[ix], &[&node.key]), DropPinError::InvalidPda);
 }
 
 #[test]
 fn pda_sharing_across_rounds() {
     let (mut h, run, node) = setup();
-    let other = RoundRun::open(&mut h, 1, LAMPORTS_PER_SOL, |_| {});
+    let other = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
     // Round B's vault with round A.
     let patron = h.funded(2);
     let mut ix = builders::fund_round(&h.program, &patron.pubkey(), &run.round, LAMPORTS_PER_SOL);
@@ -142,7 +139,7 @@ fn pda_sharing_across_rounds() {
 fn duplicate_mutable_accounts() {
     let (mut h, run, _) = setup();
     let treasury = find::treasury(&h.program);
-    let mut ix = builders::close_round(&h.program, &run.round, &run.funder.pubkey());
+    let mut ix = builders::close_round(&h.program, &run.round, &run.funder.pubkey(), [None, None]);
     ix.accounts[0].pubkey = treasury;
     expect(
         h.send(&[ix], &[&run.funder]),
@@ -165,33 +162,31 @@ fn arbitrary_cpi_target() {
 fn closing_and_revival() {
     let (mut h, run, node) = setup();
     run.join_and_commit(&mut h, &node);
-    run.join_committee(&mut h);
-    h.warp(run.deadlines.commit);
-    run.reveal(&mut h, &node).unwrap();
     h.warp(run.deadlines.reveal);
-    let leaves = [leaf(&node, Verdict::Accepted, 10_000)];
-    let (tree, vote) = run.verdict(&leaves);
-    run.vote(&mut h, 0, vote).unwrap();
     let program = h.program;
-    run.finalize(&mut h).unwrap();
-    let claim = builders::claim_reward(&program, &run.round, &node.cid, leaves[0], tree.proof(0));
+    h.send(
+        &[builders::crank_timeout(&program, &run.round)],
+        &[&run.funder],
+    )
+    .unwrap();
+    let settle = run.settle_node_ix(&h, &run.funder.pubkey(), &node.address());
     let node_state = find::node(&program, &run.round, &node.address());
     let revive = solana_system_interface::instruction::transfer(
         &run.funder.pubkey(),
         &node_state,
         10_000_000,
     );
-    // Claim, revive the closed account with a top-up, claim again: all in one transaction.
+    // Settle, revive the closed account with a top-up, settle again: all in one transaction.
     let result = h.send(
-        &[claim.clone(), revive.clone(), claim.clone()],
+        &[settle.clone(), revive.clone(), settle.clone()],
         &[&run.funder],
     );
     expect(result, DropPinError::InvalidAccountOwner);
-    h.send(std::slice::from_ref(&claim), &[&run.funder])
-        .expect("the honest claim still works");
+    h.send(std::slice::from_ref(&settle), &[&run.funder])
+        .expect("the honest settlement still works");
     h.send(&[revive], &[&run.funder]).unwrap();
     expect(
-        h.send(&[claim], &[&run.funder]),
+        h.send(&[settle], &[&run.funder]),
         DropPinError::InvalidAccountOwner,
     );
 }
@@ -199,11 +194,12 @@ fn closing_and_revival() {
 #[test]
 fn arithmetic_overflow() {
     // Without a fee the whole top-up lands in the pool, which then overflows.
-    let mut h = Harness::with_params(ProtocolParams {
+    let mut h = Harness::with_params(droppin_interface::state::ProtocolParams {
         fee_bps: 0,
-        ..ProtocolParams::default()
+        ..test_params()
     });
-    let run = RoundRun::open(&mut h, 1, LAMPORTS_PER_SOL, |_| {});
+    h.validators(3, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
     let patron = h.funded(2);
     let ix = builders::fund_round(&h.program, &patron.pubkey(), &run.round, u64::MAX - 1_000);
     expect(h.send(&[ix], &[&patron]), DropPinError::ArithmeticOverflow);
@@ -216,7 +212,7 @@ fn unauthorized_admin_and_wrong_recipient() {
     let ix = builders::update_config(
         &h.program,
         &stranger.pubkey(),
-        ProtocolParams::default(),
+        test_params(),
         Some(&stranger.pubkey()),
     );
     expect(h.send(&[ix], &[&stranger]), DropPinError::Unauthorized);
@@ -227,8 +223,9 @@ fn unauthorized_admin_and_wrong_recipient() {
         &[&stranger],
     )
     .unwrap();
-    let mut ix = builders::refund_node(&h.program, &run.round, &node.address(), None);
-    ix.accounts[0].pubkey = stranger.pubkey();
+    // The payout goes to the node, whoever settles: another wallet in its place is refused.
+    let mut ix = run.settle_node_ix(&h, &stranger.pubkey(), &node.address());
+    ix.accounts[1].pubkey = stranger.pubkey();
     expect(h.send(&[ix], &[&stranger]), DropPinError::NodeMismatch);
 }
 
@@ -236,7 +233,7 @@ fn unauthorized_admin_and_wrong_recipient() {
 fn malformed_instruction_data() {
     let mut h = Harness::new();
     let payer: Keypair = h.funded(1);
-    for data in [vec![], vec![200], vec![5, 1, 2], vec![10, 0], {
+    for data in [vec![], vec![200], vec![6, 1, 2], vec![21, 0], {
         let mut d =
             borsh::to_vec(&droppin_interface::instruction::DropPinInstruction::CrankTimeout)
                 .unwrap();
@@ -254,7 +251,9 @@ fn malformed_instruction_data() {
             "{data:?}"
         );
     }
-    let ix = Instruction::new_with_bytes(h.program, &[13], vec![]);
+    let crank =
+        borsh::to_vec(&droppin_interface::instruction::DropPinInstruction::CrankTimeout).unwrap();
+    let ix = Instruction::new_with_bytes(h.program, &crank, vec![]);
     expect(h.send(&[ix], &[&payer]), DropPinError::NotEnoughAccountKeys);
 }
 
