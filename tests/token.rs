@@ -5,11 +5,13 @@
 use droppin_client::Chain;
 use droppin_interface::{
     DropPinError, LAMPORTS_PER_SOL, builders,
-    merkle::Verdict,
     pda::find,
     state::{Currency, ProtocolParams, Round, SwapParams, Treasury},
+    verdict::{Leaf, Outcome},
 };
-use droppin_tests::{DPIN, Dpin, Failure, Harness, Node, RoundRun, STAKE, leaf, round_args};
+use droppin_tests::{
+    DPIN, Dpin, Failure, Harness, Node, RoundRun, STAKE, accepted, leaf, round_args, test_params,
+};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -32,10 +34,11 @@ fn swap_params(h: &Harness) -> SwapParams {
 #[test]
 fn an_eight_node_token_round_pays_slashes_forfeits_and_burns_exactly() {
     let mut h = Harness::new();
+    let validators = h.validators(6, 5);
     let dpin = Dpin::launch(&mut h);
     let supply = dpin.supply(&h);
     let amount = 1_000 * DPIN;
-    let run = dpin.open_round(&mut h, 3, amount);
+    let run = dpin.open_round(&mut h, amount);
     let fee = amount * 800 / 10_000;
     let pool = amount - fee;
     assert_eq!(dpin.supply(&h), supply - fee, "the fee is burned at once");
@@ -51,74 +54,68 @@ fn an_eight_node_token_round_pays_slashes_forfeits_and_burns_exactly() {
         dpin.join_and_commit(&mut h, &run, n);
         assert_eq!(dpin.balance_of(&h, &n.address()), 0);
     }
-    dpin.join_committee(&mut h, &run);
     h.warp(run.deadlines.commit);
     for n in &nodes[..7] {
         run.reveal(&mut h, n).unwrap();
     }
-    let mut leaves: Vec<_> = nodes[..5]
-        .iter()
-        .map(|n| leaf(n, Verdict::Accepted, 2_000))
-        .collect();
-    leaves.extend(nodes[5..7].iter().map(|n| leaf(n, Verdict::Slashed, 0)));
-    h.warp(run.deadlines.reveal);
+    let mut leaves: Vec<Leaf> = (0..5).map(|_| accepted(2_000)).collect();
+    leaves.extend([
+        leaf(Outcome::Slashed, 0),
+        leaf(Outcome::Slashed, 0),
+        leaf(Outcome::NoShow, 0),
+    ]);
     let (tree, vote) = run.verdict(&leaves);
-    for i in 0..3 {
-        run.vote(&mut h, i, vote).unwrap();
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, drawn[0]).unwrap();
+    run.post(&mut h, drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    for n in &nodes {
+        dpin.settle_node(&mut h, &run, n).unwrap();
     }
-    let program = h.program;
-    run.finalize(&mut h).unwrap();
-    h.warp(run.deadlines.validation);
-
-    for (i, n) in nodes[..7].iter().enumerate() {
-        let ix = builders::claim_reward(&program, &run.round, &n.cid, leaves[i], tree.proof(i));
-        h.send(&[dpin.ix(ix, &run.round, &n.address())], &[&run.funder])
-            .unwrap();
-    }
-    let no_show = &nodes[7];
-    let ix = builders::refund_node(&program, &run.round, &no_show.address(), None);
-    h.send(
-        &[dpin.ix(ix, &run.round, &no_show.address())],
-        &[&run.funder],
-    )
-    .unwrap();
-    for v in &run.validators {
-        let ix = builders::settle_validator(&program, &run.round, &v.pubkey());
-        h.send(&[dpin.ix(ix, &run.round, &v.pubkey())], &[&run.funder])
-            .unwrap();
+    for v in &drawn {
+        dpin.settle_seat(&mut h, &run, v, 0).unwrap();
     }
     let token_vault = Address::from(round.token_vault);
     let remainder = dpin.balance(&h, &token_vault);
-    let ix = builders::close_round(&program, &run.round, &run.funder.pubkey());
-    h.send(
-        &[dpin.ix(ix, &run.round, &run.funder.pubkey())],
-        &[&run.funder],
-    )
-    .unwrap();
+    dpin.give(&mut h, &run.funder.pubkey(), 0);
+    dpin.close(&mut h, &run).unwrap();
 
     let validator_pool = pool * 500 / 10_000;
     let slash = STAKE / 2;
-    let node_pool = pool - validator_pool + STAKE + 2 * slash;
+    let node_pool = pool - validator_pool;
     for n in &nodes[..5] {
         assert_eq!(
             dpin.balance_of(&h, &n.address()),
             STAKE + node_pool * 2_000 / 10_000
         );
     }
-    for n in &nodes[5..7] {
-        assert_eq!(dpin.balance_of(&h, &n.address()), STAKE - slash);
+    for n in &nodes[5..] {
+        assert_eq!(
+            dpin.balance_of(&h, &n.address()),
+            STAKE - slash,
+            "slashed nodes and the no-show keep their floor"
+        );
     }
-    assert_eq!(dpin.balance_of(&h, &no_show.address()), 0);
-    for v in &run.validators {
-        assert_eq!(dpin.balance_of(&h, &v.pubkey()), STAKE + validator_pool / 3);
+    for v in &drawn {
+        assert_eq!(
+            dpin.balance_of(&h, &v.pubkey()),
+            validator_pool / drawn.len() as u64
+        );
     }
-    assert_eq!(dpin.balance_of(&h, &run.funder.pubkey()), 0);
     assert!(
         h.chain.account(&token_vault).unwrap().is_none(),
         "the token vault is closed"
     );
-    let burned = fee + remainder;
-    assert_eq!(treasury(&h).totals.dpin_burned, burned);
+    let funder_tokens = dpin.balance_of(&h, &run.funder.pubkey());
+    let burned = fee + 3 * slash + (remainder - funder_tokens);
+    assert_eq!(
+        treasury(&h).totals.dpin_burned,
+        burned,
+        "slashes are burned"
+    );
     assert_eq!(
         dpin.supply(&h),
         supply - burned,
@@ -127,39 +124,50 @@ fn an_eight_node_token_round_pays_slashes_forfeits_and_burns_exactly() {
     let held: u64 = nodes
         .iter()
         .map(|n| n.address())
-        .chain(run.validators.iter().map(Keypair::pubkey))
+        .chain(drawn.iter().map(|v| v.pubkey()))
+        .chain([run.funder.pubkey()])
         .map(|owner| dpin.balance_of(&h, &owner))
         .sum();
     assert_eq!(
         held + burned,
-        amount + 8 * STAKE + 3 * STAKE,
+        amount + 8 * STAKE,
         "every token is paid out or burned"
     );
     assert_eq!(h.balance(&run.round), 0);
-    assert_eq!(h.balance(&find::vault(&program, &run.round)), 0);
+    assert_eq!(h.balance(&find::vault(&h.program, &run.round)), 0);
 }
 
 #[test]
-fn a_pre_launch_sol_round_is_converted_in_batches_and_pays_in_dpin() {
+fn finding_6_only_a_pre_launch_round_converts_by_its_funder_while_open() {
     let mut h = Harness::new();
-    let run = RoundRun::open(&mut h, 1, 2 * LAMPORTS_PER_SOL, |_| {});
+    let validators = h.validators(4, 5);
+    let run = RoundRun::open(&mut h, 2 * LAMPORTS_PER_SOL, |_| {});
     let pool = run.state(&h).pool;
+    let slot = h.slot();
+    h.warp(slot + 1);
     let dpin = Dpin::launch(&mut h);
+    let after = RoundRun::open(&mut h, 2 * LAMPORTS_PER_SOL, |_| {});
     let program = h.program;
     let keeper = h.funded(10);
     let market = h.funded(10);
     dpin.give(&mut h, &market.pubkey(), 100_000 * DPIN);
-
-    h.send(
-        &[builders::convert_round(
-            &program,
-            &keeper.pubkey(),
-            &run.round,
-            &dpin.mint,
-        )],
-        &[&keeper],
-    )
-    .unwrap();
+    let convert =
+        |who: &Address, round: &Address| builders::convert_round(&program, who, round, &dpin.mint);
+    assert_eq!(
+        h.send(&[convert(&keeper.pubkey(), &run.round)], &[&keeper]),
+        err(DropPinError::NotConvertible),
+        "a stranger cannot convert someone's round"
+    );
+    assert_eq!(
+        h.send(
+            &[convert(&after.funder.pubkey(), &after.round)],
+            &[&after.funder]
+        ),
+        err(DropPinError::NotConvertible),
+        "a round opened after the launch was funded in SOL by choice"
+    );
+    h.send(&[convert(&run.funder.pubkey(), &run.round)], &[&run.funder])
+        .unwrap();
     let round: Round = run.state(&h);
     let token_vault = Address::from(round.token_vault);
     let vault_rent = h.balance(&token_vault);
@@ -177,27 +185,19 @@ fn a_pre_launch_sol_round_is_converted_in_batches_and_pays_in_dpin() {
         err(DropPinError::ConversionPending)
     );
     assert_eq!(
-        h.send(
-            &[builders::convert_round(
-                &program,
-                &keeper.pubkey(),
-                &run.round,
-                &dpin.mint
-            )],
-            &[&keeper]
-        ),
+        h.send(&[convert(&run.funder.pubkey(), &run.round)], &[&run.funder]),
         err(DropPinError::NotConvertible),
         "a round converts once"
     );
 
-    // Two batches: the first half, then the rest, each at the reference price.
+    // Two batches at the auction's current price.
     let swap = swap_params(&h);
     let mut received = 0;
     for lamports in [
         round.unconverted / 2,
         round.unconverted - round.unconverted / 2,
     ] {
-        let out = swap.to_dpin(lamports);
+        let out = swap.min_out(lamports, h.slot());
         let ixs = dpin.batch(
             &h,
             &keeper,
@@ -212,11 +212,6 @@ fn a_pre_launch_sol_round_is_converted_in_batches_and_pays_in_dpin() {
     assert_eq!(round.unconverted, 0);
     assert_eq!(round.pool, received);
     assert_eq!(treasury(&h).totals.sol_converted, pool - vault_rent);
-    assert_eq!(
-        treasury(&h).totals.dpin_burned,
-        0,
-        "converted $dPIN is not burned"
-    );
 
     // Now a $dPIN round: one node takes the whole nodes' pool.
     h.send(&[dpin.ix(join, &run.round, &node.address())], &[&node.key])
@@ -231,47 +226,89 @@ fn a_pre_launch_sol_round_is_converted_in_batches_and_pays_in_dpin() {
         &[&node.key],
     )
     .unwrap();
-    dpin.give(&mut h, &run.validators[0].pubkey(), STAKE);
-    dpin.join_committee(&mut h, &run);
     h.warp(run.deadlines.commit);
     run.reveal(&mut h, &node).unwrap();
-    h.warp(run.deadlines.reveal);
-    let leaves = [leaf(&node, Verdict::Accepted, 10_000)];
-    let (tree, vote) = run.verdict(&leaves);
-    run.vote(&mut h, 0, vote).unwrap();
-    let validator = run.validators[0].pubkey();
-    h.send(
-        &[builders::finalize_round(&program, &run.round, &validator)],
-        &[&keeper],
-    )
-    .unwrap();
-    let claim = builders::claim_reward(&program, &run.round, &node.cid, leaves[0], tree.proof(0));
-    h.send(&[dpin.ix(claim, &run.round, &node.address())], &[&keeper])
-        .unwrap();
+    let (tree, vote) = run.verdict(&[accepted(10_000)]);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, drawn[0]).unwrap();
+    run.post(&mut h, drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    dpin.settle_node(&mut h, &run, &node).unwrap();
     let validator_pool = received * 500 / 10_000;
     assert_eq!(
         dpin.balance_of(&h, &node.address()),
         STAKE + (received - validator_pool)
     );
-    h.warp(run.deadlines.validation);
-    let settle = builders::settle_validator(&program, &run.round, &validator);
-    h.send(&[dpin.ix(settle, &run.round, &validator)], &[&keeper])
-        .unwrap();
+    for v in &drawn {
+        dpin.settle_seat(&mut h, &run, v, 0).unwrap();
+    }
     dpin.give(&mut h, &run.funder.pubkey(), 0);
-    let close = builders::close_round(&program, &run.round, &run.funder.pubkey());
-    h.send(
-        &[dpin.ix(close, &run.round, &run.funder.pubkey())],
-        &[&keeper],
-    )
-    .unwrap();
+    dpin.close(&mut h, &run).unwrap();
     assert!(h.chain.account(&token_vault).unwrap().is_none());
     assert_eq!(h.balance(&find::vault(&program, &run.round)), 0);
+}
+
+#[test]
+fn a_conversion_batch_needs_the_round_still_open() {
+    let mut h = Harness::new();
+    h.validators(3, 5);
+    let run = RoundRun::open(&mut h, 2 * LAMPORTS_PER_SOL, |_| {});
+    let slot = h.slot();
+    h.warp(slot + 1);
+    let dpin = Dpin::launch(&mut h);
+    let program = h.program;
+    let market = h.funded(10);
+    dpin.give(&mut h, &market.pubkey(), 100_000 * DPIN);
+    h.send(
+        &[builders::convert_round(
+            &program,
+            &run.funder.pubkey(),
+            &run.round,
+            &dpin.mint,
+        )],
+        &[&run.funder],
+    )
+    .unwrap();
+    let round: Round = run.state(&h);
+    h.warp(run.deadlines.commit);
+    let lamports = round.unconverted / 2;
+    let swap = swap_params(&h);
+    let out = swap.min_out(lamports, h.slot());
+    let token_vault = Address::from(round.token_vault);
+    let ixs = dpin.batch(
+        &h,
+        &run.funder,
+        lamports,
+        Some(&run.round),
+        dpin.route(&run.funder, &market, &token_vault, lamports, out),
+    );
+    assert_eq!(
+        h.send(&ixs, &[&run.funder, &market]),
+        err(DropPinError::RoundNotOpen),
+        "once nobody can join, the pool is not converted but refunded"
+    );
+    h.send(
+        &[builders::crank_timeout(&program, &run.round)],
+        &[&run.funder],
+    )
+    .unwrap();
+    dpin.give(&mut h, &run.funder.pubkey(), 0);
+    let before = h.balance(&run.funder.pubkey());
+    dpin.close(&mut h, &run).unwrap();
+    assert!(
+        h.balance(&run.funder.pubkey()) > before + round.unconverted - 10_000,
+        "the funder gets its unconverted SOL back"
+    );
 }
 
 /// A protocol with fees in its treasury, $dPIN launched and a market maker holding $dPIN.
 fn treasury_with_fees(params: ProtocolParams) -> (Harness, Dpin, Keypair, Keypair) {
     let mut h = Harness::with_params(params);
-    RoundRun::open(&mut h, 1, 10 * LAMPORTS_PER_SOL, |_| {});
+    h.validators(3, 5);
+    RoundRun::open(&mut h, 10 * LAMPORTS_PER_SOL, |_| {});
     let dpin = Dpin::launch(&mut h);
     let caller = h.funded(10);
     let market = h.funded(10);
@@ -281,15 +318,23 @@ fn treasury_with_fees(params: ProtocolParams) -> (Harness, Dpin, Keypair, Keypai
 
 #[test]
 fn a_batch_that_pays_enough_burns_and_one_that_pays_too_little_fails_whole() {
-    let (mut h, dpin, caller, market) = treasury_with_fees(ProtocolParams::default());
+    let (mut h, dpin, caller, market) = treasury_with_fees(test_params());
     let treasury_key = find::treasury(&h.program);
     let treasury_token = find::treasury_token(&h.program);
     let swap = swap_params(&h);
     let supply = dpin.supply(&h);
     let lamports = LAMPORTS_PER_SOL / 2;
     let before = h.balance(&treasury_key);
-    let out = swap.to_dpin(lamports);
-    assert_eq!(out, 500 * DPIN);
+    // A Dutch auction: each window opens above the reference price and falls through it.
+    let start = swap.window_start(h.slot()) + swap.window_slots;
+    h.warp(start);
+    let out = swap.min_out(lamports, start);
+    assert_eq!(
+        out,
+        505 * DPIN,
+        "1% above the reference at the window's start"
+    );
+    assert!(swap.min_out(lamports, start + swap.window_slots - 1) < 500 * DPIN);
     let ixs = dpin.batch(
         &h,
         &caller,
@@ -315,7 +360,7 @@ fn a_batch_that_pays_enough_burns_and_one_that_pays_too_little_fails_whole() {
 
     // One base unit short of the bound: the whole transaction fails, no SOL leaves.
     let lamports = LAMPORTS_PER_SOL / 5;
-    let short = swap.min_out(lamports) - 1;
+    let short = swap.min_out(lamports, h.slot()) - 1;
     let market_sol = h.balance(&market.pubkey());
     let market_dpin = dpin.balance_of(&h, &market.pubkey());
     let before = h.balance(&treasury_key);
@@ -353,19 +398,20 @@ fn swaps_are_paired_top_level_and_rate_limited() {
             window_slots: 100,
             ..SwapParams::default()
         },
-        ..ProtocolParams::default()
+        ..test_params()
     };
     let (mut h, dpin, caller, market) = treasury_with_fees(params);
     let program = h.program;
     let treasury_token = find::treasury_token(&program);
     let swap = swap_params(&h);
+    // Paying 2% above the reference clears the auction at any slot of a window.
     let paid = |lamports: u64| {
         dpin.route(
             &caller,
             &market,
             &treasury_token,
             lamports,
-            swap.to_dpin(lamports),
+            swap.to_dpin(lamports) * 102 / 100,
         )
     };
     let lamports = LAMPORTS_PER_SOL / 10;
@@ -429,8 +475,9 @@ fn swaps_are_paired_top_level_and_rate_limited() {
         err(DropPinError::SwapWindowCapExceeded),
         "0.3 SOL would pass the window's 0.25"
     );
-    let slot = h.slot();
-    h.warp(slot + 100);
+    // Windows are aligned to multiples of their length: the next one starts at the boundary.
+    let next = swap.window_start(h.slot()) + swap.window_slots;
+    h.warp(next);
     h.send(&third, &[&caller, &market]).unwrap();
     let more_than_there_is =
         dpin.batch(&h, &caller, LAMPORTS_PER_SOL, None, paid(LAMPORTS_PER_SOL));
@@ -444,12 +491,13 @@ fn swaps_are_paired_top_level_and_rate_limited() {
 #[test]
 fn token_accounts_mints_and_programs_are_checked() {
     let mut h = Harness::new();
+    h.validators(3, 5);
     let program = h.program;
     let admin = h.admin.insecure_clone();
 
     // Before launch: no token round, no swap.
     let funder = h.funded(10);
-    let mut args = round_args(h.slot(), &[funder.pubkey()], 100 * DPIN);
+    let mut args = round_args(h.slot(), 100 * DPIN);
     args.currency = Currency::Dpin;
     let round = find::round(&program, 0);
     let early = builders::open_round(&program, &funder.pubkey(), 0, args.clone());
@@ -459,7 +507,7 @@ fn token_accounts_mints_and_programs_are_checked() {
     );
 
     // A mint that can still be inflated is refused; a fixed one is adopted once.
-    let inflatable = Keypair::new();
+    let inflatable = h.keypair();
     let mut ixs = droppin_client::token::fixed_supply_mint(
         &admin.pubkey(),
         &inflatable.pubkey(),
