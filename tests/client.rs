@@ -2,27 +2,53 @@
 
 use droppin_client::{Chain, ChainError, EmbeddedChain, Protocol};
 use droppin_interface::{Cid, DropPinError, LAMPORTS_PER_SOL};
-use droppin_tests::{program_path, round_args};
+use droppin_tests::{program_path, round_args, test_params};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 fn protocol_with_round() -> (Protocol<EmbeddedChain>, solana_address::Address) {
-    let mut protocol = Protocol::new(EmbeddedChain::new(&program_path()).unwrap());
+    let mut chain = EmbeddedChain::new(&program_path()).unwrap();
     let admin = Keypair::new();
+    chain.set_upgrade_authority(&admin.pubkey()).unwrap();
+    let mut protocol = Protocol::new(chain);
     let funder = Keypair::new();
-    for key in [&admin, &funder] {
+    let validator = Keypair::new();
+    for key in [&admin, &funder, &validator] {
         protocol
             .chain
             .airdrop(&key.pubkey(), 10 * LAMPORTS_PER_SOL)
             .unwrap();
     }
+    protocol.initialize_config(&admin, test_params()).unwrap();
     protocol
-        .initialize_config(&admin, Default::default())
+        .register_validator(&validator, 2 * LAMPORTS_PER_SOL)
         .unwrap();
     let slot = protocol.chain.slot().unwrap();
-    let args = round_args(slot, &[Keypair::new().pubkey()], LAMPORTS_PER_SOL);
+    protocol.chain.wait_for_slot(slot + 1).unwrap();
+    let args = round_args(slot + 1, LAMPORTS_PER_SOL);
     let round = protocol.open_round(&funder, args).unwrap();
     (protocol, round)
+}
+
+#[test]
+fn a_round_without_validators_is_refused_with_the_reason() {
+    let mut chain = EmbeddedChain::new(&program_path()).unwrap();
+    let admin = Keypair::new();
+    chain.set_upgrade_authority(&admin.pubkey()).unwrap();
+    let mut protocol = Protocol::new(chain);
+    protocol
+        .chain
+        .airdrop(&admin.pubkey(), 10 * LAMPORTS_PER_SOL)
+        .unwrap();
+    protocol.initialize_config(&admin, test_params()).unwrap();
+    let slot = protocol.chain.slot().unwrap();
+    let error = protocol
+        .open_round(&admin, round_args(slot, LAMPORTS_PER_SOL))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("no validator is bonded"),
+        "{error}"
+    );
 }
 
 #[test]

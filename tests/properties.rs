@@ -1,195 +1,371 @@
-//! Random rounds on the real program: lamports are conserved across every account, the escrow
-//! drains to zero at close, and no claim pays twice; in $dPIN rounds, tokens are conserved up to
-//! the burn, which is exactly what the supply loses.
+//! Random rounds on the real program: the registry, drawn seats, sealed votes (honest, dishonest
+//! or missing), escalations, appeals, withheld leaves, timeouts, and settlement in any order.
+//! Whatever happens, every lamport is accounted for, every node keeps its floor, every bond
+//! ends free and every round closes.
 
-use droppin_client::Chain;
+use droppin_coordinator::bps_of;
 use droppin_interface::{
-    DropPinError, LAMPORTS_PER_SOL, builders, merkle::Verdict, pda::find, state::Treasury,
+    LAMPORTS_PER_SOL, builders,
+    instruction::VerdictVote,
+    pda::find,
+    state::{AppealResolution, RoundStatus},
+    verdict::{Leaf, Outcome, VerdictTree},
 };
-use droppin_tests::{DPIN, Dpin, Failure, Harness, Node, RoundRun, STAKE, leaf};
+use droppin_tests::{DPIN, Dpin, Harness, Node, RoundRun, STAKE, accepted, leaf};
 use proptest::prelude::*;
-use solana_instruction::Instruction;
+use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+/// What a validator does when drawn.
 #[derive(Clone, Copy, Debug)]
-enum Plan {
-    NoShow,
-    Reveal { accepted: bool },
+enum Seat {
+    Honest,
+    Dishonest,
+    Silent,
+    Away,
 }
 
-fn plan() -> impl Strategy<Value = Plan> {
+fn seat() -> impl Strategy<Value = Seat> {
     prop_oneof![
-        Just(Plan::NoShow),
-        any::<bool>().prop_map(|accepted| Plan::Reveal { accepted })
+        6 => Just(Seat::Honest),
+        2 => Just(Seat::Dishonest),
+        1 => Just(Seat::Silent),
+        1 => Just(Seat::Away),
     ]
 }
 
-/// Reveals the nodes that plan to, votes (`honest_votes` of 3 committee members) and finalizes,
-/// or fails the round by timeout; returns each node's claim or refund, in node order.
-fn reveal_and_settle(
+#[derive(Clone, Debug)]
+struct Plan {
+    reveals: Vec<bool>,
+    seats: Vec<Seat>,
+    appeal: bool,
+    withhold: bool,
+    order: Vec<usize>,
+}
+
+fn plan() -> impl Strategy<Value = Plan> {
+    (
+        prop::collection::vec(prop::bool::weighted(0.8), 1..=6),
+        prop::collection::vec(seat(), 8),
+        any::<bool>(),
+        prop::bool::weighted(0.1),
+        Just(()),
+    )
+        .prop_flat_map(|(reveals, seats, appeal, withhold, ())| {
+            let n = reveals.len();
+            (
+                Just(reveals),
+                Just(seats),
+                Just(appeal),
+                Just(withhold),
+                Just((0..n).collect::<Vec<usize>>()).prop_shuffle(),
+            )
+        })
+        .prop_map(|(reveals, seats, appeal, withhold, order)| Plan {
+            reveals,
+            seats,
+            appeal,
+            withhold,
+            order,
+        })
+}
+
+/// The honest verdict (revealed nodes accepted, equal weights) and a dishonest one (all slashed).
+fn verdicts(
+    run: &RoundRun,
+    reveals: &[bool],
+) -> ((VerdictTree, VerdictVote), (VerdictTree, VerdictVote)) {
+    let revealed = reveals.iter().filter(|r| **r).count() as u16;
+    let mut left = 10_000u16;
+    let honest: Vec<Leaf> = reveals
+        .iter()
+        .map(|&r| {
+            if !r {
+                return leaf(Outcome::NoShow, 0);
+            }
+            let w = 10_000 / revealed;
+            left -= w;
+            accepted(w)
+        })
+        .collect();
+    let mut honest = honest;
+    if let Some(first) = honest.iter_mut().find(|l| l.outcome == Outcome::Accepted) {
+        first.weight_bps += left;
+    }
+    let dishonest: Vec<Leaf> = reveals
+        .iter()
+        .map(|&r| leaf(if r { Outcome::Slashed } else { Outcome::NoShow }, 0))
+        .collect();
+    (run.verdict(&honest), run.verdict(&dishonest))
+}
+
+/// Seats the drawn validators of `level` and has them vote as planned (honest ones the first
+/// vote); returns the seats taken.
+fn sit<'v>(
     h: &mut Harness,
     run: &RoundRun,
-    nodes: &[Node],
-    plans: &[Plan],
-    honest_votes: usize,
-) -> Vec<Instruction> {
-    let program = h.program;
-    let mut leaves = Vec::new();
-    let accepted = plans
-        .iter()
-        .filter(|p| matches!(p, Plan::Reveal { accepted: true }))
-        .count() as u16;
-    let mut given = 0;
-    for (n, p) in nodes.iter().zip(plans) {
-        if let Plan::Reveal { accepted: acc } = p {
-            run.reveal(h, n).unwrap();
-            let weight = if *acc { 10_000 / accepted } else { 0 };
-            given += weight;
-            leaves.push(leaf(
-                n,
-                if *acc {
-                    Verdict::Accepted
-                } else {
-                    Verdict::Slashed
-                },
-                weight,
-            ));
+    level: u8,
+    validators: &'v [Keypair],
+    plan: &Plan,
+    votes: (VerdictVote, VerdictVote),
+) -> Vec<&'v Keypair> {
+    if run.draw(h, level).is_err() {
+        return Vec::new();
+    }
+    let drawn = run.drawn(h, validators, level);
+    let mut sitting = Vec::new();
+    for v in drawn {
+        let i = validators
+            .iter()
+            .position(|k| k.pubkey() == v.pubkey())
+            .unwrap();
+        let vote = match plan.seats[i] {
+            Seat::Away => continue,
+            Seat::Silent => None,
+            Seat::Honest => Some(votes.0),
+            Seat::Dishonest => Some(votes.1),
+        };
+        if run.seat(h, v, level).is_ok() {
+            if let Some(vote) = vote {
+                run.seal(h, v, level, &vote).unwrap();
+            }
+            sitting.push((v, vote));
         }
     }
-    if let Some(last) = leaves
-        .iter_mut()
-        .rev()
-        .find(|l| l.verdict == Verdict::Accepted)
-    {
-        last.weight_bps += 10_000 - given;
-    }
-    h.warp(run.deadlines.reveal);
-    let (tree, vote) = run.verdict(&leaves);
-    let finalized = !leaves.is_empty() && honest_votes >= 2;
-    if !leaves.is_empty() {
-        for i in 0..honest_votes.min(3) {
-            run.vote(h, i, vote).unwrap();
+    h.warp(run.state(h).committee(level).vote_deadline);
+    for (v, vote) in &sitting {
+        if let Some(vote) = vote {
+            run.open_vote(h, v, level, vote).unwrap();
         }
     }
-    if finalized {
-        run.finalize(h).unwrap();
-    } else {
-        h.warp(run.deadlines.validation);
+    h.warp(run.state(h).committee(level).reveal_deadline);
+    sitting.into_iter().map(|(v, _)| v).collect()
+}
+
+/// A seat of `level` that revealed the leading verdict.
+fn voter<'v>(h: &Harness, run: &RoundRun, level: u8, seats: &[&'v Keypair]) -> Option<&'v Keypair> {
+    let digest = run.state(h).committee(level).leader()?.digest;
+    seats.iter().copied().find(|v| {
+        h.state::<droppin_interface::state::Seat>(&find::seat(
+            &h.program,
+            &run.round,
+            &v.pubkey(),
+            level,
+        ))
+        .is_some_and(|s| s.digest == digest)
+    })
+}
+
+fn play(plan: Plan, token: bool) {
+    let mut h = Harness::new();
+    let validators = h.validators(8, 5);
+    let dpin = token.then(|| Dpin::launch(&mut h));
+    let supply = dpin.as_ref().map(|d| d.supply(&h));
+    let amount = 1_000 * DPIN;
+    let run = match &dpin {
+        Some(dpin) => dpin.open_round(&mut h, amount),
+        None => RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {}),
+    };
+    let nodes: Vec<Node> = (0..plan.reveals.len())
+        .map(|i| Node::new(&mut h, i as u8 + 1))
+        .collect();
+    if let Some(dpin) = &dpin {
+        for node in &nodes {
+            dpin.give(&mut h, &node.address(), STAKE);
+        }
+        dpin.give(&mut h, &run.funder.pubkey(), 0);
+        for v in &validators {
+            dpin.give(&mut h, &v.pubkey(), 0);
+        }
+    }
+    let node_refs: Vec<&Node> = nodes.iter().collect();
+    let ledger = run.ledger(&h, &node_refs, &validators);
+    let start = h.total(&ledger) + h.fees_paid();
+    for node in &nodes {
+        match &dpin {
+            Some(dpin) => {
+                dpin.join_and_commit(&mut h, &run, node);
+            }
+            None => run.join_and_commit(&mut h, node),
+        }
+    }
+    h.warp(run.deadlines.commit);
+    for (node, reveal) in nodes.iter().zip(&plan.reveals) {
+        if *reveal {
+            run.reveal(&mut h, node).unwrap();
+        }
+    }
+    let ((honest_tree, honest), (dishonest_tree, dishonest)) = verdicts(&run, &plan.reveals);
+    let tree_of = |vote: &VerdictVote| {
+        if *vote == honest {
+            honest_tree.clone()
+        } else {
+            dishonest_tree.clone()
+        }
+    };
+    let crank = builders::crank_timeout(&h.program, &run.round);
+    let mut first = Vec::new();
+    if plan.reveals.iter().any(|r| *r) {
+        first = sit(&mut h, &run, 0, &validators, &plan, (honest, dishonest));
+        h.warp(run.deadlines.vote_reveal);
+        if let Some(v) = voter(&h, &run, 0, &first) {
+            if run.finalize(&mut h, v).is_ok() {
+                let vote = run.state(&h).outcome.vote;
+                if !plan.withhold {
+                    run.post(&mut h, v, 0, &tree_of(&vote)).unwrap();
+                }
+            }
+        }
+    }
+    let round = run.state(&h);
+    let mut second = Vec::new();
+    let appealable = (round.status == RoundStatus::Finalized
+        && round.outcome.leaves_complete_slot > 0)
+        || (round.status == RoundStatus::Open
+            && round.committees[0].seats > 0
+            && round.committees[0].drawn);
+    if plan.appeal && appealable {
+        let appellant = &nodes[0];
         h.send(
-            &[builders::crank_timeout(&program, &run.round)],
+            &[builders::appeal(
+                &h.program,
+                &appellant.address(),
+                &run.round,
+            )],
+            &[&appellant.key],
+        )
+        .unwrap();
+        let rest: Vec<Keypair> = validators
+            .iter()
+            .filter(|v| !first.iter().any(|f| f.pubkey() == v.pubkey()))
+            .map(|v| v.insecure_clone())
+            .collect();
+        let seated = sit(&mut h, &run, 1, &rest, &plan, (honest, dishonest));
+        second = seated
+            .iter()
+            .map(|s| {
+                validators
+                    .iter()
+                    .find(|v| v.pubkey() == s.pubkey())
+                    .unwrap()
+            })
+            .collect();
+        let cited = voter(&h, &run, 1, &second).map(|v| v.pubkey());
+        h.send(
+            &[builders::resolve_appeal(
+                &h.program,
+                &run.round,
+                cited.as_ref(),
+            )],
             &[&run.funder],
         )
         .unwrap();
+        let round = run.state(&h);
+        if matches!(
+            round.appeal.resolution,
+            AppealResolution::Overturned | AppealResolution::Decided
+        ) && !plan.withhold
+        {
+            run.post(&mut h, &run.funder, 1, &tree_of(&round.outcome.vote))
+                .unwrap();
+        }
     }
-    h.warp(run.deadlines.validation);
-    nodes
-        .iter()
-        .zip(plans)
-        .map(|(n, p)| {
-            let index = leaves.iter().position(|l| l.node == n.address().to_bytes());
-            match (index, finalized) {
-                (Some(i), true) => {
-                    builders::claim_reward(&program, &run.round, &n.cid, leaves[i], tree.proof(i))
-                }
-                _ => builders::refund_node(
-                    &program,
-                    &run.round,
-                    &n.address(),
-                    matches!(p, Plan::Reveal { .. }).then_some(&n.cid),
-                ),
+    // Fail whatever timed out, then wait out every window.
+    let round = run.state(&h);
+    h.warp(
+        round
+            .post_deadline(round.outcome.level)
+            .max(round.escalation_deadline())
+            .max(round.deadlines.reveal + 600),
+    );
+    let _ = h.send(std::slice::from_ref(&crank), &[&run.funder]);
+    run.wait_out_appeals(&mut h);
+    let round = run.state(&h);
+    assert_ne!(round.status, RoundStatus::Open, "every round ends");
+    let stake = round.node_stake;
+    let slash = bps_of(stake, round.terms.slash_bps);
+    for &i in &plan.order {
+        let node = &nodes[i];
+        let before = h.balance(&node.address());
+        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
+            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
+        match &dpin {
+            Some(dpin) => {
+                dpin.settle_node(&mut h, &run, node).unwrap();
+                assert!(dpin.balance_of(&h, &node.address()) >= stake - slash);
             }
-        })
-        .collect()
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
-
-    #[test]
-    fn rounds_conserve_lamports_and_drain_the_escrow(
-        plans in proptest::collection::vec(plan(), 1..7),
-        honest_votes in 0usize..4,
-        amount in 1_000_000u64..5 * LAMPORTS_PER_SOL,
-        top_up in 0u64..LAMPORTS_PER_SOL,
-    ) {
-        let mut h = Harness::new();
-        let run = RoundRun::open(&mut h, 3, amount, |_| {});
-        let nodes: Vec<Node> = (0..plans.len()).map(|i| Node::new(&mut h, i as u8 + 1)).collect();
-        let refs: Vec<&Node> = nodes.iter().collect();
-        let ledger = run.ledger(&h, &refs);
-        let start = h.total(&ledger) + h.fees_paid();
-        let program = h.program;
-        if top_up > 0 {
-            h.send(&[builders::fund_round(&program, &run.funder.pubkey(), &run.round, top_up)], &[&run.funder]).unwrap();
+            None => {
+                run.settle_node(&mut h, node).unwrap();
+                let received = h.balance(&node.address()) + 5_000 - before - rent;
+                assert!(received >= stake - slash, "node {i} kept its floor");
+            }
         }
-        for n in &nodes {
-            run.join_and_commit(&mut h, n);
-        }
-        run.join_committee(&mut h);
-        h.warp(run.deadlines.commit);
-        let settlements = reveal_and_settle(&mut h, &run, &nodes, &plans, honest_votes);
-        for ix in settlements {
-            h.send(std::slice::from_ref(&ix), &[&run.funder]).unwrap();
-            prop_assert_eq!(h.send(&[ix], &[&run.funder]), Err(Failure::Program(DropPinError::InvalidAccountOwner)), "no second payout");
-        }
-        for v in &run.validators {
-            h.send(&[builders::settle_validator(&program, &run.round, &v.pubkey())], &[&run.funder]).unwrap();
-        }
-        h.send(&[builders::close_round(&program, &run.round, &run.funder.pubkey())], &[&run.funder]).unwrap();
-        prop_assert_eq!(h.balance(&find::vault(&program, &run.round)), 0);
-        prop_assert_eq!(h.balance(&run.round), 0);
-        prop_assert_eq!(h.total(&ledger) + h.fees_paid(), start);
     }
+    for (level, seats) in [(0u8, &first), (1, &second)] {
+        for v in seats.iter() {
+            match &dpin {
+                Some(dpin) => dpin.settle_seat(&mut h, &run, v, level).unwrap(),
+                None => run.settle_seat(&mut h, v, &v.pubkey(), level).unwrap(),
+            };
+        }
+    }
+    match &dpin {
+        Some(dpin) => {
+            let round = run.state(&h);
+            if round.appeal.filed() {
+                let appellant = solana_address::Address::new_from_array(round.appeal.appellant);
+                let ix = builders::settle_appeal(&h.program, &run.round, &appellant);
+                h.send(&[ix], &[&run.funder]).unwrap();
+            }
+            dpin.close(&mut h, &run).unwrap();
+            // Every token is held or burned, and the supply fell by exactly the burn.
+            let burned = supply.unwrap() - dpin.supply(&h);
+            let held: u64 = nodes
+                .iter()
+                .map(|n| n.address())
+                .chain(validators.iter().map(Keypair::pubkey))
+                .chain([run.funder.pubkey()])
+                .map(|owner| dpin.balance_of(&h, &owner))
+                .sum();
+            assert_eq!(held + burned, amount + nodes.len() as u64 * STAKE);
+            let treasury = h.treasury();
+            assert_eq!(treasury.totals.dpin_burned, burned);
+        }
+        None => {
+            run.settle_appeal_and_close(&mut h).unwrap();
+        }
+    }
+    assert!(
+        h.state::<droppin_interface::state::Round>(&run.round)
+            .is_none()
+    );
+    assert_eq!(
+        h.total(&ledger) + h.fees_paid(),
+        start,
+        "not a lamport created or lost"
+    );
+    for v in &validators {
+        let bond = h.bond(&v.pubkey());
+        assert_eq!(
+            (bond.locked, bond.open_seats),
+            (0, 0),
+            "every bond ends free"
+        );
+    }
+    let bonded: u64 = validators.iter().map(|v| h.bond(&v.pubkey()).bond).sum();
+    assert_eq!(h.registry().total_bond, bonded);
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// The same random rounds in $dPIN: every token is paid out or burned, the supply falls by
-    /// exactly what the treasury records as burned, and no protocol token account keeps a
-    /// balance (the token vault is closed, the treasury's account is empty).
     #[test]
-    fn token_rounds_burn_exactly_and_leave_no_protocol_balance(
-        plans in proptest::collection::vec(plan(), 1..7),
-        honest_votes in 0usize..4,
-        amount in DPIN..5_000 * DPIN,
-    ) {
-        let mut h = Harness::new();
-        let dpin = Dpin::launch(&mut h);
-        let supply = dpin.supply(&h);
-        let run = dpin.open_round(&mut h, 3, amount);
-        let program = h.program;
-        let token_vault = find::token_vault(&program, &run.round);
-        let nodes: Vec<Node> = (0..plans.len()).map(|i| Node::new(&mut h, i as u8 + 1)).collect();
-        for n in &nodes {
-            dpin.give(&mut h, &n.address(), STAKE);
-            dpin.join_and_commit(&mut h, &run, n);
-        }
-        dpin.join_committee(&mut h, &run);
-        h.warp(run.deadlines.commit);
-        let settlements = reveal_and_settle(&mut h, &run, &nodes, &plans, honest_votes);
-        for ix in settlements {
-            let node = ix.accounts[0].pubkey;
-            h.send(&[dpin.ix(ix, &run.round, &node)], &[&run.funder]).unwrap();
-        }
-        for v in &run.validators {
-            let ix = builders::settle_validator(&program, &run.round, &v.pubkey());
-            h.send(&[dpin.ix(ix, &run.round, &v.pubkey())], &[&run.funder]).unwrap();
-        }
-        let ix = builders::close_round(&program, &run.round, &run.funder.pubkey());
-        h.send(&[dpin.ix(ix, &run.round, &run.funder.pubkey())], &[&run.funder]).unwrap();
+    fn random_rounds_conserve_lamports_free_every_bond_and_close(plan in plan()) {
+        play(plan, false);
+    }
 
-        let burned = supply - dpin.supply(&h);
-        let treasury: Treasury = h.state(&find::treasury(&program)).unwrap();
-        prop_assert_eq!(burned, treasury.totals.dpin_burned);
-        prop_assert!(h.chain.account(&token_vault).unwrap().is_none(), "token vault closed");
-        prop_assert_eq!(dpin.balance(&h, &find::treasury_token(&program)), 0);
-        let held: u64 = nodes.iter().map(Node::address)
-            .chain(run.validators.iter().map(Signer::pubkey))
-            .chain([run.funder.pubkey()])
-            .map(|owner| dpin.balance_of(&h, &owner))
-            .sum();
-        let put_in = amount + (nodes.len() as u64 + 3) * STAKE;
-        prop_assert_eq!(held + burned, put_in, "every token is paid out or burned");
+    #[test]
+    fn random_token_rounds_conserve_tokens_burn_exactly_and_close(plan in plan()) {
+        play(plan, true);
     }
 }

@@ -631,6 +631,7 @@ impl RoundRun {
             find::treasury(&h.program),
             find::verdict(&h.program, &self.round, 0),
             find::verdict(&h.program, &self.round, 1),
+            find::token_vault(&h.program, &self.round),
             self.funder.pubkey(),
         ];
         for node in nodes {
@@ -824,8 +825,7 @@ impl Dpin {
         });
         let funder = run.funder.pubkey();
         let ix = builders::close_round(&h.program, &run.round, &funder, payers);
-        let payer = h.funded(1);
-        h.send(&[self.ix(ix, &run.round, &funder)], &[&payer])
+        h.send(&[self.ix(ix, &run.round, &funder)], &[&run.funder])
     }
 
     /// A counterparty's route for a swap batch: `market` pays `dpin_out` into `destination` and

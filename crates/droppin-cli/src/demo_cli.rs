@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use droppin_cli::demo::{DemoConfig, DemoReport, Faults, admin_key, run};
-use droppin_client::{EmbeddedChain, default_program_path};
+use droppin_cli::demo::{DemoConfig, DemoReport, Faults, embedded_chain, run};
+use droppin_client::default_program_path;
 use droppin_fl::{
     aggregate::Rule,
     data::digits,
@@ -105,9 +105,7 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     };
     config.progress = !args.json;
     let program = args.program.unwrap_or_else(default_program_path);
-    let mut chain = EmbeddedChain::new(&program)?;
-    // The demo's admin deployed the program: only the upgrade authority may initialize it.
-    chain.set_upgrade_authority(&admin_key(config.seed))?;
+    let chain = embedded_chain(&program, config.seed)?;
     let store = LocalStore::open(args.out.join("blobs"), Limits::default())?;
     let data = digits().context("loading the shipped digits")?;
     let report = run(&config, chain, &store, &data)?;

@@ -11,7 +11,7 @@
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 
 use anyhow::{Context, bail};
-use droppin_client::{Chain, Protocol};
+use droppin_client::{Chain, EmbeddedChain, Protocol};
 use droppin_fl::{
     data::{Dataset, DigitsSplit, Partition, partition},
     evaluate::evaluate,
@@ -360,6 +360,14 @@ pub fn run<C: Chain>(
         model_path: model_path.display().to_string(),
         plot_path: plot_path.display().to_string(),
     })
+}
+
+/// A fresh embedded chain with the program at `program`, deployed by the demo's admin for
+/// `seed` (the program's upgrade authority, who initializes the protocol).
+pub fn embedded_chain(program: &std::path::Path, seed: u64) -> anyhow::Result<EmbeddedChain> {
+    let mut chain = EmbeddedChain::new(program)?;
+    chain.set_upgrade_authority(&admin_key(seed))?;
+    Ok(chain)
 }
 
 /// The admin key the demo derives from `seed`: on a fresh embedded chain it must be the
