@@ -157,15 +157,16 @@ pub fn claim_seat<H: Hasher>(
         level,
         status: SeatStatus::Seated,
         lock,
+        vote_deadline: committee.vote_deadline,
         payer: validator,
         ..Seat::default()
     })
 }
 
-/// Records (or replaces) a seat's sealed vote before the committee's vote deadline.
-pub fn commit_vote(round: &Round, seat: &mut Seat, slot: u64, commitment: [u8; 32]) -> Result<()> {
-    require_sitting(round, seat.level)?;
-    if slot >= round.committee(seat.level).vote_deadline {
+/// Records (or replaces) a seat's sealed vote before the committee's vote deadline; touches
+/// only the seat.
+pub fn commit_vote(seat: &mut Seat, slot: u64, commitment: [u8; 32]) -> Result<()> {
+    if slot >= seat.vote_deadline {
         return Err(DropPinError::SeatsClosed);
     }
     match seat.status {

@@ -550,7 +550,7 @@ impl Sim {
             let seat = &mut self.seats[s];
             let sealed =
                 vote_commitment::<Sha256>(&ROUND_KEY, &seat.validator, level, &digest, &salt);
-            commit_vote(&self.round, seat, self.slot, sealed).unwrap();
+            commit_vote(seat, self.slot, sealed).unwrap();
             if self.dice.chance(95) {
                 let reveal_slot = self.round.committee(level).vote_deadline;
                 let opening = RevealVoteArgs {

@@ -280,7 +280,6 @@ pub fn commit_vote(
         &DropPinInstruction::CommitVote { level, commitment },
         alloc::vec![
             AccountMeta::new_readonly(*validator, true),
-            AccountMeta::new_readonly(*round, false),
             AccountMeta::new(find::seat(program, round, validator, level), false),
         ],
     )

@@ -303,7 +303,7 @@ pub enum DropPinInstruction {
 
     /// Records a sealed vote before the committee's vote deadline (may be replaced until then).
     ///
-    /// Accounts: 0 `[s]` validator, 1 round, 2 `[w]` seat.
+    /// Accounts: 0 `[s]` validator, 1 `[w]` seat.
     CommitVote {
         /// Committee level.
         level: u8,

@@ -1,31 +1,45 @@
 //! Runs rounds on the embedded chain (LiteSVM + the real SBF program) and prints the compute
-//! units of every instruction, the transactions a node signs and the rent it locks, as Markdown.
+//! units of every instruction, the transactions a node and a validator sign and the rent they
+//! lock, as Markdown.
 //!
 //! `cargo run --release -p droppin-tests --bin cu-report [-- --nodes 1024]`
 
 use std::{collections::BTreeMap, time::Instant};
 
+use droppin_client::Chain;
 use droppin_interface::{
-    LAMPORTS_PER_SOL, builders,
-    merkle::Verdict,
+    Cid, LAMPORTS_PER_SOL, builders,
+    hash::{Hasher, Sha256},
+    instruction::DropPinInstruction,
     pda::find,
     state::{
-        AccountState, CidMarker, NodeState, ProtocolConfig, Reputation, Round, ValidatorState,
-        Vault,
+        AccountState, CidMarker, Contribution, NodeState, Reputation, Round, Seat, ValidatorBond,
+        Vault, VerdictLeaves,
     },
+    verdict::{LEAF_LEN, LEAVES_PER_CHUNK, Leaf, Outcome},
 };
-use droppin_tests::{DPIN, Dpin, Harness, Node, RoundRun, STAKE, leaf};
-use solana_address::Address;
+use droppin_tests::{DPIN, Dpin, Harness, Node, RoundRun, STAKE, accepted, leaf};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+/// Compute units by instruction name (with a suffix for the $dPIN variants).
 #[derive(Default)]
 struct Report {
-    compute_units: BTreeMap<&'static str, Vec<u64>>,
+    compute_units: BTreeMap<String, Vec<u64>>,
 }
 
 impl Report {
-    fn record(&mut self, name: &'static str, units: u64) {
-        self.compute_units.entry(name).or_default().push(units);
+    /// Sends `ix` alone and records its units under its name (plus `suffix`).
+    fn send(&mut self, h: &mut Harness, ix: Instruction, signers: &[&Keypair], suffix: &str) {
+        let name = DropPinInstruction::name_of(&ix.data).unwrap_or("unknown");
+        let units = h
+            .send(std::slice::from_ref(&ix), signers)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        self.compute_units
+            .entry(format!("{name}{suffix}"))
+            .or_default()
+            .push(units);
     }
 }
 
@@ -36,243 +50,65 @@ fn main() {
         .map_or(1024, |n| n.parse().expect("--nodes takes a number"));
     let started = Instant::now();
     let mut report = Report::default();
-    let mut h = Harness::new();
-    let program = h.program;
-    let run = RoundRun::open(
-        &mut h,
-        3,
-        10 * droppin_interface::LAMPORTS_PER_SOL,
-        |args| args.max_nodes = nodes as u32,
-    );
-    let top_up = h.funded(10);
-    report.record(
-        "FundRound",
-        h.send(
-            &[builders::fund_round(
-                &program,
-                &top_up.pubkey(),
-                &run.round,
-                1_000_000,
-            )],
-            &[&top_up],
-        )
-        .unwrap(),
-    );
-    // Every node gets its own CID (the digest is its key), so no reveal is a duplicate.
-    let members: Vec<Node> = (0..nodes)
-        .map(|i| {
-            let mut node = Node::new(&mut h, i as u8);
-            node.cid = droppin_interface::Cid::from_digest(&node.address().to_bytes());
-            node
-        })
-        .collect();
-    for node in &members {
-        report.record(
-            "JoinRound",
-            h.send(
-                &[builders::join_round(&program, &node.address(), &run.round)],
-                &[&node.key],
-            )
-            .unwrap(),
-        );
-        report.record(
-            "CommitUpdate",
-            h.send(
-                &[builders::commit_update(
-                    &program,
-                    &node.address(),
-                    &run.round,
-                    node.commitment(),
-                )],
-                &[&node.key],
-            )
-            .unwrap(),
-        );
-    }
-    for v in &run.validators {
-        report.record(
-            "JoinCommittee",
-            h.send(
-                &[builders::join_committee(&program, &v.pubkey(), &run.round)],
-                &[v],
-            )
-            .unwrap(),
-        );
-    }
-    h.warp(run.deadlines.commit);
-    for node in &members {
-        report.record("RevealUpdate", run.reveal(&mut h, node).unwrap());
-    }
-    h.warp(run.deadlines.reveal);
-    let weight = (10_000 / nodes) as u16;
-    let leaves: Vec<_> = members
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            if i % 10 == 9 {
-                leaf(n, Verdict::Slashed, 0)
-            } else {
-                leaf(n, Verdict::Accepted, weight)
-            }
-        })
-        .collect();
-    let (tree, vote) = run.verdict(&leaves);
-    for i in 0..3 {
-        report.record("SubmitVerdict", run.vote(&mut h, i, vote).unwrap());
-    }
-    report.record("FinalizeRound", run.finalize(&mut h).unwrap());
-    let mut longest_proof = 0;
-    for (i, node) in members.iter().enumerate() {
-        let proof = tree.proof(i);
-        longest_proof = longest_proof.max(proof.len());
-        report.record(
-            "ClaimReward",
-            h.send(
-                &[builders::claim_reward(
-                    &program, &run.round, &node.cid, leaves[i], proof,
-                )],
-                &[&run.funder],
-            )
-            .unwrap(),
-        );
-    }
-    for v in &run.validators {
-        report.record(
-            "SettleValidator",
-            h.send(
-                &[builders::settle_validator(
-                    &program,
-                    &run.round,
-                    &v.pubkey(),
-                )],
-                &[&run.funder],
-            )
-            .unwrap(),
-        );
-    }
-    report.record(
-        "CloseRound",
-        h.send(
-            &[builders::close_round(
-                &program,
-                &run.round,
-                &run.funder.pubkey(),
-            )],
-            &[&run.funder],
-        )
-        .unwrap(),
-    );
-    // Paths a successful round does not take: a no-show refund and a timeout.
-    let failed = RoundRun::open(&mut h, 1, droppin_interface::LAMPORTS_PER_SOL, |_| {});
-    let no_show = Node::new(&mut h, 7);
-    failed.join_and_commit(&mut h, &no_show);
-    h.warp(h.slot() + 300);
-    report.record(
-        "CrankTimeout",
-        h.send(
-            &[builders::crank_timeout(&program, &failed.round)],
-            &[&failed.funder],
-        )
-        .unwrap(),
-    );
-    report.record(
-        "RefundNode",
-        h.send(
-            &[builders::refund_node(
-                &program,
-                &failed.round,
-                &no_show.address(),
-                None,
-            )],
-            &[&failed.funder],
-        )
-        .unwrap(),
-    );
-    let funder = h.funded(10);
-    let id = h.next_round_id();
-    let args = droppin_tests::round_args(
-        h.slot(),
-        &[funder.pubkey()],
-        droppin_interface::LAMPORTS_PER_SOL,
-    );
-    let open = h
-        .send(
-            &[builders::open_round(&program, &funder.pubkey(), id, args)],
-            &[&funder],
-        )
-        .unwrap();
-    report.record("OpenRound", open);
-    let mut fresh = Harness::bare();
-    let admin = fresh.funded(10);
-    report.record(
-        "InitializeConfig",
-        fresh
-            .send(
-                &[builders::initialize_config(
-                    &fresh.program,
-                    &admin.pubkey(),
-                    Default::default(),
-                )],
-                &[&admin],
-            )
-            .unwrap(),
-    );
-    report.record(
-        "UpdateConfig",
-        fresh
-            .send(
-                &[builders::update_config(
-                    &fresh.program,
-                    &admin.pubkey(),
-                    Default::default(),
-                    None,
-                )],
-                &[&admin],
-            )
-            .unwrap(),
-    );
-
+    let transactions = sol_round(&mut report, nodes);
+    record_config(&mut report);
     record_dpin(&mut report);
 
-    println!(
-        "## Compute units per instruction ({nodes}-node round; proofs up to {longest_proof} levels)\n"
-    );
+    println!("## Compute units per instruction ({nodes}-node round, an appeal, $dPIN round)\n");
     println!("| instruction | median CU | max CU | calls | target |");
     println!("|---|---:|---:|---:|---|");
     for (name, units) in &mut report.compute_units {
         units.sort_unstable();
         let (median, max, calls) = (units[units.len() / 2], units[units.len() - 1], units.len());
-        let target = match *name {
-            "CommitUpdate" => "<= 5,000",
-            "RevealUpdate" => "<= 15,000",
-            "ClaimReward" => "<= 15,000 (1,024-node proof)",
+        let target = match name.as_str() {
+            "ClaimSeat" => "<= 20,000 (with its draw proof)",
+            "CommitUpdate" | "CommitVote" => "<= 5,000 (touches only its own account)",
             _ => "<= 50,000",
         };
         println!("| {name} | {median} | {max} | {calls} | {target} |");
     }
+    let h = Harness::bare();
     let rent = |len: usize| h.chain.svm().minimum_balance_for_rent_exemption(len);
-    println!("\n## Per node\n");
+    let leaves = VerdictLeaves::space(nodes as u32);
+    println!("\n## Per node, per validator, per round\n");
     println!(
-        "- transactions a node signs per round: 3 (join, commit, reveal); claiming is permissionless (a 4th if the node claims itself)"
+        "- transactions a node signs per round: 3 (join, commit, reveal); settling is permissionless (a 4th if the node settles itself)"
     );
     println!(
-        "- rent locked per node during a round: {} lamports (node state {} B) + {} lamports (CID marker {} B), returned at claim",
+        "- transactions a drawn validator signs per round: {} (take the seat, seal, reveal); settling and posting the leaves are permissionless",
+        transactions
+    );
+    println!(
+        "- rent locked per node during a round: {} lamports (node state {} B) + {} lamports (CID marker {} B), returned at settlement",
         rent(NodeState::LEN),
         NodeState::LEN,
         rent(CidMarker::LEN),
         CidMarker::LEN
     );
     println!(
-        "- reputation account, once per node ever: {} lamports ({} B)",
-        rent(Reputation::LEN),
-        Reputation::LEN
+        "- verdict leaves on-chain: {LEAF_LEN} B per node, {} lamports of rent per node; {nodes} nodes: {leaves} B ({} lamports, {} chunks of {LEAVES_PER_CHUNK}), returned to the poster at close",
+        rent(LEAF_LEN) - rent(0),
+        rent(leaves),
+        (nodes as u32).div_ceil(LEAVES_PER_CHUNK)
     );
     println!(
-        "- per round: round {} B ({} lamports), vault {} B, validator state {} B, all returned at close",
+        "- per seat: {} lamports ({} B), returned at settlement; per validator, once: its bond account {} B ({} lamports)",
+        rent(Seat::LEN),
+        Seat::LEN,
+        ValidatorBond::LEN,
+        rent(ValidatorBond::LEN)
+    );
+    println!(
+        "- reputation account, once per node ever: {} lamports ({} B); a third party's top-up record {} B",
+        rent(Reputation::LEN),
+        Reputation::LEN,
+        Contribution::LEN
+    );
+    println!(
+        "- per round: round {} B ({} lamports), vault {} B, all returned at close",
         Round::LEN,
         rent(Round::LEN),
         Vault::LEN,
-        ValidatorState::LEN
     );
     println!(
         "\n{nodes} nodes in {:.1} s wall time",
@@ -280,132 +116,409 @@ fn main() {
     );
 }
 
-/// $dPIN: the launch, a pre-launch round's conversion, both kinds of swap batch and an 8-node
-/// token round (7 claims, a no-show's refund), recorded under "(\$dPIN)" names.
+/// A SOL round of `nodes` nodes through every step, an absence and a confirmed appeal; returns
+/// the transactions one drawn validator signed.
+fn sol_round(report: &mut Report, nodes: usize) -> usize {
+    let mut h = Harness::new();
+    let program = h.program;
+    // Each seat locks about half of what the round puts at risk: bonds sized for 1,024 stakes.
+    let validators: Vec<Keypair> = (0..12).map(|_| h.funded(60)).collect();
+    for v in &validators {
+        let ix = builders::register_validator(&program, &v.pubkey(), 50 * LAMPORTS_PER_SOL);
+        report.send(&mut h, ix, &[v], "");
+    }
+    let leaver = h.funded(20);
+    let ix = builders::register_validator(&program, &leaver.pubkey(), 5 * LAMPORTS_PER_SOL);
+    report.send(&mut h, ix, &[&leaver], "");
+    let ix = builders::top_up_bond(&program, &leaver.pubkey(), LAMPORTS_PER_SOL);
+    report.send(&mut h, ix, &[&leaver], "");
+    let ix = builders::unbond(&program, &leaver.pubkey(), LAMPORTS_PER_SOL);
+    report.send(&mut h, ix, &[&leaver], "");
+    let slot = h.slot();
+    h.warp(slot + 1);
+
+    let funder = h.funded(100);
+    let id = h.next_round_id();
+    let mut args = droppin_tests::round_args(h.slot(), 10 * LAMPORTS_PER_SOL);
+    args.max_nodes = nodes as u32;
+    args.committee_size = 5;
+    report.send(
+        &mut h,
+        builders::open_round(&program, &funder.pubkey(), id, args),
+        &[&funder],
+        "",
+    );
+    let run = RoundRun {
+        round: find::round(&program, id),
+        deadlines: h
+            .state::<Round>(&find::round(&program, id))
+            .unwrap()
+            .deadlines,
+        funder,
+    };
+    let patron = h.funded(10);
+    let ix = builders::fund_round(&program, &patron.pubkey(), &run.round, LAMPORTS_PER_SOL);
+    report.send(&mut h, ix, &[&patron], "");
+    let all: Vec<Node> = (0..nodes)
+        .map(|i| {
+            let mut node = Node::new(&mut h, (i % 250) as u8 + 1);
+            // Distinct CIDs beyond 250 nodes.
+            node.cid = Cid::from_digest(&Sha256::hashv(&[&(i as u64).to_le_bytes()]));
+            node
+        })
+        .collect();
+    for n in &all {
+        report.send(
+            &mut h,
+            builders::join_round(&program, &n.address(), &run.round),
+            &[&n.key],
+            "",
+        );
+        let ix = builders::commit_update(&program, &n.address(), &run.round, n.commitment());
+        report.send(&mut h, ix, &[&n.key], "");
+    }
+    h.warp(run.deadlines.commit);
+    for n in &all {
+        let ix = builders::reveal_update(&program, &n.address(), &run.round, n.cid, n.salt, 10);
+        report.send(&mut h, ix, &[&n.key], "");
+    }
+    let weight = (10_000 / nodes) as u16;
+    let mut leaves: Vec<Leaf> = (0..nodes)
+        .map(|i| {
+            if i % 10 == 9 {
+                leaf(Outcome::Slashed, 0)
+            } else {
+                accepted(weight)
+            }
+        })
+        .collect();
+    let given: u32 = leaves.iter().map(|l| u32::from(l.weight_bps)).sum();
+    leaves[0].weight_bps += (10_000 - given) as u16;
+    let (tree, vote) = run.verdict(&leaves);
+
+    h.warp(run.deadlines.reveal + 1);
+    report.send(
+        &mut h,
+        builders::draw_committee(&program, &run.round, 0),
+        &[&run.funder],
+        "",
+    );
+    let drawn = run.drawn(&h, &validators, 0);
+    let (absent, seated) = drawn.split_last().expect("someone is drawn");
+    let mut signed = 0;
+    for v in seated {
+        report.send(
+            &mut h,
+            builders::claim_seat(&program, &v.pubkey(), &run.round, 0),
+            &[v],
+            "",
+        );
+        let (sealed, _) = run.sealed(v, 0, &vote);
+        let ix = builders::commit_vote(&program, &v.pubkey(), &run.round, 0, sealed);
+        report.send(&mut h, ix, &[v], "");
+    }
+    signed += 2;
+    h.warp(run.deadlines.validation);
+    let reporter = h.funded(5);
+    let ix = builders::report_absent(
+        &program,
+        &reporter.pubkey(),
+        &run.round,
+        &absent.pubkey(),
+        0,
+    );
+    report.send(&mut h, ix, &[&reporter], "");
+    for v in seated {
+        let (_, salt) = run.sealed(v, 0, &vote);
+        let ix = builders::reveal_vote(&program, &v.pubkey(), &run.round, 0, vote, salt);
+        report.send(&mut h, ix, &[v], "");
+    }
+    signed += 1;
+    h.warp(run.deadlines.vote_reveal);
+    let ix = builders::finalize_round(&program, &run.round, &seated[0].pubkey());
+    report.send(&mut h, ix, &[&run.funder], "");
+    for chunk in 0..tree.chunks() {
+        let ix = builders::post_verdict_leaves(
+            &program,
+            &seated[0].pubkey(),
+            &run.round,
+            0,
+            &tree,
+            chunk,
+        );
+        report.send(&mut h, ix, &[seated[0]], "");
+    }
+
+    // A frivolous appeal, confirmed by the appeal's committee.
+    let appellant = &all[0];
+    h.chain
+        .airdrop(&appellant.address(), 20 * LAMPORTS_PER_SOL)
+        .unwrap();
+    report.send(
+        &mut h,
+        builders::appeal(&program, &appellant.address(), &run.round),
+        &[&appellant.key],
+        "",
+    );
+    let filed = run.state(&h).appeal.filed_slot;
+    h.warp(filed + 2);
+    report.send(
+        &mut h,
+        builders::draw_committee(&program, &run.round, 1),
+        &[&run.funder],
+        "",
+    );
+    let rest: Vec<Keypair> = validators
+        .iter()
+        .filter(|v| !drawn.iter().any(|d| d.pubkey() == v.pubkey()))
+        .map(|v| v.insecure_clone())
+        .collect();
+    let second = run.drawn(&h, &rest, 1);
+    for v in &second {
+        report.send(
+            &mut h,
+            builders::claim_seat(&program, &v.pubkey(), &run.round, 1),
+            &[v],
+            "",
+        );
+        let (sealed, _) = run.sealed(v, 1, &vote);
+        let ix = builders::commit_vote(&program, &v.pubkey(), &run.round, 1, sealed);
+        report.send(&mut h, ix, &[v], "");
+    }
+    h.warp(run.state(&h).committees[1].vote_deadline);
+    for v in &second {
+        let (_, salt) = run.sealed(v, 1, &vote);
+        let ix = builders::reveal_vote(&program, &v.pubkey(), &run.round, 1, vote, salt);
+        report.send(&mut h, ix, &[v], "");
+    }
+    h.warp(run.state(&h).committees[1].reveal_deadline);
+    report.send(
+        &mut h,
+        builders::resolve_appeal(&program, &run.round, None),
+        &[&run.funder],
+        "",
+    );
+
+    for n in &all {
+        let ix = run.settle_node_ix(&h, &run.funder.pubkey(), &n.address());
+        report.send(&mut h, ix, &[&run.funder], "");
+    }
+    for (level, seats) in [(0u8, seated.to_vec()), (1, second.clone())] {
+        for v in seats {
+            let ix = builders::settle_seat(
+                &program,
+                &v.pubkey(),
+                &run.round,
+                &v.pubkey(),
+                level,
+                &v.pubkey(),
+            );
+            report.send(&mut h, ix, &[v], "");
+        }
+    }
+    let ix = builders::settle_seat(
+        &program,
+        &reporter.pubkey(),
+        &run.round,
+        &absent.pubkey(),
+        0,
+        &reporter.pubkey(),
+    );
+    report.send(&mut h, ix, &[&reporter], "");
+    let ix = builders::settle_appeal(&program, &run.round, &appellant.address());
+    report.send(&mut h, ix, &[&run.funder], "");
+    let ix = builders::refund_contribution(&program, &run.round, &patron.pubkey());
+    report.send(&mut h, ix, &[&run.funder], "");
+    let payer = Some(seated[0].pubkey());
+    let ix = builders::close_round(&program, &run.round, &run.funder.pubkey(), [payer, None]);
+    report.send(&mut h, ix, &[&run.funder], "");
+
+    // A round nobody joins times out.
+    let id = h.next_round_id();
+    let args = droppin_tests::round_args(h.slot(), LAMPORTS_PER_SOL);
+    report.send(
+        &mut h,
+        builders::open_round(&program, &run.funder.pubkey(), id, args),
+        &[&run.funder],
+        "",
+    );
+    let failing = find::round(&program, id);
+    let deadline = h.state::<Round>(&failing).unwrap().deadlines.commit;
+    h.warp(deadline);
+    report.send(
+        &mut h,
+        builders::crank_timeout(&program, &failing),
+        &[&run.funder],
+        "",
+    );
+    let at = h.bond(&leaver.pubkey()).unbond_at;
+    h.warp(at);
+    report.send(
+        &mut h,
+        builders::withdraw_bond(&program, &leaver.pubkey()),
+        &[&leaver],
+        "",
+    );
+    signed
+}
+
+/// Initializing the protocol and a timelocked parameter change.
+fn record_config(report: &mut Report) {
+    let mut h = Harness::bare();
+    let admin = h.funded(10);
+    h.chain.set_upgrade_authority(&admin.pubkey()).unwrap();
+    let params = droppin_tests::test_params();
+    let ix = builders::initialize_config(&h.program, &admin.pubkey(), params);
+    report.send(&mut h, ix, &[&admin], "");
+    let mut next = params;
+    next.fee_bps += 100;
+    let ix = builders::update_config(&h.program, &admin.pubkey(), next, None);
+    report.send(&mut h, ix, &[&admin], "");
+    h.warp(h.slot() + params.timelock_slots);
+    let apply = builders::apply_config(&h.program);
+    report.send(&mut h, apply, &[&admin], "");
+}
+
+/// $dPIN: the launch, a pre-launch round's conversion, both kinds of swap batch and a 4-node
+/// token round, recorded under "($dPIN)" names where an instruction has both forms.
 fn record_dpin(report: &mut Report) {
     let mut h = Harness::new();
     let program = h.program;
-    let pre_launch = RoundRun::open(&mut h, 1, 2 * LAMPORTS_PER_SOL, |_| {});
+    let validators = h.validators(6, 5);
+    let pre_launch = RoundRun::open(&mut h, 2 * LAMPORTS_PER_SOL, |_| {});
+    let slot = h.slot();
+    h.warp(slot + 1);
     let admin = h.admin.insecure_clone();
     let dpin = Dpin::mint_only(&mut h);
     let launch = builders::launch_token(&program, &admin.pubkey(), &dpin.mint);
-    report.record("LaunchToken", h.send(&[launch], &[&admin]).unwrap());
-    let keeper = h.funded(10);
+    report.send(&mut h, launch, &[&admin], "");
     let market = h.funded(10);
     dpin.give(&mut h, &market.pubkey(), 1_000_000 * DPIN);
+    let funder = pre_launch.funder.insecure_clone();
     let convert =
-        builders::convert_round(&program, &keeper.pubkey(), &pre_launch.round, &dpin.mint);
-    report.record("ConvertRound", h.send(&[convert], &[&keeper]).unwrap());
-
+        builders::convert_round(&program, &funder.pubkey(), &pre_launch.round, &dpin.mint);
+    report.send(&mut h, convert, &[&funder], "");
+    let round: Round = pre_launch.state(&h);
     let swap = h
-        .state::<ProtocolConfig>(&find::config(&program))
+        .state::<droppin_interface::state::ProtocolConfig>(&find::config(&program))
         .unwrap()
         .params
         .swap;
-    let round: Round = pre_launch.state(&h);
-    let batches = [
-        (
-            round.unconverted,
-            Some(pre_launch.round),
-            Address::from(round.token_vault),
-            "EndSwap (conversion)",
-        ),
-        (
-            LAMPORTS_PER_SOL / 10,
-            None,
-            find::treasury_token(&program),
-            "EndSwap (buy and burn)",
-        ),
-    ];
-    for (lamports, converting, destination, end_name) in batches {
-        let route = dpin.route(
-            &keeper,
+    let token_vault = solana_address::Address::from(round.token_vault);
+    let lamports = round.unconverted;
+    let out = swap.to_dpin(lamports) * 102 / 100;
+    let ixs = dpin.batch(
+        &h,
+        &funder,
+        lamports,
+        Some(&pre_launch.round),
+        dpin.route(&funder, &market, &token_vault, lamports, out),
+    );
+    h.send(&ixs, &[&funder, &market]).unwrap();
+    let units = h.chain.program_units().to_vec();
+    let record = |report: &mut Report, name: &str, units: u64| {
+        report
+            .compute_units
+            .entry(name.into())
+            .or_default()
+            .push(units);
+    };
+    record(report, "BeginSwap", units[0]);
+    record(report, "EndSwap (conversion)", units[1]);
+    let caller = h.funded(10);
+    let lamports = LAMPORTS_PER_SOL / 100;
+    let treasury_token = find::treasury_token(&program);
+    let ixs = dpin.batch(
+        &h,
+        &caller,
+        lamports,
+        None,
+        dpin.route(
+            &caller,
             &market,
-            &destination,
+            &treasury_token,
             lamports,
-            swap.to_dpin(lamports),
-        );
-        let ixs = dpin.batch(&h, &keeper, lamports, converting.as_ref(), route);
-        h.send(&ixs, &[&keeper, &market]).unwrap();
-        let units = h.chain.program_units().to_vec();
-        report.record("BeginSwap", units[0]);
-        report.record(end_name, units[1]);
-    }
+            swap.to_dpin(lamports) * 102 / 100,
+        ),
+    );
+    h.send(&ixs, &[&caller, &market]).unwrap();
+    let units = h.chain.program_units().to_vec();
+    record(report, "BeginSwap", units[0]);
+    record(report, "EndSwap (buy and burn)", units[1]);
 
-    let run = dpin.open_round(&mut h, 3, 1_000 * DPIN);
-    report.record("OpenRound ($dPIN)", h.chain.program_units()[0]);
-    dpin.give(&mut h, &run.funder.pubkey(), 10 * DPIN);
+    // A 4-node $dPIN round.
+    let funder = h.funded(10);
+    dpin.give(&mut h, &funder.pubkey(), 2_000 * DPIN);
+    let id = h.next_round_id();
+    let mut args = droppin_tests::round_args(h.slot(), 1_000 * DPIN);
+    args.node_stake = STAKE;
+    args.currency = droppin_interface::state::Currency::Dpin;
+    let round = find::round(&program, id);
+    let open = dpin.ix(
+        builders::open_round(&program, &funder.pubkey(), id, args),
+        &round,
+        &funder.pubkey(),
+    );
+    report.send(&mut h, open, &[&funder], " ($dPIN)");
+    let run = RoundRun {
+        round,
+        deadlines: h.state::<Round>(&round).unwrap().deadlines,
+        funder,
+    };
     let fund = dpin.ix(
-        builders::fund_round(&program, &run.funder.pubkey(), &run.round, 10 * DPIN),
-        &run.round,
+        builders::fund_round(&program, &run.funder.pubkey(), &round, 100 * DPIN),
+        &round,
         &run.funder.pubkey(),
     );
-    report.record(
-        "FundRound ($dPIN)",
-        h.send(&[fund], &[&run.funder]).unwrap(),
-    );
-    let nodes: Vec<Node> = (0..8).map(|i| Node::new(&mut h, i + 1)).collect();
-    for node in &nodes {
-        dpin.give(&mut h, &node.address(), STAKE);
-        report.record(
-            "JoinRound ($dPIN)",
-            dpin.join_and_commit(&mut h, &run, node),
+    report.send(&mut h, fund, &[&run.funder], " ($dPIN)");
+    let nodes: Vec<Node> = (0..4).map(|i| Node::new(&mut h, i + 1)).collect();
+    for n in &nodes {
+        dpin.give(&mut h, &n.address(), STAKE);
+        let join = dpin.ix(
+            builders::join_round(&program, &n.address(), &round),
+            &round,
+            &n.address(),
         );
-    }
-    for units in dpin.join_committee(&mut h, &run) {
-        report.record("JoinCommittee ($dPIN)", units);
+        report.send(&mut h, join, &[&n.key], " ($dPIN)");
+        let ix = builders::commit_update(&program, &n.address(), &round, n.commitment());
+        h.send(&[ix], &[&n.key]).unwrap();
     }
     h.warp(run.deadlines.commit);
-    for node in &nodes[..7] {
-        run.reveal(&mut h, node).unwrap();
+    for n in &nodes {
+        run.reveal(&mut h, n).unwrap();
     }
-    h.warp(run.deadlines.reveal);
-    let leaves: Vec<_> = nodes[..7]
-        .iter()
-        .enumerate()
-        .map(|(i, n)| match i {
-            0..5 => leaf(n, Verdict::Accepted, 2_000),
-            _ => leaf(n, Verdict::Slashed, 0),
-        })
-        .collect();
-    let (tree, vote) = run.verdict(&leaves);
-    for i in 0..3 {
-        run.vote(&mut h, i, vote).unwrap();
-    }
-    let finalize = builders::finalize_round(&program, &run.round, &run.validators[0].pubkey());
-    h.send(&[finalize], &[&run.funder]).unwrap();
-    h.warp(run.deadlines.validation);
-    for (i, node) in nodes[..7].iter().enumerate() {
-        let claim =
-            builders::claim_reward(&program, &run.round, &node.cid, leaves[i], tree.proof(i));
-        let claim = dpin.ix(claim, &run.round, &node.address());
-        report.record(
-            "ClaimReward ($dPIN)",
-            h.send(&[claim], &[&run.funder]).unwrap(),
+    let (tree, vote) = run.verdict(&[
+        accepted(5_000),
+        accepted(5_000),
+        leaf(Outcome::Slashed, 0),
+        leaf(Outcome::Excluded, 0),
+    ]);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, drawn[0]).unwrap();
+    run.post(&mut h, drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    for n in &nodes {
+        let ix = dpin.ix(
+            run.settle_node_ix(&h, &n.address(), &n.address()),
+            &round,
+            &n.address(),
         );
+        report.send(&mut h, ix, &[&n.key], " ($dPIN)");
     }
-    let no_show = nodes[7].address();
-    let refund = dpin.ix(
-        builders::refund_node(&program, &run.round, &no_show, None),
-        &run.round,
-        &no_show,
-    );
-    report.record(
-        "RefundNode ($dPIN)",
-        h.send(&[refund], &[&run.funder]).unwrap(),
-    );
-    for v in &run.validators {
-        let settle = builders::settle_validator(&program, &run.round, &v.pubkey());
-        let settle = dpin.ix(settle, &run.round, &v.pubkey());
-        report.record(
-            "SettleValidator ($dPIN)",
-            h.send(&[settle], &[&run.funder]).unwrap(),
-        );
+    for v in &drawn {
+        dpin.give(&mut h, &v.pubkey(), 0);
+        let ix = builders::settle_seat(&program, &v.pubkey(), &round, &v.pubkey(), 0, &v.pubkey());
+        report.send(&mut h, dpin.ix(ix, &round, &v.pubkey()), &[v], " ($dPIN)");
     }
-    let close = builders::close_round(&program, &run.round, &run.funder.pubkey());
-    let close = dpin.ix(close, &run.round, &run.funder.pubkey());
-    report.record(
-        "CloseRound ($dPIN)",
-        h.send(&[close], &[&run.funder]).unwrap(),
+    dpin.give(&mut h, &run.funder.pubkey(), 0);
+    let payers = [Some(drawn[0].pubkey()), None];
+    let close = dpin.ix(
+        builders::close_round(&program, &round, &run.funder.pubkey(), payers),
+        &round,
+        &run.funder.pubkey(),
     );
+    report.send(&mut h, close, &[&run.funder], " ($dPIN)");
 }

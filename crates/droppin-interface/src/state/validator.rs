@@ -91,6 +91,8 @@ pub struct Seat {
     pub status: SeatStatus,
     /// Lamports of the validator's bond this seat locks.
     pub lock: u64,
+    /// The committee's vote deadline, copied so sealing a vote touches only the seat.
+    pub vote_deadline: u64,
     /// Who paid the rent (the validator, or the reporter of an absence): gets it back.
     pub payer: Pubkey,
     /// `sha256("droppin-vote" || round || validator || level || digest || salt)`.
@@ -103,5 +105,5 @@ pub struct Seat {
 
 impl AccountState for Seat {
     const TYPE: AccountType = AccountType::Seat;
-    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 32 + 32 + VerdictVote::LEN + 32;
+    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 8 + 32 + 32 + VerdictVote::LEN + 32;
 }

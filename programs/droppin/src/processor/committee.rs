@@ -181,15 +181,17 @@ pub fn commit_vote(
     level: u8,
     commitment: [u8; 32],
 ) -> Result {
-    let [validator, round, seat, ..] = accounts else {
+    let [validator, seat, ..] = accounts else {
         return Err(not_enough_accounts());
     };
     require_signer(validator)?;
     require_writable(&[seat])?;
-    let round_state: Box<Round> = load_round(round, program_id)?;
-    let mut state = load_seat(program_id, seat, round, validator, level)?;
-    coordinator::commit_vote(&round_state, &mut state, current_slot()?, commitment)
-        .map_err(fail)?;
+    let mut state: Seat = load(seat, program_id)?;
+    require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
+    if state.level != level {
+        return Err(fail(DropPinError::RoundMismatch));
+    }
+    coordinator::commit_vote(&mut state, current_slot()?, commitment).map_err(fail)?;
     save(seat, &state)
 }
 
