@@ -223,6 +223,10 @@ fn advance_finalized<C: Chain>(
     }
 }
 
+/// Consecutive refused steps [`drive_to_settlement`] tolerates: others send the same
+/// permissionless steps, and the one that lands second is refused.
+const RACES: usize = 20;
+
 /// Advances the round until everyone may settle, waiting for slots as needed.
 pub fn drive_to_settlement<C: Chain>(
     protocol: &mut Protocol<C>,
@@ -231,8 +235,28 @@ pub fn drive_to_settlement<C: Chain>(
     round_address: &Address,
     mut on_step: impl FnMut(&Step),
 ) -> anyhow::Result<()> {
+    let mut races = 0;
     loop {
-        let step = advance(protocol, payer, store, round_address)?;
+        let step = match advance(protocol, payer, store, round_address) {
+            Ok(step) => {
+                races = 0;
+                step
+            }
+            // Someone else drew, finalized, posted or resolved first: look again.
+            Err(error)
+                if races < RACES
+                    && matches!(
+                        error.downcast_ref::<ChainError>(),
+                        Some(ChainError::Program { .. })
+                    ) =>
+            {
+                races += 1;
+                let slot = protocol.chain.slot()?;
+                protocol.chain.wait_for_slot(slot + 1)?;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         on_step(&step);
         match step {
             Step::SettlementOpen => return Ok(()),

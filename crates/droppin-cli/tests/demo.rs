@@ -34,7 +34,13 @@ fn json_reports_every_field_and_the_files_exist() {
         assert!(verdict == "accepted" || verdict == "slashed", "{verdict}");
     }
     assert_eq!(nodes.iter().filter(|n| n["malicious"] == true).count(), 2);
-    assert_eq!(report["validators"].as_array().unwrap().len(), 3);
+    let validators = report["validators"].as_array().unwrap();
+    assert_eq!(validators.len(), 10, "the registry");
+    for v in validators {
+        assert!(v["drawn"].is_boolean() && v["voted_with_final"].is_boolean());
+        assert!(v["bond_lamports"].is_u64() && v["payout_lamports"].is_u64());
+    }
+    assert!(report["appealed"].is_boolean() && report["overturned"].is_boolean());
     for field in ["accuracy_before", "accuracy_after", "seconds"] {
         assert!(report[field].is_f64(), "{field}");
     }
@@ -42,6 +48,8 @@ fn json_reports_every_field_and_the_files_exist() {
         "funded_lamports",
         "fee_lamports",
         "escrow_remaining_lamports",
+        "funder_refund_lamports",
+        "slashed_to_treasury_lamports",
     ] {
         assert!(report[field].is_u64(), "{field}");
     }
@@ -71,8 +79,16 @@ fn bad_input_is_one_readable_line_and_a_failure() {
             "4 nodes cannot hold 4 attackers",
         ),
         (
-            &["demo", "--out", out_dir, "--silent-validators", "2"],
-            "1 honest validators of 3 cannot reach the quorum",
+            &[
+                "demo",
+                "--out",
+                out_dir,
+                "--validators",
+                "4",
+                "--silent-validators",
+                "2",
+            ],
+            "leave no honest majority in the registry",
         ),
     ];
     for (args, message) in cases {

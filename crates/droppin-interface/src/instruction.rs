@@ -54,6 +54,18 @@ pub struct OpenRoundArgs {
     pub currency: crate::state::Currency,
 }
 
+/// Slots an `OpenRound` may wait before it lands. The training phase is padded by this much, so
+/// a round asked for with the protocol's shortest phase still passes the program's phase check
+/// when the cluster moves on a few slots while the transaction travels.
+pub const LANDING_MARGIN_SLOTS: u64 = 32;
+
+/// Deadlines of three equal phases of `phase_slots` starting at `slot` (training padded by
+/// [`LANDING_MARGIN_SLOTS`]): `(commit, reveal, validation)` for [`OpenRoundArgs`].
+pub fn phase_schedule(slot: u64, phase_slots: u64) -> (u64, u64, u64) {
+    let commit = slot + LANDING_MARGIN_SLOTS + phase_slots;
+    (commit, commit + phase_slots, commit + 2 * phase_slots)
+}
+
 /// A committee member's verdict on a round: the header of its leaves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct VerdictVote {

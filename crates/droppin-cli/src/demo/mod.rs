@@ -24,7 +24,7 @@ use droppin_fl::{
 use droppin_interface::{
     LAMPORTS_PER_SOL,
     hash::Sha256,
-    instruction::OpenRoundArgs,
+    instruction::{OpenRoundArgs, phase_schedule},
     pda::find,
     state::{
         AccountState, AppealResolution, Currency, NodeStatus, ProtocolParams, Reputation, Round,
@@ -102,6 +102,9 @@ pub struct DemoConfig {
     pub fund_lamports: u64,
     /// Stake of each node, in lamports.
     pub stake_lamports: u64,
+    /// Slots per phase; `None`: the protocol's shortest phase (a cluster in real time may need
+    /// more to stake, train and commit).
+    pub phase_slots: Option<u64>,
     /// The committee's validation, including how accepted updates are combined.
     pub validator: ValidatorConfig,
     /// Injected faults.
@@ -134,6 +137,7 @@ impl DemoConfig {
             dp_epsilon: None,
             fund_lamports: LAMPORTS_PER_SOL,
             stake_lamports: LAMPORTS_PER_SOL / 50,
+            phase_slots: None,
             validator: ValidatorConfig::default(),
             faults: Faults::default(),
             out_dir,
@@ -456,8 +460,11 @@ impl<C: Chain> Demo<'_, C> {
         let config = self.config;
         let (model_cid, model_hash) = publish_model(self.store, &config.spec, global)?;
         let params = self.protocol.config()?.params;
-        let phase = params.min_phase_slots;
-        let slot = self.protocol.chain.slot()?;
+        let phase = config
+            .phase_slots
+            .unwrap_or(params.min_phase_slots)
+            .max(params.min_phase_slots);
+        let (commit, reveal, validation) = phase_schedule(self.protocol.chain.slot()?, phase);
         let size = config
             .committee_size
             .clamp(params.committee.min_size, params.committee.max_size);
@@ -469,9 +476,9 @@ impl<C: Chain> Demo<'_, C> {
             max_nodes: config.nodes as u32,
             node_stake: config.stake_lamports,
             amount: config.fund_lamports,
-            commit: slot + phase,
-            reveal: slot + 2 * phase,
-            validation: slot + 3 * phase,
+            commit,
+            reveal,
+            validation,
             committee_size: size,
             currency: Currency::Sol,
         };

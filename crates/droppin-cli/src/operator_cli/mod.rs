@@ -38,7 +38,7 @@ use droppin_fl::{
 };
 use droppin_interface::{
     LAMPORTS_PER_SOL,
-    instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs},
+    instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs, phase_schedule},
     pda::find,
     state::{NodeState, NodeStatus, Round, RoundStatus},
 };

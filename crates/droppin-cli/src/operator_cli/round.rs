@@ -61,7 +61,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
             };
             let params = protocol.config()?.params;
             let phase = args.phase_slots.unwrap_or(params.min_phase_slots);
-            let slot = protocol.chain.slot()?;
+            let (commit, reveal, validation) = phase_schedule(protocol.chain.slot()?, phase);
             let round = protocol.open_round(
                 &funder,
                 OpenRoundArgs {
@@ -72,9 +72,9 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                     max_nodes: args.max_nodes,
                     node_stake: lamports(args.stake_sol, "--stake-sol")?,
                     amount: lamports(args.fund_sol, "--fund-sol")?,
-                    commit: slot + phase,
-                    reveal: slot + 2 * phase,
-                    validation: slot + 3 * phase,
+                    commit,
+                    reveal,
+                    validation,
                     committee_size: args.committee_size,
                     currency: droppin_interface::state::Currency::Sol,
                 },
