@@ -1,10 +1,12 @@
 //! The browser end to end: `trunk build --release`, the local network serving the app, and
 //! headless Chromium over WebDriver with an injected Wallet Standard test wallet. A funder opens
-//! and funds a round from the order form; two browser nodes (one on WebGPU with the demo shard,
-//! one on the CPU with its own CSV file) train, commit and reveal; the CLI validator's code judges
-//! and votes; anyone finalizes; both nodes claim. Balances are checked, every request the node
-//! pages made is checked for training data, and each page is screenshotted into
-//! `target/e2e-artifacts`.
+//! and funds a round from the order form, naming only its committee's size; two browser nodes
+//! (one on WebGPU with the demo shard, one on the CPU with its own CSV file) train, commit and
+//! reveal; a committee drawn from three bonded validators judges with the CLI validator's code,
+//! seals and reveals its votes; anyone finalizes and posts the verdict's leaves; once the appeal
+//! window closes both nodes settle from the page, which shows the drawn committee. Balances are
+//! checked, every request the node pages made is checked for training data, and each page is
+//! screenshotted into `target/e2e-artifacts`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +14,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use droppin_cli::committee::{SealedVote, drawn, reveal, sit_and_seal};
+use droppin_cli::keeper::{Step, advance, drive_to_settlement};
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
 use droppin_cli::validator::judge;
 use droppin_client::{Chain, Protocol, RpcChain};
@@ -19,7 +23,7 @@ use droppin_fl::data::digits;
 use droppin_fl::model::ModelSpec;
 use droppin_fl::validate::ValidatorConfig;
 use droppin_interface::pda::find;
-use droppin_interface::state::{Round, RoundStatus};
+use droppin_interface::state::RoundStatus;
 use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID};
 use droppin_storage::{KuboStore, Limits};
 use droppin_tests::browser::Browser;
@@ -162,9 +166,17 @@ fn fund_train_commit_reveal_validate_claim_in_the_browser() {
     let app = localnet.gateway_url();
     let rpc = localnet.rpc_url.clone();
     let mut chain = RpcChain::connect(&rpc).unwrap();
-    let [funder, node_a, node_b, validator] = [(); 4].map(|_| Keypair::new());
-    for key in [&funder, &node_a, &node_b, &validator] {
+    let [funder, node_a, node_b] = [(); 3].map(|_| Keypair::new());
+    let validators = [(); 3].map(|_| Keypair::new());
+    for key in [&funder, &node_a, &node_b].into_iter().chain(&validators) {
         chain.airdrop(&key.pubkey(), 5 * LAMPORTS_PER_SOL).unwrap();
+    }
+    // The registry the committee is drawn from; bonded before the round opens.
+    let mut protocol = Protocol::new(chain);
+    for validator in &validators {
+        protocol
+            .register_validator(validator, 2 * LAMPORTS_PER_SOL)
+            .unwrap();
     }
     let csv_path = dir.path().join("my-digits.csv");
     let csv = csv_shard(&csv_path);
@@ -182,8 +194,9 @@ fn fund_train_commit_reveal_validate_claim_in_the_browser() {
             browser.fill("#max-nodes", "2").await?;
             // 400 slots (100 s here) to load two browser nodes, train and commit.
             browser.fill("#phase-slots", "400").await?;
+            browser.fill("#committee-size", "3").await?;
             browser
-                .fill("#committee", &validator.pubkey().to_string())
+                .wait_text("#registry", "from 3 bonded validators", STEP)
                 .await?;
             browser.click("#open-round", STEP).await?;
             let (outcome, text) = browser.first_of(&["#opened", "#open-error"], STEP).await?;
@@ -193,9 +206,9 @@ fn fund_train_commit_reveal_validate_claim_in_the_browser() {
             browser.close().await
         })
         .unwrap();
-    let mut protocol = Protocol::new(chain);
-    protocol.join_committee(&validator, &round_address).unwrap();
-    let round: Round = protocol.round(&round_address).unwrap();
+    let round = protocol.round(&round_address).unwrap();
+    assert_eq!(round.committees[0].expected, 3);
+    assert!(!round.committees[0].drawn, "nobody knows the committee yet");
     let before = [&node_a, &node_b].map(|k| protocol.chain.balance(&k.pubkey()).unwrap());
 
     // Two browser nodes train and commit: one on WebGPU with the demo shard, one on the CPU
@@ -248,47 +261,83 @@ fn fund_train_commit_reveal_validate_claim_in_the_browser() {
         })
         .unwrap();
 
-    // The committee member validates with the CLI validator's code and votes; anyone finalizes.
+    // The committee is drawn after the reveals; each drawn validator judges with the CLI
+    // validator's code, takes its seat and seals its vote, then reveals it.
     wait_for_slot(&protocol.chain, round.deadlines.reveal);
     let store = KuboStore::new(&app, Limits::default()).unwrap();
-    let judgement = judge(
-        &protocol,
-        &store,
-        &round_address,
-        &ModelSpec::digits_mlp(),
-        &digits().unwrap().validation,
-        &ValidatorConfig::default(),
-    )
-    .unwrap();
+    loop {
+        match advance(&mut protocol, &funder, &store, &round_address).unwrap() {
+            Step::Drew(0) => break,
+            Step::Waiting { until, .. } => wait_for_slot(&protocol.chain, until),
+            other => panic!("expected the draw, got {other:?}"),
+        }
+    }
+    let drawn_round = protocol.round(&round_address).unwrap();
+    let mut sealed = Vec::new();
+    for validator in &validators {
+        let bond = protocol.bond(&validator.pubkey()).unwrap().unwrap();
+        if !drawn(&drawn_round, &validator.pubkey(), &bond, 0) {
+            continue;
+        }
+        let judgement = judge(
+            &protocol,
+            &store,
+            &round_address,
+            &ModelSpec::digits_mlp(),
+            &digits().unwrap().validation,
+            &ValidatorConfig::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            judgement.vote.accepted, 2,
+            "both browser updates are accepted"
+        );
+        let vote = SealedVote {
+            vote: judgement.vote,
+            salt: [sealed.len() as u8 + 1; 32],
+        };
+        sit_and_seal(&mut protocol, validator, &round_address, 0, &vote).unwrap();
+        sealed.push((validator, vote));
+    }
     assert_eq!(
-        judgement.vote.accepted_count, 2,
-        "both browser updates are accepted"
+        sealed.len(),
+        3,
+        "equal bonds, three expected seats: all drawn"
     );
-    protocol
-        .submit_verdict(&validator, &round_address, judgement.vote)
-        .unwrap();
-    protocol
-        .finalize_round(&funder, &round_address, &validator.pubkey())
-        .unwrap();
+    wait_for_slot(&protocol.chain, drawn_round.deadlines.validation);
+    for (validator, vote) in &sealed {
+        reveal(&mut protocol, validator, &round_address, 0, vote).unwrap();
+    }
+    // Anyone finalizes, posts the leaves and waits out the appeal window.
+    drive_to_settlement(&mut protocol, &funder, &store, &round_address, |_| {}).unwrap();
     assert_eq!(
         protocol.round(&round_address).unwrap().status,
         RoundStatus::Finalized
     );
 
-    // Both nodes claim from the page; the rounds page shows the lineage.
+    // Both nodes settle from the page, which shows the drawn committee; the rounds page shows
+    // the lineage.
     runtime
         .block_on(async {
             for (browser, key) in [(&nodes.0, &node_a), (&nodes.1, &node_b)] {
                 reload(browser, key).await?;
-                browser.click("#claim", STEP).await?;
+                browser
+                    .wait_text("#committee", "drawn, not picked, from seed", STEP)
+                    .await?;
+                browser
+                    .wait_text("#committee", "appeal window closed", STEP)
+                    .await?;
+                browser.click("#settle", STEP).await?;
                 let (outcome, text) = browser
                     .first_of(&["#node-status", "#node-error"], STEP)
                     .await?;
-                anyhow::ensure!(outcome == 0 && text.contains("Paid"), "claim: {text}");
+                anyhow::ensure!(outcome == 0 && text.contains("Paid"), "settle: {text}");
+                let verdict = browser.wait_for("#verdict", STEP).await?.text().await?;
+                anyhow::ensure!(verdict.contains("accepted"), "{verdict}");
             }
             nodes
                 .0
-                .screenshot(&artifacts.join("node-claimed.png"))
+                .screenshot(&artifacts.join("node-settled.png"))
                 .await?;
             // Nothing the CPU node sent contains its training file: only the update left.
             let first_row = csv.lines().nth(1).unwrap();

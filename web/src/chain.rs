@@ -1,6 +1,9 @@
-//! Reading dropPIN's accounts from the chosen cluster: rounds, the nodes of a round, one account.
+//! Reading dropPIN's accounts from the chosen cluster: rounds, the nodes of a round, a verdict's
+//! leaf, one account.
 
-use droppin_interface::state::{AccountState, HEADER_LEN, NodeState, Round};
+use droppin_interface::pda::find;
+use droppin_interface::state::{AccountState, HEADER_LEN, NodeState, Round, VerdictLeaves};
+use droppin_interface::verdict::Leaf;
 use solana_address::Address;
 
 use crate::session::{AppError, Session};
@@ -39,6 +42,23 @@ pub async fn nodes(
     round: &Address,
 ) -> Result<Vec<(Address, NodeState)>, AppError> {
     all::<NodeState>(session, Some(round)).await
+}
+
+/// Leaf `index` of the verdict committee `level` judged `round` by, as posted on-chain (`None`
+/// until it is posted): what a node is settled by.
+pub async fn verdict_leaf(
+    session: &Session,
+    round: &Address,
+    level: u8,
+    index: u32,
+) -> Result<Option<Leaf>, AppError> {
+    let address = find::verdict(&session.program(), round, level);
+    let Some(data) = session.rpc().account_data(&address).await? else {
+        return Ok(None);
+    };
+    let leaves = VerdictLeaves::load(&data)
+        .map_err(|e| AppError::Invalid(format!("verdict leaves {address}: {e}")))?;
+    Ok(leaves.leaf(&data, index))
 }
 
 /// One account's state, `None` if it does not exist.

@@ -1,21 +1,21 @@
-//! The "Fund a round" page: the funder's order, every field checked as it is typed, and a live
-//! preview of where each lamport goes.
+//! The "Fund a round" page: the funder's order, every field checked as it is typed against the
+//! chosen cluster's protocol limits, and a live preview of where each lamport goes.
 
-use droppin_interface::{DPIN_DECIMALS, LAMPORTS_PER_SOL, state::ProtocolParams};
+use droppin_interface::state::{ProtocolParams, Registry};
+use droppin_interface::{DPIN_DECIMALS, LAMPORTS_PER_SOL};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::open::{Opened, open_round};
-use crate::order::{Order, OrderError, Preview, parse_committee, preview};
-use crate::session::Session;
+use crate::open::{Opened, open_round, protocol_config, registry};
+use crate::order::{Order, OrderError, Preview, preview};
+use crate::session::{AppError, Session};
 
 fn sol(lamports: u64) -> String {
     format!("{:.4} SOL", lamports as f64 / LAMPORTS_PER_SOL as f64)
 }
 
-/// `lamports` in $dPIN at the protocol's reference price.
-fn dpin(lamports: u64) -> String {
-    let units = ProtocolParams::default().swap.to_dpin(lamports);
+/// `lamports` in $dPIN at `params`' reference price.
+fn dpin(params: &ProtocolParams, lamports: u64) -> String {
+    let units = params.swap.to_dpin(lamports);
     format!(
         "{:.2} $dPIN",
         units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
@@ -50,46 +50,81 @@ fn Field(
     }
 }
 
+/// The protocol's limits on the chosen cluster and its validator registry.
+async fn network(session: Session) -> Result<(ProtocolParams, Registry), AppError> {
+    Ok((
+        protocol_config(&session).await?.params,
+        registry(&session).await?,
+    ))
+}
+
 /// The order form and its preview.
 #[component]
 pub fn FundRound() -> impl IntoView {
     let session = expect_context::<Session>();
+    let loaded = LocalResource::new(move || {
+        session.cluster.track();
+        network(session)
+    });
+    let params = Memo::new(move |_| {
+        loaded
+            .get()
+            .and_then(Result::ok)
+            .map(|(params, _)| params)
+            .unwrap_or_default()
+    });
     let defaults = Order::default();
-    let committee_text = RwSignal::new(String::new());
-    let committee = Memo::new(move |_| parse_committee(&committee_text.get()));
     let submitted = RwSignal::new(None::<Result<Opened, String>>);
     let busy = RwSignal::new(false);
     let amount = RwSignal::new(defaults.amount_sol.to_string());
     let max_nodes = RwSignal::new(defaults.max_nodes.to_string());
     let stake = RwSignal::new(defaults.node_stake_sol.to_string());
     let phase_slots = RwSignal::new(defaults.phase_slots.to_string());
+    let committee_size = RwSignal::new(defaults.committee_size.to_string());
+    // The cluster's own limits replace the defaults' phase and committee when they arrive.
+    Effect::new(move |_| {
+        let suggested = Order::for_params(&params.get());
+        phase_slots.set(suggested.phase_slots.to_string());
+        committee_size.set(suggested.committee_size.to_string());
+    });
     let order = move || Order {
         amount_sol: amount.get().trim().parse().unwrap_or(f64::NAN),
         max_nodes: max_nodes.get().trim().parse().unwrap_or(0),
         node_stake_sol: stake.get().trim().parse().unwrap_or(f64::NAN),
         phase_slots: phase_slots.get().trim().parse().unwrap_or(0),
+        committee_size: committee_size.get().trim().parse().unwrap_or(0),
     };
-    let result = Memo::new(move |_| preview(&order(), &ProtocolParams::default()));
+    let result = Memo::new(move |_| preview(&order(), &params.get()));
+    let open = Action::new_local(move |order: &Order| {
+        let order = *order;
+        async move { open_round(&session, &order).await }
+    });
+    Effect::new(move |_| {
+        if let Some(outcome) = open.value().get() {
+            submitted.set(Some(outcome.map_err(|e| e.to_string())));
+        }
+    });
+    Effect::new(move |_| busy.set(open.pending().get()));
     let submit = move |_| {
-        let (Ok(_), Ok(members)) = (result.get_untracked(), committee.get_untracked()) else {
-            return;
-        };
-        let order = order();
-        busy.set(true);
-        submitted.set(None);
-        spawn_local(async move {
-            let outcome = open_round(&session, &order, &members)
-                .await
-                .map_err(|e| e.to_string());
-            submitted.set(Some(outcome));
-            busy.set(false);
-        });
+        if result.get_untracked().is_ok() {
+            submitted.set(None);
+            open.dispatch_local(order());
+        }
     };
-    let can_submit = move || {
-        result.get().is_ok()
-            && committee.get().is_ok()
-            && session.wallet.get().is_some()
-            && !busy.get()
+    let can_submit = move || result.get().is_ok() && session.wallet.get().is_some() && !busy.get();
+    let registry_note = move || {
+        loaded.get().map(|loaded| match loaded {
+            Ok((_, registry)) if registry.validators == 0 => view! {
+                <p id="registry" class="error">"No validator has bonded on this cluster yet: a round needs a registry to draw its committee from."</p>
+            }.into_any(),
+            Ok((_, registry)) => view! {
+                <p id="registry">{format!(
+                    "The committee is drawn after the reveals from {} bonded validators ({}), each with a chance in proportion to its bond; nobody, you included, picks it.",
+                    registry.validators, sol(registry.total_bond)
+                )}</p>
+            }.into_any(),
+            Err(error) => view! { <p id="registry" class="error">{error.to_string()}</p> }.into_any(),
+        })
     };
     view! {
         <section class="fund">
@@ -103,24 +138,24 @@ pub fn FundRound() -> impl IntoView {
                 matches=|e| matches!(e, OrderError::Stake(_)) />
             <Field label="Slots per phase (training, reveal, validation; a slot is about 0.4 s)" id="phase-slots" inputmode="numeric" value=phase_slots result=result
                 matches=|e| matches!(e, OrderError::PhaseSlots(..)) />
-            {move || result.get().ok().map(|p| view! {
-                <table class="preview">
-                    <tr><th></th><th>"SOL"</th><th>"$dPIN (reference price)"</th></tr>
-                    <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td><td id="pool-dpin">{dpin(p.pool)}</td></tr>
-                    <tr><td>"Protocol fee (8%): buys $dPIN and burns it"</td><td id="fee">{sol(p.fee)}</td><td id="burn-dpin">{format!("{} burned", dpin(p.fee))}</td></tr>
-                    <tr><td>"Validators' share of the pool"</td><td>{sol(p.validators)}</td><td>{dpin(p.validators)}</td></tr>
-                    <tr><td>"Stakes locked by a full round"</td><td>{sol(p.stakes_locked)}</td><td>{dpin(p.stakes_locked)}</td></tr>
-                    <tr><td>"Each honest node earns, on average"</td><td id="per-node">{sol(p.per_honest_node)}</td><td id="per-node-dpin">{dpin(p.per_honest_node)}</td></tr>
-                </table>
-                <p class="note">"Before $dPIN is live a round is paid in SOL; once it launches, the treasury converts the pool to $dPIN in rate-limited batches and the round pays in $dPIN."</p>
+            <Field label="Committee size (expected members, drawn by stake)" id="committee-size" inputmode="numeric" value=committee_size result=result
+                matches=|e| matches!(e, OrderError::CommitteeSize(..)) />
+            {registry_note}
+            {move || result.get().ok().map(|p| {
+                let params = params.get();
+                view! {
+                    <table class="preview">
+                        <tr><th></th><th>"SOL"</th><th>"$dPIN (reference price)"</th></tr>
+                        <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td><td id="pool-dpin">{dpin(&params, p.pool)}</td></tr>
+                        <tr><td>{format!("Protocol fee ({}%): buys $dPIN and burns it", params.fee_bps / 100)}</td><td id="fee">{sol(p.fee)}</td><td id="burn-dpin">{format!("{} burned", dpin(&params, p.fee))}</td></tr>
+                        <tr><td>"Validators' share of the pool"</td><td>{sol(p.validators)}</td><td>{dpin(&params, p.validators)}</td></tr>
+                        <tr><td>"Stakes locked by a full round"</td><td>{sol(p.stakes_locked)}</td><td>{dpin(&params, p.stakes_locked)}</td></tr>
+                        <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{sol(p.seat_lock)}</td><td>{dpin(&params, p.seat_lock)}</td></tr>
+                        <tr><td>"Each honest node earns, on average"</td><td id="per-node">{sol(p.per_honest_node)}</td><td id="per-node-dpin">{dpin(&params, p.per_honest_node)}</td></tr>
+                    </table>
+                    <p class="note">"What no accepted node earns comes back to you. Before $dPIN is live a round is paid in SOL; once it launches, the treasury converts the pool to $dPIN in rate-limited batches and the round pays in $dPIN."</p>
+                }
             })}
-            <label>
-                "Validator committee (1 to 8 addresses, comma-separated)"
-                <textarea id="committee" rows="2" prop:value=committee_text
-                    on:input=move |ev| committee_text.set(event_target_value(&ev)) />
-                <span class="error">{move || committee_text.with(|t| !t.trim().is_empty())
-                    .then(|| committee.get().err().map(|e| e.to_string())).flatten()}</span>
-            </label>
             <button id="open-round" prop:disabled=move || !can_submit() on:click=submit>
                 {move || if busy.get() { "Waiting for the wallet and the cluster..." } else { "Open and fund the round" }}
             </button>
@@ -140,9 +175,9 @@ pub fn FundRound() -> impl IntoView {
             <p class="cli">
                 "Open it from a terminal: "
                 <code>{move || format!(
-                    "dpin round open --fund-sol {} --max-nodes {} --stake-sol {} --phase-slots {} --committee {}",
+                    "dpin round open --fund-sol {} --max-nodes {} --stake-sol {} --phase-slots {} --committee-size {}",
                     amount.get().trim(), max_nodes.get().trim(), stake.get().trim(), phase_slots.get().trim(),
-                    committee.get().map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")).unwrap_or_else(|_| "V1,V2,V3".into())
+                    committee_size.get().trim()
                 )}</code>
             </p>
         </section>

@@ -6,6 +6,7 @@ pub mod app;
 pub mod bench;
 pub mod chain;
 pub mod cluster;
+pub mod committee;
 pub mod connect;
 pub mod fund;
 pub mod images;

@@ -1,14 +1,15 @@
 //! The "Run a node" page: pick an open round, choose data (the demo shard or the visitor's own CSV,
 //! which never leaves the tab), stake and train on WebGPU (or the CPU when there is no adapter),
-//! commit, reveal when the phase opens, then see the verdict and claim. Progress survives a reload.
+//! commit, reveal when the phase opens, follow the committee drawn to judge the round, appeal a
+//! wrong verdict, then see the verdict and settle. Progress survives a reload.
 
-use droppin_coordinator::{Phase, phase};
+use droppin_coordinator::{Phase, phase, phase_name, settle_node, settlement_open};
 use droppin_fl::data::{Dataset, Partition, digits, parse_csv, partition};
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::privacy::DpSgd;
 use droppin_fl::train::TrainConfig;
 use droppin_fl::update::decode_model;
-use droppin_fl::validate::VerdictList;
+use droppin_fl::validate::outcome_name;
 use droppin_interface::builders;
 use droppin_interface::hash::{Sha256, commitment};
 use droppin_interface::pda::find;
@@ -19,9 +20,10 @@ use solana_address::Address;
 use wasm_bindgen::JsCast;
 
 use crate::chain;
+use crate::committee::Committee;
 use crate::images::read_images;
 use crate::node_record::{NodeRecord, current_round};
-use crate::rounds::{amount, phase_name};
+use crate::rounds::{amount, verdict_list};
 use crate::session::{AppError, Session};
 use crate::storage;
 use crate::training::{Backend, StepReport, TabTrainer, choose_device};
@@ -78,28 +80,49 @@ pub fn next_step(
     if !connected {
         return "Connect the wallet your node uses to see where it stands in this round.".into();
     }
-    match (round.status, phase(round, slot), joined, record) {
-        (_, _, _, Some(r)) if r.settled => "Done: your stake and reward are paid out.".into(),
-        (RoundStatus::Finalized, ..) => "The committee has decided: see your verdict and claim.".into(),
-        (RoundStatus::Failed, ..) => "The round failed: claim your stake back.".into(),
-        (_, Phase::Training, _, None) => format!(
+    if record.is_some_and(|r| r.settled) {
+        return "Done: your stake and reward are paid out.".into();
+    }
+    match round.status {
+        RoundStatus::Failed => return "The round failed: settle to get your stake back.".into(),
+        RoundStatus::Finalized if settlement_open(round, slot) => {
+            return "The verdict is final: settle to receive your stake and reward.".into();
+        }
+        RoundStatus::Finalized if round.appeal.filed() => {
+            return "The verdict is under appeal: settlement follows the appeal committee's verdict.".into();
+        }
+        RoundStatus::Finalized => {
+            return match round.appeal_deadline() {
+                Some(end) => format!(
+                    "The committee has decided. Settlement opens when the appeal window closes at slot {end} (now {slot}); appeal if the verdict is wrong."
+                ),
+                None => {
+                    "The committee has decided; its verdict's leaves are being posted on-chain."
+                        .into()
+                }
+            };
+        }
+        RoundStatus::Open => {}
+    }
+    match (phase(round, slot), joined, record) {
+        (Phase::Training, _, None) => format!(
             "Choose your data and press \"Join and train\" before slot {} (now {slot}).",
             d.commit
         ),
-        (_, Phase::Training, _, Some(_)) => format!(
+        (Phase::Training, _, Some(_)) => format!(
             "Committed. Come back when the reveal phase opens at slot {} (now {slot}); your update and salt are saved in this browser.",
             d.commit
         ),
-        (_, Phase::Reveal, _, Some(r)) if !r.revealed => format!(
+        (Phase::Reveal, _, Some(r)) if !r.revealed => format!(
             "Reveal now: press \"Upload and reveal\" before slot {}.",
             d.reveal
         ),
-        (_, Phase::Reveal | Phase::Validation, _, Some(_)) => format!(
-            "Revealed. The committee validates until slot {} (now {slot}).",
-            d.validation
+        (Phase::Reveal | Phase::Validation | Phase::VoteReveal, _, Some(_)) => format!(
+            "Revealed. A committee drawn by bond from the registry judges the round: sealed votes until slot {}, revealed until {} (now {slot}).",
+            d.validation, d.vote_reveal
         ),
-        (_, _, true, None) => "This browser has no saved update for this round: it cannot reveal, and the stake will be slashed. Claim what is left once the round settles.".into(),
-        (_, Phase::Settlement, ..) => "Waiting for the committee to finalize the round.".into(),
+        (_, true, None) => "This browser has no saved update for this round: it cannot reveal, and part of the stake will be slashed. Settle what is left once the round settles.".into(),
+        (Phase::Settlement, ..) => "The votes are in: waiting for anyone to finalize the round.".into(),
         _ => "Training has closed for this round: pick another.".into(),
     }
 }
@@ -240,7 +263,8 @@ pub fn RunNode() -> impl IntoView {
                     .await
                 }
                 "reveal" => reveal(session, round_address, record).await,
-                _ => settle(session, round_address, round, record, verdict).await,
+                "appeal" => appeal(session, round_address, round).await,
+                _ => settle(session, round_address, record, verdict).await,
             };
             status.set(Some(outcome.map_err(|e| e.to_string())));
             busy.set(false);
@@ -273,9 +297,16 @@ pub fn RunNode() -> impl IntoView {
     };
     let can_settle = move || {
         !busy.get()
-            && round_of().is_some_and(|(_, r)| r.status != RoundStatus::Open)
+            && round_of().is_some_and(|(_, r)| settlement_open(&r, slot.get()))
             && record.get().is_none_or(|r| !r.settled)
             && node_state.get().is_some()
+    };
+    // Anyone may appeal a first verdict while its window is open, bonding a seat's lock.
+    let appeal_bond = move || {
+        round_of().and_then(|(_, r)| {
+            let open = !r.appeal.filed() && r.appeal_deadline().is_some_and(|end| slot.get() < end);
+            open.then(|| amount(&r, r.committees[0].seat_lock))
+        })
     };
 
     view! {
@@ -334,7 +365,12 @@ pub fn RunNode() -> impl IntoView {
             </fieldset>
             <button id="train" prop:disabled=move || !can_train() on:click=move |_| run("train")>"Join, train and commit"</button>
             <button id="reveal" prop:disabled=move || !can_reveal() on:click=move |_| run("reveal")>"Upload and reveal"</button>
-            <button id="claim" prop:disabled=move || !can_settle() on:click=move |_| run("settle")>"Claim"</button>
+            <button id="settle" prop:disabled=move || !can_settle() on:click=move |_| run("settle")>"Settle"</button>
+            {move || appeal_bond().map(|bond| view! {
+                <button id="appeal" prop:disabled=move || busy.get() || session.wallet.get().is_none()
+                    on:click=move |_| run("appeal")>{format!("Appeal the verdict (bond {bond})")}</button>
+            })}
+            {move || round_of().map(|(_, round)| view! { <Committee round=round now=slot.get() /> })}
             {move || backend_note.get().map(|note| view! { <p id="backend">{note}</p> })}
             {move || {
                 let p = progress.get();
@@ -510,66 +546,92 @@ async fn reveal(
     Ok("Revealed: the committee will validate your update.".into())
 }
 
-/// Claims the reward (finalized round) or the refund (failed round).
-async fn settle(
+/// Files an appeal against the first verdict, bonding a seat's lock from the wallet.
+async fn appeal(
     session: Session,
     round_address: Address,
     round: Round,
+) -> Result<String, AppError> {
+    let appellant = session.address()?;
+    session
+        .send(&[builders::appeal(
+            &session.program(),
+            &appellant,
+            &round_address,
+        )])
+        .await?;
+    Ok(format!(
+        "Appealed with a bond of {}: a larger committee is drawn to judge the round again. If it overturns the verdict, the bond comes back with a reward from the first majority's bonds.",
+        amount(&round, round.committees[0].seat_lock)
+    ))
+}
+
+/// Settles the node by its leaf in the verdict in force (finalized round) or by a refund
+/// (failed round); the coordinator previews what the program will pay.
+async fn settle(
+    session: Session,
+    round_address: Address,
     record: RwSignal<Option<NodeRecord>>,
     verdict: RwSignal<Option<String>>,
 ) -> Result<String, AppError> {
     let node = session.address()?;
     let program = session.program();
-    let saved = record.get_untracked();
-    let revealed_cid = saved.as_ref().filter(|r| r.revealed).map(NodeRecord::cid);
-    let ix = if round.status == RoundStatus::Finalized {
-        let bytes =
-            storage::download(&session.storage_url(), &round.outcome.verdict_list_cid).await?;
-        let list = VerdictList::parse(&bytes)?;
-        if let Some(entry) = list.entry(&node.to_bytes()) {
-            verdict.set(Some(format!(
-                "Verdict: {}; contribution {:.2}% of the node pool ({}){}.",
-                entry.verdict,
-                f64::from(entry.weight_bps) / 100.0,
-                amount(
-                    &round,
-                    round.outcome.node_pool * u64::from(entry.weight_bps) / 10_000
-                ),
-                entry
-                    .reason
-                    .as_ref()
-                    .map(|r| format!("; {r}"))
-                    .unwrap_or_default()
-            )));
-        }
-        let claim = list.claim(
-            &round_address.to_bytes(),
-            &round.outcome.verdict_root,
-            &node.to_bytes(),
-        )?;
-        let cid = revealed_cid.ok_or_else(|| {
-            AppError::Invalid("this browser has no revealed update for the round".into())
+    let slot = session.rpc().slot().await?;
+    let round: Round = chain::state(&session, &round_address)
+        .await?
+        .ok_or_else(|| AppError::Invalid("the round is closed".into()))?;
+    let state: NodeState = chain::state(&session, &find::node(&program, &round_address, &node))
+        .await?
+        .ok_or_else(|| {
+            AppError::Invalid("this wallet has nothing to settle in the round".into())
         })?;
-        builders::claim_reward(&program, &round_address, &cid, claim.leaf, claim.proof)
-    } else {
-        builders::refund_node(&program, &round_address, &node, revealed_cid.as_ref())
+    let level = (round.status == RoundStatus::Finalized).then_some(round.outcome.level);
+    let leaf = match level {
+        Some(level) => chain::verdict_leaf(&session, &round_address, level, state.index).await?,
+        None => None,
     };
-    session.send(&[ix]).await?;
-    if let Some(mut saved) = saved {
+    let reputation_address = find::reputation(&program, &node);
+    let mut reputation = chain::state::<Reputation>(&session, &reputation_address)
+        .await?
+        .unwrap_or_default();
+    let payout = settle_node(&mut round.clone(), &state, &mut reputation, leaf, slot)
+        .map_err(|e| AppError::Invalid(format!("cannot settle yet: {e}")))?;
+    let reason = match level {
+        Some(_) => verdict_list(session, round_address, round.clone())
+            .await
+            .ok()
+            .and_then(|list| list.entry(&node.to_bytes()).and_then(|e| e.reason.clone())),
+        None => None,
+    };
+    verdict.set(Some(format!(
+        "Verdict: {}; contribution {:.2}% of the node pool{}.",
+        outcome_name(payout.outcome),
+        f64::from(leaf.map_or(0, |l| l.weight_bps)) / 100.0,
+        reason.map(|r| format!("; {r}")).unwrap_or_default()
+    )));
+    let cid = state.cid.is_well_formed().then_some(state.cid);
+    session
+        .send(&[builders::settle_node(
+            &program,
+            &node,
+            &round_address,
+            &node,
+            cid.as_ref(),
+            level,
+        )])
+        .await?;
+    if let Some(mut saved) = record.get_untracked() {
         saved.settled = true;
         saved.save();
         record.set(Some(saved));
     }
-    let reputation =
-        chain::state::<Reputation>(&session, &find::reputation(&program, &node)).await?;
-    Ok(match reputation {
-        Some(r) => format!(
-            "Paid. Reputation: {} points, multiplier x{:.2} in your next round.",
-            r.points(),
-            f64::from(r.multiplier_bps()) / 10_000.0
-        ),
-        None => "Paid.".into(),
-    })
+    let half_life = round.terms.reputation_half_life;
+    Ok(format!(
+        "Paid {}. Reputation: {} points, multiplier x{:.2} in your next round.",
+        amount(&round, payout.to_node),
+        reputation.points_at(slot, half_life),
+        f64::from(reputation.multiplier_bps(slot, half_life)) / 10_000.0
+    ))
 }
 
 /// The element an event fired on, as the type it is.

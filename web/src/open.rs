@@ -5,13 +5,12 @@ use droppin_fl::data::digits;
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::update::{Encoding, Update};
 use droppin_interface::builders;
-use droppin_interface::instruction::{DEFAULT_QUORUM_BPS, OpenRoundArgs};
 use droppin_interface::pda::find;
-use droppin_interface::state::{Currency, Deadlines, ProtocolConfig};
+use droppin_interface::state::{ProtocolConfig, Registry};
 use solana_address::Address;
 
 use crate::chain;
-use crate::order::{Order, lamports, preview};
+use crate::order::{Order, preview, round_args};
 use crate::session::{AppError, Session};
 use crate::storage;
 
@@ -30,12 +29,16 @@ pub async fn protocol_config(session: &Session) -> Result<ProtocolConfig, AppErr
         .ok_or_else(|| AppError::Invalid("dropPIN is not deployed on this cluster".into()))
 }
 
-/// Opens a digits-MLP round funded by the connected wallet.
-pub async fn open_round(
-    session: &Session,
-    order: &Order,
-    committee: &[Address],
-) -> Result<Opened, AppError> {
+/// The validator registry the round's committee will be drawn from.
+pub async fn registry(session: &Session) -> Result<Registry, AppError> {
+    Ok(chain::state(session, &find::registry(&session.program()))
+        .await?
+        .unwrap_or_default())
+}
+
+/// Opens a digits-MLP round funded by the connected wallet; its committee is drawn later from
+/// the bonded validators.
+pub async fn open_round(session: &Session, order: &Order) -> Result<Opened, AppError> {
     let funder = session.address()?;
     let config = protocol_config(session).await?;
     preview(order, &config.params).map_err(|errors| {
@@ -47,30 +50,16 @@ pub async fn open_round(
                 .join("; "),
         )
     })?;
-    let amount = lamports(order.amount_sol).ok_or_else(|| AppError::Invalid("amount".into()))?;
-    let stake = lamports(order.node_stake_sol).ok_or_else(|| AppError::Invalid("stake".into()))?;
     let spec = ModelSpec::digits_mlp();
     let model = Update::model(&spec, &Weights::initial(&spec, 1)).encode(Encoding::default());
     let model_cid = storage::upload(&session.storage_url(), &model).await?;
     let slot = session.rpc().slot().await?;
-    let args = OpenRoundArgs {
-        task_hash: spec.hash(),
-        model_hash: *model_cid.digest(),
-        model_cid,
-        validation_set_hash: digits()?.validation.hash(),
-        max_nodes: order.max_nodes,
-        node_stake: stake,
-        validator_stake: stake,
-        amount,
-        deadlines: Deadlines {
-            commit: slot + order.phase_slots,
-            reveal: slot + 2 * order.phase_slots,
-            validation: slot + 3 * order.phase_slots,
-        },
-        committee: committee.iter().map(|a| a.to_bytes()).collect(),
-        quorum_bps: DEFAULT_QUORUM_BPS,
-        currency: Currency::Sol,
-    };
+    let mut args =
+        round_args(order, slot).ok_or_else(|| AppError::Invalid("amount or stake".into()))?;
+    args.task_hash = spec.hash();
+    args.model_hash = *model_cid.digest();
+    args.model_cid = model_cid;
+    args.validation_set_hash = digits()?.validation.hash();
     let program = session.program();
     let id = config.round_count;
     let signature = session

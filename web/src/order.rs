@@ -1,9 +1,10 @@
-//! The order form's arithmetic: what a funder's SOL becomes. It uses the coordinator's own
-//! split, so the preview is what the program will do to the lamport.
+//! The order form's arithmetic: what a funder's SOL becomes. It runs the coordinator's own
+//! `open_round` on the order, so the preview is what the program will do to the lamport.
 
-use droppin_coordinator::{bps_of, split_funding};
-use droppin_interface::{LAMPORTS_PER_SOL, state::ProtocolParams};
-use solana_address::Address;
+use droppin_coordinator::{RoundKeys, bps_of, open_round, seat_lock};
+use droppin_interface::instruction::{OpenRoundArgs, phase_schedule};
+use droppin_interface::state::{Currency, ProtocolParams, Round};
+use droppin_interface::{Cid, LAMPORTS_PER_SOL};
 use thiserror::Error;
 
 /// What the funder types.
@@ -17,16 +18,30 @@ pub struct Order {
     pub node_stake_sol: f64,
     /// Slots in each phase: training, reveal, validation.
     pub phase_slots: u64,
+    /// Expected committee size: the protocol draws it from the bonded validators.
+    pub committee_size: u8,
 }
 
-impl Default for Order {
-    fn default() -> Self {
+impl Order {
+    /// The default order under `params`: one SOL, eight nodes, the shortest phases.
+    pub fn for_params(params: &ProtocolParams) -> Order {
         Order {
             amount_sol: 1.0,
             max_nodes: 8,
             node_stake_sol: 0.02,
-            phase_slots: 600,
+            phase_slots: params.min_phase_slots,
+            committee_size: params
+                .committee
+                .min_size
+                .max(5)
+                .min(params.committee.max_size),
         }
+    }
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Order::for_params(&ProtocolParams::default())
     }
 }
 
@@ -45,6 +60,9 @@ pub struct Preview {
     pub stakes_locked: u64,
     /// What each node earns on average if every node is honest and accepted.
     pub per_honest_node: u64,
+    /// Bond each committee seat locks when the round is full: more than a captive quorum could
+    /// move, so overturning it on appeal always costs it more than it took.
+    pub seat_lock: u64,
 }
 
 /// A field the funder must correct, with the message shown beside it.
@@ -58,42 +76,8 @@ pub enum OrderError {
     Stake(f64),
     #[error("each phase lasts {0} to {1} slots")]
     PhaseSlots(u64, u64),
-}
-
-/// A committee the funder names, or what is wrong with it.
-#[derive(Clone, Debug, Error, PartialEq, Eq)]
-pub enum CommitteeError {
-    #[error("name 1 to {0} validators")]
-    Size(usize),
-    #[error("{0:?} is not a Solana address")]
-    NotAnAddress(String),
-    #[error("{0} is named twice")]
-    Repeated(String),
-}
-
-/// Most committee members a round takes.
-pub const MAX_COMMITTEE: usize = 8;
-
-/// Parses validator addresses separated by commas, spaces or new lines.
-pub fn parse_committee(text: &str) -> Result<Vec<Address>, CommitteeError> {
-    let mut committee: Vec<Address> = Vec::new();
-    for word in text
-        .split([',', ' ', '\n'])
-        .filter(|w| !w.trim().is_empty())
-    {
-        let word = word.trim();
-        let address: Address = word
-            .parse()
-            .map_err(|_| CommitteeError::NotAnAddress(word.to_owned()))?;
-        if committee.contains(&address) {
-            return Err(CommitteeError::Repeated(word.to_owned()));
-        }
-        committee.push(address);
-    }
-    if committee.is_empty() || committee.len() > MAX_COMMITTEE {
-        return Err(CommitteeError::Size(MAX_COMMITTEE));
-    }
-    Ok(committee)
+    #[error("a committee has {0} to {1} members")]
+    CommitteeSize(u8, u8),
 }
 
 /// SOL as lamports, if it is a positive amount.
@@ -102,18 +86,16 @@ pub fn lamports(sol: f64) -> Option<u64> {
         .then(|| (sol * LAMPORTS_PER_SOL as f64).round() as u64)
 }
 
-/// The preview of `order` under `params`, or every field that needs correcting.
-pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<OrderError>> {
+/// Every field of `order` that `params` refuses.
+fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
     let mut errors = Vec::new();
-    let amount = lamports(order.amount_sol).filter(|&a| a > 0);
-    if amount.is_none() {
+    if lamports(order.amount_sol).is_none() {
         errors.push(OrderError::Amount);
     }
     if order.max_nodes == 0 || order.max_nodes > params.max_nodes {
         errors.push(OrderError::MaxNodes(params.max_nodes));
     }
-    let stake = lamports(order.node_stake_sol).filter(|&s| s >= params.min_stake);
-    if stake.is_none() {
+    if lamports(order.node_stake_sol).is_none_or(|s| s < params.min_stake) {
         errors.push(OrderError::Stake(
             params.min_stake as f64 / LAMPORTS_PER_SOL as f64,
         ));
@@ -124,10 +106,52 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
             params.max_phase_slots,
         ));
     }
-    let (Some(amount), Some(stake), true) = (amount, stake, errors.is_empty()) else {
+    let c = &params.committee;
+    if !(c.min_size..=c.max_size).contains(&order.committee_size) {
+        errors.push(OrderError::CommitteeSize(c.min_size, c.max_size));
+    }
+    errors
+}
+
+/// The instruction arguments of `order` (model and validation set left for the caller), with
+/// deadlines from `slot`.
+pub fn round_args(order: &Order, slot: u64) -> Option<OpenRoundArgs> {
+    let (commit, reveal, validation) = phase_schedule(slot, order.phase_slots);
+    Some(OpenRoundArgs {
+        task_hash: [0; 32],
+        model_hash: [0; 32],
+        model_cid: Cid::default(),
+        validation_set_hash: [0; 32],
+        max_nodes: order.max_nodes,
+        node_stake: lamports(order.node_stake_sol)?,
+        amount: lamports(order.amount_sol)?,
+        commit,
+        reveal,
+        validation,
+        committee_size: order.committee_size,
+        currency: Currency::Sol,
+    })
+}
+
+/// The preview of `order` under `params`, or every field that needs correcting.
+pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<OrderError>> {
+    let errors = field_errors(order, params);
+    let args = round_args(order, 0).filter(|_| errors.is_empty());
+    let Some(mut args) = args else {
         return Err(errors);
     };
-    let funding = split_funding(amount, params.fee_bps).map_err(|_| vec![OrderError::Amount])?;
+    // The coordinator opens the round as the program would (a model CID stands in).
+    let model = Cid::from_digest(&[1; 32]);
+    (args.model_cid, args.model_hash) = (model, *model.digest());
+    let keys = RoundKeys {
+        bonded_total: 1,
+        ..RoundKeys::default()
+    };
+    let mut round = Round::default();
+    let funding =
+        open_round(params, &keys, &args, 0, &mut round).map_err(|_| vec![OrderError::Amount])?;
+    round.counts.nodes_joined = order.max_nodes;
+    let seat_lock = seat_lock(&round).map_err(|_| vec![OrderError::Amount])?;
     let validators = bps_of(funding.to_pool, params.validator_share_bps);
     let nodes = funding.to_pool - validators;
     Ok(Preview {
@@ -135,8 +159,9 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
         pool: funding.to_pool,
         validators,
         nodes,
-        stakes_locked: stake * u64::from(order.max_nodes),
+        stakes_locked: args.node_stake * u64::from(order.max_nodes),
         per_honest_node: nodes / u64::from(order.max_nodes),
+        seat_lock,
     })
 }
 
@@ -160,19 +185,14 @@ mod tests {
     }
 
     #[test]
-    fn committees_are_checked() {
-        let a = Address::new_from_array([1; 32]).to_string();
-        let b = Address::new_from_array([2; 32]).to_string();
-        assert_eq!(parse_committee(&format!("{a}, {b}\n")).unwrap().len(), 2);
-        assert_eq!(parse_committee(" "), Err(CommitteeError::Size(8)));
-        assert_eq!(
-            parse_committee(&format!("{a},{a}")),
-            Err(CommitteeError::Repeated(a.clone()))
-        );
-        assert!(matches!(
-            parse_committee("not-a-key"),
-            Err(CommitteeError::NotAnAddress(_))
-        ));
+    fn a_seat_locks_more_than_a_captive_quorum_could_move() {
+        let params = ProtocolParams::default();
+        let preview = preview(&Order::default(), &params).unwrap();
+        let slashable = 8 * bps_of(20_000_000, params.slash_bps);
+        let quorum = (u64::from(params.committee.quorum_bps)
+            * u64::from(params.committee.min_size))
+        .div_ceil(10_000);
+        assert!(preview.seat_lock * quorum > preview.pool + slashable);
     }
 
     #[test]
@@ -181,15 +201,17 @@ mod tests {
             amount_sol: f64::NAN,
             max_nodes: 0,
             node_stake_sol: 0.001,
-            phase_slots: 600,
+            committee_size: 200,
+            ..Order::default()
         };
         let errors = preview(&order, &ProtocolParams::default()).unwrap_err();
         assert_eq!(
             errors,
             vec![
                 OrderError::Amount,
-                OrderError::MaxNodes(100_000),
-                OrderError::Stake(0.01)
+                OrderError::MaxNodes(1_024),
+                OrderError::Stake(0.01),
+                OrderError::CommitteeSize(3, 31)
             ]
         );
         assert_eq!(

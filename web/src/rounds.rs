@@ -1,30 +1,20 @@
-//! The rounds explorer: every round's phase, pool, head counts and model lineage (each round's
-//! global model and the one it produced), a round's nodes, and downloads of global models.
+//! The rounds explorer: every round's phase, pool, head counts, appeal and model lineage (each
+//! round's global model and the one it produced), a round's committees and nodes, its verdicts,
+//! and downloads of global models.
 
-use droppin_coordinator::{Phase, phase};
+use droppin_coordinator::{phase_name, resolution_name};
 use droppin_fl::validate::VerdictList;
-use droppin_interface::state::{Currency, NodeState, NodeStatus, Round, RoundStatus};
+use droppin_interface::state::{Currency, NodeStatus, Round, RoundStatus};
 use droppin_interface::{Cid, DPIN_DECIMALS, LAMPORTS_PER_SOL};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use solana_address::Address;
 
 use crate::chain;
+use crate::committee::Committee;
 use crate::connect::short;
 use crate::session::{AppError, Session};
 use crate::storage::{self, cid_text};
-
-/// `round`'s phase in words at `slot`.
-pub fn phase_name(round: &Round, slot: u64) -> &'static str {
-    match (round.status, phase(round, slot)) {
-        (RoundStatus::Finalized, _) => "finalized",
-        (RoundStatus::Failed, _) => "failed",
-        (_, Phase::Training) => "training",
-        (_, Phase::Reveal) => "reveal",
-        (_, Phase::Validation) => "validation",
-        (_, Phase::Settlement) => "settlement",
-    }
-}
 
 /// An amount in the round's currency.
 pub fn amount(round: &Round, base_units: u64) -> String {
@@ -34,6 +24,18 @@ pub fn amount(round: &Round, base_units: u64) -> String {
             "{:.2} $dPIN",
             base_units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
         ),
+    }
+}
+
+/// A round's appeal in the rounds table: its resolution, `pending`, or a dash.
+fn appeal_text(round: &Round) -> &'static str {
+    match (
+        round.appeal.filed(),
+        resolution_name(round.appeal.resolution),
+    ) {
+        (_, Some(resolution)) => resolution,
+        (true, None) => "pending",
+        (false, None) => "-",
     }
 }
 
@@ -57,29 +59,39 @@ fn ModelLink(cid: Cid) -> impl IntoView {
     })
 }
 
-/// A finalized round's published verdicts: each node's verdict, weight and the reason.
+/// The published verdict list of the verdict in force, checked against its on-chain leaves
+/// root: each node's outcome, weight and the reason behind it.
+pub async fn verdict_list(
+    session: Session,
+    address: Address,
+    round: Round,
+) -> Result<VerdictList, AppError> {
+    let vote = round.outcome.vote;
+    let bytes = storage::download(&session.storage_url(), &vote.verdict_list_cid).await?;
+    let list = VerdictList::parse(&bytes)?;
+    if !list.matches(&address.to_bytes(), &vote.leaves_root)? {
+        return Err(AppError::Invalid(
+            "the published verdict list does not match the verdict on-chain".into(),
+        ));
+    }
+    Ok(list)
+}
+
+/// A finalized round's verdicts: each node's outcome, weight and the reason.
 #[component]
-fn Verdicts(list_cid: Cid) -> impl IntoView {
+fn Verdicts(address: Address, round: Round) -> impl IntoView {
     let session = expect_context::<Session>();
-    let list = RwSignal::new(None::<Result<VerdictList, String>>);
-    spawn_local(async move {
-        let loaded = async {
-            let bytes = storage::download(&session.storage_url(), &list_cid).await?;
-            Ok::<_, AppError>(VerdictList::parse(&bytes)?)
-        }
-        .await;
-        list.set(Some(loaded.map_err(|e| e.to_string())));
-    });
+    let list = LocalResource::new(move || verdict_list(session, address, round.clone()));
     move || match list.get() {
         None => view! { <p>"Loading the verdict list..."</p> }.into_any(),
-        Some(Err(error)) => view! { <p class="error">{error}</p> }.into_any(),
+        Some(Err(error)) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
         Some(Ok(list)) => view! {
             <table class="verdicts">
                 <tr><th>"Node"</th><th>"Verdict"</th><th>"Contribution"</th><th>"Reason"</th></tr>
                 {list.verdicts.into_iter().map(|v| view! {
                     <tr>
                         <td>{short(&v.node)}</td>
-                        <td>{v.verdict}</td>
+                        <td>{v.outcome}</td>
                         <td>{format!("{:.2}%", f64::from(v.weight_bps) / 100.0)}</td>
                         <td>{v.reason.unwrap_or_default()}</td>
                     </tr>
@@ -93,13 +105,10 @@ fn Verdicts(list_cid: Cid) -> impl IntoView {
 #[component]
 fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
     let session = expect_context::<Session>();
-    let nodes = RwSignal::new(None::<Result<Vec<(Address, NodeState)>, String>>);
-    spawn_local(async move {
-        nodes.set(Some(
-            chain::nodes(&session, &address)
-                .await
-                .map_err(|e| e.to_string()),
-        ));
+    let nodes = LocalResource::new(move || async move {
+        chain::nodes(&session, &address)
+            .await
+            .map_err(|e| e.to_string())
     });
     let settled = round.counts.nodes_settled;
     let outcome = round.outcome;
@@ -108,20 +117,15 @@ fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
             <h3>{format!("Round {} ({})", round.id, phase_name(&round, now_slot))}</h3>
             <p>{format!("Address {address}; funder {}", Address::new_from_array(round.funder))}</p>
             <p>{format!(
-                "Deadlines: training until slot {}, reveal until {}, validation until {} (now {now_slot}).",
-                round.deadlines.commit, round.deadlines.reveal, round.deadlines.validation
+                "Deadlines: training until slot {}, reveal until {}, sealed votes until {}, vote reveals until {} (now {now_slot}).",
+                round.deadlines.commit, round.deadlines.reveal, round.deadlines.validation, round.deadlines.vote_reveal
             )}</p>
-            <p>{format!(
-                "Committee: {} members, {} joined, {} voted.",
-                round.committee.len, round.counts.validators_joined, round.counts.validators_voted
-            )}</p>
+            <Committee round=round.clone() now=now_slot />
             {(round.status == RoundStatus::Finalized).then(|| view! {
-                <p>{format!(
-                    "Verdicts: {} accepted, {} slashed; nodes share {}.",
-                    outcome.accepted, outcome.slashed, amount(&round, outcome.node_pool)
-                )} " New global model: " <ModelLink cid=outcome.new_model_cid />
-                " · verdict list: " <ModelLink cid=outcome.verdict_list_cid /></p>
-                <Verdicts list_cid=outcome.verdict_list_cid />
+                <p>{format!("Nodes share {}. ", amount(&round, outcome.node_pool))}
+                "New global model: " <ModelLink cid=outcome.vote.new_model_cid />
+                " · verdict list: " <ModelLink cid=outcome.vote.verdict_list_cid /></p>
+                <Verdicts address=address round=round.clone() />
             })}
             {move || match nodes.get() {
                 None => view! { <p>"Loading nodes..."</p> }.into_any(),
@@ -178,7 +182,7 @@ pub fn Rounds() -> impl IntoView {
                 Some(Ok((_, rounds))) if rounds.is_empty() => view! { <p>"No round yet: fund the first one."</p> }.into_any(),
                 Some(Ok((slot, rounds))) => view! {
                     <table id="rounds" class="rounds">
-                        <tr><th>"Id"</th><th>"Phase"</th><th>"Pool"</th><th>"Nodes"</th><th>"Revealed"</th><th>"Model"</th><th>"New model"</th></tr>
+                        <tr><th>"Id"</th><th>"Phase"</th><th>"Pool"</th><th>"Nodes"</th><th>"Revealed"</th><th>"Appeal"</th><th>"Model"</th><th>"New model"</th></tr>
                         {rounds.iter().map(|(address, round)| {
                             let address = *address;
                             view! {
@@ -188,8 +192,9 @@ pub fn Rounds() -> impl IntoView {
                                     <td>{amount(round, round.pool)}</td>
                                     <td>{format!("{}/{}", round.counts.nodes_joined, round.max_nodes)}</td>
                                     <td>{round.counts.nodes_revealed}</td>
+                                    <td class="appeal">{appeal_text(round)}</td>
                                     <td><ModelLink cid=round.model_cid /></td>
-                                    <td><ModelLink cid=round.outcome.new_model_cid /></td>
+                                    <td><ModelLink cid=round.outcome.vote.new_model_cid /></td>
                                 </tr>
                             }
                         }).collect_view()}

@@ -35,7 +35,7 @@ fn order_form_math_matches_the_coordinator() {
         max_nodes: 0,
         ..Order::default()
     };
-    assert!(preview_errors(&bad).contains("1 to 100000 nodes"));
+    assert!(preview_errors(&bad).contains("1 to 1024 nodes"));
 }
 
 fn preview_errors(order: &Order) -> String {

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol};
-use droppin_coordinator::{Phase, phase};
+use droppin_coordinator::{phase_name, resolution_name};
 use droppin_interface::{
     Cid,
-    state::{AppealResolution, Currency, Round, RoundStatus},
+    state::{Currency, RoundStatus},
 };
 use droppin_storage::{from_interface, parse_cid, to_interface};
 use serde::{Deserialize, Serialize};
@@ -66,28 +66,8 @@ pub struct RoundSummary {
     pub no_shows: u32,
 }
 
-/// The phase name of a round at `slot`.
-pub fn phase_name(round: &Round, slot: u64) -> &'static str {
-    match round.status {
-        RoundStatus::Finalized if round.appeal.filed() => "appealed",
-        RoundStatus::Finalized => "finalized",
-        RoundStatus::Failed => "failed",
-        RoundStatus::Open => match phase(round, slot) {
-            Phase::Training => "training",
-            Phase::Reveal => "reveal",
-            Phase::Validation => "validation",
-            Phase::VoteReveal => "vote-reveal",
-            Phase::Settlement => "settlement",
-        },
-    }
-}
-
 fn cid_text(cid: &Cid) -> anyhow::Result<String> {
     Ok(from_interface(cid)?.to_string())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The summary of the round at `address`.
@@ -119,7 +99,7 @@ pub fn summarize<C: Chain>(
         nodes_settled: round.counts.nodes_settled,
         committee_size: committee.expected,
         drawn: committee.drawn,
-        seed: committee.drawn.then(|| hex(&committee.seed)),
+        seed: committee.drawn.then(|| hex::encode(committee.seed)),
         seats: committee.seats,
         votes_revealed: committee.revealed,
         seat_lock_lamports: committee.seat_lock,
@@ -130,13 +110,7 @@ pub fn summarize<C: Chain>(
         vote_reveal_deadline: round.deadlines.vote_reveal,
         appeal_deadline: round.appeal_deadline(),
         appealed: round.appeal.filed(),
-        appeal_resolution: match round.appeal.resolution {
-            AppealResolution::None => None,
-            AppealResolution::Confirmed => Some("confirmed"),
-            AppealResolution::Overturned => Some("overturned"),
-            AppealResolution::Unresolved => Some("unresolved"),
-            AppealResolution::Decided => Some("decided"),
-        },
+        appeal_resolution: resolution_name(round.appeal.resolution),
         model_cid: cid_text(&round.model_cid)?,
         new_model_cid: finalized
             .then(|| cid_text(&vote.new_model_cid))
@@ -176,27 +150,14 @@ pub fn pending_path(state_dir: &Path, round: &Address, node: &Address) -> PathBu
         .join(format!("{round}-{node}.json"))
 }
 
-/// Lowercase hex of `bytes`.
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The bytes of a hex string, if it is one.
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Saves a pending commitment and its update, atomically and readable by the owner only,
 /// before the commit is sent, so a crash cannot lose the salt and nobody else learns the CID.
 pub fn save_pending(path: &Path, pending: &Pending, update: &[u8]) -> anyhow::Result<()> {
     let file = PendingFile {
         cid: cid_text(&pending.cid)?,
-        salt: to_hex(&pending.salt),
+        salt: hex::encode(&pending.salt),
         samples: pending.samples,
-        update_hex: to_hex(update),
+        update_hex: hex::encode(update),
     };
     write_private(path, &serde_json::to_vec(&file)?)
         .with_context(|| format!("saving the commitment's salt to {}", path.display()))
@@ -227,10 +188,11 @@ pub fn load_pending(path: &Path) -> anyhow::Result<(Pending, Vec<u8>)> {
     })?;
     let file: PendingFile = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a saved commitment", path.display()))?;
-    let salt = from_hex(&file.salt)
+    let salt = hex::decode(&file.salt)
+        .ok()
         .and_then(|s| <[u8; 32]>::try_from(s).ok())
         .with_context(|| format!("{}: the salt is not 32 hex bytes", path.display()))?;
-    let update = from_hex(&file.update_hex)
+    let update = hex::decode(&file.update_hex)
         .with_context(|| format!("{}: the update is not hex", path.display()))?;
     let pending = Pending {
         cid: to_interface(&parse_cid(&file.cid)?)?,
@@ -270,7 +232,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(
             &path,
-            text.replace(&to_hex(&update), &to_hex(b"another delta!!!")),
+            text.replace(&hex::encode(&update), &hex::encode(b"another delta!!!")),
         )
         .unwrap();
         let error = load_pending(&path).unwrap_err().to_string();

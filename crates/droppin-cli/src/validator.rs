@@ -174,7 +174,7 @@ pub fn publish_verdict(
     );
     let list = VerdictList {
         round: round_address.to_string(),
-        leaves_root: hex(&tree.root()),
+        leaves_root: hex::encode(tree.root()),
         new_model_cid: from_interface(&new_model_cid)?.to_string(),
         verdicts: nodes
             .iter()
@@ -235,8 +235,4 @@ pub fn tree_from_list(
         bail!("the verdict list {list_cid} does not rebuild the verdict's leaves root");
     }
     Ok(tree)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

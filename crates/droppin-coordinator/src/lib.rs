@@ -31,6 +31,7 @@ use droppin_interface::{BPS, DropPinError};
 mod appeal;
 mod committee;
 mod config;
+mod describe;
 mod node;
 mod registry;
 mod round;
@@ -45,6 +46,7 @@ pub use committee::{
     settle_seat,
 };
 pub use config::{apply_config, propose_config};
+pub use describe::{phase_name, resolution_name};
 pub use node::{NodePayout, commit_update, join_round, reveal_update, settle_node};
 pub use registry::{register_validator, top_up_bond, unbond, withdraw_bond};
 pub use round::{

@@ -36,7 +36,7 @@ pub fn split_funding(amount: u64, fee_bps: u16) -> Result<Funding> {
 }
 
 /// Addresses the program derived for a new round.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct RoundKeys {
     /// Round id.
     pub id: u64,

@@ -142,8 +142,8 @@ struct SealedFile {
 /// Saves a sealed vote before it is committed, so a crash cannot lose the salt.
 fn save_sealed(path: &Path, sealed: &SealedVote) -> anyhow::Result<()> {
     let file = SealedFile {
-        vote_hex: to_hex(&borsh::to_vec(&sealed.vote)?),
-        salt_hex: to_hex(&sealed.salt),
+        vote_hex: hex::encode(borsh::to_vec(&sealed.vote)?),
+        salt_hex: hex::encode(sealed.salt),
     };
     write_private(path, &serde_json::to_vec(&file)?)
 }
@@ -156,8 +156,9 @@ fn load_sealed(path: &Path) -> anyhow::Result<SealedVote> {
         )
     })?;
     let file: SealedFile = serde_json::from_slice(&bytes)?;
-    let vote = borsh::from_slice(&from_hex(&file.vote_hex).context("vote hex")?)?;
-    let salt = from_hex(&file.salt_hex)
+    let vote = borsh::from_slice(&hex::decode(&file.vote_hex).context("vote hex")?)?;
+    let salt = hex::decode(&file.salt_hex)
+        .ok()
         .and_then(|s| <[u8; 32]>::try_from(s).ok())
         .context("the salt is not 32 hex bytes")?;
     Ok(SealedVote { vote, salt })

@@ -22,10 +22,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use droppin_cli::{
     node::{Pending, commit, encode_delta, pending_for, upload_and_reveal},
-    operator::{
-        from_hex, list_rounds, load_pending, pending_path, save_pending, summarize, to_hex,
-        write_private,
-    },
+    operator::{list_rounds, load_pending, pending_path, save_pending, summarize, write_private},
     validator::{judge, load_model, publish_model},
 };
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};

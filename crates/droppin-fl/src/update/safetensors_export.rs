@@ -34,13 +34,9 @@ pub fn export_safetensors(spec: &ModelSpec, weights: &Weights) -> Result<Vec<u8>
             "model_spec".to_owned(),
             serde_json::to_string(spec).map_err(|e| FlError::Export(e.to_string()))?,
         ),
-        ("model_spec_hash".to_owned(), hex(&spec.hash())),
+        ("model_spec_hash".to_owned(), hex::encode(spec.hash())),
     ]);
     safetensors::serialize(views, Some(metadata)).map_err(|e| FlError::Export(e.to_string()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

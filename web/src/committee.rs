@@ -1,0 +1,184 @@
+//! A round's committees and its appeal as the node and rounds pages show them: drawn by bond
+//! from the registry after the reveals (nobody picks it), the seed, the vote state, the appeal
+//! window and what an appeal decided.
+
+use droppin_coordinator::resolution_name;
+use droppin_interface::state::{CommitteeDraw, Round, RoundStatus};
+use leptos::prelude::*;
+use solana_address::Address;
+
+use crate::connect::short;
+use crate::rounds::amount;
+
+/// The vote state of one committee in words.
+fn committee_line(round: &Round, name: &str, committee: &CommitteeDraw, slot: u64) -> String {
+    if !committee.drawn {
+        return format!(
+            "{name}: {} seats expected, to be drawn by bond from the registry ({} bonded) with the hash of slot {} and the nodes' revealed salts; nobody can know it before (now {slot}).",
+            committee.expected,
+            amount(round, committee.bonded_total),
+            committee.seed_slot
+        );
+    }
+    let leading = committee
+        .leader()
+        .map(|t| {
+            format!(
+                " Leading verdict {}...: {} votes.",
+                &hex::encode(t.digest)[..12],
+                t.votes
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {} of bond; {} absent. Sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
+        &hex::encode(committee.seed)[..16],
+        committee.seed_slot,
+        committee.seats,
+        amount(round, committee.seat_lock),
+        committee.absent,
+        committee.vote_deadline,
+        committee.reveal_deadline,
+        committee.revealed
+    )
+}
+
+/// What the pages say about `round`'s committees and appeal at `slot`, one line each.
+pub fn committee_lines(round: &Round, slot: u64) -> Vec<String> {
+    let mut lines = vec![committee_line(
+        round,
+        "Committee",
+        &round.committees[0],
+        slot,
+    )];
+    let appeal = &round.appeal;
+    if appeal.filed() || round.committees[1].drawn {
+        lines.push(committee_line(
+            round,
+            "Appeal committee",
+            &round.committees[1],
+            slot,
+        ));
+    }
+    if appeal.filed() {
+        let who = short(&Address::new_from_array(appeal.appellant).to_string());
+        let how = resolution_name(appeal.resolution).unwrap_or("pending");
+        lines.push(format!(
+            "Appealed by {who} at slot {} with a bond of {}: {how}.",
+            appeal.filed_slot,
+            amount(round, appeal.bond)
+        ));
+    } else if let Some(end) = round.appeal_deadline() {
+        lines.push(if slot < end {
+            format!(
+                "Appeal window open until slot {end} (now {slot}): anyone who finds the verdict wrong may appeal with a bond of {}; a larger committee judges it again.",
+                amount(round, round.committees[0].seat_lock)
+            )
+        } else {
+            format!("The appeal window closed at slot {end}: the verdict stands.")
+        });
+    }
+    if round.status == RoundStatus::Finalized {
+        let vote = &round.outcome.vote;
+        lines.push(format!(
+            "Verdict in force (committee {}): {} accepted, {} excluded, {} slashed, {} no-shows; {}.",
+            round.outcome.level,
+            vote.accepted,
+            vote.excluded,
+            vote.slashed,
+            vote.no_shows,
+            match round.outcome.leaves_complete_slot {
+                0 => "its leaves are being posted".to_owned(),
+                at => format!("its leaves were all on-chain at slot {at}"),
+            }
+        ));
+    }
+    lines
+}
+
+/// The committee panel.
+#[component]
+pub fn Committee(round: Round, now: u64) -> impl IntoView {
+    view! {
+        <ul class="committee" id="committee">
+            {committee_lines(&round, now).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+        </ul>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use droppin_interface::state::{AppealResolution, Round, RoundStatus};
+
+    use super::committee_lines;
+
+    fn round() -> Round {
+        let mut round = Round::default();
+        round.committees[0].expected = 5;
+        round.committees[0].seed_slot = 300;
+        round.committees[0].seat_lock = 2_000_000_000;
+        round.terms.appeal_window_slots = 100;
+        round
+    }
+
+    #[test]
+    fn before_the_draw_nobody_knows_the_committee() {
+        let lines = committee_lines(&round(), 120);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("to be drawn by bond"), "{}", lines[0]);
+        assert!(lines[0].contains("slot 300"), "{}", lines[0]);
+    }
+
+    #[test]
+    fn a_drawn_committee_shows_its_seed_and_votes() {
+        let mut round = round();
+        let first = &mut round.committees[0];
+        (first.drawn, first.seed, first.seats, first.revealed) = (true, [0xab; 32], 4, 3);
+        first.tallies[0].votes = 3;
+        let lines = committee_lines(&round, 400);
+        assert!(
+            lines[0].contains("drawn, not picked, from seed abababab"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[0].contains("4 seats taken"), "{}", lines[0]);
+        assert!(
+            lines[0].contains("3 revealed. Leading verdict"),
+            "{}",
+            lines[0]
+        );
+    }
+
+    #[test]
+    fn the_appeal_window_and_its_outcome() {
+        let mut round = round();
+        round.status = RoundStatus::Finalized;
+        round.outcome.leaves_complete_slot = 500;
+        let open = committee_lines(&round, 550);
+        assert!(
+            open.iter()
+                .any(|l| l.contains("Appeal window open until slot 600")),
+            "{open:?}"
+        );
+        assert!(
+            open.iter().any(|l| l.contains("bond of 2.0000 SOL")),
+            "{open:?}"
+        );
+        let closed = committee_lines(&round, 600);
+        assert!(
+            closed.iter().any(|l| l.contains("closed at slot 600")),
+            "{closed:?}"
+        );
+        round.appeal.appellant = [4; 32];
+        round.appeal.resolution = AppealResolution::Overturned;
+        let appealed = committee_lines(&round, 650);
+        assert!(
+            appealed.iter().any(|l| l.starts_with("Appeal committee")),
+            "{appealed:?}"
+        );
+        assert!(
+            appealed.iter().any(|l| l.ends_with("overturned.")),
+            "{appealed:?}"
+        );
+    }
+}
