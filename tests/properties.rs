@@ -208,12 +208,12 @@ fn play(plan: Plan, token: bool) {
     if plan.reveals.iter().any(|r| *r) {
         first = sit(&mut h, &run, 0, &validators, &plan, (honest, dishonest));
         h.warp(run.deadlines.vote_reveal);
-        if let Some(v) = voter(&h, &run, 0, &first) {
-            if run.finalize(&mut h, v).is_ok() {
-                let vote = run.state(&h).outcome.vote;
-                if !plan.withhold {
-                    run.post(&mut h, v, 0, &tree_of(&vote)).unwrap();
-                }
+        if let Some(v) = voter(&h, &run, 0, &first)
+            && run.finalize(&mut h, v).is_ok()
+        {
+            let vote = run.state(&h).outcome.vote;
+            if !plan.withhold {
+                run.post(&mut h, v, 0, &tree_of(&vote)).unwrap();
             }
         }
     }

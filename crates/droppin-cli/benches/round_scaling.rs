@@ -1,13 +1,14 @@
 //! Scaling of a whole round on the embedded chain: 10, 100 and 1,000 nodes (a fifth of them
-//! attacking) on tiny shards of the digits, 3 validators, one local epoch. Prints the wall time
+//! attacking) on tiny shards of the digits, a committee of 3 drawn from a registry of 10, one
+//! local epoch. Prints the wall time
 //! of each phase, so growth per node can be read off.
 //!
 //! `cargo bench -p droppin-cli --bench round_scaling [-- 10,100,1000]`
 
 use std::time::Instant;
 
-use droppin_cli::demo::{DemoConfig, run};
-use droppin_client::{EmbeddedChain, default_program_path};
+use droppin_cli::demo::{DemoConfig, embedded_chain, run};
+use droppin_client::default_program_path;
 use droppin_fl::data::digits;
 use droppin_storage::{Limits, LocalStore};
 
@@ -21,7 +22,7 @@ fn main() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
     let data = digits()?;
     println!(
-        "| nodes | open+stake s | train+commit s | reveal s | validate s (3 validators) | settle s | total s | ms per node |"
+        "| nodes | open+stake s | train+commit s | reveal s | validate s (drawn committee) | settle s | total s | ms per node |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for nodes in sizes {
@@ -30,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         config.nodes = nodes;
         config.malicious = nodes / 5;
         config.train.epochs = 1;
-        let chain = EmbeddedChain::new(&default_program_path())?;
+        let chain = embedded_chain(&default_program_path(), config.seed)?;
         let store = LocalStore::open(dir.path().join("blobs"), Limits::default())?;
         let started = Instant::now();
         let report = run(&config, chain, &store, &data)?;

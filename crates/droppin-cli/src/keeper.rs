@@ -296,10 +296,11 @@ pub fn settle_everyone<C: Chain>(
         }
     }
     let round = protocol.round(round_address)?;
-    if round.appeal.filed() && !round.appeal.settled {
-        if let Err(error) = protocol.settle_appeal(settler, round_address) {
-            left.push(format!("appeal: {error}"));
-        }
+    if round.appeal.filed()
+        && !round.appeal.settled
+        && let Err(error) = protocol.settle_appeal(settler, round_address)
+    {
+        left.push(format!("appeal: {error}"));
     }
     for contribution in protocol.round_contributions(round_address)? {
         let payer = Address::new_from_array(contribution.payer);

@@ -155,7 +155,7 @@ pub fn pending_path(state_dir: &Path, round: &Address, node: &Address) -> PathBu
 pub fn save_pending(path: &Path, pending: &Pending, update: &[u8]) -> anyhow::Result<()> {
     let file = PendingFile {
         cid: cid_text(&pending.cid)?,
-        salt: hex::encode(&pending.salt),
+        salt: hex::encode(pending.salt),
         samples: pending.samples,
         update_hex: hex::encode(update),
     };

@@ -226,11 +226,7 @@ fn captive_committee_appealed(r: &mut Replay) -> (Vec<Address>, Vec<usize>) {
     let appeal_seats = r.draw(1);
     r.vote(1, &appeal_seats, &honest_leaves());
     let payer = r.h.funded(1);
-    let ix = builders::resolve_appeal(
-        &r.h.program,
-        &r.run.round,
-        Some(&appeal_seats[0].pubkey()),
-    );
+    let ix = builders::resolve_appeal(&r.h.program, &r.run.round, Some(&appeal_seats[0].pubkey()));
     r.h.send(&[ix], &[&payer]).unwrap();
     r.post(1, &appeal_seats[0], &honest_leaves());
     r.settle_all(&[(&seats, 0), (&appeal_seats, 1)]);
@@ -303,11 +299,7 @@ type Attack = fn(&mut Replay) -> (Vec<Address>, Vec<usize>);
 
 fn main() {
     let rows: [(&str, &str, Attack); 7] = [
-        (
-            "reference: an honest round",
-            "funder",
-            honest_round,
-        ),
+        ("reference: an honest round", "funder", honest_round),
         (
             "5, 1: the funder withholds its model, every node a no-show",
             "funder",
@@ -339,7 +331,9 @@ fn main() {
             slashed_node_waits,
         ),
     ];
-    println!("### Attack gains after the fixes (lamports; 1 SOL round, 4 nodes staking 0.02 SOL, 10 validators bonding 10 SOL)\n");
+    println!(
+        "### Attack gains after the fixes (lamports; 1 SOL round, 4 nodes staking 0.02 SOL, 10 validators bonding 10 SOL)\n"
+    );
     println!("| attack (finding) | coalition | coalition's gain | honest nodes' net | treasury |");
     println!("|---|---|---:|---:|---:|");
     for (name, coalition, attack) in rows {

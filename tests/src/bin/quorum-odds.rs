@@ -124,7 +124,7 @@ fn band(p: f64, seeds: u32) -> f64 {
 
 fn percent(p: f64) -> String {
     match p {
-        p if p == 0.0 => "0".into(),
+        0.0 => "0".into(),
         p if p < 1e-6 => format!("{p:.1e}"),
         p => format!("{:.4}%", p * 100.0),
     }

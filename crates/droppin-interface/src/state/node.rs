@@ -166,7 +166,7 @@ mod tests {
             rep.multiplier_bps(0, HALF_LIFE),
             NEW_IDENTITY_MULTIPLIER_BPS
         );
-        assert!(NEW_IDENTITY_MULTIPLIER_BPS < NEUTRAL_MULTIPLIER_BPS);
+        const { assert!(NEW_IDENTITY_MULTIPLIER_BPS < NEUTRAL_MULTIPLIER_BPS) };
         rep.earn(u64::MAX, 0, HALF_LIFE);
         assert_eq!(rep.multiplier_bps(0, HALF_LIFE), MAX_MULTIPLIER_BPS);
         let mut rep = Reputation::default();
