@@ -31,6 +31,9 @@ fn main() -> anyhow::Result<()> {
         config.nodes = nodes;
         config.malicious = nodes / 5;
         config.train.epochs = 1;
+        // A seat locks what the round puts at risk over the smallest quorum: at 1,000 nodes the
+        // slashable stakes alone are 10 SOL, so validators bond accordingly.
+        config.bond_lamports = 20 * droppin_interface::LAMPORTS_PER_SOL;
         let chain = embedded_chain(&default_program_path(), config.seed)?;
         let store = LocalStore::open(dir.path().join("blobs"), Limits::default())?;
         let started = Instant::now();

@@ -258,9 +258,13 @@ pub fn run<C: Chain>(
     for key in [&funder, &admin]
         .into_iter()
         .chain(nodes.iter().map(|p| &p.key))
-        .chain(validators.iter().map(|p| &p.key))
     {
         protocol.chain.airdrop(&key.pubkey(), AIRDROP)?;
+    }
+    // Validators get their bond on top, whatever it is.
+    for validator in &validators {
+        let lamports = AIRDROP.saturating_add(config.bond_lamports);
+        protocol.chain.airdrop(&validator.key.pubkey(), lamports)?;
     }
     if protocol.config().is_err() {
         protocol.initialize_config(&admin, ProtocolParams::default())?;
