@@ -99,7 +99,10 @@ fn advance_open<C: Chain>(
             }
         }
         Phase::Validation => waiting("the committee's sealed votes", d.validation),
-        Phase::VoteReveal if committee.seats == 0 => crank(protocol, payer, round_address),
+        // A draw that seated nobody has no verdict to escalate: the round fails and refunds.
+        Phase::VoteReveal | Phase::Settlement if committee.seats == 0 => {
+            crank(protocol, payer, round_address)
+        }
         Phase::VoteReveal => waiting("the committee's vote reveals", d.vote_reveal),
         Phase::Settlement if round.appeal.filed() => {
             advance_appeal(protocol, payer, round_address, round, slot)
