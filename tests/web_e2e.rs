@@ -149,7 +149,7 @@ fn csv_shard(path: &Path) -> String {
 }
 
 #[test]
-fn fund_train_commit_reveal_validate_claim_in_the_browser() {
+fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     let root = root();
     let dist = build_app(&root);
     let artifacts = root.join("target/e2e-artifacts");
