@@ -2,11 +2,11 @@
 //! the conversion of a pre-launch SOL round, the treasury's batch swaps and every rule around
 //! them. Payouts are checked to the base unit against the protocol's terms.
 
-use droppin_client::Chain;
+use droppin_client::{Chain, token};
 use droppin_interface::{
     DropPinError, LAMPORTS_PER_SOL, builders,
     pda::find,
-    state::{Currency, ProtocolParams, Round, SwapParams, Treasury},
+    state::{Currency, ProtocolParams, Round, SwapParams, Treasury, dpin_covering, dpin_worth},
     verdict::{Leaf, Outcome},
 };
 use droppin_tests::{
@@ -626,4 +626,248 @@ fn token_accounts_mints_and_programs_are_checked() {
         err(DropPinError::NotConvertible),
         "a $dPIN round has nothing to convert"
     );
+}
+
+/// `amount * bps / 10_000`, as the program rounds.
+fn share(amount: u64, bps: u16) -> u64 {
+    droppin_coordinator::bps_of(amount, bps)
+}
+
+#[test]
+fn dpin_bonds_are_drawn_by_their_worth_and_lose_pay_and_withdraw_in_dpin() {
+    let mut h = Harness::new();
+    let dpin = Dpin::mint_only(&mut h);
+    let price = swap_params(&h).reference_price;
+    let program = h.program;
+    let bond = dpin_covering(5 * LAMPORTS_PER_SOL, price);
+    let register = |v: &Keypair, wallet: &Address, amount: u64| {
+        builders::register_dpin_validator(
+            &program,
+            &v.pubkey(),
+            amount,
+            &dpin.mint,
+            &dpin.account(wallet),
+        )
+    };
+    let early = h.funded(2);
+    dpin.give(&mut h, &early.pubkey(), bond);
+    assert_eq!(
+        h.send(&[register(&early, &early.pubkey(), bond)], &[&early]),
+        err(DropPinError::TokenNotLaunched),
+        "no $dPIN bond before launch"
+    );
+    let admin = h.admin.insecure_clone();
+    let launch = builders::launch_token(&program, &admin.pubkey(), &dpin.mint);
+    h.send(&[launch], &[&admin]).unwrap();
+    let thief = h.funded(2);
+    assert_eq!(
+        h.send(&[register(&thief, &early.pubkey(), bond)], &[&thief]),
+        err(DropPinError::TokenAccountOwnerMismatch),
+        "nobody bonds with another wallet's tokens"
+    );
+    let min_bond = test_params().committee.min_bond;
+    let short = dpin_covering(min_bond, price) - 1;
+    assert_eq!(
+        h.send(&[register(&early, &early.pubkey(), short)], &[&early]),
+        err(DropPinError::BondTooSmall),
+        "the minimum bond is a worth in lamports"
+    );
+
+    // Twelve validators bond 5 SOL's worth of $dPIN each.
+    let validators: Vec<Keypair> = (0..12).map(|_| h.funded(2)).collect();
+    for v in &validators {
+        dpin.give(&mut h, &v.pubkey(), bond);
+        let units = h
+            .send(&[register(v, &v.pubkey(), bond)], &[v])
+            .expect("register a $dPIN bond");
+        assert!(units <= 50_000, "RegisterValidator ($dPIN) {units} CU");
+        let bond_token = find::bond_token(&program, &v.pubkey());
+        assert_eq!(dpin.balance(&h, &bond_token), bond);
+        assert_eq!(dpin.balance_of(&h, &v.pubkey()), 0);
+    }
+    let registry = h.registry();
+    assert_eq!(
+        (registry.total_bond, registry.total_dpin_bond),
+        (0, 12 * bond)
+    );
+    let slot = h.slot();
+    h.warp(slot + 1);
+
+    // A SOL round: its draw weighs the $dPIN bonds at the round's reference price.
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
+    assert_eq!(
+        run.state(&h).committees[0].bonded_total,
+        dpin_worth(12 * bond, price)
+    );
+    let nodes: Vec<Node> = (1..=2).map(|t| Node::new(&mut h, t)).collect();
+    for node in &nodes {
+        run.join_and_commit(&mut h, node);
+    }
+    h.warp(run.deadlines.commit);
+    for node in &nodes {
+        run.reveal(&mut h, node).unwrap();
+    }
+    let (honest_tree, honest) = run.verdict(&[accepted(5_000), accepted(5_000)]);
+    let (slashing_tree, slashing) =
+        run.verdict(&[leaf(Outcome::Slashed, 0), leaf(Outcome::Slashed, 0)]);
+    run.draw(&mut h, 0).unwrap();
+    let first = run.drawn(&h, &validators, 0);
+    assert!(first.len() >= 2, "{} drawn", first.len());
+    // The whole first committee votes to slash the honest nodes.
+    let votes: Vec<_> = first.iter().map(|v| (*v, Some(slashing))).collect();
+    run.judge(&mut h, 0, &votes);
+    let terms = run.state(&h).terms;
+    let lock = dpin_covering(run.state(&h).committees[0].seat_lock, price);
+    assert_eq!(
+        h.bond(&first[0].pubkey()).locked,
+        lock,
+        "a seat locks its worth in $dPIN"
+    );
+    run.finalize(&mut h, first[0]).unwrap();
+    run.post(&mut h, first[0], 0, &slashing_tree).unwrap();
+
+    let appellant = h.funded(20);
+    dpin.give(&mut h, &appellant.pubkey(), 0);
+    h.send(
+        &[builders::appeal(&program, &appellant.pubkey(), &run.round)],
+        &[&appellant],
+    )
+    .unwrap();
+    run.draw(&mut h, 1).unwrap();
+    let rest: Vec<Keypair> = validators
+        .iter()
+        .filter(|v| !first.iter().any(|f| f.pubkey() == v.pubkey()))
+        .map(|v| v.insecure_clone())
+        .collect();
+    let second = run.drawn(&h, &rest, 1);
+    assert!(second.len() >= 3, "{} drawn on appeal", second.len());
+    let (absent, sitting) = second.split_last().unwrap();
+    let votes: Vec<_> = sitting.iter().map(|v| (*v, Some(honest))).collect();
+    run.judge(&mut h, 1, &votes);
+
+    // An absence from a $dPIN bond: the reporter's bounty in $dPIN, the rest burned.
+    let reporter = h.funded(2);
+    dpin.give(&mut h, &reporter.pubkey(), 0);
+    let report = builders::report_absent(
+        &program,
+        &reporter.pubkey(),
+        &run.round,
+        &absent.pubkey(),
+        1,
+    );
+    let report = h.for_bond(report, &absent.pubkey(), &reporter.pubkey());
+    let supply = dpin.supply(&h);
+    let burned = treasury(&h).totals.dpin_burned;
+    let before = h.bond(&absent.pubkey()).bond;
+    let units = h.send(&[report], &[&reporter]).unwrap();
+    assert!(units <= 50_000, "ReportAbsent ($dPIN bond) {units} CU");
+    let penalty = share(lock, terms.slash_bps);
+    let bounty = share(penalty, 1_000);
+    assert_eq!(before - h.bond(&absent.pubkey()).bond, penalty);
+    assert_eq!(dpin.balance_of(&h, &reporter.pubkey()), bounty);
+    assert_eq!(supply - dpin.supply(&h), penalty - bounty, "burned");
+    assert_eq!(treasury(&h).totals.dpin_burned - burned, penalty - bounty);
+
+    let payer = h.funded(1);
+    let voter = sitting[0].pubkey();
+    let resolve = builders::resolve_appeal(&program, &run.round, Some(&voter));
+    h.send(&[resolve], &[&payer]).unwrap();
+    assert_eq!(
+        run.state(&h).appeal.resolution,
+        droppin_interface::state::AppealResolution::Overturned
+    );
+    run.post(&mut h, &payer, 1, &honest_tree).unwrap();
+    for node in &nodes {
+        run.settle_node(&mut h, node).unwrap();
+    }
+    // The overturned majority loses its whole lock: the appellant's reward in $dPIN, the rest
+    // burned. A settler cannot send the reward anywhere else.
+    let stranger = h.funded(2);
+    dpin.give(&mut h, &stranger.pubkey(), 0);
+    let seat: droppin_interface::state::Seat = h
+        .state(&find::seat(&program, &run.round, &first[0].pubkey(), 0))
+        .unwrap();
+    let misdirected = builders::bond_in_dpin(
+        builders::settle_seat(
+            &program,
+            &stranger.pubkey(),
+            &run.round,
+            &first[0].pubkey(),
+            0,
+            &Address::new_from_array(seat.payer),
+        ),
+        &dpin.mint,
+        &first[0].pubkey(),
+        &dpin.account(&stranger.pubkey()),
+    );
+    assert_eq!(
+        h.send(&[misdirected], &[&stranger]),
+        err(DropPinError::TokenAccountOwnerMismatch)
+    );
+    for v in &first {
+        let (bond_before, paid_before) = (
+            h.bond(&v.pubkey()).bond,
+            dpin.balance_of(&h, &appellant.pubkey()),
+        );
+        let supply = dpin.supply(&h);
+        let units = run.settle_seat(&mut h, &stranger, &v.pubkey(), 0).unwrap();
+        assert!(units <= 50_000, "SettleSeat ($dPIN bond) {units} CU");
+        let reward = share(lock, terms.appeal_reward_bps);
+        assert_eq!(bond_before - h.bond(&v.pubkey()).bond, lock);
+        assert_eq!(
+            dpin.balance_of(&h, &appellant.pubkey()) - paid_before,
+            reward
+        );
+        assert_eq!(supply - dpin.supply(&h), lock - reward);
+    }
+    for v in sitting {
+        run.settle_seat(&mut h, v, &v.pubkey(), 1).unwrap();
+    }
+    run.settle_seat(&mut h, &stranger, &absent.pubkey(), 1)
+        .unwrap();
+    run.settle_appeal_and_close(&mut h).unwrap();
+
+    // Every bond is free and its token account holds exactly its bond.
+    let mut bonded = 0;
+    for v in &validators {
+        let state = h.bond(&v.pubkey());
+        assert_eq!((state.locked, state.open_seats), (0, 0));
+        let held = dpin.balance(&h, &find::bond_token(&program, &v.pubkey()));
+        assert_eq!(held, state.bond, "bond books match its tokens");
+        bonded += state.bond;
+    }
+    assert_eq!(h.registry().total_dpin_bond, bonded);
+
+    // An honest validator leaves: tokens someone sent its bond account cannot block the close.
+    let leaver = sitting[0];
+    let key = leaver.pubkey();
+    let bond_token = find::bond_token(&program, &key);
+    let gift = token::transfer_tokens(
+        &dpin.account(&appellant.pubkey()),
+        &bond_token,
+        &appellant.pubkey(),
+        1,
+    );
+    h.send(&[gift], &[&appellant]).unwrap();
+    let amount = h.bond(&key).bond;
+    h.send(&[builders::unbond(&program, &key, amount)], &[leaver])
+        .unwrap();
+    let withdraw = h.for_bond(builders::withdraw_bond(&program, &key), &key, &key);
+    assert_eq!(
+        h.send(std::slice::from_ref(&withdraw), &[leaver]),
+        err(DropPinError::StillUnbonding)
+    );
+    h.warp(h.bond(&key).unbond_at);
+    let units = h.send(&[withdraw], &[leaver]).unwrap();
+    assert!(units <= 50_000, "WithdrawBond ($dPIN, closing) {units} CU");
+    assert_eq!(dpin.balance_of(&h, &key), amount + 1);
+    assert!(
+        h.chain.account(&bond_token).unwrap().is_none(),
+        "token account closed"
+    );
+    assert!(
+        h.state::<droppin_interface::state::ValidatorBond>(&find::bond(&program, &key))
+            .is_none()
+    );
+    assert_eq!(h.registry().total_dpin_bond, bonded - amount);
 }

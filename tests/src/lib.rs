@@ -14,8 +14,8 @@ use droppin_interface::{
     pda::find,
     sortition::{drawn, vote_commitment},
     state::{
-        AccountState, Deadlines, NodeState, ProtocolConfig, ProtocolParams, Registry, Round,
-        RoundStatus, Seat, Treasury, ValidatorBond, VerdictLeaves,
+        AccountState, Currency, Deadlines, NodeState, ProtocolConfig, ProtocolParams, Registry,
+        Round, RoundStatus, Seat, Treasury, ValidatorBond, VerdictLeaves,
     },
     verdict::{Leaf, Outcome, VerdictTree},
 };
@@ -210,6 +210,38 @@ impl Harness {
     pub fn bond(&self, validator: &Address) -> ValidatorBond {
         self.state(&find::bond(&self.program, validator))
             .expect("a registered validator")
+    }
+
+    /// `ix` with `validator`'s bond token leg appended when its bond is in $dPIN, `wallet`'s
+    /// $dPIN account paying or paid.
+    pub fn for_bond(&self, ix: Instruction, validator: &Address, wallet: &Address) -> Instruction {
+        match self.state::<ValidatorBond>(&find::bond(&self.program, validator)) {
+            Some(bond) if bond.currency == Currency::Dpin => {
+                let config: ProtocolConfig =
+                    self.state(&find::config(&self.program)).expect("config");
+                let mint = Address::new_from_array(config.token.mint);
+                let wallet_token = token::wallet_account(wallet, &mint);
+                builders::bond_in_dpin(ix, &mint, validator, &wallet_token)
+            }
+            _ => ix,
+        }
+    }
+
+    /// A `SettleSeat` of `validator` in `round` with its bond's token leg: a $dPIN bond pays
+    /// the appellant, if any, else the validator's own account.
+    pub fn for_seat_bond(
+        &self,
+        ix: Instruction,
+        round: &Address,
+        validator: &Address,
+    ) -> Instruction {
+        let appeal = self.state::<Round>(round).expect("round").appeal;
+        let paid = if appeal.filed() {
+            Address::new_from_array(appeal.appellant)
+        } else {
+            *validator
+        };
+        self.for_bond(ix, validator, &paid)
     }
 
     /// The registry.
@@ -589,6 +621,7 @@ impl RoundRun {
             level,
             &Address::new_from_array(seat.payer),
         );
+        let ix = h.for_seat_bond(ix, &self.round, validator);
         h.send(&[ix], &[settler])
     }
 
@@ -814,7 +847,8 @@ impl Dpin {
             level,
             &Address::new_from_array(seat.payer),
         );
-        h.send(&[self.ix(ix, &run.round, &key)], &[validator])
+        let ix = h.for_seat_bond(self.ix(ix, &run.round, &key), &run.round, &key);
+        h.send(&[ix], &[validator])
     }
 
     /// Closes a $dPIN round (the funder's token account receives the unearned pool).

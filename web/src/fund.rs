@@ -117,10 +117,10 @@ pub fn FundRound() -> impl IntoView {
             Ok((_, registry)) if registry.validators == 0 => view! {
                 <p id="registry" class="error">"No validator has bonded on this cluster yet: a round needs a registry to draw its committee from."</p>
             }.into_any(),
-            Ok((_, registry)) => view! {
+            Ok((params, registry)) => view! {
                 <p id="registry">{format!(
                     "The committee is drawn after the reveals from {} bonded validators ({}), each with a chance in proportion to its bond; nobody, you included, picks it.",
-                    registry.validators, sol(registry.total_bond)
+                    registry.validators, sol(registry.bonded_worth(params.swap.reference_price))
                 )}</p>
             }.into_any(),
             Err(error) => view! { <p id="registry" class="error">{error.to_string()}</p> }.into_any(),

@@ -93,15 +93,13 @@ fn a_round_driven_by_operators_commands() {
     let validators = &keys[4..];
     for v in validators {
         let status: serde_json::Value = serde_json::from_str(&ok(
-            operator.run(v, &["validator", "register", "--bond-sol", "2", "--json"])
+            operator.run(v, &["validator", "register", "--sol", "2", "--json"])
         ))
         .unwrap();
-        assert_eq!(status["bond_lamports"], 2 * LAMPORTS_PER_SOL);
+        assert_eq!(status["bond"], 2 * LAMPORTS_PER_SOL);
+        assert_eq!(status["currency"], "SOL");
     }
-    let again = operator.run(
-        &validators[0],
-        &["validator", "register", "--bond-sol", "2"],
-    );
+    let again = operator.run(&validators[0], &["validator", "register", "--sol", "2"]);
     assert!(!again.status.success(), "a validator registers once");
     let opened: serde_json::Value = serde_json::from_str(&ok(operator.run(
         &keys[0],
@@ -220,6 +218,31 @@ fn a_round_driven_by_operators_commands() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+
+    // Once launched, a validator may bond $dPIN instead: weighed at the reference price.
+    let bonded: serde_json::Value = serde_json::from_str(&ok(operator.run(
+        &admin_path,
+        &["validator", "register", "--dpin", "1500", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(bonded["currency"], "$dPIN");
+    assert_eq!(bonded["bond"], 1_500_000_000u64);
+    assert_eq!(
+        bonded["bond_worth_lamports"], 1_500_000_000u64,
+        "1.5 SOL's worth"
+    );
+    let mixed = operator.run(&admin_path, &["validator", "top-up", "--sol", "1"]);
+    assert!(
+        String::from_utf8_lossy(&mixed.stderr).contains("this bond is held in $dPIN"),
+        "{}",
+        String::from_utf8_lossy(&mixed.stderr)
+    );
+    let unbonding: serde_json::Value = serde_json::from_str(&ok(operator.run(
+        &admin_path,
+        &["validator", "unbond", "--dpin", "500", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(unbonding["unbonding"], 500_000_000u64);
 }
 
 #[test]

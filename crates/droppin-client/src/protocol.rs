@@ -167,21 +167,40 @@ impl<C: Chain> Protocol<C> {
         self.send(ix, &[validator])
     }
 
-    /// Adds `lamports` to `validator`'s bond.
-    pub fn top_up_bond(&mut self, validator: &Keypair, lamports: u64) -> Result<Sent, ChainError> {
-        let ix = builders::top_up_bond(&self.program, &validator.pubkey(), lamports);
+    /// Registers `validator` with a first bond of `amount` $dPIN base units from its $dPIN
+    /// account (once $dPIN is launched).
+    pub fn register_dpin_validator(
+        &mut self,
+        validator: &Keypair,
+        amount: u64,
+    ) -> Result<Sent, ChainError> {
+        let mint = self.dpin_mint()?;
+        let key = validator.pubkey();
+        let wallet_token = crate::token::wallet_account(&key, &mint);
+        let ix =
+            builders::register_dpin_validator(&self.program, &key, amount, &mint, &wallet_token);
         self.send(ix, &[validator])
     }
 
-    /// Starts unbonding `lamports` of `validator`'s free bond.
-    pub fn unbond(&mut self, validator: &Keypair, lamports: u64) -> Result<Sent, ChainError> {
-        let ix = builders::unbond(&self.program, &validator.pubkey(), lamports);
+    /// Adds `amount` (in the bond's currency) to `validator`'s bond.
+    pub fn top_up_bond(&mut self, validator: &Keypair, amount: u64) -> Result<Sent, ChainError> {
+        let key = validator.pubkey();
+        let ix = builders::top_up_bond(&self.program, &key, amount);
+        let ix = self.for_bond(ix, &key, &key)?;
         self.send(ix, &[validator])
     }
 
-    /// Withdraws `validator`'s unbonded lamports after the delay.
+    /// Starts unbonding `amount` (in the bond's currency) of `validator`'s free bond.
+    pub fn unbond(&mut self, validator: &Keypair, amount: u64) -> Result<Sent, ChainError> {
+        let ix = builders::unbond(&self.program, &validator.pubkey(), amount);
+        self.send(ix, &[validator])
+    }
+
+    /// Withdraws `validator`'s unbonded amount after the delay.
     pub fn withdraw_bond(&mut self, validator: &Keypair) -> Result<Sent, ChainError> {
-        let ix = builders::withdraw_bond(&self.program, &validator.pubkey());
+        let key = validator.pubkey();
+        let ix = builders::withdraw_bond(&self.program, &key);
+        let ix = self.for_bond(ix, &key, &key)?;
         self.send(ix, &[validator])
     }
 
@@ -244,6 +263,8 @@ impl<C: Chain> Protocol<C> {
     ) -> Result<Sent, ChainError> {
         let ix =
             builders::report_absent(&self.program, &reporter.pubkey(), round, validator, level);
+        self.ensure_wallet_token(reporter, validator, &reporter.pubkey())?;
+        let ix = self.for_bond(ix, validator, &reporter.pubkey())?;
         self.send(ix, &[reporter])
     }
 
@@ -360,6 +381,15 @@ impl<C: Chain> Protocol<C> {
             &payer,
         );
         let ix = self.for_currency(ix, round, validator)?;
+        // A $dPIN bond of an overturned majority pays the appellant its reward directly.
+        let appeal = self.round(round)?.appeal;
+        let paid = if appeal.filed() {
+            Address::new_from_array(appeal.appellant)
+        } else {
+            *validator
+        };
+        self.ensure_wallet_token(settler, validator, &paid)?;
+        let ix = self.for_bond(ix, validator, &paid)?;
         self.send(ix, &[settler])
     }
 
@@ -472,6 +502,50 @@ impl<C: Chain> Protocol<C> {
             Currency::Sol => Ok(ix),
             Currency::Dpin => self.in_dpin(ix, round, wallet),
         }
+    }
+
+    /// Appends `validator`'s bond token leg when its bond is in $dPIN; `wallet`'s $dPIN account
+    /// pays or is paid.
+    fn for_bond(
+        &self,
+        ix: Instruction,
+        validator: &Address,
+        wallet: &Address,
+    ) -> Result<Instruction, ChainError> {
+        match self.bond(validator)?.map(|bond| bond.currency) {
+            Some(Currency::Dpin) => {
+                let mint = self.dpin_mint()?;
+                let wallet_token = crate::token::wallet_account(wallet, &mint);
+                Ok(builders::bond_in_dpin(ix, &mint, validator, &wallet_token))
+            }
+            _ => Ok(ix),
+        }
+    }
+
+    /// Creates `owner`'s $dPIN account (paid by `payer`) when `validator`'s $dPIN bond is about
+    /// to pay it and it has none.
+    fn ensure_wallet_token(
+        &mut self,
+        payer: &Keypair,
+        validator: &Address,
+        owner: &Address,
+    ) -> Result<(), ChainError> {
+        let dpin_bond = self
+            .bond(validator)?
+            .is_some_and(|bond| bond.currency == Currency::Dpin);
+        if !dpin_bond {
+            return Ok(());
+        }
+        let mint = self.dpin_mint()?;
+        if self
+            .chain
+            .account(&crate::token::wallet_account(owner, &mint))?
+            .is_none()
+        {
+            let create = crate::token::create_wallet_account(&payer.pubkey(), owner, &mint);
+            self.chain.send(&[create], &[payer])?;
+        }
+        Ok(())
     }
 
     fn in_dpin(

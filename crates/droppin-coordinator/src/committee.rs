@@ -6,8 +6,8 @@ use droppin_interface::{
     instruction::{RevealVoteArgs, VerdictVote},
     sortition::{drawn, seed, vote_commitment},
     state::{
-        AppealResolution, CommitteeDraw, FailReason, MAX_TALLIES, Registry, Round, RoundStatus,
-        Seat, SeatStatus, ValidatorBond, VoteTally,
+        AppealResolution, CommitteeDraw, Currency, FailReason, MAX_TALLIES, Registry, Round,
+        RoundStatus, Seat, SeatStatus, ValidatorBond, VoteTally,
     },
 };
 
@@ -124,7 +124,8 @@ fn require_drawn<H: Hasher>(
     }
 }
 
-/// Seats a validator that proves it was drawn, locking `seat_lock` of its free bond.
+/// Seats a validator that proves it was drawn, locking `seat_lock` of its free bond (its worth
+/// in $dPIN at the round's reference price, for a $dPIN bond).
 #[inline(always)]
 pub fn claim_seat<H: Hasher>(
     round: &mut Round,
@@ -140,7 +141,7 @@ pub fn claim_seat<H: Hasher>(
     if slot >= committee.vote_deadline {
         return Err(DropPinError::SeatsClosed);
     }
-    let lock = committee.seat_lock;
+    let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
     if bond.free() < lock {
         return Err(DropPinError::InsufficientBond);
     }
@@ -255,10 +256,10 @@ pub fn reveal_vote<H: Hasher>(
 
 const _: () = assert!(MAX_TALLIES <= 8);
 
-/// What reporting an absence moves, in lamports out of the absent validator's bond.
+/// What reporting an absence moves out of the absent validator's bond, in its currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AbsencePenalty {
-    /// To the treasury.
+    /// To the treasury (burned, from a $dPIN bond).
     pub to_treasury: u64,
     /// To the reporter: a bounty, so absences get reported.
     pub to_reporter: u64,
@@ -284,7 +285,8 @@ pub fn report_absent<H: Hasher>(
     if slot < committee.vote_deadline {
         return Err(DropPinError::NotAbsent);
     }
-    let penalty = bps_of(committee.seat_lock, round.terms.slash_bps).min(bond.free());
+    let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
+    let penalty = bps_of(lock, round.terms.slash_bps).min(bond.free());
     committee.absent = committee
         .absent
         .checked_add(1)
@@ -336,10 +338,13 @@ pub struct SeatPayout {
     pub reward: u64,
     /// Its share of a confirmed appeal's bond, in lamports, from the vault.
     pub appeal_share: u64,
-    /// Lamports of its bond to the treasury (its penalty, or the rest of a lost lock).
+    /// Of its bond, to the treasury (its penalty, or the rest of a lost lock; burned from a
+    /// $dPIN bond).
     pub to_treasury: u64,
-    /// Lamports of its bond to the vault, owed to the appellant of an overturned verdict.
+    /// Lamports of its SOL bond to the vault, owed to the appellant of an overturned verdict.
     pub to_vault: u64,
+    /// $dPIN of its $dPIN bond paid straight to the appellant of an overturned verdict.
+    pub to_appellant: u64,
 }
 
 /// Settles a seat (or an absence record) once settlement is open: unlocks its bond, pays its
@@ -387,9 +392,15 @@ pub fn settle_seat(
             && round.appeal.resolution == AppealResolution::Overturned
             && has_quorum(round, first, first.votes_for(&seat.digest));
         if overturned_majority {
-            payout.to_vault = bps_of(seat.lock, round.terms.appeal_reward_bps);
-            payout.to_treasury = seat.lock - payout.to_vault;
-            round.appeal.reward_due = add(round.appeal.reward_due, payout.to_vault)?;
+            let reward = bps_of(seat.lock, round.terms.appeal_reward_bps);
+            payout.to_treasury = seat.lock - reward;
+            match bond.currency {
+                Currency::Sol => {
+                    payout.to_vault = reward;
+                    round.appeal.reward_due = add(round.appeal.reward_due, reward)?;
+                }
+                Currency::Dpin => payout.to_appellant = reward,
+            }
         } else {
             payout.to_treasury = penalty;
         }
@@ -400,7 +411,11 @@ pub fn settle_seat(
         // It voted a verdict whose leaves nobody posted.
         payout.to_treasury = penalty;
     }
-    take_penalty(bond, registry, add(payout.to_treasury, payout.to_vault)?)?;
+    let taken = add(
+        payout.to_treasury,
+        add(payout.to_vault, payout.to_appellant)?,
+    )?;
+    take_penalty(bond, registry, taken)?;
     Ok(payout)
 }
 

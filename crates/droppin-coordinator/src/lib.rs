@@ -48,7 +48,7 @@ pub use committee::{
 pub use config::{apply_config, propose_config};
 pub use describe::{phase_name, resolution_name};
 pub use node::{NodePayout, commit_update, join_round, reveal_update, settle_node};
-pub use registry::{register_validator, top_up_bond, unbond, withdraw_bond};
+pub use registry::{NewBond, register_validator, top_up_bond, unbond, withdraw_bond};
 pub use round::{
     CloseSplit, Funding, RoundKeys, close_round, crank_timeout, fund_round, open_round,
     record_contribution, refund_contribution, split_funding,

@@ -2,35 +2,49 @@
 
 use droppin_interface::{
     DropPinError, Pubkey,
-    state::{Registry, ValidatorBond},
+    state::{Currency, Registry, ValidatorBond},
 };
 
 use crate::{Result, add, sub};
 
-/// Registers a validator with a first bond of `amount` lamports (at least `min_bond`); it is
-/// drawn for rounds opened after `slot`.
+/// A new bond: its wallet, amount and currency.
+#[derive(Clone, Copy, Debug)]
+pub struct NewBond<'a> {
+    /// The validator's wallet.
+    pub validator: &'a Pubkey,
+    /// The first bond, in `currency`'s base units.
+    pub amount: u64,
+    /// What the bond is held in.
+    pub currency: Currency,
+}
+
+/// Registers a validator with a first bond worth at least `min_bond` lamports ($dPIN valued at
+/// `reference_price`); it is drawn for rounds opened after `slot`.
 #[inline(always)]
 pub fn register_validator(
     registry: &mut Registry,
-    validator: &Pubkey,
-    amount: u64,
+    new: NewBond,
     min_bond: u64,
+    reference_price: u64,
     slot: u64,
 ) -> Result<ValidatorBond> {
-    if amount < min_bond {
+    let state = ValidatorBond {
+        validator: *new.validator,
+        bond: new.amount,
+        since_slot: slot,
+        currency: new.currency,
+        ..ValidatorBond::default()
+    };
+    if state.worth(reference_price) < min_bond.max(1) {
         return Err(DropPinError::BondTooSmall);
     }
-    registry.total_bond = add(registry.total_bond, amount)?;
+    let total = registry.total_mut(new.currency);
+    *total = add(*total, new.amount)?;
     registry.validators += 1;
-    Ok(ValidatorBond {
-        validator: *validator,
-        bond: amount,
-        since_slot: slot,
-        ..ValidatorBond::default()
-    })
+    Ok(state)
 }
 
-/// Adds `amount` lamports to a bond. The whole bond then counts only for rounds opened after
+/// Adds `amount` (in the bond's currency) to a bond. The whole bond then counts only for rounds opened after
 /// `slot`: nobody can grow its chance of a seat after seeing a round.
 pub fn top_up_bond(
     registry: &mut Registry,
@@ -43,7 +57,8 @@ pub fn top_up_bond(
     }
     bond.bond = add(bond.bond, amount)?;
     bond.since_slot = slot;
-    registry.total_bond = add(registry.total_bond, amount)?;
+    let total = registry.total_mut(bond.currency);
+    *total = add(*total, amount)?;
     Ok(())
 }
 
@@ -66,11 +81,12 @@ pub fn unbond(
     bond.unbonding = add(bond.unbonding, amount)?;
     bond.unbond_at = slot.saturating_add(unbonding_slots);
     bond.since_slot = slot;
-    registry.total_bond = sub(registry.total_bond, amount)?;
+    let total = registry.total_mut(bond.currency);
+    *total = sub(*total, amount)?;
     Ok(())
 }
 
-/// Withdraws the unbonded lamports once the delay has passed; returns the amount and whether
+/// Withdraws the unbonded amount once the delay has passed; returns the amount and whether
 /// the bond is now empty (its account may close and the validator leaves the registry).
 pub fn withdraw_bond(
     registry: &mut Registry,
@@ -98,6 +114,7 @@ pub(crate) fn take_penalty(
 ) -> Result<()> {
     bond.bond = sub(bond.bond, amount)?;
     bond.slashed_total = add(bond.slashed_total, amount)?;
-    registry.total_bond = sub(registry.total_bond, amount)?;
+    let total = registry.total_mut(bond.currency);
+    *total = sub(*total, amount)?;
     Ok(())
 }

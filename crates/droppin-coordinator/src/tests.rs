@@ -326,6 +326,8 @@ const PLENTY: u64 = 1_000_000 * SOL;
 struct Sim {
     dice: Dice,
     ledger: Ledger,
+    /// $dPIN, where a third of the validators bond (its burns land on `Who::Treasury`).
+    dpin: Ledger,
     round: Round,
     registry: Registry,
     bonds: Vec<ValidatorBond>,
@@ -345,20 +347,41 @@ impl Sim {
         for who in [Who::Funder, Who::Appellant] {
             ledger.0.insert(who, PLENTY);
         }
+        let mut dpin = Ledger(BTreeMap::new());
         let mut registry = Registry::default();
         let validators = 6 + dice.below(12) as usize;
         let mut bonds = Vec::new();
+        let price = params().swap.reference_price;
         for v in 0..validators {
             ledger.0.insert(Who::Wallet(v), PLENTY);
-            let amount = (1 + dice.below(20)) * SOL;
-            let bond =
-                register_validator(&mut registry, &[100 + v as u8; 32], amount, SOL, 1).unwrap();
-            ledger.pay(Who::Wallet(v), Who::Bond(v), amount);
+            dpin.0.insert(Who::Wallet(v), params().swap.to_dpin(PLENTY));
+            let currency = if dice.chance(33) {
+                Currency::Dpin
+            } else {
+                Currency::Sol
+            };
+            let worth = (1 + dice.below(20)) * SOL;
+            let amount = match currency {
+                Currency::Sol => worth,
+                Currency::Dpin => droppin_interface::state::dpin_covering(worth, price),
+            };
+            let new = NewBond {
+                validator: &[100 + v as u8; 32],
+                amount,
+                currency,
+            };
+            let bond = register_validator(&mut registry, new, SOL, price, 1).unwrap();
+            let books = match currency {
+                Currency::Sol => &mut ledger,
+                Currency::Dpin => &mut dpin,
+            };
+            books.pay(Who::Wallet(v), Who::Bond(v), amount);
             bonds.push(bond);
         }
         Sim {
             dice,
             ledger,
+            dpin,
             round: Round::default(),
             registry,
             bonds,
@@ -378,7 +401,7 @@ impl Sim {
         let size = 3 + self.dice.below(5) as u8;
         let funding = open_round(
             &params(),
-            &keys_with(self.registry.total_bond),
+            &keys_with(self.registry.bonded_worth(params().swap.reference_price)),
             &args(self.slot, nodes, amount, size),
             self.slot,
             &mut self.round,
@@ -582,10 +605,9 @@ impl Sim {
                 Ok(penalty) => {
                     self.bonds[v] = bond;
                     self.registry = registry;
-                    self.ledger
-                        .pay(Who::Bond(v), Who::Treasury, penalty.to_treasury);
-                    self.ledger
-                        .pay(Who::Bond(v), Who::Appellant, penalty.to_reporter);
+                    let books = self.bond_books(v);
+                    books.pay(Who::Bond(v), Who::Treasury, penalty.to_treasury);
+                    books.pay(Who::Bond(v), Who::Appellant, penalty.to_reporter);
                     self.seats.push(Seat {
                         round: ROUND_KEY,
                         validator: Self::validator_key(v),
@@ -637,6 +659,7 @@ impl Sim {
         self.open();
         // Every participant's wallet exists from here on: the total must never change.
         let start = self.ledger.total();
+        let dpin_start = self.dpin.total();
         // A crank during training never fails the round.
         assert_eq!(
             crank_timeout(&mut self.round.clone(), self.slot),
@@ -704,7 +727,7 @@ impl Sim {
             };
             self.appeal(first, second);
         }
-        self.settle_all(start);
+        self.settle_all(start, dpin_start);
     }
 
     fn appeal(&mut self, honest: VerdictVote, dishonest: VerdictVote) {
@@ -739,7 +762,7 @@ impl Sim {
         }
     }
 
-    fn settle_all(&mut self, start: u128) {
+    fn settle_all(&mut self, start: u128, dpin_start: u128) {
         // Jump past every window.
         self.slot = self.slot.max(
             self.round
@@ -803,9 +826,10 @@ impl Sim {
                 Who::Wallet(v),
                 payout.reward + payout.appeal_share,
             );
-            self.ledger
-                .pay(Who::Bond(v), Who::Treasury, payout.to_treasury);
-            self.ledger.pay(Who::Bond(v), Who::Vault, payout.to_vault);
+            let books = self.bond_books(v);
+            books.pay(Who::Bond(v), Who::Treasury, payout.to_treasury);
+            books.pay(Who::Bond(v), Who::Vault, payout.to_vault);
+            books.pay(Who::Bond(v), Who::Appellant, payout.to_appellant);
         }
         if self.round.appeal.filed() {
             let payout = settle_appeal(&mut self.round).unwrap();
@@ -834,17 +858,46 @@ impl Sim {
             .pay(Who::Vault, Who::Treasury, split.to_treasury);
         assert_eq!(self.ledger.of(Who::Vault), 0, "the vault ends empty");
         assert_eq!(self.ledger.total(), start, "not a lamport created or lost");
+        assert_eq!(
+            self.dpin.total(),
+            dpin_start,
+            "not a $dPIN unit created or lost"
+        );
+        assert_eq!(
+            self.dpin.of(Who::Vault),
+            0,
+            "a $dPIN bond never pays into the vault"
+        );
         for (v, bond) in self.bonds.iter().enumerate() {
             assert_eq!(bond.locked, 0, "every bond is free");
             assert_eq!(bond.open_seats, 0);
+            let books = match bond.currency {
+                Currency::Sol => &self.ledger,
+                Currency::Dpin => &self.dpin,
+            };
             assert_eq!(
-                self.ledger.of(Who::Bond(v)),
+                books.of(Who::Bond(v)),
                 bond.bond,
-                "bond books match its lamports"
+                "bond books match its holdings"
             );
         }
-        let bonded: u64 = self.bonds.iter().map(|b| b.bond).sum();
-        assert_eq!(self.registry.total_bond, bonded);
+        for currency in [Currency::Sol, Currency::Dpin] {
+            let bonded: u64 = self
+                .bonds
+                .iter()
+                .filter(|b| b.currency == currency)
+                .map(|b| b.bond)
+                .sum();
+            assert_eq!(*self.registry.total_mut(currency), bonded);
+        }
+    }
+
+    /// The books of validator `v`'s bond currency.
+    fn bond_books(&mut self, v: usize) -> &mut Ledger {
+        match self.bonds[v].currency {
+            Currency::Sol => &mut self.ledger,
+            Currency::Dpin => &mut self.dpin,
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::{
         DropPinInstruction, OpenRoundArgs, PostLeavesArgs, RevealArgs, RevealVoteArgs, VerdictVote,
     },
     pda::find,
-    state::ProtocolParams,
+    state::{Currency, ProtocolParams},
 };
 
 fn system_program() -> AccountMeta {
@@ -200,9 +200,52 @@ pub fn register_validator(program: &Address, validator: &Address, amount: u64) -
     accounts.push(system_program());
     build(
         program,
-        &DropPinInstruction::RegisterValidator { amount },
+        &DropPinInstruction::RegisterValidator {
+            amount,
+            currency: Currency::Sol,
+        },
         accounts,
     )
+}
+
+/// [`DropPinInstruction::RegisterValidator`] with a $dPIN bond, paid from `wallet_token`.
+pub fn register_dpin_validator(
+    program: &Address,
+    validator: &Address,
+    amount: u64,
+    mint: &Address,
+    wallet_token: &Address,
+) -> Instruction {
+    let mut accounts = bond_accounts(program, validator);
+    accounts.push(system_program());
+    let ix = build(
+        program,
+        &DropPinInstruction::RegisterValidator {
+            amount,
+            currency: Currency::Dpin,
+        },
+        accounts,
+    );
+    bond_in_dpin(ix, mint, validator, wallet_token)
+}
+
+/// Turns an instruction that moves a $dPIN bond into its $dPIN form by appending the bond's
+/// token leg: the SPL Token program, the mint, `validator`'s bond token account and
+/// `wallet_token`, the token account paying or paid (see each instruction's accounts).
+pub fn bond_in_dpin(
+    mut ix: Instruction,
+    mint: &Address,
+    validator: &Address,
+    wallet_token: &Address,
+) -> Instruction {
+    let bond_token = find::bond_token(&ix.program_id, validator);
+    ix.accounts.extend([
+        token_program(),
+        AccountMeta::new(*mint, false),
+        AccountMeta::new(bond_token, false),
+        AccountMeta::new(*wallet_token, false),
+    ]);
+    ix
 }
 
 /// [`DropPinInstruction::TopUpBond`].

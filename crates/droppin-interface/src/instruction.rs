@@ -262,21 +262,26 @@ pub enum DropPinInstruction {
     /// 4 system program.
     RevealUpdate(RevealArgs),
 
-    /// Registers a validator with a first bond (SOL).
+    /// Registers a validator with a first bond, in SOL or (once launched) $dPIN.
     ///
     /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config,
-    /// 4 system program.
+    /// 4 system program; a $dPIN bond appends its token leg (see `builders::bond_in_dpin`:
+    /// the SPL Token program, the mint, the bond's token account PDA, created here, and the
+    /// validator's token account paying).
     RegisterValidator {
-        /// Lamports bonded.
+        /// Bonded, in `currency`'s base units.
         amount: u64,
+        /// What the bond is held in, for good.
+        currency: crate::state::Currency,
     },
 
     /// Adds to a validator's bond (effective for rounds opened after it).
     ///
     /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config,
-    /// 4 system program.
+    /// 4 system program; a $dPIN bond appends its token leg (the validator's token account
+    /// paying).
     TopUpBond {
-        /// Lamports added.
+        /// Added, in the bond's currency.
         amount: u64,
     },
 
@@ -285,13 +290,15 @@ pub enum DropPinInstruction {
     ///
     /// Accounts: 0 `[s]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config.
     Unbond {
-        /// Lamports to unbond.
+        /// Amount to unbond, in the bond's currency.
         amount: u64,
     },
 
-    /// Withdraws unbonded lamports after the delay; closes the bond when nothing is left.
+    /// Withdraws the unbonded amount after the delay; closes the bond (and a $dPIN bond's token
+    /// account) when nothing is left.
     ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config.
+    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config; a $dPIN
+    /// bond appends its token leg (the validator's token account paid).
     WithdrawBond,
 
     /// Fixes a committee's seed from the SlotHashes sysvar (anyone may): level 0 after the reveal
@@ -333,7 +340,8 @@ pub enum DropPinInstruction {
     ///
     /// Accounts: 0 `[s,w]` reporter, 1 `[w]` round, 2 `[w]` seat PDA of the absent validator,
     /// 3 `[w]` its bond, 4 `[w]` registry, 5 `[w]` treasury, 6 its node state PDA in this round,
-    /// 7 its level-0 seat PDA (for level 1), 8 system program.
+    /// 7 its level-0 seat PDA (for level 1), 8 system program; a $dPIN bond appends its token
+    /// leg (the reporter's token account paid its bounty; the rest is burned).
     ReportAbsent {
         /// Committee level.
         level: u8,
@@ -375,7 +383,10 @@ pub enum DropPinInstruction {
     /// penalty (anyone may; rent back to whoever paid it, less a bounty for a third party).
     ///
     /// Accounts: 0 `[s,w]` settler, 1 `[w]` validator wallet, 2 `[w]` round, 3 `[w]` vault,
-    /// 4 `[w]` seat, 5 `[w]` bond, 6 `[w]` registry, 7 `[w]` treasury, 8 `[w]` seat rent payer.
+    /// 4 `[w]` seat, 5 `[w]` bond, 6 `[w]` registry, 7 `[w]` treasury, 8 `[w]` seat rent payer;
+    /// a $dPIN round appends its token accounts, then a $dPIN bond its token leg (the
+    /// appellant's token account, paid its reward when the seat's majority was overturned;
+    /// penalties are burned).
     SettleSeat,
 
     /// Settles the appellant's bond once the appeal is resolved and the first committee settled

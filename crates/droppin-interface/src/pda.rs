@@ -26,6 +26,8 @@ pub const CONTRIBUTION_SEED: &[u8] = b"contribution";
 pub const REPUTATION_SEED: &[u8] = b"reputation";
 /// `["token-vault", round]`: a token round's $dPIN escrow.
 pub const TOKEN_VAULT_SEED: &[u8] = b"token-vault";
+/// `["bond-token", validator]`: a $dPIN bond's token account.
+pub const BOND_TOKEN_SEED: &[u8] = b"bond-token";
 /// `["treasury-token"]`: the treasury's $dPIN account.
 pub const TREASURY_TOKEN_SEED: &[u8] = b"treasury-token";
 
@@ -147,6 +149,11 @@ pub mod find {
     /// A validator's bond.
     pub fn bond(program: &Address, validator: &Address) -> Address {
         find(&[BOND_SEED, validator.as_ref()], program)
+    }
+
+    /// A $dPIN bond's token account.
+    pub fn bond_token(program: &Address, validator: &Address) -> Address {
+        find(&[BOND_TOKEN_SEED, validator.as_ref()], program)
     }
 
     /// A validator's seat in committee `level` of a round (a seed address).

@@ -62,7 +62,8 @@ pub fn is_selected(ticket: u64, bond: u64, bonded_total: u64, expected: u8) -> b
 
 /// Whether `validator`, holding `bond`, was drawn for committee `level` of `round`: the
 /// committee's seed is fixed, the bond was last changed before the round opened, and the
-/// validator's ticket falls under its threshold. (The funder, the round's nodes and, for an
+/// validator's ticket falls under its threshold. A $dPIN bond weighs its lamports' worth at the
+/// round's reference price, the price its bonded total was snapshotted at. (The funder, the round's nodes and, for an
 /// appeal, the appellant and the first committee are drawn like anyone but refused their seat.)
 pub fn drawn<H: Hasher>(
     round: &crate::state::Round,
@@ -72,11 +73,11 @@ pub fn drawn<H: Hasher>(
 ) -> bool {
     let committee = round.committee(level);
     committee.drawn
-        && bond.bond > 0
+        && bond.worth(round.terms.reference_price) > 0
         && bond.since_slot < round.opened_slot
         && is_selected(
             ticket::<H>(&committee.seed, validator),
-            bond.bond,
+            bond.worth(round.terms.reference_price),
             committee.bonded_total,
             committee.expected,
         )

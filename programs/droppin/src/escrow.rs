@@ -99,7 +99,7 @@ impl<'a> Escrow<'a> {
         let leg = TokenLeg::from_tail(tail)?;
         require_key(leg.vault, &round.token_vault, DropPinError::VaultMismatch)?;
         let (mint, _, _) = token_account(leg.vault)?;
-        leg.require_mint_and_wallet(&mint, wallet)?;
+        leg.require_mint_and_wallet(&mint, wallet.address())?;
         Ok(Escrow::Dpin(leg))
     }
 
@@ -251,7 +251,7 @@ impl<'a> TokenLeg<'a> {
     }
 
     /// The mint must be `mint` and the wallet's token account must hold it and belong to `wallet`.
-    pub fn require_mint_and_wallet(&self, mint: &Address, wallet: &AccountView) -> Result {
+    pub fn require_mint_and_wallet(&self, mint: &Address, wallet: &Address) -> Result {
         if self.mint.address() != mint {
             return Err(fail(DropPinError::WrongMint));
         }
@@ -259,7 +259,7 @@ impl<'a> TokenLeg<'a> {
         if &wallet_mint != mint {
             return Err(fail(DropPinError::WrongMint));
         }
-        if &owner != wallet.address() {
+        if &owner != wallet {
             return Err(fail(DropPinError::TokenAccountOwnerMismatch));
         }
         Ok(())

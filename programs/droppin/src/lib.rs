@@ -11,6 +11,7 @@ extern crate alloc;
 use solana_compiler_builtins as _;
 
 pub mod accounts;
+pub mod bond;
 pub mod entrypoint;
 pub mod error;
 pub mod escrow;

@@ -53,6 +53,7 @@ fn main() {
     let transactions = sol_round(&mut report, nodes);
     record_config(&mut report);
     record_dpin(&mut report);
+    record_dpin_bonds(&mut report);
 
     println!("## Compute units per instruction ({nodes}-node round, an appeal, $dPIN round)\n");
     println!("| instruction | median CU | max CU | calls | target |");
@@ -521,4 +522,94 @@ fn record_dpin(report: &mut Report) {
         &run.funder.pubkey(),
     );
     report.send(&mut h, close, &[&run.funder], " ($dPIN)");
+}
+
+/// $dPIN bonds: registration, a top-up, a SOL round whose drawn committee is $dPIN-bonded (an
+/// absence and every seat settled), then an unbond and a closing withdrawal, recorded under
+/// "($dPIN bond)" names.
+fn record_dpin_bonds(report: &mut Report) {
+    const SUFFIX: &str = " ($dPIN bond)";
+    let mut h = Harness::new();
+    let program = h.program;
+    let admin = h.admin.insecure_clone();
+    let dpin = Dpin::mint_only(&mut h);
+    let launch = builders::launch_token(&program, &admin.pubkey(), &dpin.mint);
+    h.send(&[launch], &[&admin]).unwrap();
+    let bond = 5_000 * DPIN;
+    let validators: Vec<Keypair> = (0..8).map(|_| h.funded(2)).collect();
+    for v in &validators {
+        dpin.give(&mut h, &v.pubkey(), bond + DPIN);
+        let wallet = dpin.account(&v.pubkey());
+        let ix =
+            builders::register_dpin_validator(&program, &v.pubkey(), bond, &dpin.mint, &wallet);
+        report.send(&mut h, ix, &[v], SUFFIX);
+    }
+    let topped = &validators[0];
+    let ix = builders::top_up_bond(&program, &topped.pubkey(), DPIN);
+    let ix = h.for_bond(ix, &topped.pubkey(), &topped.pubkey());
+    report.send(&mut h, ix, &[topped], SUFFIX);
+    let slot = h.slot();
+    h.warp(slot + 1);
+
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |args| args.committee_size = 5);
+    let nodes: Vec<Node> = (0..2).map(|i| Node::new(&mut h, i + 1)).collect();
+    for n in &nodes {
+        run.join_and_commit(&mut h, n);
+    }
+    h.warp(run.deadlines.commit);
+    for n in &nodes {
+        run.reveal(&mut h, n).unwrap();
+    }
+    let (tree, vote) = run.verdict(&[accepted(5_000), accepted(5_000)]);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let (absent, sitting) = drawn.split_last().expect("a drawn committee");
+    let votes: Vec<_> = sitting.iter().map(|v| (*v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    let reporter = h.funded(2);
+    dpin.give(&mut h, &reporter.pubkey(), 0);
+    let ix = builders::report_absent(
+        &program,
+        &reporter.pubkey(),
+        &run.round,
+        &absent.pubkey(),
+        0,
+    );
+    let ix = h.for_bond(ix, &absent.pubkey(), &reporter.pubkey());
+    report.send(&mut h, ix, &[&reporter], SUFFIX);
+    run.finalize(&mut h, sitting[0]).unwrap();
+    run.post(&mut h, sitting[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    for n in &nodes {
+        run.settle_node(&mut h, n).unwrap();
+    }
+    for v in drawn.iter() {
+        let seat: droppin_interface::state::Seat = h
+            .state(&find::seat(&program, &run.round, &v.pubkey(), 0))
+            .unwrap();
+        let ix = builders::settle_seat(
+            &program,
+            &reporter.pubkey(),
+            &run.round,
+            &v.pubkey(),
+            0,
+            &solana_address::Address::new_from_array(seat.payer),
+        );
+        let ix = h.for_seat_bond(ix, &run.round, &v.pubkey());
+        report.send(&mut h, ix, &[&reporter], SUFFIX);
+    }
+    run.close(&mut h).unwrap();
+
+    let leaver = sitting[0];
+    let key = leaver.pubkey();
+    let amount = h.bond(&key).bond;
+    report.send(
+        &mut h,
+        builders::unbond(&program, &key, amount),
+        &[leaver],
+        SUFFIX,
+    );
+    h.warp(h.bond(&key).unbond_at);
+    let ix = h.for_bond(builders::withdraw_bond(&program, &key), &key, &key);
+    report.send(&mut h, ix, &[leaver], SUFFIX);
 }

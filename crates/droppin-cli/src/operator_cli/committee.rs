@@ -23,7 +23,7 @@ pub fn run_validate(round: Option<&str>, once: bool, cluster: &Cluster) -> anyho
     }
     let key = validator.pubkey();
     if protocol.bond(&key)?.is_none() {
-        bail!("{key} is not registered: dpin validator register --bond-sol AMOUNT");
+        bail!("{key} is not registered: dpin validator register --sol AMOUNT");
     }
     let only = round.map(parse_address).transpose()?;
     loop {

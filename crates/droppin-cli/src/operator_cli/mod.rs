@@ -112,6 +112,19 @@ fn lamports(sol: f64, what: &str) -> anyhow::Result<u64> {
     Ok((sol * LAMPORTS_PER_SOL as f64).round() as u64)
 }
 
+/// Whole $dPIN in base units.
+fn base_units(whole: f64) -> anyhow::Result<u64> {
+    if !(whole.is_finite() && whole > 0.0) {
+        bail!("a $dPIN amount must be positive");
+    }
+    Ok((whole * 10f64.powi(i32::from(droppin_interface::DPIN_DECIMALS))).round() as u64)
+}
+
+/// $dPIN base units as whole tokens.
+fn tokens(base_units: u64) -> f64 {
+    base_units as f64 / 10f64.powi(i32::from(droppin_interface::DPIN_DECIMALS))
+}
+
 fn node_state<C: Chain>(
     protocol: &Protocol<C>,
     round: &Address,

@@ -67,17 +67,6 @@ fn sol(lamports: u64) -> f64 {
     lamports as f64 / LAMPORTS_PER_SOL as f64
 }
 
-fn tokens(base_units: u64) -> f64 {
-    base_units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
-}
-
-fn base_units(whole: f64) -> anyhow::Result<u64> {
-    if !(whole.is_finite() && whole > 0.0) {
-        bail!("a $dPIN amount must be positive");
-    }
-    Ok((whole * 10f64.powi(i32::from(DPIN_DECIMALS))).round() as u64)
-}
-
 pub fn run_treasury(command: TreasuryCommand, cluster: &Cluster) -> anyhow::Result<()> {
     let mut protocol = cluster.protocol()?;
     match command {

@@ -1,24 +1,77 @@
 //! `dpin validator`: the registry.
 
+use clap::ArgGroup;
+use droppin_interface::state::{Currency, ValidatorBond};
+
 use super::*;
+
+/// An amount in SOL or in $dPIN: exactly one of the two flags.
+#[derive(Args)]
+#[command(group(ArgGroup::new("amount").required(true).args(["sol", "dpin"])))]
+pub struct Amount {
+    /// SOL (for a SOL bond).
+    #[arg(long)]
+    sol: Option<f64>,
+    /// $dPIN, whole tokens (for a $dPIN bond, once $dPIN is launched).
+    #[arg(long)]
+    dpin: Option<f64>,
+}
+
+impl Amount {
+    /// The currency and the amount in its base units.
+    fn parse(&self) -> anyhow::Result<(Currency, u64)> {
+        match (self.sol, self.dpin) {
+            (Some(sol), _) => Ok((Currency::Sol, lamports(sol, "--sol")?)),
+            (None, Some(dpin)) => Ok((Currency::Dpin, base_units(dpin)?)),
+            (None, None) => bail!("give --sol or --dpin"),
+        }
+    }
+
+    /// The amount, which must be in `bond`'s currency.
+    fn of_bond(&self, bond: &ValidatorBond) -> anyhow::Result<u64> {
+        let (currency, amount) = self.parse()?;
+        if currency != bond.currency {
+            bail!(
+                "this bond is held in {}: give the amount with --{}",
+                currency_name(bond.currency),
+                currency_flag(bond.currency)
+            );
+        }
+        Ok(amount)
+    }
+}
+
+fn currency_name(currency: Currency) -> &'static str {
+    match currency {
+        Currency::Sol => "SOL",
+        Currency::Dpin => "$dPIN",
+    }
+}
+
+fn currency_flag(currency: Currency) -> &'static str {
+    match currency {
+        Currency::Sol => "sol",
+        Currency::Dpin => "dpin",
+    }
+}
 
 /// `dpin validator ...`
 #[derive(Subcommand)]
 pub enum ValidatorCommand {
-    /// Register the signer as a validator with a first bond.
+    /// Register the signer as a validator with a first bond, in SOL or $dPIN (for good).
     Register {
-        #[arg(long)]
-        bond_sol: f64,
+        #[command(flatten)]
+        bond: Amount,
     },
-    /// Add to the signer's bond (it counts for rounds opened afterwards).
+    /// Add to the signer's bond, in its currency (it counts for rounds opened afterwards).
     TopUp {
-        #[arg(long)]
-        sol: f64,
+        #[command(flatten)]
+        amount: Amount,
     },
     /// Start unbonding part of the free bond (withdrawable after the unbonding delay).
     Unbond {
-        #[arg(long)]
-        sol: f64,
+        #[command(flatten)]
+        amount: Amount,
     },
     /// Withdraw what finished unbonding.
     Withdraw,
@@ -26,19 +79,23 @@ pub enum ValidatorCommand {
     Status,
 }
 
-/// What `dpin validator status` reports.
+/// What `dpin validator status` reports. Amounts are in the bond's currency's base units
+/// (lamports or $dPIN base units); the registry's total is in lamports' worth.
 #[derive(Serialize)]
 struct BondView {
     validator: String,
     registered: bool,
-    bond_lamports: u64,
-    locked_lamports: u64,
-    unbonding_lamports: u64,
+    currency: &'static str,
+    bond: u64,
+    locked: u64,
+    unbonding: u64,
     unbond_at_slot: u64,
     open_seats: u32,
     seats_taken: u32,
-    slashed_lamports: u64,
-    registry_total_lamports: u64,
+    slashed: u64,
+    /// The bond's worth in lamports at the reference price.
+    bond_worth_lamports: u64,
+    registry_worth_lamports: u64,
     validators: u32,
     /// The chance of a seat in a committee of 7 expected, at today's bonds.
     seat_chance_of_7: f64,
@@ -46,42 +103,61 @@ struct BondView {
 
 pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Result<()> {
     let validator = cluster.signer()?;
+    let key = validator.pubkey();
     let mut protocol = cluster.protocol()?;
+    let existing = protocol.bond(&key)?;
+    let registered = || {
+        existing
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("{key} is not a registered validator"))
+    };
     match command {
-        ValidatorCommand::Register { bond_sol } => {
-            protocol.register_validator(&validator, lamports(bond_sol, "--bond-sol")?)?;
+        ValidatorCommand::Register { bond } => match bond.parse()? {
+            (Currency::Sol, amount) => {
+                protocol.register_validator(&validator, amount)?;
+            }
+            (Currency::Dpin, amount) => {
+                protocol.register_dpin_validator(&validator, amount)?;
+            }
+        },
+        ValidatorCommand::TopUp { amount } => {
+            protocol.top_up_bond(&validator, amount.of_bond(&registered()?)?)?;
         }
-        ValidatorCommand::TopUp { sol } => {
-            protocol.top_up_bond(&validator, lamports(sol, "--sol")?)?;
-        }
-        ValidatorCommand::Unbond { sol } => {
-            protocol.unbond(&validator, lamports(sol, "--sol")?)?;
+        ValidatorCommand::Unbond { amount } => {
+            protocol.unbond(&validator, amount.of_bond(&registered()?)?)?;
         }
         ValidatorCommand::Withdraw => {
             protocol.withdraw_bond(&validator)?;
         }
         ValidatorCommand::Status => {}
     }
-    let key = validator.pubkey();
     let bond = protocol.bond(&key)?.unwrap_or_default();
     let registry = protocol.registry()?;
+    let price = protocol.config()?.params.swap.reference_price;
+    let registry_worth = registry.bonded_worth(price);
     let view = BondView {
         validator: key.to_string(),
         registered: bond.validator == key.to_bytes(),
-        bond_lamports: bond.bond,
-        locked_lamports: bond.locked,
-        unbonding_lamports: bond.unbonding,
+        currency: currency_name(bond.currency),
+        bond: bond.bond,
+        locked: bond.locked,
+        unbonding: bond.unbonding,
         unbond_at_slot: bond.unbond_at,
         open_seats: bond.open_seats,
         seats_taken: bond.seats_taken,
-        slashed_lamports: bond.slashed_total,
-        registry_total_lamports: registry.total_bond,
+        slashed: bond.slashed_total,
+        bond_worth_lamports: bond.worth(price),
+        registry_worth_lamports: registry_worth,
         validators: registry.validators,
         seat_chance_of_7: droppin_interface::sortition::probability(
-            bond.bond,
-            registry.total_bond,
+            bond.worth(price),
+            registry_worth,
             7,
         ),
+    };
+    let in_units = move |amount: u64| match bond.currency {
+        Currency::Sol => amount as f64 / LAMPORTS_PER_SOL as f64,
+        Currency::Dpin => tokens(amount),
     };
     cluster.print(&view, |v| {
         let sol = |l: u64| l as f64 / LAMPORTS_PER_SOL as f64;
@@ -90,20 +166,23 @@ pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Re
             return;
         }
         println!(
-            "{}: bond {:.4} SOL ({:.4} locked by {} open seats), unbonding {:.4} SOL until slot {}",
+            "{}: bond {:.4} {unit} (worth {:.4} SOL; {:.4} locked by {} open seats), unbonding {:.4} {unit} until slot {}",
             v.validator,
-            sol(v.bond_lamports),
-            sol(v.locked_lamports),
+            in_units(v.bond),
+            sol(v.bond_worth_lamports),
+            in_units(v.locked),
             v.open_seats,
-            sol(v.unbonding_lamports),
-            v.unbond_at_slot
+            in_units(v.unbonding),
+            v.unbond_at_slot,
+            unit = v.currency,
         );
         println!(
-            "{} seats taken, {:.4} SOL slashed; registry: {} validators, {:.4} SOL bonded; chance of a seat in a committee of 7: {:.1}%",
+            "{} seats taken, {:.4} {} slashed; registry: {} validators, {:.4} SOL's worth bonded; chance of a seat in a committee of 7: {:.1}%",
             v.seats_taken,
-            sol(v.slashed_lamports),
+            in_units(v.slashed),
+            v.currency,
             v.validators,
-            sol(v.registry_total_lamports),
+            sol(v.registry_worth_lamports),
             100.0 * v.seat_chance_of_7
         );
     })

@@ -30,7 +30,7 @@ pub use round::{
     Appeal, AppealResolution, CommitteeDraw, Contribution, Currency, Deadlines, FailReason,
     MAX_TALLIES, Round, RoundCounts, RoundOutcome, RoundStatus, RoundTerms, Vault, VoteTally,
 };
-pub use validator::{Registry, Seat, SeatStatus, ValidatorBond};
+pub use validator::{Registry, Seat, SeatStatus, ValidatorBond, dpin_covering, dpin_worth};
 pub use verdict::VerdictLeaves;
 
 /// Length of the `[type, version]` header.

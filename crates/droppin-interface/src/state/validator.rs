@@ -2,8 +2,8 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::{AccountState, AccountType};
-use crate::{Pubkey, instruction::VerdictVote};
+use super::{AccountState, AccountType, Currency};
+use crate::{LAMPORTS_PER_SOL, Pubkey, instruction::VerdictVote};
 
 /// The registry of bonded validators (PDA `["registry"]`): the bonded total every round
 /// snapshots when it opens, against which each validator's chance of a seat is measured.
@@ -11,33 +11,71 @@ use crate::{Pubkey, instruction::VerdictVote};
 pub struct Registry {
     /// Canonical bump.
     pub bump: u8,
-    /// Lamports bonded by every registered validator (unbonding amounts excluded).
+    /// Lamports bonded by every SOL-bonded validator (unbonding amounts excluded).
     pub total_bond: u64,
     /// Validators registered.
     pub validators: u32,
+    /// $dPIN base units bonded by every $dPIN-bonded validator (unbonding amounts excluded).
+    pub total_dpin_bond: u64,
+}
+
+impl Registry {
+    /// The bonded total in lamports' worth, $dPIN bonds valued at `reference_price` (as each
+    /// bond's own weight is, so the weights never sum past the total).
+    pub fn bonded_worth(&self, reference_price: u64) -> u64 {
+        self.total_bond
+            .saturating_add(dpin_worth(self.total_dpin_bond, reference_price))
+    }
+
+    /// The running total of bonds in `currency`.
+    pub fn total_mut(&mut self, currency: Currency) -> &mut u64 {
+        match currency {
+            Currency::Sol => &mut self.total_bond,
+            Currency::Dpin => &mut self.total_dpin_bond,
+        }
+    }
 }
 
 impl AccountState for Registry {
     const TYPE: AccountType = AccountType::Registry;
-    const BODY_LEN: usize = 1 + 8 + 4;
+    const BODY_LEN: usize = 1 + 8 + 4 + 8;
 }
 
-/// A validator's bond (PDA `["bond", validator]`): its lamports are the bond, locked seat by
-/// seat in the rounds it serves.
+/// Lamports' worth of `dpin` base units at `reference_price` ($dPIN base units per SOL),
+/// rounded down: a bond's weight in a draw never counts more than it holds. Zero without a price.
+pub fn dpin_worth(dpin: u64, reference_price: u64) -> u64 {
+    if reference_price == 0 {
+        return 0;
+    }
+    let value = u128::from(dpin) * u128::from(LAMPORTS_PER_SOL) / u128::from(reference_price);
+    u64::try_from(value).unwrap_or(u64::MAX)
+}
+
+/// $dPIN base units that cover `lamports` at `reference_price`, rounded up: a lock sized in
+/// lamports' worth never shrinks when it is taken from a $dPIN bond.
+pub fn dpin_covering(lamports: u64, reference_price: u64) -> u64 {
+    let value =
+        (u128::from(lamports) * u128::from(reference_price)).div_ceil(u128::from(LAMPORTS_PER_SOL));
+    u64::try_from(value).unwrap_or(u64::MAX)
+}
+
+/// A validator's bond (PDA `["bond", validator]`), locked seat by seat in the rounds it
+/// serves. A SOL bond is the account's own lamports; a $dPIN bond sits in its token account (PDA
+/// `["bond-token", validator]`, authority: this PDA). Its amounts are in its currency.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ValidatorBond {
     /// The validator's wallet.
     pub validator: Pubkey,
     /// Canonical bump.
     pub bump: u8,
-    /// Lamports bonded (seats' locks included).
+    /// Bonded, in the bond's currency (seats' locks included).
     pub bond: u64,
-    /// Lamports of `bond` locked by seats in rounds not yet settled.
+    /// The part of `bond` locked by seats in rounds not yet settled.
     pub locked: u64,
     /// Slot of the last voluntary change to `bond`: the validator is drawn only for rounds
     /// opened after it, so nobody can grow a bond after seeing a seed.
     pub since_slot: u64,
-    /// Lamports on their way out.
+    /// On its way out.
     pub unbonding: u64,
     /// First slot `unbonding` may be withdrawn.
     pub unbond_at: u64,
@@ -45,8 +83,10 @@ pub struct ValidatorBond {
     pub open_seats: u32,
     /// Seats taken so far.
     pub seats_taken: u32,
-    /// Lamports lost to penalties so far.
+    /// Lost to penalties so far.
     pub slashed_total: u64,
+    /// What the bond is held in, chosen at registration.
+    pub currency: Currency,
 }
 
 impl ValidatorBond {
@@ -54,11 +94,28 @@ impl ValidatorBond {
     pub fn free(&self) -> u64 {
         self.bond.saturating_sub(self.locked)
     }
+
+    /// The bond's weight in a draw: lamports, or lamports' worth of $dPIN at the round's
+    /// `reference_price`.
+    pub fn worth(&self, reference_price: u64) -> u64 {
+        match self.currency {
+            Currency::Sol => self.bond,
+            Currency::Dpin => dpin_worth(self.bond, reference_price),
+        }
+    }
+
+    /// `lamports`' worth in the bond's own units (rounded up for $dPIN).
+    pub fn in_bond_units(&self, lamports: u64, reference_price: u64) -> u64 {
+        match self.currency {
+            Currency::Sol => lamports,
+            Currency::Dpin => dpin_covering(lamports, reference_price),
+        }
+    }
 }
 
 impl AccountState for ValidatorBond {
     const TYPE: AccountType = AccountType::Bond;
-    const BODY_LEN: usize = 32 + 1 + 8 * 5 + 4 * 2 + 8;
+    const BODY_LEN: usize = 32 + 1 + 8 * 5 + 4 * 2 + 8 + 1;
 }
 
 /// Where a seat stands.
@@ -89,7 +146,7 @@ pub struct Seat {
     pub level: u8,
     /// Taken, committed, revealed, or reported absent.
     pub status: SeatStatus,
-    /// Lamports of the validator's bond this seat locks.
+    /// What this seat locks of the validator's bond, in the bond's currency.
     pub lock: u64,
     /// The committee's vote deadline, copied so sealing a vote touches only the seat.
     pub vote_deadline: u64,

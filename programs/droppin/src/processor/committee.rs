@@ -6,7 +6,7 @@ use droppin_coordinator as coordinator;
 use droppin_interface::{
     instruction::RevealVoteArgs,
     pda::{ROUND_SEED, seat_seed},
-    state::{Registry, Round, Seat, SeatStatus, Treasury},
+    state::{Currency, Registry, Round, Seat, SeatStatus, Treasury},
 };
 use pinocchio::{AccountView, Address, cpi::Seed, sysvars::slot_hashes::SlotHashes};
 
@@ -17,8 +17,9 @@ use crate::{
         load_round, require_distinct, require_key, require_signer, require_system_program,
         require_writable, save, withdraw,
     },
+    bond::BondEscrow,
     error::{DropPinError, Result, fail},
-    escrow::{Escrow, Income, RoundSigner},
+    escrow::{Escrow, RoundSigner},
     hash::SyscallSha256,
 };
 
@@ -157,7 +158,6 @@ pub fn claim_seat(program_id: &Address, accounts: &mut [AccountView], level: u8)
 
 /// A seat of this round held by `validator`.
 #[inline(always)]
-#[inline(always)]
 fn load_seat(
     program_id: &Address,
     seat: &AccountView,
@@ -226,6 +226,7 @@ pub fn reveal_vote(
 /// absence at its seat's address so it is taken once.
 #[inline(never)]
 pub fn report_absent(program_id: &Address, accounts: &mut [AccountView], level: u8) -> Result {
+    let (head, tail) = accounts.split_at_mut(accounts.len().min(9));
     let [
         reporter,
         round,
@@ -236,8 +237,7 @@ pub fn report_absent(program_id: &Address, accounts: &mut [AccountView], level: 
         node_state,
         first_seat,
         system,
-        ..,
-    ] = accounts
+    ] = head
     else {
         return Err(not_enough_accounts());
     };
@@ -281,9 +281,9 @@ pub fn report_absent(program_id: &Address, accounts: &mut [AccountView], level: 
         ..Seat::default()
     };
     create_seat(program_id, reporter, round, &round_state, seat, &record)?;
-    withdraw(bond, treasury, penalty.to_treasury)?;
-    withdraw(bond, reporter, penalty.to_reporter)?;
-    Income::Slashes.record(&mut treasury_state, penalty.to_treasury)?;
+    let escrow = BondEscrow::of(program_id, &bond_state, tail)?;
+    escrow.to_treasury(bond, treasury, &mut treasury_state, penalty.to_treasury)?;
+    escrow.pay(bond, reporter, penalty.to_reporter)?;
     save(treasury, &treasury_state)?;
     save(registry, &registry_state)?;
     save(bond, &bond_state)?;
@@ -348,6 +348,11 @@ pub fn settle_seat(program_id: &Address, accounts: &mut [AccountView]) -> Result
     let mut registry_state: Registry = load(registry, program_id)?;
     let mut treasury_state: Treasury = load(treasury, program_id)?;
     let escrow = Escrow::of(&round_state, tail, validator)?;
+    let bond_tail = match round_state.currency {
+        Currency::Sol => &*tail,
+        Currency::Dpin => tail.get(4..).unwrap_or_default(),
+    };
+    let bond_escrow = BondEscrow::of(program_id, &bond_state, bond_tail)?;
 
     let payout = coordinator::settle_seat(
         &mut round_state,
@@ -360,9 +365,10 @@ pub fn settle_seat(program_id: &Address, accounts: &mut [AccountView]) -> Result
     let signer = RoundSigner::of(&round_state);
     escrow.pay(vault, validator, round, &signer, payout.reward)?;
     withdraw(vault, validator, payout.appeal_share)?;
-    withdraw(bond, treasury, payout.to_treasury)?;
+    bond_escrow.to_treasury(bond, treasury, &mut treasury_state, payout.to_treasury)?;
     withdraw(bond, vault, payout.to_vault)?;
-    Income::Slashes.record(&mut treasury_state, payout.to_treasury)?;
+    let appellant = Address::new_from_array(round_state.appeal.appellant);
+    bond_escrow.pay_to(bond, vault, &appellant, payout.to_appellant)?;
     save(treasury, &treasury_state)?;
     save(registry, &registry_state)?;
     save(bond, &bond_state)?;

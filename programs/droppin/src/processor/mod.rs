@@ -33,7 +33,9 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], instruction: 
         Ix::JoinRound => node::join(program_id, accounts),
         Ix::CommitUpdate { commitment } => node::commit(program_id, accounts, commitment),
         Ix::RevealUpdate(args) => node::reveal(program_id, accounts, &args),
-        Ix::RegisterValidator { amount } => registry::register(program_id, accounts, amount),
+        Ix::RegisterValidator { amount, currency } => {
+            registry::register(program_id, accounts, amount, currency)
+        }
         Ix::TopUpBond { amount } => registry::top_up(program_id, accounts, amount),
         Ix::Unbond { amount } => registry::unbond(program_id, accounts, amount),
         Ix::WithdrawBond => registry::withdraw_bond(program_id, accounts),

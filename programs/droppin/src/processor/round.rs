@@ -59,7 +59,10 @@ pub fn open(program_id: &Address, accounts: &mut [AccountView], args: &OpenRound
         }
         Currency::Dpin => {
             let leg = TokenLeg::from_tail(tail)?;
-            leg.require_mint_and_wallet(&Address::new_from_array(config_state.token.mint), funder)?;
+            leg.require_mint_and_wallet(
+                &Address::new_from_array(config_state.token.mint),
+                funder.address(),
+            )?;
             let bump = require_canonical_pda(
                 leg.vault,
                 &[TOKEN_VAULT_SEED, round.address().as_ref()],
@@ -78,7 +81,7 @@ pub fn open(program_id: &Address, accounts: &mut [AccountView], args: &OpenRound
             .as_ref()
             .map_or([0; 32], |(leg, _)| leg.vault.address().to_bytes()),
         treasury: config_state.treasury,
-        bonded_total: registry_state.total_bond,
+        bonded_total: registry_state.bonded_worth(config_state.params.swap.reference_price),
     };
     let mut round_state: Box<Round> = Box::default();
     let funding = coordinator::open_round(
