@@ -87,18 +87,20 @@ pub fn unbond(
 }
 
 /// Withdraws the unbonded amount once the delay has passed; returns the amount and whether
-/// the bond is now empty (its account may close and the validator leaves the registry).
+/// the bond is now empty (its account may close and the validator leaves the registry). A bond
+/// that penalties emptied, with nothing unbonding, closes at once: its rent is never stuck.
 pub fn withdraw_bond(
     registry: &mut Registry,
     bond: &mut ValidatorBond,
     slot: u64,
 ) -> Result<(u64, bool)> {
-    if bond.unbonding == 0 || slot < bond.unbond_at {
+    let empty = bond.bond == 0 && bond.locked == 0 && bond.open_seats == 0;
+    let slashed_empty = empty && bond.unbonding == 0;
+    if !slashed_empty && (bond.unbonding == 0 || slot < bond.unbond_at) {
         return Err(DropPinError::StillUnbonding);
     }
     let amount = bond.unbonding;
     bond.unbonding = 0;
-    let empty = bond.bond == 0 && bond.locked == 0 && bond.open_seats == 0;
     if empty {
         registry.validators = registry.validators.saturating_sub(1);
     }

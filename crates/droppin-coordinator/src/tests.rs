@@ -955,3 +955,29 @@ fn no_show_nodes_lose_only_the_slash_fraction_and_it_goes_to_the_treasury() {
         "the funder gets its pool, not the forfeit"
     );
 }
+
+#[test]
+fn a_bond_emptied_by_penalties_closes_and_a_partial_one_waits_for_its_delay() {
+    let mut registry = Registry::default();
+    let new = NewBond {
+        validator: &[7; 32],
+        amount: 2 * SOL,
+        currency: Currency::Sol,
+    };
+    let mut bond = register_validator(&mut registry, new, SOL, 0, 1).unwrap();
+    assert_eq!(
+        withdraw_bond(&mut registry, &mut bond, 100),
+        Err(DropPinError::StillUnbonding),
+        "nothing unbonding, bond left: nothing to withdraw"
+    );
+    unbond(&mut registry, &mut bond, SOL, 10, 50).unwrap();
+    assert_eq!(
+        withdraw_bond(&mut registry, &mut bond, 59),
+        Err(DropPinError::StillUnbonding)
+    );
+    assert_eq!(withdraw_bond(&mut registry, &mut bond, 60), Ok((SOL, false)));
+    // The rest is lost to a penalty: the empty bond closes without any delay.
+    registry::take_penalty(&mut bond, &mut registry, SOL).unwrap();
+    assert_eq!(withdraw_bond(&mut registry, &mut bond, 61), Ok((0, true)));
+    assert_eq!((registry.validators, registry.total_bond), (0, 0));
+}
