@@ -1,14 +1,14 @@
 //! Random rounds on the real program: the registry, drawn seats, sealed votes (honest, dishonest
 //! or missing), escalations, appeals, withheld leaves, timeouts, and settlement in any order.
-//! Whatever happens, every lamport is accounted for, every node keeps its floor, every bond
-//! ends free and every round closes.
+//! Whatever happens, every lamport (and $dPIN unit, with half the registry bonded in $dPIN) is
+//! accounted for, every node keeps its floor, every bond ends free and every round closes.
 
 use droppin_coordinator::bps_of;
 use droppin_interface::{
     LAMPORTS_PER_SOL, builders,
     instruction::VerdictVote,
     pda::find,
-    state::{AppealResolution, RoundStatus},
+    state::{AppealResolution, Currency, RoundStatus, dpin_covering},
     verdict::{Leaf, Outcome, VerdictTree},
 };
 use droppin_tests::{DPIN, Dpin, Harness, Node, RoundRun, STAKE, accepted, leaf};
@@ -156,11 +156,44 @@ fn voter<'v>(h: &Harness, run: &RoundRun, level: u8, seats: &[&'v Keypair]) -> O
     })
 }
 
+/// Eight validators bonding 5 SOL's worth each: in SOL, or (with $dPIN launched) half in SOL
+/// and half in $dPIN.
+fn registry(h: &mut Harness, dpin: Option<&Dpin>) -> Vec<Keypair> {
+    let Some(dpin) = dpin else {
+        return h.validators(8, 5);
+    };
+    let mut validators = h.validators(4, 5);
+    let price = h
+        .state::<droppin_interface::state::ProtocolConfig>(&find::config(&h.program))
+        .unwrap()
+        .params
+        .swap
+        .reference_price;
+    let bond = dpin_covering(5 * LAMPORTS_PER_SOL, price);
+    for _ in 0..4 {
+        let v = h.funded(2);
+        dpin.give(h, &v.pubkey(), bond);
+        let ix = builders::register_dpin_validator(
+            &h.program,
+            &v.pubkey(),
+            bond,
+            &dpin.mint,
+            &dpin.account(&v.pubkey()),
+        );
+        h.send(&[ix], &[&v]).unwrap();
+        validators.push(v);
+    }
+    let slot = h.slot();
+    h.warp(slot + 1);
+    validators
+}
+
 fn play(plan: Plan, token: bool) {
     let mut h = Harness::new();
-    let validators = h.validators(8, 5);
     let dpin = token.then(|| Dpin::launch(&mut h));
+    let validators = registry(&mut h, dpin.as_ref());
     let supply = dpin.as_ref().map(|d| d.supply(&h));
+    let bonded_dpin = h.registry().total_dpin_bond;
     let amount = 1_000 * DPIN;
     let run = match &dpin {
         Some(dpin) => dpin.open_round(&mut h, amount),
@@ -318,8 +351,13 @@ fn play(plan: Plan, token: bool) {
                 h.send(&[ix], &[&run.funder]).unwrap();
             }
             dpin.close(&mut h, &run).unwrap();
-            // Every token is held or burned, and the supply fell by exactly the burn.
+            // Every token is held (by a wallet or a bond) or burned, and the supply fell by
+            // exactly the burn.
             let burned = supply.unwrap() - dpin.supply(&h);
+            let bonds: u64 = validators
+                .iter()
+                .map(|v| dpin.balance(&h, &find::bond_token(&h.program, &v.pubkey())))
+                .sum();
             let held: u64 = nodes
                 .iter()
                 .map(|n| n.address())
@@ -327,7 +365,15 @@ fn play(plan: Plan, token: bool) {
                 .chain([run.funder.pubkey()])
                 .map(|owner| dpin.balance_of(&h, &owner))
                 .sum();
-            assert_eq!(held + burned, amount + nodes.len() as u64 * STAKE);
+            assert_eq!(
+                held + bonds + burned,
+                amount + nodes.len() as u64 * STAKE + bonded_dpin
+            );
+            assert_eq!(
+                bonds,
+                h.registry().total_dpin_bond,
+                "bond books match their tokens"
+            );
             let treasury = h.treasury();
             assert_eq!(treasury.totals.dpin_burned, burned);
         }
@@ -352,8 +398,15 @@ fn play(plan: Plan, token: bool) {
             "every bond ends free"
         );
     }
-    let bonded: u64 = validators.iter().map(|v| h.bond(&v.pubkey()).bond).sum();
-    assert_eq!(h.registry().total_bond, bonded);
+    for currency in [Currency::Sol, Currency::Dpin] {
+        let bonded: u64 = validators
+            .iter()
+            .map(|v| h.bond(&v.pubkey()))
+            .filter(|b| b.currency == currency)
+            .map(|b| b.bond)
+            .sum();
+        assert_eq!(*h.registry().total_mut(currency), bonded);
+    }
 }
 
 proptest! {

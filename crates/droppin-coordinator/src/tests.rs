@@ -975,7 +975,10 @@ fn a_bond_emptied_by_penalties_closes_and_a_partial_one_waits_for_its_delay() {
         withdraw_bond(&mut registry, &mut bond, 59),
         Err(DropPinError::StillUnbonding)
     );
-    assert_eq!(withdraw_bond(&mut registry, &mut bond, 60), Ok((SOL, false)));
+    assert_eq!(
+        withdraw_bond(&mut registry, &mut bond, 60),
+        Ok((SOL, false))
+    );
     // The rest is lost to a penalty: the empty bond closes without any delay.
     registry::take_penalty(&mut bond, &mut registry, SOL).unwrap();
     assert_eq!(withdraw_bond(&mut registry, &mut bond, 61), Ok((0, true)));
