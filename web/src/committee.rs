@@ -8,15 +8,15 @@ use leptos::prelude::*;
 use solana_address::Address;
 
 use crate::connect::short;
-use crate::rounds::amount;
+use crate::rounds::sol;
 
 /// The vote state of one committee in words.
-fn committee_line(round: &Round, name: &str, committee: &CommitteeDraw, slot: u64) -> String {
+fn committee_line(name: &str, committee: &CommitteeDraw, slot: u64) -> String {
     if !committee.drawn {
         return format!(
-            "{name}: {} seats expected, to be drawn by bond from the registry ({} bonded) with the hash of slot {} and the nodes' revealed salts; nobody can know it before (now {slot}).",
+            "{name}: {} seats expected, to be drawn by bond from the registry ({}'s worth bonded, in SOL and $dPIN) with the hash of slot {} and the nodes' revealed salts; nobody can know it before (now {slot}).",
             committee.expected,
-            amount(round, committee.bonded_total),
+            sol(committee.bonded_total),
             committee.seed_slot
         );
     }
@@ -31,11 +31,11 @@ fn committee_line(round: &Round, name: &str, committee: &CommitteeDraw, slot: u6
         })
         .unwrap_or_default();
     format!(
-        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {} of bond; {} absent. Sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
+        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {}'s worth of bond; {} absent. Sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
         &hex::encode(committee.seed)[..16],
         committee.seed_slot,
         committee.seats,
-        amount(round, committee.seat_lock),
+        sol(committee.seat_lock),
         committee.absent,
         committee.vote_deadline,
         committee.reveal_deadline,
@@ -45,16 +45,10 @@ fn committee_line(round: &Round, name: &str, committee: &CommitteeDraw, slot: u6
 
 /// What the pages say about `round`'s committees and appeal at `slot`, one line each.
 pub fn committee_lines(round: &Round, slot: u64) -> Vec<String> {
-    let mut lines = vec![committee_line(
-        round,
-        "Committee",
-        &round.committees[0],
-        slot,
-    )];
+    let mut lines = vec![committee_line("Committee", &round.committees[0], slot)];
     let appeal = &round.appeal;
     if appeal.filed() || round.committees[1].drawn {
         lines.push(committee_line(
-            round,
             "Appeal committee",
             &round.committees[1],
             slot,
@@ -66,13 +60,13 @@ pub fn committee_lines(round: &Round, slot: u64) -> Vec<String> {
         lines.push(format!(
             "Appealed by {who} at slot {} with a bond of {}: {how}.",
             appeal.filed_slot,
-            amount(round, appeal.bond)
+            sol(appeal.bond)
         ));
     } else if let Some(end) = round.appeal_deadline() {
         lines.push(if slot < end {
             format!(
                 "Appeal window open until slot {end} (now {slot}): anyone who finds the verdict wrong may appeal with a bond of {}; a larger committee judges it again.",
-                amount(round, round.committees[0].seat_lock)
+                sol(round.committees[0].seat_lock)
             )
         } else {
             format!("The appeal window closed at slot {end}: the verdict stands.")

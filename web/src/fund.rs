@@ -1,17 +1,14 @@
 //! The "Fund a round" page: the funder's order, every field checked as it is typed against the
 //! chosen cluster's protocol limits, and a live preview of where each lamport goes.
 
+use droppin_interface::DPIN_DECIMALS;
 use droppin_interface::state::{ProtocolParams, Registry};
-use droppin_interface::{DPIN_DECIMALS, LAMPORTS_PER_SOL};
 use leptos::prelude::*;
 
 use crate::open::{Opened, open_round, protocol_config, registry};
 use crate::order::{Order, OrderError, Preview, preview};
+use crate::rounds::sol;
 use crate::session::{AppError, Session};
-
-fn sol(lamports: u64) -> String {
-    format!("{:.4} SOL", lamports as f64 / LAMPORTS_PER_SOL as f64)
-}
 
 /// `lamports` in $dPIN at `params`' reference price.
 fn dpin(params: &ProtocolParams, lamports: u64) -> String {

@@ -16,10 +16,15 @@ use crate::connect::short;
 use crate::session::{AppError, Session};
 use crate::storage::{self, cid_text};
 
+/// Lamports (or lamports' worth) in SOL.
+pub fn sol(lamports: u64) -> String {
+    format!("{:.4} SOL", lamports as f64 / LAMPORTS_PER_SOL as f64)
+}
+
 /// An amount in the round's currency.
 pub fn amount(round: &Round, base_units: u64) -> String {
     match round.currency {
-        Currency::Sol => format!("{:.4} SOL", base_units as f64 / LAMPORTS_PER_SOL as f64),
+        Currency::Sol => sol(base_units),
         Currency::Dpin => format!(
             "{:.2} $dPIN",
             base_units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
