@@ -2,17 +2,19 @@
 //! seat and appeal settled and the round closed. For each it prints what the attacking
 //! coalition ended with less what it started with (wallets, bonds and reputation accounts;
 //! transaction fees included), what the honest nodes netted, and what the treasury took. Prints
-//! Markdown.
+//! Markdown. The captive-committee attacks are replayed a second time with the registry bonded
+//! in $dPIN: tokens (held, bonded or burned) are valued at the protocol's reference price.
 //!
 //! `cargo run --release -p droppin-tests --bin attack-gains`
 
+use droppin_client::token;
 use droppin_interface::{
     LAMPORTS_PER_SOL, builders,
     pda::find,
-    state::RoundStatus,
+    state::{ProtocolConfig, RoundStatus, dpin_covering, dpin_worth},
     verdict::{Leaf, Outcome},
 };
-use droppin_tests::{Harness, Node, RoundRun, accepted, leaf};
+use droppin_tests::{Dpin, Harness, Node, RoundRun, accepted, leaf};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -20,20 +22,64 @@ use solana_signer::Signer;
 /// Nodes in every replayed round.
 const NODES: u8 = 4;
 
-/// Lamports held by `wallets`: balances, bonds and reputation accounts.
+fn config(h: &Harness) -> ProtocolConfig {
+    h.state(&find::config(&h.program)).expect("config")
+}
+
+/// Lamports held by `wallets`: balances, bonds and reputation accounts, and once $dPIN is
+/// launched their $dPIN (wallet and bond) in lamports' worth at the reference price.
 fn wealth(h: &Harness, wallets: &[Address]) -> i128 {
+    let config = config(h);
+    let mint = Address::new_from_array(config.token.mint);
+    let tokens = |account: &Address| match config.token_launched() {
+        true => token::balance(&h.chain, account).unwrap().unwrap_or(0),
+        false => 0,
+    };
     wallets
         .iter()
         .map(|w| {
+            let dpin =
+                tokens(&token::wallet_account(w, &mint)) + tokens(&find::bond_token(&h.program, w));
             i128::from(h.balance(w))
                 + i128::from(h.balance(&find::bond(&h.program, w)))
                 + i128::from(h.balance(&find::reputation(&h.program, w)))
+                + i128::from(dpin_worth(dpin, config.params.swap.reference_price))
         })
         .sum()
 }
 
+/// What the treasury holds, with the $dPIN burned in lamports' worth.
 fn treasury(h: &Harness) -> i128 {
-    i128::from(h.balance(&find::treasury(&h.program)))
+    let burned = h.treasury().totals.dpin_burned;
+    let price = config(h).params.swap.reference_price;
+    i128::from(h.balance(&find::treasury(&h.program))) + i128::from(dpin_worth(burned, price))
+}
+
+/// What the registry bonds.
+#[derive(Clone, Copy)]
+enum Bonds {
+    Sol,
+    Dpin,
+}
+
+/// Ten validators bonding 10 SOL's worth each, in SOL or (after $dPIN's launch) in $dPIN.
+fn registry(h: &mut Harness, bonds: Bonds) -> Vec<Keypair> {
+    if let Bonds::Sol = bonds {
+        return h.validators(10, 10);
+    }
+    let dpin = Dpin::launch(h);
+    let bond = dpin_covering(10 * LAMPORTS_PER_SOL, config(h).params.swap.reference_price);
+    let validators: Vec<Keypair> = (0..10).map(|_| h.funded(10)).collect();
+    for v in &validators {
+        dpin.give(h, &v.pubkey(), bond);
+        let wallet = dpin.account(&v.pubkey());
+        let ix =
+            builders::register_dpin_validator(&h.program, &v.pubkey(), bond, &dpin.mint, &wallet);
+        h.send(&[ix], &[v]).expect("register a $dPIN bond");
+    }
+    let slot = h.slot();
+    h.warp(slot + 1);
+    validators
 }
 
 /// One replayed attack: a funded registry of ten equal validators, a 1 SOL round, four nodes
@@ -55,13 +101,22 @@ struct Gains {
 }
 
 impl Replay {
-    fn new() -> Replay {
+    fn new(bonds: Bonds) -> Replay {
         let mut h = Harness::new();
-        let registry = h.validators(10, 10);
+        let registry = registry(&mut h, bonds);
         let funder = h.funded(10);
         let funder_start = wealth(&h, &[funder.pubkey()]);
         let run = RoundRun::open_by(&mut h, funder, LAMPORTS_PER_SOL, |_| {});
         let nodes: Vec<Node> = (1..=NODES).map(|t| Node::new(&mut h, t)).collect();
+        if config(&h).token_launched() {
+            // An appellant is paid a $dPIN majority's forfeits in $dPIN.
+            let mint = Address::new_from_array(config(&h).token.mint);
+            let admin = h.admin.insecure_clone();
+            for node in &nodes {
+                let ix = token::create_wallet_account(&admin.pubkey(), &node.address(), &mint);
+                h.send(&[ix], &[&admin]).unwrap();
+            }
+        }
         Replay {
             h,
             registry,
@@ -145,8 +200,8 @@ impl Replay {
 
 /// Measures `attack` on a fresh replay: the coalition is whatever wallets it returns, the
 /// honest nodes those whose index it does not name.
-fn measure(attack: impl FnOnce(&mut Replay) -> (Vec<Address>, Vec<usize>)) -> Gains {
-    let mut r = Replay::new();
+fn measure(bonds: Bonds, attack: impl FnOnce(&mut Replay) -> (Vec<Address>, Vec<usize>)) -> Gains {
+    let mut r = Replay::new(bonds);
     let everyone: Vec<Address> = r
         .registry
         .iter()
@@ -298,36 +353,59 @@ fn honest_round(r: &mut Replay) -> (Vec<Address>, Vec<usize>) {
 type Attack = fn(&mut Replay) -> (Vec<Address>, Vec<usize>);
 
 fn main() {
-    let rows: [(&str, &str, Attack); 7] = [
-        ("reference: an honest round", "funder", honest_round),
+    let rows: [(&str, &str, Bonds, Attack); 9] = [
+        (
+            "reference: an honest round",
+            "funder",
+            Bonds::Sol,
+            honest_round,
+        ),
         (
             "5, 1: the funder withholds its model, every node a no-show",
             "funder",
+            Bonds::Sol,
             funder_withholds_the_model,
         ),
         (
             "1: a bribed committee slashes every honest node, nobody appeals",
             "funder + drawn committee",
+            Bonds::Sol,
             captive_committee_unappealed,
         ),
         (
             "1: the same, an honest node appeals and the appeal overturns",
             "funder + drawn committee",
+            Bonds::Sol,
+            captive_committee_appealed,
+        ),
+        (
+            "1: the bribed committee unappealed, every bond in $dPIN",
+            "funder + drawn committee",
+            Bonds::Dpin,
+            captive_committee_unappealed,
+        ),
+        (
+            "1: the same appealed and overturned, every bond in $dPIN",
+            "funder + drawn committee",
+            Bonds::Dpin,
             captive_committee_appealed,
         ),
         (
             "2: a header counting more than its leaves, paying a friend",
             "drawn committee + friend node",
+            Bonds::Sol,
             inflated_header,
         ),
         (
             "4: the quorum never posts its leaves",
             "drawn committee",
+            Bonds::Sol,
             withheld_leaves,
         ),
         (
             "3: a slashed node waits a year for a refund",
             "the slashed node",
+            Bonds::Sol,
             slashed_node_waits,
         ),
     ];
@@ -336,8 +414,8 @@ fn main() {
     );
     println!("| attack (finding) | coalition | coalition's gain | honest nodes' net | treasury |");
     println!("|---|---|---:|---:|---:|");
-    for (name, coalition, attack) in rows {
-        let g = measure(attack);
+    for (name, coalition, bonds, attack) in rows {
+        let g = measure(bonds, attack);
         println!(
             "| {name} | {coalition} | {} | {} | {} |",
             g.coalition, g.honest_nodes, g.treasury
