@@ -307,11 +307,14 @@ fn the_undrawn_the_late_and_forged_bonds_cannot_take_a_seat() {
         h.send(&[ix], &[drawn[0]]),
         err(DropPinError::InvalidAccountOwner)
     );
-    // A drawn validator that grows its bond after the round opened is no longer drawn for it.
-    let grower = drawn[0];
-    let ix = builders::top_up_bond(&h.program, &grower.pubkey(), LAMPORTS_PER_SOL);
-    h.send(&[ix], &[grower]).unwrap();
-    assert_eq!(run.seat(&mut h, grower, 0), err(DropPinError::NotEligible));
+    // Growing a bond after seeing the seed buys no seat in this round: the draw weighs the bond
+    // as it stood when the round opened.
+    h.chain
+        .airdrop(&undrawn.pubkey(), 100 * LAMPORTS_PER_SOL)
+        .unwrap();
+    let ix = builders::top_up_bond(&h.program, &undrawn.pubkey(), 100 * LAMPORTS_PER_SOL);
+    h.send(&[ix], &[undrawn]).unwrap();
+    assert_eq!(run.seat(&mut h, undrawn, 0), err(DropPinError::NotSelected));
     run.seat(&mut h, drawn[1], 0).unwrap();
     assert_eq!(
         run.seat(&mut h, drawn[1], 0),
@@ -704,4 +707,94 @@ fn bonds_unbond_after_the_delay_and_locked_bonds_stay() {
         h.bond(&v.pubkey()).locked > 0,
         "the seat's lock stays until the seat settles"
     );
+}
+
+#[test]
+fn a_drawn_validator_cannot_change_its_bond_out_of_its_absence_penalty() {
+    let mut h = Harness::new();
+    let unbonding = h
+        .state::<droppin_interface::state::ProtocolConfig>(&find::config(&h.program))
+        .unwrap()
+        .params
+        .committee
+        .unbonding_slots;
+    // A bond changes once after registering, then once per unbonding delay.
+    let early = h.validators(1, 5).remove(0);
+    let top_up = |h: &Harness, v: &Keypair| builders::top_up_bond(&h.program, &v.pubkey(), 1);
+    h.send(&[top_up(&h, &early)], &[&early]).unwrap();
+    let slot = h.slot();
+    h.warp(slot + 1);
+    assert_eq!(
+        h.send(&[top_up(&h, &early)], &[&early]),
+        err(DropPinError::BondChangeTooSoon)
+    );
+    h.warp(slot + unbonding);
+    h.send(&[top_up(&h, &early)], &[&early]).unwrap();
+
+    let validators = h.validators(8, 5);
+    let (run, nodes) = revealed_round(&mut h, 2, |args| args.committee_size = 5);
+    let ((tree, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 5, "{} drawn", drawn.len());
+    // Three drawn validators stay away; two of them, having seen the seed, try to change
+    // their bond so that the draw no longer names them.
+    let (away, sitting) = drawn.split_at(3);
+    let (leaver, topper, late) = (away[0], away[1], away[2]);
+    let free = h.bond(&leaver.pubkey()).free();
+    h.send(&[builders::unbond(&h.program, &leaver.pubkey(), free)], &[leaver])
+        .unwrap();
+    h.send(&[top_up(&h, topper)], &[topper]).unwrap();
+    assert_eq!(
+        run.drawn(&h, &validators, 0).len(),
+        drawn.len(),
+        "the round still draws on the bonds as they stood when it opened"
+    );
+    let votes: Vec<_> = sitting.iter().map(|v| (*v, Some(honest))).collect();
+    run.judge(&mut h, 0, &votes);
+    let penalty = bps_of(run.state(&h).committees[0].seat_lock, 5_000);
+    let reporter = h.funded(5);
+    let report = |h: &Harness, v: &Keypair| {
+        builders::report_absent(&h.program, &reporter.pubkey(), &run.round, &v.pubkey(), 0)
+    };
+    // Unbonding after the draw dodges nothing: the penalty comes out of the unbonding amount.
+    h.send(&[report(&h, leaver)], &[&reporter]).unwrap();
+    let left = h.bond(&leaver.pubkey());
+    assert_eq!((left.bond, left.unbonding), (0, free - penalty));
+    let before = h.bond(&topper.pubkey()).bond;
+    h.send(&[report(&h, topper)], &[&reporter]).unwrap();
+    assert_eq!(before - h.bond(&topper.pubkey()).bond, penalty);
+    run.finalize(&mut h, sitting[0]).unwrap();
+    run.post(&mut h, sitting[0], 0, &tree).unwrap();
+    // Absences are reported until the committee's leaves are due, not forever.
+    let round = run.state(&h);
+    h.warp(round.committees[0].reveal_deadline + round.terms.post_slots);
+    assert_eq!(
+        h.send(&[report(&h, late)], &[&reporter]),
+        err(DropPinError::ReportClosed)
+    );
+
+    // The leaver withdraws what the penalty left and its bond closes; its absence record still
+    // settles, so the round still closes.
+    h.warp(left.unbond_at);
+    let withdraw = builders::withdraw_bond(&h.program, &leaver.pubkey());
+    h.send(&[withdraw], &[leaver]).unwrap();
+    assert!(
+        h.state::<droppin_interface::state::ValidatorBond>(&find::bond(
+            &h.program,
+            &leaver.pubkey()
+        ))
+        .is_none()
+    );
+    run.wait_out_appeals(&mut h);
+    for node in &nodes {
+        run.settle_node(&mut h, node).unwrap();
+    }
+    for v in sitting {
+        run.settle_seat(&mut h, &reporter, &v.pubkey(), 0).unwrap();
+    }
+    for v in [leaver, topper] {
+        run.settle_seat(&mut h, &reporter, &v.pubkey(), 0).unwrap();
+    }
+    run.settle_appeal_and_close(&mut h).unwrap();
 }

@@ -9,8 +9,9 @@ use droppin_interface::{
     instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
     pda::find,
     state::{
-        AccountState, Contribution, Currency, HEADER_LEN, NodeState, ProtocolConfig,
-        ProtocolParams, Registry, Round, RoundStatus, Seat, Treasury, ValidatorBond, VerdictLeaves,
+        AccountState, AppealResolution, Contribution, Currency, HEADER_LEN, NodeState,
+        ProtocolConfig, ProtocolParams, Registry, Round, RoundStatus, Seat, SeatStatus, Treasury,
+        ValidatorBond, VerdictLeaves,
     },
     verdict::VerdictTree,
 };
@@ -383,12 +384,15 @@ impl<C: Chain> Protocol<C> {
         let ix = self.for_currency(ix, round, validator)?;
         // A $dPIN bond of an overturned majority pays the appellant its reward directly.
         let appeal = self.round(round)?.appeal;
+        let overturned = level == 0 && appeal.resolution == AppealResolution::Overturned;
         let paid = if appeal.filed() {
             Address::new_from_array(appeal.appellant)
         } else {
             *validator
         };
-        self.ensure_wallet_token(settler, validator, &paid)?;
+        if overturned && seat.status != SeatStatus::Absent {
+            self.ensure_wallet_token(settler, validator, &paid)?;
+        }
         let ix = self.for_bond(ix, validator, &paid)?;
         self.send(ix, &[settler])
     }

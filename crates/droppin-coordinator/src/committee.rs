@@ -114,7 +114,7 @@ fn require_drawn<H: Hasher>(
     if validator == &round.funder || (level == 1 && validator == &round.appeal.appellant) {
         return Err(DropPinError::ConflictOfInterest);
     }
-    if bond.bond == 0 || bond.since_slot >= round.opened_slot {
+    if bond.worth_at(round.opened_slot, round.terms.reference_price) == 0 {
         return Err(DropPinError::NotEligible);
     }
     if drawn::<H>(round, validator, bond, level) {
@@ -266,8 +266,10 @@ pub struct AbsencePenalty {
 }
 
 /// Takes the absence penalty of a validator that was drawn for committee `level` and never
-/// took its seat: the slash fraction of a seat's lock, from its free bond. The caller creates
-/// the absence record at the seat's address, so it is reported once.
+/// took its seat: the slash fraction of a seat's lock, from its free bond and then from what it
+/// is unbonding (so unbonding after the draw dodges nothing). Absences are reported from the
+/// committee's vote deadline until its leaves are due, within the unbonding delay. The caller
+/// creates the absence record at the seat's address, so it is reported once.
 #[inline(always)]
 pub fn report_absent<H: Hasher>(
     round: &mut Round,
@@ -281,17 +283,26 @@ pub fn report_absent<H: Hasher>(
     }
     let validator = bond.validator;
     require_drawn::<H>(round, level, &validator, bond)?;
+    let post_slots = round.terms.post_slots;
     let committee = &mut round.committees[usize::from(level)];
     if slot < committee.vote_deadline {
         return Err(DropPinError::NotAbsent);
     }
+    if slot >= committee.reveal_deadline.saturating_add(post_slots) {
+        return Err(DropPinError::ReportClosed);
+    }
     let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
-    let penalty = bps_of(lock, round.terms.slash_bps).min(bond.free());
+    let penalty = bps_of(lock, round.terms.slash_bps);
+    let from_bond = penalty.min(bond.free());
+    let from_unbonding = (penalty - from_bond).min(bond.unbonding);
     committee.absent = committee
         .absent
         .checked_add(1)
         .ok_or(DropPinError::ArithmeticOverflow)?;
-    take_penalty(bond, registry, penalty)?;
+    take_penalty(bond, registry, from_bond)?;
+    bond.unbonding -= from_unbonding;
+    bond.slashed_total = add(bond.slashed_total, from_unbonding)?;
+    let penalty = from_bond + from_unbonding;
     let to_reporter = bps_of(penalty, REPORT_BOUNTY_BPS);
     Ok(AbsencePenalty {
         to_treasury: penalty - to_reporter,
@@ -357,18 +368,7 @@ pub fn settle_seat(
     registry: &mut Registry,
     slot: u64,
 ) -> Result<SeatPayout> {
-    if !settlement_open(round, slot) {
-        return Err(match round.status {
-            RoundStatus::Open => DropPinError::RoundNotFinalized,
-            _ => DropPinError::ClaimsNotOpen,
-        });
-    }
-    if seat.level == 0 && round.appeal.filed() && round.appeal.resolution == AppealResolution::None
-    {
-        return Err(DropPinError::AppealNotResolved);
-    }
-    let level = usize::from(seat.level.min(1));
-    round.committees[level].settled += 1;
+    count_settled(round, seat, slot)?;
     if seat.status == SeatStatus::Absent {
         // Its penalty was taken when it was reported.
         return Ok(SeatPayout::default());
@@ -417,6 +417,32 @@ pub fn settle_seat(
     )?;
     take_penalty(bond, registry, taken)?;
     Ok(payout)
+}
+
+/// Settles an absence record once settlement is open: it moves nothing (its penalty was taken
+/// when it was reported), so it needs no bond, which may be gone by then.
+pub fn settle_absence(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
+    if seat.status != SeatStatus::Absent {
+        return Err(DropPinError::NotSettleable);
+    }
+    count_settled(round, seat, slot)
+}
+
+/// Checks that `seat` may be settled now and counts it settled.
+fn count_settled(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
+    if !settlement_open(round, slot) {
+        return Err(match round.status {
+            RoundStatus::Open => DropPinError::RoundNotFinalized,
+            _ => DropPinError::ClaimsNotOpen,
+        });
+    }
+    if seat.level == 0 && round.appeal.filed() && round.appeal.resolution == AppealResolution::None
+    {
+        return Err(DropPinError::AppealNotResolved);
+    }
+    let level = usize::from(seat.level.min(1));
+    round.committees[level].settled += 1;
+    Ok(())
 }
 
 /// An equal share of the validators' pool for each seat (of either committee) that revealed the

@@ -32,6 +32,7 @@ pub fn register_validator(
         validator: *new.validator,
         bond: new.amount,
         since_slot: slot,
+        registered_slot: slot,
         currency: new.currency,
         ..ValidatorBond::default()
     };
@@ -44,19 +45,34 @@ pub fn register_validator(
     Ok(state)
 }
 
-/// Adds `amount` (in the bond's currency) to a bond. The whole bond then counts only for rounds opened after
-/// `slot`: nobody can grow its chance of a seat after seeing a round.
+/// Records a voluntary change of the bond at `slot`: rounds opened until then keep drawing on
+/// what it held before. Only the first change after registration, or one an unbonding delay
+/// (longer than any round) after the last, is allowed: a bond then changes at most once while
+/// any round that could draw it lives, so `bond_at` stays exact and no drawn validator can
+/// change its way out of a seat (or into one) after seeing the seed.
+fn record_change(bond: &mut ValidatorBond, slot: u64, unbonding_slots: u64) -> Result<()> {
+    let first_change = bond.since_slot == bond.registered_slot;
+    if !first_change && slot < bond.since_slot.saturating_add(unbonding_slots) {
+        return Err(DropPinError::BondChangeTooSoon);
+    }
+    bond.prior_bond = bond.bond;
+    bond.since_slot = slot;
+    Ok(())
+}
+
+/// Adds `amount` (in the bond's currency) to a bond; rounds opened after `slot` draw on it.
 pub fn top_up_bond(
     registry: &mut Registry,
     bond: &mut ValidatorBond,
     amount: u64,
     slot: u64,
+    unbonding_slots: u64,
 ) -> Result<()> {
     if amount == 0 {
         return Err(DropPinError::ZeroAmount);
     }
+    record_change(bond, slot, unbonding_slots)?;
     bond.bond = add(bond.bond, amount)?;
-    bond.since_slot = slot;
     let total = registry.total_mut(bond.currency);
     *total = add(*total, amount)?;
     Ok(())
@@ -77,10 +93,10 @@ pub fn unbond(
     if amount > bond.free() {
         return Err(DropPinError::BondTooSmall);
     }
+    record_change(bond, slot, unbonding_slots)?;
     bond.bond -= amount;
     bond.unbonding = add(bond.unbonding, amount)?;
     bond.unbond_at = slot.saturating_add(unbonding_slots);
-    bond.since_slot = slot;
     let total = registry.total_mut(bond.currency);
     *total = sub(*total, amount)?;
     Ok(())

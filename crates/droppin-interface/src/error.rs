@@ -208,6 +208,10 @@ drop_pin_errors! {
     NoValidators = 91 => "no validator is bonded, so no committee could be drawn for this round",
     /// The verdict's leaves came too late.
     PostingClosed = 92 => "the time to post this verdict's leaves is over",
+    /// A bond changed less than an unbonding delay ago.
+    BondChangeTooSoon = 93 => "a bond changes at most once per unbonding delay after its first change: wait until its last change is that old",
+    /// Absences are reported until the committee's leaves are due.
+    ReportClosed = 94 => "the time to report this committee's absences is over",
 }
 
 impl DropPinError {

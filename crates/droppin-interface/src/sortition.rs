@@ -61,10 +61,11 @@ pub fn is_selected(ticket: u64, bond: u64, bonded_total: u64, expected: u8) -> b
 }
 
 /// Whether `validator`, holding `bond`, was drawn for committee `level` of `round`: the
-/// committee's seed is fixed, the bond was last changed before the round opened, and the
-/// validator's ticket falls under its threshold. A $dPIN bond weighs its lamports' worth at the
-/// round's reference price, the price its bonded total was snapshotted at. (The funder, the round's nodes and, for an
-/// appeal, the appellant and the first committee are drawn like anyone but refused their seat.)
+/// committee's seed is fixed and the validator's ticket falls under the threshold of the bond it
+/// held when the round opened (`ValidatorBond::bond_at`; a $dPIN bond weighs its lamports' worth
+/// at the round's reference price, the price its bonded total was snapshotted at). (The funder,
+/// the round's nodes and, for an appeal, the appellant and the first committee are drawn like
+/// anyone but refused their seat.)
 pub fn drawn<H: Hasher>(
     round: &crate::state::Round,
     validator: &Pubkey,
@@ -72,12 +73,12 @@ pub fn drawn<H: Hasher>(
     level: u8,
 ) -> bool {
     let committee = round.committee(level);
+    let weight = bond.worth_at(round.opened_slot, round.terms.reference_price);
     committee.drawn
-        && bond.worth(round.terms.reference_price) > 0
-        && bond.since_slot < round.opened_slot
+        && weight > 0
         && is_selected(
             ticket::<H>(&committee.seed, validator),
-            bond.worth(round.terms.reference_price),
+            weight,
             committee.bonded_total,
             committee.expected,
         )

@@ -133,6 +133,15 @@ fn sol_round(report: &mut Report, nodes: usize) -> usize {
     report.send(&mut h, ix, &[&leaver], "");
     let ix = builders::top_up_bond(&program, &leaver.pubkey(), LAMPORTS_PER_SOL);
     report.send(&mut h, ix, &[&leaver], "");
+    // A bond changes once, then once per unbonding delay.
+    let unbonding = h
+        .state::<droppin_interface::state::ProtocolConfig>(&find::config(&program))
+        .unwrap()
+        .params
+        .committee
+        .unbonding_slots;
+    let slot = h.slot();
+    h.warp(slot + unbonding);
     let ix = builders::unbond(&program, &leaver.pubkey(), LAMPORTS_PER_SOL);
     report.send(&mut h, ix, &[&leaver], "");
     let slot = h.slot();
@@ -600,7 +609,11 @@ fn record_dpin_bonds(report: &mut Report) {
     }
     run.close(&mut h).unwrap();
 
-    let leaver = sitting[0];
+    // One that has not changed its bond since registering leaves.
+    let leaver = *sitting
+        .iter()
+        .find(|v| v.pubkey() != topped.pubkey())
+        .expect("another seat");
     let key = leaver.pubkey();
     let amount = h.bond(&key).bond;
     report.send(

@@ -72,8 +72,9 @@ pub struct ValidatorBond {
     pub bond: u64,
     /// The part of `bond` locked by seats in rounds not yet settled.
     pub locked: u64,
-    /// Slot of the last voluntary change to `bond`: the validator is drawn only for rounds
-    /// opened after it, so nobody can grow a bond after seeing a seed.
+    /// Slot of the last voluntary change to `bond` (registration, top-up, unbond): a round
+    /// opened after it draws on `bond`, one opened at or before it on `prior_bond`, so nobody
+    /// grows (or shrinks away) its chance of a seat after seeing a seed.
     pub since_slot: u64,
     /// On its way out.
     pub unbonding: u64,
@@ -87,6 +88,10 @@ pub struct ValidatorBond {
     pub slashed_total: u64,
     /// What the bond is held in, chosen at registration.
     pub currency: Currency,
+    /// Slot of registration: rounds opened at or before it never draw this bond.
+    pub registered_slot: u64,
+    /// The bond as it stood before the change at `since_slot`.
+    pub prior_bond: u64,
 }
 
 impl ValidatorBond {
@@ -95,12 +100,36 @@ impl ValidatorBond {
         self.bond.saturating_sub(self.locked)
     }
 
-    /// The bond's weight in a draw: lamports, or lamports' worth of $dPIN at the round's
-    /// `reference_price`.
+    /// The bond's worth now: lamports, or lamports' worth of $dPIN at `reference_price`.
     pub fn worth(&self, reference_price: u64) -> u64 {
+        self.worth_of(self.bond, reference_price)
+    }
+
+    /// The bond that counts in the draws of a round opened at `opened_slot`: nothing for a
+    /// round opened before the registration, the bond before the last change for one opened
+    /// at or before that change, the bond now otherwise. A bond changes at most once while any
+    /// round that could draw it is alive (see `BondChangeTooSoon`), so this is exactly what it
+    /// held when that round opened.
+    pub fn bond_at(&self, opened_slot: u64) -> u64 {
+        if opened_slot <= self.registered_slot {
+            0
+        } else if opened_slot <= self.since_slot {
+            self.prior_bond
+        } else {
+            self.bond
+        }
+    }
+
+    /// The bond's weight in the draws of a round opened at `opened_slot`, at its
+    /// `reference_price`.
+    pub fn worth_at(&self, opened_slot: u64, reference_price: u64) -> u64 {
+        self.worth_of(self.bond_at(opened_slot), reference_price)
+    }
+
+    fn worth_of(&self, amount: u64, reference_price: u64) -> u64 {
         match self.currency {
-            Currency::Sol => self.bond,
-            Currency::Dpin => dpin_worth(self.bond, reference_price),
+            Currency::Sol => amount,
+            Currency::Dpin => dpin_worth(amount, reference_price),
         }
     }
 
@@ -115,7 +144,7 @@ impl ValidatorBond {
 
 impl AccountState for ValidatorBond {
     const TYPE: AccountType = AccountType::Bond;
-    const BODY_LEN: usize = 32 + 1 + 8 * 5 + 4 * 2 + 8 + 1;
+    const BODY_LEN: usize = 32 + 1 + 8 * 5 + 4 * 2 + 8 + 1 + 8 * 2;
 }
 
 /// Where a seat stands.

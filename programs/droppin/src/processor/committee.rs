@@ -344,6 +344,12 @@ pub fn settle_seat(program_id: &Address, accounts: &mut [AccountView]) -> Result
     }
     require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
     require_key(rent_payer, &state.payer, DropPinError::RecipientMismatch)?;
+    if state.status == SeatStatus::Absent {
+        // Its penalty was taken when reported: nothing moves, and its bond may be closed.
+        coordinator::settle_absence(&mut round_state, &state, current_slot()?).map_err(fail)?;
+        save(round, &*round_state)?;
+        return close_with_bounty(seat, rent_payer, settler);
+    }
     let mut bond_state = load_bond(program_id, bond, validator)?;
     let mut registry_state: Registry = load(registry, program_id)?;
     let mut treasury_state: Treasury = load(treasury, program_id)?;

@@ -110,10 +110,16 @@ pub fn top_up(program_id: &Address, accounts: &mut [AccountView], amount: u64) -
     require_writable(&[validator, bond, registry])?;
     require_distinct(&[validator, bond, registry])?;
     require_system_program(system)?;
-    let (mut registry_state, _) = load_registry(program_id, registry, config)?;
+    let (mut registry_state, config_state) = load_registry(program_id, registry, config)?;
     let mut state = load_bond(program_id, bond, validator)?;
-    coordinator::top_up_bond(&mut registry_state, &mut state, amount, current_slot()?)
-        .map_err(fail)?;
+    coordinator::top_up_bond(
+        &mut registry_state,
+        &mut state,
+        amount,
+        current_slot()?,
+        config_state.params.committee.unbonding_slots,
+    )
+    .map_err(fail)?;
     BondEscrow::of(program_id, &state, tail)?.deposit(validator, bond, amount)?;
     save(bond, &state)?;
     save(registry, &registry_state)
