@@ -1,6 +1,7 @@
 //! Committees nobody chooses, on the real program: the registry, the draw, sealed votes,
 //! absences and appeals, each rule with the attack it stops.
 
+use droppin_cli::keeper::{Step, advance};
 use droppin_client::{Chain, embedded_slot_hash};
 use droppin_coordinator::bps_of;
 use droppin_interface::{
@@ -9,7 +10,7 @@ use droppin_interface::{
     instruction::VerdictVote,
     pda::find,
     sortition,
-    state::{AppealResolution, FailReason, Round, RoundStatus},
+    state::{AppealResolution, FailReason, Round, RoundStatus, SeatStatus},
     verdict::{Leaf, Outcome, VerdictTree},
 };
 use droppin_tests::{Failure, Harness, Node, RoundRun, accepted, leaf};
@@ -742,8 +743,11 @@ fn a_drawn_validator_cannot_change_its_bond_out_of_its_absence_penalty() {
     let (away, sitting) = drawn.split_at(3);
     let (leaver, topper, late) = (away[0], away[1], away[2]);
     let free = h.bond(&leaver.pubkey()).free();
-    h.send(&[builders::unbond(&h.program, &leaver.pubkey(), free)], &[leaver])
-        .unwrap();
+    h.send(
+        &[builders::unbond(&h.program, &leaver.pubkey(), free)],
+        &[leaver],
+    )
+    .unwrap();
     h.send(&[top_up(&h, topper)], &[topper]).unwrap();
     assert_eq!(
         run.drawn(&h, &validators, 0).len(),
@@ -797,4 +801,34 @@ fn a_drawn_validator_cannot_change_its_bond_out_of_its_absence_penalty() {
         run.settle_seat(&mut h, &reporter, &v.pubkey(), 0).unwrap();
     }
     run.settle_appeal_and_close(&mut h).unwrap();
+}
+
+#[test]
+fn the_keeper_reports_each_drawn_validator_that_never_sat_once() {
+    let mut h = Harness::new();
+    let validators = h.validators(8, 5);
+    let (run, _) = revealed_round(&mut h, 2, |args| args.committee_size = 5);
+    let ((_, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 4, "{} drawn", drawn.len());
+    let (away, sitting) = drawn.split_at(2);
+    let votes: Vec<_> = sitting.iter().map(|v| (*v, Some(honest))).collect();
+    run.judge(&mut h, 0, &votes);
+    let keeper = h.funded(5);
+    let dir = tempfile::tempdir().unwrap();
+    let store = droppin_storage::LocalStore::open(dir.path(), Default::default()).unwrap();
+    let mut protocol = droppin_client::Protocol::new(h.chain);
+    let step = advance(&mut protocol, &keeper, &store, &run.round).unwrap();
+    assert_eq!(step, Step::ReportedAbsent { level: 0, count: 2 });
+    for v in away {
+        let record = protocol.seat(&run.round, &v.pubkey(), 0).unwrap();
+        assert_eq!(record.map(|s| s.status), Some(SeatStatus::Absent));
+    }
+    let step = advance(&mut protocol, &keeper, &store, &run.round).unwrap();
+    assert_eq!(
+        step,
+        Step::Finalized,
+        "nobody is reported twice; the round moves on"
+    );
 }

@@ -5,8 +5,10 @@
 
 use droppin_client::{Chain, ChainError, Protocol};
 use droppin_coordinator::{DRAW_WINDOW_SLOTS, Phase, has_quorum, phase, settlement_open};
-use droppin_interface::state::{
-    AppealResolution, FailReason, Round, RoundStatus, Seat, SeatStatus,
+use droppin_interface::{
+    hash::Sha256,
+    sortition::drawn,
+    state::{AppealResolution, FailReason, Round, RoundStatus, Seat, SeatStatus},
 };
 use droppin_storage::BlobStore;
 use solana_address::Address;
@@ -19,6 +21,14 @@ use crate::validator::tree_from_list;
 pub enum Step {
     /// Drew the committee of this level.
     Drew(u8),
+    /// Reported this many validators drawn for the committee of this level that never took
+    /// their seats.
+    ReportedAbsent {
+        /// The committee.
+        level: u8,
+        /// How many were reported.
+        count: usize,
+    },
     /// Pinned the first committee's verdict.
     Finalized,
     /// Posted the leaves of the verdict judged at this level.
@@ -53,6 +63,14 @@ pub fn advance<C: Chain>(
 ) -> anyhow::Result<Step> {
     let round = protocol.round(round_address)?;
     let slot = protocol.chain.slot()?;
+    if round.status != RoundStatus::Failed {
+        for level in 0..2 {
+            let count = report_absences(protocol, payer, round_address, &round, level, slot)?;
+            if count > 0 {
+                return Ok(Step::ReportedAbsent { level, count });
+            }
+        }
+    }
     match round.status {
         RoundStatus::Failed => Ok(Step::SettlementOpen),
         RoundStatus::Open => advance_open(protocol, payer, round_address, &round, slot),
@@ -168,6 +186,48 @@ fn advance_appeal<C: Chain>(
     Ok(Step::Resolved(
         protocol.round(round_address)?.appeal.resolution,
     ))
+}
+
+/// Reports every registered validator drawn for committee `level` that never took its seat
+/// (the program takes its penalty and pays the reporter a bounty), while absences may be
+/// reported; returns how many. Those the program would refuse (the funder, the round's nodes,
+/// for an appeal its appellant and the first committee) are left out.
+fn report_absences<C: Chain>(
+    protocol: &mut Protocol<C>,
+    payer: &Keypair,
+    round_address: &Address,
+    round: &Round,
+    level: u8,
+    slot: u64,
+) -> anyhow::Result<usize> {
+    let committee = round.committee(level);
+    let window = committee
+        .reveal_deadline
+        .saturating_add(round.terms.post_slots);
+    if !committee.drawn || slot < committee.vote_deadline || slot >= window {
+        return Ok(0);
+    }
+    let nodes: Vec<[u8; 32]> = protocol
+        .round_nodes(round_address)?
+        .iter()
+        .map(|n| n.node)
+        .collect();
+    let seats = protocol.round_seats(round_address)?;
+    let sits = |key: &[u8; 32], at: u8| seats.iter().any(|s| &s.validator == key && s.level == at);
+    let mut reported = 0;
+    for bond in protocol.bonds()? {
+        let key = bond.validator;
+        let conflicted = key == round.funder
+            || nodes.contains(&key)
+            || (level == 1 && (key == round.appeal.appellant || sits(&key, 0)));
+        if conflicted || sits(&key, level) || !drawn::<Sha256>(round, &key, &bond, level) {
+            continue;
+        }
+        let validator = Address::new_from_array(key);
+        protocol.report_absent(payer, round_address, &validator, level)?;
+        reported += 1;
+    }
+    Ok(reported)
 }
 
 /// A seat of committee `level` that revealed `digest`.

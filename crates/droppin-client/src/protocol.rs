@@ -629,6 +629,17 @@ impl<C: Chain> Protocol<C> {
         self.state(&find::bond(&self.program, validator))
     }
 
+    /// Every registered validator's bond.
+    pub fn bonds(&self) -> Result<Vec<ValidatorBond>, ChainError> {
+        let tag = [ValidatorBond::TYPE as u8, ValidatorBond::VERSION];
+        Ok(self
+            .chain
+            .program_accounts(&self.program, 0, &tag)?
+            .into_iter()
+            .filter_map(|(_, account)| ValidatorBond::load(&account.data).ok())
+            .collect())
+    }
+
     /// A validator's seat in committee `level` of a round, if it has one.
     pub fn seat(
         &self,
