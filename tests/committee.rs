@@ -222,6 +222,7 @@ fn thirty_percent_of_the_bond_colluding_with_the_funder_cannot_get_honest_nodes_
     run.post(&mut h, &payer, 1, &honest_tree).unwrap();
 
     // Honest nodes are paid in full.
+    run.wait_out_appeals(&mut h);
     let round = run.state(&h);
     let stake = round.node_stake;
     for node in &nodes {
@@ -560,6 +561,7 @@ fn appeals_confirmed_late_twice_and_without_a_quorum_each_end_defined() {
     )
     .unwrap();
     assert_eq!(run.state(&h).appeal.resolution, AppealResolution::Confirmed);
+    run.wait_out_appeals(&mut h);
     for node in &nodes {
         run.settle_node(&mut h, node).unwrap();
     }
@@ -642,6 +644,7 @@ fn appeals_confirmed_late_twice_and_without_a_quorum_each_end_defined() {
         (round.status, round.failure),
         (RoundStatus::Failed, FailReason::AppealUnresolved)
     );
+    run.wait_out_appeals(&mut h);
     let stake = round.node_stake;
     for node in &nodes {
         let before = h.balance(&node.address());
@@ -831,4 +834,41 @@ fn the_keeper_reports_each_drawn_validator_that_never_sat_once() {
         Step::Finalized,
         "nobody is reported twice; the round moves on"
     );
+}
+
+#[test]
+fn a_round_cannot_settle_or_close_while_its_absences_may_be_reported() {
+    let mut h = Harness::new();
+    let validators = h.validators(8, 5);
+    let (run, nodes) = revealed_round(&mut h, 2, |args| args.committee_size = 5);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(!drawn.is_empty());
+    // Nobody sits: at the vote deadline the round fails for want of a committee.
+    let round = run.state(&h);
+    h.warp(round.committees[0].vote_deadline);
+    let crank = builders::crank_timeout(&h.program, &run.round);
+    h.send(&[crank], &[&run.funder]).unwrap();
+    assert_eq!(run.state(&h).status, RoundStatus::Failed);
+    // The absentees (or their friends) cannot settle the nodes and close the round before
+    // their absences are reported.
+    assert_eq!(
+        run.settle_node(&mut h, &nodes[0]),
+        err(DropPinError::ClaimsNotOpen)
+    );
+    let reporter = h.funded(5);
+    for v in &drawn {
+        let ix =
+            builders::report_absent(&h.program, &reporter.pubkey(), &run.round, &v.pubkey(), 0);
+        h.send(&[ix], &[&reporter]).unwrap();
+    }
+    let close = droppin_coordinator::absences_close(&run.state(&h), 0);
+    h.warp(close);
+    for node in &nodes {
+        run.settle_node(&mut h, node).unwrap();
+    }
+    for v in &drawn {
+        run.settle_seat(&mut h, &reporter, &v.pubkey(), 0).unwrap();
+    }
+    run.settle_appeal_and_close(&mut h).unwrap();
 }

@@ -777,6 +777,7 @@ fn dpin_bonds_are_drawn_by_their_worth_and_lose_pay_and_withdraw_in_dpin() {
         droppin_interface::state::AppealResolution::Overturned
     );
     run.post(&mut h, &payer, 1, &honest_tree).unwrap();
+    run.wait_out_appeals(&mut h);
     for node in &nodes {
         run.settle_node(&mut h, node).unwrap();
     }

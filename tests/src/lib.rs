@@ -568,11 +568,14 @@ impl RoundRun {
         Ok(units)
     }
 
-    /// Waits out the appeal window of a finalized round whose leaves are posted.
+    /// Waits out the appeal window of a finalized round whose leaves are posted, and the time
+    /// its drawn committees' absences may be reported: settlement opens after both.
     pub fn wait_out_appeals(&self, h: &mut Harness) {
-        if let Some(end) = self.state(h).appeal_deadline() {
+        let round = self.state(h);
+        if let Some(end) = round.appeal_deadline() {
             h.warp(end);
         }
+        h.warp(droppin_coordinator::absences_over(&round));
     }
 
     /// Settles `node` (the node signs for itself).

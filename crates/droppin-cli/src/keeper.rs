@@ -4,7 +4,9 @@
 //! one particular party.
 
 use droppin_client::{Chain, ChainError, Protocol};
-use droppin_coordinator::{DRAW_WINDOW_SLOTS, Phase, has_quorum, phase, settlement_open};
+use droppin_coordinator::{
+    DRAW_WINDOW_SLOTS, Phase, absences_close, absences_over, has_quorum, phase, settlement_open,
+};
 use droppin_interface::{
     hash::Sha256,
     sortition::drawn,
@@ -63,16 +65,18 @@ pub fn advance<C: Chain>(
 ) -> anyhow::Result<Step> {
     let round = protocol.round(round_address)?;
     let slot = protocol.chain.slot()?;
-    if round.status != RoundStatus::Failed {
-        for level in 0..2 {
-            let count = report_absences(protocol, payer, round_address, &round, level, slot)?;
-            if count > 0 {
-                return Ok(Step::ReportedAbsent { level, count });
-            }
+    for level in 0..2 {
+        let count = report_absences(protocol, payer, round_address, &round, level, slot)?;
+        if count > 0 {
+            return Ok(Step::ReportedAbsent { level, count });
         }
     }
     match round.status {
-        RoundStatus::Failed => Ok(Step::SettlementOpen),
+        RoundStatus::Failed if settlement_open(&round, slot) => Ok(Step::SettlementOpen),
+        RoundStatus::Failed => Ok(Step::Waiting {
+            what: "the absence reports",
+            until: absences_over(&round),
+        }),
         RoundStatus::Open => advance_open(protocol, payer, round_address, &round, slot),
         RoundStatus::Finalized => {
             advance_finalized(protocol, payer, store, round_address, &round, slot)
@@ -190,8 +194,10 @@ fn advance_appeal<C: Chain>(
 
 /// Reports every registered validator drawn for committee `level` that never took its seat
 /// (the program takes its penalty and pays the reporter a bounty), while absences may be
-/// reported; returns how many. Those the program would refuse (the funder, the round's nodes,
-/// for an appeal its appellant and the first committee) are left out.
+/// reported; returns how many landed. Those the program would refuse (the funder, the round's
+/// nodes, for an appeal its appellant and the first committee) are left out, and a report that
+/// fails (another keeper was first, the payer is short) is skipped: reports never hold up the
+/// round's own steps.
 fn report_absences<C: Chain>(
     protocol: &mut Protocol<C>,
     payer: &Keypair,
@@ -201,10 +207,7 @@ fn report_absences<C: Chain>(
     slot: u64,
 ) -> anyhow::Result<usize> {
     let committee = round.committee(level);
-    let window = committee
-        .reveal_deadline
-        .saturating_add(round.terms.post_slots);
-    if !committee.drawn || slot < committee.vote_deadline || slot >= window {
+    if !committee.drawn || slot < committee.vote_deadline || slot >= absences_close(round, level) {
         return Ok(0);
     }
     let nodes: Vec<[u8; 32]> = protocol
@@ -224,8 +227,12 @@ fn report_absences<C: Chain>(
             continue;
         }
         let validator = Address::new_from_array(key);
-        protocol.report_absent(payer, round_address, &validator, level)?;
-        reported += 1;
+        if protocol
+            .report_absent(payer, round_address, &validator, level)
+            .is_ok()
+        {
+            reported += 1;
+        }
     }
     Ok(reported)
 }
@@ -279,9 +286,14 @@ fn advance_finalized<C: Chain>(
     if settlement_open(round, slot) {
         Ok(Step::SettlementOpen)
     } else {
+        let until = round
+            .appeal_deadline()
+            .unwrap_or(slot + 1)
+            .max(absences_over(round))
+            .max(slot + 1);
         Ok(Step::Waiting {
-            what: "the appeal window",
-            until: round.appeal_deadline().unwrap_or(slot + 1),
+            what: "the appeal window and the absence reports",
+            until,
         })
     }
 }

@@ -142,7 +142,7 @@ pub fn claim_seat<H: Hasher>(
         return Err(DropPinError::SeatsClosed);
     }
     let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
-    if bond.free() < lock {
+    if bond.available() < lock {
         return Err(DropPinError::InsufficientBond);
     }
     committee.seats = committee
@@ -268,8 +268,10 @@ pub struct AbsencePenalty {
 /// Takes the absence penalty of a validator that was drawn for committee `level` and never
 /// took its seat: the slash fraction of a seat's lock, from its free bond and then from what it
 /// is unbonding (so unbonding after the draw dodges nothing). Absences are reported from the
-/// committee's vote deadline until its leaves are due, within the unbonding delay. The caller
-/// creates the absence record at the seat's address, so it is reported once.
+/// committee's vote deadline until [`absences_close`]; nothing of the round settles before that
+/// (see `settlement_open`), so every seat, absence record and node account the report checks
+/// is still there. The caller creates the absence record at the seat's address, so it is
+/// reported once.
 #[inline(always)]
 pub fn report_absent<H: Hasher>(
     round: &mut Round,
@@ -283,13 +285,12 @@ pub fn report_absent<H: Hasher>(
     }
     let validator = bond.validator;
     require_drawn::<H>(round, level, &validator, bond)?;
-    let post_slots = round.terms.post_slots;
+    if slot >= absences_close(round, level) {
+        return Err(DropPinError::ReportClosed);
+    }
     let committee = &mut round.committees[usize::from(level)];
     if slot < committee.vote_deadline {
         return Err(DropPinError::NotAbsent);
-    }
-    if slot >= committee.reveal_deadline.saturating_add(post_slots) {
-        return Err(DropPinError::ReportClosed);
     }
     let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
     let penalty = bps_of(lock, round.terms.slash_bps);
@@ -302,12 +303,24 @@ pub fn report_absent<H: Hasher>(
     take_penalty(bond, registry, from_bond)?;
     bond.unbonding -= from_unbonding;
     bond.slashed_total = add(bond.slashed_total, from_unbonding)?;
+    // What its locked seats hold is owed, and paid as they settle.
+    bond.debt = add(bond.debt, penalty - from_bond - from_unbonding)?;
     let penalty = from_bond + from_unbonding;
     let to_reporter = bps_of(penalty, REPORT_BOUNTY_BPS);
     Ok(AbsencePenalty {
         to_treasury: penalty - to_reporter,
         to_reporter,
     })
+}
+
+/// The first slot at which committee `level`'s absences can no longer be reported: the end of
+/// its vote reveals plus the time to post its leaves, well within the unbonding delay, so what
+/// a drawn validator unbonds after the draw is still there to pay its penalty.
+pub fn absences_close(round: &Round, level: u8) -> u64 {
+    round
+        .committee(level)
+        .reveal_deadline
+        .saturating_add(round.terms.post_slots)
 }
 
 /// Pins the first committee's verdict revealed by `seat`, once the vote reveals are over and
@@ -416,6 +429,11 @@ pub fn settle_seat(
         add(payout.to_vault, payout.to_appellant)?,
     )?;
     take_penalty(bond, registry, taken)?;
+    // The lock released pays what the bond owes for absences.
+    let owed = bond.debt.min(bond.free());
+    bond.debt -= owed;
+    take_penalty(bond, registry, owed)?;
+    payout.to_treasury = add(payout.to_treasury, owed)?;
     Ok(payout)
 }
 

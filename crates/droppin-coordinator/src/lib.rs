@@ -41,9 +41,9 @@ mod verdict;
 
 pub use appeal::{AppealPayout, file_appeal, resolve_appeal, settle_appeal};
 pub use committee::{
-    AbsencePenalty, DRAW_WINDOW_SLOTS, SeatPayout, claim_seat, commit_vote, draw_committee,
-    finalize_round, has_quorum, min_quorum_votes, report_absent, reveal_vote, seat_lock,
-    settle_absence, settle_seat,
+    AbsencePenalty, DRAW_WINDOW_SLOTS, SeatPayout, absences_close, claim_seat, commit_vote,
+    draw_committee, finalize_round, has_quorum, min_quorum_votes, report_absent, reveal_vote,
+    seat_lock, settle_absence, settle_seat,
 };
 pub use config::{apply_config, propose_config};
 pub use describe::{phase_name, resolution_name};
@@ -53,7 +53,7 @@ pub use round::{
     CloseSplit, Funding, RoundKeys, close_round, crank_timeout, fund_round, open_round,
     record_contribution, refund_contribution, split_funding,
 };
-pub use settlement::{SETTLE_BOUNTY_BPS, settlement_open, split_rent};
+pub use settlement::{SETTLE_BOUNTY_BPS, absences_over, settlement_open, split_rent};
 pub use treasury::{
     Conversion, SwapBatch, SwapOutcome, begin_swap, convert_round, credit_conversion, end_swap,
     record_burn, require_converted, require_convertible_now,

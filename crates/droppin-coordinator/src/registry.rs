@@ -90,7 +90,7 @@ pub fn unbond(
     if amount == 0 {
         return Err(DropPinError::ZeroAmount);
     }
-    if amount > bond.free() {
+    if amount > bond.available() {
         return Err(DropPinError::BondTooSmall);
     }
     record_change(bond, slot, unbonding_slots)?;

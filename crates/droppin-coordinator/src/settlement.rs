@@ -10,8 +10,13 @@ pub const SETTLE_BOUNTY_BPS: u16 = 2_000;
 
 /// Whether nodes and seats may settle: the round failed, or its verdict is in force for good:
 /// its leaves are all on-chain and it can no longer be appealed (the window closed unused, or
-/// the appeal was resolved and, if it overturned the verdict, the new leaves are posted).
+/// the appeal was resolved and, if it overturned the verdict, the new leaves are posted). In
+/// either case only once every drawn committee's absences can no longer be reported, so no
+/// record an absence report relies on is closed while one may come.
 pub fn settlement_open(round: &Round, slot: u64) -> bool {
+    if slot < absences_over(round) {
+        return false;
+    }
     match round.status {
         RoundStatus::Open => false,
         RoundStatus::Failed => true,
@@ -30,6 +35,15 @@ pub fn settlement_open(round: &Round, slot: u64) -> bool {
             }
         }
     }
+}
+
+/// The first slot at which no absence of any drawn committee of the round can be reported.
+pub fn absences_over(round: &Round) -> u64 {
+    (0..2)
+        .filter(|&level| round.committee(level).drawn)
+        .map(|level| crate::committee::absences_close(round, level))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Whether every node and seat of the round has settled (and the appeal, if any).

@@ -13,7 +13,7 @@ use droppin_interface::{
     sortition::{self, vote_commitment},
     state::{
         AppealResolution, Contribution, Currency, FailReason, NodeState, NodeStatus,
-        ProtocolParams, Registry, Reputation, Round, RoundStatus, Seat, ValidatorBond,
+        ProtocolParams, Registry, Reputation, Round, RoundStatus, Seat, SeatStatus, ValidatorBond,
         VerdictLeaves,
     },
     verdict::{Leaf, Outcome, VerdictTree},
@@ -763,12 +763,14 @@ impl Sim {
     }
 
     fn settle_all(&mut self, start: u128, dpin_start: u128) {
-        // Jump past every window.
+        // Jump past every window, the absence reports' included.
+        let reports = absences_over(&self.round);
         self.slot = self.slot.max(
             self.round
                 .appeal_deadline()
                 .unwrap_or(0)
-                .max(self.round.deadlines.vote_reveal),
+                .max(self.round.deadlines.vote_reveal)
+                .max(reports),
         );
         assert!(
             settlement_open(&self.round, self.slot),
@@ -983,4 +985,58 @@ fn a_bond_emptied_by_penalties_closes_and_a_partial_one_waits_for_its_delay() {
     registry::take_penalty(&mut bond, &mut registry, SOL).unwrap();
     assert_eq!(withdraw_bond(&mut registry, &mut bond, 61), Ok((0, true)));
     assert_eq!((registry.validators, registry.total_bond), (0, 0));
+}
+
+#[test]
+fn an_absence_the_free_bond_cannot_cover_is_owed_and_paid_as_locks_release() {
+    let mut registry = Registry::default();
+    let new = NewBond {
+        validator: &[7; 32],
+        amount: 10 * SOL,
+        currency: Currency::Sol,
+    };
+    let mut bond = register_validator(&mut registry, new, SOL, 0, 1).unwrap();
+    // A seat in another round holds most of the bond.
+    bond.locked = 9 * SOL;
+    bond.open_seats = 1;
+    let mut round = Round {
+        opened_slot: 10,
+        ..Round::default()
+    };
+    round.terms.slash_bps = 5_000;
+    round.terms.post_slots = 10;
+    let committee = &mut round.committees[0];
+    committee.drawn = true;
+    committee.expected = 255;
+    committee.bonded_total = 10 * SOL;
+    committee.seat_lock = 4 * SOL;
+    committee.vote_deadline = 20;
+    committee.reveal_deadline = 30;
+    let penalty = report_absent::<Sha256>(&mut round, 0, &mut bond, &mut registry, 25).unwrap();
+    assert_eq!(
+        penalty.to_treasury + penalty.to_reporter,
+        SOL,
+        "its free part now"
+    );
+    assert_eq!(bond.debt, SOL, "the rest of the 2 SOL penalty is owed");
+    assert_eq!(bond.available(), 0);
+    assert_eq!(
+        unbond(&mut registry, &mut bond, 1, 30, 50),
+        Err(DropPinError::BondTooSmall),
+        "nothing is unbonded before the debt is paid"
+    );
+    // The other seat settles: its released lock pays the debt.
+    let mut other = Round {
+        status: RoundStatus::Failed,
+        ..Round::default()
+    };
+    let seat = Seat {
+        status: SeatStatus::Revealed,
+        lock: 9 * SOL,
+        ..Seat::default()
+    };
+    let payout = settle_seat(&mut other, &seat, &mut bond, &mut registry, 100).unwrap();
+    assert_eq!(payout.to_treasury, SOL);
+    assert_eq!((bond.debt, bond.bond, bond.locked), (0, 8 * SOL, 0));
+    assert_eq!(registry.total_bond, 8 * SOL);
 }

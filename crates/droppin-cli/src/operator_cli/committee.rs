@@ -252,6 +252,15 @@ pub fn run_crank(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
                 );
                 return Ok(());
             }
+            Step::Stalled { until } => {
+                say(
+                    cluster,
+                    &format!(
+                        "the committee reached no quorum: anyone may escalate it (dpin appeal) until slot {until}; after that, crank fails it"
+                    ),
+                );
+                return Ok(());
+            }
             Step::Failed(reason) => say(cluster, &format!("the round timed out: {reason:?}")),
             _ => {}
         }

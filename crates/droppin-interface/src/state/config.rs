@@ -276,7 +276,8 @@ impl ProtocolParams {
 
     /// Whether `next` is within one step of these parameters: rates move by at most
     /// [`MAX_BPS_STEP`] bps, amounts, lengths and sizes by at most a factor of two, and the
-    /// timelock never shrinks. An admin key, stolen or not, can only drift the protocol slowly,
+    /// timelock and the unbonding delay never shrink (a round opened under the old terms must
+    /// still outlive every bond change and unbonding made during it). An admin key, stolen or not, can only drift the protocol slowly,
     /// in public, behind the timelock.
     pub fn within_step(&self, next: &ProtocolParams) -> bool {
         let (a, b) = (self, next);
@@ -323,6 +324,7 @@ impl ProtocolParams {
             && bps(a.committee.appeal_reward_bps, b.committee.appeal_reward_bps)
             && amounts.into_iter().all(factor)
             && b.timelock_slots >= a.timelock_slots
+            && b.committee.unbonding_slots >= a.committee.unbonding_slots
     }
 }
 
@@ -500,6 +502,12 @@ mod tests {
         let mut next = now;
         next.timelock_slots -= 1;
         assert!(!now.within_step(&next), "the timelock never shrinks");
+        let mut next = now;
+        next.committee.unbonding_slots -= 1;
+        assert!(
+            !now.within_step(&next),
+            "the unbonding delay never shrinks under live rounds"
+        );
         let mut next = now;
         next.committee.min_size = 1;
         assert!(

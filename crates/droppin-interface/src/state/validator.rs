@@ -92,12 +92,20 @@ pub struct ValidatorBond {
     pub registered_slot: u64,
     /// The bond as it stood before the change at `since_slot`.
     pub prior_bond: u64,
+    /// Absence penalties its free and unbonding amounts could not cover (the rest was locked
+    /// by seats): taken as those seats settle, and nothing is unbonded or seated with it first.
+    pub debt: u64,
 }
 
 impl ValidatorBond {
     /// The part of the bond no seat holds.
     pub fn free(&self) -> u64 {
         self.bond.saturating_sub(self.locked)
+    }
+
+    /// The free part less what it owes: what it may lock in a new seat or unbond.
+    pub fn available(&self) -> u64 {
+        self.free().saturating_sub(self.debt)
     }
 
     /// The bond's worth now: lamports, or lamports' worth of $dPIN at `reference_price`.
@@ -113,8 +121,12 @@ impl ValidatorBond {
     pub fn bond_at(&self, opened_slot: u64) -> u64 {
         if opened_slot <= self.registered_slot {
             0
-        } else if opened_slot <= self.since_slot {
+        } else if opened_slot < self.since_slot {
             self.prior_bond
+        } else if opened_slot == self.since_slot {
+            // The change and the opening share a slot, in an order the bond cannot tell: the
+            // smaller, so no weight exceeds the round's snapshot.
+            self.prior_bond.min(self.bond)
         } else {
             self.bond
         }
@@ -144,7 +156,7 @@ impl ValidatorBond {
 
 impl AccountState for ValidatorBond {
     const TYPE: AccountType = AccountType::Bond;
-    const BODY_LEN: usize = 32 + 1 + 8 * 5 + 4 * 2 + 8 + 1 + 8 * 2;
+    const BODY_LEN: usize = 32 + 1 + 8 * 5 + 4 * 2 + 8 + 1 + 8 * 3;
 }
 
 /// Where a seat stands.
@@ -192,4 +204,30 @@ pub struct Seat {
 impl AccountState for Seat {
     const TYPE: AccountType = AccountType::Seat;
     const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 8 + 32 + 32 + VerdictVote::LEN + 32;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_draws_on_the_bond_as_it_stood_when_it_opened() {
+        let bond = ValidatorBond {
+            bond: 7,
+            prior_bond: 5,
+            registered_slot: 10,
+            since_slot: 20,
+            ..ValidatorBond::default()
+        };
+        assert_eq!(bond.bond_at(10), 0, "opened before it registered");
+        assert_eq!(bond.bond_at(15), 5, "opened before its last change");
+        assert_eq!(bond.bond_at(21), 7, "opened after it");
+        let unbonded = ValidatorBond { bond: 3, ..bond };
+        assert_eq!(
+            unbonded.bond_at(20),
+            3,
+            "a change in the opening's slot counts the smaller bond"
+        );
+        assert_eq!(bond.bond_at(20), 5);
+    }
 }
