@@ -184,6 +184,7 @@ impl Replay {
 
     /// Settles every node and seat (first committee first), the appeal, and closes the round.
     fn settle_all(&mut self, seats: &[(&[Keypair], u8)]) {
+        self.run.wait_out_appeals(&mut self.h);
         for node in &self.nodes {
             self.run.settle_node(&mut self.h, node).unwrap();
         }

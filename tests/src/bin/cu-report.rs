@@ -308,6 +308,7 @@ fn sol_round(report: &mut Report, nodes: usize) -> usize {
         &[&run.funder],
         "",
     );
+    run.wait_out_appeals(&mut h);
 
     for n in &all {
         let ix = run.settle_node_ix(&h, &run.funder.pubkey(), &n.address());
