@@ -259,7 +259,12 @@ fn an_appeal_over_json_rpc_overturns_a_captive_verdict() {
         .post_verdict(&funder, &round, 1, &honest_tree)
         .unwrap();
 
-    // Everyone settles by the appeal's verdict.
+    // Everyone settles by the appeal's verdict, once its committee's absences can no longer be
+    // reported.
+    protocol
+        .chain
+        .wait_for_slot(droppin_coordinator::absences_over(&state))
+        .unwrap();
     let stake = state.node_stake;
     for (key, _, _) in &nodes {
         let before = protocol.chain.balance(&key.pubkey()).unwrap();
