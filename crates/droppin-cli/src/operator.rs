@@ -86,10 +86,7 @@ pub fn summarize<C: Chain>(
         phase: phase_name(&round, slot),
         failure: (round.status == RoundStatus::Failed).then(|| format!("{:?}", round.failure)),
         funder: Address::new_from_array(round.funder).to_string(),
-        currency: match round.currency {
-            Currency::Sol => "SOL",
-            Currency::Dpin => "$dPIN",
-        },
+        currency: currency_name(round.currency),
         pool: round.pool,
         fee: round.fee_paid,
         node_stake: round.node_stake,
@@ -206,6 +203,14 @@ pub fn load_pending(path: &Path) -> anyhow::Result<(Pending, Vec<u8>)> {
         );
     }
     Ok((pending, update))
+}
+
+/// How the CLI names a currency.
+pub fn currency_name(currency: Currency) -> &'static str {
+    match currency {
+        Currency::Sol => "SOL",
+        Currency::Dpin => "$dPIN",
+    }
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ impl<C: Chain> Protocol<C> {
     pub fn top_up_bond(&mut self, validator: &Keypair, amount: u64) -> Result<Sent, ChainError> {
         let key = validator.pubkey();
         let ix = builders::top_up_bond(&self.program, &key, amount);
-        let ix = self.for_bond(ix, &key, &key)?;
+        let ix = self.for_bond(ix, &key, &key, None)?;
         self.send(ix, &[validator])
     }
 
@@ -201,7 +201,7 @@ impl<C: Chain> Protocol<C> {
     pub fn withdraw_bond(&mut self, validator: &Keypair) -> Result<Sent, ChainError> {
         let key = validator.pubkey();
         let ix = builders::withdraw_bond(&self.program, &key);
-        let ix = self.for_bond(ix, &key, &key)?;
+        let ix = self.for_bond(ix, &key, &key, None)?;
         self.send(ix, &[validator])
     }
 
@@ -264,8 +264,7 @@ impl<C: Chain> Protocol<C> {
     ) -> Result<Sent, ChainError> {
         let ix =
             builders::report_absent(&self.program, &reporter.pubkey(), round, validator, level);
-        self.ensure_wallet_token(reporter, validator, &reporter.pubkey())?;
-        let ix = self.for_bond(ix, validator, &reporter.pubkey())?;
+        let ix = self.for_bond(ix, validator, &reporter.pubkey(), Some(reporter))?;
         self.send(ix, &[reporter])
     }
 
@@ -381,19 +380,18 @@ impl<C: Chain> Protocol<C> {
             level,
             &payer,
         );
-        let ix = self.for_currency(ix, round, validator)?;
+        let state = self.round(round)?;
+        let ix = self.in_currency(ix, state.currency, round, validator)?;
         // A $dPIN bond of an overturned majority pays the appellant its reward directly.
-        let appeal = self.round(round)?.appeal;
+        let appeal = state.appeal;
         let overturned = level == 0 && appeal.resolution == AppealResolution::Overturned;
         let paid = if appeal.filed() {
             Address::new_from_array(appeal.appellant)
         } else {
             *validator
         };
-        if overturned && seat.status != SeatStatus::Absent {
-            self.ensure_wallet_token(settler, validator, &paid)?;
-        }
-        let ix = self.for_bond(ix, validator, &paid)?;
+        let creates = (overturned && seat.status != SeatStatus::Absent).then_some(settler);
+        let ix = self.for_bond(ix, validator, &paid, creates)?;
         self.send(ix, &[settler])
     }
 
@@ -502,54 +500,49 @@ impl<C: Chain> Protocol<C> {
         round: &Address,
         wallet: &Address,
     ) -> Result<Instruction, ChainError> {
-        match self.round(round)?.currency {
+        let currency = self.round(round)?.currency;
+        self.in_currency(ix, currency, round, wallet)
+    }
+
+    /// [`Self::for_currency`] for a round whose currency the caller has read.
+    fn in_currency(
+        &self,
+        ix: Instruction,
+        currency: Currency,
+        round: &Address,
+        wallet: &Address,
+    ) -> Result<Instruction, ChainError> {
+        match currency {
             Currency::Sol => Ok(ix),
             Currency::Dpin => self.in_dpin(ix, round, wallet),
         }
     }
 
     /// Appends `validator`'s bond token leg when its bond is in $dPIN; `wallet`'s $dPIN account
-    /// pays or is paid.
+    /// pays or is paid. When `payer` is given, `wallet`'s $dPIN account is first created (paid
+    /// by it) if it has none.
     fn for_bond(
-        &self,
+        &mut self,
         ix: Instruction,
         validator: &Address,
         wallet: &Address,
+        payer: Option<&Keypair>,
     ) -> Result<Instruction, ChainError> {
-        match self.bond(validator)?.map(|bond| bond.currency) {
-            Some(Currency::Dpin) => {
-                let mint = self.dpin_mint()?;
-                let wallet_token = crate::token::wallet_account(wallet, &mint);
-                Ok(builders::bond_in_dpin(ix, &mint, validator, &wallet_token))
-            }
-            _ => Ok(ix),
-        }
-    }
-
-    /// Creates `owner`'s $dPIN account (paid by `payer`) when `validator`'s $dPIN bond is about
-    /// to pay it and it has none.
-    fn ensure_wallet_token(
-        &mut self,
-        payer: &Keypair,
-        validator: &Address,
-        owner: &Address,
-    ) -> Result<(), ChainError> {
         let dpin_bond = self
             .bond(validator)?
             .is_some_and(|bond| bond.currency == Currency::Dpin);
         if !dpin_bond {
-            return Ok(());
+            return Ok(ix);
         }
         let mint = self.dpin_mint()?;
-        if self
-            .chain
-            .account(&crate::token::wallet_account(owner, &mint))?
-            .is_none()
+        let wallet_token = crate::token::wallet_account(wallet, &mint);
+        if let Some(payer) = payer
+            && self.chain.account(&wallet_token)?.is_none()
         {
-            let create = crate::token::create_wallet_account(&payer.pubkey(), owner, &mint);
+            let create = crate::token::create_wallet_account(&payer.pubkey(), wallet, &mint);
             self.chain.send(&[create], &[payer])?;
         }
-        Ok(())
+        Ok(builders::bond_in_dpin(ix, &mint, validator, &wallet_token))
     }
 
     fn in_dpin(

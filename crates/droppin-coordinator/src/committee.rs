@@ -12,7 +12,10 @@ use droppin_interface::{
 };
 
 use crate::{
-    Result, add, bps_of, mul, node::value_in_lamports, registry::take_penalty, settlement_open, sub,
+    Result, add, bps_of, mul,
+    node::value_in_lamports,
+    registry::{collect_debt, take_or_owe, take_penalty},
+    settlement_open, sub,
 };
 
 /// Slots after a committee's seed slot within which it must be drawn: the SlotHashes sysvar
@@ -293,19 +296,11 @@ pub fn report_absent<H: Hasher>(
         return Err(DropPinError::NotAbsent);
     }
     let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
-    let penalty = bps_of(lock, round.terms.slash_bps);
-    let from_bond = penalty.min(bond.free());
-    let from_unbonding = (penalty - from_bond).min(bond.unbonding);
     committee.absent = committee
         .absent
         .checked_add(1)
         .ok_or(DropPinError::ArithmeticOverflow)?;
-    take_penalty(bond, registry, from_bond)?;
-    bond.unbonding -= from_unbonding;
-    bond.slashed_total = add(bond.slashed_total, from_unbonding)?;
-    // What its locked seats hold is owed, and paid as they settle.
-    bond.debt = add(bond.debt, penalty - from_bond - from_unbonding)?;
-    let penalty = from_bond + from_unbonding;
+    let penalty = take_or_owe(bond, registry, bps_of(lock, round.terms.slash_bps))?;
     let to_reporter = bps_of(penalty, REPORT_BOUNTY_BPS);
     Ok(AbsencePenalty {
         to_treasury: penalty - to_reporter,
@@ -429,11 +424,7 @@ pub fn settle_seat(
         add(payout.to_vault, payout.to_appellant)?,
     )?;
     take_penalty(bond, registry, taken)?;
-    // The lock released pays what the bond owes for absences.
-    let owed = bond.debt.min(bond.free());
-    bond.debt -= owed;
-    take_penalty(bond, registry, owed)?;
-    payout.to_treasury = add(payout.to_treasury, owed)?;
+    payout.to_treasury = add(payout.to_treasury, collect_debt(bond, registry)?)?;
     Ok(payout)
 }
 

@@ -136,3 +136,27 @@ pub(crate) fn take_penalty(
     *total = sub(*total, amount)?;
     Ok(())
 }
+
+/// Takes an absence `penalty` from the free bond, then from what is unbonding; what its locked
+/// seats hold is owed and paid as they settle ([`collect_debt`]). Returns what was taken now.
+pub(crate) fn take_or_owe(
+    bond: &mut ValidatorBond,
+    registry: &mut Registry,
+    penalty: u64,
+) -> Result<u64> {
+    let from_bond = penalty.min(bond.free());
+    let from_unbonding = (penalty - from_bond).min(bond.unbonding);
+    take_penalty(bond, registry, from_bond)?;
+    bond.unbonding -= from_unbonding;
+    bond.slashed_total = add(bond.slashed_total, from_unbonding)?;
+    bond.debt = add(bond.debt, penalty - from_bond - from_unbonding)?;
+    Ok(from_bond + from_unbonding)
+}
+
+/// Pays what the bond owes out of its free part (a lock just released); returns the amount.
+pub(crate) fn collect_debt(bond: &mut ValidatorBond, registry: &mut Registry) -> Result<u64> {
+    let owed = bond.debt.min(bond.free());
+    bond.debt -= owed;
+    take_penalty(bond, registry, owed)?;
+    Ok(owed)
+}

@@ -1,6 +1,7 @@
 //! `dpin validator`: the registry.
 
 use clap::ArgGroup;
+use droppin_cli::operator::currency_name;
 use droppin_interface::state::{Currency, ValidatorBond};
 
 use super::*;
@@ -38,13 +39,6 @@ impl Amount {
             );
         }
         Ok(amount)
-    }
-}
-
-fn currency_name(currency: Currency) -> &'static str {
-    match currency {
-        Currency::Sol => "SOL",
-        Currency::Dpin => "$dPIN",
     }
 }
 
