@@ -5,6 +5,7 @@
 //! Fixed size keeps account layouts fixed and lets the program check well-formedness cheaply.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::CodamaType;
 
 /// CIDv1 version byte.
 pub const CID_V1: u8 = 0x01;
@@ -20,7 +21,8 @@ pub const CID_PREFIX: [u8; 4] = [CID_V1, RAW_CODEC, SHA2_256, DIGEST_LEN];
 pub const CID_LEN: usize = 36;
 
 /// A binary CIDv1 (raw codec, sha2-256).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize, CodamaType)]
+#[codama(type = fixed_size(bytes, 36))]
 pub struct Cid(pub [u8; CID_LEN]);
 
 impl Cid {

@@ -1,7 +1,8 @@
 //! The program's instructions and their arguments (borsh-encoded, first byte = variant).
 //!
-//! Account lists are documented on each variant, in order; `[s]` signer, `[w]` writable.
-//! [`crate::builders`] builds each instruction with its accounts.
+//! Each variant lists its accounts, in order, in its `codama(account(...))` attributes, the
+//! source of the program's IDL (`idl/droppin.json`). [`crate::builders`] builds each
+//! instruction with its accounts.
 //!
 //! In a $dPIN round every instruction that moves round value appends the same four accounts
 //! after its documented list (see [`crate::builders::in_dpin`]): the SPL Token program, `[w]`
@@ -13,6 +14,7 @@
 use alloc::vec::Vec;
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::{CodamaInstructions, CodamaType};
 
 use crate::{Cid, Pubkey, state::ProtocolParams, verdict::Leaf};
 
@@ -25,7 +27,7 @@ pub const DEFAULT_COMMITTEE_SIZE: u8 = 7;
 
 /// Everything a funder pins when opening a round. The funder does not name the committee: it
 /// picks only how many seats to expect, and the draw does the rest.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct OpenRoundArgs {
     /// Hash of the task: model architecture and training recipe.
     pub task_hash: [u8; 32],
@@ -67,7 +69,9 @@ pub fn phase_schedule(slot: u64, phase_slots: u64) -> (u64, u64, u64) {
 }
 
 /// A committee member's verdict on a round: the header of its leaves.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct VerdictVote {
     /// Root of the chunk tree over the leaves (see [`crate::verdict`]).
     pub leaves_root: [u8; 32],
@@ -103,7 +107,7 @@ impl VerdictVote {
 }
 
 /// A node's reveal of its committed update.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct RevealArgs {
     /// CID of the update.
     pub cid: Cid,
@@ -114,7 +118,7 @@ pub struct RevealArgs {
 }
 
 /// A seat's reveal of its sealed vote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct RevealVoteArgs {
     /// Committee level.
     pub level: u8,
@@ -125,7 +129,7 @@ pub struct RevealVoteArgs {
 }
 
 /// A chunk of a verdict's leaves with its proof.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct PostLeavesArgs {
     /// The committee whose verdict is in force (0, or 1 after an overturning appeal).
     pub level: u8,
@@ -196,22 +200,40 @@ impl DropPinInstruction {
 }
 
 /// Every dropPIN instruction.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+///
+/// Each variant's accounts, in order, are its `codama(account(...))` attributes: a name, the
+/// signer and writable flags, what it is, and where a client can derive it. They are the source
+/// of the program's IDL (`idl/droppin.json`). Optional accounts are trailing and appended only
+/// when they apply: the $dPIN round's token leg (see [`crate::builders::in_dpin`]), a $dPIN
+/// bond's token leg (see [`crate::builders::bond_in_dpin`]) or a swap's conversion round.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaInstructions)]
+#[codama(enum_discriminator(size = number(u8)))]
+#[codama(optional_account_strategy = omitted)]
 pub enum DropPinInstruction {
     /// Creates the protocol config, the treasury and the validator registry. Only the program's
     /// upgrade authority may: a program cannot be called in the slot it is deployed, so without
     /// this check anyone could front-run the deployer and become the admin.
-    ///
-    /// Accounts: 0 `[s,w]` upgrade authority (becomes the admin, pays rent), 1 `[w]` config PDA,
-    /// 2 `[w]` treasury PDA, 3 `[w]` registry PDA, 4 the program's ProgramData account,
-    /// 5 system program.
-    InitializeConfig(ProtocolParams),
+    #[codama(account(
+        name = "upgrade_authority",
+        signer,
+        writable,
+        docs = "The program's upgrade authority: becomes the admin and pays the rent"
+    ))]
+    #[codama(account(name = "config", writable, default_value = pda("protocolConfig")))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(name = "registry", writable, default_value = pda("registry")))]
+    #[codama(account(
+        name = "program_data",
+        docs = "The program's ProgramData account (PDA [program id] of the upgradeable loader)"
+    ))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    InitializeConfig(#[codama(name = "params")] ProtocolParams),
 
     /// Proposes new parameters (one bounded step from the current ones) and optionally a new
     /// admin; they take effect after the timelock, by `ApplyConfig`. A new proposal replaces a
     /// waiting one and restarts its timelock.
-    ///
-    /// Accounts: 0 `[s]` admin, 1 `[w]` config.
+    #[codama(account(name = "admin", signer))]
+    #[codama(account(name = "config", writable, default_value = pda("protocolConfig")))]
     UpdateConfig {
         /// New parameters.
         params: ProtocolParams,
@@ -220,36 +242,126 @@ pub enum DropPinInstruction {
     },
 
     /// Applies a proposed change once its timelock has passed (anyone may).
-    ///
-    /// Accounts: 0 `[w]` config.
+    #[codama(account(name = "config", writable, default_value = pda("protocolConfig")))]
     ApplyConfig,
 
     /// Opens and funds a round.
-    ///
-    /// Accounts: 0 `[s,w]` funder, 1 `[w]` config, 2 `[w]` round PDA (id = config's counter),
-    /// 3 `[w]` vault PDA, 4 `[w]` treasury, 5 registry, 6 system program.
-    OpenRound(OpenRoundArgs),
+    #[codama(account(name = "funder", signer, writable))]
+    #[codama(account(name = "config", writable, default_value = pda("protocolConfig")))]
+    #[codama(account(
+        name = "round",
+        writable,
+        docs = "The round PDA, its id the config's counter"
+    ))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(name = "registry", default_value = pda("registry")))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN round: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN round: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "token_vault",
+        optional,
+        writable,
+        docs = "$dPIN round: its token vault, created here"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN round: the funder's $dPIN account, paying"
+    ))]
+    OpenRound(#[codama(name = "args")] OpenRoundArgs),
 
     /// Tops up a round's pool before training closes (anyone may; a third party's top-up is
     /// recorded so its unearned part returns to it, not to the funder).
-    ///
-    /// Accounts: 0 `[s,w]` payer, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury,
-    /// 4 `[w]` contribution PDA of the payer (any account when the payer is the funder),
-    /// 5 system program.
+    #[codama(account(name = "payer", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(
+        name = "contribution",
+        writable,
+        docs = "The payer's contribution PDA (any account when the payer is the funder)",
+        default_value = pda("contribution", [seed("round", account("round")), seed("payer", account("payer"))])
+    ))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN round: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN round: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "token_vault",
+        optional,
+        writable,
+        docs = "$dPIN round: its token vault"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN round: the payer's $dPIN account, paying"
+    ))]
     FundRound {
         /// Amount paid, fee included.
         amount: u64,
     },
 
     /// Stakes a node into a round; creates its reputation account on first use.
-    ///
-    /// Accounts: 0 `[s,w]` node, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` node state PDA,
-    /// 4 `[w]` reputation PDA, 5 system program.
+    #[codama(account(name = "node", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(
+        name = "node_state",
+        writable,
+        docs = "The node's state: a seed address of the round (see the IDL's docs)"
+    ))]
+    #[codama(account(name = "reputation", writable, default_value = pda("reputation", [seed("node", account("node"))])))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN round: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN round: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "token_vault",
+        optional,
+        writable,
+        docs = "$dPIN round: its token vault"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN round: the node's $dPIN account, paying the stake"
+    ))]
     JoinRound,
 
     /// Records `sha256(node || cid || salt)` before the commit deadline (may be replaced until then).
-    ///
-    /// Accounts: 0 `[s]` node, 1 `[w]` node state.
+    #[codama(account(name = "node", signer))]
+    #[codama(account(name = "node_state", writable))]
     CommitUpdate {
         /// The commitment.
         commitment: [u8; 32],
@@ -257,17 +369,46 @@ pub enum DropPinInstruction {
 
     /// Reveals the committed update after the commit deadline; folds the salt into the
     /// committee's beacon.
-    ///
-    /// Accounts: 0 `[s,w]` node, 1 `[w]` round, 2 `[w]` node state, 3 `[w]` CID marker,
-    /// 4 system program.
-    RevealUpdate(RevealArgs),
+    #[codama(account(name = "node", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "node_state", writable))]
+    #[codama(account(
+        name = "cid_marker",
+        writable,
+        docs = "The CID's marker: a seed address of the round, created here"
+    ))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    RevealUpdate(#[codama(name = "args")] RevealArgs),
 
     /// Registers a validator with a first bond, in SOL or (once launched) $dPIN.
-    ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config,
-    /// 4 system program; a $dPIN bond appends its token leg (see `builders::bond_in_dpin`:
-    /// the SPL Token program, the mint, the bond's token account PDA, created here, and the
-    /// validator's token account paying).
+    #[codama(account(name = "validator", signer, writable))]
+    #[codama(account(name = "bond", writable, default_value = pda("validatorBond", [seed("validator", account("validator"))])))]
+    #[codama(account(name = "registry", writable, default_value = pda("registry")))]
+    #[codama(account(name = "config", default_value = pda("protocolConfig")))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN bond: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN bond: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "bond_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the bond's token account, created here"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the validator's $dPIN account, paying"
+    ))]
     RegisterValidator {
         /// Bonded, in `currency`'s base units.
         amount: u64,
@@ -276,10 +417,34 @@ pub enum DropPinInstruction {
     },
 
     /// Adds to a validator's bond (effective for rounds opened after it).
-    ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config,
-    /// 4 system program; a $dPIN bond appends its token leg (the validator's token account
-    /// paying).
+    #[codama(account(name = "validator", signer, writable))]
+    #[codama(account(name = "bond", writable, default_value = pda("validatorBond", [seed("validator", account("validator"))])))]
+    #[codama(account(name = "registry", writable, default_value = pda("registry")))]
+    #[codama(account(name = "config", default_value = pda("protocolConfig")))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN bond: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN bond: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "bond_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the bond's token account"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the validator's $dPIN account, paying"
+    ))]
     TopUpBond {
         /// Added, in the bond's currency.
         amount: u64,
@@ -287,8 +452,10 @@ pub enum DropPinInstruction {
 
     /// Starts withdrawing part of the free bond: it stops counting at once and can be withdrawn
     /// after the unbonding delay.
-    ///
-    /// Accounts: 0 `[s]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config.
+    #[codama(account(name = "validator", signer))]
+    #[codama(account(name = "bond", writable, default_value = pda("validatorBond", [seed("validator", account("validator"))])))]
+    #[codama(account(name = "registry", writable, default_value = pda("registry")))]
+    #[codama(account(name = "config", default_value = pda("protocolConfig")))]
     Unbond {
         /// Amount to unbond, in the bond's currency.
         amount: u64,
@@ -296,33 +463,70 @@ pub enum DropPinInstruction {
 
     /// Withdraws the unbonded amount after the delay; closes the bond (and a $dPIN bond's token
     /// account) when nothing is left.
-    ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` bond PDA, 2 `[w]` registry, 3 config; a $dPIN
-    /// bond appends its token leg (the validator's token account paid).
+    #[codama(account(name = "validator", signer, writable))]
+    #[codama(account(name = "bond", writable, default_value = pda("validatorBond", [seed("validator", account("validator"))])))]
+    #[codama(account(name = "registry", writable, default_value = pda("registry")))]
+    #[codama(account(name = "config", default_value = pda("protocolConfig")))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN bond: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN bond: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "bond_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the bond's token account"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the validator's $dPIN account, paid"
+    ))]
     WithdrawBond,
 
     /// Fixes a committee's seed from the SlotHashes sysvar (anyone may): level 0 after the reveal
     /// deadline, level 1 after an appeal. Also sizes each seat's lock.
-    ///
-    /// Accounts: 0 `[w]` round, 1 SlotHashes sysvar.
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "slot_hashes", default_value = sysvar("slot_hashes")))]
     DrawCommittee {
         /// 0: the first committee; 1: the appeal's.
         level: u8,
     },
 
     /// Takes a seat the validator proves it drew, locking part of its bond.
-    ///
-    /// Accounts: 0 `[s,w]` validator, 1 `[w]` round, 2 `[w]` seat PDA, 3 `[w]` bond,
-    /// 4 the validator's node state PDA in this round (must not exist), 5 the validator's
-    /// level-0 seat PDA (for level 1; must not exist), 6 system program.
+    #[codama(account(name = "validator", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(
+        name = "seat",
+        writable,
+        docs = "The validator's seat: a seed address of the round, created here"
+    ))]
+    #[codama(account(name = "bond", writable, default_value = pda("validatorBond", [seed("validator", account("validator"))])))]
+    #[codama(account(
+        name = "node_state",
+        docs = "The validator's node state in this round (must not exist)"
+    ))]
+    #[codama(account(
+        name = "first_seat",
+        docs = "For level 1: the validator's level-0 seat (must not exist)"
+    ))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
     ClaimSeat {
         /// Committee level.
         level: u8,
     },
 
     /// Records a sealed vote before the committee's vote deadline (may be replaced until then).
-    ///
-    /// Accounts: 0 `[s]` validator, 1 `[w]` seat.
+    #[codama(account(name = "validator", signer))]
+    #[codama(account(name = "seat", writable))]
     CommitVote {
         /// Committee level.
         level: u8,
@@ -331,17 +535,52 @@ pub enum DropPinInstruction {
     },
 
     /// Reveals a sealed vote during the vote-reveal phase and tallies it.
-    ///
-    /// Accounts: 0 `[s]` validator, 1 `[w]` round, 2 `[w]` seat.
-    RevealVote(RevealVoteArgs),
+    #[codama(account(name = "validator", signer))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "seat", writable))]
+    RevealVote(#[codama(name = "args")] RevealVoteArgs),
 
     /// Proves a validator was drawn and never took its seat, and takes its absence penalty
     /// from its free bond (anyone may; the reporter gets a bounty).
-    ///
-    /// Accounts: 0 `[s,w]` reporter, 1 `[w]` round, 2 `[w]` seat PDA of the absent validator,
-    /// 3 `[w]` its bond, 4 `[w]` registry, 5 `[w]` treasury, 6 its node state PDA in this round,
-    /// 7 its level-0 seat PDA (for level 1), 8 system program; a $dPIN bond appends its token
-    /// leg (the reporter's token account paid its bounty; the rest is burned).
+    #[codama(account(name = "reporter", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(
+        name = "seat",
+        writable,
+        docs = "The absent validator's seat address, created here as its absence record"
+    ))]
+    #[codama(account(name = "bond", writable, docs = "The absent validator's bond"))]
+    #[codama(account(name = "registry", writable, default_value = pda("registry")))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(
+        name = "node_state",
+        docs = "The absent validator's node state in this round"
+    ))]
+    #[codama(account(name = "first_seat", docs = "For level 1: its level-0 seat"))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN bond: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN bond: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "bond_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the bond's token account"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the reporter's $dPIN account, paid its bounty"
+    ))]
     ReportAbsent {
         /// Committee level.
         level: u8,
@@ -349,94 +588,280 @@ pub enum DropPinInstruction {
 
     /// Pins the first committee's verdict once its reveals are over and it has the quorum
     /// (anyone may).
-    ///
-    /// Accounts: 0 `[w]` round, 1 a level-0 seat that revealed that verdict.
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "seat", docs = "A level-0 seat that revealed that verdict"))]
     FinalizeRound,
 
     /// Posts a chunk of the verdict's leaves, checked against its root (anyone may). The first
     /// post creates the leaves account.
-    ///
-    /// Accounts: 0 `[s,w]` payer, 1 `[w]` round, 2 `[w]` verdict leaves PDA, 3 system program.
-    PostVerdictLeaves(PostLeavesArgs),
+    #[codama(account(name = "payer", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(
+        name = "verdict_leaves",
+        writable,
+        docs = "The verdict leaves PDA of the round and level"
+    ))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
+    PostVerdictLeaves(#[codama(name = "args")] PostLeavesArgs),
 
     /// Appeals the finalized verdict within the window, bonding one seat's lock (anyone may,
     /// once per round).
-    ///
-    /// Accounts: 0 `[s,w]` appellant, 1 `[w]` round, 2 `[w]` vault, 3 system program.
+    #[codama(account(name = "appellant", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
     Appeal,
 
     /// Ends an appeal after its committee's reveals: confirmed, overturned (citing a level-1
     /// seat that revealed the new verdict) or unresolved (anyone may).
-    ///
-    /// Accounts: 0 `[w]` round, 1 a level-1 seat (for an overturn; any account otherwise).
+    #[codama(account(name = "round", writable))]
+    #[codama(account(
+        name = "seat",
+        docs = "A level-1 seat for an overturn; any account otherwise"
+    ))]
     ResolveAppeal,
 
     /// Settles a node by its leaf, or refunds it in a failed round (anyone may; the node is
     /// paid, a third-party settler gets a bounty from the returned rent).
-    ///
-    /// Accounts: 0 `[s,w]` settler, 1 `[w]` node wallet, 2 `[w]` round, 3 `[w]` vault,
-    /// 4 `[w]` node state, 5 `[w]` reputation, 6 `[w]` CID marker of its CID (any account if it
-    /// never revealed), 7 `[w]` treasury, 8 verdict leaves in force (any account if none).
+    #[codama(account(name = "settler", signer, writable))]
+    #[codama(account(name = "node", writable, docs = "The node's wallet"))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "node_state", writable))]
+    #[codama(account(name = "reputation", writable, default_value = pda("reputation", [seed("node", account("node"))])))]
+    #[codama(account(
+        name = "cid_marker",
+        writable,
+        docs = "The marker of its CID (any account if it never revealed)"
+    ))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(
+        name = "verdict_leaves",
+        docs = "The verdict leaves in force (any account if none)"
+    ))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN round: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN round: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "token_vault",
+        optional,
+        writable,
+        docs = "$dPIN round: its token vault"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN round: the node's $dPIN account, paid"
+    ))]
     SettleNode,
 
     /// Settles a seat or an absence record: unlocks the bond, pays the seat's share, takes its
     /// penalty (anyone may; rent back to whoever paid it, less a bounty for a third party).
-    ///
-    /// Accounts: 0 `[s,w]` settler, 1 `[w]` validator wallet, 2 `[w]` round, 3 `[w]` vault,
-    /// 4 `[w]` seat, 5 `[w]` bond, 6 `[w]` registry, 7 `[w]` treasury, 8 `[w]` seat rent payer;
-    /// a $dPIN round appends its token accounts, then a $dPIN bond its token leg (the
-    /// appellant's token account, paid its reward when the seat's majority was overturned;
-    /// penalties are burned).
+    #[codama(account(name = "settler", signer, writable))]
+    #[codama(account(name = "validator", writable, docs = "The validator's wallet"))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "seat", writable))]
+    #[codama(account(name = "bond", writable, default_value = pda("validatorBond", [seed("validator", account("validator"))])))]
+    #[codama(account(name = "registry", writable, default_value = pda("registry")))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(
+        name = "seat_rent_payer",
+        writable,
+        docs = "Whoever paid the seat's rent"
+    ))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN round: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN round: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "token_vault",
+        optional,
+        writable,
+        docs = "$dPIN round: its token vault"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN round: the validator's $dPIN account, paid"
+    ))]
+    #[codama(account(
+        name = "bond_token_program",
+        optional,
+        docs = "$dPIN bond: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "bond_mint",
+        optional,
+        writable,
+        docs = "$dPIN bond: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "bond_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the bond's token account"
+    ))]
+    #[codama(account(
+        name = "appellant_token",
+        optional,
+        writable,
+        docs = "$dPIN bond: the appellant's $dPIN account, paid its reward when the seat's majority was overturned"
+    ))]
     SettleSeat,
 
     /// Settles the appellant's bond once the appeal is resolved and the first committee settled
     /// (anyone may).
-    ///
-    /// Accounts: 0 `[w]` appellant, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury.
+    #[codama(account(name = "appellant", writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
     SettleAppeal,
 
     /// Returns a third party's unearned share of its top-up once every node and seat is
     /// settled (anyone may).
-    ///
-    /// Accounts: 0 `[w]` contributor, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` contribution.
+    #[codama(account(name = "contributor", writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(
+        name = "contribution",
+        writable,
+        default_value = pda("contribution", [seed("round", account("round")), seed("payer", account("contributor"))])
+    ))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN round: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN round: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "token_vault",
+        optional,
+        writable,
+        docs = "$dPIN round: its token vault"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN round: the contributor's $dPIN account, paid"
+    ))]
     RefundContribution,
 
     /// Fails a round whose deadline passed without what it needed (anyone may).
-    ///
-    /// Accounts: 0 `[w]` round.
+    #[codama(account(name = "round", writable))]
     CrankTimeout,
 
     /// Closes a settled round: the funder gets its unearned pool and the rent, the treasury the
     /// dust; the verdict leaves' rent goes back to whoever posted them.
-    ///
-    /// Accounts: 0 `[w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` treasury,
-    /// 4 `[w]` verdict leaves of level 0 (any account if none), 5 `[w]` verdict leaves of
-    /// level 1 (any account if none), 6 `[w]` leaves payer of level 0, 7 `[w]` leaves payer of
-    /// level 1.
+    #[codama(account(name = "funder", writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(
+        name = "first_leaves",
+        writable,
+        docs = "Verdict leaves of level 0 (any account if none)"
+    ))]
+    #[codama(account(
+        name = "appeal_leaves",
+        writable,
+        docs = "Verdict leaves of level 1 (any account if none)"
+    ))]
+    #[codama(account(
+        name = "first_leaves_payer",
+        writable,
+        docs = "Who posted the level-0 leaves"
+    ))]
+    #[codama(account(
+        name = "appeal_leaves_payer",
+        writable,
+        docs = "Who posted the level-1 leaves"
+    ))]
+    #[codama(account(
+        name = "token_program",
+        optional,
+        docs = "$dPIN round: the SPL Token program"
+    ))]
+    #[codama(account(
+        name = "dpin_mint",
+        optional,
+        writable,
+        docs = "$dPIN round: the $dPIN mint"
+    ))]
+    #[codama(account(
+        name = "token_vault",
+        optional,
+        writable,
+        docs = "$dPIN round: its token vault"
+    ))]
+    #[codama(account(
+        name = "wallet_token",
+        optional,
+        writable,
+        docs = "$dPIN round: the funder's $dPIN account, paid"
+    ))]
     CloseRound,
 
     /// Adopts the $dPIN mint (fixed supply: no mint or freeze authority) and creates the
     /// treasury's $dPIN account (admin only, once).
-    ///
-    /// Accounts: 0 `[s,w]` admin, 1 `[w]` config, 2 treasury, 3 `[w]` treasury token PDA,
-    /// 4 mint, 5 SPL Token program, 6 system program.
+    #[codama(account(name = "admin", signer, writable))]
+    #[codama(account(name = "config", writable, default_value = pda("protocolConfig")))]
+    #[codama(account(name = "treasury", default_value = pda("treasury")))]
+    #[codama(account(name = "treasury_token", writable, default_value = pda("treasuryToken")))]
+    #[codama(account(name = "mint"))]
+    #[codama(account(name = "token_program", default_value = program("token")))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
     LaunchToken,
 
     /// Turns a SOL round opened before the launch, that nobody has joined, into a $dPIN round:
     /// creates its token vault (the funder fronts the rent and is repaid from the pool) and
     /// leaves the pool's lamports for treasury swaps to convert. Only its funder may.
-    ///
-    /// Accounts: 0 `[s,w]` funder, 1 `[w]` round, 2 `[w]` vault, 3 `[w]` token vault PDA,
-    /// 4 config, 5 mint, 6 SPL Token program, 7 system program.
+    #[codama(account(name = "funder", signer, writable))]
+    #[codama(account(name = "round", writable))]
+    #[codama(account(name = "vault", writable, default_value = pda("vault", [seed("round", account("round"))])))]
+    #[codama(account(name = "token_vault", writable, default_value = pda("tokenVault", [seed("round", account("round"))])))]
+    #[codama(account(name = "config", default_value = pda("protocolConfig")))]
+    #[codama(account(name = "mint"))]
+    #[codama(account(name = "token_program", default_value = program("token")))]
+    #[codama(account(name = "system_program", default_value = program("system")))]
     ConvertRound,
 
     /// Lends a batch of SOL to the caller's route: from the treasury (buy-and-burn), or from a
     /// converting round's vault while it is still open, when the round and its vault are
     /// appended. Needs this program's `EndSwap` later in the same transaction.
-    ///
-    /// Accounts: 0 `[s,w]` caller, 1 config, 2 `[w]` treasury, 3 instructions sysvar,
-    /// 4 destination ($dPIN account of the treasury, or the converting round's token vault),
-    /// then for a conversion 5 `[w]` round, 6 `[w]` vault.
+    #[codama(account(name = "caller", signer, writable))]
+    #[codama(account(name = "config", default_value = pda("protocolConfig")))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(name = "instructions", default_value = sysvar("instructions")))]
+    #[codama(account(
+        name = "destination",
+        docs = "The treasury's $dPIN account, or the converting round's token vault"
+    ))]
+    #[codama(account(name = "round", optional, writable, docs = "Conversion: the round"))]
+    #[codama(account(name = "vault", optional, writable, docs = "Conversion: its vault"))]
     BeginSwap {
         /// Lamports in the batch.
         lamports: u64,
@@ -444,10 +869,17 @@ pub enum DropPinInstruction {
 
     /// Closes the batch: the destination must have received at least the batch's minimum
     /// $dPIN. A buy-and-burn batch burns the treasury's $dPIN; a conversion credits the round.
-    ///
-    /// Accounts: 0 config, 1 `[w]` treasury, 2 `[w]` destination ($dPIN account of the treasury
-    /// or the round's token vault), 3 `[w]` mint, 4 SPL Token program, 5 instructions sysvar,
-    /// then for a conversion 6 `[w]` round.
+    #[codama(account(name = "config", default_value = pda("protocolConfig")))]
+    #[codama(account(name = "treasury", writable, default_value = pda("treasury")))]
+    #[codama(account(
+        name = "destination",
+        writable,
+        docs = "The treasury's $dPIN account, or the round's token vault"
+    ))]
+    #[codama(account(name = "mint", writable))]
+    #[codama(account(name = "token_program", default_value = program("token")))]
+    #[codama(account(name = "instructions", default_value = sysvar("instructions")))]
+    #[codama(account(name = "round", optional, writable, docs = "Conversion: the round"))]
     EndSwap,
 }
 

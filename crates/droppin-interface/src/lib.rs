@@ -26,6 +26,12 @@ pub mod verdict;
 pub mod builders;
 
 pub use cid::Cid;
+
+// The IDL's program: its name and default address (`PROGRAM_ID` in base58).
+codama_macros::codama_program!(
+    name = "droppin",
+    address = "7tZ9R7VHqPNSZaxMNHD8LgZ8nqzN5NsnJ9LbQAiPrbon"
+);
 pub use error::DropPinError;
 
 /// A public key as raw bytes: the program and its clients compare keys as byte arrays, which

@@ -6,6 +6,8 @@
 //! the round, each kind with its own seed prefix: cheap to check on-chain, creatable only by the
 //! program signing for the round.
 
+use codama_macros::CodamaPda;
+
 /// `["config"]`
 pub const CONFIG_SEED: &[u8] = b"config";
 /// `["treasury"]`
@@ -33,6 +35,24 @@ pub const TREASURY_TOKEN_SEED: &[u8] = b"treasury-token";
 
 /// Length of a round-scoped seed: the longest seed the system program takes.
 pub const SEED_LEN: usize = 32;
+
+/// The $dPIN escrow of a token round, an SPL token account at a PDA of this program (the program's
+/// own accounts declare their seeds on their layouts).
+#[derive(CodamaPda)]
+#[codama(seed(type = string(utf8), value = "token-vault"))]
+#[codama(seed(name = "round", type = public_key))]
+pub struct TokenVault;
+
+/// A $dPIN bond's token account.
+#[derive(CodamaPda)]
+#[codama(seed(type = string(utf8), value = "bond-token"))]
+#[codama(seed(name = "validator", type = public_key))]
+pub struct BondToken;
+
+/// The treasury's $dPIN account.
+#[derive(CodamaPda)]
+#[codama(seed(type = string(utf8), value = "treasury-token"))]
+pub struct TreasuryToken;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 

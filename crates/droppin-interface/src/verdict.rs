@@ -12,6 +12,7 @@
 //! inner nodes (prefix 1) can never pass for chunks (prefix 0).
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::CodamaType;
 
 use crate::{BPS, DropPinError, Pubkey, hash::Hasher};
 
@@ -26,7 +27,7 @@ const CHUNK_PREFIX: &[u8] = &[0];
 const NODE_PREFIX: &[u8] = &[1];
 
 /// What the committee decided about one node.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, CodamaType)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum Outcome {
@@ -64,7 +65,9 @@ impl BorshDeserialize for Outcome {
 }
 
 /// One node's entry in a verdict (the node is the one with this join index).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct Leaf {
     /// Accepted, excluded, slashed or no-show.
     pub outcome: Outcome,

@@ -1,6 +1,7 @@
 //! The protocol's configuration and treasury.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::{CodamaAccount, CodamaType};
 
 use super::{AccountState, AccountType};
 use crate::{BPS, DropPinError, LAMPORTS_PER_SOL, Pubkey};
@@ -17,7 +18,7 @@ pub const MAX_NODES_CAP: u32 = 3_072;
 pub const MAX_COMMITTEE_CAP: u8 = 63;
 
 /// Tunable protocol parameters, set by the admin behind a timelock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct ProtocolParams {
     /// Share of every funding paid to the treasury, in bps (800 = 8%, which buys and burns $dPIN).
     pub fee_bps: u16,
@@ -45,7 +46,7 @@ pub struct ProtocolParams {
 }
 
 /// Committees: who may sit, how many, how votes are sealed and how long a verdict may be appealed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct CommitteeParams {
     /// Smallest expected committee a funder may ask for; also the least seat count a quorum is
     /// measured against, so no quorum is ever smaller than `quorum of min_size` seats.
@@ -76,7 +77,7 @@ pub struct CommitteeParams {
 const COMMITTEE_PARAMS_LEN: usize = 1 + 1 + 2 + 8 * 6 + 2;
 
 /// Reputation: what earns it and how fast it fades.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct ReputationParams {
     /// Smallest pool (lamports, or their $dPIN value) whose rewards earn reputation: rounds a
     /// node funds for itself cheaply earn nothing.
@@ -89,7 +90,7 @@ pub struct ReputationParams {
 const REPUTATION_PARAMS_LEN: usize = 16;
 
 /// The treasury's SOL -> $dPIN batch swaps: the price they are held to and how fast they may go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct SwapParams {
     /// Reference price: $dPIN base units per SOL. Also converts SOL amounts (stakes, minimums)
     /// into $dPIN for token rounds.
@@ -336,7 +337,9 @@ const PARAMS_LEN: usize =
     2 * 3 + 8 * 3 + 4 + SwapParams::LEN + COMMITTEE_PARAMS_LEN + REPUTATION_PARAMS_LEN + 8;
 
 /// A parameter change waiting out its timelock.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct PendingConfig {
     /// Whether a change is waiting.
     pub active: bool,
@@ -349,7 +352,11 @@ pub struct PendingConfig {
 }
 
 /// The protocol's single configuration account (PDA `["config"]`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 1))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "config"))]
 pub struct ProtocolConfig {
     /// Who may propose parameter changes.
     pub admin: Pubkey,
@@ -389,7 +396,9 @@ impl AccountState for ProtocolConfig {
 /// Supply policy: fixed. The mint must have no mint authority and no freeze authority when it is
 /// adopted, so nobody (the protocol included) can inflate the supply or freeze an escrow; the
 /// only way supply changes is down, by the treasury's burns.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct TokenLaunch {
     /// The SPL Token mint of $dPIN.
     pub mint: Pubkey,
@@ -407,7 +416,11 @@ impl TokenLaunch {
 }
 
 /// The protocol treasury (PDA `["treasury"]`): fees, slashes and forfeits.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 2))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "treasury"))]
 pub struct Treasury {
     /// Canonical bump of the treasury PDA.
     pub bump: u8,
@@ -426,7 +439,9 @@ pub struct Treasury {
 }
 
 /// Running totals of the buy-and-burn.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct SwapTotals {
     /// Lamports of protocol SOL swapped for $dPIN.
     pub sol_in: u64,
@@ -439,7 +454,9 @@ pub struct SwapTotals {
 }
 
 /// Lamports swapped in the current window.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct SwapWindow {
     /// First slot of the window (a multiple of the window length).
     pub start: u64,
@@ -448,7 +465,9 @@ pub struct SwapWindow {
 }
 
 /// A batch under way inside one transaction.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct PendingSwap {
     /// Whether a batch is open.
     pub open: bool,

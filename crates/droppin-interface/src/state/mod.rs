@@ -8,6 +8,7 @@
 //! account is created (see [`verdict`]).
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::CodamaType;
 
 use crate::DropPinError;
 
@@ -37,7 +38,7 @@ pub use verdict::VerdictLeaves;
 pub const HEADER_LEN: usize = 2;
 
 /// The kind of a program account, stored in its first byte.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum AccountType {

@@ -1,12 +1,15 @@
 //! A node's part in a round, the marker of its update's CID, and its reputation.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::{CodamaAccount, CodamaType};
 
 use super::{AccountState, AccountType};
 use crate::{BPS, Cid, Pubkey};
 
 /// Where a node stands in its round.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum NodeStatus {
@@ -21,7 +24,10 @@ pub enum NodeStatus {
 
 /// One node's participation in one round (at the round-scoped address of
 /// [`crate::pda::node_seed`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 5))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
 pub struct NodeState {
     /// The round.
     pub round: Pubkey,
@@ -55,7 +61,10 @@ impl AccountState for NodeState {
 
 /// The first node to reveal a CID in a round (at a `create_with_seed` address, see
 /// [`crate::pda::cid_marker_address`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 7))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
 pub struct CidMarker {
     /// The round.
     pub round: Pubkey,
@@ -72,7 +81,12 @@ impl AccountState for CidMarker {
 ///
 /// Owned by the program, with no instruction that moves or reassigns it: it cannot be sold or
 /// transferred, only earned, and it fades.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 8))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "reputation"))]
+#[codama(seed(name = "node", type = public_key))]
 pub struct Reputation {
     /// The node's wallet.
     pub node: Pubkey,

@@ -1,6 +1,7 @@
 //! A training round, its escrow, its committees and the third-party top-ups of its pool.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::{CodamaAccount, CodamaType};
 
 use super::{AccountState, AccountType};
 use crate::{Cid, Pubkey, instruction::VerdictVote};
@@ -9,7 +10,9 @@ use crate::{Cid, Pubkey, instruction::VerdictVote};
 pub const MAX_TALLIES: usize = 8;
 
 /// What a round's stakes and rewards are paid in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum Currency {
@@ -21,7 +24,9 @@ pub enum Currency {
 }
 
 /// Where a round stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum RoundStatus {
@@ -37,7 +42,9 @@ pub enum RoundStatus {
 }
 
 /// Why a round failed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum FailReason {
@@ -61,7 +68,9 @@ pub enum FailReason {
 /// Phase deadlines, in slots: training (fund, join, commit) ends at `commit`, node reveals at
 /// `reveal` (whose slot hash seeds the committee), seat claims and sealed votes at `validation`,
 /// vote reveals at `vote_reveal`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct Deadlines {
     /// End of training: funding, joining and committing stop here.
     pub commit: u64,
@@ -80,7 +89,9 @@ impl Deadlines {
 
 /// Terms a round copies from the protocol config when it opens, so later changes to the config
 /// never alter a running round.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct RoundTerms {
     /// Protocol fee on funding, in bps.
     pub fee_bps: u16,
@@ -116,7 +127,9 @@ impl RoundTerms {
 }
 
 /// How many committee members revealed one verdict digest.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct VoteTally {
     /// sha256 of the borsh-encoded [`VerdictVote`].
     pub digest: [u8; 32],
@@ -126,7 +139,9 @@ pub struct VoteTally {
 
 /// One committee of a round: the first, or the appeal's. Nobody chooses it: its seed is fixed
 /// only after the nodes' reveals (or the appeal) and it comes from a slot hash nobody knew.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct CommitteeDraw {
     /// Expected number of seats: each validator is seated with probability
     /// `expected * bond / bonded_total` (capped at one).
@@ -155,6 +170,7 @@ pub struct CommitteeDraw {
     /// Seats and absence records settled.
     pub settled: u8,
     /// Revealed votes per distinct verdict.
+    #[codama(type = array(link("voteTally"), 8))]
     pub tallies: [VoteTally; MAX_TALLIES],
 }
 
@@ -188,7 +204,9 @@ impl CommitteeDraw {
 }
 
 /// How an appeal ended.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum AppealResolution {
@@ -209,7 +227,9 @@ pub enum AppealResolution {
 }
 
 /// The one appeal a round may have.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct Appeal {
     /// Who appealed (zeroes: nobody).
     pub appellant: Pubkey,
@@ -237,7 +257,9 @@ impl Appeal {
 }
 
 /// Head counts of a round.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct RoundCounts {
     /// Nodes that staked (each got the next join index).
     pub nodes_joined: u32,
@@ -257,7 +279,9 @@ impl RoundCounts {
 }
 
 /// What the final verdict decided, and what has been paid against it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 pub struct RoundOutcome {
     /// The committee whose verdict is in force: 0, or 1 after an overturning appeal.
     pub level: u8,
@@ -289,7 +313,12 @@ impl RoundOutcome {
 }
 
 /// A training round (PDA `["round", id as u64 LE]`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 3))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "round"))]
+#[codama(seed(name = "id", type = number(u64)))]
 pub struct Round {
     /// Sequential id from the config's counter.
     pub id: u64,
@@ -459,7 +488,12 @@ impl Round {
 }
 
 /// A round's escrow (PDA `["vault", round]`): its lamports are the pool and every stake.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 4))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "vault"))]
+#[codama(seed(name = "round", type = public_key))]
 pub struct Vault {
     /// The round it belongs to.
     pub round: Pubkey,
@@ -474,7 +508,13 @@ impl AccountState for Vault {
 
 /// A third party's top-up of a round's pool (PDA `["contribution", round, payer]`): whatever
 /// of it goes unearned is returned to the payer, not the funder.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 12))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "contribution"))]
+#[codama(seed(name = "round", type = public_key))]
+#[codama(seed(name = "payer", type = public_key))]
 pub struct Contribution {
     /// The round.
     pub round: Pubkey,

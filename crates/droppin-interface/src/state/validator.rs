@@ -1,13 +1,18 @@
 //! The validator registry: bonds, and the seats they back in rounds.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::{CodamaAccount, CodamaType};
 
 use super::{AccountState, AccountType, Currency};
 use crate::{LAMPORTS_PER_SOL, Pubkey, instruction::VerdictVote};
 
 /// The registry of bonded validators (PDA `["registry"]`): the bonded total every round
 /// snapshots when it opens, against which each validator's chance of a seat is measured.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 9))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "registry"))]
 pub struct Registry {
     /// Canonical bump.
     pub bump: u8,
@@ -62,7 +67,12 @@ pub fn dpin_covering(lamports: u64, reference_price: u64) -> u64 {
 /// A validator's bond (PDA `["bond", validator]`), locked seat by seat in the rounds it
 /// serves. A SOL bond is the account's own lamports; a $dPIN bond sits in its token account (PDA
 /// `["bond-token", validator]`, authority: this PDA). Its amounts are in its currency.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 10))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "bond"))]
+#[codama(seed(name = "validator", type = public_key))]
 pub struct ValidatorBond {
     /// The validator's wallet.
     pub validator: Pubkey,
@@ -160,7 +170,9 @@ impl AccountState for ValidatorBond {
 }
 
 /// Where a seat stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
 #[borsh(use_discriminant = true)]
 #[repr(u8)]
 pub enum SeatStatus {
@@ -177,7 +189,10 @@ pub enum SeatStatus {
 
 /// A validator's seat in one committee of one round (at the round-scoped address of
 /// [`crate::pda::seat_seed`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 6))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
 pub struct Seat {
     /// The round.
     pub round: Pubkey,

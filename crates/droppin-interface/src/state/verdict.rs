@@ -4,6 +4,7 @@
 //! Settlement reads a node's leaf from here, so it never depends on a blob someone may withhold.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use codama_macros::CodamaAccount;
 
 use super::{AccountState, AccountType};
 use crate::{
@@ -12,7 +13,13 @@ use crate::{
 };
 
 /// The posted leaves of one verdict and the tallies the program kept while checking them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
+#[codama(field("account_type", number(u8), default_value = 11))]
+#[codama(field("version", number(u8), default_value = 1))]
+#[codama(discriminator(field = "account_type"))]
+#[codama(seed(type = string(utf8), value = "verdict"))]
+#[codama(seed(name = "round", type = public_key))]
+#[codama(seed(name = "level", type = number(u8)))]
 pub struct VerdictLeaves {
     /// The round.
     pub round: Pubkey,
