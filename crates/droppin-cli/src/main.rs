@@ -62,6 +62,9 @@ enum Command {
     /// Export a global model as safetensors.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Print the program's IDL (Codama format): what explorers decode instructions and accounts
+    /// with, and what Codama renders clients from (see "Build on dropPIN" in the README).
+    Idl,
     /// Simulate federated rounds with malicious nodes and report what the defences caught.
     Sim(sim::SimArgs),
 }
@@ -97,6 +100,10 @@ fn main() {
         Command::Appeal { round } => operator_cli::run_appeal(&round, &cli.cluster),
         Command::Finalize { round } => operator_cli::run_finalize(&round, &cli.cluster),
         Command::Crank { round } => operator_cli::run_crank(&round, &cli.cluster),
+        Command::Idl => {
+            print!("{}", include_str!("../../../idl/droppin.json"));
+            Ok(())
+        }
         Command::Model(ModelCommand::Export(args)) => operator_cli::run_export(args, &cli.cluster),
     };
     if let Err(error) = result {

@@ -22,8 +22,7 @@ pub const CID_LEN: usize = 36;
 
 /// A binary CIDv1 (raw codec, sha2-256).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize, CodamaType)]
-#[codama(type = fixed_size(bytes, 36))]
-pub struct Cid(pub [u8; CID_LEN]);
+pub struct Cid(#[codama(type = fixed_size(bytes, 36))] pub [u8; CID_LEN]);
 
 impl Cid {
     /// The all-zero placeholder (not a valid CID): used for fields not yet set.

@@ -5,11 +5,11 @@
 //! instruction with its accounts.
 //!
 //! In a $dPIN round every instruction that moves round value appends the same four accounts
-//! after its documented list (see [`crate::builders::in_dpin`]): the SPL Token program, `[w]`
-//! the $dPIN mint, `[w]` the round's token vault and `[w]` the token account of the wallet that
-//! pays or is paid (funder, contributor, node or validator). Fees, slashes and forfeits that a
-//! SOL round sends to the treasury are burned instead. Bonds and appeal bonds are SOL in every
-//! round.
+//! after its own (its optional accounts, see [`crate::builders::in_dpin`]): the SPL Token
+//! program, `[w]` the $dPIN mint, `[w]` the round's token vault and `[w]` the token account of
+//! the wallet that pays or is paid (funder, contributor, node or validator). Fees, slashes and
+//! forfeits that a SOL round sends to the treasury are burned instead. Appeal bonds are SOL in
+//! every round; a validator's bond stays in the currency it was registered in.
 
 use alloc::vec::Vec;
 

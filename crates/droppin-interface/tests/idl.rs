@@ -134,7 +134,10 @@ impl DocComments {
 
     /// Documents each field of a struct type node from the fields of `owner`.
     fn apply_fields(&self, struct_type: &mut Value, owner: &str) {
-        let Some(fields) = struct_type["fields"].as_array_mut() else {
+        let Some(fields) = struct_type
+            .get_mut("fields")
+            .and_then(|fields| fields.as_array_mut())
+        else {
             return;
         };
         for field in fields {
