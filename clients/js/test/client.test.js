@@ -132,3 +132,14 @@ test("names the program's error for an instruction sent in the wrong phase", asy
     assert.equal(name, 'DROPPIN_ERROR__NO_TIMEOUT');
     assert.equal(droppin.getDroppinErrorMessage(code), 'no timeout has been reached: the round is still live');
 });
+
+test("the README's example runs as written", async () => {
+    const { data } = await droppin.fetchRound(rpc, round);
+    const { execFileSync } = require('node:child_process');
+    const output = execFileSync(process.execPath, ['examples/round.mjs', String(data.id)], {
+        cwd: require('node:path').join(__dirname, '..'),
+        encoding: 'utf8',
+    });
+    assert.match(output, new RegExp(`round ${data.id}: pool ${data.pool} lamports, nodes joined: 1`));
+    assert.match(output, /FundRound: 6 accounts, 9 bytes of data/);
+});

@@ -146,7 +146,7 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
         "{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(report.contains("# pass 5"), "{report}");
+    assert!(report.contains("# pass 6"), "{report}");
 }
 
 #[test]
