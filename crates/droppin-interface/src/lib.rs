@@ -7,6 +7,9 @@
 //! against. With the `client` feature it also builds `solana_instruction::Instruction`s, so
 //! nobody encodes bytes by hand.
 #![no_std]
+// The IDL's `codama(field(...))` attributes repeat a type and a default from one field to the
+// next, which this lint takes for a duplicated attribute.
+#![allow(clippy::duplicated_attributes)]
 
 #[cfg(feature = "std")]
 extern crate std;
