@@ -9,6 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
+
+use common::ok;
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
 use droppin_client::{Chain, RpcChain, default_program_path, write_new_keypair};
 use droppin_interface::{LAMPORTS_PER_SOL, pda::find};
@@ -32,17 +35,6 @@ fn dpin(localnet: &Localnet, state: &Path, keypair: &Path, args: &[&str]) -> Com
         keypair.to_str().unwrap(),
     ]);
     command
-}
-
-fn ok(mut command: Command) -> String {
-    let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
 }
 
 #[test]
@@ -83,7 +75,9 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
         &state,
         &key("validator"),
         &["validator", "register", "--sol", "2"],
-    ));
+    )
+    .output()
+    .unwrap());
     let opened: serde_json::Value = serde_json::from_str(&ok(dpin(
         &localnet,
         &state,
@@ -97,7 +91,9 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
             "1000",
             "--json",
         ],
-    )))
+    )
+    .output()
+    .unwrap()))
     .unwrap();
     let round: Address = opened["address"].as_str().unwrap().parse().unwrap();
     // The node joins as its first step; its state is all this test needs of it.

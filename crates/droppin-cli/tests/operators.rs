@@ -8,6 +8,9 @@ use std::{
     process::{Child, Command, Output, Stdio},
 };
 
+mod common;
+
+use common::ok;
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
 use droppin_client::{Chain, RpcChain, default_program_path, write_new_keypair};
 use droppin_interface::LAMPORTS_PER_SOL;
@@ -46,16 +49,6 @@ impl Operator {
             .spawn()
             .unwrap()
     }
-}
-
-fn ok(output: Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
 }
 
 #[test]
