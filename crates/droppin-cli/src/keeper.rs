@@ -298,6 +298,15 @@ fn advance_finalized<C: Chain>(
     }
 }
 
+/// Whether the program refused a step [`advance`] sent. Anyone may move a round, so this is
+/// what a keeper sees when another got there first: the caller looks again rather than stops.
+pub fn refused(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<ChainError>(),
+        Some(ChainError::Program { .. })
+    )
+}
+
 /// Consecutive refused steps [`drive_to_settlement`] tolerates: others send the same
 /// permissionless steps, and the one that lands second is refused.
 const RACES: usize = 20;
@@ -318,13 +327,7 @@ pub fn drive_to_settlement<C: Chain>(
                 step
             }
             // Someone else drew, finalized, posted or resolved first: look again.
-            Err(error)
-                if races < RACES
-                    && matches!(
-                        error.downcast_ref::<ChainError>(),
-                        Some(ChainError::Program { .. })
-                    ) =>
-            {
+            Err(error) if races < RACES && refused(&error) => {
                 races += 1;
                 let slot = protocol.chain.slot()?;
                 protocol.chain.wait_for_slot(slot + 1)?;

@@ -12,8 +12,8 @@ use std::{
 mod common;
 
 use common::ok;
-use droppin_cli::localnet::{Localnet, LocalnetOptions};
-use droppin_client::{Chain, RpcChain, default_program_path, write_new_keypair};
+use droppin_cli::localnet::Localnet;
+use droppin_client::{Chain, RpcChain, write_new_keypair};
 use droppin_interface::{LAMPORTS_PER_SOL, pda::find};
 use solana_address::Address;
 use solana_signer::Signer;
@@ -47,15 +47,7 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
     let state = dir.path().join("state");
     let key = |name: &str| dir.path().join(format!("{name}.json"));
     let admin = write_new_keypair(&key("admin")).unwrap();
-    let localnet = Localnet::start(LocalnetOptions {
-        rpc_port: 0,
-        gateway_port: 0,
-        data_dir: dir.path().join("localnet"),
-        web_root: None,
-        program: default_program_path(),
-        admin: admin.insecure_clone(),
-    })
-    .unwrap();
+    let localnet = common::localnet(dir.path(), &admin);
     let mut chain = RpcChain::connect(&localnet.rpc_url).unwrap();
     let mut funded = |name: &str| {
         let keypair = write_new_keypair(&key(name)).unwrap();

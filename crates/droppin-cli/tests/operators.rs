@@ -11,8 +11,8 @@ use std::{
 mod common;
 
 use common::ok;
-use droppin_cli::localnet::{Localnet, LocalnetOptions};
-use droppin_client::{Chain, RpcChain, default_program_path, write_new_keypair};
+
+use droppin_client::{Chain, RpcChain, write_new_keypair};
 use droppin_interface::LAMPORTS_PER_SOL;
 use solana_signer::Signer;
 
@@ -56,15 +56,7 @@ fn a_round_driven_by_operators_commands() {
     let dir = tempfile::tempdir().unwrap();
     let admin_path = dir.path().join("admin.json");
     let admin = write_new_keypair(&admin_path).unwrap();
-    let localnet = Localnet::start(LocalnetOptions {
-        rpc_port: 0,
-        gateway_port: 0,
-        data_dir: dir.path().join("localnet"),
-        web_root: None,
-        program: default_program_path(),
-        admin: admin.insecure_clone(),
-    })
-    .unwrap();
+    let localnet = common::localnet(dir.path(), &admin);
     let operator = Operator {
         rpc: localnet.rpc_url.clone(),
         storage: format!("kubo+{}", localnet.gateway_url()),

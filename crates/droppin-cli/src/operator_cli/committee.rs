@@ -58,7 +58,19 @@ fn serve(
     address: &Address,
     cluster: &Cluster,
 ) -> anyhow::Result<bool> {
-    let step = keeper::advance(protocol, validator, store, address)?;
+    let step = match keeper::advance(protocol, validator, store, address) {
+        Ok(step) => Some(step),
+        // Another keeper moved the round first (validators, nodes and funders all may): the
+        // validator's own duties below still stand, and the next pass looks again.
+        Err(error) if keeper::refused(&error) => {
+            say(
+                cluster,
+                &format!("round {address}: {error:#}; looking again"),
+            );
+            None
+        }
+        Err(error) => return Err(error),
+    };
     let round = protocol.round(address)?;
     let slot = protocol.chain.slot()?;
     let key = validator.pubkey();
@@ -99,7 +111,7 @@ fn serve(
             _ => {}
         }
     }
-    if step == Step::SettlementOpen {
+    if step == Some(Step::SettlementOpen) {
         for seat in protocol.round_seats(address)? {
             if seat.validator == key.to_bytes() {
                 protocol.settle_seat(validator, address, &key, seat.level)?;

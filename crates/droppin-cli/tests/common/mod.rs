@@ -2,6 +2,8 @@
 
 use std::process::Output;
 
+use droppin_cli::localnet::{Localnet, LocalnetOptions};
+
 /// A command's standard output, after asserting it succeeded (its output and errors otherwise).
 pub fn ok(output: Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
@@ -11,4 +13,18 @@ pub fn ok(output: Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// A local network in `dir`, on free ports, with the built program deployed and `admin` as its
+/// protocol admin.
+pub fn localnet(dir: &std::path::Path, admin: &solana_keypair::Keypair) -> Localnet {
+    Localnet::start(LocalnetOptions {
+        rpc_port: 0,
+        gateway_port: 0,
+        data_dir: dir.join("localnet"),
+        web_root: None,
+        program: droppin_client::default_program_path(),
+        admin: admin.insecure_clone(),
+    })
+    .unwrap()
 }
