@@ -5,8 +5,9 @@
 //! reveal; a committee drawn from three bonded validators judges with the CLI validator's code,
 //! seals and reveals its votes; anyone finalizes and posts the verdict's leaves; once the appeal
 //! window closes both nodes settle from the page, which shows the drawn committee. Balances are
-//! checked, every request the node pages made is checked for training data, and each page is
-//! screenshotted into `target/e2e-artifacts`.
+//! checked, every request the node pages made is checked for training data, and each page and
+//! state is screenshotted at 375 and 1280 px into `target/e2e-artifacts` and checked with axe
+//! (no serious or critical accessibility violation).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -198,11 +199,13 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             browser
                 .wait_text("#registry", "from 3 bonded validators", STEP)
                 .await?;
+            browser.wait_for("#signs", STEP).await?;
+            browser.capture(&artifacts, "fund-form").await?;
             browser.click("#open-round", STEP).await?;
             let (outcome, text) = browser.first_of(&["#opened", "#open-error"], STEP).await?;
             anyhow::ensure!(outcome == 0, "opening failed: {text}");
             anyhow::ensure!(text.contains(&round_address.to_string()), "{text}");
-            browser.screenshot(&artifacts.join("fund.png")).await?;
+            browser.capture(&artifacts, "fund-opened").await?;
             browser.close().await
         })
         .unwrap();
@@ -222,6 +225,9 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
                 browser.click(&round_option, STEP).await?;
                 browser.fill("#epochs", "2").await?;
             }
+            a.wait_text("#signs", "JoinRound", STEP).await?;
+            a.wait_for("#round-status", STEP).await?;
+            a.capture(&artifacts, "node-ready").await?;
             b.click("#prefer-cpu", STEP).await?;
             b.click("#data-file", STEP).await?;
             b.wait_for("#file", STEP)
@@ -240,7 +246,8 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             anyhow::ensure!(backend_a.contains("WebGPU"), "{backend_a}");
             let backend_b = b.wait_for("#backend", STEP).await?.text().await?;
             anyhow::ensure!(backend_b.contains("CPU"), "{backend_b}");
-            a.screenshot(&artifacts.join("node-trained.png")).await?;
+            a.wait_for("#loss-chart", STEP).await?;
+            a.capture(&artifacts, "node-trained").await?;
             anyhow::Ok((a, b))
         })
         .unwrap();
@@ -251,6 +258,9 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
                 reload(browser, key).await?;
                 // After a reload the page finds the saved update and says what to do.
                 browser.wait_text("#next-step", "Reveal now", STEP).await?;
+                if key.pubkey() == node_a.pubkey() {
+                    browser.capture(&artifacts, "node-reveal").await?;
+                }
                 browser.click("#reveal", STEP).await?;
                 let (outcome, text) = browser
                     .first_of(&["#node-status", "#node-error"], STEP)
@@ -335,10 +345,7 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
                 let verdict = browser.wait_for("#verdict", STEP).await?.text().await?;
                 anyhow::ensure!(verdict.contains("accepted"), "{verdict}");
             }
-            nodes
-                .0
-                .screenshot(&artifacts.join("node-settled.png"))
-                .await?;
+            nodes.0.capture(&artifacts, "node-settled").await?;
             // Nothing the CPU node sent contains its training file: only the update left.
             let first_row = csv.lines().nth(1).unwrap();
             for (method, url, body) in requests(&nodes.1).await? {
@@ -360,7 +367,8 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
                 .await?;
             let verdicts = verdicts.text().await?;
             anyhow::ensure!(verdicts.matches("accepted").count() == 2, "{verdicts}");
-            nodes.0.screenshot(&artifacts.join("rounds.png")).await?;
+            nodes.0.wait_for("#lineage-chart", STEP).await?;
+            nodes.0.capture(&artifacts, "rounds").await?;
             let (a, b) = nodes;
             a.close().await?;
             b.close().await

@@ -10,6 +10,32 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
+/// The widths every captured state is screenshotted at: a phone and a desktop.
+const CAPTURE_WIDTHS: [u32; 2] = [375, 1280];
+/// Tall enough for a whole page in each screenshot.
+const WINDOW_HEIGHT: u32 = 2200;
+
+/// axe-core, installed by `scripts/setup web`.
+fn axe_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/node_modules/axe-core/axe.min.js")
+}
+
+/// The violations axe rates serious or critical, one line each.
+fn serious_violations(report: &serde_json::Value) -> Vec<String> {
+    report["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .map(|v| {
+            format!(
+                "{} ({}): {} at {}",
+                v["id"], v["impact"], v["help"], v["nodes"]
+            )
+        })
+        .collect()
+}
+
 /// A chromedriver process and a browser session on it; both end when this is dropped.
 pub struct Browser {
     pub client: Client,
@@ -48,8 +74,7 @@ impl Browser {
                 }
             }
         };
-        // Tall enough for a whole page in each screenshot.
-        client.set_window_size(1280, 2200).await?;
+        client.set_window_size(1280, WINDOW_HEIGHT).await?;
         Ok(Self { client, driver })
     }
 
@@ -180,6 +205,65 @@ impl Browser {
         }
         std::fs::write(path, self.client.screenshot().await?)?;
         Ok(())
+    }
+
+    /// Screenshots the page as a phone (375 px wide) and a desktop (1280 px) see it, into
+    /// `dir/NAME-375.png` and `dir/NAME-1280.png`, and checks it with axe at both widths: any
+    /// serious or critical accessibility violation fails, listed with its elements (the full
+    /// report lands in `dir/NAME-axe.json`).
+    pub async fn capture(&self, dir: &Path, name: &str) -> anyhow::Result<()> {
+        let mut reports = serde_json::Map::new();
+        let mut failures = Vec::new();
+        for width in CAPTURE_WIDTHS {
+            self.client.set_window_size(width, WINDOW_HEIGHT).await?;
+            // A frame for the layout to settle at the new width.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            self.screenshot(&dir.join(format!("{name}-{width}.png")))
+                .await?;
+            let report = self.axe().await?;
+            failures.extend(
+                serious_violations(&report)
+                    .into_iter()
+                    .map(|v| format!("{width} px: {v}")),
+            );
+            reports.insert(width.to_string(), report);
+        }
+        self.client.set_window_size(1280, WINDOW_HEIGHT).await?;
+        std::fs::write(
+            dir.join(format!("{name}-axe.json")),
+            serde_json::to_vec_pretty(&reports)?,
+        )?;
+        anyhow::ensure!(
+            failures.is_empty(),
+            "{name}: serious or critical accessibility violations:\n{}",
+            failures.join("\n")
+        );
+        Ok(())
+    }
+
+    /// axe-core's report on the page as it stands (WCAG 2.1 A and AA, and best practices).
+    async fn axe(&self) -> anyhow::Result<serde_json::Value> {
+        let source = std::fs::read_to_string(axe_path()).map_err(|e| {
+            anyhow::anyhow!(
+                "reading axe-core at {}: {e} (run scripts/setup web)",
+                axe_path().display()
+            )
+        })?;
+        if self.client.execute("return typeof axe", vec![]).await? != "object" {
+            self.client.execute(&source, vec![]).await?;
+        }
+        let report = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+                    .then(r => done({ violations: r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) })), passes: r.passes.length }))
+                    .catch(e => done({ error: String(e) }));",
+                vec![],
+            )
+            .await?;
+        anyhow::ensure!(report.get("error").is_none(), "axe failed: {report}");
+        Ok(report)
     }
 
     /// Ends the session and the driver.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 
 use crate::bench::{self, Workload};
 use crate::connect::WalletBar;
@@ -83,6 +84,17 @@ fn Bench(workload: String, backend: Option<String>) -> impl IntoView {
     }
 }
 
+/// Moves the focus to the page's content; the URL's fragment stays the page's.
+fn skip_to_content(ev: leptos::ev::MouseEvent) {
+    ev.prevent_default();
+    if let Some(main) = document()
+        .get_element_by_id("main")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = main.focus();
+    }
+}
+
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -98,18 +110,28 @@ pub fn App() -> impl IntoView {
             &window().location().hash().unwrap_or_default(),
         ))
     });
+    let nav_link = move |target: Page, href: &'static str, label: &'static str| {
+        view! {
+            <a href=href aria-current=move || (page.get() == target).then_some("page")>{label}</a>
+        }
+    };
     view! {
-        <header>
-            <h1>"dropPIN"</h1>
-            <p>"Train together. Share nothing."</p>
-            <nav>
-                <a href="#/fund">"Fund a round"</a>
-                <a href="#/node">"Run a node"</a>
-                <a href="#/rounds">"Rounds"</a>
-            </nav>
-            <WalletBar />
+        <a class="skip" href="#main" on:click=skip_to_content>"Skip to the content"</a>
+        <header class="top">
+            <div class="top-inner">
+                <div class="brand">
+                    <h1>"drop"<span>"PIN"</span></h1>
+                    <p>"Train together. Share nothing."</p>
+                </div>
+                <nav class="pages" aria-label="Pages">
+                    {nav_link(Page::Fund, "#/fund", "Fund a round")}
+                    {nav_link(Page::Node, "#/node", "Run a node")}
+                    {nav_link(Page::Rounds, "#/rounds", "Rounds")}
+                </nav>
+                <WalletBar />
+            </div>
         </header>
-        <main>
+        <main id="main" tabindex="-1">
             {move || match page.get() {
                 Page::Fund => view! { <FundRound /> }.into_any(),
                 Page::Node => view! { <RunNode /> }.into_any(),

@@ -94,9 +94,12 @@ pub fn committee_lines(round: &Round, slot: u64) -> Vec<String> {
 #[component]
 pub fn Committee(round: Round, now: u64) -> impl IntoView {
     view! {
-        <ul class="committee" id="committee">
-            {committee_lines(&round, now).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-        </ul>
+        <div class="panel" id="committee">
+            <h3>"Who judges this round"</h3>
+            <ul class="committee">
+                {committee_lines(&round, now).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ul>
+        </div>
     }
 }
 

@@ -53,7 +53,7 @@ fn ClusterSelect() -> impl IntoView {
             </select>
         </label>
         {move || custom_rpc().map(|rpc| view! {
-            <input id="custom-rpc" class="wide" prop:value=rpc
+            <input id="custom-rpc" class="wide" aria-label="Custom RPC URL" prop:value=rpc
                 on:change=move |ev| session.choose(Cluster::Custom {
                     rpc: event_target_value(&ev).trim().to_owned(),
                     storage: None,

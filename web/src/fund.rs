@@ -37,12 +37,14 @@ fn Field(
             .and_then(|errors| errors.into_iter().find(matches))
             .map(|e| e.to_string())
     };
+    let error_id = format!("{id}-error");
     view! {
         <label>
             {label}
             <input id=id type="text" inputmode=inputmode prop:value=value
+                aria-invalid=move || error().is_some().to_string() aria-describedby=error_id.clone()
                 on:input=move |ev| value.set(event_target_value(&ev)) />
-            <span class="error">{error}</span>
+            <span class="error" id=error_id aria-live="polite">{error}</span>
         </label>
     }
 }
@@ -126,7 +128,8 @@ pub fn FundRound() -> impl IntoView {
     view! {
         <section class="fund">
             <h2>"Fund a round"</h2>
-            <p>"Task: handwritten digits (8x8), MLP, validated on a pinned validation set."</p>
+            <p class="note">"Task: handwritten digits (8x8), MLP, validated on a pinned validation set. You pay once; what no accepted node earns comes back to you."</p>
+            <div class="panel form-grid">
             <Field label="SOL to pay (fee included)" id="amount" inputmode="decimal" value=amount result=result
                 matches=|e| matches!(e, OrderError::Amount) />
             <Field label="Max nodes" id="max-nodes" inputmode="numeric" value=max_nodes result=result
@@ -137,27 +140,41 @@ pub fn FundRound() -> impl IntoView {
                 matches=|e| matches!(e, OrderError::PhaseSlots(..)) />
             <Field label="Committee size (expected members, drawn by stake)" id="committee-size" inputmode="numeric" value=committee_size result=result
                 matches=|e| matches!(e, OrderError::CommitteeSize(..)) />
+            </div>
             {registry_note}
             {move || result.get().ok().map(|p| {
                 let params = params.get();
                 view! {
-                    <table class="preview">
-                        <tr><th></th><th>"SOL"</th><th>"$dPIN (reference price)"</th></tr>
+                    <div class="table-scroll"><table class="preview">
+                        <caption class="visually-hidden">"Where the payment goes"</caption>
+                        <tr><th scope="col">"Item"</th><th scope="col">"SOL"</th><th scope="col">"$dPIN (reference price)"</th></tr>
                         <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td><td id="pool-dpin">{dpin(&params, p.pool)}</td></tr>
                         <tr><td>{format!("Protocol fee ({}%): buys $dPIN and burns it", params.fee_bps / 100)}</td><td id="fee">{sol(p.fee)}</td><td id="burn-dpin">{format!("{} burned", dpin(&params, p.fee))}</td></tr>
                         <tr><td>"Validators' share of the pool"</td><td>{sol(p.validators)}</td><td>{dpin(&params, p.validators)}</td></tr>
                         <tr><td>"Stakes locked by a full round"</td><td>{sol(p.stakes_locked)}</td><td>{dpin(&params, p.stakes_locked)}</td></tr>
                         <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{sol(p.seat_lock)}</td><td>{dpin(&params, p.seat_lock)}</td></tr>
                         <tr><td>"Each honest node earns, on average"</td><td id="per-node">{sol(p.per_honest_node)}</td><td id="per-node-dpin">{dpin(&params, p.per_honest_node)}</td></tr>
-                    </table>
+                    </table></div>
                     <p class="note">"What no accepted node earns comes back to you. Before $dPIN is live a round is paid in SOL; once it launches, the treasury converts the pool to $dPIN in rate-limited batches and the round pays in $dPIN."</p>
                 }
             })}
-            <button id="open-round" prop:disabled=move || !can_submit() on:click=submit>
-                {move || if busy.get() { "Waiting for the wallet and the cluster..." } else { "Open and fund the round" }}
-            </button>
+            <div class="actions">
+                <button id="open-round" class="primary" prop:disabled=move || !can_submit() on:click=submit>
+                    {move || if busy.get() { "Waiting for the wallet and the cluster..." } else { "Open and fund the round" }}
+                </button>
+            </div>
+            {move || result.get().ok().map(|p| view! {
+                <p class="signs" id="signs">{format!(
+                    "Your wallet will be asked to sign one transaction, OpenRound: it pays {} ({} into the round's escrow as its reward pool, {} protocol fee) and publishes the starting model. Nothing else is spent.",
+                    sol(p.pool + p.fee), sol(p.pool), sol(p.fee)
+                )}</p>
+            })}
             {move || session.wallet.get().is_none().then(|| view! {
                 <p class="note">"Connect a wallet to pay for the round."</p>
+            })}
+            <div role="status" aria-live="polite">
+            {move || busy.get().then(|| view! {
+                <p class="pending" id="working">"Approve in your wallet, then wait for the cluster to confirm..."</p>
             })}
             {move || submitted.get().map(|outcome| match outcome {
                 Ok(opened) => view! {
@@ -169,6 +186,7 @@ pub fn FundRound() -> impl IntoView {
                 }.into_any(),
                 Err(error) => view! { <p id="open-error" class="error">{error}</p> }.into_any(),
             })}
+            </div>
             <p class="cli">
                 "Open it from a terminal: "
                 <code>{move || format!(

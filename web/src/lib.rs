@@ -5,6 +5,7 @@
 pub mod app;
 pub mod bench;
 pub mod chain;
+pub mod chart;
 pub mod cluster;
 pub mod committee;
 pub mod connect;
@@ -17,6 +18,7 @@ pub mod order;
 pub mod rounds;
 pub mod rpc;
 pub mod session;
+pub mod status;
 pub mod storage;
 pub mod timer;
 pub mod training;

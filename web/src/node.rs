@@ -20,17 +20,21 @@ use solana_address::Address;
 use wasm_bindgen::JsCast;
 
 use crate::chain;
+use crate::chart::{self, LineChart};
 use crate::committee::Committee;
 use crate::images::read_images;
 use crate::node_record::{NodeRecord, current_round};
 use crate::rounds::{amount, verdict_list};
 use crate::session::{AppError, Session};
+use crate::status::{RoundStatusPanel, expected_payout};
 use crate::storage;
 use crate::training::{Backend, StepReport, TabTrainer, choose_device};
 use crate::upload::PreparedUpdate;
 
 /// The task rounds opened here train: the digits MLP.
-const SPEC: ModelSpec = ModelSpec::digits_mlp();
+pub const SPEC: ModelSpec = ModelSpec::digits_mlp();
+/// How often the page reads the chain while it is open.
+pub const FOLLOW_MS: u64 = 3_000;
 /// Demo shards: the shipped digits split IID in this many parts, one picked per wallet.
 const DEMO_SHARDS: usize = 8;
 
@@ -127,36 +131,34 @@ pub fn next_step(
     }
 }
 
-/// Loss curve and per-epoch accuracy as an inline SVG.
+/// The training's live charts: the loss of each step and the held-out accuracy after each epoch.
 #[component]
-fn Chart(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
-    let (w, h) = (360.0f32, 120.0f32);
-    let max = losses.iter().cloned().fold(f32::MIN, f32::max).max(1e-6);
-    let n = losses.len().max(2) as f32 - 1.0;
-    let loss_points: String = losses
+fn TrainingCharts(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
+    let steps: Vec<(f64, f64)> = losses
         .iter()
         .enumerate()
-        .map(|(i, l)| format!("{:.1},{:.1} ", i as f32 / n * w, h - l / max * h))
+        .map(|(i, l)| ((i + 1) as f64, f64::from(*l)))
         .collect();
-    let epochs = accuracies.len().max(2) as f32 - 1.0;
-    let accuracy_points: String = accuracies
+    let epochs: Vec<(f64, f64)> = accuracies
         .iter()
         .enumerate()
-        .map(|(i, a)| format!("{:.1},{:.1} ", i as f32 / epochs * w, h - *a as f32 * h))
+        .map(|(i, a)| ((i + 1) as f64, *a))
         .collect();
-    let last = accuracies
-        .last()
-        .map(|a| format!("accuracy {:.1}%", a * 100.0));
     view! {
-        <svg id="chart" width=w height=h class="chart" role="img" aria-label="training loss and accuracy">
-            <polyline points=loss_points class="loss" />
-            <polyline points=accuracy_points class="accuracy" />
-        </svg>
-        <p class="legend">
-            <span class="loss">{format!("loss {:.3}", losses.last().copied().unwrap_or(f32::NAN))}</span>
-            " " <span class="accuracy">{last}</span>
-        </p>
+        <div class="charts">
+            <LineChart id="loss-chart" title="Training loss" x_title="step" y_title="cross-entropy (nats)"
+                class="series-loss" data=steps x_format=chart::whole y_format=chart::loss />
+            <LineChart id="accuracy-chart" title="Held-out accuracy" x_title="epoch" y_title="accuracy (%)"
+                class="series-accuracy" data=epochs y_range=(0.0, 1.0) x_format=chart::whole y_format=chart::percent />
+        </div>
     }
+}
+
+/// What an action did, and the transaction that did it.
+#[derive(Clone, Debug)]
+struct Done {
+    message: String,
+    signature: String,
 }
 
 /// Live training progress.
@@ -188,7 +190,7 @@ pub fn RunNode() -> impl IntoView {
     let progress = RwSignal::new(Progress::default());
     let backend_note = RwSignal::new(None::<String>);
     let verdict = RwSignal::new(None::<String>);
-    let status = RwSignal::new(None::<Result<String, String>>);
+    let status = RwSignal::new(None::<Result<Done, String>>);
     let busy = RwSignal::new(false);
 
     let round_of = move || {
@@ -229,6 +231,37 @@ pub fn RunNode() -> impl IntoView {
         chosen.track();
         refresh();
     });
+    // The page follows the chain by itself: the slot, the rounds and this node's account.
+    let follow = move || {
+        spawn_local(async move {
+            if let Ok(now) = session.rpc().slot().await {
+                slot.set(now);
+            }
+            if let Ok(loaded) = chain::rounds(&session).await
+                && loaded != rounds.get_untracked()
+            {
+                rounds.set(loaded);
+            }
+            if let (Some(round), Ok(node)) = (chosen.get_untracked(), session.address())
+                && let Ok(round) = round.parse::<Address>()
+                && let Ok(state) =
+                    chain::state(&session, &find::node(&session.program(), &round, &node)).await
+                && state != node_state.get_untracked()
+            {
+                node_state.set(state);
+            }
+        });
+    };
+    if let Ok(timer) = set_interval_with_handle(
+        move || {
+            if !busy.get_untracked() {
+                follow();
+            }
+        },
+        std::time::Duration::from_millis(FOLLOW_MS),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
 
     let run = move |action: &'static str| {
         let Some((round_address, round)) = round_of() else {
@@ -283,6 +316,25 @@ pub fn RunNode() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
+    // The options change only when a round's phase or head count does, so the list is not
+    // rebuilt under the visitor's pointer at every slot.
+    let round_options = Memo::new(move |_| {
+        open_rounds()
+            .into_iter()
+            .map(|(address, round)| {
+                let label = format!(
+                    "Round {} · {} · pool {} · stake {} · {}/{} nodes",
+                    round.id,
+                    phase_name(&round, slot.get()),
+                    amount(&round, round.pool),
+                    amount(&round, round.node_stake),
+                    round.counts.nodes_joined,
+                    round.max_nodes
+                );
+                (address.to_string(), label)
+            })
+            .collect::<Vec<_>>()
+    });
     let phase_now = move || round_of().map(|(_, r)| phase(&r, slot.get()));
     let can_train = move || {
         !busy.get()
@@ -309,33 +361,56 @@ pub fn RunNode() -> impl IntoView {
         })
     };
 
+    // What each action will ask the wallet to sign, said before the wallet opens.
+    let signs = move || {
+        let (_, round) = round_of()?;
+        let line = if can_train() {
+            format!(
+                "\"Join, train and commit\" asks your wallet to sign two transactions: JoinRound, which stakes {} into round #{}'s escrow (skipped if you already joined), then, after training, CommitUpdate, which records your update's hash. Nothing else leaves this tab.",
+                amount(&round, round.node_stake),
+                round.id
+            )
+        } else if can_reveal() {
+            "\"Upload and reveal\" uploads your update and asks your wallet to sign RevealUpdate, which publishes its CID and salt; no funds move.".into()
+        } else if can_settle() {
+            "\"Settle\" asks your wallet to sign SettleNode: the escrow pays your stake and reward (or refund) to this wallet.".into()
+        } else {
+            return None;
+        };
+        Some(view! { <p class="signs" id="signs">{line}</p> })
+    };
+    let primary = |enabled: bool| if enabled { "primary" } else { "" };
+
     view! {
         <section class="node">
             <h2>"Run a node"</h2>
             <p class="note">"Your samples never leave this tab: only the trained model update is uploaded, after you commit to it."</p>
-            <label>"Round "
+            <div class="panel">
+                <label for="round">"Round"</label>
                 <select id="round" on:change=move |ev| chosen.set(Some(event_target_value(&ev)))>
                     <option value="">"Choose an open round"</option>
-                    {move || open_rounds().into_iter().map(|(address, round)| {
-                        let value = address.to_string();
+                    {move || round_options.get().into_iter().map(|(value, label)| {
                         let selected = chosen.get().as_deref() == Some(value.as_str());
-                        view! { <option value=value selected=selected>{format!(
-                            "Round {} · {} · pool {} · stake {} · {}/{} nodes",
-                            round.id, phase_name(&round, slot.get()), amount(&round, round.pool),
-                            amount(&round, round.node_stake), round.counts.nodes_joined, round.max_nodes
-                        )}</option> }
+                        view! { <option value=value selected=selected>{label}</option> }
                     }).collect_view()}
                 </select>
-                <button on:click=move |_| refresh()>"Refresh"</button>
-            </label>
-            {move || round_of().map(|(_, round)| {
-                let text = if session.wallet.get().is_some() && !checked.get() {
-                    "Checking where your node stands in this round...".to_owned()
-                } else {
-                    next_step(&round, slot.get(), session.wallet.get().is_some(), node_state.get().is_some(), record.get().as_ref())
-                };
-                view! { <p id="next-step" class="next">{text}</p> }
-            })}
+                {move || round_of().map(|(_, round)| view! { <RoundStatusPanel round=round.clone() now=slot.get() /> })}
+                {move || round_of().map(|(_, round)| {
+                    let text = if session.wallet.get().is_some() && !checked.get() {
+                        "Checking where your node stands in this round...".to_owned()
+                    } else {
+                        next_step(&round, slot.get(), session.wallet.get().is_some(), node_state.get().is_some(), record.get().as_ref())
+                    };
+                    let payout = (round.status != RoundStatus::Failed).then(|| format!(
+                        "If your update is accepted with an even share: about {} back (your stake of {} plus a reward); the verdict's weights decide.",
+                        amount(&round, expected_payout(&round)), amount(&round, round.node_stake)
+                    ));
+                    view! {
+                        <p id="next-step" class="next" aria-live="polite">{text}</p>
+                        {payout.map(|p| view! { <p class="note" id="expected-payout">{p}</p> })}
+                    }
+                })}
+            </div>
             <fieldset>
                 <legend>"Your data"</legend>
                 <label class="inline"><input type="radio" name="data" id="data-demo" prop:checked=move || !use_own_file.get()
@@ -343,6 +418,7 @@ pub fn RunNode() -> impl IntoView {
                 <label class="inline"><input type="radio" name="data" id="data-file" prop:checked=use_own_file
                     on:change=move |_| use_own_file.set(true) />" My own files: one CSV (64 pixel columns and a label column) or images named after their label (3.png, 7_b.jpg)"</label>
                 {move || use_own_file.get().then(|| view! {
+                    <label for="file">"Files"</label>
                     <input type="file" id="file" multiple accept=".csv,text/csv,image/*" on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
                         let picked = input.files().map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect());
@@ -360,25 +436,46 @@ pub fn RunNode() -> impl IntoView {
                     on:change=move |ev| prefer_cpu.set(event_target_checked(&ev)) />" Train on the CPU (default: the GPU through WebGPU)"</label>
                 <label class="inline"><input type="checkbox" id="dp" prop:checked=dp_on
                     on:change=move |ev| dp_on.set(event_target_checked(&ev)) />" Differential privacy (DP-SGD) with epsilon "
-                    <input id="epsilon" inputmode="decimal" prop:value=epsilon on:input=move |ev| epsilon.set(event_target_value(&ev)) />
+                    <input id="epsilon" inputmode="decimal" aria-label="epsilon" prop:value=epsilon on:input=move |ev| epsilon.set(event_target_value(&ev)) />
                     " (delta 1e-5)"</label>
             </fieldset>
-            <button id="train" prop:disabled=move || !can_train() on:click=move |_| run("train")>"Join, train and commit"</button>
-            <button id="reveal" prop:disabled=move || !can_reveal() on:click=move |_| run("reveal")>"Upload and reveal"</button>
-            <button id="settle" prop:disabled=move || !can_settle() on:click=move |_| run("settle")>"Settle"</button>
+            <div class="actions">
+                <button id="train" class=move || primary(can_train()) prop:disabled=move || !can_train() on:click=move |_| run("train")>"Join, train and commit"</button>
+                <button id="reveal" class=move || primary(can_reveal()) prop:disabled=move || !can_reveal() on:click=move |_| run("reveal")>"Upload and reveal"</button>
+                <button id="settle" class=move || primary(can_settle()) prop:disabled=move || !can_settle() on:click=move |_| run("settle")>"Settle"</button>
+                {move || appeal_bond().map(|bond| view! {
+                    <button id="appeal" prop:disabled=move || busy.get() || session.wallet.get().is_none()
+                        on:click=move |_| run("appeal")>{format!("Appeal the verdict (bond {bond})")}</button>
+                })}
+            </div>
+            {signs}
             {move || appeal_bond().map(|bond| view! {
-                <button id="appeal" prop:disabled=move || busy.get() || session.wallet.get().is_none()
-                    on:click=move |_| run("appeal")>{format!("Appeal the verdict (bond {bond})")}</button>
+                <p class="signs">{format!("\"Appeal\" asks your wallet to sign Appeal, which bonds {bond} until the appeal committee decides.")}</p>
             })}
-            {move || round_of().map(|(_, round)| view! { <Committee round=round now=slot.get() /> })}
-            {move || backend_note.get().map(|note| view! { <p id="backend">{note}</p> })}
+            <div role="status" aria-live="polite">
+                {move || busy.get().then(|| view! {
+                    <p class="pending" id="working">"Working: approve in your wallet, then wait for the cluster to confirm..."</p>
+                })}
+                {move || backend_note.get().map(|note| view! { <p id="backend">{note}</p> })}
+                {move || {
+                    let p = progress.get();
+                    (p.total > 0).then(|| view! {
+                        <p><progress id="progress" max=p.total value=p.done aria-label="training steps"></progress>
+                        <span>{format!(" {}/{} steps", p.done, p.total)}</span></p>
+                    })
+                }}
+                {move || status.get().map(|s| match s {
+                    Ok(done) => view! {
+                        <p id="node-status" class="ok">{done.message}" "
+                            <a href=session.explorer_tx(&done.signature) target="_blank" rel="noopener">"View the transaction"</a>
+                        </p>
+                    }.into_any(),
+                    Err(error) => view! { <p id="node-error" class="error">{error}</p> }.into_any(),
+                })}
+            </div>
             {move || {
                 let p = progress.get();
-                (p.total > 0).then(|| view! {
-                    <progress id="progress" max=p.total value=p.done></progress>
-                    <span>{format!(" {}/{} steps", p.done, p.total)}</span>
-                    <Chart losses=p.losses.clone() accuracies=p.accuracies.clone() />
-                })
+                (p.total > 0).then(|| view! { <TrainingCharts losses=p.losses.clone() accuracies=p.accuracies.clone() /> })
             }}
             {move || record.get().map(|r| view! {
                 <p id="committed">{format!(
@@ -391,10 +488,7 @@ pub fn RunNode() -> impl IntoView {
                 <p id="reputation-snapshot">{format!("Reputation multiplier at join: x{:.2}", f64::from(n.reputation_bps) / 10_000.0)}</p>
             })}
             {move || verdict.get().map(|v| view! { <p id="verdict">{v}</p> })}
-            {move || status.get().map(|s| match s {
-                Ok(message) => view! { <p id="node-status" class="ok">{message}</p> }.into_any(),
-                Err(error) => view! { <p id="node-error" class="error">{error}</p> }.into_any(),
-            })}
+            {move || round_of().map(|(_, round)| view! { <Committee round=round now=slot.get() /> })}
         </section>
     }
 }
@@ -419,7 +513,7 @@ async fn join_and_train(
     progress: RwSignal<Progress>,
     backend_note: RwSignal<Option<String>>,
     record: RwSignal<Option<NodeRecord>>,
-) -> Result<String, AppError> {
+) -> Result<Done, AppError> {
     let node = session.address()?;
     if round.task_hash != SPEC.hash() {
         return Err(AppError::Invalid(
@@ -511,17 +605,19 @@ async fn join_and_train(
             hash,
         )])
         .await?;
-    Ok(format!(
-        "Committed ({}). Reveal when the reveal phase opens.",
-        &signature[..8.min(signature.len())]
-    ))
+    Ok(Done {
+        message:
+            "Committed: your update's hash is on-chain. Reveal it when the reveal phase opens."
+                .into(),
+        signature,
+    })
 }
 
 async fn reveal(
     session: Session,
     round_address: Address,
     record: RwSignal<Option<NodeRecord>>,
-) -> Result<String, AppError> {
+) -> Result<Done, AppError> {
     let mut saved = record
         .get_untracked()
         .ok_or_else(|| AppError::Invalid("nothing to reveal".into()))?;
@@ -530,7 +626,7 @@ async fn reveal(
     if cid != saved.cid() {
         return Err(storage::StorageError::WrongCid.into());
     }
-    session
+    let signature = session
         .send(&[builders::reveal_update(
             &session.program(),
             &node,
@@ -543,27 +639,29 @@ async fn reveal(
     saved.revealed = true;
     saved.save();
     record.set(Some(saved));
-    Ok("Revealed: the committee will validate your update.".into())
+    Ok(Done {
+        message: "Revealed: the committee will validate your update.".into(),
+        signature,
+    })
 }
 
 /// Files an appeal against the first verdict, bonding a seat's lock from the wallet.
-async fn appeal(
-    session: Session,
-    round_address: Address,
-    round: Round,
-) -> Result<String, AppError> {
+async fn appeal(session: Session, round_address: Address, round: Round) -> Result<Done, AppError> {
     let appellant = session.address()?;
-    session
+    let signature = session
         .send(&[builders::appeal(
             &session.program(),
             &appellant,
             &round_address,
         )])
         .await?;
-    Ok(format!(
-        "Appealed with a bond of {}: a larger committee is drawn to judge the round again. If it overturns the verdict, the bond comes back with a reward from the first majority's bonds.",
-        amount(&round, round.committees[0].seat_lock)
-    ))
+    Ok(Done {
+        message: format!(
+            "Appealed with a bond of {}: a larger committee is drawn to judge the round again. If it overturns the verdict, the bond comes back with a reward from the first majority's bonds.",
+            amount(&round, round.committees[0].seat_lock)
+        ),
+        signature,
+    })
 }
 
 /// Settles the node by its leaf in the verdict in force (finalized round) or by a refund
@@ -573,7 +671,7 @@ async fn settle(
     round_address: Address,
     record: RwSignal<Option<NodeRecord>>,
     verdict: RwSignal<Option<String>>,
-) -> Result<String, AppError> {
+) -> Result<Done, AppError> {
     let node = session.address()?;
     let program = session.program();
     let slot = session.rpc().slot().await?;
@@ -610,7 +708,7 @@ async fn settle(
         reason.map(|r| format!("; {r}")).unwrap_or_default()
     )));
     let cid = state.cid.is_well_formed().then_some(state.cid);
-    session
+    let signature = session
         .send(&[builders::settle_node(
             &program,
             &node,
@@ -626,12 +724,15 @@ async fn settle(
         record.set(Some(saved));
     }
     let half_life = round.terms.reputation_half_life;
-    Ok(format!(
-        "Paid {}. Reputation: {} points, multiplier x{:.2} in your next round.",
-        amount(&round, payout.to_node),
-        reputation.points_at(slot, half_life),
-        f64::from(reputation.multiplier_bps(slot, half_life)) / 10_000.0
-    ))
+    Ok(Done {
+        message: format!(
+            "Paid {}. Reputation: {} points, multiplier x{:.2} in your next round.",
+            amount(&round, payout.to_node),
+            reputation.points_at(slot, half_life),
+            f64::from(reputation.multiplier_bps(slot, half_life)) / 10_000.0
+        ),
+        signature,
+    })
 }
 
 /// The element an event fired on, as the type it is.

@@ -11,10 +11,17 @@ use leptos::task::spawn_local;
 use solana_address::Address;
 
 use crate::chain;
+use crate::chart::{self, LineChart};
 use crate::committee::Committee;
 use crate::connect::short;
+use crate::node::{FOLLOW_MS, SPEC};
 use crate::session::{AppError, Session};
+use crate::status::RoundStatusPanel;
 use crate::storage::{self, cid_text};
+use burn::tensor::Device;
+use droppin_fl::data::digits;
+use droppin_fl::evaluate::evaluate;
+use droppin_fl::update::decode_model;
 
 /// Lamports (or lamports' worth) in SOL.
 pub fn sol(lamports: u64) -> String {
@@ -108,7 +115,7 @@ fn Verdicts(address: Address, round: Round) -> impl IntoView {
 }
 
 #[component]
-fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
+fn RoundDetail(address: Address, round: Round, now: RwSignal<u64>) -> impl IntoView {
     let session = expect_context::<Session>();
     let nodes = LocalResource::new(move || async move {
         chain::nodes(&session, &address)
@@ -119,13 +126,14 @@ fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
     let outcome = round.outcome;
     view! {
         <section class="detail" id="round-detail">
-            <h3>{format!("Round {} ({})", round.id, phase_name(&round, now_slot))}</h3>
-            <p>{format!("Address {address}; funder {}", Address::new_from_array(round.funder))}</p>
-            <p>{format!(
-                "Deadlines: training until slot {}, reveal until {}, sealed votes until {}, vote reveals until {} (now {now_slot}).",
+            <h3>{format!("Round {}", round.id)}</h3>
+            {let shown = round.clone(); move || view! { <RoundStatusPanel round=shown.clone() now=now.get() /> }}
+            <p class="note">{format!("Address {address}; funder {}", Address::new_from_array(round.funder))}</p>
+            <p class="note">{format!(
+                "Deadlines: training until slot {}, reveal until {}, sealed votes until {}, vote reveals until {}.",
                 round.deadlines.commit, round.deadlines.reveal, round.deadlines.validation, round.deadlines.vote_reveal
             )}</p>
-            <Committee round=round.clone() now=now_slot />
+            {let shown = round.clone(); move || view! { <Committee round=shown.clone() now=now.get() /> }}
             {(round.status == RoundStatus::Finalized).then(|| view! {
                 <p>{format!("Nodes share {}. ", amount(&round, outcome.node_pool))}
                 "New global model: " <ModelLink cid=outcome.vote.new_model_cid />
@@ -138,8 +146,8 @@ fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
                 Some(Ok(list)) if list.is_empty() && settled > 0 => view! { <p>{format!("All {settled} nodes have settled.")}</p> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! { <p>"No node has joined yet."</p> }.into_any(),
                 Some(Ok(list)) => view! {
-                    <table class="nodes">
-                        <tr><th>"Node"</th><th>"Status"</th><th>"Samples"</th><th>"Update"</th></tr>
+                    <div class="table-scroll"><table class="nodes">
+                        <tr><th scope="col">"Node"</th><th scope="col">"Status"</th><th scope="col">"Samples"</th><th scope="col">"Update"</th></tr>
                         {list.into_iter().map(|(_, node)| view! {
                             <tr>
                                 <td>{short(&Address::new_from_array(node.node).to_string())}</td>
@@ -148,10 +156,59 @@ fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
                                 <td><ModelLink cid=node.cid /></td>
                             </tr>
                         }).collect_view()}
-                    </table>
+                    </table></div>
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// A model a finalized round shipped.
+#[derive(Clone, Debug, PartialEq)]
+struct ShippedModel {
+    round: u64,
+    task_hash: [u8; 32],
+    cid: Cid,
+    hash: [u8; 32],
+}
+
+/// The test accuracy of each shipped model, measured in this tab on the shipped digits' test
+/// split: the lineage's progress.
+async fn lineage_accuracy(
+    session: Session,
+    shipped: Vec<ShippedModel>,
+) -> Result<Vec<(f64, f64)>, AppError> {
+    let test = digits()?.test;
+    let mut points = Vec::new();
+    for model in shipped.into_iter().filter(|m| m.task_hash == SPEC.hash()) {
+        let bytes = storage::download(&session.storage_url(), &model.cid).await?;
+        let weights = decode_model(&SPEC, &bytes, &model.hash)?;
+        let evaluation = evaluate(&SPEC, &weights, &test, &Device::flex())?;
+        points.push((model.round as f64, evaluation.accuracy));
+    }
+    Ok(points)
+}
+
+/// The global model's accuracy across the rounds that shipped one.
+#[component]
+fn Lineage(shipped: Memo<Vec<ShippedModel>>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let points = LocalResource::new(move || lineage_accuracy(session, shipped.get()));
+    move || {
+        match points.get() {
+        None => view! { <p class="note">"Measuring each shipped model on the digits test split..."</p> }.into_any(),
+        Some(Err(error)) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+        Some(Ok(points)) if points.is_empty() => view! {
+            <p class="note" id="lineage">"No round has shipped a model yet: the global model's accuracy, round by round, will show here."</p>
+        }.into_any(),
+        Some(Ok(points)) => view! {
+            <div id="lineage" class="panel">
+                <LineChart id="lineage-chart" title="Global model accuracy by round (digits test split, measured in this tab)"
+                    x_title="round" y_title="accuracy (%)" class="series-model" data=points
+                    y_range=(0.0, 1.0) x_format=chart::whole y_format=chart::percent />
+            </div>
+        }.into_any(),
+    }
     }
 }
 
@@ -159,14 +216,15 @@ fn RoundDetail(address: Address, round: Round, now_slot: u64) -> impl IntoView {
 #[component]
 pub fn Rounds() -> impl IntoView {
     let session = expect_context::<Session>();
-    let loaded = RwSignal::new(None::<Result<(u64, Vec<(Address, Round)>), String>>);
+    let loaded = RwSignal::new(None::<Result<Vec<(Address, Round)>, String>>);
+    let slot = RwSignal::new(0u64);
     let selected = RwSignal::new(None::<Address>);
     let load = move || {
         loaded.set(None);
         spawn_local(async move {
             let result = async {
-                let slot = session.rpc().slot().await?;
-                Ok::<_, crate::session::AppError>((slot, chain::rounds(&session).await?))
+                slot.set(session.rpc().slot().await?);
+                chain::rounds(&session).await
             }
             .await;
             loaded.set(Some(result.map_err(|e| e.to_string())));
@@ -177,23 +235,65 @@ pub fn Rounds() -> impl IntoView {
         session.cluster.track();
         load();
     });
+    // Then follows the chain: the slot moves the countdowns; only a changed round redraws
+    // the table.
+    let follow = move || {
+        spawn_local(async move {
+            if let Ok(now) = session.rpc().slot().await {
+                slot.set(now);
+            }
+            if let Ok(fresh) = chain::rounds(&session).await
+                && loaded
+                    .get_untracked()
+                    .is_some_and(|current| current.as_ref().ok() != Some(&fresh))
+            {
+                loaded.set(Some(Ok(fresh)));
+            }
+        });
+    };
+    if let Ok(timer) = set_interval_with_handle(follow, std::time::Duration::from_millis(FOLLOW_MS))
+    {
+        on_cleanup(move || timer.clear());
+    }
+    // The models the lineage has shipped: measured again only when a new one appears.
+    let shipped = Memo::new(move |_| {
+        loaded
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, r)| {
+                r.status == RoundStatus::Finalized && r.outcome.vote.new_model_cid.is_well_formed()
+            })
+            .map(|(_, r)| ShippedModel {
+                round: r.id,
+                task_hash: r.task_hash,
+                cid: r.outcome.vote.new_model_cid,
+                hash: r.outcome.vote.new_model_hash,
+            })
+            .collect::<Vec<_>>()
+    });
     view! {
         <section class="rounds">
             <h2>"Rounds"</h2>
-            <button on:click=move |_| load()>"Refresh"</button>
+            <p class="note">"Every round on this cluster, updated as the chain moves. Pick one for its committee, its nodes and its verdicts."</p>
+            <Lineage shipped=shipped />
             {move || match loaded.get() {
                 None => view! { <p>"Loading rounds..."</p> }.into_any(),
                 Some(Err(error)) => view! { <p class="error" id="rounds-error">{error}</p> }.into_any(),
-                Some(Ok((_, rounds))) if rounds.is_empty() => view! { <p>"No round yet: fund the first one."</p> }.into_any(),
-                Some(Ok((slot, rounds))) => view! {
-                    <table id="rounds" class="rounds">
-                        <tr><th>"Id"</th><th>"Phase"</th><th>"Pool"</th><th>"Nodes"</th><th>"Revealed"</th><th>"Appeal"</th><th>"Model"</th><th>"New model"</th></tr>
+                Some(Ok(rounds)) if rounds.is_empty() => view! { <p>"No round yet: fund the first one."</p> }.into_any(),
+                Some(Ok(rounds)) => view! {
+                    <div class="table-scroll"><table id="rounds" class="rounds">
+                        <caption class="visually-hidden">"Rounds"</caption>
+                        <tr><th scope="col">"Round"</th><th scope="col">"Phase"</th><th scope="col">"Pool"</th><th scope="col">"Nodes"</th><th scope="col">"Revealed"</th><th scope="col">"Appeal"</th><th scope="col">"Model"</th><th scope="col">"New model"</th></tr>
                         {rounds.iter().map(|(address, round)| {
                             let address = *address;
+                            let for_phase = round.clone();
                             view! {
                                 <tr class="round" on:click=move |_| selected.set(Some(address))>
-                                    <td>{round.id}</td>
-                                    <td class="phase">{phase_name(round, slot)}</td>
+                                    <td><button class="row-link" aria-label=format!("Round {} details", round.id)
+                                        on:click=move |_| selected.set(Some(address))>{format!("#{}", round.id)}</button></td>
+                                    <td class="phase">{move || phase_name(&for_phase, slot.get())}</td>
                                     <td>{amount(round, round.pool)}</td>
                                     <td>{format!("{}/{}", round.counts.nodes_joined, round.max_nodes)}</td>
                                     <td>{round.counts.nodes_revealed}</td>
@@ -203,10 +303,10 @@ pub fn Rounds() -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view()}
-                    </table>
+                    </table></div>
                     {move || selected.get().and_then(|chosen| {
                         rounds.iter().find(|(a, _)| *a == chosen).map(|(address, round)| view! {
-                            <RoundDetail address=*address round=round.clone() now_slot=slot />
+                            <RoundDetail address=*address round=round.clone() now=slot />
                         })
                     })}
                 }.into_any(),
