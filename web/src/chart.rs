@@ -12,15 +12,15 @@ const RIGHT: f64 = 12.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 38.0;
 
-/// Up to about `count` evenly spaced round numbers (1, 2 or 5 times a power of ten) covering
-/// `[min, max]`.
-pub fn nice_ticks(min: f64, max: f64, count: usize) -> Vec<f64> {
+/// Up to about `count` evenly spaced round numbers (1, 2 or 5 times a power of ten, and at
+/// least `min_step` apart) covering `[min, max]`. A single value gets the unit above it.
+pub fn nice_ticks(min: f64, max: f64, count: usize, min_step: f64) -> Vec<f64> {
     let (min, max) = if (max - min).abs() < f64::EPSILON {
-        (min - 1.0, max + 1.0)
+        (min, min + 1.0)
     } else {
         (min.min(max), min.max(max))
     };
-    let raw = (max - min) / count.max(1) as f64;
+    let raw = ((max - min) / count.max(1) as f64).max(min_step);
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
@@ -90,8 +90,9 @@ pub fn layout(
         (lo, hi) if lo.is_finite() => (lo.min(0.0), hi),
         _ => (0.0, 1.0),
     });
-    let x_values = nice_ticks(x_min, x_max, 5);
-    let y_values = nice_ticks(y_min, y_max, 4);
+    // Steps, epochs and rounds: whole numbers on the x axis.
+    let x_values = nice_ticks(x_min, x_max, 5, 1.0);
+    let y_values = nice_ticks(y_min, y_max, 4, 0.0);
     let x = Scale {
         from: (x_values[0], *x_values.last().expect("ticks")),
         to: (LEFT, WIDTH - RIGHT),
@@ -150,7 +151,7 @@ pub fn LineChart(
     view! {
         <figure class="chart" id=id>
             <figcaption>{title}": " <span class="value">{latest}</span></figcaption>
-            <svg class=format!("chart {class}") viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=summary>
+            <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=summary>
                 {laid.y_ticks.into_iter().map(|(y, label)| view! {
                     <line class="grid" x1=LEFT x2=right y1=y y2=y />
                     <text class="tick" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{label}</text>
@@ -171,7 +172,8 @@ pub fn LineChart(
 
 /// A whole number, for steps, epochs and round ids.
 pub fn whole(value: f64) -> String {
-    format!("{value:.0}")
+    // Adding zero turns a negative zero into zero.
+    format!("{:.0}", value + 0.0)
 }
 
 /// A fraction in 0..=1 as a percentage.
@@ -194,15 +196,18 @@ mod tests {
 
     #[test]
     fn ticks_are_round_numbers_covering_the_range() {
-        assert_eq!(nice_ticks(0.0, 1.0, 4), vec![0.0, 0.5, 1.0]);
-        assert_eq!(nice_ticks(0.0, 100.0, 4), vec![0.0, 50.0, 100.0]);
+        assert_eq!(nice_ticks(0.0, 1.0, 4, 0.0), vec![0.0, 0.5, 1.0]);
+        assert_eq!(nice_ticks(0.0, 100.0, 4, 0.0), vec![0.0, 50.0, 100.0]);
         assert_eq!(
-            nice_ticks(0.37, 2.31, 4),
+            nice_ticks(0.37, 2.31, 4, 0.0),
             vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
         );
-        assert_eq!(nice_ticks(1.0, 12.0, 5), vec![0.0, 5.0, 10.0, 15.0]);
-        let flat = nice_ticks(3.0, 3.0, 4);
-        assert!(flat.first().unwrap() < &3.0 && flat.last().unwrap() > &3.0);
+        assert_eq!(nice_ticks(1.0, 12.0, 5, 1.0), vec![0.0, 5.0, 10.0, 15.0]);
+        // Two epochs: whole ticks only, no 1.2 or 1.4.
+        assert_eq!(nice_ticks(1.0, 2.0, 5, 1.0), vec![1.0, 2.0]);
+        // One round: it and the next.
+        assert_eq!(nice_ticks(0.0, 0.0, 5, 1.0), vec![0.0, 1.0]);
+        assert_eq!(whole(-0.0), "0");
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub fn FundRound() -> impl IntoView {
             {move || result.get().ok().map(|p| {
                 let params = params.get();
                 view! {
-                    <div class="table-scroll"><table class="preview">
+                    <div class="table-scroll" tabindex="0" role="region" aria-label="Where the payment goes"><table class="preview">
                         <caption class="visually-hidden">"Where the payment goes"</caption>
                         <tr><th scope="col">"Item"</th><th scope="col">"SOL"</th><th scope="col">"$dPIN (reference price)"</th></tr>
                         <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td><td id="pool-dpin">{dpin(&params, p.pool)}</td></tr>

@@ -401,7 +401,7 @@ pub fn RunNode() -> impl IntoView {
                     } else {
                         next_step(&round, slot.get(), session.wallet.get().is_some(), node_state.get().is_some(), record.get().as_ref())
                     };
-                    let payout = (round.status != RoundStatus::Failed).then(|| format!(
+                    let payout = (round.status == RoundStatus::Open).then(|| format!(
                         "If your update is accepted with an even share: about {} back (your stake of {} plus a reward); the verdict's weights decide.",
                         amount(&round, expected_payout(&round)), amount(&round, round.node_stake)
                     ));

@@ -94,12 +94,13 @@ pub async fn verdict_list(
 fn Verdicts(address: Address, round: Round) -> impl IntoView {
     let session = expect_context::<Session>();
     let list = LocalResource::new(move || verdict_list(session, address, round.clone()));
-    move || match list.get() {
+    move || {
+        match list.get() {
         None => view! { <p>"Loading the verdict list..."</p> }.into_any(),
         Some(Err(error)) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
         Some(Ok(list)) => view! {
-            <table class="verdicts">
-                <tr><th>"Node"</th><th>"Verdict"</th><th>"Contribution"</th><th>"Reason"</th></tr>
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Verdicts"><table class="verdicts">
+                <tr><th scope="col">"Node"</th><th scope="col">"Verdict"</th><th scope="col">"Contribution"</th><th scope="col">"Reason"</th></tr>
                 {list.verdicts.into_iter().map(|v| view! {
                     <tr>
                         <td>{short(&v.node)}</td>
@@ -108,9 +109,10 @@ fn Verdicts(address: Address, round: Round) -> impl IntoView {
                         <td>{v.reason.unwrap_or_default()}</td>
                     </tr>
                 }).collect_view()}
-            </table>
+            </table></div>
         }
         .into_any(),
+    }
     }
 }
 
@@ -146,7 +148,7 @@ fn RoundDetail(address: Address, round: Round, now: RwSignal<u64>) -> impl IntoV
                 Some(Ok(list)) if list.is_empty() && settled > 0 => view! { <p>{format!("All {settled} nodes have settled.")}</p> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! { <p>"No node has joined yet."</p> }.into_any(),
                 Some(Ok(list)) => view! {
-                    <div class="table-scroll"><table class="nodes">
+                    <div class="table-scroll" tabindex="0" role="region" aria-label="Nodes of this round"><table class="nodes">
                         <tr><th scope="col">"Node"</th><th scope="col">"Status"</th><th scope="col">"Samples"</th><th scope="col">"Update"</th></tr>
                         {list.into_iter().map(|(_, node)| view! {
                             <tr>
@@ -283,7 +285,7 @@ pub fn Rounds() -> impl IntoView {
                 Some(Err(error)) => view! { <p class="error" id="rounds-error">{error}</p> }.into_any(),
                 Some(Ok(rounds)) if rounds.is_empty() => view! { <p>"No round yet: fund the first one."</p> }.into_any(),
                 Some(Ok(rounds)) => view! {
-                    <div class="table-scroll"><table id="rounds" class="rounds">
+                    <div class="table-scroll" tabindex="0" role="region" aria-label="Rounds"><table id="rounds" class="rounds">
                         <caption class="visually-hidden">"Rounds"</caption>
                         <tr><th scope="col">"Round"</th><th scope="col">"Phase"</th><th scope="col">"Pool"</th><th scope="col">"Nodes"</th><th scope="col">"Revealed"</th><th scope="col">"Appeal"</th><th scope="col">"Model"</th><th scope="col">"New model"</th></tr>
                         {rounds.iter().map(|(address, round)| {
