@@ -95,6 +95,10 @@ fn a_round_driven_by_operators_commands() {
             "3",
             "--max-nodes",
             "3",
+            // 80-slot phases: room for three nodes training and five validators judging on
+            // two loaded cores.
+            "--phase-slots",
+            "80",
             "--json",
         ],
     )))
@@ -115,16 +119,27 @@ fn a_round_driven_by_operators_commands() {
         .iter()
         .map(|v| operator.spawn(v, &["validate", &round]))
         .collect();
-    for node in nodes {
-        let stdout = ok(node.wait_with_output().unwrap());
+    let settled: Vec<String> = nodes
+        .into_iter()
+        .map(|node| ok(node.wait_with_output().unwrap()))
+        .collect();
+    let served: Vec<String> = serving
+        .into_iter()
+        .map(|validator| ok(validator.wait_with_output().unwrap()))
+        .collect();
+    // What the validators did and where the round ended, should a node not be paid.
+    let story = || {
+        let shown = ok(operator.run(&keys[0], &["round", "show", &round, "--json"]));
+        format!("validators:\n{}\nround: {shown}", served.join("\n"))
+    };
+    for stdout in &settled {
         let settled: serde_json::Value =
             serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-        assert_eq!(settled["outcome"], "accepted", "{stdout}");
+        assert_eq!(settled["outcome"], "accepted", "{stdout}\n{}", story());
         assert!(settled["received_lamports"].as_u64().unwrap() > 20_000_000);
     }
     let mut seated = 0;
-    for validator in serving {
-        let stdout = ok(validator.wait_with_output().unwrap());
+    for stdout in &served {
         if stdout.contains("seated, sealed vote") {
             seated += 1;
             assert!(stdout.contains("revealed its vote"), "{stdout}");
