@@ -5,7 +5,7 @@
 use std::{
     io::{BufRead, BufReader},
     net::{SocketAddr, TcpListener},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{Arc, mpsc},
     time::Duration,
@@ -61,26 +61,24 @@ pub struct Localnet {
     pub rpc_url: String,
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// Two distinct free ports (both held until both are known, so they differ).
+fn free_ports() -> anyhow::Result<(u16, u16)> {
+    let first = TcpListener::bind("127.0.0.1:0")?;
+    let second = TcpListener::bind("127.0.0.1:0")?;
+    Ok((first.local_addr()?.port(), second.local_addr()?.port()))
 }
 
-impl Localnet {
-    /// Starts the surfnet, deploys and initializes the program, and serves storage.
-    pub fn start(options: LocalnetOptions) -> anyhow::Result<Localnet> {
-        let binary = localnet_binary();
-        if !binary.exists() {
-            bail!(
-                "{} is missing: run scripts/setup localnet",
-                binary.display()
-            );
-        }
-        let rpc_port = match options.rpc_port {
-            0 => free_port()?,
-            port => port,
-        };
-        let mut surfnet = Command::new(&binary)
-            .args([rpc_port.to_string(), free_port()?.to_string()])
+/// Starts attempted on fresh ports when the surfnet exits at once: a port picked free can be
+/// taken by another process before the surfnet binds it.
+const START_ATTEMPTS: usize = 3;
+
+/// Starts the surfnet binary on `rpc_port` (a free one when 0) and waits until it is ready.
+fn spawn_surfnet(binary: &Path, rpc_port: u16) -> anyhow::Result<(Child, u16)> {
+    for attempt in 1..=START_ATTEMPTS {
+        let (free_rpc, ws_port) = free_ports()?;
+        let port = if rpc_port == 0 { free_rpc } else { rpc_port };
+        let mut surfnet = Command::new(binary)
+            .args([port.to_string(), ws_port.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -98,13 +96,38 @@ impl Localnet {
             // Keep the pipe drained for as long as the surfnet lives.
             lines.for_each(drop);
         });
-        if ready_rx.recv_timeout(READY_TIMEOUT).is_err() {
-            let _ = surfnet.kill();
+        match ready_rx.recv_timeout(READY_TIMEOUT) {
+            Ok(()) => return Ok((surfnet, port)),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = surfnet.kill();
+                bail!(
+                    "the local network did not start on port {port} within {} s",
+                    READY_TIMEOUT.as_secs()
+                );
+            }
+            // It exited before it was ready: its port was taken.
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let _ = surfnet.wait();
+                if rpc_port != 0 || attempt == START_ATTEMPTS {
+                    bail!("the local network exited at start on port {port} (is the port taken?)");
+                }
+            }
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+impl Localnet {
+    /// Starts the surfnet, deploys and initializes the program, and serves storage.
+    pub fn start(options: LocalnetOptions) -> anyhow::Result<Localnet> {
+        let binary = localnet_binary();
+        if !binary.exists() {
             bail!(
-                "the local network did not start on port {rpc_port} within {} s (is the port taken?)",
-                READY_TIMEOUT.as_secs()
+                "{} is missing: run scripts/setup localnet",
+                binary.display()
             );
         }
+        let (surfnet, rpc_port) = spawn_surfnet(&binary, options.rpc_port)?;
         let rpc_url = format!("http://127.0.0.1:{rpc_port}");
         // From here on, a failure must not leave the surfnet running.
         let guard = KillOnDrop(Some(surfnet));
