@@ -252,14 +252,9 @@ pub fn RunNode() -> impl IntoView {
             }
         });
     };
-    if let Ok(timer) = set_interval_with_handle(
-        move || {
-            if !busy.get_untracked() {
-                follow();
-            }
-        },
-        std::time::Duration::from_millis(FOLLOW_MS),
-    ) {
+    // It only reads, so it goes on while an action runs: the head counts move as it lands.
+    if let Ok(timer) = set_interval_with_handle(follow, std::time::Duration::from_millis(FOLLOW_MS))
+    {
         on_cleanup(move || timer.clear());
     }
 
