@@ -243,13 +243,14 @@ impl Browser {
 
     /// axe-core's report on the page as it stands (WCAG 2.1 A and AA, and best practices).
     async fn axe(&self) -> anyhow::Result<serde_json::Value> {
-        let source = std::fs::read_to_string(axe_path()).map_err(|e| {
-            anyhow::anyhow!(
-                "reading axe-core at {}: {e} (run scripts/setup web)",
-                axe_path().display()
-            )
-        })?;
+        // Injected once per page load: the page keeps it until it navigates.
         if self.client.execute("return typeof axe", vec![]).await? != "object" {
+            let source = std::fs::read_to_string(axe_path()).map_err(|e| {
+                anyhow::anyhow!(
+                    "reading axe-core at {}: {e} (run scripts/setup web)",
+                    axe_path().display()
+                )
+            })?;
             self.client.execute(&source, vec![]).await?;
         }
         let report = self

@@ -36,6 +36,11 @@ pub async fn rounds(session: &Session) -> Result<Vec<(Address, Round)>, AppError
     Ok(rounds)
 }
 
+/// The current slot and every round, newest first: what a page that lists rounds reads.
+pub async fn slot_and_rounds(session: &Session) -> Result<(u64, Vec<(Address, Round)>), AppError> {
+    Ok((session.rpc().slot().await?, rounds(session).await?))
+}
+
 /// The nodes that joined `round`.
 pub async fn nodes(
     session: &Session,

@@ -9,6 +9,7 @@ pub mod chart;
 pub mod cluster;
 pub mod committee;
 pub mod connect;
+pub mod follow;
 pub mod fund;
 pub mod images;
 pub mod node;

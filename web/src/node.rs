@@ -22,6 +22,7 @@ use wasm_bindgen::JsCast;
 use crate::chain;
 use crate::chart::{self, LineChart};
 use crate::committee::Committee;
+use crate::follow::{every_few_seconds, set_if_changed};
 use crate::images::read_images;
 use crate::node_record::{NodeRecord, current_round};
 use crate::rounds::{amount, verdict_list};
@@ -33,8 +34,6 @@ use crate::upload::PreparedUpdate;
 
 /// The task rounds opened here train: the digits MLP.
 pub const SPEC: ModelSpec = ModelSpec::digits_mlp();
-/// How often the page reads the chain while it is open.
-pub const FOLLOW_MS: u64 = 3_000;
 /// Demo shards: the shipped digits split IID in this many parts, one picked per wallet.
 const DEMO_SHARDS: usize = 8;
 
@@ -131,6 +130,31 @@ pub fn next_step(
     }
 }
 
+/// What the node page reads of the chain.
+struct ChainRead {
+    slot: u64,
+    rounds: Vec<(Address, Round)>,
+    /// The chosen round, this wallet and its node state there, when both are known.
+    node: Option<(Address, Address, Option<NodeState>)>,
+}
+
+/// Reads the slot, every round and, given a chosen round and a connected wallet, its node state.
+async fn read_chain(session: &Session, chosen: Option<String>) -> Result<ChainRead, AppError> {
+    let (slot, rounds) = chain::slot_and_rounds(session).await?;
+    let node = match (chosen, session.address()) {
+        (Some(round), Ok(node)) => {
+            let round: Address = round
+                .parse()
+                .map_err(|_| AppError::Invalid("round".into()))?;
+            let state =
+                chain::state(session, &find::node(&session.program(), &round, &node)).await?;
+            Some((round, node, state))
+        }
+        _ => None,
+    };
+    Ok(ChainRead { slot, rounds, node })
+}
+
 /// The training's live charts: the loss of each step and the held-out accuracy after each epoch.
 #[component]
 fn TrainingCharts(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
@@ -200,28 +224,21 @@ pub fn RunNode() -> impl IntoView {
             .into_iter()
             .find(|(a, _)| a.to_string() == chosen)
     };
-    // Reloads rounds, the slot, and this wallet's state in the chosen round.
+    // Reloads rounds, the slot, and this wallet's state and saved record in the chosen round.
     let refresh = move || {
         checked.set(false);
         spawn_local(async move {
-            let loaded = async {
-                slot.set(session.rpc().slot().await?);
-                rounds.set(chain::rounds(&session).await?);
-                if let (Some(round), Ok(node)) = (chosen.get_untracked(), session.address()) {
-                    let round: Address = round
-                        .parse()
-                        .map_err(|_| AppError::Invalid("round".into()))?;
-                    let program = session.program();
-                    node_state
-                        .set(chain::state(&session, &find::node(&program, &round, &node)).await?);
-                    record.set(NodeRecord::load(&round.to_string(), &node.to_string()));
-                    checked.set(true);
+            match read_chain(&session, chosen.get_untracked()).await {
+                Ok(read) => {
+                    slot.set(read.slot);
+                    rounds.set(read.rounds);
+                    if let Some((round, node, state)) = read.node {
+                        node_state.set(state);
+                        record.set(NodeRecord::load(&round.to_string(), &node.to_string()));
+                        checked.set(true);
+                    }
                 }
-                Ok::<_, AppError>(())
-            }
-            .await;
-            if let Err(error) = loaded {
-                status.set(Some(Err(error.to_string())));
+                Err(error) => status.set(Some(Err(error.to_string()))),
             }
         });
     };
@@ -231,32 +248,19 @@ pub fn RunNode() -> impl IntoView {
         chosen.track();
         refresh();
     });
-    // The page follows the chain by itself: the slot, the rounds and this node's account.
-    let follow = move || {
+    // The page follows the chain by itself: the slot, the rounds and this node's account. It
+    // only reads, so it goes on while an action runs: the head counts move as it lands.
+    every_few_seconds(move || {
         spawn_local(async move {
-            if let Ok(now) = session.rpc().slot().await {
-                slot.set(now);
-            }
-            if let Ok(loaded) = chain::rounds(&session).await
-                && loaded != rounds.get_untracked()
-            {
-                rounds.set(loaded);
-            }
-            if let (Some(round), Ok(node)) = (chosen.get_untracked(), session.address())
-                && let Ok(round) = round.parse::<Address>()
-                && let Ok(state) =
-                    chain::state(&session, &find::node(&session.program(), &round, &node)).await
-                && state != node_state.get_untracked()
-            {
-                node_state.set(state);
+            if let Ok(read) = read_chain(&session, chosen.get_untracked()).await {
+                slot.set(read.slot);
+                set_if_changed(rounds, read.rounds);
+                if let Some((_, _, state)) = read.node {
+                    set_if_changed(node_state, state);
+                }
             }
         });
-    };
-    // It only reads, so it goes on while an action runs: the head counts move as it lands.
-    if let Ok(timer) = set_interval_with_handle(follow, std::time::Duration::from_millis(FOLLOW_MS))
-    {
-        on_cleanup(move || timer.clear());
-    }
+    });
 
     let run = move |action: &'static str| {
         let Some((round_address, round)) = round_of() else {

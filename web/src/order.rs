@@ -1,7 +1,7 @@
 //! The order form's arithmetic: what a funder's SOL becomes. It runs the coordinator's own
 //! `open_round` on the order, so the preview is what the program will do to the lamport.
 
-use droppin_coordinator::{RoundKeys, bps_of, open_round, seat_lock};
+use droppin_coordinator::{RoundKeys, open_round, seat_lock, split_pool};
 use droppin_interface::instruction::{OpenRoundArgs, phase_schedule};
 use droppin_interface::state::{Currency, ProtocolParams, Round};
 use droppin_interface::{Cid, LAMPORTS_PER_SOL};
@@ -152,8 +152,8 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
         open_round(params, &keys, &args, 0, &mut round).map_err(|_| vec![OrderError::Amount])?;
     round.counts.nodes_joined = order.max_nodes;
     let seat_lock = seat_lock(&round).map_err(|_| vec![OrderError::Amount])?;
-    let validators = bps_of(funding.to_pool, params.validator_share_bps);
-    let nodes = funding.to_pool - validators;
+    let (validators, nodes) = split_pool(funding.to_pool, params.validator_share_bps)
+        .map_err(|_| vec![OrderError::Amount])?;
     Ok(Preview {
         fee: funding.fee,
         pool: funding.to_pool,
@@ -167,6 +167,8 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
 
 #[cfg(test)]
 mod tests {
+    use droppin_coordinator::bps_of;
+
     use super::*;
 
     #[test]

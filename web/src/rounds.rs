@@ -14,7 +14,8 @@ use crate::chain;
 use crate::chart::{self, LineChart};
 use crate::committee::Committee;
 use crate::connect::short;
-use crate::node::{FOLLOW_MS, SPEC};
+use crate::follow::{every_few_seconds, set_if_changed};
+use crate::node::SPEC;
 use crate::session::{AppError, Session};
 use crate::status::RoundStatusPanel;
 use crate::storage::{self, cid_text};
@@ -224,11 +225,10 @@ pub fn Rounds() -> impl IntoView {
     let load = move || {
         loaded.set(None);
         spawn_local(async move {
-            let result = async {
-                slot.set(session.rpc().slot().await?);
-                chain::rounds(&session).await
-            }
-            .await;
+            let result = chain::slot_and_rounds(&session).await.map(|(now, rounds)| {
+                slot.set(now);
+                rounds
+            });
             loaded.set(Some(result.map_err(|e| e.to_string())));
         });
     };
@@ -239,24 +239,17 @@ pub fn Rounds() -> impl IntoView {
     });
     // Then follows the chain: the slot moves the countdowns; only a changed round redraws
     // the table.
-    let follow = move || {
+    every_few_seconds(move || {
         spawn_local(async move {
-            if let Ok(now) = session.rpc().slot().await {
+            if let Ok((now, fresh)) = chain::slot_and_rounds(&session).await {
                 slot.set(now);
-            }
-            if let Ok(fresh) = chain::rounds(&session).await
-                && loaded
-                    .get_untracked()
-                    .is_some_and(|current| current.as_ref().ok() != Some(&fresh))
-            {
-                loaded.set(Some(Ok(fresh)));
+                // A page still loading (or changing cluster) is left to its own load.
+                if loaded.with_untracked(Option::is_some) {
+                    set_if_changed(loaded, Some(Ok(fresh)));
+                }
             }
         });
-    };
-    if let Ok(timer) = set_interval_with_handle(follow, std::time::Duration::from_millis(FOLLOW_MS))
-    {
-        on_cleanup(move || timer.clear());
-    }
+    });
     // The models the lineage has shipped: measured again only when a new one appears.
     let shipped = Memo::new(move |_| {
         loaded

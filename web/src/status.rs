@@ -1,7 +1,7 @@
 //! A round's status at a glance, shared by the node page and the round's detail: its phase, when
 //! that phase ends (in time and in slots), the pool, the nodes, the committee and the appeal.
 
-use droppin_coordinator::{Phase, bps_of, phase, phase_name, resolution_name};
+use droppin_coordinator::{Phase, phase, phase_name, resolution_name, split_pool};
 use droppin_interface::state::{Round, RoundStatus};
 use leptos::prelude::*;
 
@@ -91,18 +91,18 @@ pub fn appeal_summary(round: &Round, slot: u64) -> String {
 /// its stake back plus the nodes' part of the pool split evenly. The verdict's weights decide
 /// the real figure.
 pub fn expected_payout(round: &Round) -> u64 {
-    let nodes_pool = round.pool - bps_of(round.pool, round.terms.validator_share_bps);
+    let nodes_pool =
+        split_pool(round.pool, round.terms.validator_share_bps).map_or(0, |(_, nodes)| nodes);
     round.node_stake + nodes_pool / u64::from(round.counts.nodes_joined.max(1))
 }
 
 /// The round's status at slot `now`, as a definition list.
 #[component]
 pub fn RoundStatusPanel(round: Round, now: u64) -> impl IntoView {
-    let slot = now;
-    let name = phase_name(&round, slot);
-    let next = next_deadline(&round, slot).map(|(what, until)| {
+    let name = phase_name(&round, now);
+    let next = next_deadline(&round, now).map(|(what, until)| {
         view! {
-            <div><dt>{what}</dt><dd id="countdown">{countdown(slot, until)}</dd></div>
+            <div><dt>{what}</dt><dd id="countdown">{countdown(now, until)}</dd></div>
         }
     });
     view! {
@@ -116,8 +116,8 @@ pub fn RoundStatusPanel(round: Round, now: u64) -> impl IntoView {
                 round.counts.nodes_joined, round.max_nodes, round.counts.nodes_revealed
             )}</dd></div>
             <div><dt>"Committee"</dt><dd>{committee_summary(&round)}</dd></div>
-            <div><dt>"Appeal"</dt><dd>{appeal_summary(&round, slot)}</dd></div>
-            <div><dt>"Slot"</dt><dd>{slot}</dd></div>
+            <div><dt>"Appeal"</dt><dd>{appeal_summary(&round, now)}</dd></div>
+            <div><dt>"Slot"</dt><dd>{now}</dd></div>
         </dl>
     }
 }

@@ -5,14 +5,13 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
 mod common;
 
-use common::ok;
-use droppin_cli::localnet::Localnet;
+use common::{Operator, ok};
 use droppin_client::{Chain, RpcChain, write_new_keypair};
 use droppin_interface::{LAMPORTS_PER_SOL, pda::find};
 use solana_address::Address;
@@ -22,21 +21,6 @@ fn client_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../clients/js")
 }
 
-fn dpin(localnet: &Localnet, state: &Path, keypair: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dpin"));
-    command.args(args).args([
-        "--url",
-        &localnet.rpc_url,
-        "--storage",
-        &format!("kubo+{}", localnet.gateway_url()),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--keypair",
-        keypair.to_str().unwrap(),
-    ]);
-    command
-}
-
 #[test]
 fn the_generated_javascript_client_reads_and_writes_the_program() {
     assert!(
@@ -44,10 +28,10 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
         "the JavaScript client is not built: run scripts/setup js"
     );
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state");
     let key = |name: &str| dir.path().join(format!("{name}.json"));
     let admin = write_new_keypair(&key("admin")).unwrap();
     let localnet = common::localnet(dir.path(), &admin);
+    let operator = Operator::on(&localnet, dir.path().join("state"));
     let mut chain = RpcChain::connect(&localnet.rpc_url).unwrap();
     let mut funded = |name: &str| {
         let keypair = write_new_keypair(&key(name)).unwrap();
@@ -62,17 +46,8 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
         funded("validator"),
         funded("payer"),
     );
-    ok(dpin(
-        &localnet,
-        &state,
-        &key("validator"),
-        &["validator", "register", "--sol", "2"],
-    )
-    .output()
-    .unwrap());
-    let opened: serde_json::Value = serde_json::from_str(&ok(dpin(
-        &localnet,
-        &state,
+    ok(operator.run(&key("validator"), &["validator", "register", "--sol", "2"]));
+    let opened: serde_json::Value = serde_json::from_str(&ok(operator.run(
         &key("funder"),
         &[
             "round",
@@ -83,22 +58,14 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
             "1000",
             "--json",
         ],
-    )
-    .output()
-    .unwrap()))
+    )))
     .unwrap();
     let round: Address = opened["address"].as_str().unwrap().parse().unwrap();
     // The node joins as its first step; its state is all this test needs of it.
-    let mut node_run = dpin(
-        &localnet,
-        &state,
+    let mut node_run = operator.spawn(
         &key("node"),
         &["node", "run", &round.to_string(), "--shard", "0/1"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    );
     let program = Address::new_from_array(droppin_interface::PROGRAM_ID);
     let node_state = find::node(&program, &round, &node);
     let started = Instant::now();

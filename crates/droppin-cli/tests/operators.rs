@@ -4,52 +4,17 @@
 //! anyone cranks, and the shipped model is exported.
 
 use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
+    path::PathBuf,
+    process::{Child, Command},
 };
 
 mod common;
 
-use common::ok;
+use common::{Operator, ok};
 
 use droppin_client::{Chain, RpcChain, write_new_keypair};
 use droppin_interface::LAMPORTS_PER_SOL;
 use solana_signer::Signer;
-
-struct Operator {
-    rpc: String,
-    storage: String,
-    state: PathBuf,
-}
-
-impl Operator {
-    fn command(&self, keypair: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_dpin"));
-        command.args(args).args([
-            "--url",
-            &self.rpc,
-            "--storage",
-            &self.storage,
-            "--state-dir",
-            self.state.to_str().unwrap(),
-            "--keypair",
-            keypair.to_str().unwrap(),
-        ]);
-        command
-    }
-
-    fn run(&self, keypair: &Path, args: &[&str]) -> Output {
-        self.command(keypair, args).output().unwrap()
-    }
-
-    fn spawn(&self, keypair: &Path, args: &[&str]) -> Child {
-        self.command(keypair, args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-}
 
 #[test]
 fn a_round_driven_by_operators_commands() {
@@ -57,11 +22,7 @@ fn a_round_driven_by_operators_commands() {
     let admin_path = dir.path().join("admin.json");
     let admin = write_new_keypair(&admin_path).unwrap();
     let localnet = common::localnet(dir.path(), &admin);
-    let operator = Operator {
-        rpc: localnet.rpc_url.clone(),
-        storage: format!("kubo+{}", localnet.gateway_url()),
-        state: dir.path().join("state"),
-    };
+    let operator = Operator::on(&localnet, dir.path().join("state"));
     let mut chain = RpcChain::connect(&localnet.rpc_url).unwrap();
     let names = [
         "funder", "node0", "node1", "node2", "v0", "v1", "v2", "v3", "v4",

@@ -15,7 +15,7 @@ use crate::{
     Result, add, bps_of, mul,
     node::value_in_lamports,
     registry::{collect_debt, take_or_owe, take_penalty},
-    settlement_open, sub,
+    settlement_open, split_pool, sub,
 };
 
 /// Slots after a committee's seed slot within which it must be drawn: the SlotHashes sysvar
@@ -340,13 +340,13 @@ pub fn finalize_round(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
 
 /// Puts the verdict `seat` revealed in force and sets the pools.
 pub(crate) fn set_outcome(round: &mut Round, seat: &Seat) -> Result<()> {
-    let validator_pool = bps_of(round.pool, round.terms.validator_share_bps);
+    let (validator_pool, node_pool) = split_pool(round.pool, round.terms.validator_share_bps)?;
     round.status = RoundStatus::Finalized;
     round.outcome.level = seat.level;
     round.outcome.digest = seat.digest;
     round.outcome.vote = seat.vote;
     round.outcome.validator_pool = validator_pool;
-    round.outcome.node_pool = sub(round.pool, validator_pool)?;
+    round.outcome.node_pool = node_pool;
     Ok(())
 }
 

@@ -112,5 +112,12 @@ pub fn bps_of(amount: u64, bps: u16) -> u64 {
     (u128::from(amount) * u128::from(bps) / u128::from(BPS)) as u64
 }
 
+/// A round's pool split between its validators (their share in bps) and its nodes:
+/// `(validators, nodes)`.
+pub fn split_pool(pool: u64, validator_share_bps: u16) -> Result<(u64, u64)> {
+    let validators = bps_of(pool, validator_share_bps);
+    Ok((validators, sub(pool, validators)?))
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
+    sync::LazyLock,
 };
 
 use codama::{CamelCaseString, Codama};
@@ -151,6 +152,9 @@ fn camel(ident: &syn::Ident) -> String {
     CamelCaseString::from(ident.to_string()).to_string()
 }
 
+/// The IDL the code describes, generated once for every test here.
+static GENERATED: LazyLock<String> = LazyLock::new(generate);
+
 /// The IDL as the code describes it, with docs, pretty-printed.
 fn generate() -> String {
     let root = Codama::load(crate_dir()).unwrap().get_idl().unwrap();
@@ -197,13 +201,13 @@ fn generate() -> String {
 
 #[test]
 fn the_checked_in_idl_is_the_one_the_code_generates() {
-    let generated = generate();
+    let generated = &*GENERATED;
     if std::env::var_os("DROPPIN_WRITE_IDL").is_some() {
-        std::fs::write(idl_path(), &generated).unwrap();
+        std::fs::write(idl_path(), generated).unwrap();
     }
     let checked_in = std::fs::read_to_string(idl_path()).unwrap_or_default();
     assert!(
-        checked_in == generated,
+        checked_in == *generated,
         "idl/droppin.json differs from the code; regenerate it with \
          DROPPIN_WRITE_IDL=1 cargo test -p droppin-interface --test idl"
     );
@@ -211,7 +215,7 @@ fn the_checked_in_idl_is_the_one_the_code_generates() {
 
 #[test]
 fn every_instruction_account_and_error_is_documented() {
-    let idl: Value = serde_json::from_str(&generate()).unwrap();
+    let idl: Value = serde_json::from_str(&GENERATED).unwrap();
     let program = &idl["program"];
     assert_eq!(program["instructions"].as_array().unwrap().len(), 31);
     assert_eq!(program["accounts"].as_array().unwrap().len(), 12);
@@ -228,7 +232,7 @@ fn every_instruction_account_and_error_is_documented() {
 
 #[test]
 fn instruction_discriminators_and_error_codes_match_the_code() {
-    let idl: Value = serde_json::from_str(&generate()).unwrap();
+    let idl: Value = serde_json::from_str(&GENERATED).unwrap();
     let program = &idl["program"];
     for (tag, instruction) in program["instructions"]
         .as_array()

@@ -1,6 +1,9 @@
 //! Helpers the command-line tests share.
 
-use std::process::Output;
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+};
 
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
 
@@ -27,4 +30,52 @@ pub fn localnet(dir: &std::path::Path, admin: &solana_keypair::Keypair) -> Local
         admin: admin.insecure_clone(),
     })
     .unwrap()
+}
+
+/// Runs `dpin` against a local network, its cluster and storage flags filled in.
+pub struct Operator {
+    rpc: String,
+    storage: String,
+    state: PathBuf,
+}
+
+impl Operator {
+    /// An operator of `localnet`, keeping node and validator state in `state`.
+    pub fn on(localnet: &Localnet, state: PathBuf) -> Self {
+        Operator {
+            rpc: localnet.rpc_url.clone(),
+            storage: format!("kubo+{}", localnet.gateway_url()),
+            state,
+        }
+    }
+
+    /// The `dpin` command for `args`, signed by `keypair`.
+    pub fn command(&self, keypair: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dpin"));
+        command.args(args).args([
+            "--url",
+            &self.rpc,
+            "--storage",
+            &self.storage,
+            "--state-dir",
+            self.state.to_str().unwrap(),
+            "--keypair",
+            keypair.to_str().unwrap(),
+        ]);
+        command
+    }
+
+    /// Runs a command to its end.
+    pub fn run(&self, keypair: &Path, args: &[&str]) -> Output {
+        self.command(keypair, args).output().unwrap()
+    }
+
+    /// Starts a command, its output piped.
+    pub fn spawn(&self, keypair: &Path, args: &[&str]) -> Child {
+        self.command(keypair, args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
 }
