@@ -582,7 +582,13 @@ async fn join_and_train(
             })
         })
         .await?;
-    let update = PreparedUpdate::new(&SPEC, &base, &trained, data.len() as u64);
+    let update = PreparedUpdate::new(
+        &SPEC,
+        &base,
+        &round_address.to_bytes(),
+        &trained,
+        data.len() as u64,
+    );
     let salt: [u8; 32] = rand::random();
     let mut saved = NodeRecord::new(
         &round_address.to_string(),

@@ -14,9 +14,15 @@ pub struct PreparedUpdate {
 }
 
 impl PreparedUpdate {
-    /// Encodes `trained - base` from `samples` training samples.
-    pub fn new(spec: &ModelSpec, base: &Weights, trained: &Weights, samples: u64) -> Self {
-        let bytes = encode_delta(spec, base, trained.delta_from(base), samples);
+    /// Encodes `trained - base` from `samples` training samples, bound to `round`.
+    pub fn new(
+        spec: &ModelSpec,
+        base: &Weights,
+        round: &[u8; 32],
+        trained: &Weights,
+        samples: u64,
+    ) -> Self {
+        let bytes = encode_delta(spec, base, round, trained.delta_from(base), samples);
         let cid = interface_cid(&bytes);
         Self { bytes, cid }
     }
@@ -32,12 +38,13 @@ impl PreparedUpdate {
 }
 
 /// A fixed update for checking that the browser encodes exactly like the host: the digits MLP
-/// moved from its seed-1 to its seed-2 initial weights, from 100 samples.
+/// moved from its seed-1 to its seed-2 initial weights, from 100 samples, for round key 7s.
 pub fn reference_update() -> PreparedUpdate {
     let spec = ModelSpec::digits_mlp();
     PreparedUpdate::new(
         &spec,
         &Weights::initial(&spec, 1),
+        &[7; 32],
         &Weights::initial(&spec, 2),
         100,
     )

@@ -55,6 +55,9 @@ pub struct SimArgs {
     learning_rate: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
+    /// What a backdoor attacker multiplies its update by (model replacement; 1 for none).
+    #[arg(long, default_value_t = 1.0)]
+    boost: f32,
     /// Where nodes train: cpu, or wgpu (a build with the `wgpu` feature and a GPU adapter).
     #[arg(long, default_value = "cpu", value_parser = clap::builder::PossibleValuesParser::new(DEVICE_NAMES))]
     device: String,
@@ -104,6 +107,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             .map_or(Partition::Iid, |alpha| Partition::Dirichlet { alpha }),
         dp_epsilon: args.scenario.dp_epsilon,
         device: device(&args.device)?,
+        boost: args.boost,
     };
     if !args.json {
         println!(
@@ -116,8 +120,18 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             args.scenario.seed
         );
         println!(
-            "{:<14} {:>9} {:>9} {:>10} {:>8} {:>15} {:>9}",
-            "aggregator", "accuracy", "clean", "precision", "recall", "honest rejected", "epsilon"
+            "{:<14} {:>9} {:>9} {:>9} {:>10} {:>8} {:>15} {:>15} {:>8} {:>8} {:>9}",
+            "aggregator",
+            "accuracy",
+            "clean",
+            "backdoor",
+            "precision",
+            "recall",
+            "honest rejected",
+            "slashed/excl.",
+            "honest",
+            "attacker",
+            "epsilon"
         );
     }
     for pipeline in pipelines {
@@ -164,14 +178,23 @@ fn print_row(name: &str, r: &SimResult) {
         )
     };
     let epsilon = r.epsilon.map_or("-".to_owned(), |e| format!("{e:.2}"));
+    let share = |s: Option<f64>| s.map_or("-".to_owned(), |s| format!("{:.1}%", 100.0 * s));
+    let outcomes = match (r.honest_slashed, r.honest_excluded) {
+        (Some(slashed), Some(excluded)) => format!("{slashed}/{excluded}"),
+        _ => "-".to_owned(),
+    };
     println!(
-        "{:<14} {:>8.1}% {:>8.1}% {:>10} {:>8} {:>15} {:>9}",
+        "{:<14} {:>8.1}% {:>8.1}% {:>8.1}% {:>10} {:>8} {:>15} {:>15} {:>8} {:>8} {:>9}",
         name,
         100.0 * r.accuracy,
         100.0 * r.clean_accuracy,
+        100.0 * r.backdoor_success,
         precision,
         recall,
         format!("{}/{}", r.honest_rejected, r.honest_total),
+        outcomes,
+        share(r.honest_share),
+        share(r.malicious_share),
         epsilon
     );
 }

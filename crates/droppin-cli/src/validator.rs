@@ -10,14 +10,15 @@ use droppin_fl::{
     model::{ModelSpec, Weights},
     update::{Encoding, Update, decode_model},
     validate::{
-        ListedVerdict, ValidationReport, ValidatorConfig, VerdictList, outcome_name, validate,
+        ListedVerdict, RoundContext, ValidationReport, ValidatorConfig, VerdictList, outcome_name,
+        validate,
     },
 };
 use droppin_interface::{
     Cid,
     hash::Sha256,
     instruction::VerdictVote,
-    state::{NodeState, NodeStatus, Round},
+    state::{NodeState, NodeStatus, Round, RoundStatus},
     verdict::{Leaf, Outcome, VerdictTree},
 };
 use droppin_storage::{BlobStore, from_interface, to_interface};
@@ -127,7 +128,12 @@ pub fn judge<C: Chain>(
             reputation_bps: n.reputation_bps,
         })
         .collect();
-    let report = validate(spec, &base, validation, &submissions, config)?;
+    let previous_step = previous_step(protocol, store, spec, &round, &base);
+    let context = RoundContext {
+        round: round_address.to_bytes(),
+        previous_step: previous_step.as_deref(),
+    };
+    let report = validate(spec, &base, validation, &submissions, &context, config)?;
     let entries: Vec<(Leaf, Option<String>)> = nodes
         .iter()
         .map(|n| match report.verdict_of(&n.node) {
@@ -155,6 +161,27 @@ pub fn judge<C: Chain>(
         list: judged.1,
         vote: judged.2,
     })
+}
+
+/// The step that made `base`: its model minus the model of the finalized round that shipped it
+/// (the latest, if several did). `None` for a first model or one no reachable round shipped; the
+/// step is public, so an update that repeats it earns nothing.
+fn previous_step<C: Chain>(
+    protocol: &Protocol<C>,
+    store: &dyn BlobStore,
+    spec: &ModelSpec,
+    round: &Round,
+    base: &Weights,
+) -> Option<Vec<f32>> {
+    let rounds = protocol.rounds().ok()?;
+    let (_, parent) = rounds
+        .iter()
+        .filter(|(_, r)| {
+            r.status == RoundStatus::Finalized && r.outcome.vote.new_model_hash == round.model_hash
+        })
+        .max_by_key(|(_, r)| r.id)?;
+    let previous = load_model(store, spec, &parent.model_cid, &parent.model_hash).ok()?;
+    Some(base.delta_from(&previous))
 }
 
 /// Builds the tree of `entries` (one per node, in join order, with its reason), publishes

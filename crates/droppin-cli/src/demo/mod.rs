@@ -195,6 +195,8 @@ struct Demo<'a, C> {
     fees: u64,
     escrow_left: u64,
     rng: ChaCha20Rng,
+    /// The last round's global step (public), for the attacks that replay it.
+    previous_step: Option<Vec<f32>>,
 }
 
 /// Everything measured in one round.
@@ -292,6 +294,7 @@ pub fn run<C: Chain>(
         fees: 0,
         escrow_left: 0,
         rng,
+        previous_step: None,
     };
     let mut global = Weights::initial(&config.spec, config.seed);
     let accuracy_before = demo.accuracy(&global)?;
@@ -301,6 +304,7 @@ pub fn run<C: Chain>(
         let outcome = demo
             .round(round, &global)
             .with_context(|| format!("round {}", round + 1))?;
+        demo.previous_step = Some(outcome.model.delta_from(&global));
         global = outcome.model.clone();
         rounds.push(outcome.report.clone());
         last = Some(outcome);
@@ -523,6 +527,9 @@ impl<C: Chain> Demo<'_, C> {
                 dp: self.dp,
                 seed: round_seed,
                 device: &droppin_fl::device::device("cpu")?,
+                judged_on: &self.data.validation,
+                previous_step: self.previous_step.as_deref(),
+                boost: 1.0,
             },
             || training.inc(1),
         )?;
@@ -531,7 +538,15 @@ impl<C: Chain> Demo<'_, C> {
         let mut committed = Vec::with_capacity(config.nodes);
         for (index, (node, delta)) in self.nodes.iter().zip(updates).enumerate() {
             let samples = self.shards[index].len() as u64;
-            let bytes = encode_delta(&config.spec, global, delta, samples);
+            let bound_to = if config.attack == Attack::Replay && node.role == NodeRole::Malicious {
+                // Revealed first in a twin round on the same base.
+                let mut twin = round.to_bytes();
+                twin[31] ^= 1;
+                twin
+            } else {
+                round.to_bytes()
+            };
+            let bytes = encode_delta(&config.spec, global, &bound_to, delta, samples);
             let pending = pending_for(&bytes, self.rng.random(), samples);
             commit(&mut self.protocol, &node.key, round, &pending)?;
             committed.push((pending, bytes));

@@ -37,6 +37,7 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
 fn train_update(
     args: &NodeRunArgs,
     store: &dyn BlobStore,
+    round_address: &Address,
     round: &Round,
     cluster: &Cluster,
 ) -> anyhow::Result<(Pending, Vec<u8>)> {
@@ -60,7 +61,13 @@ fn train_update(
     let device = droppin_fl::device::device("cpu")?;
     let trained = train(&spec, &base, &shard, &config, &device, |_| {})?;
     let samples = shard.len() as u64;
-    let bytes = encode_delta(&spec, &base, trained.delta_from(&base), samples);
+    let bytes = encode_delta(
+        &spec,
+        &base,
+        &round_address.to_bytes(),
+        trained.delta_from(&base),
+        samples,
+    );
     Ok((pending_for(&bytes, rand::rng().random(), samples), bytes))
 }
 
@@ -111,7 +118,7 @@ fn run_round(
     let (pending, bytes) = match load_pending(&pending_file) {
         Ok(saved) => saved,
         Err(_) if state.status == NodeStatus::Joined => {
-            let (pending, bytes) = train_update(args, store, &round, cluster)?;
+            let (pending, bytes) = train_update(args, store, &round_address, &round, cluster)?;
             save_pending(&pending_file, &pending, &bytes)?;
             (pending, bytes)
         }

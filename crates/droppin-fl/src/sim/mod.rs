@@ -3,5 +3,5 @@
 mod attack;
 mod run;
 
-pub use attack::{Attack, craft};
+pub use attack::{Attack, BACKDOOR_TARGET, Knowledge, backdoor_test, craft, triggered};
 pub use run::{LocalRound, SimConfig, SimData, SimResult, local_updates, simulate};

@@ -5,8 +5,10 @@ use std::time::Instant;
 use burn::tensor::Device;
 use rayon::prelude::*;
 
+use droppin_interface::verdict::Outcome;
+
 use super::Attack;
-use super::attack::craft;
+use super::attack::{Knowledge, attacker_data, backdoor_test, craft};
 use crate::FlError;
 use crate::aggregate::{Aggregator, ClientUpdate, Rule, l2_norm};
 use crate::data::{Dataset, Partition, partition};
@@ -15,7 +17,7 @@ use crate::model::{ModelSpec, Weights};
 use crate::privacy::DpSgd;
 use crate::train::{TrainConfig, train};
 use crate::update::{Encoding, Update};
-use crate::validate::{Submission, ValidatorConfig, validate};
+use crate::validate::{NodeVerdict, RoundContext, Submission, ValidatorConfig, validate};
 
 /// Samples of the validation set the FLTrust server trains its root update on.
 const ROOT_SAMPLES: usize = 100;
@@ -37,6 +39,8 @@ pub struct SimConfig {
     pub device: Device,
     /// DP-SGD target epsilon of every honest node's data over all rounds (delta 1e-5).
     pub dp_epsilon: Option<f64>,
+    /// What a backdoor attacker multiplies its update by (model replacement; 1 for none).
+    pub boost: f32,
 }
 
 /// Train, validation and test sets.
@@ -53,13 +57,26 @@ pub struct SimResult {
     /// Test accuracy of the same run with every node honest.
     pub clean_accuracy: f64,
     pub accuracy: f64,
-    /// Malicious updates rejected, summed over rounds.
+    /// Malicious updates not accepted (slashed, excluded or not selected), summed over rounds.
     pub malicious_rejected: usize,
     pub malicious_total: usize,
     pub honest_rejected: usize,
     pub honest_total: usize,
     pub epsilon: Option<f64>,
     pub seconds: f64,
+    /// Share of triggered test samples (not of the target class) the final model sends to the
+    /// backdoor's target class; measured for every attack, so the clean model's rate shows.
+    pub backdoor_success: f64,
+    /// The same rate for the clean run's model.
+    pub clean_backdoor_success: f64,
+    /// Honest updates slashed, summed over rounds (the validator's pipeline only).
+    pub honest_slashed: Option<usize>,
+    /// Honest updates excluded, summed over rounds (the validator's pipeline only).
+    pub honest_excluded: Option<usize>,
+    /// Average fraction of a round's node pool per malicious node, from the verdicts' weights.
+    pub malicious_share: Option<f64>,
+    /// Average fraction of a round's node pool per honest node.
+    pub honest_share: Option<f64>,
 }
 
 /// Runs the attacked simulation and the clean one beside it.
@@ -79,23 +96,46 @@ pub fn simulate(config: &SimConfig, data: &SimData) -> Result<SimResult, FlError
         data,
     )?;
     let attacked = run(config, data)?;
+    let honest = config.nodes - config.malicious;
+    let per_node = |total: f64, nodes: usize| total / (nodes * config.rounds).max(1) as f64;
+    let verdicts = attacked.verdicts.as_ref();
     Ok(SimResult {
         clean_accuracy: clean.accuracy,
         accuracy: attacked.accuracy,
         malicious_rejected: attacked.malicious_rejected,
         malicious_total: config.malicious * config.rounds,
         honest_rejected: attacked.honest_rejected,
-        honest_total: (config.nodes - config.malicious) * config.rounds,
+        honest_total: honest * config.rounds,
         epsilon: attacked.epsilon,
         seconds: started.elapsed().as_secs_f64(),
+        backdoor_success: attacked.backdoor_success,
+        clean_backdoor_success: clean.backdoor_success,
+        honest_slashed: verdicts.map(|v| v.honest_slashed),
+        honest_excluded: verdicts.map(|v| v.honest_excluded),
+        malicious_share: verdicts
+            .filter(|_| config.malicious > 0)
+            .map(|v| per_node(v.malicious_pool, config.malicious)),
+        honest_share: verdicts.map(|v| per_node(v.honest_pool, honest)),
     })
+}
+
+/// What the verdicts gave each group over a run.
+#[derive(Clone, Copy, Debug, Default)]
+struct VerdictTotals {
+    honest_slashed: usize,
+    honest_excluded: usize,
+    /// Fractions of a round's node pool, summed over rounds and nodes.
+    honest_pool: f64,
+    malicious_pool: f64,
 }
 
 struct RunOutcome {
     accuracy: f64,
+    backdoor_success: f64,
     malicious_rejected: usize,
     honest_rejected: usize,
     epsilon: Option<f64>,
+    verdicts: Option<VerdictTotals>,
 }
 
 fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
@@ -115,6 +155,8 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
     let smallest = node_data.iter().map(Dataset::len).min().unwrap_or(1);
     let honest = config.nodes - config.malicious;
     let (mut malicious_rejected, mut honest_rejected) = (0, 0);
+    let mut totals = aggregator.is_none().then(VerdictTotals::default);
+    let mut previous_step: Option<Vec<f32>> = None;
     for round in 0..config.rounds {
         let round_seed = config
             .seed
@@ -131,19 +173,37 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                 dp,
                 seed: round_seed,
                 device: &config.device,
+                judged_on: &data.validation,
+                previous_step: previous_step.as_deref(),
+                boost: config.boost,
             },
             || {},
         )?;
         let samples: Vec<u64> = node_data.iter().map(|d| d.len() as u64).collect();
+        let before = global.clone();
         let rejected: Vec<bool> = match aggregator.as_mut() {
             None => {
+                let round_key = round_key(round_seed);
                 let base_hash = Update::model_hash(&config.spec, &global);
                 let encoded: Vec<Vec<u8>> = updates
                     .iter()
                     .zip(&samples)
-                    .map(|(u, &s)| {
-                        Update::delta(&config.spec, base_hash, s, global.layout.clone(), u.clone())
-                            .encode(Encoding::default())
+                    .enumerate()
+                    .map(|(node, (u, &s))| {
+                        let bound_to = if node >= honest && config.attack == Attack::Replay {
+                            twin_round_key(round_seed)
+                        } else {
+                            round_key
+                        };
+                        Update::delta(
+                            &config.spec,
+                            base_hash,
+                            bound_to,
+                            s,
+                            global.layout.clone(),
+                            u.clone(),
+                        )
+                        .encode(Encoding::default())
                     })
                     .collect();
                 let submissions: Vec<Submission<'_>> = encoded
@@ -160,18 +220,33 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     &global,
                     &data.validation,
                     &submissions,
+                    &RoundContext {
+                        round: round_key,
+                        previous_step: previous_step.as_deref(),
+                    },
                     &ValidatorConfig::default(),
                 )?;
-                global = report.new_model;
-                (0..config.nodes)
+                let verdicts: Vec<&NodeVerdict> = (0..config.nodes)
                     .map(|node| {
                         report
-                            .verdicts
-                            .iter()
-                            .find(|v| v.node == node_key(node))
-                            .is_some_and(|v| v.rejected.is_some())
+                            .verdict_of(&node_key(node))
+                            .expect("every node submitted")
                     })
-                    .collect()
+                    .collect();
+                let totals = totals.as_mut().expect("the validator keeps totals");
+                for (node, verdict) in verdicts.iter().enumerate() {
+                    let share = f64::from(verdict.weight_bps) / f64::from(droppin_interface::BPS);
+                    if node < honest {
+                        totals.honest_pool += share;
+                        totals.honest_slashed += usize::from(verdict.outcome == Outcome::Slashed);
+                        totals.honest_excluded += usize::from(verdict.outcome == Outcome::Excluded);
+                    } else {
+                        totals.malicious_pool += share;
+                    }
+                }
+                let rejected = verdicts.iter().map(|v| v.rejected.is_some()).collect();
+                global = report.new_model;
+                rejected
             }
             Some(aggregator) => {
                 if let Rule::FlTrust { root } = &mut aggregator.rule {
@@ -208,6 +283,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                 (0..config.nodes).map(|i| !kept.contains(&i)).collect()
             }
         };
+        previous_step = Some(global.delta_from(&before));
         honest_rejected += rejected[..honest].iter().filter(|&&r| r).count();
         malicious_rejected += rejected[honest..].iter().filter(|&&r| r).count();
         debug_assert!(l2_norm(&global.values).is_finite());
@@ -223,12 +299,30 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
         })
         .transpose()?;
     let accuracy = evaluate(&config.spec, &global, &data.test, &device)?.accuracy;
+    let backdoor_success =
+        evaluate(&config.spec, &global, &backdoor_test(&data.test), &device)?.accuracy;
     Ok(RunOutcome {
         accuracy,
+        backdoor_success,
         malicious_rejected,
         honest_rejected,
         epsilon,
+        verdicts: totals,
     })
+}
+
+/// The key of simulated round `seed`: what its updates are bound to.
+fn round_key(seed: u64) -> [u8; 32] {
+    let mut key = [0xd0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key
+}
+
+/// The key of a twin round on the same base, where a replayed update was first revealed.
+fn twin_round_key(seed: u64) -> [u8; 32] {
+    let mut key = round_key(seed);
+    key[31] ^= 1;
+    key
 }
 
 /// A stand-in node key for simulated node `index`.
@@ -254,10 +348,19 @@ pub struct LocalRound<'a> {
     /// This round's seed (node `i` trains with `seed ^ i`).
     pub seed: u64,
     pub device: &'a Device,
+    /// The set a validation trainer trains on: the committee's, as far as it can see it.
+    pub judged_on: &'a Dataset,
+    /// The previous round's global step, once there is one (public).
+    pub previous_step: Option<&'a [f32]>,
+    /// The backdoor's boost (1 for none).
+    pub boost: f32,
 }
 
+/// Seed offset of the twin round a replay attacker copies from.
+const TWIN_SEED: u64 = 0x7411_5eed;
+
 /// Every node's delta for one round: honest nodes train on their shard (with DP-SGD when set),
-/// attackers train on their own (or flipped) labels when their attack needs it, then craft.
+/// attackers train on the data their attack uses when it needs training, then craft.
 /// `trained` is called as each node finishes, for progress.
 pub fn local_updates(
     round: &LocalRound<'_>,
@@ -273,13 +376,28 @@ pub fn local_updates(
                 trained();
                 return Ok(Vec::new());
             }
-            let mut local = round.shards[node].clone();
-            if malicious && round.attack == Attack::LabelFlip {
-                let classes = local.classes as u8;
-                local.labels.iter_mut().for_each(|l| *l = classes - 1 - *l);
-            }
+            let (local, seed) = if !malicious {
+                (round.shards[node].clone(), round.seed ^ node as u64)
+            } else if round.attack == Attack::Replay {
+                // The honest node's update from the twin round: its shard, that round's seed.
+                let copied = (node - honest) % honest.max(1);
+                (
+                    round.shards[copied].clone(),
+                    (round.seed ^ TWIN_SEED) ^ copied as u64,
+                )
+            } else {
+                (
+                    attacker_data(
+                        round.attack,
+                        &round.shards[node],
+                        &round.shards[honest],
+                        round.judged_on,
+                    ),
+                    round.seed ^ node as u64,
+                )
+            };
             let config = TrainConfig {
-                seed: round.seed ^ node as u64,
+                seed,
                 dp_sgd: if malicious { None } else { round.dp },
                 ..*round.train
             };
@@ -297,6 +415,16 @@ pub fn local_updates(
         .collect::<Result<_, _>>()?;
     let (honest_updates, own) = deltas.split_at(honest);
     let mut updates = honest_updates.to_vec();
-    updates.extend(craft(round.attack, own, honest_updates, nodes, round.seed));
+    updates.extend(craft(
+        round.attack,
+        own,
+        &Knowledge {
+            honest: honest_updates,
+            previous_step: round.previous_step,
+            nodes,
+            boost: round.boost,
+        },
+        round.seed,
+    ));
     Ok(updates)
 }

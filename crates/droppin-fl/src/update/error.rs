@@ -9,7 +9,7 @@ pub enum DecodeError {
     Truncated { at: usize, needed: usize },
     #[error("not a dropPIN update (magic {0:02x?})")]
     BadMagic([u8; 4]),
-    #[error("update format version {0} is not supported (this node reads version 1)")]
+    #[error("update format version {0} is not supported (this node reads version 2)")]
     UnsupportedVersion(u16),
     #[error("unknown payload kind {0}")]
     UnknownPayload(u8),
@@ -33,6 +33,8 @@ pub enum DecodeError {
     SpecMismatch,
     #[error("update was trained from another base model")]
     BaseMismatch,
+    #[error("update was made for another round (a replay)")]
+    RoundMismatch,
     #[error("expected a {expected} payload, found a {found}")]
     WrongPayload {
         expected: &'static str,

@@ -1,24 +1,73 @@
-//! Contribution weights in basis points, by integer arithmetic so every validator agrees.
+//! Contribution weights: marginal gains, copies grouped, shares capped, in basis points by
+//! integer arithmetic so every validator agrees.
 
-/// Splits 10,000 basis points in proportion to the positive gains (already quantized to
-/// `quantum`). Remainders go to the largest fractional parts, then to the lower index. With no
-/// positive gain at all, the split is equal.
-pub fn basis_points(gains: &[f64], quantum: f64) -> Vec<u16> {
-    const TOTAL: u64 = 10_000;
-    if gains.is_empty() {
-        return Vec::new();
+use crate::aggregate::{cosine, l2_norm};
+
+use super::rules::quantize;
+
+/// The group of each update: updates whose cosine reaches `threshold` are linked, and linked
+/// updates (transitively) form one group, named by its first member.
+pub(super) fn groups(directions: &[Vec<f32>], threshold: f64) -> Vec<usize> {
+    let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d)).collect();
+    let mut group: Vec<usize> = (0..directions.len()).collect();
+    fn root(group: &mut [usize], mut k: usize) -> usize {
+        while group[k] != k {
+            group[k] = group[group[k]];
+            k = group[k];
+        }
+        k
     }
+    for a in 0..directions.len() {
+        for b in a + 1..directions.len() {
+            let similar = quantize(
+                cosine(&directions[a], &directions[b], norms[a], norms[b]),
+                1e-6,
+            ) >= threshold;
+            if similar {
+                let (ra, rb) = (root(&mut group, a), root(&mut group, b));
+                group[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    (0..directions.len()).map(|k| root(&mut group, k)).collect()
+}
+
+/// Each update's share of the (non-negative) gains: a group earns its best member's gain once,
+/// split in proportion to the members' own gains, so copies of equal worth split it evenly and a
+/// tiny update grouped with a real one takes next to nothing from it.
+pub(super) fn shared_gains(gains: &[f64], groups: &[usize]) -> Vec<f64> {
+    gains
+        .iter()
+        .zip(groups)
+        .map(|(&gain, &g)| {
+            let members = (0..gains.len()).filter(|&k| groups[k] == g);
+            let (best, total) = members.fold((0f64, 0f64), |(best, total), k| {
+                (best.max(gains[k]), total + gains[k])
+            });
+            if total > 0.0 {
+                best * gain / total
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// Splits 10,000 basis points in proportion to the positive gains (quantized to `quantum`),
+/// each share capped at `cap_bps`. Remainders go to the largest fractional parts, then to the
+/// lower index. Below `min_total` of positive gain in all, nobody is paid: no equal split, ever.
+/// What the cap or the floor withholds goes back to the funder.
+pub fn basis_points(gains: &[f64], quantum: f64, min_total: f64, cap_bps: u16) -> Vec<u16> {
+    const TOTAL: u64 = 10_000;
     let units: Vec<u64> = gains
         .iter()
         // Capped so that `units * 10,000` cannot overflow, whatever the gains.
         .map(|g| (g / quantum).round().clamp(0.0, 1e12) as u64)
         .collect();
-    let units = if units.iter().all(|&u| u == 0) {
-        vec![1; gains.len()]
-    } else {
-        units
-    };
     let sum: u64 = units.iter().sum();
+    if sum == 0 || (sum as f64) * quantum < min_total {
+        return vec![0; gains.len()];
+    }
     let mut shares: Vec<u64> = units.iter().map(|u| u * TOTAL / sum).collect();
     let mut remainders: Vec<(u64, usize)> = units
         .iter()
@@ -30,7 +79,10 @@ pub fn basis_points(gains: &[f64], quantum: f64) -> Vec<u16> {
     for &(_, i) in remainders.iter().take(missing as usize) {
         shares[i] += 1;
     }
-    shares.into_iter().map(|s| s as u16).collect()
+    shares
+        .into_iter()
+        .map(|s| s.min(u64::from(cap_bps)) as u16)
+        .collect()
 }
 
 #[cfg(test)]
@@ -38,16 +90,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sums_to_ten_thousand_and_ignores_negative_gains() {
+    fn splits_by_gain_caps_and_never_splits_evenly() {
         assert_eq!(
-            basis_points(&[3e-6, 1e-6, -5e-6], 1e-6),
+            basis_points(&[3e-6, 1e-6, -5e-6], 1e-6, 0.0, 10_000),
             vec![7_500, 2_500, 0]
         );
         assert_eq!(
-            basis_points(&[1e-6, 1e-6, 1e-6], 1e-6),
+            basis_points(&[1e-6, 1e-6, 1e-6], 1e-6, 0.0, 10_000),
             vec![3_334, 3_333, 3_333]
         );
-        assert_eq!(basis_points(&[0.0, -1.0], 1e-6), vec![5_000, 5_000]);
-        assert_eq!(basis_points(&[0.5], 1e-6), vec![10_000]);
+        // Nothing gained, nothing paid: the pool goes back to the funder.
+        assert_eq!(basis_points(&[0.0, -1.0], 1e-6, 0.0, 10_000), vec![0, 0]);
+        assert_eq!(basis_points(&[2e-6, 1e-6], 1e-6, 1e-5, 10_000), vec![0, 0]);
+        assert_eq!(basis_points(&[0.5], 1e-6, 0.0, 2_500), vec![2_500]);
+    }
+
+    #[test]
+    fn copies_form_one_group_and_share_one_gain() {
+        let directions = vec![
+            vec![1.0, 0.0, 0.0],
+            vec![0.0, 1.0, 0.0],
+            vec![0.95, 0.1, 0.0],
+            vec![0.0, 0.0, 1.0],
+        ];
+        let groups = groups(&directions, 0.9);
+        assert_eq!(groups, vec![0, 1, 0, 3]);
+        let shared = shared_gains(&[0.4, 0.3, 0.4, 0.1], &groups);
+        for (got, want) in shared.iter().zip([0.2, 0.3, 0.2, 0.1]) {
+            assert!((got - want).abs() < 1e-12, "{shared:?}");
+        }
+        // A tiny update in a real one's group takes its own small part.
+        let shared = shared_gains(&[0.4, 0.001], &[0, 0]);
+        assert!(shared[1] < 0.001 && shared[0] > 0.399, "{shared:?}");
     }
 }

@@ -1,64 +1,60 @@
 //! The committee's validation: verdicts, the new global model and contribution weights,
 //! identical on every validator.
 //!
-//! Rules, in order (the first that applies decides):
-//! 0. **Unavailable**: the blob could not be fetched. The update is *excluded* (stake back,
-//!    nothing paid): unavailability cannot be proven against the node, and a node that revealed
-//!    after a failed upload must not lose more than a no-show.
-//! 1. **Malformed**: the bytes do not decode against the round's model and base (wrong format,
-//!    shape, spec or base, truncation, oversize, NaN or infinite values).
-//! 2. **Duplicate**: two different nodes sent updates with cosine similarity >= 0.999 (copies with
-//!    a little noise included). Independent private data never gives that; all copies are
-//!    rejected, since commit-reveal stops anyone copying another node's update within a round.
-//!    Byte-identical updates (one CID, which the program flags) are duplicates whatever their
-//!    norm or direction.
-//! 3. **No-op**: L2 norm under 1% of the median norm (free riders).
-//! 4. **Norm outlier**: L2 norm over 4x the median norm (scaling, model replacement, noise).
-//! 5. **Direction**: cosine with the coordinate-wise median update below the median node's
-//!    cosine minus the larger of 0.15 and 4 median absolute deviations (or below 0), and the
-//!    update raises the validation loss on its own by more than 0.05 nats (sign flips, IPM). An
-//!    honest node with unusual data points elsewhere but still helps, so it is kept.
-//! 6. **Worsens loss**: the base model plus this update alone lowers the validation loss by less
-//!    than the median update does, minus the larger of 0.15 nats and 4 median absolute deviations,
-//!    and does not lower it at all (label flipping, poisoned data). Judged against the others
-//!    because honest training on a small shard can overshoot on its own while the average still
-//!    improves; an update that lowers the loss on its own is never rejected by this rule.
+//! Every update is judged against anchors the cohort cannot move: bounds pinned by the task
+//! ([`ValidatorConfig`]), the committee's own validation set, and the previous round's global
+//! step, which is public. Who else joined a round never decides a verdict, so sybils holding
+//! most seats cannot push honest nodes out. Rules, in order (the first that applies decides):
+//! 0. **Unavailable** (excluded: stake back, nothing paid): the blob could not be fetched by a
+//!    majority of the committee. Unavailability cannot be proven against the node.
+//! 1. **Malformed** (slashed): the bytes do not decode against the round's model and base
+//!    (format, shape, spec, base, truncation, size, NaN or infinite values).
+//! 2. **Replay** (slashed): the update is bound to another round's key (it was revealed there).
+//! 3. **Duplicate** (slashed): byte-identical to another node's update, or a cosine >= 0.999 with
+//!    it (a copy with a little noise). Commit-reveal stops copying within a round, so all copies
+//!    are one party's.
+//! 4. **Loss increase** (slashed): the base plus this update alone raises the validation loss by
+//!    more than the task's bound (1 nat by default): poisoning anyone can check by re-running the
+//!    evaluation on the set the round pinned.
+//! 5. **Norm out of range** (excluded): outside the task's norm range.
+//! 6. **No gain** (excluded): the update's *marginal gain* is below the task's minimum. The
+//!    marginal gain is how much the validation loss falls when the base moves by the update's
+//!    new part (the update minus its projection on the previous round's global step, which
+//!    anyone can repeat for free) at its share of an average (divided by the number of decoded
+//!    updates). Free riders, noise and updates against the descent direction gain nothing.
 //!
-//! Accepted updates are averaged (sample-weighted, claims capped at twice the median claim), or
-//! combined by the configured stateless robust rule (median, trimmed mean).
-//! Contribution is the solo gain: how much the base model plus this update alone lowers the
-//! validation loss, floored at zero, so no-ops earn nothing. Leave-one-out was tried first and
-//! dropped: with several honest nodes on similar data, removing any one barely moves the
-//! aggregate, so it paid some honest nodes nothing (redundancy is leave-one-out's known blind
-//! spot). The solo gain reuses the evaluation rule 6 already made: no extra cost per node.
+//! Accepted updates whose marginal directions have a cosine >= 0.85 form one group (the same
+//! data trained again under several keys): a group counts once in the new model (its mean) and
+//! earns its best member's gain once, split among its members. Groups are averaged by FedAvg
+//! (sample claims capped at twice the median claim), or by the configured stateless robust rule.
+//! Weights are proportional to the shared gains, capped per node (2,500 bps by default); below a
+//! minimum total gain nobody is paid. What is not paid goes back to the funder.
 //!
-//! Determinism: losses are computed in f64 from the model's logits (reduced sequentially here,
-//! never by threads) and quantized to [`ValidatorConfig::loss_quantum`] (1e-5 nats) before any
-//! comparison or weight; cosines and norm ratios are quantized to 1e-6. On one machine the result
-//! is byte-identical run after run (tested across processes). Across CPUs, burn's kernels may pick
-//! other SIMD paths and move logits by an ulp, about 1e-6 in the loss: a score then lands on the
-//! other side of a quantum boundary with probability near 10%, which can move a weight by a few
-//! basis points and so change the root. Validators should run the same build on the same CPU
-//! family until the evaluation runs on one fixed scalar kernel.
+//! Determinism: every loss that decides a verdict comes from [`score`], a scalar `f64` forward
+//! pass with a fixed summation order and software `exp`/`log`, so verdicts have the same bits on
+//! any x86-64 or ARM CPU and any thread count; losses are then quantized to
+//! [`ValidatorConfig::loss_quantum`] (1e-5 nats) and cosines to 1e-6 before any comparison.
 
 mod contribution;
 mod list;
 mod rules;
+mod score;
 
 pub use contribution::basis_points;
 pub use list::{ListedVerdict, VerdictList, outcome_name};
 pub use rules::{Reason, ValidatorConfig};
+pub use score::score;
 
-use burn::tensor::Device;
 use droppin_interface::verdict::Outcome;
 use droppin_interface::{BPS, Pubkey};
+use rayon::prelude::*;
 
 use crate::FlError;
-use crate::aggregate::{Aggregator, ClientUpdate};
+use crate::aggregate::{Aggregator, ClientUpdate, l2_norm};
 use crate::data::Dataset;
-use crate::evaluate::{Evaluation, evaluate};
+use crate::evaluate::Evaluation;
 use crate::model::{ModelSpec, Weights};
-use crate::update::{DecodeLimits, Update};
+use crate::update::{DecodeError, DecodeLimits, Update};
 
 /// One node's revealed update, as fetched from storage.
 #[derive(Clone, Copy, Debug)]
@@ -71,17 +67,29 @@ pub struct Submission<'a> {
     pub reputation_bps: u16,
 }
 
+/// The public facts of the round an update is judged in.
+#[derive(Clone, Copy, Debug)]
+pub struct RoundContext<'a> {
+    /// The round's key: an update bound to another round is a replay.
+    pub round: Pubkey,
+    /// The previous round's global step (this round's base minus the one before), when the base
+    /// was shipped by a round: repeating it is free, so it earns nothing.
+    pub previous_step: Option<&'a [f32]>,
+}
+
 /// The verdict on one node.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeVerdict {
     pub node: Pubkey,
     /// `None` when accepted.
     pub rejected: Option<Reason>,
-    /// What the verdict leaf says: accepted, excluded (unavailable) or slashed.
+    /// What the verdict leaf says: accepted, excluded or slashed.
     pub outcome: Outcome,
     pub weight_bps: u16,
     /// Validation loss of the base model plus this update alone (quantized), when it decoded.
     pub solo_loss: Option<f64>,
+    /// The update's marginal gain in nats (see the module docs), when it decoded.
+    pub gain: Option<f64>,
 }
 
 /// Everything a validator publishes for a round.
@@ -107,9 +115,9 @@ pub fn validate(
     base: &Weights,
     validation: &Dataset,
     submissions: &[Submission<'_>],
+    context: &RoundContext<'_>,
     config: &ValidatorConfig,
 ) -> Result<ValidationReport, FlError> {
-    let device = Device::flex();
     let mut order: Vec<usize> = (0..submissions.len()).collect();
     order.sort_by_key(|&i| submissions[i].node);
     if order
@@ -120,31 +128,59 @@ pub fn validate(
             "a node appears twice in the submissions".into(),
         ));
     }
+    let previous_step = context
+        .previous_step
+        .filter(|step| step.len() == base.values.len() && l2_norm(step) > 0.0);
     let base_hash = Update::model_hash(spec, base);
-    let limits = DecodeLimits::delta(spec, &base.layout, base_hash);
+    let limits = DecodeLimits::delta(spec, &base.layout, base_hash, context.round);
     let decoded: Vec<Result<Update, Reason>> = order
         .iter()
         .map(|&i| match submissions[i].bytes {
             None => Err(Reason::Unavailable),
-            Some(bytes) => {
-                Update::decode(bytes, &limits).map_err(|e| Reason::Malformed(e.to_string()))
-            }
+            Some(bytes) => Update::decode(bytes, &limits).map_err(|e| match e {
+                DecodeError::RoundMismatch => Reason::Replay,
+                other => Reason::Malformed(other.to_string()),
+            }),
         })
         .collect();
-    let base_eval = quantized(evaluate(spec, base, validation, &device)?, config);
-    let mut solo_loss = vec![None; decoded.len()];
-    for (slot, update) in solo_loss.iter_mut().zip(&decoded) {
-        if let Ok(update) = update {
-            *slot = Some(
-                quantized(
-                    evaluate(spec, &base.apply(&update.values), validation, &device)?,
-                    config,
-                )
-                .loss,
+    let base_eval = quantized(score(spec, base, validation)?, config);
+    let (base_losses, _) = score::sample_losses(spec, base, validation)?;
+    let valid = decoded.iter().filter(|d| d.is_ok()).count().max(1);
+    let directions: Vec<Option<Vec<f32>>> = decoded
+        .iter()
+        .map(|d| d.as_ref().ok().map(|u| marginal(&u.values, previous_step)))
+        .collect();
+    let scores: Vec<Option<rules::Scores>> = decoded
+        .par_iter()
+        .zip(&directions)
+        .map(|(update, direction)| -> Result<_, FlError> {
+            let (Ok(update), Some(direction)) = (update, direction) else {
+                return Ok(None);
+            };
+            let solo = quantized(
+                score(spec, &base.apply(&update.values), validation)?,
+                config,
             );
-        }
-    }
-    let mut reasons = rules::judge(&decoded, &solo_loss, base_eval.loss, config);
+            let share: Vec<f32> = direction.iter().map(|v| v / valid as f32).collect();
+            let (stepped, _) = score::sample_losses(spec, &base.apply(&share), validation)?;
+            let (gain, gain_error) = mean_and_error(&base_losses, &stepped);
+            Ok(Some(rules::Scores {
+                norm: l2_norm(&update.values),
+                solo_loss: solo.loss,
+                gain: rules::quantize(gain, config.loss_quantum),
+                gain_error: rules::quantize(gain_error, config.loss_quantum),
+            }))
+        })
+        .collect::<Result<_, _>>()?;
+    let values: Vec<Result<&[f32], Reason>> = decoded
+        .iter()
+        .map(|d| {
+            d.as_ref()
+                .map(|u| u.values.as_slice())
+                .map_err(Clone::clone)
+        })
+        .collect();
+    let mut reasons = rules::judge(&values, &scores, base_eval.loss, config);
     // Byte-identical updates (the same CID, which the program flags as duplicates) are always
     // duplicates, whatever their norm: a flagged reveal can never be paid as accepted.
     let mut by_bytes: Vec<usize> = (0..order.len()).filter(|&k| decoded[k].is_ok()).collect();
@@ -158,56 +194,82 @@ pub fn validate(
     let accepted: Vec<usize> = (0..decoded.len())
         .filter(|&k| reasons[k].is_none())
         .collect();
-    let accepted_updates: Vec<&Update> = accepted
-        .iter()
-        .map(|&k| decoded[k].as_ref().expect("accepted decodes"))
-        .collect();
-    let (new_model, aggregate_eval, weights) = if accepted.is_empty() {
-        (base.clone(), base_eval, Vec::new())
+    let mut weights = vec![0u16; decoded.len()];
+    let (new_model, aggregate_eval) = if accepted.is_empty() {
+        (base.clone(), base_eval)
     } else {
-        let samples = capped_samples(&accepted_updates);
-        let inputs: Vec<ClientUpdate<'_>> = accepted_updates
+        let marginal_directions: Vec<Vec<f32>> = accepted
             .iter()
-            .zip(&samples)
-            .map(|(u, &samples)| ClientUpdate {
-                delta: &u.values,
-                samples,
-            })
+            .map(|&k| directions[k].clone().expect("accepted updates decode"))
             .collect();
-        let model = base.apply(
-            &Aggregator::new(config.aggregator.clone())
-                .aggregate(&inputs)?
-                .delta,
-        );
-        let full = quantized(evaluate(spec, &model, validation, &device)?, config);
-        let gains: Vec<f64> = accepted
+        let groups = contribution::groups(&marginal_directions, config.group_cosine);
+        let sure: Vec<f64> = accepted
             .iter()
             .map(|&k| {
-                let gain = base_eval.loss - solo_loss[k].expect("accepted updates decode");
+                scores[k]
+                    .expect("accepted updates are scored")
+                    .sure_gain(config.significance)
+            })
+            .collect();
+        let split = |gains: &[f64]| {
+            basis_points(
+                &contribution::shared_gains(gains, &groups),
+                config.loss_quantum,
+                config.min_total_gain,
+                config.max_share_bps,
+            )
+        };
+        // The new model weighs each update by what it surely brought, as its pay does (without
+        // reputation): copies count once, tiny or useless updates do not dilute the rest, and
+        // the base stays when nothing helped.
+        let blend = split(&sure);
+        let contributing: Vec<usize> = (0..accepted.len()).filter(|&p| blend[p] > 0).collect();
+        let model = if contributing.is_empty() {
+            base.clone()
+        } else {
+            let inputs: Vec<ClientUpdate<'_>> = contributing
+                .iter()
+                .map(|&p| ClientUpdate {
+                    delta: &decoded[accepted[p]]
+                        .as_ref()
+                        .expect("accepted updates decode")
+                        .values,
+                    samples: u64::from(blend[p]),
+                })
+                .collect();
+            base.apply(
+                &Aggregator::new(config.aggregator.clone())
+                    .aggregate(&inputs)?
+                    .delta,
+            )
+        };
+        let full = quantized(score(spec, &model, validation)?, config);
+        let earned: Vec<f64> = accepted
+            .iter()
+            .zip(&sure)
+            .map(|(&k, gain)| {
                 gain * f64::from(submissions[order[k]].reputation_bps) / f64::from(BPS)
             })
             .collect();
-        (model, full, basis_points(&gains, config.loss_quantum))
+        for (&k, w) in accepted.iter().zip(split(&earned)) {
+            weights[k] = w;
+        }
+        (model, full)
     };
-    let mut verdicts = Vec::with_capacity(decoded.len());
-    for (k, &i) in order.iter().enumerate() {
-        let weight_bps = accepted
-            .iter()
-            .position(|&a| a == k)
-            .map_or(0, |p| weights[p]);
-        let outcome = match &reasons[k] {
-            None => Outcome::Accepted,
-            Some(Reason::Unavailable) => Outcome::Excluded,
-            Some(_) => Outcome::Slashed,
-        };
-        verdicts.push(NodeVerdict {
+    let verdicts = order
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| NodeVerdict {
             node: submissions[i].node,
             rejected: reasons[k].clone(),
-            outcome,
-            weight_bps,
-            solo_loss: solo_loss[k],
-        });
-    }
+            outcome: reasons[k]
+                .as_ref()
+                .map_or(Outcome::Accepted, Reason::outcome),
+            weight_bps: weights[k],
+            solo_loss: scores[k].map(|s| s.solo_loss),
+            gain: scores[k].map(|s| s.gain),
+        })
+        .collect();
     Ok(ValidationReport {
         verdicts,
         base: base_eval,
@@ -216,12 +278,35 @@ pub fn validate(
     })
 }
 
-/// Sample claims capped at twice the median claim, so a node cannot buy weight by lying.
-fn capped_samples(updates: &[&Update]) -> Vec<u64> {
-    let mut claims: Vec<u64> = updates.iter().map(|u| u.samples).collect();
-    claims.sort_unstable();
-    let cap = claims[claims.len() / 2].saturating_mul(2).max(1);
-    updates.iter().map(|u| u.samples.min(cap)).collect()
+/// The mean of `before - after` and its standard error, summed in order.
+fn mean_and_error(before: &[f64], after: &[f64]) -> (f64, f64) {
+    let n = before.len() as f64;
+    let differences: Vec<f64> = before.iter().zip(after).map(|(b, a)| b - a).collect();
+    let mean = differences.iter().sum::<f64>() / n;
+    let variance = differences
+        .iter()
+        .map(|d| (d - mean) * (d - mean))
+        .sum::<f64>()
+        / (n - 1.0).max(1.0);
+    (mean, (variance / n).sqrt())
+}
+
+/// The update without its component along the public previous step.
+fn marginal(update: &[f32], previous_step: Option<&[f32]>) -> Vec<f32> {
+    let Some(step) = previous_step else {
+        return update.to_vec();
+    };
+    let dot: f64 = update
+        .iter()
+        .zip(step)
+        .map(|(u, s)| f64::from(*u) * f64::from(*s))
+        .sum();
+    let scale = (dot / step.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>()) as f32;
+    update
+        .iter()
+        .zip(step)
+        .map(|(u, s)| u - scale * s)
+        .collect()
 }
 
 fn quantized(evaluation: Evaluation, config: &ValidatorConfig) -> Evaluation {

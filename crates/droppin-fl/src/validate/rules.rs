@@ -1,27 +1,33 @@
 //! The verdict rules (see the module docs of `validate` for their order and reasons).
 
+use droppin_interface::verdict::Outcome;
 use rayon::prelude::*;
 
-use crate::aggregate::{Aggregator, ClientUpdate, Rule, cosine, l2_norm};
-use crate::update::Update;
+use crate::aggregate::cosine;
 
-/// Thresholds of the verdict rules.
+/// The anchors and terms of the verdict: pinned per task, never moved by who joined a round.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidatorConfig {
+    /// Cosine at or above which two updates are copies of one another (slashed).
     pub duplicate_cosine: f64,
-    pub min_norm_ratio: f64,
-    pub max_norm_ratio: f64,
-    /// Cosine with the median update below which an update is always rejected.
-    pub min_median_cosine: f64,
-    /// A direction outlier is kept unless it raises the validation loss on its own by more than
-    /// this (honest local training can overshoot a little late in training).
-    pub direction_loss_slack: f64,
-    /// Allowed drop of the cosine below the median node's, or `mad_factor` MADs if larger.
-    pub cosine_margin: f64,
-    /// Allowed validation-loss increase above the typical (median) update's, in nats.
+    /// Largest rise of the validation loss an update may cause on its own before it is slashed,
+    /// in nats: honest training on a small shard can overshoot, never by this much.
     pub max_loss_increase: f64,
-    /// Median absolute deviations allowed beyond a typical score (cosine and loss rules).
-    pub mad_factor: f64,
+    /// The L2 norms an update of this task may have; outside them it is excluded.
+    pub norm_range: (f64, f64),
+    /// Standard errors a marginal gain must clear: an update whose gain is this many standard
+    /// errors below zero is excluded, and each update is paid by its gain less this many standard
+    /// errors (what it surely brought), so noise earns nothing.
+    pub significance: f64,
+    /// Below this total marginal gain of the accepted updates nobody is paid: the node pool goes
+    /// back to the funder rather than being split among updates that did nothing.
+    pub min_total_gain: f64,
+    /// Cosine (of the marginal directions) at or above which accepted updates are one group:
+    /// the same data trained again under other keys. A group earns one share and counts once in
+    /// the new model.
+    pub group_cosine: f64,
+    /// Most any node may earn, in bps of the node pool; the rest goes back to the funder.
+    pub max_share_bps: u16,
     pub loss_quantum: f64,
     /// How the accepted updates are combined: FedAvg, or a stateless robust rule (median,
     /// trimmed mean) as a second line of defence behind the verdicts.
@@ -32,30 +38,46 @@ impl Default for ValidatorConfig {
     fn default() -> Self {
         Self {
             duplicate_cosine: 0.999,
-            min_norm_ratio: 0.01,
-            max_norm_ratio: 4.0,
-            min_median_cosine: 0.0,
-            max_loss_increase: 0.15,
-            cosine_margin: 0.15,
-            direction_loss_slack: 0.05,
-            mad_factor: 4.0,
+            max_loss_increase: 1.0,
+            norm_range: (1e-3, 20.0),
+            significance: 3.0,
+            min_total_gain: 1e-4,
+            group_cosine: 0.5,
+            max_share_bps: 2_500,
             loss_quantum: 1e-5,
             aggregator: crate::aggregate::Rule::FedAvg,
         }
     }
 }
 
-/// Why an update was rejected: its node is slashed, or excluded when its blob was unavailable.
+/// Why an update was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
     /// The blob could not be fetched.
     Unavailable,
     Malformed(String),
+    /// Bound to another round: revealed elsewhere first.
+    Replay,
     Duplicate,
-    NoOp,
-    NormOutlier,
-    Direction,
-    WorsensLoss,
+    /// Raises the validation loss on its own beyond the task's bound.
+    LossIncrease,
+    /// Its norm is outside the task's range.
+    NormOutOfRange,
+    /// Its new part surely raises the validation loss.
+    Harmful,
+}
+
+impl Reason {
+    /// What the leaf says: slashed for faults anyone can check from the blob and the public
+    /// inputs, excluded (stake back, nothing paid) for the rest.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Reason::Unavailable | Reason::NormOutOfRange | Reason::Harmful => Outcome::Excluded,
+            Reason::Malformed(_) | Reason::Replay | Reason::Duplicate | Reason::LossIncrease => {
+                Outcome::Slashed
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for Reason {
@@ -63,11 +85,11 @@ impl std::fmt::Display for Reason {
         match self {
             Reason::Unavailable => f.write_str("update unavailable"),
             Reason::Malformed(why) => write!(f, "malformed: {why}"),
-            Reason::Duplicate => f.write_str("duplicate of another node's update"),
-            Reason::NoOp => f.write_str("no-op update"),
-            Reason::NormOutlier => f.write_str("norm far above the others"),
-            Reason::Direction => f.write_str("points against the median update"),
-            Reason::WorsensLoss => f.write_str("worsens validation loss"),
+            Reason::Replay => f.write_str("replayed from another round"),
+            Reason::Duplicate => f.write_str("copy of another node's update"),
+            Reason::LossIncrease => f.write_str("raises the validation loss beyond the bound"),
+            Reason::NormOutOfRange => f.write_str("norm outside the task's range"),
+            Reason::Harmful => f.write_str("its new part raises the validation loss"),
         }
     }
 }
@@ -76,36 +98,31 @@ pub(crate) fn quantize(value: f64, quantum: f64) -> f64 {
     (value / quantum).round() * quantum
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_unstable_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+/// What the committee measured of one decoded update.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Scores {
+    pub norm: f64,
+    /// Validation loss of the base plus the whole update.
+    pub solo_loss: f64,
+    /// Marginal gain: how much the update's new part, at its share of an average, lowers the
+    /// validation loss.
+    pub gain: f64,
+    /// The standard error of `gain` over the validation samples.
+    pub gain_error: f64,
+}
+
+impl Scores {
+    /// What the update surely brought: its gain less `significance` standard errors, floored.
+    pub fn sure_gain(&self, significance: f64) -> f64 {
+        (self.gain - significance * self.gain_error).max(0.0)
     }
 }
 
-/// The updates among `valid` that no rule has rejected yet.
-fn unflagged_of(valid: &[usize], reasons: &[Option<Reason>]) -> Vec<usize> {
-    valid
-        .iter()
-        .copied()
-        .filter(|&k| reasons[k].is_none())
-        .collect()
-}
-
-/// `median - max(margin, mad_factor * MAD)`: how low a score may go before it is an outlier.
-fn robust_floor(mut scores: Vec<f64>, margin: f64, mad_factor: f64) -> f64 {
-    let typical = median(&mut scores);
-    let mut deviations: Vec<f64> = scores.iter().map(|s| (s - typical).abs()).collect();
-    typical - margin.max(mad_factor * median(&mut deviations))
-}
-
-/// Applies the rules to decoded updates; `None` means accepted.
+/// Applies the rules to decoded updates (`Err` carries a decoding verdict); `None` means
+/// accepted.
 pub(super) fn judge(
-    decoded: &[Result<Update, Reason>],
-    solo_loss: &[Option<f64>],
+    decoded: &[Result<&[f32], Reason>],
+    scores: &[Option<Scores>],
     base_loss: f64,
     config: &ValidatorConfig,
 ) -> Vec<Option<Reason>> {
@@ -115,19 +132,8 @@ pub(super) fn judge(
     let valid: Vec<usize> = (0..decoded.len())
         .filter(|&k| reasons[k].is_none())
         .collect();
-    if valid.is_empty() {
-        return reasons;
-    }
-    let values = |k: usize| -> &[f32] { &decoded[k].as_ref().expect("valid").values };
-    let norms: Vec<f64> = (0..decoded.len())
-        .map(|k| {
-            if reasons[k].is_none() {
-                l2_norm(values(k))
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let values = |k: usize| -> &[f32] { decoded[k].as_ref().expect("valid") };
+    let norm = |k: usize| scores[k].expect("valid updates are scored").norm;
     let pairs: Vec<(usize, usize)> = valid
         .iter()
         .flat_map(|&a| valid.iter().filter(move |&&b| b > a).map(move |&b| (a, b)))
@@ -135,7 +141,7 @@ pub(super) fn judge(
     let duplicates: Vec<(usize, usize)> = pairs
         .par_iter()
         .filter(|&&(a, b)| {
-            q(cosine(values(a), values(b), norms[a], norms[b])) >= config.duplicate_cosine
+            q(cosine(values(a), values(b), norm(a), norm(b))) >= config.duplicate_cosine
         })
         .copied()
         .collect();
@@ -143,84 +149,21 @@ pub(super) fn judge(
         reasons[a] = Some(Reason::Duplicate);
         reasons[b] = Some(Reason::Duplicate);
     }
-    let mut valid_norms: Vec<f64> = valid.iter().map(|&k| norms[k]).collect();
-    let median_norm = median(&mut valid_norms);
-    let inputs: Vec<ClientUpdate<'_>> = valid
-        .iter()
-        .map(|&k| ClientUpdate {
-            delta: values(k),
-            samples: 1,
-        })
-        .collect();
-    let median_update = Aggregator::new(Rule::Median)
-        .aggregate(&inputs)
-        .expect("valid updates share a length")
-        .delta;
-    let median_update_norm = l2_norm(&median_update);
-    let cosines: Vec<f64> = (0..decoded.len())
-        .map(|k| {
-            if reasons[k].is_none() {
-                q(cosine(
-                    values(k),
-                    &median_update,
-                    norms[k],
-                    median_update_norm,
-                ))
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    // Over the updates no rule has flagged yet: rejected copies must not loosen the floor.
-    let unflagged = unflagged_of(&valid, &reasons);
-    let min_cosine = if unflagged.is_empty() {
-        config.min_median_cosine
-    } else {
-        robust_floor(
-            unflagged.iter().map(|&k| cosines[k]).collect(),
-            config.cosine_margin,
-            config.mad_factor,
-        )
-        .max(config.min_median_cosine)
-    };
+    let (low, high) = config.norm_range;
     for &k in &valid {
         if reasons[k].is_some() {
             continue;
         }
-        let ratio = if median_norm > 0.0 {
-            q(norms[k] / median_norm)
-        } else {
-            0.0
-        };
-        reasons[k] = if ratio < config.min_norm_ratio {
-            Some(Reason::NoOp)
-        } else if ratio > config.max_norm_ratio {
-            Some(Reason::NormOutlier)
-        } else if cosines[k] < min_cosine
-            && solo_loss[k].is_some_and(|loss| q(loss - base_loss) > config.direction_loss_slack)
-        {
-            Some(Reason::Direction)
+        let scores = scores[k].expect("valid updates are scored");
+        reasons[k] = if q(scores.solo_loss - base_loss) > config.max_loss_increase {
+            Some(Reason::LossIncrease)
+        } else if !(low..=high).contains(&scores.norm) {
+            Some(Reason::NormOutOfRange)
+        } else if scores.gain < -config.significance * scores.gain_error {
+            Some(Reason::Harmful)
         } else {
             None
         };
-    }
-    // Loss: an update is judged against the others, since honest local training on a small
-    // shard can overshoot on its own while the average still improves.
-    let survivors = unflagged_of(&valid, &reasons);
-    let decreases: Vec<f64> = survivors
-        .iter()
-        .filter_map(|&k| solo_loss[k])
-        .map(|l| base_loss - l)
-        .collect();
-    if !decreases.is_empty() {
-        // An update that lowers the loss on its own is never rejected by this rule.
-        let limit =
-            q((-robust_floor(decreases, config.max_loss_increase, config.mad_factor)).max(0.0));
-        for &k in &survivors {
-            if solo_loss[k].is_some_and(|loss| q(loss - base_loss) > limit) {
-                reasons[k] = Some(Reason::WorsensLoss);
-            }
-        }
     }
     reasons
 }

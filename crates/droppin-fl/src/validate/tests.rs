@@ -2,7 +2,11 @@ use super::*;
 use crate::data::{Partition, digits, partition};
 use crate::train::{TrainConfig, train};
 use crate::update::Encoding;
+use burn::tensor::Device;
 use droppin_interface::verdict::Outcome;
+
+/// The round the fixture's updates are made for.
+const ROUND: [u8; 32] = [0xab; 32];
 
 /// A round's inputs: model, base, validation set and each node's encoded update.
 struct Fixture {
@@ -32,12 +36,18 @@ impl Fixture {
             &self.base,
             &self.validation,
             submissions.unwrap_or(&all),
+            &RoundContext {
+                round: ROUND,
+                previous_step: None,
+            },
             &ValidatorConfig::default(),
         )
     }
 }
 
-/// Five honest nodes trained on digits shards, one sign-flipper, one NaN sender, one copy pair.
+/// Five honest nodes trained on digits shards (1 to 5), a sign-flipper (6), a NaN sender (7), a
+/// copy of node 2 (8), a replay of node 3's training from another round (9) and a huge poison
+/// (10).
 fn round_submissions() -> Fixture {
     let split = digits().unwrap();
     let spec = ModelSpec::digits_mlp();
@@ -67,11 +77,14 @@ fn round_submissions() -> Fixture {
     deltas.push(deltas[0].iter().map(|v| -v).collect());
     deltas.push(vec![f32::NAN; deltas[0].len()]);
     deltas.push(deltas[1].iter().map(|v| v * 1.0001).collect());
+    deltas.push(deltas[2].iter().map(|v| v * 0.999).collect());
+    deltas.push(deltas[3].iter().map(|v| v * -50.0).collect());
     let submissions = deltas
         .into_iter()
         .enumerate()
         .map(|(i, delta)| {
-            let update = Update::delta(&spec, base_hash, 200, base.layout.clone(), delta);
+            let round = if i == 8 { [0xcd; 32] } else { ROUND };
+            let update = Update::delta(&spec, base_hash, round, 200, base.layout.clone(), delta);
             ([i as u8 + 1; 32], update.encode(Encoding::default()))
         })
         .collect();
@@ -102,22 +115,35 @@ fn verdicts_weights_and_proofs() {
         "the original of a copy is rejected with it"
     );
     assert_eq!(reason(8), Some(Reason::Duplicate));
-    assert_eq!(reason(6), Some(Reason::Direction));
+    assert_eq!(reason(6), Some(Reason::Harmful));
     assert!(matches!(reason(7), Some(Reason::Malformed(m)) if m.contains("NaN")));
+    assert_eq!(reason(9), Some(Reason::Replay));
+    assert_eq!(reason(10), Some(Reason::LossIncrease));
+    for node in [1, 3, 4, 5] {
+        assert_eq!(reason(node), None, "honest node {node}");
+    }
     let total: u32 = report
         .verdicts
         .iter()
         .map(|v| u32::from(v.weight_bps))
         .sum();
-    assert_eq!(total, 10_000);
+    assert!(total > 0 && total <= 10_000, "{total}");
     assert!(report.aggregate.loss < report.base.loss);
     for verdict in &report.verdicts {
-        let expected = if verdict.rejected.is_none() {
-            Outcome::Accepted
-        } else {
-            Outcome::Slashed
-        };
+        let expected = verdict
+            .rejected
+            .as_ref()
+            .map_or(Outcome::Accepted, Reason::outcome);
         assert_eq!(verdict.outcome, expected);
+        assert!(verdict.weight_bps <= ValidatorConfig::default().max_share_bps);
+        if verdict.outcome != Outcome::Accepted {
+            assert_eq!(verdict.weight_bps, 0);
+        }
+    }
+    // Sign flips are excluded (a statistical verdict), faults anyone can check are slashed.
+    assert_eq!(reason(6).unwrap().outcome(), Outcome::Excluded);
+    for node in [2, 7, 8, 9, 10] {
+        assert_eq!(reason(node).unwrap().outcome(), Outcome::Slashed, "{node}");
     }
 }
 
@@ -142,7 +168,7 @@ fn an_unavailable_blob_is_excluded_not_slashed() {
 }
 
 #[test]
-fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
+fn a_lone_update_is_capped_and_duplicate_nodes_are_refused() {
     let fixture = round_submissions();
     let (node, bytes) = &fixture.submissions[0];
     let one = [Submission {
@@ -151,7 +177,11 @@ fn a_lone_update_gets_everything_and_duplicate_nodes_are_refused() {
         reputation_bps: BPS,
     }];
     let report = fixture.validate(Some(&one)).unwrap();
-    assert_eq!(report.verdicts[0].weight_bps, 10_000);
+    // No node takes more than the cap, however alone: the rest goes back to the funder.
+    assert_eq!(
+        report.verdicts[0].weight_bps,
+        ValidatorConfig::default().max_share_bps
+    );
     let twice = [one[0], one[0]];
     assert!(fixture.validate(Some(&twice)).is_err());
 }
@@ -163,6 +193,7 @@ fn byte_identical_updates_are_duplicates_even_when_no_rule_scores_them() {
     let zero = Update::delta(
         &fixture.spec,
         Update::model_hash(&fixture.spec, &fixture.base),
+        ROUND,
         10,
         fixture.base.layout.clone(),
         vec![0.0; fixture.base.values.len()],
@@ -186,7 +217,8 @@ fn byte_identical_updates_are_duplicates_even_when_no_rule_scores_them() {
     }
 }
 
-/// The same inputs give byte-identical verdicts and root in two separate processes.
+/// The same inputs give byte-identical verdicts and root in separate processes with different
+/// thread counts.
 #[test]
 fn identical_across_processes() {
     const CHILD: &str = "DROPPIN_VALIDATION_CHILD";
@@ -201,7 +233,7 @@ fn identical_across_processes() {
         println!("VERDICT model={model:02x?} leaves={}", leaves.join(","));
         return;
     }
-    let run = || {
+    let run = |threads: &str| {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
@@ -210,6 +242,7 @@ fn identical_across_processes() {
                 "--test-threads=1",
             ])
             .env(CHILD, "1")
+            .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();
         let stdout = String::from_utf8(out.stdout).unwrap();
@@ -218,7 +251,86 @@ fn identical_across_processes() {
             .find_map(|l| l.find("VERDICT").map(|at| l[at..].to_owned()))
             .expect("child printed a verdict")
     };
-    let first = run();
-    assert_eq!(first, run());
+    let first = run("1");
+    assert_eq!(first, run("3"));
     assert!(first.contains("Slashed") && first.contains("Accepted"));
+}
+
+/// The previous round's step is public: sending it again, with a little noise, earns nothing,
+/// while the honest nodes of the round are still accepted and paid.
+#[test]
+fn repeating_the_public_step_earns_nothing() {
+    let fixture = round_submissions();
+    let honest: Vec<Update> = fixture.submissions[..5]
+        .iter()
+        .map(|(_, bytes)| {
+            let limits = DecodeLimits::delta(
+                &fixture.spec,
+                &fixture.base.layout,
+                Update::model_hash(&fixture.spec, &fixture.base),
+                ROUND,
+            );
+            Update::decode(bytes, &limits).unwrap()
+        })
+        .collect();
+    // The step that made this base stands in for an honest-like update from an earlier round:
+    // node 5's, which does not take part here.
+    let step: Vec<f32> = honest[4].values.clone();
+    let riders: Vec<Vec<u8>> = (0..2)
+        .map(|r| {
+            let noisy: Vec<f32> = step
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v * (1.0 + 0.05 * (((i * 31 + r * 7) % 11) as f32 - 5.0) / 5.0))
+                .collect();
+            Update::delta(
+                &fixture.spec,
+                Update::model_hash(&fixture.spec, &fixture.base),
+                ROUND,
+                200,
+                fixture.base.layout.clone(),
+                noisy,
+            )
+            .encode(Encoding::default())
+        })
+        .collect();
+    let mut submissions: Vec<Submission<'_>> = fixture.submissions[..4]
+        .iter()
+        .map(|(node, bytes)| Submission {
+            node: *node,
+            bytes: Some(bytes),
+            reputation_bps: BPS,
+        })
+        .collect();
+    for (r, bytes) in riders.iter().enumerate() {
+        submissions.push(Submission {
+            node: [0xf0 + r as u8; 32],
+            bytes: Some(bytes),
+            reputation_bps: BPS,
+        });
+    }
+    let report = validate(
+        &fixture.spec,
+        &fixture.base,
+        &fixture.validation,
+        &submissions,
+        &RoundContext {
+            round: ROUND,
+            previous_step: Some(&step),
+        },
+        &ValidatorConfig::default(),
+    )
+    .unwrap();
+    let paid = |node: [u8; 32]| report.verdict_of(&node).unwrap().weight_bps;
+    let honest_paid: u32 = (1..=4).map(|n| u32::from(paid([n; 32]))).sum();
+    assert!(honest_paid > 0);
+    for r in 0..2 {
+        assert_eq!(paid([0xf0 + r; 32]), 0, "free rider {r}");
+    }
+    for n in 1..=4 {
+        assert_ne!(
+            report.verdict_of(&[n; 32]).unwrap().outcome,
+            Outcome::Slashed
+        );
+    }
 }

@@ -7,8 +7,8 @@ use super::DecodeError;
 use crate::model::{ModelSpec, TensorSpec, Weights};
 
 const MAGIC: [u8; 4] = *b"DPUP";
-const VERSION: u16 = 1;
-const FIXED_HEADER: usize = 88;
+const VERSION: u16 = 2;
+const FIXED_HEADER: usize = 120;
 
 /// What an update carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,14 +66,18 @@ pub struct DecodeLimits<'a> {
     pub spec: Option<(&'a ModelSpec, &'a [TensorSpec])>,
     /// The base model hash a delta must name.
     pub base_hash: Option<[u8; 32]>,
+    /// The round a delta must be bound to.
+    pub round: Option<[u8; 32]>,
 }
 
 impl DecodeLimits<'_> {
-    /// Limits for a delta of `spec` (64 MiB, 1,024 tensors, 16 M values).
+    /// Limits for a delta of `spec` trained from `base_hash` for `round` (64 MiB, 1,024
+    /// tensors, 16 M values).
     pub fn delta<'a>(
         spec: &'a ModelSpec,
         layout: &'a [TensorSpec],
         base_hash: [u8; 32],
+        round: [u8; 32],
     ) -> DecodeLimits<'a> {
         DecodeLimits {
             max_bytes: 64 << 20,
@@ -82,6 +86,7 @@ impl DecodeLimits<'_> {
             payload: PayloadKind::Delta,
             spec: Some((spec, layout)),
             base_hash: Some(base_hash),
+            round: Some(round),
         }
     }
 }
@@ -92,16 +97,20 @@ pub struct Update {
     pub payload: PayloadKind,
     pub spec_hash: [u8; 32],
     pub base_hash: [u8; 32],
+    /// The round a delta was trained for (zero for a model), so that it cannot be replayed into
+    /// another round on the same base.
+    pub round: [u8; 32],
     pub samples: u64,
     pub layout: Vec<TensorSpec>,
     pub values: Vec<f32>,
 }
 
 impl Update {
-    /// A delta trained from the model whose hash is `base_hash`.
+    /// A delta trained from the model whose hash is `base_hash` for `round`.
     pub fn delta(
         spec: &ModelSpec,
         base_hash: [u8; 32],
+        round: [u8; 32],
         samples: u64,
         layout: Vec<TensorSpec>,
         values: Vec<f32>,
@@ -110,6 +119,7 @@ impl Update {
             payload: PayloadKind::Delta,
             spec_hash: spec.hash(),
             base_hash,
+            round,
             samples,
             layout,
             values,
@@ -122,6 +132,7 @@ impl Update {
             payload: PayloadKind::Model,
             spec_hash: spec.hash(),
             base_hash: [0; 32],
+            round: [0; 32],
             samples: 0,
             layout: weights.layout.clone(),
             values: weights.values.clone(),
@@ -152,6 +163,7 @@ impl Update {
         out.extend_from_slice(&[0; 3]);
         out.extend_from_slice(&self.spec_hash);
         out.extend_from_slice(&self.base_hash);
+        out.extend_from_slice(&self.round);
         out.extend_from_slice(&self.samples.to_le_bytes());
         out.extend_from_slice(&(self.layout.len() as u32).to_le_bytes());
         for tensor in &self.layout {
@@ -257,6 +269,7 @@ impl Update {
         }
         let spec_hash: [u8; 32] = r.array()?;
         let base_hash: [u8; 32] = r.array()?;
+        let round: [u8; 32] = r.array()?;
         let samples = u64::from_le_bytes(r.array()?);
         if payload != limits.payload {
             return Err(DecodeError::WrongPayload {
@@ -309,6 +322,9 @@ impl Update {
         if limits.base_hash.is_some_and(|base| base != base_hash) {
             return Err(DecodeError::BaseMismatch);
         }
+        if limits.round.is_some_and(|expected| expected != round) {
+            return Err(DecodeError::RoundMismatch);
+        }
         // A dense payload must hold every value: refuse short input before allocating for it.
         if !sparse && r.remaining() < total.saturating_mul(value_width(values_encoding)) {
             return Err(DecodeError::Truncated {
@@ -316,9 +332,11 @@ impl Update {
                 needed: total * value_width(values_encoding) - r.remaining(),
             });
         }
-        if payload == PayloadKind::Model && (base_hash != [0; 32] || samples != 0) {
+        if payload == PayloadKind::Model
+            && (base_hash != [0; 32] || round != [0; 32] || samples != 0)
+        {
             return Err(DecodeError::NonCanonical(
-                "a model names no base and no samples".into(),
+                "a model names no base, no round and no samples".into(),
             ));
         }
         let mut values = vec![0f32; total];
@@ -403,6 +421,7 @@ impl Update {
             payload,
             spec_hash,
             base_hash,
+            round,
             samples,
             layout,
             values,

@@ -3,6 +3,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::model::ModelSpec;
 
+const ROUND: [u8; 32] = [7; 32];
+
 fn sample() -> (ModelSpec, Weights, Update) {
     let spec = ModelSpec::digits_mlp();
     let base = Weights::initial(&spec, 1);
@@ -12,6 +14,7 @@ fn sample() -> (ModelSpec, Weights, Update) {
     let update = Update::delta(
         &spec,
         Update::model_hash(&spec, &base),
+        ROUND,
         108,
         base.layout.clone(),
         values,
@@ -20,7 +23,7 @@ fn sample() -> (ModelSpec, Weights, Update) {
 }
 
 fn limits<'a>(spec: &'a ModelSpec, base: &'a Weights) -> DecodeLimits<'a> {
-    DecodeLimits::delta(spec, &base.layout, Update::model_hash(spec, base))
+    DecodeLimits::delta(spec, &base.layout, Update::model_hash(spec, base), ROUND)
 }
 
 #[test]
@@ -97,10 +100,11 @@ fn refuses_bad_bytes_with_specific_errors() {
         Err(DecodeError::BadMagic(_))
     ));
     let mut bytes = good.clone();
-    bytes[4] = 2;
+    bytes[4] = 1;
     assert_eq!(
         Update::decode(&bytes, &limits),
-        Err(DecodeError::UnsupportedVersion(2))
+        Err(DecodeError::UnsupportedVersion(1)),
+        "version 1 carried no round key"
     );
     let mut bytes = good.clone();
     bytes[9] = 1;
@@ -140,6 +144,15 @@ fn refuses_bad_bytes_with_specific_errors() {
     assert_eq!(
         Update::decode(&stale.encode(Encoding::default()), &limits),
         Err(DecodeError::BaseMismatch)
+    );
+    // The same training revealed in a twin round on the same base cannot be replayed here.
+    let replayed = Update {
+        round: [8; 32],
+        ..update.clone()
+    };
+    assert_eq!(
+        Update::decode(&replayed.encode(Encoding::default()), &limits),
+        Err(DecodeError::RoundMismatch)
     );
     let cnn = ModelSpec::digits_cnn();
     let cnn_layout = Weights::layout_of(&cnn);
