@@ -52,7 +52,7 @@ pub fn reference_update() -> PreparedUpdate {
 
 /// The digest of [`reference_update`] as the host computes it; the browser tests expect the same.
 pub const REFERENCE_UPDATE_DIGEST: &str =
-    "51ac2a813053e42246cef33665991a343ab236d918fe62495337935be0110233";
+    "34d4796e2dbb143fa0afbd974d1a68ef5855087180ef6635954f7507c1a265c7";
 
 #[cfg(test)]
 mod tests {
@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn host_encoding_is_pinned() {
         let update = reference_update();
-        assert_eq!(update.bytes.len(), 19_428);
+        assert_eq!(update.bytes.len(), 19_460);
         assert_eq!(update.digest_hex(), REFERENCE_UPDATE_DIGEST);
     }
 }

@@ -41,6 +41,12 @@ fn json_reports_every_field() {
         "honest_rejected",
         "honest_total",
         "seconds",
+        "backdoor_success",
+        "clean_backdoor_success",
+        "honest_slashed",
+        "honest_excluded",
+        "malicious_share",
+        "honest_share",
     ] {
         assert!(result[key].is_number(), "{key}: {result}");
     }
@@ -63,6 +69,62 @@ fn json_reports_every_field() {
         "--json",
     ]);
     assert!((dp["epsilon"].as_f64().unwrap() - 5.0).abs() < 1e-6);
+}
+
+/// The attacks as tests: 10 nodes, 10 rounds on the digits, the validator's default pipeline.
+/// Up to 30% attackers leave accuracy within 2 points of the clean run, no honest node slashed
+/// and the backdoor under 10%; six sybils of ten neither slash nor exclude an honest node and
+/// earn next to nothing; free riders, copies and replays earn at most a tenth of an honest share.
+#[test]
+fn every_attack_meets_its_target() {
+    let names = [
+        "sign-flip",
+        "scaling",
+        "noise",
+        "label-flip",
+        "alie",
+        "ipm",
+        "free-rider",
+        "copy",
+        "nan",
+        "min-max",
+        "min-sum",
+        "backdoor",
+        "retrained-copies",
+        "free-ride-momentum",
+        "replay",
+        "sybil-tiny",
+        "sybil-huge",
+        "sybil-noise",
+    ];
+    for attack in names {
+        let sybils = attack.starts_with("sybil-");
+        let malicious = if sybils { "6" } else { "3" };
+        let r = json(&[
+            "sim",
+            "--attack",
+            attack,
+            "--malicious",
+            malicious,
+            "--json",
+        ]);
+        let number = |key: &str| r[key].as_f64().unwrap_or_else(|| panic!("{key}: {r}"));
+        assert_eq!(number("honest_slashed"), 0.0, "{attack}: {r}");
+        let (honest, attacker) = (number("honest_share"), number("malicious_share"));
+        if sybils {
+            assert_eq!(number("honest_excluded"), 0.0, "{attack}: {r}");
+            assert!(attacker <= 0.1 * honest, "{attack}: {r}");
+        } else {
+            assert!(
+                number("accuracy") >= number("clean_accuracy") - 0.02,
+                "{attack}: {r}"
+            );
+            assert!(number("backdoor_success") <= 0.10, "{attack}: {r}");
+        }
+        if ["free-rider", "copy", "free-ride-momentum", "replay"].contains(&attack) {
+            assert!(attacker <= 0.1 * honest, "{attack}: {r}");
+        }
+    }
 }
 
 #[test]

@@ -39,7 +39,7 @@ impl Default for ValidatorConfig {
         Self {
             duplicate_cosine: 0.999,
             max_loss_increase: 1.0,
-            norm_range: (1e-3, 20.0),
+            norm_range: (0.01, 20.0),
             significance: 3.0,
             min_total_gain: 1e-4,
             group_cosine: 0.5,
