@@ -23,12 +23,15 @@
 //!    anyone can repeat for free) at its share of an average (divided by the number of decoded
 //!    updates). Free riders, noise and updates against the descent direction gain nothing.
 //!
-//! Accepted updates whose marginal directions have a cosine >= 0.85 form one group (the same
-//! data trained again under several keys): a group counts once in the new model (its mean) and
-//! earns its best member's gain once, split among its members. Groups are averaged by FedAvg
-//! (sample claims capped at twice the median claim), or by the configured stateless robust rule.
-//! Weights are proportional to the shared gains, capped per node (2,500 bps by default); below a
-//! minimum total gain nobody is paid. What is not paid goes back to the funder.
+//! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
+//! the validation samples (`significance`), so noise earns nothing. Accepted updates whose
+//! marginal directions have a cosine >= 0.5 form one group (the same data trained again under
+//! several keys): a group earns its best member's gain once, split in proportion to its
+//! members' gains. Weights are proportional to those shares, capped per node (2,500 bps by
+//! default); below a minimum total gain nobody is paid; what is not paid goes back to the funder.
+//! The new model averages the accepted updates with the same weights (without reputation), so
+//! copies count once and tiny or useless updates do not dilute it; the base stays when nothing
+//! surely helped.
 //!
 //! Determinism: every loss that decides a verdict comes from [`score`], a scalar `f64` forward
 //! pass with a fixed summation order and software `exp`/`log`, so verdicts have the same bits on
