@@ -53,7 +53,9 @@ fn check_node_payouts(report: &DemoReport) -> u64 {
         assert_eq!(net(node), expected, "{node:?}");
         weights += u64::from(node.weight_bps);
     }
-    assert_eq!(weights, BPS, "accepted weights add up to 100%");
+    // Pay is by measured contribution, capped per node: what nobody earned goes back to the
+    // funder, never split evenly.
+    assert!(weights > 0 && weights <= BPS, "accepted weights: {weights}");
     assert_eq!(
         report.escrow_remaining_lamports, 0,
         "nothing stays in escrow"
@@ -96,28 +98,34 @@ fn a_full_round_slashes_the_attackers_pays_the_honest_and_improves_the_model() {
     let report = demo(|_| {});
     assert_eq!(report.nodes.len(), 8);
     for node in &report.nodes {
+        // A sign flip surely raises the validation loss: excluded, nothing paid.
         let expected = if node.malicious {
-            "slashed"
+            "excluded"
         } else {
             "accepted"
         };
         assert_eq!(node.verdict, expected, "{node:?}");
-        assert!(
-            node.malicious || node.weight_bps > 0,
-            "every honest node earns"
-        );
+        assert!(!node.malicious || node.weight_bps == 0, "{node:?}");
         assert_eq!(node.reputation.rounds_joined, 1);
     }
-    check_node_payouts(&report);
+    let node_pool = check_node_payouts(&report);
     check_validators(&report);
     assert!(
         report.validators.iter().any(|v| v.drawn),
         "a committee was drawn"
     );
     assert!(!report.appealed);
-    assert_eq!(
-        report.funder_refund_lamports, 0,
-        "the whole pool was earned"
+    let paid: u64 = report
+        .nodes
+        .iter()
+        .map(|n| node_pool * u64::from(n.weight_bps) / BPS)
+        .sum();
+    assert!(paid > 0, "honest nodes earn");
+    assert!(
+        report.funder_refund_lamports.abs_diff(node_pool - paid) <= report.nodes.len() as u64,
+        "the funder gets back what nobody earned: {} of {}",
+        report.funder_refund_lamports,
+        node_pool - paid
     );
     assert!(
         report.accuracy_after > report.accuracy_before + 0.3,
@@ -182,7 +190,7 @@ fn a_no_show_keeps_its_floor_a_lost_blob_is_excluded_and_slashes_go_to_the_treas
         lost.reason.as_deref().unwrap().contains("unavailable"),
         "{lost:?}"
     );
-    check_node_payouts(&report);
+    let node_pool = check_node_payouts(&report);
     check_validators(&report);
     let slashed = report
         .nodes
@@ -193,12 +201,18 @@ fn a_no_show_keeps_its_floor_a_lost_blob_is_excluded_and_slashes_go_to_the_treas
         report.slashed_to_treasury_lamports >= slashed * (stake * SLASH_BPS / BPS),
         "every forfeit went to the treasury"
     );
-    // The accepted weights add up to the whole pool: what returns to the funder is the
-    // rounding of the pool's shares, never a slashed or forfeited lamport.
+    // What returns to the funder is the node pool nobody earned and the rounding of the shares,
+    // never a slashed or forfeited lamport.
+    let paid: u64 = report
+        .nodes
+        .iter()
+        .map(|n| node_pool * u64::from(n.weight_bps) / BPS)
+        .sum();
     assert!(
-        report.funder_refund_lamports < 10,
-        "{}",
-        report.funder_refund_lamports
+        report.funder_refund_lamports.abs_diff(node_pool - paid) <= report.nodes.len() as u64,
+        "{} against {}",
+        report.funder_refund_lamports,
+        node_pool - paid
     );
 }
 
