@@ -5,11 +5,30 @@ use crate::aggregate::{cosine, l2_norm};
 
 use super::rules::quantize;
 
-/// The group of each update: updates whose cosine reaches `threshold` are linked, and linked
-/// updates (transitively) form one group, named by its first member.
-pub(super) fn groups(directions: &[Vec<f32>], threshold: f64) -> Vec<usize> {
+/// The group of each update: updates whose cosine reaches the threshold are linked, and linked
+/// updates (transitively) form one group, named by its first member. The threshold is
+/// `floor`, raised halfway from the median pairwise cosine to 1 when updates are alike (the first
+/// rounds, when every update points the same way), and never above `ceiling`: however the
+/// cohort skews the median, copies closer than `ceiling` are always one group.
+pub(super) fn groups(directions: &[Vec<f32>], floor: f64, ceiling: f64) -> Vec<usize> {
+    let n = directions.len();
     let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d)).collect();
-    let mut group: Vec<usize> = (0..directions.len()).collect();
+    let mut cosines = vec![vec![0f64; n]; n];
+    let mut pairs = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for a in 0..n {
+        for b in a + 1..n {
+            let c = quantize(
+                cosine(&directions[a], &directions[b], norms[a], norms[b]),
+                1e-6,
+            );
+            cosines[a][b] = c;
+            pairs.push(c);
+        }
+    }
+    pairs.sort_unstable_by(f64::total_cmp);
+    let median = pairs.get(pairs.len() / 2).copied().unwrap_or(0.0);
+    let threshold = floor.max((median + 1.0) / 2.0).min(ceiling);
+    let mut group: Vec<usize> = (0..n).collect();
     fn root(group: &mut [usize], mut k: usize) -> usize {
         while group[k] != k {
             group[k] = group[group[k]];
@@ -17,19 +36,15 @@ pub(super) fn groups(directions: &[Vec<f32>], threshold: f64) -> Vec<usize> {
         }
         k
     }
-    for a in 0..directions.len() {
-        for b in a + 1..directions.len() {
-            let similar = quantize(
-                cosine(&directions[a], &directions[b], norms[a], norms[b]),
-                1e-6,
-            ) >= threshold;
-            if similar {
+    for a in 0..n {
+        for b in a + 1..n {
+            if cosines[a][b] >= threshold {
                 let (ra, rb) = (root(&mut group, a), root(&mut group, b));
                 group[ra.max(rb)] = ra.min(rb);
             }
         }
     }
-    (0..directions.len()).map(|k| root(&mut group, k)).collect()
+    (0..n).map(|k| root(&mut group, k)).collect()
 }
 
 /// Each update's share of the (non-negative) gains: a group earns its best member's gain once,
@@ -85,6 +100,27 @@ pub fn basis_points(gains: &[f64], quantum: f64, min_total: f64, cap_bps: u16) -
         .collect()
 }
 
+/// Caps each group's total at `cap_bps` too: a group is one contribution, whatever the number
+/// of keys it was sent under. Members keep their proportions (rounded down; the rest goes back
+/// to the funder).
+pub(super) fn cap_groups(shares: &[u16], groups: &[usize], cap_bps: u16) -> Vec<u16> {
+    shares
+        .iter()
+        .zip(groups)
+        .map(|(&share, &g)| {
+            let total: u64 = (0..shares.len())
+                .filter(|&k| groups[k] == g)
+                .map(|k| u64::from(shares[k]))
+                .sum();
+            if total <= u64::from(cap_bps) {
+                share
+            } else {
+                (u64::from(share) * u64::from(cap_bps) / total) as u16
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,12 +149,25 @@ mod tests {
             vec![0.95, 0.1, 0.0],
             vec![0.0, 0.0, 1.0],
         ];
-        let groups = groups(&directions, 0.9);
+        let groups = groups(&directions, 0.9, 0.95);
         assert_eq!(groups, vec![0, 1, 0, 3]);
         let shared = shared_gains(&[0.4, 0.3, 0.4, 0.1], &groups);
         for (got, want) in shared.iter().zip([0.2, 0.3, 0.2, 0.1]) {
             assert!((got - want).abs() < 1e-12, "{shared:?}");
         }
+        assert_eq!(
+            cap_groups(&[2_000, 3_000, 2_000, 1_000], &groups, 2_500),
+            vec![1_250, 2_500, 1_250, 1_000]
+        );
+        // When every update points the same way (the first rounds), the bar rises with them:
+        // only the closer pair is one group.
+        let alike = vec![
+            vec![1.0, 1.0, 0.0, 0.0],
+            vec![1.0, 0.0, 1.0, 0.0],
+            vec![1.0, 0.0, 0.0, 1.0],
+            vec![1.0, 0.0, 0.0, 0.95],
+        ];
+        assert_eq!(groups(&alike, 0.4, 0.85), vec![0, 1, 2, 2]);
         // A tiny update in a real one's group takes its own small part.
         let shared = shared_gains(&[0.4, 0.001], &[0, 0]);
         assert!(shared[1] < 0.001 && shared[0] > 0.399, "{shared:?}");

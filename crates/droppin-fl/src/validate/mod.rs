@@ -24,14 +24,15 @@
 //!    updates). Free riders, noise and updates against the descent direction gain nothing.
 //!
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
-//! the validation samples (`significance`), so noise earns nothing. Accepted updates whose
-//! marginal directions have a cosine >= 0.5 form one group (the same data trained again under
-//! several keys): a group earns its best member's gain once, split in proportion to its
-//! members' gains. Weights are proportional to those shares, capped per node (2,500 bps by
-//! default); below a minimum total gain nobody is paid; what is not paid goes back to the funder.
-//! The new model averages the accepted updates with the same weights (without reputation), so
-//! copies count once and tiny or useless updates do not dilute it; the base stays when nothing
-//! surely helped.
+//! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
+//! Accepted updates whose marginal directions have a cosine >= 0.5 form one group (the same data
+//! trained again under several keys): a group earns its best member's gain once, split in
+//! proportion to its members' gains. Weights are proportional to those shares, capped per node
+//! (2,500 bps by default); below a minimum total gain nobody is paid; what is not paid goes back
+//! to the funder. The new model averages the accepted updates weighted by their measured gains
+//! (shared the same way), each clipped to the median norm of the updates that help: copies count
+//! once, tiny or useless updates do not dilute it, and a few boosted ones cannot steer it. The
+//! base stays when nothing helped.
 //!
 //! Determinism: every loss that decides a verdict comes from [`score`], a scalar `f64` forward
 //! pass with a fixed summation order and software `exp`/`log`, so verdicts have the same bits on
@@ -205,27 +206,42 @@ pub fn validate(
             .iter()
             .map(|&k| directions[k].clone().expect("accepted updates decode"))
             .collect();
-        let groups = contribution::groups(&marginal_directions, config.group_cosine);
+        let groups = contribution::groups(
+            &marginal_directions,
+            config.group_cosine,
+            config.group_cosine_ceiling,
+        );
         let sure: Vec<f64> = accepted
             .iter()
             .map(|&k| {
                 scores[k]
                     .expect("accepted updates are scored")
-                    .sure_gain(config.significance)
+                    .sure_gain(config.significance, config.min_gain)
             })
             .collect();
         let split = |gains: &[f64]| {
-            basis_points(
+            let shares = basis_points(
                 &contribution::shared_gains(gains, &groups),
                 config.loss_quantum,
                 config.min_total_gain,
                 config.max_share_bps,
-            )
+            );
+            contribution::cap_groups(&shares, &groups, config.max_share_bps)
         };
-        // The new model weighs each update by what it surely brought, as its pay does (without
-        // reputation): copies count once, tiny or useless updates do not dilute the rest, and
-        // the base stays when nothing helped.
-        let blend = split(&sure);
+        // The new model weighs each update by its measured gain (copies sharing one), so tiny
+        // or useless updates do not dilute it and a skewed shard that helps still counts; each
+        // is clipped to the median norm of those that help, so no few updates can steer it.
+        // The base stays when nothing helped.
+        let measured: Vec<f64> = accepted
+            .iter()
+            .map(|&k| {
+                scores[k]
+                    .expect("accepted updates are scored")
+                    .gain
+                    .max(0.0)
+            })
+            .collect();
+        let blend = split(&measured);
         let contributing: Vec<usize> = (0..accepted.len()).filter(|&p| blend[p] > 0).collect();
         let model = if contributing.is_empty() {
             base.clone()
@@ -240,8 +256,12 @@ pub fn validate(
                     samples: u64::from(blend[p]),
                 })
                 .collect();
+            let mut norms: Vec<f64> = inputs.iter().map(|u| l2_norm(u.delta)).collect();
+            norms.sort_unstable_by(f64::total_cmp);
+            let clip = norms[norms.len() / 2] as f32;
             base.apply(
                 &Aggregator::new(config.aggregator.clone())
+                    .with_clip_norm(clip)
                     .aggregate(&inputs)?
                     .delta,
             )

@@ -19,13 +19,18 @@ pub struct ValidatorConfig {
     /// errors below zero is excluded, and each update is paid by its gain less this many standard
     /// errors (what it surely brought), so noise earns nothing.
     pub significance: f64,
+    /// Least sure gain (nats) that earns anything: a random direction can lower the loss on a
+    /// finite validation set by chance, by less than this.
+    pub min_gain: f64,
     /// Below this total marginal gain of the accepted updates nobody is paid: the node pool goes
     /// back to the funder rather than being split among updates that did nothing.
     pub min_total_gain: f64,
     /// Cosine (of the marginal directions) at or above which accepted updates are one group:
     /// the same data trained again under other keys. A group earns one share and counts once in
-    /// the new model.
+    /// the new model. Raised toward the cohort's typical cosine when all updates are alike, up
+    /// to `group_cosine_ceiling`.
     pub group_cosine: f64,
+    pub group_cosine_ceiling: f64,
     /// Most any node may earn, in bps of the node pool; the rest goes back to the funder.
     pub max_share_bps: u16,
     pub loss_quantum: f64,
@@ -41,8 +46,10 @@ impl Default for ValidatorConfig {
             max_loss_increase: 1.0,
             norm_range: (0.01, 20.0),
             significance: 3.0,
+            min_gain: 5e-4,
             min_total_gain: 1e-4,
             group_cosine: 0.5,
+            group_cosine_ceiling: 0.85,
             max_share_bps: 2_500,
             loss_quantum: 1e-5,
             aggregator: crate::aggregate::Rule::FedAvg,
@@ -112,9 +119,11 @@ pub(super) struct Scores {
 }
 
 impl Scores {
-    /// What the update surely brought: its gain less `significance` standard errors, floored.
-    pub fn sure_gain(&self, significance: f64) -> f64 {
-        (self.gain - significance * self.gain_error).max(0.0)
+    /// What the update surely brought: its gain less `significance` standard errors, or nothing
+    /// when that is below `min_gain`.
+    pub fn sure_gain(&self, significance: f64, min_gain: f64) -> f64 {
+        let sure = self.gain - significance * self.gain_error;
+        if sure < min_gain.max(0.0) { 0.0 } else { sure }
     }
 }
 
