@@ -167,7 +167,7 @@ mod tests {
             vec![1.0, 0.0, 0.0, 1.0],
             vec![1.0, 0.0, 0.0, 0.95],
         ];
-        assert_eq!(groups(&alike, 0.4, 0.85), vec![0, 1, 2, 2]);
+        assert_eq!(super::groups(&alike, 0.4, 0.85), vec![0, 1, 2, 2]);
         // A tiny update in a real one's group takes its own small part.
         let shared = shared_gains(&[0.4, 0.001], &[0, 0]);
         assert!(shared[1] < 0.001 && shared[0] > 0.399, "{shared:?}");
