@@ -13,18 +13,14 @@ use super::rules::quantize;
 pub(super) fn groups(directions: &[Vec<f32>], floor: f64, ceiling: f64) -> Vec<usize> {
     let n = directions.len();
     let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d)).collect();
-    let mut cosines = vec![vec![0f64; n]; n];
-    let mut pairs = Vec::with_capacity(n * n.saturating_sub(1) / 2);
-    for a in 0..n {
-        for b in a + 1..n {
-            let c = quantize(
-                cosine(&directions[a], &directions[b], norms[a], norms[b]),
-                1e-6,
-            );
-            cosines[a][b] = c;
-            pairs.push(c);
-        }
-    }
+    let linked: Vec<(usize, usize, f64)> = (0..n)
+        .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+        .map(|(a, b)| {
+            let c = cosine(&directions[a], &directions[b], norms[a], norms[b]);
+            (a, b, quantize(c, 1e-6))
+        })
+        .collect();
+    let mut pairs: Vec<f64> = linked.iter().map(|&(_, _, c)| c).collect();
     pairs.sort_unstable_by(f64::total_cmp);
     let median = pairs.get(pairs.len() / 2).copied().unwrap_or(0.0);
     let threshold = floor.max((median + 1.0) / 2.0).min(ceiling);
@@ -36,12 +32,10 @@ pub(super) fn groups(directions: &[Vec<f32>], floor: f64, ceiling: f64) -> Vec<u
         }
         k
     }
-    for a in 0..n {
-        for b in a + 1..n {
-            if cosines[a][b] >= threshold {
-                let (ra, rb) = (root(&mut group, a), root(&mut group, b));
-                group[ra.max(rb)] = ra.min(rb);
-            }
+    for &(a, b, c) in &linked {
+        if c >= threshold {
+            let (ra, rb) = (root(&mut group, a), root(&mut group, b));
+            group[ra.max(rb)] = ra.min(rb);
         }
     }
     (0..n).map(|k| root(&mut group, k)).collect()
