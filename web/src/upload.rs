@@ -50,6 +50,10 @@ pub fn reference_update() -> PreparedUpdate {
     )
 }
 
+/// The length of [`reference_update`]'s bytes: the header with its round key, the layout and
+/// 4,810 f32 values.
+pub const REFERENCE_UPDATE_LEN: usize = 19_460;
+
 /// The digest of [`reference_update`] as the host computes it; the browser tests expect the same.
 pub const REFERENCE_UPDATE_DIGEST: &str =
     "34d4796e2dbb143fa0afbd974d1a68ef5855087180ef6635954f7507c1a265c7";
@@ -61,7 +65,7 @@ mod tests {
     #[test]
     fn host_encoding_is_pinned() {
         let update = reference_update();
-        assert_eq!(update.bytes.len(), 19_460);
+        assert_eq!(update.bytes.len(), REFERENCE_UPDATE_LEN);
         assert_eq!(update.digest_hex(), REFERENCE_UPDATE_DIGEST);
     }
 }

@@ -16,7 +16,7 @@ use droppin_web::images::read_images;
 use droppin_web::order::{Order, preview};
 use droppin_web::training::{Backend, Chosen, TabTrainer, choose_device, read_scalar};
 use droppin_web::tx::{message_of, unsigned_transaction};
-use droppin_web::upload::{REFERENCE_UPDATE_DIGEST, reference_update};
+use droppin_web::upload::{REFERENCE_UPDATE_DIGEST, REFERENCE_UPDATE_LEN, reference_update};
 use solana_address::Address;
 use solana_hash::Hash;
 use wasm_bindgen::JsCast;
@@ -71,7 +71,7 @@ fn join_transaction_is_what_the_program_expects() {
 #[wasm_bindgen_test]
 fn update_encoding_and_cid_equal_the_hosts() {
     let update = reference_update();
-    assert_eq!(update.bytes.len(), 19_428);
+    assert_eq!(update.bytes.len(), REFERENCE_UPDATE_LEN);
     assert_eq!(update.digest_hex(), REFERENCE_UPDATE_DIGEST);
     assert!(update.cid.is_well_formed());
 }
