@@ -20,6 +20,22 @@ pub struct Evaluation {
     pub accuracy: f64,
 }
 
+impl Evaluation {
+    /// From the summed loss and the count of right answers over `len` samples; a non-finite
+    /// loss reads as infinite, so it compares as the worst.
+    pub fn of_sums(loss_sum: f64, correct: usize, len: usize) -> Self {
+        let loss = loss_sum / len as f64;
+        Self {
+            loss: if loss.is_finite() {
+                loss
+            } else {
+                f64::INFINITY
+            },
+            accuracy: correct as f64 / len as f64,
+        }
+    }
+}
+
 /// Evaluates `weights` on `data` on the given device.
 pub fn evaluate(
     spec: &ModelSpec,
@@ -62,13 +78,5 @@ pub fn evaluate(
             correct += usize::from(predicted == label);
         }
     }
-    let loss = loss / data.len() as f64;
-    Ok(Evaluation {
-        loss: if loss.is_finite() {
-            loss
-        } else {
-            f64::INFINITY
-        },
-        accuracy: correct as f64 / data.len() as f64,
-    })
+    Ok(Evaluation::of_sums(loss, correct, data.len()))
 }

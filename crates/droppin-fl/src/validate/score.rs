@@ -16,15 +16,11 @@ use crate::model::{ModelKind, ModelSpec, Weights};
 /// Mean cross-entropy (nats) and accuracy of `weights` on `data`, bit-identical everywhere.
 pub fn score(spec: &ModelSpec, weights: &Weights, data: &Dataset) -> Result<Evaluation, FlError> {
     let (losses, correct) = sample_losses(spec, weights, data)?;
-    let loss = losses.iter().sum::<f64>() / data.len() as f64;
-    Ok(Evaluation {
-        loss: if loss.is_finite() {
-            loss
-        } else {
-            f64::INFINITY
-        },
-        accuracy: correct as f64 / data.len() as f64,
-    })
+    Ok(Evaluation::of_sums(
+        losses.iter().sum(),
+        correct,
+        data.len(),
+    ))
 }
 
 /// Each sample's cross-entropy (nats), in order, and how many samples the model gets right.

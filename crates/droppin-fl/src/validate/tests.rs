@@ -22,15 +22,7 @@ impl Fixture {
         &self,
         submissions: Option<&[Submission<'_>]>,
     ) -> Result<ValidationReport, FlError> {
-        let all: Vec<Submission<'_>> = self
-            .submissions
-            .iter()
-            .map(|(node, bytes)| Submission {
-                node: *node,
-                bytes: Some(bytes),
-                reputation_bps: BPS,
-            })
-            .collect();
+        let all = as_submissions(&self.submissions);
         validate(
             &self.spec,
             &self.base,
@@ -43,6 +35,18 @@ impl Fixture {
             &ValidatorConfig::default(),
         )
     }
+}
+
+/// Each node's blob, as fetched, at full reputation.
+fn as_submissions(blobs: &[([u8; 32], Vec<u8>)]) -> Vec<Submission<'_>> {
+    blobs
+        .iter()
+        .map(|(node, bytes)| Submission {
+            node: *node,
+            bytes: Some(bytes),
+            reputation_bps: BPS,
+        })
+        .collect()
 }
 
 /// Five honest nodes trained on digits shards (1 to 5), a sign-flipper (6), a NaN sender (7), a
@@ -150,15 +154,7 @@ fn verdicts_weights_and_proofs() {
 #[test]
 fn an_unavailable_blob_is_excluded_not_slashed() {
     let fixture = round_submissions();
-    let mut submissions: Vec<Submission<'_>> = fixture
-        .submissions
-        .iter()
-        .map(|(node, bytes)| Submission {
-            node: *node,
-            bytes: Some(bytes),
-            reputation_bps: BPS,
-        })
-        .collect();
+    let mut submissions = as_submissions(&fixture.submissions);
     submissions[0].bytes = None;
     let report = fixture.validate(Some(&submissions)).unwrap();
     let missing = report.verdict_of(&submissions[0].node).unwrap();
@@ -294,14 +290,7 @@ fn repeating_the_public_step_earns_nothing() {
             .encode(Encoding::default())
         })
         .collect();
-    let mut submissions: Vec<Submission<'_>> = fixture.submissions[..4]
-        .iter()
-        .map(|(node, bytes)| Submission {
-            node: *node,
-            bytes: Some(bytes),
-            reputation_bps: BPS,
-        })
-        .collect();
+    let mut submissions = as_submissions(&fixture.submissions[..4]);
     for (r, bytes) in riders.iter().enumerate() {
         submissions.push(Submission {
             node: [0xf0 + r as u8; 32],
