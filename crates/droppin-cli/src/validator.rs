@@ -132,6 +132,8 @@ pub fn judge<C: Chain>(
     let context = RoundContext {
         round: round_address.to_bytes(),
         previous_step: previous_step.as_deref(),
+        // The digits task publishes no sample beyond what its nodes train on.
+        reference: None,
     };
     let report = validate(spec, &base, validation, &submissions, &context, config)?;
     let entries: Vec<(Leaf, Option<String>)> = nodes

@@ -527,7 +527,8 @@ impl<C: Chain> Demo<'_, C> {
                 dp: self.dp,
                 seed: round_seed,
                 device: &droppin_fl::device::device("cpu")?,
-                judged_on: &self.data.validation,
+                // The shipped digits are all public, the committee's split included.
+                public: &self.data.validation,
                 previous_step: self.previous_step.as_deref(),
                 boost: 1.0,
             },

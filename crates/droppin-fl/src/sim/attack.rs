@@ -52,7 +52,8 @@ pub enum Attack {
     RetrainedCopies,
     /// Sends the previous round's global step (public) plus 10% noise: no data, no training.
     FreeRideMomentum,
-    /// Trains on the set the committee judged with in earlier rounds, instead of its own data.
+    /// Trains on the validation data it can see instead of data of its own: the task's public
+    /// sample (the committee's own set never reaches nodes before the reveal deadline).
     ValidationTrainer,
     /// Replays an honest node's update revealed in another round on the same base model (a twin
     /// round): the blob carries that round's key.
@@ -218,7 +219,7 @@ pub fn attacker_data(
     attack: Attack,
     own: &Dataset,
     first_attacker: &Dataset,
-    judged_on: &Dataset,
+    public: &Dataset,
 ) -> Dataset {
     match attack {
         Attack::LabelFlip => {
@@ -240,7 +241,7 @@ pub fn attacker_data(
             mixed
         }
         Attack::RetrainedCopies => first_attacker.clone(),
-        Attack::ValidationTrainer => judged_on.clone(),
+        Attack::ValidationTrainer => public.clone(),
         _ => own.clone(),
     }
 }

@@ -17,7 +17,9 @@ use crate::model::{ModelSpec, Weights};
 use crate::privacy::DpSgd;
 use crate::train::{TrainConfig, train};
 use crate::update::{Encoding, Update};
-use crate::validate::{NodeVerdict, RoundContext, Submission, ValidatorConfig, validate};
+use crate::validate::{
+    NodeVerdict, Reference, RoundContext, Submission, ValidatorConfig, validate,
+};
 
 /// Samples of the validation set the FLTrust server trains its root update on.
 const ROOT_SAMPLES: usize = 100;
@@ -43,12 +45,35 @@ pub struct SimConfig {
     pub boost: f32,
 }
 
-/// Train, validation and test sets.
+/// Train, public, validation and test sets.
 #[derive(Clone, Debug)]
 pub struct SimData {
+    /// What the nodes' shards are cut from.
     pub train: Dataset,
+    /// Data anyone can see (the task's published sample): validation trainers train on it, and
+    /// the committee trains its reference update on it.
+    pub public: Dataset,
+    /// The committee's set, which no node sees before the reveal deadline.
     pub validation: Dataset,
     pub test: Dataset,
+}
+
+impl SimData {
+    /// Share of the training data a task publishes.
+    const PUBLIC_SHARE: usize = 10;
+
+    /// Splits a tenth of `train` off (its first rows) as the public sample.
+    pub fn with_public_sample(train: Dataset, validation: Dataset, test: Dataset) -> Self {
+        let public_len = (train.len() / Self::PUBLIC_SHARE).max(1);
+        let public = train.subset(&(0..public_len).collect::<Vec<_>>());
+        let train = train.subset(&(public_len..train.len()).collect::<Vec<_>>());
+        Self {
+            train,
+            public,
+            validation,
+            test,
+        }
+    }
 }
 
 /// The simulator's figures (the `--json` output of `dpin sim`).
@@ -173,7 +198,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                 dp,
                 seed: round_seed,
                 device: &config.device,
-                judged_on: &data.validation,
+                public: &data.public,
                 previous_step: previous_step.as_deref(),
                 boost: config.boost,
             },
@@ -215,6 +240,15 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                         reputation_bps: droppin_interface::BPS,
                     })
                     .collect();
+                let reference = Reference::train(
+                    &config.spec,
+                    &global,
+                    &data.public,
+                    &TrainConfig {
+                        seed: round_seed,
+                        ..config.train
+                    },
+                )?;
                 let report = validate(
                     &config.spec,
                     &global,
@@ -223,6 +257,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     &RoundContext {
                         round: round_key,
                         previous_step: previous_step.as_deref(),
+                        reference: Some(&reference),
                     },
                     &ValidatorConfig::default(),
                 )?;
@@ -348,8 +383,8 @@ pub struct LocalRound<'a> {
     /// This round's seed (node `i` trains with `seed ^ i`).
     pub seed: u64,
     pub device: &'a Device,
-    /// The set a validation trainer trains on: the committee's, as far as it can see it.
-    pub judged_on: &'a Dataset,
+    /// The data anyone can see, which a validation trainer trains on.
+    pub public: &'a Dataset,
     /// The previous round's global step, once there is one (public).
     pub previous_step: Option<&'a [f32]>,
     /// The backdoor's boost (1 for none).
@@ -391,7 +426,7 @@ pub fn local_updates(
                         round.attack,
                         &round.shards[node],
                         &round.shards[honest],
-                        round.judged_on,
+                        round.public,
                     ),
                     round.seed ^ node as u64,
                 )

@@ -5,25 +5,85 @@ use crate::aggregate::{cosine, l2_norm};
 
 use super::rules::quantize;
 
-/// The group of each update: updates whose cosine reaches the threshold are linked, and linked
-/// updates (transitively) form one group, named by its first member. The threshold is
-/// `floor`, raised halfway from the median pairwise cosine to 1 when updates are alike (the first
-/// rounds, when every update points the same way), and never above `ceiling`: however the
-/// cohort skews the median, copies closer than `ceiling` are always one group.
-pub(super) fn groups(directions: &[Vec<f32>], floor: f64, ceiling: f64) -> Vec<usize> {
-    let n = directions.len();
-    let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d)).collect();
+/// The group of each update, then of the public reference (when there is one) at index
+/// `directions.len()`, which links to the updates whose cosine with it reaches its own bar:
+/// updates whose cosine reaches the threshold are linked, and linked updates
+/// (transitively) form one group, named by its first member. The threshold is `floor`, raised
+/// halfway from the typical pairwise cosine of the updates to 1 when they are alike (the first
+/// rounds, when every update points the same way), and never above `ceiling`: however the cohort
+/// skews it, copies closer than `ceiling` are always one group. "Typical" is the median of the
+/// pair cosines weighted by the product of the pair's `weights` (what each surely brought,
+/// shared within the groups the floor would form): updates that bring nothing, sybils' noise for
+/// one, cannot lower the bar until honest updates fall into one group.
+pub(super) fn groups(
+    directions: &[Vec<f32>],
+    public: Option<Public<'_>>,
+    weights: &[f64],
+    floor: f64,
+    ceiling: f64,
+) -> Vec<usize> {
+    let updates = directions.len();
+    let all: Vec<&[f32]> = directions
+        .iter()
+        .map(Vec::as_slice)
+        .chain(public.map(|p| p.direction))
+        .collect();
+    let n = all.len();
+    let norms: Vec<f64> = all.iter().map(|d| l2_norm(d)).collect();
     let linked: Vec<(usize, usize, f64)> = (0..n)
         .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
         .map(|(a, b)| {
-            let c = cosine(&directions[a], &directions[b], norms[a], norms[b]);
+            let c = cosine(all[a], all[b], norms[a], norms[b]);
             (a, b, quantize(c, 1e-6))
         })
         .collect();
-    let mut pairs: Vec<f64> = linked.iter().map(|&(_, _, c)| c).collect();
-    pairs.sort_unstable_by(f64::total_cmp);
-    let median = pairs.get(pairs.len() / 2).copied().unwrap_or(0.0);
+    // Weights shared within the groups the floor alone would form, so that copies do not pull
+    // the bar up either.
+    let at_floor = link(n, &linked, |_| floor);
+    let shared: Vec<f64> = (0..updates)
+        .map(|k| {
+            let size = (0..updates).filter(|&j| at_floor[j] == at_floor[k]).count();
+            weights[k] / size as f64
+        })
+        .collect();
+    let mut pairs: Vec<(f64, f64)> = linked
+        .iter()
+        .filter(|&&(_, b, _)| b < updates)
+        .map(|&(a, b, c)| (c, shared[a] * shared[b]))
+        .filter(|&(_, w)| w > 0.0)
+        .collect();
+    pairs.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
+    let total: f64 = pairs.iter().map(|&(_, w)| w).sum();
+    let mut below = 0.0;
+    let median = pairs
+        .iter()
+        .find(|&&(_, w)| {
+            below += w;
+            2.0 * below >= total
+        })
+        .map_or(0.0, |&(c, _)| c);
     let threshold = floor.max((median + 1.0) / 2.0).min(ceiling);
+    let public_bar = public.map_or(1.0, |p| p.bar);
+    link(
+        n,
+        &linked,
+        |b| {
+            if b < updates { threshold } else { public_bar }
+        },
+    )
+}
+
+/// The public reference in the grouping: its direction, and the cosine at or above which an
+/// update is a retraining of it (set by two retrainings of the reference, which no cohort moves).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Public<'a> {
+    pub direction: &'a [f32],
+    pub bar: f64,
+}
+
+/// The groups of `n` items whose `linked` pairs `(a, b, cosine)` reach the threshold of `b`,
+/// each named by its first member.
+fn link(n: usize, linked: &[(usize, usize, f64)], threshold: impl Fn(usize) -> f64) -> Vec<usize> {
     let mut group: Vec<usize> = (0..n).collect();
     fn root(group: &mut [usize], mut k: usize) -> usize {
         while group[k] != k {
@@ -32,8 +92,8 @@ pub(super) fn groups(directions: &[Vec<f32>], floor: f64, ceiling: f64) -> Vec<u
         }
         k
     }
-    for &(a, b, c) in &linked {
-        if c >= threshold {
+    for &(a, b, c) in linked {
+        if c >= threshold(b) {
             let (ra, rb) = (root(&mut group, a), root(&mut group, b));
             group[ra.max(rb)] = ra.min(rb);
         }
@@ -41,23 +101,17 @@ pub(super) fn groups(directions: &[Vec<f32>], floor: f64, ceiling: f64) -> Vec<u
     (0..n).map(|k| root(&mut group, k)).collect()
 }
 
-/// Each update's share of the (non-negative) gains: a group earns its best member's gain once,
-/// split in proportion to the members' own gains, so copies of equal worth split it evenly and a
-/// tiny update grouped with a real one takes next to nothing from it.
+/// Each update's share of the (non-negative) gains: a group earns its members' average gain
+/// once, each member its own gain divided by the group's size. The average, not the best: a
+/// party that trains one shard under several keys must not be paid for the luckiest of its
+/// retrainings, which the best would do (and more so where pay starts above a significance bar).
 pub(super) fn shared_gains(gains: &[f64], groups: &[usize]) -> Vec<f64> {
     gains
         .iter()
         .zip(groups)
         .map(|(&gain, &g)| {
-            let members = (0..gains.len()).filter(|&k| groups[k] == g);
-            let (best, total) = members.fold((0f64, 0f64), |(best, total), k| {
-                (best.max(gains[k]), total + gains[k])
-            });
-            if total > 0.0 {
-                best * gain / total
-            } else {
-                0.0
-            }
+            let members = (0..gains.len()).filter(|&k| groups[k] == g).count();
+            gain / members as f64
         })
         .collect()
 }
@@ -143,10 +197,10 @@ mod tests {
             vec![0.95, 0.1, 0.0],
             vec![0.0, 0.0, 1.0],
         ];
-        let groups = groups(&directions, 0.9, 0.95);
+        let groups = groups(&directions, None, &[1.0; 4], 0.9, 0.95);
         assert_eq!(groups, vec![0, 1, 0, 3]);
-        let shared = shared_gains(&[0.4, 0.3, 0.4, 0.1], &groups);
-        for (got, want) in shared.iter().zip([0.2, 0.3, 0.2, 0.1]) {
+        let shared = shared_gains(&[0.4, 0.3, 0.2, 0.1], &groups);
+        for (got, want) in shared.iter().zip([0.2, 0.3, 0.1, 0.1]) {
             assert!((got - want).abs() < 1e-12, "{shared:?}");
         }
         assert_eq!(
@@ -161,9 +215,65 @@ mod tests {
             vec![1.0, 0.0, 0.0, 1.0],
             vec![1.0, 0.0, 0.0, 0.95],
         ];
-        assert_eq!(super::groups(&alike, 0.4, 0.85), vec![0, 1, 2, 2]);
-        // A tiny update in a real one's group takes its own small part.
-        let shared = shared_gains(&[0.4, 0.001], &[0, 0]);
-        assert!(shared[1] < 0.001 && shared[0] > 0.399, "{shared:?}");
+        assert_eq!(
+            super::groups(&alike, None, &[1.0; 4], 0.4, 0.85),
+            vec![0, 1, 2, 2]
+        );
+        // The public reference joins the group of the updates that reach its own bar, and does
+        // not move the cohort's.
+        let public = [0.0, 0.0, 1.0, 0.0];
+        assert_eq!(
+            super::groups(
+                &directions[..2],
+                Some(Public {
+                    direction: &public[..3],
+                    bar: 0.9
+                }),
+                &[1.0; 2],
+                0.9,
+                0.95
+            ),
+            vec![0, 1, 2]
+        );
+        assert_eq!(
+            super::groups(
+                &alike,
+                Some(Public {
+                    direction: &public,
+                    bar: 0.75
+                }),
+                &[1.0; 4],
+                0.4,
+                0.85
+            ),
+            vec![0, 1, 2, 2, 4]
+        );
+        assert_eq!(
+            super::groups(
+                &alike,
+                Some(Public {
+                    direction: &[1.0, 0.0, 0.0, 0.9],
+                    bar: 0.95
+                }),
+                &[1.0; 4],
+                0.4,
+                0.85
+            ),
+            vec![0, 1, 2, 2, 2]
+        );
+        // Updates that bring nothing do not lower the bar: with many orthogonal ones of weight
+        // zero beside them, the alike updates still separate as before.
+        let mut crowded = alike.clone();
+        crowded.extend((0..6).map(|k| {
+            let mut v = vec![0.0; 4];
+            v[k % 4] = if k < 4 { -1.0 } else { 1.0 };
+            v
+        }));
+        let weights = [[1.0; 4], [0.0; 4]].concat();
+        let weights = [&weights[..], &[0.0, 0.0]].concat();
+        assert_eq!(
+            super::groups(&crowded, None, &weights, 0.4, 0.85)[..4],
+            [0, 1, 2, 2]
+        );
     }
 }

@@ -13,39 +13,53 @@
 //! 3. **Duplicate** (slashed): byte-identical to another node's update, or a cosine >= 0.999 with
 //!    it (a copy with a little noise). Commit-reveal stops copying within a round, so all copies
 //!    are one party's.
-//! 4. **Loss increase** (slashed): the base plus this update alone raises the validation loss by
-//!    more than the task's bound (1 nat by default): poisoning anyone can check by re-running the
-//!    evaluation on the set the round pinned.
+//! 4. **Loss increase** (slashed): the base plus a tenth of this update (its share in a 10-node
+//!    average, fixed per task) raises the validation loss by more than the task's bound (1 nat by
+//!    default): poisoning anyone can check by re-running the evaluation on the set the round
+//!    pinned. A share, not the whole: an honest update from a label-skewed shard, applied alone,
+//!    can raise the loss on the other classes by nats.
 //! 5. **Norm out of range** (excluded): outside the task's norm range.
 //! 6. **No gain** (excluded): the update's *marginal gain* is below the task's minimum. The
 //!    marginal gain is how much the validation loss falls when the base moves by the update's
 //!    new part (the update minus its projection on the previous round's global step, which
 //!    anyone can repeat for free) at its share of an average (divided by the number of decoded
-//!    updates). Free riders, noise and updates against the descent direction gain nothing.
+//!    updates), the update first clipped to the reference update's norm when there is one.
+//!    Free riders, noise and updates against the descent direction gain nothing.
 //!
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
-//! Accepted updates whose marginal directions have a cosine >= 0.5 form one group (the same data
-//! trained again under several keys): a group earns its best member's gain once, split in
-//! proportion to its members' gains. Weights are proportional to those shares, capped per node
-//! (2,500 bps by default); below a minimum total gain nobody is paid; what is not paid goes back
-//! to the funder. The new model averages the accepted updates weighted by their measured gains
-//! (shared the same way), each clipped to the median norm of the updates that help: copies count
-//! once, tiny or useless updates do not dilute it, and a few boosted ones cannot steer it. The
-//! base stays when nothing helped.
+//! Accepted updates whose marginal directions have a cosine >= 0.5 (raised toward 0.85 when the
+//! updates that surely help are all alike) form one group (the same data trained again under
+//! several keys): a group earns its members' average gain once, each member
+//! its own gain over the group's size, so the luckiest of several retrainings is not what is
+//! paid. The committee's reference update (the round's recipe on the task's public data,
+//! [`Reference`]) joins the grouping, linking to the updates whose cosine with it reaches 0.9 of
+//! the cosine between two of its own retrainings, and its group earns nothing: training on public
+//! data, the validation sets of earlier rounds included, is free to anyone. Weights are
+//! proportional to those shares, capped per node (2,500 bps by default); below a minimum total
+//! gain nobody is paid; what is not paid goes back to the funder. The new model averages the
+//! accepted updates weighted by their measured gains (shared the same way), each clipped to the
+//! reference update's norm (without one, to the median norm of the updates that help): copies
+//! count once, tiny or useless updates do not dilute it, and a few boosted ones cannot steer it.
+//! Only parameters that updates holding half the weight move are moved. The base stays when
+//! nothing helped.
 //!
 //! Determinism: every loss that decides a verdict comes from [`score`], a scalar `f64` forward
-//! pass with a fixed summation order and software `exp`/`log`, so verdicts have the same bits on
-//! any x86-64 or ARM CPU and any thread count; losses are then quantized to
-//! [`ValidatorConfig::loss_quantum`] (1e-5 nats) and cosines to 1e-6 before any comparison.
+//! pass with a fixed summation order and software `exp`/`log`, and the reference update from the
+//! same network's backward pass, so verdicts have the same bits on any x86-64 or ARM CPU and any
+//! thread count; losses are then quantized to [`ValidatorConfig::loss_quantum`] (1e-5 nats) and
+//! cosines to 1e-6 before any comparison.
 
 mod contribution;
 mod list;
+mod network;
+mod reference;
 mod rules;
 mod score;
 
 pub use contribution::basis_points;
 pub use list::{ListedVerdict, VerdictList, outcome_name};
+pub use reference::{Reference, reference_update};
 pub use rules::{Reason, ValidatorConfig};
 pub use score::score;
 
@@ -54,7 +68,7 @@ use droppin_interface::{BPS, Pubkey};
 use rayon::prelude::*;
 
 use crate::FlError;
-use crate::aggregate::{Aggregator, ClientUpdate, l2_norm};
+use crate::aggregate::{Aggregator, ClientUpdate, cosine, l2_norm};
 use crate::data::Dataset;
 use crate::evaluate::Evaluation;
 use crate::model::{ModelSpec, Weights};
@@ -79,6 +93,10 @@ pub struct RoundContext<'a> {
     /// The previous round's global step (this round's base minus the one before), when the base
     /// was shipped by a round: repeating it is free, so it earns nothing.
     pub previous_step: Option<&'a [f32]>,
+    /// The committee's reference update ([`reference_update`]: the round's recipe on the task's
+    /// public data), when the task has public data: anyone can train it, so an update grouped
+    /// with it earns nothing.
+    pub reference: Option<&'a Reference>,
 }
 
 /// The verdict on one node.
@@ -90,7 +108,8 @@ pub struct NodeVerdict {
     /// What the verdict leaf says: accepted, excluded or slashed.
     pub outcome: Outcome,
     pub weight_bps: u16,
-    /// Validation loss of the base model plus this update alone (quantized), when it decoded.
+    /// Validation loss of the base model plus the loss-bound share of this update (quantized),
+    /// when it decoded.
     pub solo_loss: Option<f64>,
     /// The update's marginal gain in nats (see the module docs), when it decoded.
     pub gain: Option<f64>,
@@ -154,6 +173,26 @@ pub fn validate(
         .iter()
         .map(|d| d.as_ref().ok().map(|u| marginal(&u.values, previous_step)))
         .collect();
+    let reference = context.reference.filter(|r| {
+        [&r.update, &r.retrained]
+            .iter()
+            .all(|u| u.len() == base.values.len() && l2_norm(u) > 0.0)
+    });
+    let reference_norm = reference.map(|r| l2_norm(&r.update));
+    // The reference's own part beyond the previous step (what it adds to public knowledge), and
+    // the bar of a retraining: a share of the cosine between the two trainings' parts.
+    let public = reference.map(|r| {
+        let direction = marginal(&r.update, previous_step);
+        let retrained = marginal(&r.retrained, previous_step);
+        let alike = cosine(
+            &direction,
+            &retrained,
+            l2_norm(&direction),
+            l2_norm(&retrained),
+        );
+        let bar = rules::quantize(alike, 1e-6) * config.public_cosine_share;
+        (direction, bar)
+    });
     let scores: Vec<Option<rules::Scores>> = decoded
         .par_iter()
         .zip(&directions)
@@ -161,11 +200,19 @@ pub fn validate(
             let (Ok(update), Some(direction)) = (update, direction) else {
                 return Ok(None);
             };
-            let solo = quantized(
-                score(spec, &base.apply(&update.values), validation)?,
-                config,
-            );
-            let share: Vec<f32> = direction.iter().map(|v| v / valid as f32).collect();
+            let probe: Vec<f32> = update
+                .values
+                .iter()
+                .map(|v| v * config.loss_bound_share as f32)
+                .collect();
+            let solo = quantized(score(spec, &base.apply(&probe), validation)?, config);
+            // Measured at most at the reference's norm (FLTrust's normalization): scaling an
+            // update up buys no gain.
+            let clip = reference_norm.map_or(1.0, |r| (r / l2_norm(&update.values)).min(1.0));
+            let share: Vec<f32> = direction
+                .iter()
+                .map(|v| v * clip as f32 / valid as f32)
+                .collect();
             let (stepped, _) = score::sample_losses(spec, &base.apply(&share), validation)?;
             let (gain, gain_error) = mean_and_error(&base_losses, &stepped);
             Ok(Some(rules::Scores {
@@ -206,11 +253,6 @@ pub fn validate(
             .iter()
             .map(|&k| directions[k].clone().expect("accepted updates decode"))
             .collect();
-        let groups = contribution::groups(
-            &marginal_directions,
-            config.group_cosine,
-            config.group_cosine_ceiling,
-        );
         let sure: Vec<f64> = accepted
             .iter()
             .map(|&k| {
@@ -219,6 +261,18 @@ pub fn validate(
                     .sure_gain(config.significance, config.min_gain)
             })
             .collect();
+        let groups = contribution::groups(
+            &marginal_directions,
+            public
+                .as_ref()
+                .map(|(direction, bar)| contribution::Public {
+                    direction,
+                    bar: *bar,
+                }),
+            &sure,
+            config.group_cosine,
+            config.group_cosine_ceiling,
+        );
         let split = |gains: &[f64]| {
             let shares = basis_points(
                 &contribution::shared_gains(gains, &groups),
@@ -256,22 +310,33 @@ pub fn validate(
                     samples: u64::from(blend[p]),
                 })
                 .collect();
-            let mut norms: Vec<f64> = inputs.iter().map(|u| l2_norm(u.delta)).collect();
-            norms.sort_unstable_by(f64::total_cmp);
-            let clip = norms[norms.len() / 2] as f32;
-            base.apply(
-                &Aggregator::new(config.aggregator.clone())
-                    .with_clip_norm(clip)
-                    .aggregate(&inputs)?
-                    .delta,
-            )
+            // Each clipped to the reference's norm, or without one to the median norm of the
+            // updates that help.
+            let clip = reference_norm.unwrap_or_else(|| {
+                let mut norms: Vec<f64> = inputs.iter().map(|u| l2_norm(u.delta)).collect();
+                norms.sort_unstable_by(f64::total_cmp);
+                norms[norms.len() / 2]
+            }) as f32;
+            let mut step = Aggregator::new(config.aggregator.clone())
+                .with_clip_norm(clip)
+                .aggregate(&inputs)?
+                .delta;
+            consensus(&mut step, &inputs);
+            base.apply(&step)
         };
         let full = quantized(score(spec, &model, validation)?, config);
+        // The group of the public reference is free to anyone: it earns nothing.
+        let free = public.as_ref().map(|_| groups[accepted.len()]);
         let earned: Vec<f64> = accepted
             .iter()
             .zip(&sure)
-            .map(|(&k, gain)| {
-                gain * f64::from(submissions[order[k]].reputation_bps) / f64::from(BPS)
+            .zip(&groups)
+            .map(|((&k, gain), &group)| {
+                if Some(group) == free {
+                    0.0
+                } else {
+                    gain * f64::from(submissions[order[k]].reputation_bps) / f64::from(BPS)
+                }
             })
             .collect();
         for (&k, w) in accepted.iter().zip(split(&earned)) {
@@ -301,6 +366,24 @@ pub fn validate(
     })
 }
 
+/// Leaves only the parameters that updates holding at least half the blend weight move: a
+/// minority cannot write into the model where the rest are silent (a pixel-trigger backdoor
+/// lives in weights of pixels that clean data never lights). Integer weights and exact zero
+/// tests, so every validator keeps the same parameters.
+fn consensus(step: &mut [f32], inputs: &[ClientUpdate<'_>]) {
+    let total: u64 = inputs.iter().map(|u| u.samples).sum();
+    for (j, value) in step.iter_mut().enumerate() {
+        let moved: u64 = inputs
+            .iter()
+            .filter(|u| u.delta[j] != 0.0)
+            .map(|u| u.samples)
+            .sum();
+        if 2 * moved < total {
+            *value = 0.0;
+        }
+    }
+}
+
 /// The mean of `before - after` and its standard error, summed in order.
 fn mean_and_error(before: &[f64], after: &[f64]) -> (f64, f64) {
     let n = before.len() as f64;
@@ -314,9 +397,10 @@ fn mean_and_error(before: &[f64], after: &[f64]) -> (f64, f64) {
     (mean, (variance / n).sqrt())
 }
 
-/// The update without its component along the public previous step.
-fn marginal(update: &[f32], previous_step: Option<&[f32]>) -> Vec<f32> {
-    let Some(step) = previous_step else {
+/// The update without its component along `public` (a public direction: the previous step, the
+/// reference update).
+fn marginal(update: &[f32], public: Option<&[f32]>) -> Vec<f32> {
+    let Some(step) = public else {
         return update.to_vec();
     };
     let dot: f64 = update
@@ -324,7 +408,11 @@ fn marginal(update: &[f32], previous_step: Option<&[f32]>) -> Vec<f32> {
         .zip(step)
         .map(|(u, s)| f64::from(*u) * f64::from(*s))
         .sum();
-    let scale = (dot / step.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>()) as f32;
+    let scale = (dot
+        / step
+            .iter()
+            .map(|s| f64::from(*s) * f64::from(*s))
+            .sum::<f64>()) as f32;
     update
         .iter()
         .zip(step)

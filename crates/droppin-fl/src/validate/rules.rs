@@ -10,9 +10,14 @@ use crate::aggregate::cosine;
 pub struct ValidatorConfig {
     /// Cosine at or above which two updates are copies of one another (slashed).
     pub duplicate_cosine: f64,
-    /// Largest rise of the validation loss an update may cause on its own before it is slashed,
-    /// in nats: honest training on a small shard can overshoot, never by this much.
+    /// Largest rise of the validation loss the base plus `loss_bound_share` of an update may
+    /// show before the update is slashed, in nats: honest training on a small shard can
+    /// overshoot, never by this much.
     pub max_loss_increase: f64,
+    /// The fraction of an update the loss bound is checked at: an update is one of many in an
+    /// average, and an honest one from a label-skewed shard, applied whole, can raise the loss
+    /// on every other class by nats. A fixed share, so that who else joined cannot move it.
+    pub loss_bound_share: f64,
     /// The L2 norms an update of this task may have; outside them it is excluded.
     pub norm_range: (f64, f64),
     /// Standard errors a marginal gain must clear: an update whose gain is this many standard
@@ -31,6 +36,9 @@ pub struct ValidatorConfig {
     /// to `group_cosine_ceiling`.
     pub group_cosine: f64,
     pub group_cosine_ceiling: f64,
+    /// An update whose cosine with the public reference reaches this share of the cosine between
+    /// two retrainings of the reference is one more retraining of public data: it earns nothing.
+    pub public_cosine_share: f64,
     /// Most any node may earn, in bps of the node pool; the rest goes back to the funder.
     pub max_share_bps: u16,
     pub loss_quantum: f64,
@@ -44,12 +52,14 @@ impl Default for ValidatorConfig {
         Self {
             duplicate_cosine: 0.999,
             max_loss_increase: 1.0,
+            loss_bound_share: 0.1,
             norm_range: (0.01, 20.0),
             significance: 3.0,
             min_gain: 5e-4,
             min_total_gain: 1e-4,
             group_cosine: 0.5,
             group_cosine_ceiling: 0.85,
+            public_cosine_share: 0.9,
             max_share_bps: 2_500,
             loss_quantum: 1e-5,
             aggregator: crate::aggregate::Rule::FedAvg,
@@ -66,7 +76,7 @@ pub enum Reason {
     /// Bound to another round: revealed elsewhere first.
     Replay,
     Duplicate,
-    /// Raises the validation loss on its own beyond the task's bound.
+    /// A share of it raises the validation loss beyond the task's bound.
     LossIncrease,
     /// Its norm is outside the task's range.
     NormOutOfRange,
@@ -109,7 +119,7 @@ pub(crate) fn quantize(value: f64, quantum: f64) -> f64 {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Scores {
     pub norm: f64,
-    /// Validation loss of the base plus the whole update.
+    /// Validation loss of the base plus the update's `loss_bound_share`.
     pub solo_loss: f64,
     /// Marginal gain: how much the update's new part, at its share of an average, lowers the
     /// validation loss.

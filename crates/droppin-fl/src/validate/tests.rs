@@ -31,6 +31,7 @@ impl Fixture {
             &RoundContext {
                 round: ROUND,
                 previous_step: None,
+                reference: None,
             },
             &ValidatorConfig::default(),
         )
@@ -82,7 +83,7 @@ fn round_submissions() -> Fixture {
     deltas.push(vec![f32::NAN; deltas[0].len()]);
     deltas.push(deltas[1].iter().map(|v| v * 1.0001).collect());
     deltas.push(deltas[2].iter().map(|v| v * 0.999).collect());
-    deltas.push(deltas[3].iter().map(|v| v * -50.0).collect());
+    deltas.push(deltas[3].iter().map(|v| v * -500.0).collect());
     let submissions = deltas
         .into_iter()
         .enumerate()
@@ -306,6 +307,7 @@ fn repeating_the_public_step_earns_nothing() {
         &RoundContext {
             round: ROUND,
             previous_step: Some(&step),
+            reference: None,
         },
         &ValidatorConfig::default(),
     )
@@ -322,4 +324,135 @@ fn repeating_the_public_step_earns_nothing() {
             Outcome::Slashed
         );
     }
+}
+
+/// Public data is free to anyone: a node that trains on it instead of data of its own is grouped
+/// with the committee's reference update and earns nothing, while the same update is paid when
+/// the committee has no reference; honest nodes are paid either way.
+#[test]
+fn training_on_public_data_earns_nothing() {
+    let fixture = round_submissions();
+    let split = digits().unwrap();
+    // The public data: a part of the test split, which no fixture node trained on.
+    let public = split.test.subset(&(0..200).collect::<Vec<_>>());
+    let recipe = TrainConfig {
+        learning_rate: 0.002,
+        epochs: 4,
+        seed: 21,
+        ..TrainConfig::default()
+    };
+    let reference = Reference::train(&fixture.spec, &fixture.base, &public, &recipe).unwrap();
+    let trained_on_public = train(
+        &fixture.spec,
+        &fixture.base,
+        &public,
+        &TrainConfig { seed: 22, ..recipe },
+        &Device::flex(),
+        |_| {},
+    )
+    .unwrap()
+    .delta_from(&fixture.base);
+    let bytes = Update::delta(
+        &fixture.spec,
+        Update::model_hash(&fixture.spec, &fixture.base),
+        ROUND,
+        200,
+        fixture.base.layout.clone(),
+        trained_on_public,
+    )
+    .encode(Encoding::default());
+    let rider = [0xee; 32];
+    let mut submissions = as_submissions(&fixture.submissions[..5]);
+    submissions.push(Submission {
+        node: rider,
+        bytes: Some(&bytes),
+        reputation_bps: BPS,
+    });
+    let judge = |reference: Option<&Reference>| {
+        validate(
+            &fixture.spec,
+            &fixture.base,
+            &fixture.validation,
+            &submissions,
+            &RoundContext {
+                round: ROUND,
+                previous_step: None,
+                reference,
+            },
+            &ValidatorConfig::default(),
+        )
+        .unwrap()
+    };
+    let paid =
+        |report: &ValidationReport, node: [u8; 32]| report.verdict_of(&node).unwrap().weight_bps;
+    let without = judge(None);
+    assert!(paid(&without, rider) > 0, "{:?}", without.verdicts);
+    let with = judge(Some(&reference));
+    assert_eq!(paid(&with, rider), 0, "{:?}", with.verdicts);
+    assert_eq!(
+        with.verdict_of(&rider).unwrap().outcome,
+        Outcome::Accepted,
+        "helpful, so not excluded: only unpaid"
+    );
+    let honest_paid = (1..=5).filter(|&n| paid(&with, [n; 32]) > 0).count();
+    assert!(honest_paid >= 4, "{:?}", with.verdicts);
+}
+
+/// An honest node whose shard holds a single class: its update, applied whole, raises the
+/// validation loss by more than the bound (it forgets the other classes), yet as one share of an
+/// average it is no fault, so it is not slashed.
+#[test]
+fn a_label_skewed_update_is_not_slashed() {
+    let fixture = round_submissions();
+    let split = digits().unwrap();
+    let one_class: Vec<usize> = (0..split.train.len())
+        .filter(|&i| split.train.labels[i] == 3)
+        .collect();
+    let config = TrainConfig {
+        learning_rate: 0.01,
+        epochs: 4,
+        ..TrainConfig::default()
+    };
+    let skewed = train(
+        &fixture.spec,
+        &fixture.base,
+        &split.train.subset(&one_class),
+        &config,
+        &Device::flex(),
+        |_| {},
+    )
+    .unwrap();
+    let rise = score(&fixture.spec, &skewed, &fixture.validation)
+        .unwrap()
+        .loss
+        - score(&fixture.spec, &fixture.base, &fixture.validation)
+            .unwrap()
+            .loss;
+    assert!(
+        rise > ValidatorConfig::default().max_loss_increase,
+        "whole, it raises the loss by {rise}"
+    );
+    let bytes = Update::delta(
+        &fixture.spec,
+        Update::model_hash(&fixture.spec, &fixture.base),
+        ROUND,
+        200,
+        fixture.base.layout.clone(),
+        skewed.delta_from(&fixture.base),
+    )
+    .encode(Encoding::default());
+    let node = [0x33; 32];
+    let mut submissions = as_submissions(&fixture.submissions[..5]);
+    submissions.push(Submission {
+        node,
+        bytes: Some(&bytes),
+        reputation_bps: BPS,
+    });
+    let report = fixture.validate(Some(&submissions)).unwrap();
+    assert_ne!(
+        report.verdict_of(&node).unwrap().outcome,
+        Outcome::Slashed,
+        "{:?}",
+        report.verdict_of(&node)
+    );
 }

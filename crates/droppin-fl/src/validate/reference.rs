@@ -1,0 +1,269 @@
+//! The committee's reference update: what the round's recipe makes of the task's public data,
+//! trained by every validator on its own, with the same bits everywhere.
+//!
+//! Public data (a task's published sample, the validation sets of earlier rounds once revealed)
+//! is free to anyone, so an update that only trains on it brings nothing a funder should pay for.
+//! The reference is that update; an update the validator groups with it earns nothing. It is an
+//! anchor the cohort cannot move: it depends on the base, the recipe and public data alone.
+
+use crate::FlError;
+use crate::data::Dataset;
+use crate::model::{ModelSpec, Weights};
+use crate::train::{BatchSchedule, LocalOptimizer, TrainConfig};
+
+use super::network::Network;
+
+/// The committee's reference, trained twice: with the recipe's seed and with another batch order,
+/// so that the validator knows how alike two retrainings of the same data are (the bar at which
+/// an update counts as one more retraining of public data).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub update: Vec<f32>,
+    pub retrained: Vec<f32>,
+}
+
+impl Reference {
+    /// Both trainings of `base` on `public` with `recipe` ([`reference_update`]).
+    pub fn train(
+        spec: &ModelSpec,
+        base: &Weights,
+        public: &Dataset,
+        recipe: &TrainConfig,
+    ) -> Result<Self, FlError> {
+        Ok(Self {
+            update: reference_update(spec, base, public, recipe)?,
+            retrained: reference_update(
+                spec,
+                base,
+                public,
+                &TrainConfig {
+                    seed: recipe.seed ^ RETRAINING_SEED,
+                    ..*recipe
+                },
+            )?,
+        })
+    }
+}
+
+/// What the second training's seed differs by.
+const RETRAINING_SEED: u64 = 0x5eed_0f_2e7a;
+
+/// burn's Adam defaults, which nodes train with.
+const ADAM_BETAS: (f64, f64) = (0.9, 0.999);
+const ADAM_EPSILON: f64 = 1e-5;
+/// burn's momentum dampening, which nodes train with.
+const DAMPENING: f64 = 0.1;
+
+/// Trains `base` on `public` with `recipe` (its optimizer, epochs, batch size, learning rate,
+/// FedProx weight and seed; DP-SGD does not apply to public data) in `f64`, one sample after the
+/// other in the schedule's order, and returns the delta. The same inputs give the same bits on
+/// any CPU and thread count.
+pub fn reference_update(
+    spec: &ModelSpec,
+    base: &Weights,
+    public: &Dataset,
+    recipe: &TrainConfig,
+) -> Result<Vec<f32>, FlError> {
+    let recipe = TrainConfig {
+        dp_sgd: None,
+        ..*recipe
+    };
+    recipe.check(spec, public)?;
+    if public.classes != spec.classes {
+        return Err(FlError::Data(format!(
+            "the public data has {} classes, the model {}",
+            public.classes, spec.classes
+        )));
+    }
+    let mut net = Network::of(spec, base)?;
+    let start = net.params.clone();
+    let mut optimizer = Optimizer::new(recipe.optimizer, start.len());
+    let mut gradient = vec![0f64; start.len()];
+    for batch in BatchSchedule::new(public.len(), &recipe) {
+        gradient.fill(0.0);
+        for &row in &batch.rows {
+            net.accumulate_gradient(
+                public.row(row),
+                usize::from(public.labels[row]),
+                &mut gradient,
+            );
+        }
+        let scale = 1.0 / batch.rows.len() as f64;
+        for ((g, &p), &s) in gradient.iter_mut().zip(&net.params).zip(&start) {
+            *g *= scale;
+            if let Some(mu) = recipe.proximal_mu {
+                *g += mu * (p - s);
+            }
+        }
+        optimizer.step(&mut net.params, &gradient, recipe.learning_rate);
+    }
+    Ok(net
+        .params
+        .iter()
+        .zip(&start)
+        .map(|(p, s)| (p - s) as f32)
+        .collect())
+}
+
+/// The optimizer's state, in `f64`.
+enum Optimizer {
+    /// Heavy-ball momentum as burn applies it: `v = momentum * v + (1 - dampening) * g`, the
+    /// first `v` being `g`; plain SGD without momentum.
+    Sgd {
+        momentum: f64,
+        velocity: Option<Vec<f64>>,
+    },
+    /// Adam with bias correction; the powers of the betas are kept as running products.
+    Adam {
+        first: Vec<f64>,
+        second: Vec<f64>,
+        beta_powers: (f64, f64),
+    },
+}
+
+impl Optimizer {
+    fn new(kind: LocalOptimizer, len: usize) -> Self {
+        match kind {
+            LocalOptimizer::Sgd { momentum } => Self::Sgd {
+                momentum,
+                velocity: None,
+            },
+            LocalOptimizer::Adam => Self::Adam {
+                first: vec![0.0; len],
+                second: vec![0.0; len],
+                beta_powers: (1.0, 1.0),
+            },
+        }
+    }
+
+    fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64) {
+        match self {
+            Self::Sgd { momentum, velocity } => {
+                if *momentum <= 0.0 {
+                    for (p, &g) in params.iter_mut().zip(gradient) {
+                        *p -= learning_rate * g;
+                    }
+                    return;
+                }
+                match velocity {
+                    None => *velocity = Some(gradient.to_vec()),
+                    Some(velocity) => {
+                        for (v, &g) in velocity.iter_mut().zip(gradient) {
+                            *v = *momentum * *v + (1.0 - DAMPENING) * g;
+                        }
+                    }
+                }
+                let velocity = velocity.as_ref().expect("set above");
+                for (p, &v) in params.iter_mut().zip(velocity) {
+                    *p -= learning_rate * v;
+                }
+            }
+            Self::Adam {
+                first,
+                second,
+                beta_powers,
+            } => {
+                let (b1, b2) = ADAM_BETAS;
+                beta_powers.0 *= b1;
+                beta_powers.1 *= b2;
+                let (c1, c2) = (1.0 - beta_powers.0, 1.0 - beta_powers.1);
+                for (((p, m), v), &g) in params.iter_mut().zip(first).zip(second).zip(gradient) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *p -= learning_rate * (*m / c1) / ((*v / c2).sqrt() + ADAM_EPSILON);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Device;
+
+    use super::*;
+    use crate::aggregate::{cosine, l2_norm};
+    use crate::data::digits;
+    use crate::train::train;
+
+    fn cosine_of(a: &[f32], b: &[f32]) -> f64 {
+        cosine(a, b, l2_norm(a), l2_norm(b))
+    }
+
+    #[test]
+    fn matches_the_trainer_on_both_architectures() {
+        let split = digits().unwrap();
+        let public = split.validation.subset(&(0..96).collect::<Vec<_>>());
+        for spec in [ModelSpec::digits_mlp(), ModelSpec::digits_cnn()] {
+            let base = Weights::initial(&spec, 5);
+            for optimizer in [LocalOptimizer::Adam, LocalOptimizer::Sgd { momentum: 0.9 }] {
+                let recipe = TrainConfig {
+                    optimizer,
+                    epochs: 2,
+                    learning_rate: 0.005,
+                    seed: 11,
+                    ..TrainConfig::default()
+                };
+                let exact = reference_update(&spec, &base, &public, &recipe).unwrap();
+                let trained = train(&spec, &base, &public, &recipe, &Device::flex(), |_| {})
+                    .unwrap()
+                    .delta_from(&base);
+                // The same recipe and batches: the same update, up to f32 rounding.
+                let c = cosine_of(&exact, &trained);
+                assert!(c > 0.999, "{spec:?} {optimizer:?}: cosine {c}");
+                let other_seed = train(
+                    &spec,
+                    &base,
+                    &public,
+                    &TrainConfig { seed: 12, ..recipe },
+                    &Device::flex(),
+                    |_| {},
+                )
+                .unwrap()
+                .delta_from(&base);
+                assert!(cosine_of(&exact, &other_seed) < c, "{spec:?} {optimizer:?}");
+            }
+        }
+    }
+
+    /// The bits are pinned: any change to the arithmetic, its order or the schedule shows here,
+    /// as it would between two validators.
+    #[test]
+    fn the_same_inputs_give_the_same_bits() {
+        use sha2::{Digest, Sha256};
+        let split = digits().unwrap();
+        let digest = |spec: &ModelSpec| {
+            let base = Weights::initial(spec, 2);
+            let recipe = TrainConfig {
+                seed: 4,
+                proximal_mu: Some(0.01),
+                ..TrainConfig::default()
+            };
+            let update = reference_update(spec, &base, &split.validation, &recipe).unwrap();
+            let mut hasher = Sha256::new();
+            update.iter().for_each(|v| hasher.update(v.to_le_bytes()));
+            hex::encode(hasher.finalize())
+        };
+        let mlp = digest(&ModelSpec::digits_mlp());
+        assert_eq!(mlp, digest(&ModelSpec::digits_mlp()));
+        assert_eq!(
+            mlp,
+            "de98c62b5499c37063061277f8cd7e29251cfa63b2e3f8f7dfddd98843077994"
+        );
+        assert_eq!(
+            digest(&ModelSpec::digits_cnn()),
+            "723af82e6b742bea2e1efd13e07145358bfb1ae2224d1c88deb6b773a9797412"
+        );
+    }
+
+    #[test]
+    fn refuses_data_of_another_shape() {
+        let split = digits().unwrap();
+        let spec = ModelSpec::digits_mlp();
+        let base = Weights::initial(&spec, 1);
+        let mut other = split.validation.clone();
+        other.classes = 12;
+        let error = reference_update(&spec, &base, &other, &TrainConfig::default()).unwrap_err();
+        assert!(error.to_string().contains("12 classes"), "{error}");
+    }
+}
