@@ -284,8 +284,8 @@ pub fn validate(
         };
         // The new model weighs each update by its measured gain (copies sharing one), so tiny
         // or useless updates do not dilute it and a skewed shard that helps still counts; each
-        // is clipped to the median norm of those that help, so no few updates can steer it.
-        // The base stays when nothing helped.
+        // is clipped (below), so no few updates can steer it. The base stays when nothing
+        // helped.
         let measured: Vec<f64> = accepted
             .iter()
             .map(|&k| {
