@@ -46,7 +46,7 @@ impl Reference {
 }
 
 /// What the second training's seed differs by.
-const RETRAINING_SEED: u64 = 0x5eed_0f_2e7a;
+const RETRAINING_SEED: u64 = 0x5eed_2e7a_0f0f;
 
 /// burn's Adam defaults, which nodes train with.
 const ADAM_BETAS: (f64, f64) = (0.9, 0.999);
