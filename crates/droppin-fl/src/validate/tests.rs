@@ -17,21 +17,58 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// `delta` as a blob for this round's base, claiming `samples`.
+    fn encode(&self, delta: Vec<f32>, samples: u64) -> Vec<u8> {
+        Update::delta(
+            &self.spec,
+            Update::model_hash(&self.spec, &self.base),
+            ROUND,
+            samples,
+            self.base.layout.clone(),
+            delta,
+        )
+        .encode(Encoding::default())
+    }
+
+    /// The delta of training this round's base on `data`.
+    fn trained_on(&self, data: &crate::data::Dataset, config: &TrainConfig) -> Vec<f32> {
+        train(
+            &self.spec,
+            &self.base,
+            data,
+            config,
+            &Device::flex(),
+            |_| {},
+        )
+        .unwrap()
+        .delta_from(&self.base)
+    }
+
     /// Validates `submissions` (default: all of the fixture's) for `round`.
     fn validate(
         &self,
         submissions: Option<&[Submission<'_>]>,
     ) -> Result<ValidationReport, FlError> {
         let all = as_submissions(&self.submissions);
+        self.judge(submissions.unwrap_or(&all), None, None)
+    }
+
+    /// Validates `submissions` with a previous step and a public reference.
+    fn judge(
+        &self,
+        submissions: &[Submission<'_>],
+        previous_step: Option<&[f32]>,
+        reference: Option<&Reference>,
+    ) -> Result<ValidationReport, FlError> {
         validate(
             &self.spec,
             &self.base,
             &self.validation,
-            submissions.unwrap_or(&all),
+            submissions,
             &RoundContext {
                 round: ROUND,
-                previous_step: None,
-                reference: None,
+                previous_step,
+                reference,
             },
             &ValidatorConfig::default(),
         )
@@ -187,15 +224,7 @@ fn a_lone_update_is_capped_and_duplicate_nodes_are_refused() {
 fn byte_identical_updates_are_duplicates_even_when_no_rule_scores_them() {
     let fixture = round_submissions();
     // Two zero deltas: no norm to compare and no direction, yet the same CID.
-    let zero = Update::delta(
-        &fixture.spec,
-        Update::model_hash(&fixture.spec, &fixture.base),
-        ROUND,
-        10,
-        fixture.base.layout.clone(),
-        vec![0.0; fixture.base.values.len()],
-    )
-    .encode(Encoding::default());
+    let zero = fixture.encode(vec![0.0; fixture.base.values.len()], 10);
     let pair = [
         Submission {
             node: [1; 32],
@@ -280,15 +309,7 @@ fn repeating_the_public_step_earns_nothing() {
                 .enumerate()
                 .map(|(i, v)| v * (1.0 + 0.05 * (((i * 31 + r * 7) % 11) as f32 - 5.0) / 5.0))
                 .collect();
-            Update::delta(
-                &fixture.spec,
-                Update::model_hash(&fixture.spec, &fixture.base),
-                ROUND,
-                200,
-                fixture.base.layout.clone(),
-                noisy,
-            )
-            .encode(Encoding::default())
+            fixture.encode(noisy, 200)
         })
         .collect();
     let mut submissions = as_submissions(&fixture.submissions[..4]);
@@ -299,19 +320,7 @@ fn repeating_the_public_step_earns_nothing() {
             reputation_bps: BPS,
         });
     }
-    let report = validate(
-        &fixture.spec,
-        &fixture.base,
-        &fixture.validation,
-        &submissions,
-        &RoundContext {
-            round: ROUND,
-            previous_step: Some(&step),
-            reference: None,
-        },
-        &ValidatorConfig::default(),
-    )
-    .unwrap();
+    let report = fixture.judge(&submissions, Some(&step), None).unwrap();
     let paid = |node: [u8; 32]| report.verdict_of(&node).unwrap().weight_bps;
     let honest_paid: u32 = (1..=4).map(|n| u32::from(paid([n; 32]))).sum();
     assert!(honest_paid > 0);
@@ -342,25 +351,10 @@ fn training_on_public_data_earns_nothing() {
         ..TrainConfig::default()
     };
     let reference = Reference::train(&fixture.spec, &fixture.base, &public, &recipe).unwrap();
-    let trained_on_public = train(
-        &fixture.spec,
-        &fixture.base,
-        &public,
-        &TrainConfig { seed: 22, ..recipe },
-        &Device::flex(),
-        |_| {},
-    )
-    .unwrap()
-    .delta_from(&fixture.base);
-    let bytes = Update::delta(
-        &fixture.spec,
-        Update::model_hash(&fixture.spec, &fixture.base),
-        ROUND,
+    let bytes = fixture.encode(
+        fixture.trained_on(&public, &TrainConfig { seed: 22, ..recipe }),
         200,
-        fixture.base.layout.clone(),
-        trained_on_public,
-    )
-    .encode(Encoding::default());
+    );
     let rider = [0xee; 32];
     let mut submissions = as_submissions(&fixture.submissions[..5]);
     submissions.push(Submission {
@@ -368,21 +362,7 @@ fn training_on_public_data_earns_nothing() {
         bytes: Some(&bytes),
         reputation_bps: BPS,
     });
-    let judge = |reference: Option<&Reference>| {
-        validate(
-            &fixture.spec,
-            &fixture.base,
-            &fixture.validation,
-            &submissions,
-            &RoundContext {
-                round: ROUND,
-                previous_step: None,
-                reference,
-            },
-            &ValidatorConfig::default(),
-        )
-        .unwrap()
-    };
+    let judge = |reference| fixture.judge(&submissions, None, reference).unwrap();
     let paid =
         |report: &ValidationReport, node: [u8; 32]| report.verdict_of(&node).unwrap().weight_bps;
     let without = judge(None);
@@ -413,18 +393,14 @@ fn a_label_skewed_update_is_not_slashed() {
         epochs: 4,
         ..TrainConfig::default()
     };
-    let skewed = train(
+    let skewed = fixture.trained_on(&split.train.subset(&one_class), &config);
+    let rise = score(
         &fixture.spec,
-        &fixture.base,
-        &split.train.subset(&one_class),
-        &config,
-        &Device::flex(),
-        |_| {},
+        &fixture.base.apply(&skewed),
+        &fixture.validation,
     )
-    .unwrap();
-    let rise = score(&fixture.spec, &skewed, &fixture.validation)
-        .unwrap()
-        .loss
+    .unwrap()
+    .loss
         - score(&fixture.spec, &fixture.base, &fixture.validation)
             .unwrap()
             .loss;
@@ -432,15 +408,7 @@ fn a_label_skewed_update_is_not_slashed() {
         rise > ValidatorConfig::default().max_loss_increase,
         "whole, it raises the loss by {rise}"
     );
-    let bytes = Update::delta(
-        &fixture.spec,
-        Update::model_hash(&fixture.spec, &fixture.base),
-        ROUND,
-        200,
-        fixture.base.layout.clone(),
-        skewed.delta_from(&fixture.base),
-    )
-    .encode(Encoding::default());
+    let bytes = fixture.encode(skewed, 200);
     let node = [0x33; 32];
     let mut submissions = as_submissions(&fixture.submissions[..5]);
     submissions.push(Submission {
