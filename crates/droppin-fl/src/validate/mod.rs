@@ -30,9 +30,8 @@
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
 //! Accepted updates whose marginal directions have a cosine >= 0.5 (raised toward 0.85 when the
 //! updates that surely help are all alike) form one group (the same data trained again under
-//! several keys): a group earns its members' average gain once, each member
-//! its own gain over the group's size, so the luckiest of several retrainings is not what is
-//! paid. The committee's reference update (the round's recipe on the task's public data,
+//! several keys): a group earns its members' average gain once, each member its own gain over
+//! the group's size, so the luckiest of several retrainings is not what is paid. The committee's reference update (the round's recipe on the task's public data,
 //! [`Reference`]) joins the grouping, linking to the updates whose cosine with it reaches 0.9 of
 //! the cosine between two of its own retrainings, and its group earns nothing: training on public
 //! data, the validation sets of earlier rounds included, is free to anyone. Weights are
@@ -93,9 +92,9 @@ pub struct RoundContext<'a> {
     /// The previous round's global step (this round's base minus the one before), when the base
     /// was shipped by a round: repeating it is free, so it earns nothing.
     pub previous_step: Option<&'a [f32]>,
-    /// The committee's reference update ([`reference_update`]: the round's recipe on the task's
-    /// public data), when the task has public data: anyone can train it, so an update grouped
-    /// with it earns nothing.
+    /// The committee's reference update ([`Reference`]: the round's recipe on the task's public
+    /// data), when the task has public data: anyone can train it, so an update grouped with it
+    /// earns nothing.
     pub reference: Option<&'a Reference>,
 }
 
