@@ -64,7 +64,7 @@ impl SimData {
 
     /// Splits a tenth of `train` off (its first rows) as the public sample.
     pub fn with_public_sample(train: Dataset, validation: Dataset, test: Dataset) -> Self {
-        let public_len = (train.len() / Self::PUBLIC_SHARE).max(1);
+        let public_len = (train.len() / Self::PUBLIC_SHARE).max(train.len().min(1));
         let public = train.subset(&(0..public_len).collect::<Vec<_>>());
         let train = train.subset(&(public_len..train.len()).collect::<Vec<_>>());
         Self {

@@ -5,10 +5,8 @@ use crate::aggregate::{cosine, l2_norm};
 
 use super::rules::quantize;
 
-/// The group of each update, then of the public reference (when there is one) at index
-/// `directions.len()`, which links to the updates whose cosine with it reaches its own bar:
-/// updates whose cosine reaches the threshold are linked, and linked updates
-/// (transitively) form one group, named by its first member. The threshold is `floor`, raised
+/// The group of each update: updates whose cosine reaches the threshold are linked, and linked
+/// updates (transitively) form one group, named by its first member. The threshold is `floor`, raised
 /// halfway from the typical pairwise cosine of the updates to 1 when they are alike (the first
 /// rounds, when every update points the same way), and never above `ceiling`: however the cohort
 /// skews it, copies closer than `ceiling` are always one group. "Typical" is the median of the
@@ -17,38 +15,29 @@ use super::rules::quantize;
 /// one, cannot lower the bar until honest updates fall into one group.
 pub(super) fn groups(
     directions: &[Vec<f32>],
-    public: Option<Public<'_>>,
     weights: &[f64],
     floor: f64,
     ceiling: f64,
 ) -> Vec<usize> {
-    let updates = directions.len();
-    let all: Vec<&[f32]> = directions
-        .iter()
-        .map(Vec::as_slice)
-        .chain(public.map(|p| p.direction))
-        .collect();
-    let n = all.len();
-    let norms: Vec<f64> = all.iter().map(|d| l2_norm(d)).collect();
+    let n = directions.len();
+    let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d)).collect();
     let linked: Vec<(usize, usize, f64)> = (0..n)
         .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
         .map(|(a, b)| {
-            let c = cosine(all[a], all[b], norms[a], norms[b]);
+            let c = cosine(&directions[a], &directions[b], norms[a], norms[b]);
             (a, b, quantize(c, 1e-6))
         })
         .collect();
     // Weights shared within the groups the floor alone would form, so that copies do not pull
     // the bar up either.
-    let at_floor = link(n, &linked, |_| floor);
-    let shared: Vec<f64> = (0..updates)
-        .map(|k| {
-            let size = (0..updates).filter(|&j| at_floor[j] == at_floor[k]).count();
-            weights[k] / size as f64
-        })
+    let at_floor = link(n, &linked, floor);
+    let shared: Vec<f64> = weights
+        .iter()
+        .zip(group_sizes(&at_floor))
+        .map(|(w, size)| w / size as f64)
         .collect();
     let mut pairs: Vec<(f64, f64)> = linked
         .iter()
-        .filter(|&&(_, b, _)| b < updates)
         .map(|&(a, b, c)| (c, shared[a] * shared[b]))
         .filter(|&(_, w)| w > 0.0)
         .collect();
@@ -63,27 +52,12 @@ pub(super) fn groups(
         })
         .map_or(0.0, |&(c, _)| c);
     let threshold = floor.max((median + 1.0) / 2.0).min(ceiling);
-    let public_bar = public.map_or(1.0, |p| p.bar);
-    link(
-        n,
-        &linked,
-        |b| {
-            if b < updates { threshold } else { public_bar }
-        },
-    )
+    link(n, &linked, threshold)
 }
 
-/// The public reference in the grouping: its direction, and the cosine at or above which an
-/// update is a retraining of it (set by two retrainings of the reference, which no cohort moves).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Public<'a> {
-    pub direction: &'a [f32],
-    pub bar: f64,
-}
-
-/// The groups of `n` items whose `linked` pairs `(a, b, cosine)` reach the threshold of `b`,
-/// each named by its first member.
-fn link(n: usize, linked: &[(usize, usize, f64)], threshold: impl Fn(usize) -> f64) -> Vec<usize> {
+/// The groups of `n` items whose `linked` pairs `(a, b, cosine)` reach `threshold`, each named
+/// by its first member.
+fn link(n: usize, linked: &[(usize, usize, f64)], threshold: f64) -> Vec<usize> {
     let mut group: Vec<usize> = (0..n).collect();
     fn root(group: &mut [usize], mut k: usize) -> usize {
         while group[k] != k {
@@ -93,12 +67,20 @@ fn link(n: usize, linked: &[(usize, usize, f64)], threshold: impl Fn(usize) -> f
         k
     }
     for &(a, b, c) in linked {
-        if c >= threshold(b) {
+        if c >= threshold {
             let (ra, rb) = (root(&mut group, a), root(&mut group, b));
             group[ra.max(rb)] = ra.min(rb);
         }
     }
     (0..n).map(|k| root(&mut group, k)).collect()
+}
+
+/// How many members each item's group has.
+fn group_sizes(groups: &[usize]) -> Vec<usize> {
+    groups
+        .iter()
+        .map(|&g| groups.iter().filter(|&&h| h == g).count())
+        .collect()
 }
 
 /// Each update's share of the (non-negative) gains: a group earns its members' average gain
@@ -108,11 +90,8 @@ fn link(n: usize, linked: &[(usize, usize, f64)], threshold: impl Fn(usize) -> f
 pub(super) fn shared_gains(gains: &[f64], groups: &[usize]) -> Vec<f64> {
     gains
         .iter()
-        .zip(groups)
-        .map(|(&gain, &g)| {
-            let members = (0..gains.len()).filter(|&k| groups[k] == g).count();
-            gain / members as f64
-        })
+        .zip(group_sizes(groups))
+        .map(|(&gain, members)| gain / members as f64)
         .collect()
 }
 
@@ -197,7 +176,7 @@ mod tests {
             vec![0.95, 0.1, 0.0],
             vec![0.0, 0.0, 1.0],
         ];
-        let groups = groups(&directions, None, &[1.0; 4], 0.9, 0.95);
+        let groups = groups(&directions, &[1.0; 4], 0.9, 0.95);
         assert_eq!(groups, vec![0, 1, 0, 3]);
         let shared = shared_gains(&[0.4, 0.3, 0.2, 0.1], &groups);
         for (got, want) in shared.iter().zip([0.2, 0.3, 0.1, 0.1]) {
@@ -216,50 +195,8 @@ mod tests {
             vec![1.0, 0.0, 0.0, 0.95],
         ];
         assert_eq!(
-            super::groups(&alike, None, &[1.0; 4], 0.4, 0.85),
+            super::groups(&alike, &[1.0; 4], 0.4, 0.85),
             vec![0, 1, 2, 2]
-        );
-        // The public reference joins the group of the updates that reach its own bar, and does
-        // not move the cohort's.
-        let public = [0.0, 0.0, 1.0, 0.0];
-        assert_eq!(
-            super::groups(
-                &directions[..2],
-                Some(Public {
-                    direction: &public[..3],
-                    bar: 0.9
-                }),
-                &[1.0; 2],
-                0.9,
-                0.95
-            ),
-            vec![0, 1, 2]
-        );
-        assert_eq!(
-            super::groups(
-                &alike,
-                Some(Public {
-                    direction: &public,
-                    bar: 0.75
-                }),
-                &[1.0; 4],
-                0.4,
-                0.85
-            ),
-            vec![0, 1, 2, 2, 4]
-        );
-        assert_eq!(
-            super::groups(
-                &alike,
-                Some(Public {
-                    direction: &[1.0, 0.0, 0.0, 0.9],
-                    bar: 0.95
-                }),
-                &[1.0; 4],
-                0.4,
-                0.85
-            ),
-            vec![0, 1, 2, 2, 2]
         );
         // Updates that bring nothing do not lower the bar: with many orthogonal ones of weight
         // zero beside them, the alike updates still separate as before.
@@ -272,7 +209,7 @@ mod tests {
         let weights = [[1.0; 4], [0.0; 4]].concat();
         let weights = [&weights[..], &[0.0, 0.0]].concat();
         assert_eq!(
-            super::groups(&crowded, None, &weights, 0.4, 0.85)[..4],
+            super::groups(&crowded, &weights, 0.4, 0.85)[..4],
             [0, 1, 2, 2]
         );
     }

@@ -19,24 +19,26 @@
 //!    pinned. A share, not the whole: an honest update from a label-skewed shard, applied alone,
 //!    can raise the loss on the other classes by nats.
 //! 5. **Norm out of range** (excluded): outside the task's norm range.
-//! 6. **No gain** (excluded): the update's *marginal gain* is below the task's minimum. The
-//!    marginal gain is how much the validation loss falls when the base moves by the update's
-//!    new part (the update minus its projection on the previous round's global step, which
-//!    anyone can repeat for free) at its share of an average (divided by the number of decoded
-//!    updates), the update first clipped to the reference update's norm when there is one.
-//!    Free riders, noise and updates against the descent direction gain nothing.
+//! 6. **Harmful** (excluded): the update's *marginal gain* is more than three standard errors
+//!    below zero. The marginal gain is how much the validation loss falls when the base moves by
+//!    the update's new part (the update minus its projection on the previous round's global
+//!    step, which anyone can repeat for free) at its share of an average (divided by the number
+//!    of decoded updates), the update first clipped to the reference update's norm when there is
+//!    one. Free riders and noise gain nothing (accepted, paid nothing); updates against the
+//!    descent direction are excluded.
 //!
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
 //! Accepted updates whose marginal directions have a cosine >= 0.5 (raised toward 0.85 when the
 //! updates that surely help are all alike) form one group (the same data trained again under
 //! several keys): a group earns its members' average gain once, each member its own gain over
-//! the group's size, so the luckiest of several retrainings is not what is paid. The committee's reference update (the round's recipe on the task's public data,
-//! [`Reference`]) joins the grouping, linking to the updates whose cosine with it reaches 0.9 of
-//! the cosine between two of its own retrainings, and its group earns nothing: training on public
-//! data, the validation sets of earlier rounds included, is free to anyone. Weights are
-//! proportional to those shares, capped per node (2,500 bps by default); below a minimum total
-//! gain nobody is paid; what is not paid goes back to the funder. The new model averages the
+//! the group's size, so the luckiest of several retrainings is not what is paid. The committee's
+//! reference update (the round's recipe on the task's public data, [`Reference`]) is an anchor:
+//! an update whose own cosine with it reaches 0.9 of the cosine between two retrainings of the
+//! reference (and at least the grouping floor) is one more retraining of public data and earns
+//! nothing, nor does its group: training on public data, the validation sets of earlier rounds
+//! included, is free to anyone. Weights are proportional to those shares, capped per node (2,500 bps by default);
+//! below a minimum total gain nobody is paid; what is not paid goes back to the funder. The new model averages the
 //! accepted updates weighted by their measured gains (shared the same way), each clipped to the
 //! reference update's norm (without one, to the median norm of the updates that help): copies
 //! count once, tiny or useless updates do not dilute it, and a few boosted ones cannot steer it.
@@ -179,18 +181,18 @@ pub fn validate(
     });
     let reference_norm = reference.map(|r| l2_norm(&r.update));
     // The reference's own part beyond the previous step (what it adds to public knowledge), and
-    // the bar of a retraining: a share of the cosine between the two trainings' parts.
-    let public = reference.map(|r| {
+    // the bar of a retraining: a share of the cosine between the two trainings' parts, never
+    // under the grouping floor. A reference that adds nothing beyond the step is no anchor.
+    let public = reference.and_then(|r| {
         let direction = marginal(&r.update, previous_step);
         let retrained = marginal(&r.retrained, previous_step);
-        let alike = cosine(
-            &direction,
-            &retrained,
-            l2_norm(&direction),
-            l2_norm(&retrained),
-        );
-        let bar = rules::quantize(alike, 1e-6) * config.public_cosine_share;
-        (direction, bar)
+        let (norm, retrained_norm) = (l2_norm(&direction), l2_norm(&retrained));
+        if norm == 0.0 || retrained_norm == 0.0 {
+            return None;
+        }
+        let alike = rules::quantize(cosine(&direction, &retrained, norm, retrained_norm), 1e-6);
+        let bar = (alike * config.public_cosine_share).max(config.group_cosine);
+        Some((direction, norm, bar))
     });
     let scores: Vec<Option<rules::Scores>> = decoded
         .par_iter()
@@ -207,7 +209,8 @@ pub fn validate(
             let solo = quantized(score(spec, &base.apply(&probe), validation)?, config);
             // Measured at most at the reference's norm (FLTrust's normalization): scaling an
             // update up buys no gain.
-            let clip = reference_norm.map_or(1.0, |r| (r / l2_norm(&update.values)).min(1.0));
+            let norm = l2_norm(&update.values);
+            let clip = reference_norm.map_or(1.0, |r| (r / norm).min(1.0));
             let share: Vec<f32> = direction
                 .iter()
                 .map(|v| v * clip as f32 / valid as f32)
@@ -215,7 +218,7 @@ pub fn validate(
             let (stepped, _) = score::sample_losses(spec, &base.apply(&share), validation)?;
             let (gain, gain_error) = mean_and_error(&base_losses, &stepped);
             Ok(Some(rules::Scores {
-                norm: l2_norm(&update.values),
+                norm,
                 solo_loss: solo.loss,
                 gain: rules::quantize(gain, config.loss_quantum),
                 gain_error: rules::quantize(gain_error, config.loss_quantum),
@@ -262,12 +265,6 @@ pub fn validate(
             .collect();
         let groups = contribution::groups(
             &marginal_directions,
-            public
-                .as_ref()
-                .map(|(direction, bar)| contribution::Public {
-                    direction,
-                    bar: *bar,
-                }),
             &sure,
             config.group_cosine,
             config.group_cosine_ceiling,
@@ -324,14 +321,26 @@ pub fn validate(
             base.apply(&step)
         };
         let full = quantized(score(spec, &model, validation)?, config);
-        // The group of the public reference is free to anyone: it earns nothing.
-        let free = public.as_ref().map(|_| groups[accepted.len()]);
+        // A retraining of the public reference is free to anyone: it earns nothing, and so does
+        // its group (near-copies of it, which only its sender can make before the reveal).
+        let retrains: Vec<bool> = marginal_directions
+            .iter()
+            .map(|d| {
+                public.as_ref().is_some_and(|(reference, norm, bar)| {
+                    rules::quantize(cosine(d, reference, l2_norm(d), *norm), 1e-6) >= *bar
+                })
+            })
+            .collect();
+        let free: Vec<bool> = groups
+            .iter()
+            .map(|&g| (0..groups.len()).any(|k| groups[k] == g && retrains[k]))
+            .collect();
         let earned: Vec<f64> = accepted
             .iter()
             .zip(&sure)
-            .zip(&groups)
-            .map(|((&k, gain), &group)| {
-                if Some(group) == free {
+            .zip(&free)
+            .map(|((&k, gain), &free)| {
+                if free {
                     0.0
                 } else {
                     gain * f64::from(submissions[order[k]].reputation_bps) / f64::from(BPS)
@@ -396,8 +405,7 @@ fn mean_and_error(before: &[f64], after: &[f64]) -> (f64, f64) {
     (mean, (variance / n).sqrt())
 }
 
-/// The update without its component along `public` (a public direction: the previous step, the
-/// reference update).
+/// The update without its component along the public previous step.
 fn marginal(update: &[f32], public: Option<&[f32]>) -> Vec<f32> {
     let Some(step) = public else {
         return update.to_vec();

@@ -113,12 +113,7 @@ impl<'a> Network<'a> {
     pub(super) fn accumulate_gradient(&self, input: &[f32], label: usize, gradient: &mut [f64]) {
         let trace = self.forward(input);
         let classes = trace.logits.len();
-        let max = trace
-            .logits
-            .iter()
-            .fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-        let exps: Vec<f64> = trace.logits.iter().map(|&v| libm::exp(v - max)).collect();
-        let sum: f64 = exps.iter().sum();
+        let (_, exps, sum) = shifted_exps(&trace.logits);
         let d_logits: Vec<f64> = exps
             .iter()
             .enumerate()
@@ -250,6 +245,15 @@ impl<'a> Network<'a> {
         }
         (pooled, conv, argmax)
     }
+}
+
+/// The softmax's parts, overflow-safe: the largest logit, `exp(logit - largest)` of each logit
+/// and their sum, in order.
+pub(super) fn shifted_exps(logits: &[f64]) -> (f64, Vec<f64>, f64) {
+    let max = logits.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let exps: Vec<f64> = logits.iter().map(|&v| libm::exp(v - max)).collect();
+    let sum = exps.iter().sum();
+    (max, exps, sum)
 }
 
 /// `input x weight + bias` for a `[in, out]` row-major weight, inputs in order.

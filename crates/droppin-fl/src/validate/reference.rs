@@ -91,7 +91,8 @@ pub fn reference_update(
         let scale = 1.0 / batch.rows.len() as f64;
         for ((g, &p), &s) in gradient.iter_mut().zip(&net.params).zip(&start) {
             *g *= scale;
-            if let Some(mu) = recipe.proximal_mu {
+            // As the trainer: FedProx only with a positive weight.
+            if let Some(mu) = recipe.proximal_mu.filter(|mu| *mu > 0.0) {
                 *g += mu * (p - s);
             }
         }
@@ -139,7 +140,8 @@ impl Optimizer {
     fn step(&mut self, params: &mut [f64], gradient: &[f64], learning_rate: f64) {
         match self {
             Self::Sgd { momentum, velocity } => {
-                if *momentum <= 0.0 {
+                // As the trainer: plain SGD unless the momentum is positive.
+                if momentum.is_nan() || *momentum <= 0.0 {
                     for (p, &g) in params.iter_mut().zip(gradient) {
                         *p -= learning_rate * g;
                     }

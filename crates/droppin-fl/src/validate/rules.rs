@@ -36,8 +36,9 @@ pub struct ValidatorConfig {
     /// to `group_cosine_ceiling`.
     pub group_cosine: f64,
     pub group_cosine_ceiling: f64,
-    /// An update whose cosine with the public reference reaches this share of the cosine between
-    /// two retrainings of the reference is one more retraining of public data: it earns nothing.
+    /// An update whose own cosine with the public reference reaches this share of the cosine
+    /// between two retrainings of the reference (and at least `group_cosine`) is one more
+    /// retraining of public data: it earns nothing.
     pub public_cosine_share: f64,
     /// Most any node may earn, in bps of the node pool; the rest goes back to the funder.
     pub max_share_bps: u16,

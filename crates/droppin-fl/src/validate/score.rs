@@ -6,7 +6,7 @@ use crate::data::Dataset;
 use crate::evaluate::Evaluation;
 use crate::model::{ModelSpec, Weights};
 
-use super::network::Network;
+use super::network::{Network, shifted_exps};
 
 /// Mean cross-entropy (nats) and accuracy of `weights` on `data`, bit-identical everywhere.
 pub fn score(spec: &ModelSpec, weights: &Weights, data: &Dataset) -> Result<Evaluation, FlError> {
@@ -42,8 +42,7 @@ pub(super) fn sample_losses(
     for row in 0..data.len() {
         let logits = net.logits(data.row(row));
         let label = usize::from(data.labels[row]);
-        let max = logits.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-        let sum: f64 = logits.iter().map(|&v| libm::exp(v - max)).sum();
+        let (max, _, sum) = shifted_exps(&logits);
         losses.push(libm::log(sum) + max - logits[label]);
         let predicted = (0..spec.classes)
             .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
