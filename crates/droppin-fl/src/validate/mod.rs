@@ -37,13 +37,13 @@
 //! an update whose own cosine with it reaches 0.9 of the cosine between two retrainings of the
 //! reference (and at least the grouping floor) is one more retraining of public data and earns
 //! nothing, nor does its group: training on public data, the validation sets of earlier rounds
-//! included, is free to anyone. Weights are proportional to those shares, capped per node (2,500 bps by default);
-//! below a minimum total gain nobody is paid; what is not paid goes back to the funder. The new model averages the
-//! accepted updates weighted by their measured gains (shared the same way), each clipped to the
-//! reference update's norm (without one, to the median norm of the updates that help): copies
-//! count once, tiny or useless updates do not dilute it, and a few boosted ones cannot steer it.
-//! Only parameters that updates holding half the weight move are moved. The base stays when
-//! nothing helped.
+//! included, is free to anyone. Weights are proportional to those shares, capped per node (2,500
+//! bps by default); below a minimum total gain nobody is paid; what is not paid goes back to the
+//! funder. The new model averages the accepted updates weighted by their measured gains (shared
+//! the same way), each clipped to the reference update's norm (without one, to the median norm of
+//! the updates that help): copies count once, tiny or useless updates do not dilute it, and a few
+//! boosted ones cannot steer it. Only parameters that updates holding half the weight move are
+//! moved. The base stays when nothing helped.
 //!
 //! Determinism: every loss that decides a verdict comes from [`score`], a scalar `f64` forward
 //! pass with a fixed summation order and software `exp`/`log`, and the reference update from the
@@ -60,7 +60,7 @@ mod score;
 
 pub use contribution::basis_points;
 pub use list::{ListedVerdict, VerdictList, outcome_name};
-pub use reference::{Reference, reference_update};
+pub use reference::Reference;
 pub use rules::{Reason, ValidatorConfig};
 pub use score::score;
 
@@ -309,7 +309,14 @@ pub fn validate(
             // Each clipped to the reference's norm, or without one to the median norm of the
             // updates that help.
             let clip = reference_norm.unwrap_or_else(|| {
-                let mut norms: Vec<f64> = inputs.iter().map(|u| l2_norm(u.delta)).collect();
+                let mut norms: Vec<f64> = contributing
+                    .iter()
+                    .map(|&p| {
+                        scores[accepted[p]]
+                            .expect("accepted updates are scored")
+                            .norm
+                    })
+                    .collect();
                 norms.sort_unstable_by(f64::total_cmp);
                 norms[norms.len() / 2]
             }) as f32;
@@ -406,8 +413,8 @@ fn mean_and_error(before: &[f64], after: &[f64]) -> (f64, f64) {
 }
 
 /// The update without its component along the public previous step.
-fn marginal(update: &[f32], public: Option<&[f32]>) -> Vec<f32> {
-    let Some(step) = public else {
+fn marginal(update: &[f32], previous_step: Option<&[f32]>) -> Vec<f32> {
+    let Some(step) = previous_step else {
         return update.to_vec();
     };
     let dot: f64 = update

@@ -10,6 +10,7 @@
 //! CPUs.
 
 use crate::FlError;
+use crate::data::Dataset;
 use crate::model::{ModelKind, ModelSpec, Weights};
 
 /// The model's parameters in `f64`, with where each tensor the architecture reads sits.
@@ -245,6 +246,24 @@ impl<'a> Network<'a> {
         }
         (pooled, conv, argmax)
     }
+}
+
+/// Refuses `data` (named `what` in the error) whose samples or classes do not fit `spec`, or
+/// that is empty.
+pub(super) fn check_data(spec: &ModelSpec, data: &Dataset, what: &str) -> Result<(), FlError> {
+    if data.is_empty() {
+        return Err(FlError::Data(format!("{what} is empty")));
+    }
+    if data.feature_dim() != spec.input_dim() || data.classes != spec.classes {
+        return Err(FlError::Data(format!(
+            "{what} has {} features and {} classes, the model takes {} and {}",
+            data.feature_dim(),
+            data.classes,
+            spec.input_dim(),
+            spec.classes
+        )));
+    }
+    Ok(())
 }
 
 /// The softmax's parts, overflow-safe: the largest logit, `exp(logit - largest)` of each logit

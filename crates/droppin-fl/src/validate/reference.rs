@@ -11,7 +11,7 @@ use crate::data::Dataset;
 use crate::model::{ModelSpec, Weights};
 use crate::train::{BatchSchedule, LocalOptimizer, TrainConfig};
 
-use super::network::Network;
+use super::network::{Network, check_data};
 
 /// The committee's reference, trained twice: with the recipe's seed and with another batch order,
 /// so that the validator knows how alike two retrainings of the same data are (the bar at which
@@ -23,7 +23,7 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Both trainings of `base` on `public` with `recipe` ([`reference_update`]).
+    /// Both trainings of `base` on `public` with `recipe`, each by `reference_update`.
     pub fn train(
         spec: &ModelSpec,
         base: &Weights,
@@ -58,7 +58,7 @@ const DAMPENING: f64 = 0.1;
 /// FedProx weight and seed; DP-SGD does not apply to public data) in `f64`, one sample after the
 /// other in the schedule's order, and returns the delta. The same inputs give the same bits on
 /// any CPU and thread count.
-pub fn reference_update(
+fn reference_update(
     spec: &ModelSpec,
     base: &Weights,
     public: &Dataset,
@@ -68,17 +68,14 @@ pub fn reference_update(
         dp_sgd: None,
         ..*recipe
     };
+    check_data(spec, public, "the public data")?;
     recipe.check(spec, public)?;
-    if public.classes != spec.classes {
-        return Err(FlError::Data(format!(
-            "the public data has {} classes, the model {}",
-            public.classes, spec.classes
-        )));
-    }
     let mut net = Network::of(spec, base)?;
     let start = net.params.clone();
     let mut optimizer = Optimizer::new(recipe.optimizer, start.len());
     let mut gradient = vec![0f64; start.len()];
+    // As the trainer: FedProx only with a positive weight.
+    let proximal = recipe.proximal_mu.filter(|mu| *mu > 0.0).unwrap_or(0.0);
     for batch in BatchSchedule::new(public.len(), &recipe) {
         gradient.fill(0.0);
         for &row in &batch.rows {
@@ -90,11 +87,7 @@ pub fn reference_update(
         }
         let scale = 1.0 / batch.rows.len() as f64;
         for ((g, &p), &s) in gradient.iter_mut().zip(&net.params).zip(&start) {
-            *g *= scale;
-            // As the trainer: FedProx only with a positive weight.
-            if let Some(mu) = recipe.proximal_mu.filter(|mu| *mu > 0.0) {
-                *g += mu * (p - s);
-            }
+            *g = *g * scale + proximal * (p - s);
         }
         optimizer.step(&mut net.params, &gradient, recipe.learning_rate);
     }

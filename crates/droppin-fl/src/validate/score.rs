@@ -6,7 +6,7 @@ use crate::data::Dataset;
 use crate::evaluate::Evaluation;
 use crate::model::{ModelSpec, Weights};
 
-use super::network::{Network, shifted_exps};
+use super::network::{Network, check_data, shifted_exps};
 
 /// Mean cross-entropy (nats) and accuracy of `weights` on `data`, bit-identical everywhere.
 pub fn score(spec: &ModelSpec, weights: &Weights, data: &Dataset) -> Result<Evaluation, FlError> {
@@ -24,18 +24,7 @@ pub(super) fn sample_losses(
     weights: &Weights,
     data: &Dataset,
 ) -> Result<(Vec<f64>, usize), FlError> {
-    if data.is_empty() {
-        return Err(FlError::Data("cannot evaluate on an empty dataset".into()));
-    }
-    if data.feature_dim() != spec.input_dim() || data.classes != spec.classes {
-        return Err(FlError::Data(format!(
-            "the validation set has {} features and {} classes, the model takes {} and {}",
-            data.feature_dim(),
-            data.classes,
-            spec.input_dim(),
-            spec.classes
-        )));
-    }
+    check_data(spec, data, "the validation set")?;
     let net = Network::of(spec, weights)?;
     let mut losses = Vec::with_capacity(data.len());
     let mut correct = 0usize;
