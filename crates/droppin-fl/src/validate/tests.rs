@@ -424,3 +424,32 @@ fn a_label_skewed_update_is_not_slashed() {
         report.verdict_of(&node)
     );
 }
+
+/// A parameter only a minority of the blend weight moves stays where it was (a trigger's weights,
+/// which clean data never lights); one that updates holding half the weight move is kept.
+#[test]
+fn the_consensus_gate_keeps_minority_only_parameters_out() {
+    let honest = [0.5f32, -0.2, 0.0];
+    let trigger = [0.4f32, 0.0, 0.9];
+    let inputs = [
+        ClientUpdate {
+            delta: &honest,
+            samples: 4,
+        },
+        ClientUpdate {
+            delta: &honest,
+            samples: 3,
+        },
+        ClientUpdate {
+            delta: &trigger,
+            samples: 3,
+        },
+    ];
+    let mut step = vec![0.47f32, -0.14, 0.27];
+    consensus(&mut step, &inputs);
+    assert_eq!(step, vec![0.47, -0.14, 0.0]);
+    // At exactly half the weight, a parameter moves.
+    let mut step = vec![0.1f32, 0.1, 0.1];
+    consensus(&mut step, &inputs[1..]);
+    assert_eq!(step, vec![0.1, 0.1, 0.1]);
+}
