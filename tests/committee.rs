@@ -5,12 +5,14 @@ use droppin_cli::keeper::{Step, advance};
 use droppin_client::{Chain, embedded_slot_hash};
 use droppin_coordinator::bps_of;
 use droppin_interface::{
-    DropPinError, LAMPORTS_PER_SOL, SLOT_HASHES_ID, builders,
+    DropPinError, LAMPORTS_PER_SOL, SLOT_HASHES_ID,
+    availability::{AVAILABILITY_BYTES, Availability, availability_deadline, majority},
+    builders,
     hash::{Hasher, Sha256},
     instruction::VerdictVote,
     pda::find,
     sortition,
-    state::{AppealResolution, FailReason, Round, RoundStatus, SeatStatus},
+    state::{AccountState, AppealResolution, FailReason, Round, RoundStatus, Seat, SeatStatus},
     verdict::{Leaf, Outcome, VerdictTree},
 };
 use droppin_tests::{Failure, Harness, Node, RoundRun, accepted, leaf};
@@ -417,6 +419,79 @@ fn sealed_votes_cannot_be_read_copied_or_changed() {
     assert_eq!(
         run.open_vote(&mut h, b, 0, &honest),
         err(DropPinError::VoteRevealClosed)
+    );
+}
+
+#[test]
+fn availability_is_reported_by_the_seat_itself_for_the_rounds_nodes_before_its_deadline() {
+    let mut h = Harness::new();
+    let validators = h.validators(6, 5);
+    let (run, _) = revealed_round(&mut h, 3, |_| {});
+    let report = |h: &mut Harness,
+                  signer: &Keypair,
+                  seat_of: &Keypair,
+                  level: u8,
+                  bits: Vec<u8>| {
+        let mut ix =
+            builders::report_availability(&h.program, &signer.pubkey(), &run.round, level, bits);
+        ix.accounts[2].pubkey = find::seat(&h.program, &run.round, &seat_of.pubkey(), level);
+        h.send(&[ix], &[signer])
+    };
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 2, "{} drawn", drawn.len());
+    let (a, b) = (drawn[0], drawn[1]);
+    assert!(
+        report(&mut h, a, a, 0, vec![0b011]).is_err(),
+        "no seat, no report"
+    );
+    run.seat(&mut h, a, 0).unwrap();
+    run.seat(&mut h, b, 0).unwrap();
+    report(&mut h, a, a, 0, vec![0b011]).unwrap();
+    // A report is replaced until the deadline, and reads back from the seat.
+    report(&mut h, a, a, 0, vec![0b101]).unwrap();
+    let seat_address = find::seat(&h.program, &run.round, &a.pubkey(), 0);
+    let data = h.chain.account(&seat_address).unwrap().unwrap().data;
+    assert_eq!(
+        Seat::load(&data).unwrap().fetched(&data),
+        Availability::of([0, 2])
+    );
+    // b cannot write a's report, nor report at a level it does not sit.
+    assert_eq!(
+        report(&mut h, b, a, 0, vec![0b001]),
+        err(DropPinError::RecipientMismatch)
+    );
+    assert!(report(&mut h, a, a, 1, vec![0b001]).is_err());
+    assert_eq!(
+        report(&mut h, b, b, 0, vec![0b1000]),
+        err(DropPinError::InvalidAvailability),
+        "node 3 never joined"
+    );
+    assert_eq!(
+        report(&mut h, b, b, 0, vec![0; AVAILABILITY_BYTES + 1]),
+        err(DropPinError::InvalidAvailability)
+    );
+    let deadline = availability_deadline(&run.state(&h).committees[0]);
+    h.warp(deadline);
+    assert_eq!(
+        report(&mut h, b, b, 0, vec![0b001]),
+        err(DropPinError::AvailabilityClosed),
+        "reports close before the committee judges"
+    );
+    let reports: Vec<Availability> = [a, b]
+        .iter()
+        .filter_map(|v| {
+            let address = find::seat(&h.program, &run.round, &v.pubkey(), 0);
+            let data = h.chain.account(&address).unwrap().unwrap().data;
+            let seat = Seat::load(&data).unwrap();
+            seat.reported.then(|| seat.fetched(&data))
+        })
+        .collect();
+    assert_eq!(reports, vec![Availability::of([0, 2])]);
+    assert_eq!(
+        majority(&reports, 3),
+        Availability::of([0, 2]),
+        "b never reported: a's report is the majority"
     );
 }
 

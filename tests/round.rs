@@ -141,6 +141,7 @@ fn a_full_round_slashes_the_attackers_pays_the_honest_and_improves_the_model() {
         "RevealUpdate",
         "DrawCommittee",
         "ClaimSeat",
+        "ReportAvailability",
         "CommitVote",
         "RevealVote",
         "FinalizeRound",
@@ -171,6 +172,8 @@ fn a_no_show_keeps_its_floor_a_lost_blob_is_excluded_and_slashes_go_to_the_treas
         config.faults = Faults {
             no_show: 1,
             lost_blobs: 1,
+            withheld_blobs: 1,
+            scarce_blobs: 1,
             silent_validators: 1,
             dishonest_validators: 0,
         };
@@ -181,15 +184,22 @@ fn a_no_show_keeps_its_floor_a_lost_blob_is_excluded_and_slashes_go_to_the_treas
     assert_eq!(no_show.reputation.no_shows, 1);
     let stake = no_show.stake_lamports;
     assert!(no_show.payout_lamports >= stake - stake * SLASH_BPS / BPS);
-    let lost = role(NodeRole::LostBlob);
-    assert_eq!(
-        lost.verdict, "excluded",
-        "an unavailable update is not slashed"
-    );
-    assert!(
-        lost.reason.as_deref().unwrap().contains("unavailable"),
-        "{lost:?}"
-    );
+    // A blob served to one validator only is unavailable to the committee's majority, and one
+    // served to all but one is fetched by that one from the others: either way every honest
+    // validator judges the same set, votes the same verdict and is paid (`check_validators`).
+    for unavailable in [NodeRole::LostBlob, NodeRole::WithheldBlob] {
+        let node = role(unavailable);
+        assert_eq!(
+            node.verdict, "excluded",
+            "an unavailable update is not slashed"
+        );
+        assert!(
+            node.reason.as_deref().unwrap().contains("unavailable"),
+            "{node:?}"
+        );
+    }
+    assert_eq!(role(NodeRole::ScarceBlob).verdict, "accepted");
+    assert!(!report.appealed, "the committee did not split");
     let node_pool = check_node_payouts(&report);
     check_validators(&report);
     let slashed = report

@@ -15,17 +15,17 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use droppin_cli::committee::{SealedVote, drawn, reveal, sit_and_seal};
+use droppin_cli::committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal};
 use droppin_cli::keeper::{Step, advance, drive_to_settlement};
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
-use droppin_cli::validator::judge;
+use droppin_cli::validator::{committee_availability, fetch_updates, judge};
 use droppin_client::{Chain, Protocol, RpcChain};
 use droppin_fl::data::digits;
 use droppin_fl::model::ModelSpec;
 use droppin_fl::validate::ValidatorConfig;
 use droppin_interface::pda::find;
 use droppin_interface::state::RoundStatus;
-use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID};
+use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID, availability::availability_deadline};
 use droppin_storage::{KuboStore, Limits};
 use droppin_tests::browser::Browser;
 use droppin_tests::program_path;
@@ -271,8 +271,9 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
         })
         .unwrap();
 
-    // The committee is drawn after the reveals; each drawn validator judges with the CLI
-    // validator's code, takes its seat and seals its vote, then reveals it.
+    // The committee is drawn after the reveals; each drawn validator takes its seat and reports
+    // what it fetched, then judges what the majority fetched with the CLI validator's code and
+    // seals its vote, then reveals it.
     wait_for_slot(&protocol.chain, round.deadlines.reveal);
     let store = KuboStore::new(&app, Limits::default()).unwrap();
     loop {
@@ -283,19 +284,40 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
         }
     }
     let drawn_round = protocol.round(&round_address).unwrap();
+    let seated: Vec<&Keypair> = validators
+        .iter()
+        .filter(|v| {
+            let bond = protocol.bond(&v.pubkey()).unwrap().unwrap();
+            drawn(&drawn_round, &v.pubkey(), &bond, 0)
+        })
+        .collect();
+    let (spec, validation) = (ModelSpec::digits_mlp(), digits().unwrap().validation);
+    for validator in &seated {
+        let fetched = fetch_updates(&protocol, &store, &round_address, &spec, &validation).unwrap();
+        sit_and_report(
+            &mut protocol,
+            validator,
+            &round_address,
+            0,
+            &fetched.availability(),
+        )
+        .unwrap();
+    }
+    wait_for_slot(
+        &protocol.chain,
+        availability_deadline(&protocol.round(&round_address).unwrap().committees[0]),
+    );
+    let available = committee_availability(&protocol, &round_address, 0).unwrap();
     let mut sealed = Vec::new();
-    for validator in &validators {
-        let bond = protocol.bond(&validator.pubkey()).unwrap().unwrap();
-        if !drawn(&drawn_round, &validator.pubkey(), &bond, 0) {
-            continue;
-        }
+    for validator in seated {
         let judgement = judge(
             &protocol,
             &store,
             &round_address,
-            &ModelSpec::digits_mlp(),
-            &digits().unwrap().validation,
+            &spec,
+            &validation,
             &ValidatorConfig::default(),
+            &available,
         )
         .unwrap();
         assert_eq!(

@@ -3,7 +3,10 @@
 //! window and what an appeal decided.
 
 use droppin_coordinator::resolution_name;
-use droppin_interface::state::{CommitteeDraw, Round, RoundStatus};
+use droppin_interface::{
+    availability::availability_deadline,
+    state::{CommitteeDraw, Round, RoundStatus},
+};
 use leptos::prelude::*;
 use solana_address::Address;
 
@@ -31,12 +34,13 @@ fn committee_line(name: &str, committee: &CommitteeDraw, slot: u64) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {}'s worth of bond; {} absent. Sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
+        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {}'s worth of bond; {} absent. Seats report which updates they fetched until slot {} (the committee judges what most fetched); sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
         &hex::encode(committee.seed)[..16],
         committee.seed_slot,
         committee.seats,
         sol(committee.seat_lock),
         committee.absent,
+        availability_deadline(committee),
         committee.vote_deadline,
         committee.reveal_deadline,
         committee.revealed
@@ -139,6 +143,7 @@ mod tests {
             lines[0]
         );
         assert!(lines[0].contains("4 seats taken"), "{}", lines[0]);
+        assert!(lines[0].contains("fetched until slot"), "{}", lines[0]);
         assert!(
             lines[0].contains("3 revealed. Leading verdict"),
             "{}",

@@ -1,7 +1,9 @@
-//! A validator's seat: whether it was drawn, and its sealed vote from commitment to reveal.
+//! A validator's seat: whether it was drawn, its availability report, and its sealed vote from
+//! commitment to reveal.
 
 use droppin_client::{Chain, ChainError, Protocol};
 use droppin_interface::{
+    availability::Availability,
     hash::Sha256,
     instruction::VerdictVote,
     sortition::vote_commitment,
@@ -37,6 +39,24 @@ impl SealedVote {
             &self.salt,
         )
     }
+}
+
+/// Takes the seat (if not taken) and reports which of the round's updates the validator
+/// fetched, before the committee's availability deadline.
+pub fn sit_and_report<C: Chain>(
+    protocol: &mut Protocol<C>,
+    validator: &Keypair,
+    round: &Address,
+    level: u8,
+    fetched: &Availability,
+) -> Result<(), ChainError> {
+    let key = validator.pubkey();
+    if protocol.seat(round, &key, level)?.is_none() {
+        protocol.claim_seat(validator, round, level)?;
+    }
+    let nodes = protocol.round(round)?.counts.nodes_joined;
+    protocol.report_availability(validator, round, level, fetched, nodes)?;
+    Ok(())
 }
 
 /// Takes the seat (if not taken) and commits the sealed vote.

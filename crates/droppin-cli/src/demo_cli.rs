@@ -53,6 +53,14 @@ pub struct DemoArgs {
     /// Honest nodes whose update never reaches storage.
     #[arg(long, default_value_t = 0)]
     lost_blobs: usize,
+    /// Honest nodes that serve their update to one seated validator only (the committee's
+    /// majority never fetched it: unavailable, stake back).
+    #[arg(long, default_value_t = 0)]
+    withheld_blobs: usize,
+    /// Honest nodes that serve their update to every seated validator but one (which fetches
+    /// it from the others).
+    #[arg(long, default_value_t = 0)]
+    scarce_blobs: usize,
     /// Registered validators that take their seat when drawn and never vote.
     #[arg(long, default_value_t = 0)]
     silent_validators: usize,
@@ -100,6 +108,8 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.faults = Faults {
         no_show: args.no_show,
         lost_blobs: args.lost_blobs,
+        withheld_blobs: args.withheld_blobs,
+        scarce_blobs: args.scarce_blobs,
         silent_validators: args.silent_validators,
         dishonest_validators: args.dishonest_validators,
     };

@@ -43,12 +43,18 @@ enum Command {
     #[command(subcommand)]
     Validator(operator_cli::ValidatorCommand),
     /// Serve as a validator: watch the rounds, take the seats this validator is drawn for,
-    /// judge, seal and reveal votes, settle. With ROUND, serve that round only.
+    /// report which updates it fetched, judge the set its committee's majority fetched, seal
+    /// and reveal votes, settle. With ROUND, serve that round only.
     Validate {
         round: Option<String>,
         /// Do one pass over the rounds instead of watching.
         #[arg(long)]
         once: bool,
+        /// Another validator's store (a gateway URL, `kubo+URL` or a directory) to fetch the
+        /// updates from that this validator's own store lacks; what is found there is kept in
+        /// the own store and served in turn. Repeatable.
+        #[arg(long = "peer", value_name = "STORE")]
+        peers: Vec<String>,
     },
     /// Appeal a finalized verdict within its window (bonds one seat's lock).
     Appeal { round: String },
@@ -94,8 +100,8 @@ fn main() {
         Command::Treasury(command) => operator_cli::run_treasury(command, &cli.cluster),
         Command::Node(command) => operator_cli::run_node(command, &cli.cluster),
         Command::Validator(command) => operator_cli::run_validator(command, &cli.cluster),
-        Command::Validate { round, once } => {
-            operator_cli::run_validate(round.as_deref(), once, &cli.cluster)
+        Command::Validate { round, once, peers } => {
+            operator_cli::run_validate(round.as_deref(), once, &peers, &cli.cluster)
         }
         Command::Appeal { round } => operator_cli::run_appeal(&round, &cli.cluster),
         Command::Finalize { round } => operator_cli::run_finalize(&round, &cli.cluster),

@@ -1,7 +1,8 @@
-//! A committee member's side of a round: fetch every revealed update, check it against its
-//! CID, run the FL engine's deterministic validation and aggregation, build the verdict's leaves
-//! in join order, publish the new model and the verdict list, and compute the vote. Two honest
-//! validators that fetched the same blobs produce the same vote.
+//! A committee member's side of a round: fetch every revealed update and check it against its
+//! CID (what it reports as available), then, on the set a majority of the committee fetched,
+//! run the FL engine's deterministic validation and aggregation, build the verdict's leaves in
+//! join order, publish the new model and the verdict list, and compute the vote. Two honest
+//! validators read the same reports, judge the same set and produce the same vote.
 
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol};
@@ -16,6 +17,7 @@ use droppin_fl::{
 };
 use droppin_interface::{
     Cid,
+    availability::{Availability, majority},
     hash::Sha256,
     instruction::VerdictVote,
     state::{NodeState, NodeStatus, Round, RoundStatus},
@@ -27,6 +29,8 @@ use solana_address::Address;
 
 /// What a validator concluded about a round.
 pub struct Judgement {
+    /// The set it judged: the updates its committee's majority fetched.
+    pub available: Availability,
     /// The FL engine's report over the revealed updates.
     pub report: ValidationReport,
     /// The leaves, one per joined node in join order, and their chunk tree.
@@ -98,7 +102,74 @@ pub fn round_inputs<C: Chain>(
     Ok((round, nodes))
 }
 
-/// Judges a round whose reveal phase has closed.
+/// What a validator fetched of a round's revealed updates.
+pub struct Fetched {
+    /// The round's joined nodes, in join order.
+    pub nodes: Vec<NodeState>,
+    /// Each node's blob, if it revealed and its blob was fetched and matched its CID.
+    pub blobs: Vec<Option<Vec<u8>>>,
+}
+
+impl Fetched {
+    /// The nodes whose blobs this validator holds: its availability report.
+    pub fn availability(&self) -> Availability {
+        Availability::of(
+            self.nodes
+                .iter()
+                .zip(&self.blobs)
+                .filter(|(_, blob)| blob.is_some())
+                .map(|(n, _)| n.index),
+        )
+    }
+}
+
+/// Fetches every revealed update of `nodes` (in `wanted`), in parallel, so one slow or missing
+/// blob costs one timeout, not one per node. A blob that is missing or does not match its CID
+/// is `None`.
+fn fetch_blobs(
+    store: &dyn BlobStore,
+    nodes: &[NodeState],
+    wanted: impl Fn(&NodeState) -> bool + Sync,
+) -> Vec<Option<Vec<u8>>> {
+    nodes
+        .par_iter()
+        .map(|n| {
+            (n.status == NodeStatus::Revealed && wanted(n))
+                .then(|| from_interface(&n.cid).and_then(|cid| store.get(&cid)).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Fetches a round's revealed updates once its reveal phase has closed: what this validator
+/// reports as available.
+pub fn fetch_updates<C: Chain>(
+    protocol: &Protocol<C>,
+    store: &dyn BlobStore,
+    round_address: &Address,
+    spec: &ModelSpec,
+    validation: &Dataset,
+) -> anyhow::Result<Fetched> {
+    let (_, nodes) = round_inputs(protocol, round_address, spec, validation)?;
+    let blobs = fetch_blobs(store, &nodes, |_| true);
+    Ok(Fetched { nodes, blobs })
+}
+
+/// The updates committee `level` judges: those more than half of its availability reports
+/// hold ([`droppin_interface::availability`]).
+pub fn committee_availability<C: Chain>(
+    protocol: &Protocol<C>,
+    round_address: &Address,
+    level: u8,
+) -> anyhow::Result<Availability> {
+    let round = protocol.round(round_address)?;
+    let reports = protocol.availability_reports(round_address, level)?;
+    Ok(majority(&reports, round.counts.nodes_joined))
+}
+
+/// Judges a round on the updates in `available` (the committee's majority set): every other
+/// revealed node is unavailable. Fails, rather than vote a verdict its committee would not,
+/// when an update in the set is in neither this validator's store nor its peers'.
 pub fn judge<C: Chain>(
     protocol: &Protocol<C>,
     store: &dyn BlobStore,
@@ -106,19 +177,25 @@ pub fn judge<C: Chain>(
     spec: &ModelSpec,
     validation: &Dataset,
     config: &ValidatorConfig,
+    available: &Availability,
 ) -> anyhow::Result<Judgement> {
     let (round, nodes) = round_inputs(protocol, round_address, spec, validation)?;
     let base = load_model(store, spec, &round.model_cid, &round.model_hash)?;
-    let revealed: Vec<&NodeState> = nodes
+    let fetched = fetch_blobs(store, &nodes, |n| available.contains(n.index));
+    if let Some(missing) = nodes.iter().zip(&fetched).find(|(n, blob)| {
+        n.status == NodeStatus::Revealed && available.contains(n.index) && blob.is_none()
+    }) {
+        bail!(
+            "the committee's majority fetched node {}'s update, but neither {} nor its peers serve it: not voting",
+            Address::new_from_array(missing.0.node),
+            store.location()
+        );
+    }
+    let (revealed, fetched): (Vec<&NodeState>, Vec<&Option<Vec<u8>>>) = nodes
         .iter()
-        .filter(|n| n.status == NodeStatus::Revealed)
-        .collect();
-    // Fetched in parallel, so one slow or missing blob costs one timeout, not one per node. A
-    // blob that is missing or does not match its CID is unavailable: the node is excluded.
-    let fetched: Vec<Option<Vec<u8>>> = revealed
-        .par_iter()
-        .map(|n| from_interface(&n.cid).and_then(|cid| store.get(&cid)).ok())
-        .collect();
+        .zip(&fetched)
+        .filter(|(n, _)| n.status == NodeStatus::Revealed)
+        .unzip();
     let submissions: Vec<droppin_fl::validate::Submission<'_>> = revealed
         .iter()
         .zip(&fetched)
@@ -158,6 +235,7 @@ pub fn judge<C: Chain>(
     let new_model = report.new_model.clone();
     let judged = publish_verdict(store, round_address, spec, &nodes, entries, &new_model)?;
     Ok(Judgement {
+        available: *available,
         report,
         tree: judged.0,
         list: judged.1,

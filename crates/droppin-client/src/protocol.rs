@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use droppin_interface::{
-    Cid, PROGRAM_ID, builders,
+    Cid, PROGRAM_ID,
+    availability::Availability,
+    builders,
     instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
     pda::find,
     state::{
@@ -224,6 +226,25 @@ impl<C: Chain> Protocol<C> {
         level: u8,
     ) -> Result<Sent, ChainError> {
         let ix = builders::claim_seat(&self.program, &validator.pubkey(), round, level);
+        self.send(ix, &[validator])
+    }
+
+    /// Records which of the round's `nodes` joined nodes' blobs a seat fetched.
+    pub fn report_availability(
+        &mut self,
+        validator: &Keypair,
+        round: &Address,
+        level: u8,
+        fetched: &Availability,
+        nodes: u32,
+    ) -> Result<Sent, ChainError> {
+        let ix = builders::report_availability(
+            &self.program,
+            &validator.pubkey(),
+            round,
+            level,
+            fetched.report(nodes),
+        );
         self.send(ix, &[validator])
     }
 
@@ -604,6 +625,27 @@ impl<C: Chain> Protocol<C> {
     /// The seats and absence records still open in a round.
     pub fn round_seats(&self, round: &Address) -> Result<Vec<Seat>, ChainError> {
         Ok(self.of_round(round)?.into_iter().map(|(_, s)| s).collect())
+    }
+
+    /// What each seat of committee `level` that reported availability fetched, in the order of
+    /// the seats' addresses.
+    pub fn availability_reports(
+        &self,
+        round: &Address,
+        level: u8,
+    ) -> Result<Vec<Availability>, ChainError> {
+        let mut seats: Vec<(Address, Availability)> = self
+            .chain
+            .program_accounts(&self.program, HEADER_LEN, round.as_ref())?
+            .into_iter()
+            .filter_map(|(address, account)| {
+                let seat = Seat::load(&account.data).ok()?;
+                (seat.level == level && seat.reported)
+                    .then(|| (address, seat.fetched(&account.data)))
+            })
+            .collect();
+        seats.sort_by_key(|(address, _)| *address);
+        Ok(seats.into_iter().map(|(_, fetched)| fetched).collect())
     }
 
     /// The third-party top-ups of a round not yet refunded.

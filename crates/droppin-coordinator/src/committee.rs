@@ -2,6 +2,7 @@
 
 use droppin_interface::{
     BPS, DropPinError, Pubkey,
+    availability::{Availability, availability_deadline},
     hash::Hasher,
     instruction::{RevealVoteArgs, VerdictVote},
     sortition::{drawn, seed, vote_commitment},
@@ -180,6 +181,28 @@ pub fn commit_vote(seat: &mut Seat, slot: u64, commitment: [u8; 32]) -> Result<(
     }
     seat.status = SeatStatus::Committed;
     seat.commitment = commitment;
+    Ok(())
+}
+
+/// Records what a seat fetched of the round's revealed updates, before its committee's
+/// availability deadline (a later report replaces an earlier one); touches only the seat.
+pub fn report_availability(
+    round: &Round,
+    seat: &mut Seat,
+    slot: u64,
+    fetched: &[u8],
+) -> Result<()> {
+    require_sitting(round, seat.level)?;
+    if slot >= availability_deadline(round.committee(seat.level)) {
+        return Err(DropPinError::AvailabilityClosed);
+    }
+    match seat.status {
+        SeatStatus::Seated | SeatStatus::Committed => {}
+        SeatStatus::Revealed => return Err(DropPinError::VoteAlreadyRevealed),
+        SeatStatus::Absent => return Err(DropPinError::NotSettleable),
+    }
+    Availability::check_report(fetched, round.counts.nodes_joined)?;
+    seat.reported = true;
     Ok(())
 }
 

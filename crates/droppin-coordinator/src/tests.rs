@@ -63,6 +63,45 @@ fn keys_with(bonded_total: u64) -> RoundKeys {
 }
 
 #[test]
+fn a_seat_reports_what_it_fetched_until_halfway_through_validation() {
+    let mut round = Round::default();
+    open_round(
+        &params(),
+        &keys_with(10 * SOL),
+        &args(0, 8, SOL, 3),
+        0,
+        &mut round,
+    )
+    .unwrap();
+    round.counts.nodes_joined = 3;
+    let mut seat = Seat::default();
+    let deadline = droppin_interface::availability::availability_deadline(&round.committees[0]);
+    assert_eq!(deadline, 2 * PHASE + PHASE / 2);
+    report_availability(&round, &mut seat, deadline - 1, &[0b101]).unwrap();
+    assert!(seat.reported);
+    assert_eq!(
+        report_availability(&round, &mut seat, deadline, &[0b1]),
+        Err(DropPinError::AvailabilityClosed)
+    );
+    assert_eq!(
+        report_availability(&round, &mut seat, 0, &[0b1000]),
+        Err(DropPinError::InvalidAvailability),
+        "node 3 never joined"
+    );
+    seat.status = SeatStatus::Revealed;
+    assert_eq!(
+        report_availability(&round, &mut seat, 0, &[0b1]),
+        Err(DropPinError::VoteAlreadyRevealed)
+    );
+    seat.status = SeatStatus::Seated;
+    round.status = RoundStatus::Failed;
+    assert_eq!(
+        report_availability(&round, &mut seat, 0, &[0b1]),
+        Err(DropPinError::RoundNotOpen)
+    );
+}
+
+#[test]
 fn open_round_checks_its_inputs() {
     let params = params();
     let ok = args(0, 8, SOL, 3);

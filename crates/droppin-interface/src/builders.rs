@@ -11,7 +11,8 @@ use solana_instruction::{AccountMeta, Instruction};
 use crate::{
     Cid, INSTRUCTIONS_SYSVAR_ID, SLOT_HASHES_ID, SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID,
     instruction::{
-        DropPinInstruction, OpenRoundArgs, PostLeavesArgs, RevealArgs, RevealVoteArgs, VerdictVote,
+        DropPinInstruction, OpenRoundArgs, PostLeavesArgs, ReportAvailabilityArgs, RevealArgs,
+        RevealVoteArgs, VerdictVote,
     },
     pda::find,
     state::{Currency, ProtocolParams},
@@ -308,6 +309,27 @@ pub fn claim_seat(
     accounts.extend(conflict_accounts(program, round, validator));
     accounts.push(system_program());
     build(program, &DropPinInstruction::ClaimSeat { level }, accounts)
+}
+
+/// [`DropPinInstruction::ReportAvailability`]: `fetched` as [`Availability::report`] encodes it.
+///
+/// [`Availability::report`]: crate::availability::Availability::report
+pub fn report_availability(
+    program: &Address,
+    validator: &Address,
+    round: &Address,
+    level: u8,
+    fetched: Vec<u8>,
+) -> Instruction {
+    build(
+        program,
+        &DropPinInstruction::ReportAvailability(ReportAvailabilityArgs { level, fetched }),
+        alloc::vec![
+            AccountMeta::new_readonly(*validator, true),
+            AccountMeta::new_readonly(*round, false),
+            AccountMeta::new(find::seat(program, round, validator, level), false),
+        ],
+    )
 }
 
 /// [`DropPinInstruction::CommitVote`].

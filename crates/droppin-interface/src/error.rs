@@ -315,6 +315,15 @@ pub enum DropPinError {
     /// Absences are reported until the committee's leaves are due.
     #[error("the time to report this committee's absences is over")]
     ReportClosed = 94,
+    /// Availability is reported before the committee's availability deadline only.
+    #[error(
+        "the time to report which updates this seat fetched is over: the committee judges the reports it has"
+    )]
+    AvailabilityClosed = 95,
+    /// The availability bitmap is longer than the largest round's or names a node past the
+    /// round's last.
+    #[error("the availability report names a node this round does not have")]
+    InvalidAvailability = 96,
 }
 
 impl DropPinError {

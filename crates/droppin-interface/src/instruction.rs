@@ -128,6 +128,16 @@ pub struct RevealVoteArgs {
     pub salt: [u8; 32],
 }
 
+/// A seat's report of the revealed updates it fetched.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
+pub struct ReportAvailabilityArgs {
+    /// Committee level.
+    pub level: u8,
+    /// The bitmap of fetched nodes by join index ([`crate::availability::Availability`]), at
+    /// most one bit per joined node.
+    pub fetched: Vec<u8>,
+}
+
 /// A chunk of a verdict's leaves with its proof.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct PostLeavesArgs {
@@ -143,7 +153,7 @@ pub struct PostLeavesArgs {
 
 impl DropPinInstruction {
     /// Number of variants: a first byte at or above it is not an instruction.
-    pub const VARIANTS: u8 = 31;
+    pub const VARIANTS: u8 = 32;
 
     /// Variant names by tag (the instruction data's first byte), for logs and reports.
     pub const NAMES: [&'static str; Self::VARIANTS as usize] = [
@@ -178,6 +188,7 @@ impl DropPinInstruction {
         "ConvertRound",
         "BeginSwap",
         "EndSwap",
+        "ReportAvailability",
     ];
 
     /// The name of the instruction whose data is `data`, if it is one.
@@ -881,6 +892,14 @@ pub enum DropPinInstruction {
     #[codama(account(name = "instructions", default_value = sysvar("instructions")))]
     #[codama(account(name = "round", optional, writable, docs = "Conversion: the round"))]
     EndSwap,
+
+    /// Records which revealed updates a seated validator fetched, before its committee's
+    /// availability deadline (may be replaced until then); the committee judges what a majority
+    /// of these reports hold ([`crate::availability`]).
+    #[codama(account(name = "validator", signer))]
+    #[codama(account(name = "round"))]
+    #[codama(account(name = "seat", writable))]
+    ReportAvailability(#[codama(name = "args")] ReportAvailabilityArgs),
 }
 
 #[cfg(test)]
@@ -889,8 +908,14 @@ mod tests {
 
     #[test]
     fn the_last_variant_is_below_the_variant_count() {
-        let last = borsh::to_vec(&DropPinInstruction::EndSwap).unwrap();
-        assert_eq!(last, [DropPinInstruction::VARIANTS - 1]);
+        let last = borsh::to_vec(&DropPinInstruction::ReportAvailability(
+            ReportAvailabilityArgs {
+                level: 0,
+                fetched: Vec::new(),
+            },
+        ))
+        .unwrap();
+        assert_eq!(last[0], DropPinInstruction::VARIANTS - 1);
         assert!(DropPinInstruction::decode(&[DropPinInstruction::VARIANTS]).is_err());
     }
 
@@ -903,6 +928,15 @@ mod tests {
         assert_eq!(named(DropPinInstruction::CrankTimeout), "CrankTimeout");
         assert_eq!(named(DropPinInstruction::CloseRound), "CloseRound");
         assert_eq!(named(DropPinInstruction::EndSwap), "EndSwap");
+        assert_eq!(
+            named(DropPinInstruction::ReportAvailability(
+                ReportAvailabilityArgs {
+                    level: 1,
+                    fetched: Vec::new()
+                }
+            )),
+            "ReportAvailability"
+        );
         assert_eq!(named(DropPinInstruction::SettleSeat), "SettleSeat");
         assert_eq!(
             named(DropPinInstruction::ClaimSeat { level: 0 }),

@@ -16,6 +16,7 @@ extern crate std;
 
 extern crate alloc;
 
+pub mod availability;
 pub mod cid;
 pub mod error;
 pub mod hash;

@@ -8,11 +8,14 @@
 //! - [`LocalStore`]: a directory, the embedded default.
 //! - [`KuboStore`] (`http`): any IPFS node through the Kubo RPC API (`block/put`, `block/get`).
 //! - [`GatewayStore`] (`http`): any IPFS trustless gateway (`GET /ipfs/{cid}`, raw blocks), read-only.
+//! - [`Replicating`]: a validator's own store with its peers' behind it, keeping what it
+//!   fetched from them so it serves it in turn.
 //! - [`server`] (`server`): an axum gateway over any store, with the Kubo upload endpoint and CORS.
 
 pub mod cid;
 mod error;
 mod local;
+mod replicating;
 mod store;
 
 #[cfg(feature = "http")]
@@ -31,4 +34,5 @@ pub use gateway::GatewayStore;
 #[cfg(feature = "http")]
 pub use kubo::KuboStore;
 pub use local::LocalStore;
+pub use replicating::Replicating;
 pub use store::{BlobStore, Limits, open, verify};

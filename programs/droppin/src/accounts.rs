@@ -122,7 +122,7 @@ pub fn create_pda<T: AccountState>(
     program_id: &Address,
     state: &T,
 ) -> Result {
-    allocate_pda(payer, account, T::LEN, program_id, signer_seeds)?;
+    allocate_pda(payer, account, T::SPACE, program_id, signer_seeds)?;
     save(account, state)
 }
 
@@ -204,7 +204,7 @@ pub fn create_with_seed<T: AccountState>(
         return Err(fail(DropPinError::AccountAlreadyInitialized));
     }
     let seed = core::str::from_utf8(seeded.seed).map_err(|_| fail(DropPinError::InvalidPda))?;
-    let rent = Rent::get()?.try_minimum_balance(T::LEN)?;
+    let rent = Rent::get()?.try_minimum_balance(T::SPACE)?;
     let signer = [Signer::from(seeded.base_seeds)];
     if account.lamports() == 0 {
         CreateAccountWithSeed {
@@ -213,7 +213,7 @@ pub fn create_with_seed<T: AccountState>(
             base: Some(seeded.base),
             seed,
             lamports: rent,
-            space: T::LEN as u64,
+            space: T::SPACE as u64,
             owner: program_id,
         }
         .invoke_signed(&signer)?;
@@ -223,7 +223,7 @@ pub fn create_with_seed<T: AccountState>(
             account,
             base: seeded.base,
             seed,
-            space: T::LEN as u64,
+            space: T::SPACE as u64,
             owner: program_id,
         }
         .invoke_signed(&signer)?;

@@ -8,7 +8,9 @@ use std::{collections::BTreeMap, time::Instant};
 
 use droppin_client::Chain;
 use droppin_interface::{
-    Cid, LAMPORTS_PER_SOL, builders,
+    Cid, LAMPORTS_PER_SOL,
+    availability::{Availability, availability_deadline},
+    builders,
     hash::{Hasher, Sha256},
     instruction::DropPinInstruction,
     pda::find,
@@ -64,6 +66,7 @@ fn main() {
         let target = match name.as_str() {
             "ClaimSeat" => "<= 20,000 (with its draw proof)",
             "CommitUpdate" | "CommitVote" => "<= 5,000 (touches only its own account)",
+            "ReportAvailability" => "<= 20,000 (reads the round, writes its seat)",
             _ => "<= 50,000",
         };
         println!("| {name} | {median} | {max} | {calls} | {target} |");
@@ -76,7 +79,7 @@ fn main() {
         "- transactions a node signs per round: 3 (join, commit, reveal); settling is permissionless (a 4th if the node settles itself)"
     );
     println!(
-        "- transactions a drawn validator signs per round: {} (take the seat, seal, reveal); settling and posting the leaves are permissionless",
+        "- transactions a drawn validator signs per round: {} (take the seat, report what it fetched, seal, reveal); settling and posting the leaves are permissionless",
         transactions
     );
     println!(
@@ -94,8 +97,8 @@ fn main() {
     );
     println!(
         "- per seat: {} lamports ({} B), returned at settlement; per validator, once: its bond account {} B ({} lamports)",
-        rent(Seat::LEN),
-        Seat::LEN,
+        rent(Seat::SPACE),
+        Seat::SPACE,
         ValidatorBond::LEN,
         rent(ValidatorBond::LEN)
     );
@@ -216,6 +219,8 @@ fn sol_round(report: &mut Report, nodes: usize) -> usize {
     let drawn = run.drawn(&h, &validators, 0);
     let (absent, seated) = drawn.split_last().expect("someone is drawn");
     let mut signed = 0;
+    // Every seat fetched every revealed update.
+    let fetched = Availability::of(0..nodes as u32).report(nodes as u32);
     for v in seated {
         report.send(
             &mut h,
@@ -223,11 +228,17 @@ fn sol_round(report: &mut Report, nodes: usize) -> usize {
             &[v],
             "",
         );
+        let ix =
+            builders::report_availability(&program, &v.pubkey(), &run.round, 0, fetched.clone());
+        report.send(&mut h, ix, &[v], "");
+    }
+    h.warp(availability_deadline(&run.state(&h).committees[0]));
+    for v in seated {
         let (sealed, _) = run.sealed(v, 0, &vote);
         let ix = builders::commit_vote(&program, &v.pubkey(), &run.round, 0, sealed);
         report.send(&mut h, ix, &[v], "");
     }
-    signed += 2;
+    signed += 3;
     h.warp(run.deadlines.validation);
     let reporter = h.funded(5);
     let ix = builders::report_absent(

@@ -23,6 +23,7 @@ use droppin_fl::{
 };
 use droppin_interface::{
     LAMPORTS_PER_SOL,
+    availability::{Availability, availability_deadline},
     hash::Sha256,
     instruction::{OpenRoundArgs, phase_schedule},
     pda::find,
@@ -32,7 +33,7 @@ use droppin_interface::{
     },
     verdict::{Leaf, Outcome},
 };
-use droppin_storage::{BlobStore, from_interface};
+use droppin_storage::{BlobStore, Limits, LocalStore, Replicating, from_interface};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -48,12 +49,15 @@ pub use report::{
 };
 
 use crate::{
-    committee::{SealedVote, drawn, reveal, sit_and_seal},
+    committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
     node::{
         Pending, commit, encode_delta, pending_for, reveal as reveal_update, upload_and_reveal,
     },
-    validator::{Judgement, judge, publish_model, publish_verdict, round_inputs},
+    validator::{
+        Judgement, committee_availability, fetch_updates, judge, publish_model, publish_verdict,
+        round_inputs,
+    },
 };
 
 /// Lamports every participant is given on a local chain.
@@ -66,6 +70,10 @@ pub struct Faults {
     pub no_show: usize,
     /// Honest nodes that commit and reveal a CID whose blob never reaches storage.
     pub lost_blobs: usize,
+    /// Honest nodes that serve their update to one seated validator only.
+    pub withheld_blobs: usize,
+    /// Honest nodes that serve their update to every seated validator but one.
+    pub scarce_blobs: usize,
     /// Registered validators that take their seat and never vote.
     pub silent_validators: usize,
     /// Registered validators that vote a verdict slashing every node.
@@ -150,13 +158,12 @@ impl DemoConfig {
         if self.nodes == 0 || self.rounds == 0 {
             bail!("a demo needs at least one node and one round");
         }
-        if self.malicious + f.no_show + f.lost_blobs >= self.nodes {
+        let faulty = f.no_show + f.lost_blobs + f.withheld_blobs + f.scarce_blobs;
+        if self.malicious + faulty >= self.nodes {
             bail!(
-                "{} nodes cannot hold {} attackers, {} no-shows and {} lost blobs and one honest node",
+                "{} nodes cannot hold {} attackers, {faulty} faulty nodes (no-shows, lost, withheld and scarce blobs) and one honest node",
                 self.nodes,
                 self.malicious,
-                f.no_show,
-                f.lost_blobs
             );
         }
         if self.validators == 0 {
@@ -184,6 +191,7 @@ struct Demo<'a, C> {
     config: &'a DemoConfig,
     protocol: Protocol<C>,
     store: &'a dyn BlobStore,
+    served: ServedApart,
     data: &'a DigitsSplit,
     shards: Vec<Dataset>,
     funder: Keypair,
@@ -197,6 +205,30 @@ struct Demo<'a, C> {
     rng: ChaCha20Rng,
     /// The last round's global step (public), for the attacks that replay it.
     previous_step: Option<Vec<f32>>,
+}
+
+/// The stores that set validators' views apart: where withheld and scarce blobs are served, and
+/// each validator's own store (what it fetched, which it re-serves to the others).
+struct ServedApart {
+    /// Blobs served to the first seated validator only.
+    withheld: LocalStore,
+    /// Blobs served to every seated validator but the last.
+    scarce: LocalStore,
+    /// Each validator's own store, by registry position.
+    own: Vec<LocalStore>,
+}
+
+impl ServedApart {
+    fn open(dir: &std::path::Path, validators: usize) -> anyhow::Result<ServedApart> {
+        let open = |name: String| LocalStore::open(dir.join(name), Limits::default());
+        Ok(ServedApart {
+            withheld: open("withheld".into())?,
+            scarce: open("scarce".into())?,
+            own: (0..validators)
+                .map(|i| open(format!("validator-{i}")))
+                .collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 /// Everything measured in one round.
@@ -223,6 +255,8 @@ pub fn run<C: Chain>(
     let funder = keypair();
     let admin = keypair();
     let honest = config.nodes - config.malicious;
+    let faulty_before_scarce =
+        config.faults.no_show + config.faults.lost_blobs + config.faults.withheld_blobs;
     let nodes: Vec<Participant<NodeRole>> = (0..config.nodes)
         .map(|i| Participant {
             key: keypair(),
@@ -232,6 +266,10 @@ pub fn run<C: Chain>(
                 NodeRole::NoShow
             } else if i < config.faults.no_show + config.faults.lost_blobs {
                 NodeRole::LostBlob
+            } else if i < faulty_before_scarce {
+                NodeRole::WithheldBlob
+            } else if i < faulty_before_scarce + config.faults.scarce_blobs {
+                NodeRole::ScarceBlob
             } else {
                 NodeRole::Honest
             },
@@ -279,10 +317,12 @@ pub fn run<C: Chain>(
     // Bonds count for rounds opened after them.
     let slot = protocol.chain.slot()?;
     protocol.chain.wait_for_slot(slot + 1)?;
+    let served = ServedApart::open(&config.out_dir.join("stores"), config.validators)?;
     let mut demo = Demo {
         config,
         protocol,
         store,
+        served,
         data,
         shards,
         funder,
@@ -575,10 +615,18 @@ impl<C: Chain> Demo<'_, C> {
             match node.role {
                 NodeRole::NoShow => {}
                 NodeRole::LostBlob => reveal_update(&mut self.protocol, &node.key, round, pending)?,
-                NodeRole::Honest | NodeRole::Malicious => {
+                NodeRole::Honest
+                | NodeRole::Malicious
+                | NodeRole::WithheldBlob
+                | NodeRole::ScarceBlob => {
+                    let store: &dyn BlobStore = match node.role {
+                        NodeRole::WithheldBlob => &self.served.withheld,
+                        NodeRole::ScarceBlob => &self.served.scarce,
+                        _ => self.store,
+                    };
                     if let Some(error) = upload_and_reveal(
                         &mut self.protocol,
-                        self.store,
+                        store,
                         &node.key,
                         round,
                         pending,
@@ -609,8 +657,9 @@ impl<C: Chain> Demo<'_, C> {
         }
     }
 
-    /// The committee of `level` takes its seats, judges and seals its votes, then reveals them.
-    /// Returns the honest judgement once one was made.
+    /// The committee of `level` takes its seats and reports what it fetched; after the
+    /// availability deadline it judges the set its majority fetched, seals its votes, then
+    /// reveals them. Returns the honest judgement once one was made.
     fn sit(
         &mut self,
         round: &Address,
@@ -622,46 +671,88 @@ impl<C: Chain> Demo<'_, C> {
         if !state.committee(level).drawn {
             return Ok(());
         }
-        let voting = bar(self.config.progress, self.validators.len(), "validating");
-        let mut sealed = Vec::new();
-        for i in 0..self.validators.len() {
-            voting.inc(1);
-            let key = self.validators[i].key.pubkey();
+        let mut seated = Vec::new();
+        for (i, validator) in self.validators.iter().enumerate() {
+            let key = validator.key.pubkey();
             let Some(bond) = self.protocol.bond(&key)? else {
                 continue;
             };
             let first_seat = level == 1 && self.protocol.seat(round, &key, 0)?.is_some();
-            if first_seat || !drawn(&state, &key, &bond, level) {
+            if !first_seat && drawn(&state, &key, &bond, level) {
+                seated.push(i);
+            }
+        }
+        let fetching = bar(self.config.progress, seated.len(), "fetching");
+        for (order, &i) in seated.iter().enumerate() {
+            fetching.inc(1);
+            let validator = &self.validators[i].key;
+            // A silent member takes its seat and never reports or votes: it loses part of its
+            // lock.
+            if self.validators[i].role == ValidatorRole::Silent {
+                self.protocol.claim_seat(validator, round, level)?;
                 continue;
             }
+            let mut sources: Vec<&dyn BlobStore> = vec![self.store];
+            if order == 0 {
+                sources.push(&self.served.withheld);
+            }
+            if order + 1 < seated.len() {
+                sources.push(&self.served.scarce);
+            }
+            // What it fetched lands in its own store, from which it serves the others.
+            let view = Replicating::new(&self.served.own[i], sources);
+            let fetched = fetch_updates(
+                &self.protocol,
+                &view,
+                round,
+                &self.config.spec,
+                &self.data.validation,
+            )?;
+            sit_and_report(
+                &mut self.protocol,
+                validator,
+                round,
+                level,
+                &fetched.availability(),
+            )?;
+        }
+        fetching.finish_and_clear();
+        let committee = *self.protocol.round(round)?.committee(level);
+        self.protocol
+            .chain
+            .wait_for_slot(availability_deadline(&committee))?;
+        let available = committee_availability(&self.protocol, round, level)?;
+        if honest.as_ref().is_some_and(|h| h.available != available) {
+            *honest = None;
+        }
+        let voting = bar(self.config.progress, seated.len(), "validating");
+        let mut sealed = Vec::new();
+        for &i in &seated {
+            voting.inc(1);
             let vote = match self.validators[i].role {
                 ValidatorRole::Honest => {
                     if honest.is_none() {
-                        *honest = Some(self.judgement(round)?);
+                        *honest = Some(self.judgement(round, &seated, &available)?);
                     }
-                    Some(honest.as_ref().expect("judged").vote)
+                    honest.as_ref().expect("judged").vote
                 }
-                ValidatorRole::Dishonest => Some(self.slash_everyone(round)?),
-                ValidatorRole::Silent => None,
+                ValidatorRole::Dishonest => self.slash_everyone(round)?,
+                ValidatorRole::Silent => continue,
             };
-            let validator = &self.validators[i].key;
-            match vote {
-                Some(vote) => {
-                    let seal = SealedVote {
-                        vote,
-                        salt: self.rng.random(),
-                    };
-                    sit_and_seal(&mut self.protocol, validator, round, level, &seal)?;
-                    sealed.push((i, seal));
-                }
-                // A silent member takes its seat and never votes: it loses part of its lock.
-                None => {
-                    self.protocol.claim_seat(validator, round, level)?;
-                }
-            }
+            let seal = SealedVote {
+                vote,
+                salt: self.rng.random(),
+            };
+            sit_and_seal(
+                &mut self.protocol,
+                &self.validators[i].key,
+                round,
+                level,
+                &seal,
+            )?;
+            sealed.push((i, seal));
         }
         voting.finish_and_clear();
-        let committee = *self.protocol.round(round)?.committee(level);
         self.protocol.chain.wait_for_slot(committee.vote_deadline)?;
         for (i, seal) in &sealed {
             reveal(
@@ -678,14 +769,26 @@ impl<C: Chain> Demo<'_, C> {
         Ok(())
     }
 
-    fn judgement(&self, round: &Address) -> anyhow::Result<Judgement> {
+    /// An honest judgement of the set `available`, by a validator that reads the blobs it lacks
+    /// from the seated validators' own stores (every honest validator reaches the same one).
+    fn judgement(
+        &self,
+        round: &Address,
+        seated: &[usize],
+        available: &Availability,
+    ) -> anyhow::Result<Judgement> {
+        let peers = seated
+            .iter()
+            .map(|&i| &self.served.own[i] as &dyn BlobStore)
+            .collect();
         judge(
             &self.protocol,
-            self.store,
+            &Replicating::new(self.store, peers),
             round,
             &self.config.spec,
             &self.data.validation,
             &self.config.validator,
+            available,
         )
     }
 
@@ -739,7 +842,10 @@ impl<C: Chain> Demo<'_, C> {
         let state = self.protocol.round(round)?;
         let honest = match honest {
             Some(judgement) => judgement,
-            None => self.judgement(round)?,
+            None => {
+                let available = committee_availability(&self.protocol, round, 0)?;
+                self.judgement(round, &[], &available)?
+            }
         };
         let mut appealed = false;
         let dishonest = state.status == RoundStatus::Finalized

@@ -16,6 +16,11 @@ pub enum NodeRole {
     NoShow,
     /// Reveals a CID whose blob never reached storage.
     LostBlob,
+    /// Serves its update to one seated validator only: the committee's majority never fetched
+    /// it, so it is unavailable (excluded, stake back), and the committee still agrees.
+    WithheldBlob,
+    /// Serves its update to every seated validator but one, which fetches it from the others.
+    ScarceBlob,
 }
 
 /// How a registered validator behaves in the demo when it is drawn.
@@ -37,6 +42,8 @@ impl std::fmt::Display for NodeRole {
             NodeRole::Malicious => "malicious",
             NodeRole::NoShow => "no-show",
             NodeRole::LostBlob => "lost-blob",
+            NodeRole::WithheldBlob => "withheld-blob",
+            NodeRole::ScarceBlob => "scarce-blob",
         })
     }
 }

@@ -2,25 +2,40 @@
 //! and settlement.
 
 use droppin_cli::{
-    committee::{SealedVote, drawn, reveal, sit_and_seal},
+    committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
-    validator::Judgement,
+    validator::{Judgement, committee_availability, fetch_updates},
 };
-use droppin_interface::state::{AppealResolution, SeatStatus};
+use droppin_interface::{
+    availability::{Availability, availability_deadline},
+    state::{AppealResolution, SeatStatus},
+};
+use droppin_storage::Replicating;
 
 use super::*;
 
-/// `dpin validate [ROUND]`: serve every round this validator is drawn for (or one round).
-pub fn run_validate(round: Option<&str>, once: bool, cluster: &Cluster) -> anyhow::Result<()> {
+/// `dpin validate [ROUND]`: serve every round this validator is drawn for (or one round),
+/// fetching what its own store lacks from `peers`.
+pub fn run_validate(
+    round: Option<&str>,
+    once: bool,
+    peers: &[String],
+    cluster: &Cluster,
+) -> anyhow::Result<()> {
     let validator = cluster.signer()?;
     let mut protocol = cluster.protocol()?;
-    let store = cluster.store()?;
-    if !store.writable() {
+    let own = cluster.store()?;
+    if !own.writable() {
         bail!(
-            "{} is read-only: a validator publishes the new model and the verdict list (use kubo+URL)",
-            store.location()
+            "{} is read-only: a validator publishes the new model and the verdict list, and keeps what it fetched to serve it (use kubo+URL)",
+            own.location()
         );
     }
+    let peers = peers
+        .iter()
+        .map(|p| open(p, Limits::default()).with_context(|| format!("opening peer store {p}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = Replicating::new(own.as_ref(), peers.iter().map(AsRef::as_ref).collect());
     let key = validator.pubkey();
     if protocol.bond(&key)?.is_none() {
         bail!("{key} is not registered: dpin validator register --sol AMOUNT");
@@ -36,7 +51,7 @@ pub fn run_validate(round: Option<&str>, once: bool, cluster: &Cluster) -> anyho
             if protocol.state::<Round>(&address)?.is_none() {
                 continue;
             }
-            match serve(&mut protocol, store.as_ref(), &validator, &address, cluster) {
+            match serve(&mut protocol, &store, &validator, &address, cluster) {
                 Ok(true) => open += 1,
                 Ok(false) => {}
                 Err(error) => say(cluster, &format!("round {address}: {error:#}")),
@@ -84,9 +99,37 @@ fn serve(
         }
         let seat = protocol.seat(address, &key, level)?;
         let sealed_path = sealed_path(&cluster.state_dir(), address, &key, level);
-        match seat.map(|s| s.status) {
-            None if slot < committee.vote_deadline && drawn(&round, &key, &bond, level) => {
-                let judgement = judge_round(protocol, store, address)?;
+        let reporting = slot < availability_deadline(committee);
+        let seated = seat.is_some() || drawn(&round, &key, &bond, level);
+        match seat.as_ref().map(|s| (s.status, s.reported)) {
+            None | Some((SeatStatus::Seated, false)) if reporting && seated => {
+                let fetched = fetch_updates(
+                    protocol,
+                    store,
+                    address,
+                    &ModelSpec::digits_mlp(),
+                    &digits()?.validation,
+                )?;
+                let held = fetched.availability();
+                sit_and_report(protocol, validator, address, level, &held)?;
+                let revealed = fetched
+                    .nodes
+                    .iter()
+                    .filter(|n| n.status == NodeStatus::Revealed);
+                say(
+                    cluster,
+                    &format!(
+                        "round {address}: drawn for committee {level}, seated, fetched {} of {} revealed updates",
+                        fetched.blobs.iter().flatten().count(),
+                        revealed.count()
+                    ),
+                );
+            }
+            None | Some((SeatStatus::Seated, _))
+                if !reporting && seated && slot < committee.vote_deadline =>
+            {
+                let available = committee_availability(protocol, address, level)?;
+                let judgement = judge_round(protocol, store, address, &available)?;
                 let sealed = SealedVote {
                     vote: judgement.vote,
                     salt: rand::rng().random(),
@@ -96,12 +139,12 @@ fn serve(
                 say(
                     cluster,
                     &format!(
-                        "round {address}: drawn for committee {level}, seated, sealed vote ({} accepted, {} excluded, {} slashed)",
+                        "round {address}: committee {level} sealed its vote on what its majority fetched ({} accepted, {} excluded, {} slashed)",
                         judgement.vote.accepted, judgement.vote.excluded, judgement.vote.slashed
                     ),
                 );
             }
-            Some(SeatStatus::Committed)
+            Some((SeatStatus::Committed, _))
                 if slot >= committee.vote_deadline && slot < committee.reveal_deadline =>
             {
                 let sealed = load_sealed(&sealed_path)?;
@@ -127,6 +170,7 @@ fn judge_round(
     protocol: &Protocol<RpcChain>,
     store: &dyn BlobStore,
     address: &Address,
+    available: &Availability,
 ) -> anyhow::Result<Judgement> {
     judge(
         protocol,
@@ -135,6 +179,7 @@ fn judge_round(
         &ModelSpec::digits_mlp(),
         &digits()?.validation,
         &ValidatorConfig::default(),
+        available,
     )
 }
 

@@ -82,6 +82,8 @@ pub trait AccountState: BorshSerialize + BorshDeserialize {
     const LEN: usize = HEADER_LEN + Self::BODY_LEN;
     /// Whether the account carries a region of its own after the body (sized at creation).
     const TRAILING: bool = false;
+    /// Size the account is created with, when its trailing region has a fixed size.
+    const SPACE: usize = Self::LEN;
 
     /// Decodes an account's data, checking its type and version first.
     fn load(data: &[u8]) -> Result<Self, DropPinError> {

@@ -4,7 +4,11 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use codama_macros::{CodamaAccount, CodamaType};
 
 use super::{AccountState, AccountType, Currency};
-use crate::{LAMPORTS_PER_SOL, Pubkey, instruction::VerdictVote};
+use crate::{
+    LAMPORTS_PER_SOL, Pubkey,
+    availability::{AVAILABILITY_BYTES, Availability},
+    instruction::VerdictVote,
+};
 
 /// The registry of bonded validators (PDA `["registry"]`): the bonded total every round
 /// snapshots when it opens, against which each validator's chance of a seat is measured.
@@ -191,7 +195,7 @@ pub enum SeatStatus {
 /// [`crate::pda::seat_seed`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
 #[codama(field("account_type", number(u8), default_value = 6))]
-#[codama(field("version", number(u8), default_value = 1))]
+#[codama(field("version", number(u8), default_value = 2))]
 #[codama(discriminator(field = "account_type"))]
 pub struct Seat {
     /// The round.
@@ -214,11 +218,30 @@ pub struct Seat {
     pub vote: VerdictVote,
     /// sha256 of the revealed vote.
     pub digest: [u8; 32],
+    /// Whether the seat reported what it fetched before the availability deadline; the
+    /// bitmap of the nodes it fetched ([`crate::availability`]) follows the body
+    /// ([`Seat::fetched`]).
+    pub reported: bool,
 }
 
 impl AccountState for Seat {
     const TYPE: AccountType = AccountType::Seat;
-    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 8 + 32 + 32 + VerdictVote::LEN + 32;
+    const VERSION: u8 = 2;
+    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 8 + 32 + 32 + VerdictVote::LEN + 32 + 1;
+    // The availability bitmap lives past the body, written in place: a seat is decoded on
+    // the program's 4 KB stack frames, which a 384-byte array would crowd.
+    const TRAILING: bool = true;
+    const SPACE: usize = Self::LEN + AVAILABILITY_BYTES;
+}
+
+impl Seat {
+    /// The nodes a seat reported fetching, from its account's data (none if it did not report).
+    pub fn fetched(&self, data: &[u8]) -> Availability {
+        match data.get(Self::LEN..Self::SPACE) {
+            Some(bits) if self.reported => Availability::from_bits(bits),
+            _ => Availability::default(),
+        }
+    }
 }
 
 #[cfg(test)]

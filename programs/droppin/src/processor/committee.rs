@@ -1,12 +1,13 @@
-//! DrawCommittee, ClaimSeat, CommitVote, RevealVote, ReportAbsent, FinalizeRound and SettleSeat.
+//! DrawCommittee, ClaimSeat, ReportAvailability, CommitVote, RevealVote, ReportAbsent,
+//! FinalizeRound and SettleSeat.
 
 use alloc::boxed::Box;
 
 use droppin_coordinator as coordinator;
 use droppin_interface::{
-    instruction::RevealVoteArgs,
+    instruction::{ReportAvailabilityArgs, RevealVoteArgs},
     pda::{ROUND_SEED, seat_seed},
-    state::{Currency, Registry, Round, Seat, SeatStatus, Treasury},
+    state::{AccountState, Currency, Registry, Round, Seat, SeatStatus, Treasury},
 };
 use pinocchio::{AccountView, Address, cpi::Seed, sysvars::slot_hashes::SlotHashes};
 
@@ -171,6 +172,33 @@ fn load_seat(
     }
     require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
     Ok(state)
+}
+
+/// Records which revealed updates a seat fetched.
+#[inline(never)]
+pub fn report_availability(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    args: &ReportAvailabilityArgs,
+) -> Result {
+    let fetched = &args.fetched;
+    let [validator, round, seat, ..] = accounts else {
+        return Err(not_enough_accounts());
+    };
+    require_signer(validator)?;
+    require_writable(&[seat])?;
+    let round_state: Box<Round> = load_round(round, program_id)?;
+    let mut state = load_seat(program_id, seat, round, validator, args.level)?;
+    coordinator::report_availability(&round_state, &mut state, current_slot()?, fetched)
+        .map_err(fail)?;
+    save(seat, &state)?;
+    let mut data = seat.try_borrow_mut()?;
+    let bitmap = data
+        .get_mut(Seat::LEN..Seat::SPACE)
+        .ok_or(fail(DropPinError::InvalidAccountType))?;
+    bitmap.fill(0);
+    bitmap[..fetched.len()].copy_from_slice(fetched);
+    Ok(())
 }
 
 /// Records a seat's sealed vote.

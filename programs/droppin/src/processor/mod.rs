@@ -44,6 +44,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], instruction: 
         Ix::CommitVote { level, commitment } => {
             committee::commit_vote(program_id, accounts, level, commitment)
         }
+        Ix::ReportAvailability(args) => committee::report_availability(program_id, accounts, &args),
         Ix::RevealVote(args) => committee::reveal_vote(program_id, accounts, &args),
         Ix::ReportAbsent { level } => committee::report_absent(program_id, accounts, level),
         Ix::FinalizeRound => committee::finalize(program_id, accounts),

@@ -31,8 +31,8 @@ use crate::{
 };
 
 /// Tags of the two halves of a swap, as they appear in instruction data.
-const BEGIN_SWAP: u8 = DropPinInstruction::VARIANTS - 2;
-const END_SWAP: u8 = DropPinInstruction::VARIANTS - 1;
+const BEGIN_SWAP: u8 = 29;
+const END_SWAP: u8 = 30;
 
 /// Adopts the fixed-supply $dPIN mint and creates the treasury's account for it.
 #[inline(never)]

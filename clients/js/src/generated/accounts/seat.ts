@@ -17,6 +17,8 @@ import {
   getAddressEncoder,
   getArrayDecoder,
   getArrayEncoder,
+  getBooleanDecoder,
+  getBooleanEncoder,
   getStructDecoder,
   getStructEncoder,
   getU64Decoder,
@@ -79,6 +81,8 @@ export type Seat = {
   vote: VerdictVote;
   /** sha256 of the revealed vote. */
   digest: Array<number>;
+  /** Whether the seat reported what it fetched before the availability deadline; the bitmap of the nodes it fetched (`crate::availability`) follows the body (`Seat::fetched`). */
+  reported: boolean;
 };
 
 export type SeatArgs = {
@@ -106,6 +110,8 @@ export type SeatArgs = {
   vote: VerdictVoteArgs;
   /** sha256 of the revealed vote. */
   digest: Array<number>;
+  /** Whether the seat reported what it fetched before the availability deadline; the bitmap of the nodes it fetched (`crate::availability`) follows the body (`Seat::fetched`). */
+  reported: boolean;
 };
 
 /** Gets the encoder for {@link SeatArgs} account data. */
@@ -124,11 +130,12 @@ export function getSeatEncoder(): FixedSizeEncoder<SeatArgs> {
       ["commitment", getArrayEncoder(getU8Encoder(), { size: 32 })],
       ["vote", getVerdictVoteEncoder()],
       ["digest", getArrayEncoder(getU8Encoder(), { size: 32 })],
+      ["reported", getBooleanEncoder()],
     ]),
     (value) => ({
       ...value,
       accountType: value.accountType ?? SEAT_ACCOUNT_TYPE,
-      version: value.version ?? 1,
+      version: value.version ?? 2,
     }),
   );
 }
@@ -148,6 +155,7 @@ export function getSeatDecoder(): FixedSizeDecoder<Seat> {
     ["commitment", getArrayDecoder(getU8Decoder(), { size: 32 })],
     ["vote", getVerdictVoteDecoder()],
     ["digest", getArrayDecoder(getU8Decoder(), { size: 32 })],
+    ["reported", getBooleanDecoder()],
   ]);
 }
 

@@ -204,6 +204,10 @@ export const DROPPIN_ERROR__POSTING_CLOSED = 0x5c; // 92
 export const DROPPIN_ERROR__BOND_CHANGE_TOO_SOON = 0x5d; // 93
 /** Absences are reported until the committee's leaves are due. */
 export const DROPPIN_ERROR__REPORT_CLOSED = 0x5e; // 94
+/** Availability is reported before the committee's availability deadline only. */
+export const DROPPIN_ERROR__AVAILABILITY_CLOSED = 0x5f; // 95
+/** The availability bitmap is longer than the largest round's or names a node past the round's last. */
+export const DROPPIN_ERROR__INVALID_AVAILABILITY = 0x60; // 96
 
 export type DroppinError =
   | typeof DROPPIN_ERROR__ACCOUNT_ALREADY_INITIALIZED
@@ -214,6 +218,7 @@ export type DroppinError =
   | typeof DROPPIN_ERROR__APPEAL_CLOSED
   | typeof DROPPIN_ERROR__APPEAL_NOT_RESOLVED
   | typeof DROPPIN_ERROR__ARITHMETIC_OVERFLOW
+  | typeof DROPPIN_ERROR__AVAILABILITY_CLOSED
   | typeof DROPPIN_ERROR__BOND_CHANGE_TOO_SOON
   | typeof DROPPIN_ERROR__BOND_TOO_SMALL
   | typeof DROPPIN_ERROR__CHUNK_ALREADY_POSTED
@@ -229,6 +234,7 @@ export type DroppinError =
   | typeof DROPPIN_ERROR__INSUFFICIENT_BOND
   | typeof DROPPIN_ERROR__INVALID_ACCOUNT_OWNER
   | typeof DROPPIN_ERROR__INVALID_ACCOUNT_TYPE
+  | typeof DROPPIN_ERROR__INVALID_AVAILABILITY
   | typeof DROPPIN_ERROR__INVALID_CHUNK_PROOF
   | typeof DROPPIN_ERROR__INVALID_CID
   | typeof DROPPIN_ERROR__INVALID_COMMITTEE_SIZE
@@ -313,6 +319,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DROPPIN_ERROR__APPEAL_CLOSED]: `the verdict cannot be appealed now: the window is closed or its leaves are not posted`,
     [DROPPIN_ERROR__APPEAL_NOT_RESOLVED]: `the appeal is not resolved yet`,
     [DROPPIN_ERROR__ARITHMETIC_OVERFLOW]: `arithmetic overflow`,
+    [DROPPIN_ERROR__AVAILABILITY_CLOSED]: `the time to report which updates this seat fetched is over: the committee judges the reports it has`,
     [DROPPIN_ERROR__BOND_CHANGE_TOO_SOON]: `a bond changes at most once per unbonding delay after its first change: wait until its last change is that old`,
     [DROPPIN_ERROR__BOND_TOO_SMALL]: `the bond is below the protocol's minimum, or the amount is locked by open seats`,
     [DROPPIN_ERROR__CHUNK_ALREADY_POSTED]: `this chunk of leaves was already posted`,
@@ -328,6 +335,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DROPPIN_ERROR__INSUFFICIENT_BOND]: `the validator's free bond cannot cover the seat's lock`,
     [DROPPIN_ERROR__INVALID_ACCOUNT_OWNER]: `an account is owned by the wrong program`,
     [DROPPIN_ERROR__INVALID_ACCOUNT_TYPE]: `an account is not of the expected type`,
+    [DROPPIN_ERROR__INVALID_AVAILABILITY]: `the availability report names a node this round does not have`,
     [DROPPIN_ERROR__INVALID_CHUNK_PROOF]: `the chunk of leaves does not match the verdict's leaves root`,
     [DROPPIN_ERROR__INVALID_CID]: `a CID is not a CIDv1 (raw codec, sha2-256)`,
     [DROPPIN_ERROR__INVALID_COMMITTEE_SIZE]: `the expected committee size is outside the protocol's bounds`,

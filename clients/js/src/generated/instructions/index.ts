@@ -27,6 +27,7 @@ export * from "./postVerdictLeaves";
 export * from "./refundContribution";
 export * from "./registerValidator";
 export * from "./reportAbsent";
+export * from "./reportAvailability";
 export * from "./resolveAppeal";
 export * from "./revealUpdate";
 export * from "./revealVote";

@@ -91,6 +91,7 @@ import {
   getRefundContributionInstructionAsync,
   getRegisterValidatorInstructionAsync,
   getReportAbsentInstructionAsync,
+  getReportAvailabilityInstruction,
   getResolveAppealInstruction,
   getRevealUpdateInstruction,
   getRevealVoteInstruction,
@@ -122,6 +123,7 @@ import {
   parseRefundContributionInstruction,
   parseRegisterValidatorInstruction,
   parseReportAbsentInstruction,
+  parseReportAvailabilityInstruction,
   parseResolveAppealInstruction,
   parseRevealUpdateInstruction,
   parseRevealVoteInstruction,
@@ -170,6 +172,7 @@ import {
   type ParsedRefundContributionInstruction,
   type ParsedRegisterValidatorInstruction,
   type ParsedReportAbsentInstruction,
+  type ParsedReportAvailabilityInstruction,
   type ParsedResolveAppealInstruction,
   type ParsedRevealUpdateInstruction,
   type ParsedRevealVoteInstruction,
@@ -184,6 +187,7 @@ import {
   type RefundContributionAsyncInput,
   type RegisterValidatorAsyncInput,
   type ReportAbsentAsyncInput,
+  type ReportAvailabilityInput,
   type ResolveAppealInput,
   type RevealUpdateInput,
   type RevealVoteInput,
@@ -306,6 +310,7 @@ export enum DroppinInstruction {
   ConvertRound,
   BeginSwap,
   EndSwap,
+  ReportAvailability,
 }
 
 export function identifyDroppinInstruction(
@@ -404,6 +409,9 @@ export function identifyDroppinInstruction(
   }
   if (containsBytes(data, getU8Encoder().encode(30), 0)) {
     return DroppinInstruction.EndSwap;
+  }
+  if (containsBytes(data, getU8Encoder().encode(31), 0)) {
+    return DroppinInstruction.ReportAvailability;
   }
   throw new SolanaError(
     SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_INSTRUCTION,
@@ -506,7 +514,10 @@ export type ParsedDroppinInstruction<
     } & ParsedBeginSwapInstruction<TProgram>)
   | ({
       instructionType: DroppinInstruction.EndSwap;
-    } & ParsedEndSwapInstruction<TProgram>);
+    } & ParsedEndSwapInstruction<TProgram>)
+  | ({
+      instructionType: DroppinInstruction.ReportAvailability;
+    } & ParsedReportAvailabilityInstruction<TProgram>);
 
 export function parseDroppinInstruction<TProgram extends string>(
   instruction: Instruction<TProgram> & InstructionWithData<ReadonlyUint8Array>,
@@ -730,6 +741,13 @@ export function parseDroppinInstruction<TProgram extends string>(
         ...parseEndSwapInstruction(instruction),
       };
     }
+    case DroppinInstruction.ReportAvailability: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: DroppinInstruction.ReportAvailability,
+        ...parseReportAvailabilityInstruction(instruction),
+      };
+    }
     default:
       throw new SolanaError(
         SOLANA_ERROR__PROGRAM_CLIENTS__UNRECOGNIZED_INSTRUCTION_TYPE,
@@ -887,6 +905,10 @@ export type DroppinPluginInstructions = {
   endSwap: (
     input: EndSwapAsyncInput,
   ) => ReturnType<typeof getEndSwapInstructionAsync> & SelfPlanAndSendFunctions;
+  reportAvailability: (
+    input: ReportAvailabilityInput,
+  ) => ReturnType<typeof getReportAvailabilityInstruction> &
+    SelfPlanAndSendFunctions;
 };
 
 export type DroppinPluginPdas = {
@@ -1088,6 +1110,11 @@ export function droppinProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getEndSwapInstructionAsync(input),
+            ),
+          reportAvailability: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getReportAvailabilityInstruction(input),
             ),
         },
         pdas: {
