@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use droppin_cli::committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal};
 use droppin_cli::keeper::{Step, advance, drive_to_settlement};
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
-use droppin_cli::validator::{committee_availability, fetch_updates, judge};
+use droppin_cli::validator::{Task, committee_availability, fetch_updates, judge};
 use droppin_client::{Chain, Protocol, RpcChain};
 use droppin_fl::data::digits;
 use droppin_fl::model::ModelSpec;
@@ -292,8 +292,14 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
         })
         .collect();
     let (spec, validation) = (ModelSpec::digits_mlp(), digits().unwrap().validation);
+    let task = Task {
+        spec: &spec,
+        validation: &validation,
+        config: &ValidatorConfig::default(),
+        public: None,
+    };
     for validator in &seated {
-        let fetched = fetch_updates(&protocol, &store, &round_address, &spec, &validation).unwrap();
+        let fetched = fetch_updates(&protocol, &store, &round_address, &task).unwrap();
         sit_and_report(
             &mut protocol,
             validator,
@@ -310,16 +316,7 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     let available = committee_availability(&protocol, &round_address, 0).unwrap();
     let mut sealed = Vec::new();
     for validator in seated {
-        let judgement = judge(
-            &protocol,
-            &store,
-            &round_address,
-            &spec,
-            &validation,
-            &ValidatorConfig::default(),
-            &available,
-        )
-        .unwrap();
+        let judgement = judge(&protocol, &store, &round_address, &task, &available).unwrap();
         assert_eq!(
             judgement.vote.accepted, 2,
             "both browser updates are accepted"

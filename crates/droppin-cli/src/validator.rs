@@ -9,10 +9,11 @@ use droppin_client::{Chain, Protocol};
 use droppin_fl::{
     data::Dataset,
     model::{ModelSpec, Weights},
+    train::TrainConfig,
     update::{Encoding, Update, decode_model},
     validate::{
-        ListedVerdict, RoundContext, ValidationReport, ValidatorConfig, VerdictList, outcome_name,
-        validate,
+        ListedVerdict, Reference, RoundContext, ValidationReport, ValidatorConfig, VerdictList,
+        outcome_name, validate,
     },
 };
 use droppin_interface::{
@@ -73,14 +74,29 @@ pub fn publish_model(
     Ok((cid, *cid.digest()))
 }
 
-/// Checks that the round trains `spec` on `validation`, and returns its joined nodes in join
-/// order (every one of them: settlement has not started while a committee judges).
+/// What a validator holds of a round's task.
+#[derive(Clone, Copy)]
+pub struct Task<'a> {
+    /// The model.
+    pub spec: &'a ModelSpec,
+    /// The committee's validation set (the round pins its hash).
+    pub validation: &'a Dataset,
+    /// The verdict rules.
+    pub config: &'a ValidatorConfig,
+    /// The task's public sample and its training recipe, when it publishes them: the committee
+    /// trains its reference update from them ([`Reference`]).
+    pub public: Option<(&'a Dataset, &'a TrainConfig)>,
+}
+
+/// Checks that the round trains `task`'s model on its validation set, and returns its joined
+/// nodes in join order (every one of them: settlement has not started while a committee
+/// judges).
 pub fn round_inputs<C: Chain>(
     protocol: &Protocol<C>,
     round_address: &Address,
-    spec: &ModelSpec,
-    validation: &Dataset,
+    task: &Task<'_>,
 ) -> anyhow::Result<(Round, Vec<NodeState>)> {
+    let (spec, validation) = (task.spec, task.validation);
     let round: Round = protocol.round(round_address)?;
     if round.validation_set_hash != validation.hash() {
         bail!("round {round_address} pins another validation set than this validator holds");
@@ -147,10 +163,9 @@ pub fn fetch_updates<C: Chain>(
     protocol: &Protocol<C>,
     store: &dyn BlobStore,
     round_address: &Address,
-    spec: &ModelSpec,
-    validation: &Dataset,
+    task: &Task<'_>,
 ) -> anyhow::Result<Fetched> {
-    let (_, nodes) = round_inputs(protocol, round_address, spec, validation)?;
+    let (_, nodes) = round_inputs(protocol, round_address, task)?;
     let blobs = fetch_blobs(store, &nodes, |_| true);
     Ok(Fetched { nodes, blobs })
 }
@@ -174,12 +189,11 @@ pub fn judge<C: Chain>(
     protocol: &Protocol<C>,
     store: &dyn BlobStore,
     round_address: &Address,
-    spec: &ModelSpec,
-    validation: &Dataset,
-    config: &ValidatorConfig,
+    task: &Task<'_>,
     available: &Availability,
 ) -> anyhow::Result<Judgement> {
-    let (round, nodes) = round_inputs(protocol, round_address, spec, validation)?;
+    let spec = task.spec;
+    let (round, nodes) = round_inputs(protocol, round_address, task)?;
     let base = load_model(store, spec, &round.model_cid, &round.model_hash)?;
     let fetched = fetch_blobs(store, &nodes, |n| available.contains(n.index));
     if let Some(missing) = nodes.iter().zip(&fetched).find(|(n, blob)| {
@@ -206,13 +220,27 @@ pub fn judge<C: Chain>(
         })
         .collect();
     let previous_step = previous_step(protocol, store, spec, &round, &base);
+    let reference = task
+        .public
+        .map(|(public, recipe)| {
+            // Every validator trains the same reference: the recipe seeded by the round.
+            let seed = u64::from_le_bytes(round_address.to_bytes()[..8].try_into().expect("8"));
+            Reference::train(spec, &base, public, &TrainConfig { seed, ..*recipe })
+        })
+        .transpose()?;
     let context = RoundContext {
         round: round_address.to_bytes(),
         previous_step: previous_step.as_deref(),
-        // The digits task publishes no sample beyond what its nodes train on.
-        reference: None,
+        reference: reference.as_ref(),
     };
-    let report = validate(spec, &base, validation, &submissions, &context, config)?;
+    let report = validate(
+        spec,
+        &base,
+        task.validation,
+        &submissions,
+        &context,
+        task.config,
+    )?;
     let entries: Vec<(Leaf, Option<String>)> = nodes
         .iter()
         .map(|n| match report.verdict_of(&n.node) {

@@ -1,7 +1,7 @@
 //! Operators' commands end to end against the local network: five validators bond into the
 //! registry, a funder opens a round naming only its committee's size, three node processes run
-//! their whole round, the validators serve it (those drawn take seats, seal and reveal votes),
-//! anyone cranks, and the shipped model is exported.
+//! their whole round, the validators serve it (those drawn take seats, report what they fetched,
+//! seal and reveal votes), anyone cranks, and the shipped model is exported.
 
 use std::{
     path::PathBuf,
@@ -104,8 +104,10 @@ fn a_round_driven_by_operators_commands() {
     }
     let mut seated = 0;
     for stdout in &served {
-        if stdout.contains("seated, sealed vote") {
+        if stdout.contains("sealed its vote") {
             seated += 1;
+            // It reported what it fetched before it judged what the majority fetched.
+            assert!(stdout.contains("seated, fetched 3 of 3"), "{stdout}");
             assert!(stdout.contains("revealed its vote"), "{stdout}");
         }
     }

@@ -17,7 +17,7 @@ use droppin_fl::{
     evaluate::evaluate,
     model::{ModelSpec, Weights},
     privacy::DpSgd,
-    sim::{Attack, LocalRound, local_updates},
+    sim::{Attack, LocalRound, SimData, local_updates},
     train::TrainConfig,
     validate::ValidatorConfig,
 };
@@ -55,8 +55,8 @@ use crate::{
         Pending, commit, encode_delta, pending_for, reveal as reveal_update, upload_and_reveal,
     },
     validator::{
-        Judgement, committee_availability, fetch_updates, judge, publish_model, publish_verdict,
-        round_inputs,
+        Judgement, Task, committee_availability, fetch_updates, judge, publish_model,
+        publish_verdict, round_inputs,
     },
 };
 
@@ -193,6 +193,8 @@ struct Demo<'a, C> {
     store: &'a dyn BlobStore,
     served: ServedApart,
     data: &'a DigitsSplit,
+    /// The task's public sample.
+    public: Dataset,
     shards: Vec<Dataset>,
     funder: Keypair,
     nodes: Vec<Participant<NodeRole>>,
@@ -288,6 +290,10 @@ pub fn run<C: Chain>(
             },
         })
         .collect();
+    // The first tenth of the training split is the task's public sample, as in `dpin sim`: the
+    // committee trains its reference update on it. Public data is anyone's to train on, so the
+    // nodes' shards cover the whole split.
+    let (public, _) = SimData::split_public(&data.train);
     let shards: Vec<Dataset> = partition(&data.train, config.nodes, Partition::Iid, config.seed)?
         .iter()
         .map(|rows| data.train.subset(rows))
@@ -324,6 +330,7 @@ pub fn run<C: Chain>(
         store,
         served,
         data,
+        public,
         shards,
         funder,
         nodes,
@@ -701,13 +708,7 @@ impl<C: Chain> Demo<'_, C> {
             }
             // What it fetched lands in its own store, from which it serves the others.
             let view = Replicating::new(&self.served.own[i], sources);
-            let fetched = fetch_updates(
-                &self.protocol,
-                &view,
-                round,
-                &self.config.spec,
-                &self.data.validation,
-            )?;
+            let fetched = fetch_updates(&self.protocol, &view, round, &self.task())?;
             sit_and_report(
                 &mut self.protocol,
                 validator,
@@ -785,11 +786,20 @@ impl<C: Chain> Demo<'_, C> {
             &self.protocol,
             &Replicating::new(self.store, peers),
             round,
-            &self.config.spec,
-            &self.data.validation,
-            &self.config.validator,
+            &self.task(),
             available,
         )
+    }
+
+    /// The task as the committee holds it: the model, the validation set, the rules, and the
+    /// public sample with the recipe every honest node trains by.
+    fn task(&self) -> Task<'_> {
+        Task {
+            spec: &self.config.spec,
+            validation: &self.data.validation,
+            config: &self.config.validator,
+            public: Some((&self.public, &self.config.train)),
+        }
     }
 
     /// A dishonest verdict: every revealed node slashed, so that the pool goes back to the
@@ -798,12 +808,7 @@ impl<C: Chain> Demo<'_, C> {
         &self,
         round: &Address,
     ) -> anyhow::Result<droppin_interface::instruction::VerdictVote> {
-        let (state, nodes) = round_inputs(
-            &self.protocol,
-            round,
-            &self.config.spec,
-            &self.data.validation,
-        )?;
+        let (state, nodes) = round_inputs(&self.protocol, round, &self.task())?;
         let base = crate::validator::load_model(
             self.store,
             &self.config.spec,

@@ -4,8 +4,9 @@
 use droppin_cli::{
     committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
-    validator::{Judgement, committee_availability, fetch_updates},
+    validator::{Judgement, Task, committee_availability, fetch_updates},
 };
+use droppin_fl::data::Dataset;
 use droppin_interface::{
     availability::{Availability, availability_deadline},
     state::{AppealResolution, SeatStatus},
@@ -103,13 +104,7 @@ fn serve(
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
         match seat.as_ref().map(|s| (s.status, s.reported)) {
             None | Some((SeatStatus::Seated, false)) if reporting && seated => {
-                let fetched = fetch_updates(
-                    protocol,
-                    store,
-                    address,
-                    &ModelSpec::digits_mlp(),
-                    &digits()?.validation,
-                )?;
+                let fetched = fetch_updates(protocol, store, address, &DigitsTask::load()?.task())?;
                 let held = fetched.availability();
                 sit_and_report(protocol, validator, address, level, &held)?;
                 let revealed = fetched
@@ -176,11 +171,37 @@ fn judge_round(
         protocol,
         store,
         address,
-        &ModelSpec::digits_mlp(),
-        &digits()?.validation,
-        &ValidatorConfig::default(),
+        &DigitsTask::load()?.task(),
         available,
     )
+}
+
+/// The digits task as a validator holds it.
+struct DigitsTask {
+    spec: ModelSpec,
+    validation: Dataset,
+    config: ValidatorConfig,
+}
+
+impl DigitsTask {
+    fn load() -> anyhow::Result<DigitsTask> {
+        Ok(DigitsTask {
+            spec: ModelSpec::digits_mlp(),
+            validation: digits()?.validation,
+            config: ValidatorConfig::default(),
+        })
+    }
+
+    /// It pins no recipe (each node picks its epochs), so the committee trains no reference
+    /// update for it.
+    fn task(&self) -> Task<'_> {
+        Task {
+            spec: &self.spec,
+            validation: &self.validation,
+            config: &self.config,
+            public: None,
+        }
+    }
 }
 
 /// Where a validator keeps a sealed vote until it reveals it.

@@ -62,11 +62,18 @@ impl SimData {
     /// Share of the training data a task publishes.
     const PUBLIC_SHARE: usize = 10;
 
+    /// `train`'s public sample (its first tenth) and the rest.
+    pub fn split_public(train: &Dataset) -> (Dataset, Dataset) {
+        let public_len = (train.len() / Self::PUBLIC_SHARE).max(train.len().min(1));
+        (
+            train.subset(&(0..public_len).collect::<Vec<_>>()),
+            train.subset(&(public_len..train.len()).collect::<Vec<_>>()),
+        )
+    }
+
     /// Splits a tenth of `train` off (its first rows) as the public sample.
     pub fn with_public_sample(train: Dataset, validation: Dataset, test: Dataset) -> Self {
-        let public_len = (train.len() / Self::PUBLIC_SHARE).max(train.len().min(1));
-        let public = train.subset(&(0..public_len).collect::<Vec<_>>());
-        let train = train.subset(&(public_len..train.len()).collect::<Vec<_>>());
+        let (public, train) = Self::split_public(&train);
         Self {
             train,
             public,
