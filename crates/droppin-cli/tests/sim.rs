@@ -133,7 +133,8 @@ fn every_attack_meets_its_target() {
             assert!(attacker <= 0.1 * honest, "{attack}: {r}");
         }
         if attack == "retrained-copies" {
-            assert!(3.0 * attacker <= 1.2 * honest, "{attack}: {r}");
+            // Three keys on one shard earn no more than one honest key.
+            assert!(3.0 * attacker <= honest, "{attack}: {r}");
         }
     }
 }

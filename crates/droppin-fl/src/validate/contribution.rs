@@ -5,14 +5,21 @@ use crate::aggregate::{cosine, l2_norm};
 
 use super::rules::quantize;
 
+/// How far the grouping bar rises from the typical pair cosine toward 1. Two retrainings of one
+/// shard sit well above the typical pair of different shards, but not always halfway to 1 (0.79
+/// against a typical 0.59 in the digits' first round).
+const GROUP_RAISE: f64 = 0.4;
+
 /// The group of each update: updates whose cosine reaches the threshold are linked, and linked
-/// updates (transitively) form one group, named by its first member. The threshold is `floor`, raised
-/// halfway from the typical pairwise cosine of the updates to 1 when they are alike (the first
-/// rounds, when every update points the same way), and never above `ceiling`: however the cohort
-/// skews it, copies closer than `ceiling` are always one group. "Typical" is the median of the
-/// pair cosines weighted by the product of the pair's `weights` (what each surely brought,
-/// shared within the groups the floor would form): updates that bring nothing, sybils' noise for
-/// one, cannot lower the bar until honest updates fall into one group.
+/// updates (transitively) form one group, named by its first member. The threshold is `floor`,
+/// raised two fifths of the way from the typical pairwise cosine of the updates to 1 when they
+/// are alike (the first rounds, when every update points the same way), and never above
+/// `ceiling`: however the cohort skews it, copies closer than `ceiling` are always one group.
+/// "Typical" is the median of the pair cosines weighted by the product of the pair's `weights`
+/// (what each surely brought, shared within the groups the floor would form): updates that bring
+/// nothing, sybils' noise for one, cannot lower the bar until honest updates fall into one group.
+/// With fewer than three updates bringing anything there is no typical pair (the only pair may
+/// be two retrainings of one shard, which would set the bar above themselves): the floor holds.
 pub(super) fn groups(
     directions: &[Vec<f32>],
     weights: &[f64],
@@ -44,14 +51,21 @@ pub(super) fn groups(
     pairs.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
     let total: f64 = pairs.iter().map(|&(_, w)| w).sum();
     let mut below = 0.0;
-    let median = pairs
+    let carrying = weights.iter().filter(|&&w| w > 0.0).count();
+    let typical = pairs
         .iter()
         .find(|&&(_, w)| {
             below += w;
             2.0 * below >= total
         })
         .map_or(0.0, |&(c, _)| c);
-    let threshold = floor.max((median + 1.0) / 2.0).min(ceiling);
+    let threshold = if carrying < 3 {
+        floor
+    } else {
+        floor
+            .max(typical + (1.0 - typical) * GROUP_RAISE)
+            .min(ceiling)
+    };
     link(n, &linked, threshold)
 }
 
@@ -83,15 +97,35 @@ fn group_sizes(groups: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// Each update's share of the (non-negative) gains: a group earns its members' average gain
-/// once, each member its own gain divided by the group's size. The average, not the best: a
-/// party that trains one shard under several keys must not be paid for the luckiest of its
-/// retrainings, which the best would do (and more so where pay starts above a significance bar).
+/// Each update's weight in the new model: a group counts its members' average gain once, each
+/// member its own gain divided by the group's size, so copies add no weight and every copy's
+/// information is used alike.
 pub(super) fn shared_gains(gains: &[f64], groups: &[usize]) -> Vec<f64> {
     gains
         .iter()
         .zip(group_sizes(groups))
         .map(|(&gain, members)| gain / members as f64)
+        .collect()
+}
+
+/// Each update's pay: a group earns its *least* member's gain once, split evenly among its
+/// members. Not the best, which would pay for the luckiest of several retrainings of one shard
+/// under several keys, and not the average either: a share of the pool is concave in the gain
+/// (normalized, capped, nothing below a significance bar), so the average of three retrainings,
+/// steadier than one, still earned more than one key did (1.25 honest shares for three keys, over
+/// 12 seeds of the simulator). The least of several retrainings is below one retraining's
+/// gain on average, so splitting a shard over keys never pays.
+pub(super) fn paid_gains(gains: &[f64], groups: &[usize]) -> Vec<f64> {
+    let least = |group: usize| {
+        (0..gains.len())
+            .filter(|&k| groups[k] == group)
+            .map(|k| gains[k])
+            .fold(f64::INFINITY, f64::min)
+    };
+    groups
+        .iter()
+        .zip(group_sizes(groups))
+        .map(|(&group, members)| least(group) / members as f64)
         .collect()
 }
 
@@ -182,6 +216,11 @@ mod tests {
         for (got, want) in shared.iter().zip([0.2, 0.3, 0.1, 0.1]) {
             assert!((got - want).abs() < 1e-12, "{shared:?}");
         }
+        // Paid: the group's least gain (0.2), once, split between its two members.
+        let paid = paid_gains(&[0.4, 0.3, 0.2, 0.1], &groups);
+        for (got, want) in paid.iter().zip([0.1, 0.3, 0.1, 0.1]) {
+            assert!((got - want).abs() < 1e-12, "{paid:?}");
+        }
         assert_eq!(
             cap_groups(&[2_000, 3_000, 2_000, 1_000], &groups, 2_500),
             vec![1_250, 2_500, 1_250, 1_000]
@@ -211,6 +250,26 @@ mod tests {
         assert_eq!(
             super::groups(&crowded, &weights, 0.4, 0.85)[..4],
             [0, 1, 2, 2]
+        );
+    }
+
+    #[test]
+    fn two_retrainings_alone_bringing_something_do_not_set_their_own_bar() {
+        // Late in training only two updates surely help, and they are two retrainings of one
+        // shard (cosine 0.7): their pair alone would put the bar above them; the floor holds.
+        let directions = vec![
+            vec![1.0, 0.0, 0.0],
+            vec![0.7, 0.714_142_8, 0.0],
+            vec![0.0, 0.0, 1.0],
+        ];
+        assert_eq!(
+            groups(&directions, &[1.0, 1.0, 0.0], 0.5, 0.85),
+            vec![0, 0, 2]
+        );
+        // With a third update bringing something, the typical pair decides as before.
+        assert_eq!(
+            groups(&directions, &[1.0, 1.0, 1.0], 0.5, 0.85),
+            vec![0, 0, 2]
         );
     }
 }

@@ -30,17 +30,18 @@
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
 //! Accepted updates whose marginal directions have a cosine >= 0.5 (raised toward 0.85 when the
-//! updates that surely help are all alike) form one group (the same data trained again under
-//! several keys): a group earns its members' average gain once, each member its own gain over
-//! the group's size, so the luckiest of several retrainings is not what is paid. The committee's
+//! updates that surely help are alike) form one group (the same data trained again under
+//! several keys): a group is paid its *least* member's gain once, split among its members, so
+//! neither the luckiest of several retrainings nor their steadier average is what is paid, and
+//! splitting a shard over keys never pays. The committee's
 //! reference update (the round's recipe on the task's public data, [`Reference`]) is an anchor:
 //! an update whose own cosine with it reaches 0.9 of the cosine between two retrainings of the
 //! reference (and at least the grouping floor) is one more retraining of public data and earns
 //! nothing, nor does its group: training on public data, the validation sets of earlier rounds
 //! included, is free to anyone. Weights are proportional to those shares, capped per node (2,500
 //! bps by default); below a minimum total gain nobody is paid; what is not paid goes back to the
-//! funder. The new model averages the accepted updates weighted by their measured gains (shared
-//! the same way), each clipped to the reference update's norm (without one, to the median norm of
+//! funder. The new model averages the accepted updates weighted by their measured gains (a
+//! group's average gain, each member its own over the group's size), each clipped to the reference update's norm (without one, to the median norm of
 //! the updates that help): copies count once, tiny or useless updates do not dilute it, and a few
 //! boosted ones cannot steer it. Only parameters that updates holding half the weight move are
 //! moved. The base stays when nothing helped.
@@ -269,9 +270,9 @@ pub fn validate(
             config.group_cosine,
             config.group_cosine_ceiling,
         );
-        let split = |gains: &[f64]| {
+        let split = |shared: Vec<f64>| {
             let shares = basis_points(
-                &contribution::shared_gains(gains, &groups),
+                &shared,
                 config.loss_quantum,
                 config.min_total_gain,
                 config.max_share_bps,
@@ -291,7 +292,7 @@ pub fn validate(
                     .max(0.0)
             })
             .collect();
-        let blend = split(&measured);
+        let blend = split(contribution::shared_gains(&measured, &groups));
         let contributing: Vec<usize> = (0..accepted.len()).filter(|&p| blend[p] > 0).collect();
         let model = if contributing.is_empty() {
             base.clone()
@@ -354,7 +355,10 @@ pub fn validate(
                 }
             })
             .collect();
-        for (&k, w) in accepted.iter().zip(split(&earned)) {
+        for (&k, w) in accepted
+            .iter()
+            .zip(split(contribution::paid_gains(&earned, &groups)))
+        {
             weights[k] = w;
         }
         (model, full)

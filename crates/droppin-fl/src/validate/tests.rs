@@ -378,6 +378,57 @@ fn training_on_public_data_earns_nothing() {
     assert!(honest_paid >= 4, "{:?}", with.verdicts);
 }
 
+/// A party that trains its one shard under three keys (three batch orders) is one group, paid
+/// its least retraining's gain once: about what the same shard earns under one key.
+#[test]
+fn one_shard_under_three_keys_is_paid_no_more_than_under_one() {
+    let fixture = round_submissions();
+    let split = digits().unwrap();
+    // The party's private shard: a part of the test split, which no fixture node trained on.
+    let shard = split.test.subset(&(0..150).collect::<Vec<_>>());
+    let blobs: Vec<([u8; 32], Vec<u8>)> = (0..3u8)
+        .map(|k| {
+            let recipe = TrainConfig {
+                learning_rate: 0.002,
+                epochs: 4,
+                seed: 31 + u64::from(k),
+                ..TrainConfig::default()
+            };
+            let delta = fixture.trained_on(&shard, &recipe);
+            ([0xd0 + k; 32], fixture.encode(delta, 150))
+        })
+        .collect();
+    let honest = &fixture.submissions[..5];
+    let judge = |keys: usize| {
+        let blobs = [honest, &blobs[..keys]].concat();
+        fixture.judge(&as_submissions(&blobs), None, None).unwrap()
+    };
+    let paid = |report: &ValidationReport, keys: usize| -> u32 {
+        (0..keys as u8)
+            .map(|k| u32::from(report.verdict_of(&[0xd0 + k; 32]).unwrap().weight_bps))
+            .sum()
+    };
+    let (one, three) = (judge(1), judge(3));
+    assert!(paid(&one, 1) > 0, "{:?}", one.verdicts);
+    let honest: Vec<u32> = (1..=5u8)
+        .map(|n| u32::from(three.verdict_of(&[n; 32]).unwrap().weight_bps))
+        .collect();
+    assert!(
+        honest.iter().filter(|&&w| w > 0).count() >= 4,
+        "{:?}",
+        three.verdicts
+    );
+    // Each extra key brings at most a tenth of an honest share (the cohort grows with the
+    // keys, so gains are measured at a smaller share of the average: not exactly equal).
+    let tenth = honest.iter().sum::<u32>() / 5 / 10;
+    assert!(
+        paid(&three, 3) <= paid(&one, 1) + 2 * tenth,
+        "three keys {} bps, one key {} bps, a tenth of an honest share {tenth} bps",
+        paid(&three, 3),
+        paid(&one, 1)
+    );
+}
+
 /// An honest node whose shard holds a single class: its update, applied whole, raises the
 /// validation loss by more than the bound (it forgets the other classes), yet as one share of an
 /// average it is no fault, so it is not slashed.
