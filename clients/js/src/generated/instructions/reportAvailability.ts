@@ -8,8 +8,6 @@
 
 import {
   combineCodec,
-  getArrayDecoder,
-  getArrayEncoder,
   getStructDecoder,
   getStructEncoder,
   getU8Decoder,
@@ -37,6 +35,12 @@ import {
   type ResolvedInstructionAccount,
 } from "@solana/program-client-core";
 import { DROPPIN_PROGRAM_ADDRESS } from "../programs";
+import {
+  getReportAvailabilityArgsDecoder,
+  getReportAvailabilityArgsEncoder,
+  type ReportAvailabilityArgs,
+  type ReportAvailabilityArgsArgs,
+} from "../types";
 
 export const REPORT_AVAILABILITY_DISCRIMINATOR = 31;
 
@@ -70,25 +74,18 @@ export type ReportAvailabilityInstruction<
 
 export type ReportAvailabilityInstructionData = {
   discriminator: number;
-  /** Committee level. */
-  level: number;
-  /** The bitmap of fetched nodes by join index, at most one bit per joined node. */
-  fetched: Array<number>;
+  args: ReportAvailabilityArgs;
 };
 
 export type ReportAvailabilityInstructionDataArgs = {
-  /** Committee level. */
-  level: number;
-  /** The bitmap of fetched nodes by join index, at most one bit per joined node. */
-  fetched: Array<number>;
+  args: ReportAvailabilityArgsArgs;
 };
 
 export function getReportAvailabilityInstructionDataEncoder(): Encoder<ReportAvailabilityInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
       ["discriminator", getU8Encoder()],
-      ["level", getU8Encoder()],
-      ["fetched", getArrayEncoder(getU8Encoder())],
+      ["args", getReportAvailabilityArgsEncoder()],
     ]),
     (value) => ({ ...value, discriminator: REPORT_AVAILABILITY_DISCRIMINATOR }),
   );
@@ -97,8 +94,7 @@ export function getReportAvailabilityInstructionDataEncoder(): Encoder<ReportAva
 export function getReportAvailabilityInstructionDataDecoder(): Decoder<ReportAvailabilityInstructionData> {
   return getStructDecoder([
     ["discriminator", getU8Decoder()],
-    ["level", getU8Decoder()],
-    ["fetched", getArrayDecoder(getU8Decoder())],
+    ["args", getReportAvailabilityArgsDecoder()],
   ]);
 }
 
@@ -120,8 +116,7 @@ export type ReportAvailabilityInput<
   validator: TransactionSigner<TAccountValidator>;
   round: Address<TAccountRound>;
   seat: Address<TAccountSeat>;
-  level: ReportAvailabilityInstructionDataArgs["level"];
-  fetched: ReportAvailabilityInstructionDataArgs["fetched"];
+  args: ReportAvailabilityInstructionDataArgs["args"];
 };
 
 export function getReportAvailabilityInstruction<

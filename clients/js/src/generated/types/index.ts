@@ -23,6 +23,7 @@ export * from "./pendingConfig";
 export * from "./pendingSwap";
 export * from "./postLeavesArgs";
 export * from "./protocolParams";
+export * from "./reportAvailabilityArgs";
 export * from "./reputationParams";
 export * from "./revealArgs";
 export * from "./revealVoteArgs";
