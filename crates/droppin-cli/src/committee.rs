@@ -41,6 +41,19 @@ impl SealedVote {
     }
 }
 
+/// Takes the validator's seat unless it holds it already.
+fn take_seat<C: Chain>(
+    protocol: &mut Protocol<C>,
+    validator: &Keypair,
+    round: &Address,
+    level: u8,
+) -> Result<(), ChainError> {
+    if protocol.seat(round, &validator.pubkey(), level)?.is_none() {
+        protocol.claim_seat(validator, round, level)?;
+    }
+    Ok(())
+}
+
 /// Takes the seat (if not taken) and reports which of the round's updates the validator
 /// fetched, before the committee's availability deadline.
 pub fn sit_and_report<C: Chain>(
@@ -50,10 +63,7 @@ pub fn sit_and_report<C: Chain>(
     level: u8,
     fetched: &Availability,
 ) -> Result<(), ChainError> {
-    let key = validator.pubkey();
-    if protocol.seat(round, &key, level)?.is_none() {
-        protocol.claim_seat(validator, round, level)?;
-    }
+    take_seat(protocol, validator, round, level)?;
     let nodes = protocol.round(round)?.counts.nodes_joined;
     protocol.report_availability(validator, round, level, fetched, nodes)?;
     Ok(())
@@ -67,11 +77,8 @@ pub fn sit_and_seal<C: Chain>(
     level: u8,
     sealed: &SealedVote,
 ) -> Result<(), ChainError> {
-    let key = validator.pubkey();
-    if protocol.seat(round, &key, level)?.is_none() {
-        protocol.claim_seat(validator, round, level)?;
-    }
-    let commitment = sealed.commitment(round, &key, level);
+    take_seat(protocol, validator, round, level)?;
+    let commitment = sealed.commitment(round, &validator.pubkey(), level);
     protocol.commit_vote(validator, round, level, commitment)?;
     Ok(())
 }
