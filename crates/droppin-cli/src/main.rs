@@ -33,6 +33,9 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// The task catalog, and writing, checking and explaining task manifests.
+    #[command(subcommand)]
+    Task(operator_cli::TaskCommand),
     /// Open, fund, show and list rounds.
     #[command(subcommand)]
     Round(operator_cli::RoundCommand),
@@ -97,6 +100,7 @@ fn main() {
         }
         Command::Sim(args) => sim::run(args),
         Command::Round(command) => operator_cli::run_round(command, &cli.cluster),
+        Command::Task(command) => operator_cli::run_task(command, &cli.cluster),
         Command::Treasury(command) => operator_cli::run_treasury(command, &cli.cluster),
         Command::Node(command) => operator_cli::run_node(command, &cli.cluster),
         Command::Validator(command) => operator_cli::run_validator(command, &cli.cluster),

@@ -1,0 +1,229 @@
+//! `dpin task`: the catalog, and writing, checking and explaining manifests.
+
+use droppin_task::{
+    Checked, ColumnKind, DataSchema, ImageLabels, Manifest, Metric, Missing, Optimizer, Vocabulary,
+    catalog, layer_name,
+};
+
+use super::*;
+
+/// `dpin task ...`
+#[derive(Subcommand)]
+pub enum TaskCommand {
+    /// The catalog's tasks: name, data kind, parameters, CID.
+    List,
+    /// Write a manifest to edit, starting from a catalog task.
+    New {
+        /// The new task's name.
+        name: String,
+        /// The catalog task to start from.
+        #[arg(long, default_value = "digits")]
+        from: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a manifest: every layer's shape, the parameter limit, the recipe, the metric.
+    Check {
+        /// A manifest file.
+        file: PathBuf,
+    },
+    /// Explain a task: the data it expects, its layers with their shapes, its recipe.
+    Show {
+        /// A catalog task's name or a manifest file.
+        task: String,
+    },
+}
+
+/// A task as `dpin task list` and `show --json` print it.
+#[derive(Serialize)]
+struct TaskView {
+    name: String,
+    description: String,
+    data: &'static str,
+    parameters: u64,
+    cid: String,
+}
+
+impl TaskView {
+    fn of(manifest: &Manifest, checked: &Checked) -> anyhow::Result<TaskView> {
+        Ok(TaskView {
+            name: manifest.name.clone(),
+            description: manifest.description.clone(),
+            data: match manifest.data {
+                DataSchema::Images { .. } => "images",
+                DataSchema::Tabular { .. } => "tabular",
+                DataSchema::Text { .. } => "text",
+            },
+            parameters: checked.parameters,
+            cid: droppin_storage::from_interface(&manifest.cid())?.to_string(),
+        })
+    }
+}
+
+/// A catalog task by name, or a manifest file, checked.
+fn load(task: &str) -> anyhow::Result<(Manifest, Checked)> {
+    let manifest = if catalog::names().any(|n| n == task) {
+        catalog::get(task)?
+    } else {
+        let text = std::fs::read_to_string(task).with_context(|| {
+            format!("`{task}` is neither a catalog task (dpin task list) nor a readable file")
+        })?;
+        Manifest::parse(&text).with_context(|| format!("{task} is not a task manifest"))?
+    };
+    let checked = manifest
+        .check()
+        .with_context(|| format!("task `{}` cannot train", manifest.name))?;
+    Ok((manifest, checked))
+}
+
+pub fn run_task(command: TaskCommand, cluster: &Cluster) -> anyhow::Result<()> {
+    match command {
+        TaskCommand::List => {
+            let views = catalog::all()
+                .iter()
+                .map(|m| TaskView::of(m, &m.check()?))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            cluster.print(&views, |views| {
+                for v in views {
+                    println!(
+                        "{:<14} {:<8} {:>9} parameters  {}  {}",
+                        v.name, v.data, v.parameters, v.cid, v.description
+                    );
+                }
+            })
+        }
+        TaskCommand::New { name, from, out } => {
+            let mut manifest = catalog::get(&from)?;
+            manifest.name = name;
+            manifest.check()?;
+            if out.exists() {
+                bail!("{} exists; choose another --out", out.display());
+            }
+            std::fs::write(&out, manifest.pretty() + "\n")
+                .with_context(|| format!("writing {}", out.display()))?;
+            say(
+                cluster,
+                &format!(
+                    "wrote {} (from {from}): edit it, then dpin task check {}",
+                    out.display(),
+                    out.display()
+                ),
+            );
+            Ok(())
+        }
+        TaskCommand::Check { file } => {
+            let (manifest, checked) = load(&file.to_string_lossy())?;
+            let view = TaskView::of(&manifest, &checked)?;
+            cluster.print(&view, |v| {
+                println!(
+                    "ok: {} ({} data, {} parameters), CID {}",
+                    v.name, v.data, v.parameters, v.cid
+                )
+            })
+        }
+        TaskCommand::Show { task } => {
+            let (manifest, checked) = load(&task)?;
+            let view = TaskView::of(&manifest, &checked)?;
+            cluster.print(&view, |v| explain(&manifest, &checked, v))
+        }
+    }
+}
+
+/// What `dpin task show` prints.
+fn explain(manifest: &Manifest, checked: &Checked, view: &TaskView) {
+    println!("{}: {}", manifest.name, manifest.description);
+    println!("CID {} ({} parameters)", view.cid, checked.parameters);
+    match &manifest.data {
+        DataSchema::Images {
+            channels,
+            height,
+            width,
+            classes,
+            labels,
+        } => println!(
+            "data: {width}x{height} images, {channels} channel(s), {} classes ({}), each labelled by {}",
+            classes.len(),
+            classes.join(", "),
+            match labels {
+                ImageLabels::Folder => "the folder it is in",
+                ImageLabels::Csv => "a `file,label` CSV beside the images",
+            }
+        ),
+        DataSchema::Tabular {
+            columns,
+            label,
+            classes,
+            missing,
+        } => {
+            let kinds: Vec<String> = columns
+                .iter()
+                .map(|c| match &c.kind {
+                    ColumnKind::Numeric => c.name.clone(),
+                    ColumnKind::Categorical { values } => {
+                        format!("{} ({})", c.name, values.join("|"))
+                    }
+                })
+                .collect();
+            println!(
+                "data: a CSV with columns {}; the label column `{label}` holds {}; {}",
+                kinds.join(", "),
+                classes.join(" or "),
+                match missing {
+                    Missing::DropRow => "a row with a missing value is left out",
+                    Missing::Mean => "a missing value becomes its column's mean",
+                }
+            );
+        }
+        DataSchema::Text {
+            vocabulary,
+            context,
+        } => println!(
+            "data: a text file, {} tokens of context, {}",
+            context,
+            match vocabulary {
+                Vocabulary::Bytes => "one token per byte".to_string(),
+                Vocabulary::Characters { alphabet } =>
+                    format!("one token per character of {alphabet:?}, one for any other"),
+            }
+        ),
+    }
+    println!("model (input {}):", dims(&checked.input));
+    for (layer, shape) in manifest.model.iter().zip(&checked.shapes) {
+        println!("  {:<18} -> {}", layer_name(layer), dims(shape));
+    }
+    let r = &manifest.recipe;
+    let optimizer = match r.optimizer {
+        Optimizer::Adam => "Adam".to_string(),
+        Optimizer::Sgd { momentum } => format!("SGD, momentum {momentum}"),
+    };
+    println!(
+        "recipe: {optimizer}, learning rate {}, {} epoch(s), batches of {}, FedProx {}{}",
+        r.learning_rate,
+        r.epochs,
+        r.batch_size,
+        r.proximal_mu,
+        r.privacy
+            .map(|p| format!(
+                ", DP-SGD to epsilon {} (delta {}, clip {})",
+                p.epsilon, p.delta, p.clip
+            ))
+            .unwrap_or_default()
+    );
+    println!(
+        "validation: {}; a tenth of an update may raise the loss by at most {} nat(s)",
+        match manifest.validation.metric {
+            Metric::Accuracy => "accuracy",
+            Metric::Perplexity => "perplexity",
+        },
+        manifest.validation.max_loss_increase
+    );
+}
+
+fn dims(shape: &[u64]) -> String {
+    shape
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join("x")
+}
