@@ -30,7 +30,8 @@ fn fail(field: impl Into<String>, problem: impl Into<String>) -> TaskError {
     }
 }
 
-fn shape_text(shape: &[u64]) -> String {
+/// A shape as the checker's messages write it (`16x14x14`).
+pub fn shape_text(shape: &[u64]) -> String {
     shape
         .iter()
         .map(u64::to_string)

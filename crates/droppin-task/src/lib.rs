@@ -15,7 +15,7 @@ pub mod catalog;
 mod check;
 mod manifest;
 
-pub use check::{Checked, MAX_PARAMETERS, layer_name};
+pub use check::{Checked, MAX_PARAMETERS, layer_name, shape_text};
 pub use manifest::{
     Column, ColumnKind, DataSchema, ImageLabels, Layer, Manifest, Metric, Missing, Optimizer,
     Privacy, Recipe, Validation, Vocabulary,

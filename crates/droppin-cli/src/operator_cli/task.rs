@@ -2,7 +2,7 @@
 
 use droppin_task::{
     Checked, ColumnKind, DataSchema, ImageLabels, Manifest, Metric, Missing, Optimizer, Vocabulary,
-    catalog, layer_name,
+    catalog, layer_name, shape_text,
 };
 
 use super::*;
@@ -188,9 +188,9 @@ fn explain(manifest: &Manifest, checked: &Checked, view: &TaskView) {
             }
         ),
     }
-    println!("model (input {}):", dims(&checked.input));
+    println!("model (input {}):", shape_text(&checked.input));
     for (layer, shape) in manifest.model.iter().zip(&checked.shapes) {
-        println!("  {:<18} -> {}", layer_name(layer), dims(shape));
+        println!("  {:<18} -> {}", layer_name(layer), shape_text(shape));
     }
     let r = &manifest.recipe;
     let optimizer = match r.optimizer {
@@ -218,12 +218,4 @@ fn explain(manifest: &Manifest, checked: &Checked, view: &TaskView) {
         },
         manifest.validation.max_loss_increase
     );
-}
-
-fn dims(shape: &[u64]) -> String {
-    shape
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join("x")
 }
