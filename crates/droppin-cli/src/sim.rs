@@ -32,6 +32,10 @@ pub struct SimArgs {
     rounds: usize,
     #[command(flatten)]
     scenario: ScenarioArgs,
+    /// A catalog task's name or a manifest file (dpin task list): its model and recipe replace
+    /// --model, --epochs, --optimizer, --learning-rate and --batch-size.
+    #[arg(long)]
+    task: Option<String>,
     /// A CSV file (with a `label` column, see --label-column) or an MNIST IDX images file.
     #[arg(long)]
     data: Option<PathBuf>,
@@ -66,10 +70,49 @@ pub struct SimArgs {
     json: bool,
 }
 
+/// The model and recipe of `task` (a catalog name or a manifest file), checked against the data.
+fn task_setup(task: &str, data: &SimData, seed: u64) -> anyhow::Result<(ModelSpec, TrainConfig)> {
+    let (manifest, _) = crate::operator_cli::load_task(task)?;
+    let spec = droppin_fl::task::model_spec(&manifest)?;
+    let shape = &data.train.sample_shape;
+    if data.train.feature_dim() != spec.input_dim() || data.train.classes != spec.classes {
+        bail!(
+            "task `{}` takes {:?} samples of {} classes; the data has {shape:?} samples of {} classes (give the task's data with --data)",
+            manifest.name,
+            spec.input,
+            spec.classes,
+            data.train.classes
+        );
+    }
+    Ok((spec, droppin_fl::task::train_config(&manifest.recipe, seed)))
+}
+
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
     let data = load_data(&args)?;
-    let kind = args.scenario.model();
-    let spec = ModelSpec::for_data(kind, &data.train.sample_shape, data.train.classes)?;
+    let seed = args.scenario.seed;
+    let (spec, train) = match &args.task {
+        Some(task) => task_setup(task, &data, seed)?,
+        None => (
+            ModelSpec::for_data(
+                args.scenario.model(),
+                &data.train.sample_shape,
+                data.train.classes,
+            )?,
+            TrainConfig {
+                optimizer: match args.optimizer.as_str() {
+                    "adam" => LocalOptimizer::Adam,
+                    "sgd" => LocalOptimizer::Sgd { momentum: 0.9 },
+                    other => bail!("unknown optimizer {other:?}: use adam or sgd"),
+                },
+                epochs: args.epochs,
+                learning_rate: args.learning_rate,
+                batch_size: args.batch_size,
+                seed,
+                ..TrainConfig::default()
+            },
+        ),
+    };
+    let kind = spec.kind;
     let pipelines: Vec<Option<String>> = match args.aggregator.as_deref() {
         None => vec![None],
         Some("all") => std::iter::once(None)
@@ -90,18 +133,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         rounds: args.rounds,
         seed: args.scenario.seed,
         spec,
-        train: TrainConfig {
-            optimizer: match args.optimizer.as_str() {
-                "adam" => LocalOptimizer::Adam,
-                "sgd" => LocalOptimizer::Sgd { momentum: 0.9 },
-                other => bail!("unknown optimizer {other:?}: use adam or sgd"),
-            },
-            epochs: args.epochs,
-            learning_rate: args.learning_rate,
-            batch_size: args.batch_size,
-            seed: args.scenario.seed,
-            ..TrainConfig::default()
-        },
+        train,
         partition: args
             .dirichlet_alpha
             .map_or(Partition::Iid, |alpha| Partition::Dirichlet { alpha }),

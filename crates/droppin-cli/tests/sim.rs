@@ -223,3 +223,25 @@ fn bad_input_gets_a_readable_error() {
     let out = dpin(&["sim", "--data", "/nonexistent/file.csv"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/file.csv"));
 }
+
+#[test]
+fn a_catalog_task_trains_with_its_own_model_and_recipe() {
+    // The digits task: the engine's MLP with the task's recipe (Adam, lr 0.005, 5 epochs).
+    let digits = json(&["sim", "--task", "digits", "--malicious", "0", "--json"]);
+    assert!(digits["accuracy"].as_f64().unwrap() >= 0.85, "{digits}");
+    // A task whose images are not the shipped digits needs its own data.
+    let out = dpin(&["sim", "--task", "mnist-cnn"]);
+    assert!(!out.status.success());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        error.contains("mnist-cnn") && error.contains("--data"),
+        "{error}"
+    );
+    // A model the engine does not build yet is refused, naming the task.
+    for task in ["cifar10-cnn", "char-lm"] {
+        let out = dpin(&["sim", "--task", task]);
+        assert!(!out.status.success());
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(error.contains(task), "{error}");
+    }
+}

@@ -20,6 +20,7 @@ pub mod gpu;
 pub mod model;
 pub mod privacy;
 pub mod sim;
+pub mod task;
 pub mod train;
 pub mod update;
 pub mod validate;

@@ -13,7 +13,7 @@ fn every_catalog_task_checks_with_its_expected_size() {
         sizes,
         [
             ("digits".to_string(), 4_810),
-            ("mnist-cnn".to_string(), 20_490),
+            ("mnist-cnn".to_string(), 31_530),
             ("cifar10-cnn".to_string(), 545_098),
             ("breast-cancer".to_string(), 530),
             ("char-lm".to_string(), 58_981),

@@ -14,7 +14,7 @@ pub use committee::{run_appeal, run_crank, run_finalize, run_validate};
 pub use model::{ExportArgs, run_export};
 pub use node::{NodeCommand, run_node};
 pub use round::{RoundCommand, run_round};
-pub use task::{TaskCommand, run_task};
+pub use task::{TaskCommand, load_task, run_task};
 pub use treasury::{TreasuryCommand, run_treasury};
 pub use validator::{ValidatorCommand, run_validator};
 

@@ -62,7 +62,7 @@ impl TaskView {
 }
 
 /// A catalog task by name, or a manifest file, checked.
-fn load(task: &str) -> anyhow::Result<(Manifest, Checked)> {
+pub fn load_task(task: &str) -> anyhow::Result<(Manifest, Checked)> {
     let manifest = if catalog::names().any(|n| n == task) {
         catalog::get(task)?
     } else {
@@ -113,7 +113,7 @@ pub fn run_task(command: TaskCommand, cluster: &Cluster) -> anyhow::Result<()> {
             Ok(())
         }
         TaskCommand::Check { file } => {
-            let (manifest, checked) = load(&file.to_string_lossy())?;
+            let (manifest, checked) = load_task(&file.to_string_lossy())?;
             let view = TaskView::of(&manifest, &checked)?;
             cluster.print(&view, |v| {
                 println!(
@@ -123,7 +123,7 @@ pub fn run_task(command: TaskCommand, cluster: &Cluster) -> anyhow::Result<()> {
             })
         }
         TaskCommand::Show { task } => {
-            let (manifest, checked) = load(&task)?;
+            let (manifest, checked) = load_task(&task)?;
             let view = TaskView::of(&manifest, &checked)?;
             cluster.print(&view, |v| explain(&manifest, &checked, v))
         }
