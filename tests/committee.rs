@@ -489,10 +489,16 @@ fn availability_is_reported_by_the_seat_itself_for_the_rounds_nodes_before_its_d
         .collect();
     assert_eq!(reports, vec![Availability::of([0, 2])]);
     assert_eq!(
-        majority(&reports, 3),
-        Availability::of([0, 2]),
-        "b never reported: a's report is the majority"
+        majority(&reports, 2, 3),
+        Availability::default(),
+        "b never reported, so it counts as having fetched nothing: one seat of two is no majority"
     );
+    // Both seats were taken before the deadline, and say so.
+    for v in [a, b] {
+        let address = find::seat(&h.program, &run.round, &v.pubkey(), 0);
+        let seat: Seat = h.state(&address).unwrap();
+        assert!(seat.claimed_slot < deadline, "{}", seat.claimed_slot);
+    }
 }
 
 #[test]

@@ -53,12 +53,12 @@ pub struct DemoArgs {
     /// Honest nodes whose update never reaches storage.
     #[arg(long, default_value_t = 0)]
     lost_blobs: usize,
-    /// Honest nodes that serve their update to one seated validator only (the committee's
+    /// Honest nodes that serve their update to one reporting seat only (the committee's
     /// majority never fetched it: unavailable, stake back).
     #[arg(long, default_value_t = 0)]
     withheld_blobs: usize,
-    /// Honest nodes that serve their update to every seated validator but one (which fetches
-    /// it from the others).
+    /// Honest nodes that serve their update to every reporting seat but one (which fetches it
+    /// from the others).
     #[arg(long, default_value_t = 0)]
     scarce_blobs: usize,
     /// Registered validators that take their seat when drawn and never vote.

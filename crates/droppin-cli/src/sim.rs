@@ -73,6 +73,12 @@ pub struct SimArgs {
 /// The model and recipe of `task` (a catalog name or a manifest file), checked against the data.
 fn task_setup(task: &str, data: &SimData, seed: u64) -> anyhow::Result<(ModelSpec, TrainConfig)> {
     let (manifest, _) = crate::operator_cli::load_task(task)?;
+    if manifest.recipe.privacy.is_some() {
+        bail!(
+            "task `{}` asks for DP-SGD, which dpin sim applies with --dp-epsilon, not from a manifest",
+            manifest.name
+        );
+    }
     let spec = droppin_fl::task::model_spec(&manifest)?;
     let shape = &data.train.sample_shape;
     if data.train.feature_dim() != spec.input_dim() || data.train.classes != spec.classes {

@@ -170,16 +170,16 @@ pub fn fetch_updates<C: Chain>(
     Ok(Fetched { nodes, blobs })
 }
 
-/// The updates committee `level` judges: those more than half of its availability reports
-/// hold ([`droppin_interface::availability`]).
+/// The updates committee `level` judges: those more than half of its seats taken before the
+/// availability deadline reported fetching ([`droppin_interface::availability`]).
 pub fn committee_availability<C: Chain>(
     protocol: &Protocol<C>,
     round_address: &Address,
     level: u8,
 ) -> anyhow::Result<Availability> {
     let round = protocol.round(round_address)?;
-    let reports = protocol.availability_reports(round_address, level)?;
-    Ok(majority(&reports, round.counts.nodes_joined))
+    let (seats, reports) = protocol.availability_reports(round_address, level)?;
+    Ok(majority(&reports, seats, round.counts.nodes_joined))
 }
 
 /// Judges a round on the updates in `available` (the committee's majority set): every other

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use droppin_interface::{
     Cid, PROGRAM_ID,
-    availability::Availability,
+    availability::{Availability, availability_deadline},
     builders,
     instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
     pda::find,
@@ -627,25 +627,27 @@ impl<C: Chain> Protocol<C> {
         Ok(self.of_round(round)?.into_iter().map(|(_, s)| s).collect())
     }
 
-    /// What each seat of committee `level` that reported availability fetched, in the order of
-    /// the seats' addresses.
+    /// Committee `level`'s availability: how many seats were taken before its availability
+    /// deadline, and what each of them that reported fetched.
     pub fn availability_reports(
         &self,
         round: &Address,
         level: u8,
-    ) -> Result<Vec<Availability>, ChainError> {
-        let mut seats: Vec<(Address, Availability)> = self
+    ) -> Result<(usize, Vec<Availability>), ChainError> {
+        let deadline = availability_deadline(self.round(round)?.committee(level));
+        let seats: Vec<Option<Availability>> = self
             .chain
             .program_accounts(&self.program, HEADER_LEN, round.as_ref())?
             .into_iter()
-            .filter_map(|(address, account)| {
+            .filter_map(|(_, account)| {
                 let seat = Seat::load(&account.data).ok()?;
-                (seat.level == level && seat.reported)
-                    .then(|| (address, seat.fetched(&account.data)))
+                let counts = seat.level == level
+                    && seat.status != SeatStatus::Absent
+                    && seat.claimed_slot < deadline;
+                counts.then(|| seat.reported.then(|| seat.fetched(&account.data)))
             })
             .collect();
-        seats.sort_by_key(|(address, _)| *address);
-        Ok(seats.into_iter().map(|(_, fetched)| fetched).collect())
+        Ok((seats.len(), seats.into_iter().flatten().collect()))
     }
 
     /// The third-party top-ups of a round not yet refunded.

@@ -164,6 +164,7 @@ pub fn claim_seat<H: Hasher>(
         lock,
         vote_deadline: committee.vote_deadline,
         payer: validator,
+        claimed_slot: slot,
         ..Seat::default()
     })
 }

@@ -5,8 +5,9 @@
 //! one leaf, and the honest side could lose the vote. So, before anyone judges, every seated
 //! validator records on its seat which nodes' blobs it fetched (a bitmap by join index), until
 //! the committee's availability deadline, halfway between its seed slot and its vote deadline.
-//! After it, the committee judges the set that more than half of those reports hold
-//! ([`majority`]): a blob outside it is unavailable (the node is excluded, stake back); a blob
+//! After it, the committee judges the set that more than half of its seats taken before the
+//! deadline reported fetching ([`majority`]; a seat that did not report counts as having fetched
+//! nothing, so seats that report cannot outvote those that stay quiet): a blob outside it is unavailable (the node is excluded, stake back); a blob
 //! inside it that a validator lacks is fetched from the validators that have it (each re-serves
 //! what it fetched). Every honest validator reads the same reports, so every honest validator
 //! judges the same set and votes the same verdict.
@@ -97,11 +98,14 @@ impl Availability {
     }
 }
 
-/// The nodes (of `nodes` joined) whose blob more than half of `reports` hold: the set the
-/// committee judges. With no report, no blob is known to be available.
-pub fn majority(reports: &[Availability], nodes: u32) -> Availability {
+/// The nodes (of `nodes` joined) whose blob more than half of the committee's `seats` (those
+/// taken before the availability deadline) reported fetching: the set the committee judges. A
+/// seat that did not report counts as having fetched nothing, so a few seats that report a
+/// blob the others never got cannot make it count.
+pub fn majority(reports: &[Availability], seats: usize, nodes: u32) -> Availability {
     let held = |index: u32| reports.iter().filter(|r| r.contains(index)).count();
-    Availability::of((0..nodes.min(MAX_NODES_CAP)).filter(|&i| 2 * held(i) > reports.len()))
+    let seats = seats.max(reports.len());
+    Availability::of((0..nodes.min(MAX_NODES_CAP)).filter(|&i| 2 * held(i) > seats))
 }
 
 #[cfg(test)]
@@ -144,9 +148,11 @@ mod tests {
             Availability::of([0]),
         ];
         // Node 0: 4 of 4; nodes 1 and 2: 2 of 4, a tie, which is no majority; node 3: none.
-        assert_eq!(majority(&reports, 4), Availability::of([0]));
-        assert_eq!(majority(&reports[..3], 4), Availability::of([0, 1, 2]));
-        assert_eq!(majority(&[], 4), Availability::default());
+        assert_eq!(majority(&reports, 4, 4), Availability::of([0]));
+        assert_eq!(majority(&reports[..3], 3, 4), Availability::of([0, 1, 2]));
+        // Three reports out of five seats: the two quiet seats count as having fetched nothing.
+        assert_eq!(majority(&reports[..3], 5, 4), Availability::of([0]));
+        assert_eq!(majority(&[], 4, 4), Availability::default());
     }
 
     #[test]

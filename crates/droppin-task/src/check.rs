@@ -3,12 +3,12 @@
 
 use crate::{
     TaskError,
-    manifest::{ColumnKind, DataSchema, Layer, Manifest, Metric, Optimizer, Vocabulary},
+    manifest::{Column, DataSchema, Layer, Manifest, Metric, Optimizer, Vocabulary},
 };
 
-/// The most parameters a task's model may have: a dense update of this many `f32`s is the
-/// largest blob the protocol's stores take (16 MiB).
-pub const MAX_PARAMETERS: u64 = 4 << 20;
+/// The most parameters a task's model may have: a dense update of this many `f32`s (16 MB), with
+/// its header, fits the largest blob the protocol's stores take (16 MiB).
+pub const MAX_PARAMETERS: u64 = 4_000_000;
 
 /// What a checked manifest's model is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,22 +75,23 @@ fn input_of(data: &DataSchema) -> Result<(Vec<u64>, u64), TaskError> {
             }
             let mut features = 0u64;
             for (i, column) in columns.iter().enumerate() {
-                if column.name.is_empty() || columns[..i].iter().any(|c| c.name == column.name) {
+                let name = column.name();
+                if name.is_empty() || columns[..i].iter().any(|c| c.name() == name) {
                     return Err(fail(
                         format!("data.columns[{i}].name"),
-                        format!("`{}` is empty or named twice", column.name),
+                        format!("`{name}` is empty or named twice"),
                     ));
                 }
-                if &column.name == label {
+                if name == label {
                     return Err(fail(
                         format!("data.columns[{i}]"),
                         "the label column is not a feature",
                     ));
                 }
-                features += match &column.kind {
-                    ColumnKind::Numeric => 1,
-                    ColumnKind::Categorical { values } if values.len() >= 2 => values.len() as u64,
-                    ColumnKind::Categorical { .. } => {
+                features += match column {
+                    Column::Numeric { .. } => 1,
+                    Column::Categorical { values, .. } if values.len() >= 2 => values.len() as u64,
+                    Column::Categorical { .. } => {
                         return Err(fail(
                             format!("data.columns[{i}].values"),
                             "a categorical column needs two values or more",
@@ -152,7 +153,7 @@ fn check_classes(classes: &[String]) -> Result<(), TaskError> {
 
 /// `size` after a window of `kernel` with `stride` and `padding`, if one fits.
 fn windows(size: u64, kernel: u64, stride: u64, padding: u64) -> Option<u64> {
-    let padded = size + 2 * padding;
+    let padded = size.saturating_add(padding.saturating_mul(2));
     (kernel >= 1 && stride >= 1 && kernel <= padded).then(|| (padded - kernel) / stride + 1)
 }
 
@@ -174,11 +175,14 @@ fn apply(
     let last = *shape.last().ok_or("an empty shape")?;
     match layer {
         Layer::Embedding { .. } if !first => Err("an embedding is the model's first layer".into()),
+        Layer::Embedding { .. } if tokens == 0 => {
+            Err("an embedding takes token ids: a text task's input".into())
+        }
         Layer::Embedding { dim } => match shape {
             // A vector per token and one per position.
             [context] if *dim > 0 => Ok((
                 vec![*context, u64::from(*dim)],
-                (tokens + context) * u64::from(*dim),
+                (tokens + context).saturating_mul(u64::from(*dim)),
             )),
             [_] => Err("dim must be positive".into()),
             _ => Err("an embedding takes token ids: a text task's input".into()),
@@ -189,7 +193,7 @@ fn apply(
             let units = u64::from(*units);
             let mut out = shape.to_vec();
             *out.last_mut().expect("not empty") = units;
-            Ok((out, last * units + units))
+            Ok((out, last.saturating_mul(units).saturating_add(units)))
         }
         Layer::Conv2d {
             channels,
@@ -199,6 +203,9 @@ fn apply(
         } => {
             let (c, h, w) = image("conv2d")?;
             let (k, s, p) = (u64::from(*kernel), u64::from(*stride), u64::from(*padding));
+            if p >= k {
+                return Err(format!("padding {p} must be smaller than the kernel {k}"));
+            }
             let out = |side| {
                 windows(side, k, s, p).ok_or(format!(
                     "a {k}x{k} kernel does not fit the {h}x{w} input (padding {p})"
@@ -208,10 +215,11 @@ fn apply(
                 return Err("channels must be positive".into());
             }
             let channels = u64::from(*channels);
-            Ok((
-                vec![channels, out(h)?, out(w)?],
-                c * channels * k * k + channels,
-            ))
+            let parameters = c
+                .saturating_mul(channels)
+                .saturating_mul(k.saturating_mul(k))
+                .saturating_add(channels);
+            Ok((vec![channels, out(h)?, out(w)?], parameters))
         }
         Layer::MaxPool2d { kernel } | Layer::AvgPool2d { kernel } => {
             let (c, h, w) = image("pooling")?;
@@ -225,14 +233,18 @@ fn apply(
         Layer::Relu | Layer::Gelu | Layer::Tanh => Ok((shape.to_vec(), 0)),
         Layer::Dropout { rate } if (0.0..1.0).contains(rate) => Ok((shape.to_vec(), 0)),
         Layer::Dropout { .. } => Err("rate must be in [0, 1)".into()),
-        Layer::Flatten => Ok((vec![shape.iter().product()], 0)),
-        Layer::LayerNorm => Ok((shape.to_vec(), 2 * last)),
+        Layer::Flatten => Ok((vec![shape.iter().fold(1, |a, &b| a.saturating_mul(b))], 0)),
+        Layer::LayerNorm => Ok((shape.to_vec(), last.saturating_mul(2))),
         Layer::TransformerBlock { heads, hidden } => match shape {
             [_, width] if *heads > 0 && width % u64::from(*heads) == 0 && *hidden > 0 => {
                 let (d, f) = (*width, u64::from(*hidden));
                 // Query, key, value and output projections; two layer norms; the two dense
                 // layers of the feed-forward block.
-                let parameters = 4 * (d * d + d) + 2 * 2 * d + (d * f + f) + (f * d + d);
+                let (square, wide) = (d.saturating_mul(d), d.saturating_mul(f));
+                let parameters = [square, d, square, d, square, d, square, d]
+                    .into_iter()
+                    .chain([d, d, d, d, wide, f, wide, d])
+                    .fold(0u64, u64::saturating_add);
                 Ok((shape.to_vec(), parameters))
             }
             [_, width] => Err(format!(

@@ -17,8 +17,8 @@ mod manifest;
 
 pub use check::{Checked, MAX_PARAMETERS, layer_name, shape_text};
 pub use manifest::{
-    Column, ColumnKind, DataSchema, ImageLabels, Layer, Manifest, Metric, Missing, Optimizer,
-    Privacy, Recipe, Validation, Vocabulary,
+    Column, DataSchema, ImageLabels, Layer, Manifest, Metric, Missing, Optimizer, Privacy, Recipe,
+    Validation, Vocabulary,
 };
 
 use droppin_storage::interface_cid;

@@ -67,27 +67,31 @@ pub enum ImageLabels {
     Csv,
 }
 
-/// A feature column of a tabular task.
+/// A feature column of a tabular task, by its header in the CSV.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Column {
-    /// The header in the CSV.
-    pub name: String,
-    /// Its type.
-    #[serde(flatten)]
-    pub kind: ColumnKind,
-}
-
-/// A column's type.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ColumnKind {
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Column {
     /// A number, standardized by the node's own mean and deviation.
-    Numeric,
+    Numeric {
+        /// The header.
+        name: String,
+    },
     /// One of the listed values, one-hot encoded.
     Categorical {
+        /// The header.
+        name: String,
         /// The values, in encoding order.
         values: Vec<String>,
     },
+}
+
+impl Column {
+    /// The column's header.
+    pub fn name(&self) -> &str {
+        match self {
+            Column::Numeric { name } | Column::Categorical { name, .. } => name,
+        }
+    }
 }
 
 /// What a missing tabular value becomes.

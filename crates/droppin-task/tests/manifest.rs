@@ -108,6 +108,39 @@ fn each_mistake_is_one_error_naming_its_field() {
             .to_string()
             .contains(&MAX_PARAMETERS.to_string())
     );
+    // An unknown field in a column, too (the parser names the field itself, inside `data`).
+    let column = edited("breast-cancer", |v| {
+        v["data"]["columns"][0]["unit"] = "mm".into()
+    });
+    assert!(
+        column.clone().unwrap_err().to_string().contains("`unit`"),
+        "{column:?}"
+    );
+    assert_eq!(field_of(column), "data");
+    // Sizes that would overflow are errors, not crashes.
+    assert_eq!(
+        field_of(edited("digits", |v| {
+            v["model"][0] = serde_json::json!(
+                {"layer": "conv2d", "channels": 4_000_000_000u32, "kernel": 3, "padding": 1}
+            )
+        })),
+        "model[0] (conv2d)"
+    );
+    assert_eq!(
+        field_of(edited("digits", |v| {
+            v["model"][0] = serde_json::json!(
+                {"layer": "conv2d", "channels": 1, "kernel": 1, "padding": 4_000_000_000u32}
+            )
+        })),
+        "model[0] (conv2d)"
+    );
+    // An embedding takes token ids, which only a text task has.
+    assert_eq!(
+        field_of(edited("breast-cancer", |v| {
+            v["model"][0] = serde_json::json!({"layer": "embedding", "dim": 8})
+        })),
+        "model[0] (embedding)"
+    );
     // A bad schema, an unknown metric, a metric that does not fit the task.
     assert_eq!(
         field_of(edited("digits", |v| v["data"]["classes"] =

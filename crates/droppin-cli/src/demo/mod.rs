@@ -70,9 +70,9 @@ pub struct Faults {
     pub no_show: usize,
     /// Honest nodes that commit and reveal a CID whose blob never reaches storage.
     pub lost_blobs: usize,
-    /// Honest nodes that serve their update to one seated validator only.
+    /// Honest nodes that serve their update to one reporting seat only.
     pub withheld_blobs: usize,
-    /// Honest nodes that serve their update to every seated validator but one.
+    /// Honest nodes that serve their update to every reporting seat but one.
     pub scarce_blobs: usize,
     /// Registered validators that take their seat and never vote.
     pub silent_validators: usize,
@@ -212,9 +212,9 @@ struct Demo<'a, C> {
 /// The stores that set validators' views apart: where withheld and scarce blobs are served, and
 /// each validator's own store (what it fetched, which it re-serves to the others).
 struct ServedApart {
-    /// Blobs served to the first seated validator only.
+    /// Blobs served to the first reporting seat only.
     withheld: LocalStore,
-    /// Blobs served to every seated validator but the last.
+    /// Blobs served to every reporting seat but the last.
     scarce: LocalStore,
     /// Each validator's own store, by registry position.
     own: Vec<LocalStore>,
@@ -690,7 +690,14 @@ impl<C: Chain> Demo<'_, C> {
             }
         }
         let fetching = bar(self.config.progress, seated.len(), "fetching");
-        for (order, &i) in seated.iter().enumerate() {
+        // Withheld blobs reach the first reporting seat only, scarce ones every reporting seat
+        // but the last.
+        let reporting = seated
+            .iter()
+            .filter(|&&i| self.validators[i].role != ValidatorRole::Silent)
+            .count();
+        let mut order = 0;
+        for &i in &seated {
             fetching.inc(1);
             let validator = &self.validators[i].key;
             // A silent member takes its seat and never reports or votes: it loses part of its
@@ -703,9 +710,10 @@ impl<C: Chain> Demo<'_, C> {
             if order == 0 {
                 sources.push(&self.served.withheld);
             }
-            if order + 1 < seated.len() {
+            if order + 1 < reporting {
                 sources.push(&self.served.scarce);
             }
+            order += 1;
             // What it fetched lands in its own store, from which it serves the others.
             let view = Replicating::new(&self.served.own[i], sources);
             let fetched = fetch_updates(&self.protocol, &view, round, &self.task())?;
@@ -775,10 +783,10 @@ impl<C: Chain> Demo<'_, C> {
     fn judgement(
         &self,
         round: &Address,
-        seated: &[usize],
+        serving: &[usize],
         available: &Availability,
     ) -> anyhow::Result<Judgement> {
-        let peers = seated
+        let peers = serving
             .iter()
             .map(|&i| &self.served.own[i] as &dyn BlobStore)
             .collect();
@@ -849,7 +857,8 @@ impl<C: Chain> Demo<'_, C> {
             Some(judgement) => judgement,
             None => {
                 let available = committee_availability(&self.protocol, round, 0)?;
-                self.judgement(round, &[], &available)?
+                let everyone: Vec<usize> = (0..self.validators.len()).collect();
+                self.judgement(round, &everyone, &available)?
             }
         };
         let mut appealed = false;

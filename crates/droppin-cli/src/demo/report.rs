@@ -16,10 +16,10 @@ pub enum NodeRole {
     NoShow,
     /// Reveals a CID whose blob never reached storage.
     LostBlob,
-    /// Serves its update to one seated validator only: the committee's majority never fetched
-    /// it, so it is unavailable (excluded, stake back), and the committee still agrees.
+    /// Serves its update to one reporting seat only: the committee's majority never fetched it,
+    /// so it is unavailable (excluded, stake back), and the committee still agrees.
     WithheldBlob,
-    /// Serves its update to every seated validator but one, which fetches it from the others.
+    /// Serves its update to every reporting seat but one, which fetches it from the others.
     ScarceBlob,
 }
 

@@ -28,7 +28,7 @@ pub fn run_validate(
     let own = cluster.store()?;
     if !own.writable() {
         bail!(
-            "{} is read-only: a validator publishes the new model and the verdict list, and keeps what it fetched to serve it (use kubo+URL)",
+            "{} is read-only: a validator publishes the new model and the verdict list, and serves what it fetched (use kubo+URL)",
             own.location()
         );
     }
@@ -66,6 +66,9 @@ pub fn run_validate(
     }
 }
 
+/// Slots a validator waits after the availability deadline before it reads the reports.
+const REPORTS_SETTLE_SLOTS: u64 = 3;
+
 /// Does this validator's next duty in one round; returns whether the round still needs it.
 fn serve(
     protocol: &mut Protocol<RpcChain>,
@@ -100,7 +103,11 @@ fn serve(
         }
         let seat = protocol.seat(address, &key, level)?;
         let sealed_path = sealed_path(&cluster.state_dir(), address, &key, level);
-        let reporting = slot < availability_deadline(committee);
+        let deadline = availability_deadline(committee);
+        let reporting = slot < deadline;
+        // A few slots past the deadline, every report that landed before it is visible to any
+        // RPC node this validator may ask.
+        let judging = slot >= deadline + REPORTS_SETTLE_SLOTS;
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
         match seat.as_ref().map(|s| (s.status, s.reported)) {
             None | Some((SeatStatus::Seated, false)) if reporting && seated => {
@@ -121,7 +128,7 @@ fn serve(
                 );
             }
             None | Some((SeatStatus::Seated, _))
-                if !reporting && seated && slot < committee.vote_deadline =>
+                if judging && seated && slot < committee.vote_deadline =>
             {
                 let available = committee_availability(protocol, address, level)?;
                 let judgement = judge_round(protocol, store, address, &available)?;

@@ -1,7 +1,7 @@
 //! `dpin task`: the catalog, and writing, checking and explaining manifests.
 
 use droppin_task::{
-    Checked, ColumnKind, DataSchema, ImageLabels, Manifest, Metric, Missing, Optimizer, Vocabulary,
+    Checked, Column, DataSchema, ImageLabels, Manifest, Metric, Missing, Optimizer, Vocabulary,
     catalog, layer_name, shape_text,
 };
 
@@ -158,10 +158,10 @@ fn explain(manifest: &Manifest, checked: &Checked, view: &TaskView) {
         } => {
             let kinds: Vec<String> = columns
                 .iter()
-                .map(|c| match &c.kind {
-                    ColumnKind::Numeric => c.name.clone(),
-                    ColumnKind::Categorical { values } => {
-                        format!("{} ({})", c.name, values.join("|"))
+                .map(|c| match c {
+                    Column::Numeric { name } => name.clone(),
+                    Column::Categorical { name, values } => {
+                        format!("{name} ({})", values.join("|"))
                     }
                 })
                 .collect();

@@ -31,9 +31,10 @@ pub struct ValidatorConfig {
     /// back to the funder rather than being split among updates that did nothing.
     pub min_total_gain: f64,
     /// Cosine (of the marginal directions) at or above which accepted updates are one group:
-    /// the same data trained again under other keys. A group earns one share and counts once in
-    /// the new model. Raised toward the cohort's typical cosine when all updates are alike, up
-    /// to `group_cosine_ceiling`.
+    /// the same data trained again under other keys. A group is paid one share (its least
+    /// earning member's) and counts once in the new model. Raised two fifths of the way from the
+    /// cohort's typical pair cosine toward 1 when the updates are alike, up to
+    /// `group_cosine_ceiling`.
     pub group_cosine: f64,
     pub group_cosine_ceiling: f64,
     /// An update whose own cosine with the public reference reaches this share of the cosine

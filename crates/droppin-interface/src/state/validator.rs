@@ -218,6 +218,9 @@ pub struct Seat {
     pub vote: VerdictVote,
     /// sha256 of the revealed vote.
     pub digest: [u8; 32],
+    /// The slot the seat was taken in: a seat taken before its committee's availability
+    /// deadline counts in the majority that decides availability, reported or not.
+    pub claimed_slot: u64,
     /// Whether the seat reported what it fetched before the availability deadline; the
     /// bitmap of the nodes it fetched ([`crate::availability`]) follows the body
     /// ([`Seat::fetched`]).
@@ -227,7 +230,7 @@ pub struct Seat {
 impl AccountState for Seat {
     const TYPE: AccountType = AccountType::Seat;
     const VERSION: u8 = 2;
-    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 8 + 32 + 32 + VerdictVote::LEN + 32 + 1;
+    const BODY_LEN: usize = 32 + 32 + 1 + 1 + 8 + 8 + 32 + 32 + VerdictVote::LEN + 32 + 8 + 1;
     // The availability bitmap lives past the body, written in place: a seat is decoded on
     // the program's 4 KB stack frames, which a 384-byte array would crowd.
     const TRAILING: bool = true;

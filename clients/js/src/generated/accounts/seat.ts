@@ -81,6 +81,8 @@ export type Seat = {
   vote: VerdictVote;
   /** sha256 of the revealed vote. */
   digest: Array<number>;
+  /** The slot the seat was taken in: a seat taken before its committee's availability deadline counts in the majority that decides availability, reported or not. */
+  claimedSlot: bigint;
   /** Whether the seat reported what it fetched before the availability deadline; the bitmap of the nodes it fetched (`crate::availability`) follows the body (`Seat::fetched`). */
   reported: boolean;
 };
@@ -110,6 +112,8 @@ export type SeatArgs = {
   vote: VerdictVoteArgs;
   /** sha256 of the revealed vote. */
   digest: Array<number>;
+  /** The slot the seat was taken in: a seat taken before its committee's availability deadline counts in the majority that decides availability, reported or not. */
+  claimedSlot: number | bigint;
   /** Whether the seat reported what it fetched before the availability deadline; the bitmap of the nodes it fetched (`crate::availability`) follows the body (`Seat::fetched`). */
   reported: boolean;
 };
@@ -130,6 +134,7 @@ export function getSeatEncoder(): FixedSizeEncoder<SeatArgs> {
       ["commitment", getArrayEncoder(getU8Encoder(), { size: 32 })],
       ["vote", getVerdictVoteEncoder()],
       ["digest", getArrayEncoder(getU8Encoder(), { size: 32 })],
+      ["claimedSlot", getU64Encoder()],
       ["reported", getBooleanEncoder()],
     ]),
     (value) => ({
@@ -155,6 +160,7 @@ export function getSeatDecoder(): FixedSizeDecoder<Seat> {
     ["commitment", getArrayDecoder(getU8Decoder(), { size: 32 })],
     ["vote", getVerdictVoteDecoder()],
     ["digest", getArrayDecoder(getU8Decoder(), { size: 32 })],
+    ["claimedSlot", getU64Decoder()],
     ["reported", getBooleanDecoder()],
   ]);
 }
