@@ -687,6 +687,25 @@ impl<C: Chain> Protocol<C> {
         self.state(&find::seat(&self.program, round, validator, level))
     }
 
+    /// A validator's seat in committee `level` and what it reported fetching, if it sits.
+    pub fn seat_with_report(
+        &self,
+        round: &Address,
+        validator: &Address,
+        level: u8,
+    ) -> Result<Option<(Seat, Availability)>, ChainError> {
+        let address = find::seat(&self.program, round, validator, level);
+        Ok(self
+            .chain
+            .account(&address)?
+            .filter(|a| a.owner == self.program)
+            .and_then(|a| {
+                let seat = Seat::load(&a.data).ok()?;
+                let fetched = seat.fetched(&a.data);
+                Some((seat, fetched))
+            }))
+    }
+
     /// The leaves account of committee `level`'s verdict and its raw data, if it exists.
     pub fn verdict_leaves(
         &self,

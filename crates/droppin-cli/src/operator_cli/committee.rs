@@ -101,7 +101,7 @@ fn serve(
         if !committee.drawn || (level == 1 && protocol.seat(address, &key, 0)?.is_some()) {
             continue;
         }
-        let seat = protocol.seat(address, &key, level)?;
+        let seat = protocol.seat_with_report(address, &key, level)?;
         let sealed_path = sealed_path(&cluster.state_dir(), address, &key, level);
         let deadline = availability_deadline(committee);
         let reporting = slot < deadline;
@@ -109,10 +109,16 @@ fn serve(
         // RPC node this validator may ask.
         let judging = slot >= deadline + REPORTS_SETTLE_SLOTS;
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
-        match seat.as_ref().map(|s| (s.status, s.reported)) {
-            None | Some((SeatStatus::Seated, false)) if reporting && seated => {
+        match seat.as_ref().map(|(s, _)| s.status) {
+            None | Some(SeatStatus::Seated) if reporting && seated => {
                 let fetched = fetch_updates(protocol, store, address, &DigitsTask::load()?.task())?;
                 let held = fetched.availability();
+                // Reported again, until the deadline, whenever what it holds changed: a blob
+                // that failed to come at first may come later.
+                let reported = seat.filter(|(s, _)| s.reported).map(|(_, fetched)| fetched);
+                if reported == Some(held) {
+                    continue;
+                }
                 sit_and_report(protocol, validator, address, level, &held)?;
                 let revealed = fetched
                     .nodes
@@ -127,7 +133,7 @@ fn serve(
                     ),
                 );
             }
-            None | Some((SeatStatus::Seated, _))
+            None | Some(SeatStatus::Seated)
                 if judging && seated && slot < committee.vote_deadline =>
             {
                 let available = committee_availability(protocol, address, level)?;
@@ -146,7 +152,7 @@ fn serve(
                     ),
                 );
             }
-            Some((SeatStatus::Committed, _))
+            Some(SeatStatus::Committed)
                 if slot >= committee.vote_deadline && slot < committee.reveal_deadline =>
             {
                 let sealed = load_sealed(&sealed_path)?;
