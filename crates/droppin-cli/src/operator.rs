@@ -8,6 +8,7 @@ use droppin_client::{Chain, Protocol};
 use droppin_coordinator::{phase_name, resolution_name};
 use droppin_interface::{
     Cid,
+    availability::availability_deadline,
     state::{Currency, RoundStatus},
 };
 use droppin_storage::{from_interface, parse_cid, to_interface};
@@ -47,6 +48,8 @@ pub struct RoundSummary {
     pub slot: u64,
     pub commit_deadline: u64,
     pub reveal_deadline: u64,
+    /// The last slot (exclusive) the committee's seats report which updates they fetched.
+    pub availability_deadline: u64,
     pub validation_deadline: u64,
     pub vote_reveal_deadline: u64,
     /// The last slot an appeal may be filed, once the verdict's leaves are posted.
@@ -103,6 +106,7 @@ pub fn summarize<C: Chain>(
         slot,
         commit_deadline: round.deadlines.commit,
         reveal_deadline: round.deadlines.reveal,
+        availability_deadline: availability_deadline(&committee),
         validation_deadline: round.deadlines.validation,
         vote_reveal_deadline: round.deadlines.vote_reveal,
         appeal_deadline: round.appeal_deadline(),
