@@ -18,7 +18,7 @@ use droppin_fl::{
 };
 use droppin_interface::{
     Cid,
-    availability::{Availability, majority},
+    availability::{Availability, availability_deadline, majority},
     hash::Sha256,
     instruction::VerdictVote,
     state::{NodeState, NodeStatus, Round, RoundStatus},
@@ -178,7 +178,8 @@ pub fn committee_availability<C: Chain>(
     level: u8,
 ) -> anyhow::Result<Availability> {
     let round = protocol.round(round_address)?;
-    let (seats, reports) = protocol.availability_reports(round_address, level)?;
+    let deadline = availability_deadline(round.committee(level));
+    let (seats, reports) = protocol.availability_reports(round_address, level, deadline)?;
     Ok(majority(&reports, seats, round.counts.nodes_joined))
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use droppin_interface::{
     Cid, PROGRAM_ID,
-    availability::{Availability, availability_deadline},
+    availability::Availability,
     builders,
     instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
     pda::find,
@@ -627,14 +627,14 @@ impl<C: Chain> Protocol<C> {
         Ok(self.of_round(round)?.into_iter().map(|(_, s)| s).collect())
     }
 
-    /// Committee `level`'s availability: how many seats were taken before its availability
-    /// deadline, and what each of them that reported fetched.
+    /// Committee `level`'s availability: how many of its seats were taken before `deadline`
+    /// (its availability deadline), and what each of them that reported fetched.
     pub fn availability_reports(
         &self,
         round: &Address,
         level: u8,
+        deadline: u64,
     ) -> Result<(usize, Vec<Availability>), ChainError> {
-        let deadline = availability_deadline(self.round(round)?.committee(level));
         let seats: Vec<Option<Availability>> = self
             .chain
             .program_accounts(&self.program, HEADER_LEN, round.as_ref())?

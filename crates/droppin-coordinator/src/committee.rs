@@ -169,24 +169,30 @@ pub fn claim_seat<H: Hasher>(
     })
 }
 
+/// Fails unless the seat may still act before its reveal: taken, and its vote not opened.
+fn require_unrevealed(seat: &Seat) -> Result<()> {
+    match seat.status {
+        SeatStatus::Seated | SeatStatus::Committed => Ok(()),
+        SeatStatus::Revealed => Err(DropPinError::VoteAlreadyRevealed),
+        SeatStatus::Absent => Err(DropPinError::NotSettleable),
+    }
+}
+
 /// Records (or replaces) a seat's sealed vote before the committee's vote deadline; touches
 /// only the seat.
 pub fn commit_vote(seat: &mut Seat, slot: u64, commitment: [u8; 32]) -> Result<()> {
     if slot >= seat.vote_deadline {
         return Err(DropPinError::SeatsClosed);
     }
-    match seat.status {
-        SeatStatus::Seated | SeatStatus::Committed => {}
-        SeatStatus::Revealed => return Err(DropPinError::VoteAlreadyRevealed),
-        SeatStatus::Absent => return Err(DropPinError::NotSettleable),
-    }
+    require_unrevealed(seat)?;
     seat.status = SeatStatus::Committed;
     seat.commitment = commitment;
     Ok(())
 }
 
-/// Records what a seat fetched of the round's revealed updates, before its committee's
-/// availability deadline (a later report replaces an earlier one); touches only the seat.
+/// Checks a seat's report of what it fetched of the round's revealed updates, before its
+/// committee's availability deadline (a later report replaces an earlier one), and marks the
+/// seat as reported; the caller writes `fetched` into the seat's bitmap ([`Seat::fetched`]).
 pub fn report_availability(
     round: &Round,
     seat: &mut Seat,
@@ -197,11 +203,7 @@ pub fn report_availability(
     if slot >= availability_deadline(round.committee(seat.level)) {
         return Err(DropPinError::AvailabilityClosed);
     }
-    match seat.status {
-        SeatStatus::Seated | SeatStatus::Committed => {}
-        SeatStatus::Revealed => return Err(DropPinError::VoteAlreadyRevealed),
-        SeatStatus::Absent => return Err(DropPinError::NotSettleable),
-    }
+    require_unrevealed(seat)?;
     Availability::check_report(fetched, round.counts.nodes_joined)?;
     seat.reported = true;
     Ok(())

@@ -4,11 +4,11 @@
 use droppin_cli::{
     committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
-    validator::{Judgement, Task, committee_availability, fetch_updates},
+    validator::{Task, committee_availability, fetch_updates},
 };
 use droppin_fl::data::Dataset;
 use droppin_interface::{
-    availability::{Availability, availability_deadline},
+    availability::availability_deadline,
     state::{AppealResolution, SeatStatus},
 };
 use droppin_storage::Replicating;
@@ -41,6 +41,8 @@ pub fn run_validate(
     if protocol.bond(&key)?.is_none() {
         bail!("{key} is not registered: dpin validator register --sol AMOUNT");
     }
+    let digits = DigitsTask::load()?;
+    let task = digits.task();
     let only = round.map(parse_address).transpose()?;
     loop {
         let rounds = match &only {
@@ -52,7 +54,7 @@ pub fn run_validate(
             if protocol.state::<Round>(&address)?.is_none() {
                 continue;
             }
-            match serve(&mut protocol, &store, &validator, &address, cluster) {
+            match serve(&mut protocol, &store, &task, &validator, &address, cluster) {
                 Ok(true) => open += 1,
                 Ok(false) => {}
                 Err(error) => say(cluster, &format!("round {address}: {error:#}")),
@@ -73,6 +75,7 @@ const REPORTS_SETTLE_SLOTS: u64 = 3;
 fn serve(
     protocol: &mut Protocol<RpcChain>,
     store: &dyn BlobStore,
+    task: &Task<'_>,
     validator: &Keypair,
     address: &Address,
     cluster: &Cluster,
@@ -111,7 +114,7 @@ fn serve(
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
         match seat.as_ref().map(|(s, _)| s.status) {
             None | Some(SeatStatus::Seated) if reporting && seated => {
-                let fetched = fetch_updates(protocol, store, address, &DigitsTask::load()?.task())?;
+                let fetched = fetch_updates(protocol, store, address, task)?;
                 let held = fetched.availability();
                 // Reported again, until the deadline, whenever what it holds changed: a blob
                 // that failed to come at first may come later.
@@ -137,7 +140,7 @@ fn serve(
                 if judging && seated && slot < committee.vote_deadline =>
             {
                 let available = committee_availability(protocol, address, level)?;
-                let judgement = judge_round(protocol, store, address, &available)?;
+                let judgement = judge(protocol, store, address, task, &available)?;
                 let sealed = SealedVote {
                     vote: judgement.vote,
                     salt: rand::rng().random(),
@@ -172,21 +175,6 @@ fn serve(
         return Ok(false);
     }
     Ok(true)
-}
-
-fn judge_round(
-    protocol: &Protocol<RpcChain>,
-    store: &dyn BlobStore,
-    address: &Address,
-    available: &Availability,
-) -> anyhow::Result<Judgement> {
-    judge(
-        protocol,
-        store,
-        address,
-        &DigitsTask::load()?.task(),
-        available,
-    )
 }
 
 /// The digits task as a validator holds it.
