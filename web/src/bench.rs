@@ -6,7 +6,7 @@ use burn::tensor::{Device, Int, Tensor};
 use droppin_fl::FlError;
 use droppin_fl::data::Dataset;
 use droppin_fl::gpu::MlpTrainer;
-use droppin_fl::model::{ModelKind, ModelSpec, Weights};
+use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::train::{LocalOptimizer, LocalTrainer, TrainConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -24,7 +24,7 @@ pub const TIMED_STEPS: usize = 50;
 const BATCHES: usize = 4;
 
 /// A fixed workload: model, batch size, seeded synthetic data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
     pub name: &'static str,
     pub spec: ModelSpec,
@@ -32,28 +32,15 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// `mnist`: MLP 784 -> 128 (ReLU) -> 10, batch 64.
-    pub const MNIST: Workload = Workload {
-        name: "mnist",
-        spec: ModelSpec {
-            kind: ModelKind::Mlp,
-            input: [1, 1, 784],
-            classes: 10,
-            width: 128,
-        },
-        batch: 64,
-    };
-    /// `digits`: MLP 64 -> 64 (ReLU) -> 10, batch 32.
-    pub const DIGITS: Workload = Workload {
-        name: "digits",
-        spec: ModelSpec::digits_mlp(),
-        batch: 32,
-    };
-
+    /// `mnist`: MLP 784 -> 128 (ReLU) -> 10, batch 64; `digits`: MLP 64 -> 64 (ReLU) -> 10,
+    /// batch 32.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::MNIST, Self::DIGITS]
-            .into_iter()
-            .find(|w| w.name == name)
+        let (name, spec, batch) = match name {
+            "mnist" => ("mnist", ModelSpec::mlp(vec![784], 128, 10), 64),
+            "digits" => ("digits", ModelSpec::digits_mlp(), 32),
+            _ => return None,
+        };
+        Some(Self { name, spec, batch })
     }
 
     /// `BATCHES` batches of seeded uniform features and labels.

@@ -33,7 +33,9 @@ use crate::training::{Backend, StepReport, TabTrainer, choose_device};
 use crate::upload::PreparedUpdate;
 
 /// The task rounds opened here train: the digits MLP.
-pub const SPEC: ModelSpec = ModelSpec::digits_mlp();
+pub fn digits_spec() -> ModelSpec {
+    ModelSpec::digits_mlp()
+}
 /// Demo shards: the shipped digits split IID in this many parts, one picked per wallet.
 const DEMO_SHARDS: usize = 8;
 
@@ -58,12 +60,13 @@ async fn read_csv(file: web_sys::File, label_column: String) -> Result<Dataset, 
         .and_then(|t| t.as_string())
         .ok_or_else(|| AppError::Invalid(format!("cannot read {}", file.name())))?;
     let data = parse_csv(text.as_bytes(), &label_column, &file.name())?;
-    if data.feature_dim() != SPEC.input_dim() || data.classes > SPEC.classes {
+    let spec = digits_spec();
+    if data.feature_dim() != spec.input_dim() || data.classes > spec.classes {
         return Err(AppError::Invalid(format!(
             "{}: this round's model takes {} features (8x8 images) and {} classes; the file has {} features and {} classes",
             file.name(),
-            SPEC.input_dim(),
-            SPEC.classes,
+            spec.input_dim(),
+            spec.classes,
             data.feature_dim(),
             data.classes
         )));
@@ -495,7 +498,7 @@ pub fn RunNode() -> impl IntoView {
 /// Loads the round's global model from storage.
 async fn global_model(session: &Session, round: &Round) -> Result<Weights, AppError> {
     let bytes = storage::download(&session.storage_url(), &round.model_cid).await?;
-    Ok(decode_model(&SPEC, &bytes, &round.model_hash)?)
+    Ok(decode_model(&digits_spec(), &bytes, &round.model_hash)?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -514,7 +517,7 @@ async fn join_and_train(
     record: RwSignal<Option<NodeRecord>>,
 ) -> Result<Done, AppError> {
     let node = session.address()?;
-    if round.task_hash != SPEC.hash() {
+    if round.task_hash != digits_spec().hash() {
         return Err(AppError::Invalid(
             "this round trains a model this page does not know".into(),
         ));
@@ -529,8 +532,8 @@ async fn join_and_train(
         }
         (true, [file]) if is_csv(file) => read_csv(file.clone(), label_column).await?,
         (true, images) => {
-            let [_, side, _] = SPEC.input;
-            read_images(images, side as u32, SPEC.classes).await?
+            let spec = digits_spec();
+            read_images(images, spec.input[1] as u32, spec.classes).await?
         }
     };
     let base = global_model(&session, &round).await?;
@@ -566,7 +569,8 @@ async fn join_and_train(
         Backend::WebGpu
     })
     .await;
-    let (trainer, note) = TabTrainer::new(&chosen, &SPEC, &base, &data, &config).await?;
+    let spec = digits_spec();
+    let (trainer, note) = TabTrainer::new(&chosen, &spec, &base, &data, &config).await?;
     backend_note.set(Some(note));
     let total = epochs * data.len().div_ceil(config.batch_size);
     progress.set(Progress {
@@ -574,7 +578,7 @@ async fn join_and_train(
         ..Progress::default()
     });
     let trained = trainer
-        .run(&SPEC, Some(&data), |report: StepReport| {
+        .run(&spec, Some(&data), |report: StepReport| {
             progress.update(|p| {
                 p.done += 1;
                 p.losses.push(report.progress.loss);
@@ -583,7 +587,7 @@ async fn join_and_train(
         })
         .await?;
     let update = PreparedUpdate::new(
-        &SPEC,
+        &spec,
         &base,
         &round_address.to_bytes(),
         &trained,

@@ -15,7 +15,7 @@ use crate::chart::{self, LineChart};
 use crate::committee::Committee;
 use crate::connect::short;
 use crate::follow::{every_few_seconds, set_if_changed};
-use crate::node::SPEC;
+use crate::node::digits_spec;
 use crate::session::{AppError, Session};
 use crate::status::RoundStatusPanel;
 use crate::storage::{self, cid_text};
@@ -183,10 +183,11 @@ async fn lineage_accuracy(
 ) -> Result<Vec<(f64, f64)>, AppError> {
     let test = digits()?.test;
     let mut points = Vec::new();
-    for model in shipped.into_iter().filter(|m| m.task_hash == SPEC.hash()) {
+    let spec = digits_spec();
+    for model in shipped.into_iter().filter(|m| m.task_hash == spec.hash()) {
         let bytes = storage::download(&session.storage_url(), &model.cid).await?;
-        let weights = decode_model(&SPEC, &bytes, &model.hash)?;
-        let evaluation = evaluate(&SPEC, &weights, &test, &Device::flex())?;
+        let weights = decode_model(&spec, &bytes, &model.hash)?;
+        let evaluation = evaluate(&spec, &weights, &test, &Device::flex())?;
         points.push((model.round as f64, evaluation.accuracy));
     }
     Ok(points)

@@ -118,7 +118,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             },
         ),
     };
-    let kind = spec.kind;
+    let model = args
+        .task
+        .clone()
+        .unwrap_or_else(|| format!("{:?}", args.scenario.model()).to_lowercase());
     let pipelines: Vec<Option<String>> = match args.aggregator.as_deref() {
         None => vec![None],
         Some("all") => std::iter::once(None)
@@ -149,12 +152,12 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     };
     if !args.json {
         println!(
-            "{} nodes, {} malicious ({}), {} rounds, {:?} model, seed {}",
+            "{} nodes, {} malicious ({}), {} rounds, {} model, seed {}",
             args.nodes,
             args.malicious,
             attack.name(),
             args.rounds,
-            kind,
+            model,
             args.scenario.seed
         );
         println!(

@@ -102,10 +102,7 @@ pub fn round_inputs<C: Chain>(
         bail!("round {round_address} pins another validation set than this validator holds");
     }
     if round.task_hash != spec.hash() {
-        bail!(
-            "round {round_address} trains another task than this {:?} model",
-            spec.kind
-        );
+        bail!("round {round_address} trains another model than this validator's task");
     }
     let nodes = protocol.round_nodes(round_address)?;
     if nodes.len() != round.counts.nodes_joined as usize {

@@ -22,13 +22,15 @@ fn training(c: &mut Criterion) {
                 continue;
             }
         };
-        for spec in [ModelSpec::digits_mlp(), ModelSpec::digits_cnn()] {
+        for (model, spec) in [
+            ("mlp", ModelSpec::digits_mlp()),
+            ("cnn", ModelSpec::digits_cnn()),
+        ] {
             let base = Weights::initial(&spec, 1);
             let config = TrainConfig {
                 epochs: 1,
                 ..TrainConfig::default()
             };
-            let model = format!("{:?}", spec.kind).to_lowercase();
             group.bench_function(BenchmarkId::new(format!("{name}_epoch"), model), |b| {
                 b.iter(|| {
                     train(&spec, &base, &split.train, &config, &device, |_| {}).expect("trains")

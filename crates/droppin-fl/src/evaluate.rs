@@ -21,9 +21,9 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    /// From the summed loss and the count of right answers over `len` samples; a non-finite
-    /// loss reads as infinite, so it compares as the worst.
-    pub fn of_sums(loss_sum: f64, correct: usize, len: usize) -> Self {
+    /// From the loss summed over `len` samples and the count of right answers among
+    /// `predictions`; a non-finite loss reads as infinite, so it compares as the worst.
+    pub fn of_sums(loss_sum: f64, len: usize, correct: usize, predictions: usize) -> Self {
         let loss = loss_sum / len as f64;
         Self {
             loss: if loss.is_finite() {
@@ -31,7 +31,7 @@ impl Evaluation {
             } else {
                 f64::INFINITY
             },
-            accuracy: correct as f64 / len as f64,
+            accuracy: correct as f64 / predictions as f64,
         }
     }
 }
@@ -51,32 +51,35 @@ pub fn evaluate(
     let mut loss = 0f64;
     let mut correct = 0usize;
     for batch in rows.chunks(EVAL_BATCH) {
-        let (inputs, _) = batch_tensors(data, batch, device);
+        let (inputs, _) = batch_tensors(data, batch, 1, device);
         let logits = model.forward(inputs, spec).into_data().convert::<f32>();
         let logits = logits
             .as_slice::<f32>()
             .map_err(|e| FlError::Model(format!("{e:?}")))?;
-        for (row, sample_logits) in batch.iter().zip(logits.chunks(spec.classes)) {
-            let label = usize::from(data.labels[*row]);
-            let max = sample_logits
-                .iter()
-                .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
-            let log_sum: f64 = sample_logits
-                .iter()
-                .map(|&v| (f64::from(v) - max).exp())
-                .sum::<f64>()
-                .ln()
-                + max;
-            loss += log_sum - f64::from(sample_logits[label]);
-            let predicted = (0..spec.classes)
-                .max_by(|&a, &b| {
-                    sample_logits[a]
-                        .total_cmp(&sample_logits[b])
-                        .then(b.cmp(&a))
-                })
-                .expect("at least two classes");
-            correct += usize::from(predicted == label);
+        let per_sample = spec.outputs_per_sample();
+        for (row, sample_logits) in batch.iter().zip(logits.chunks(spec.classes * per_sample)) {
+            for (logits, target) in sample_logits
+                .chunks(spec.classes)
+                .zip(data.targets(*row, per_sample))
+            {
+                let logits: Vec<f64> = logits.iter().map(|&v| f64::from(v)).collect();
+                let (sample_loss, hit) = cross_entropy(&logits, target);
+                loss += sample_loss / per_sample as f64;
+                correct += usize::from(hit);
+            }
         }
     }
-    Ok(Evaluation::of_sums(loss, correct, data.len()))
+    let predictions = data.len() * spec.outputs_per_sample();
+    Ok(Evaluation::of_sums(loss, data.len(), correct, predictions))
+}
+
+/// One prediction's cross-entropy (nats, overflow-safe, `libm`'s `exp` and `log` in a fixed
+/// order) and whether its top class, the lowest on ties, is `label`.
+pub(crate) fn cross_entropy(logits: &[f64], label: usize) -> (f64, bool) {
+    let max = logits.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let sum: f64 = logits.iter().map(|&v| libm::exp(v - max)).sum();
+    let predicted = (0..logits.len())
+        .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
+        .expect("at least two classes");
+    (libm::log(sum) + max - logits[label], predicted == label)
 }

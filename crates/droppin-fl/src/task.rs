@@ -1,62 +1,24 @@
 //! The engine's side of a task manifest ([`droppin_task::Manifest`]): the model it builds from
 //! the manifest's layers, and the training recipe.
-//!
-//! The engine builds two layer lists: a dense network (`flatten`, `dense`, `relu`, `dense`) and a
-//! one-block CNN (`conv2d` 3x3 with padding 1, `relu`, `max_pool2d` 2, `flatten`, `dense`). Any
-//! other list is checked by the manifest crate but refused here, with the lists it takes.
 
-use droppin_task::{DataSchema, Layer, Manifest, Optimizer, Recipe};
+use droppin_task::{Manifest, Optimizer, Recipe};
 
 use crate::{
     FlError,
-    model::{ModelKind, ModelSpec},
+    model::ModelSpec,
     train::{LocalOptimizer, TrainConfig},
 };
 
-/// The model `manifest` describes, when the engine builds it.
+/// The model `manifest` describes: its checked input shape, what it predicts and its layers.
 pub fn model_spec(manifest: &Manifest) -> Result<ModelSpec, FlError> {
-    let refuse = |why: &str| {
-        FlError::Model(format!(
-            "task `{}`: {why}; the engine builds a dense network (flatten, dense, relu, dense) or a one-block CNN (conv2d 3x3 padding 1, relu, max_pool2d 2, flatten, dense)",
-            manifest.name
-        ))
-    };
     let checked = manifest
         .check()
         .map_err(|e| FlError::Model(format!("task `{}`: {e}", manifest.name)))?;
-    let input = match (checked.input.as_slice(), &manifest.data) {
-        (_, DataSchema::Text { .. }) => return Err(refuse("it is a text model")),
-        ([c, h, w], _) => [*c as usize, *h as usize, *w as usize],
-        ([features], _) => [1, 1, *features as usize],
-        _ => return Err(refuse("its input has no shape the engine takes")),
-    };
-    let classes = checked.outputs as usize;
-    let layers = manifest.model.as_slice();
-    let layers = layers.strip_prefix(&[Layer::Flatten]).unwrap_or(layers);
-    let (kind, width) = match layers {
-        [Layer::Dense { units }, Layer::Relu, Layer::Dense { .. }] => (ModelKind::Mlp, *units),
-        [
-            Layer::Conv2d {
-                channels,
-                kernel: 3,
-                stride: 1,
-                padding: 1,
-            },
-            Layer::Relu,
-            Layer::MaxPool2d { kernel: 2 },
-            Layer::Flatten,
-            Layer::Dense { .. },
-        ] => (ModelKind::Cnn, *channels),
-        _ => return Err(refuse("its layers are neither list")),
-    };
-    let spec = ModelSpec {
-        kind,
-        input,
-        classes,
-        width: width as usize,
-    };
-    spec.check()?;
-    Ok(spec)
+    Ok(ModelSpec {
+        input: checked.input.iter().map(|&v| v as usize).collect(),
+        classes: checked.outputs as usize,
+        layers: manifest.model.clone(),
+    })
 }
 
 /// The training configuration a recipe asks for, with the node's own `seed`.
@@ -78,27 +40,32 @@ pub fn train_config(recipe: &Recipe, seed: u64) -> TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Weights;
     use droppin_task::catalog;
 
     #[test]
-    fn the_catalog_maps_onto_the_engine_where_it_can() {
+    fn every_catalog_task_is_a_model_the_engine_builds() {
         let digits = model_spec(&catalog::get("digits").unwrap()).unwrap();
-        assert_eq!(digits, ModelSpec::digits_mlp());
         assert_eq!(
-            digits.hash(),
-            ModelSpec::digits_mlp().hash(),
+            digits,
+            ModelSpec::digits_mlp(),
             "the digits task is the engine's MLP"
         );
         let mnist = model_spec(&catalog::get("mnist-cnn").unwrap()).unwrap();
-        assert_eq!(
-            (mnist.kind, mnist.input, mnist.width),
-            (ModelKind::Cnn, [1, 28, 28], 16)
-        );
-        let tabular = model_spec(&catalog::get("breast-cancer").unwrap()).unwrap();
-        assert_eq!((tabular.input, tabular.classes), ([1, 1, 30], 2));
-        for name in ["cifar10-cnn", "char-lm"] {
-            let error = model_spec(&catalog::get(name).unwrap()).unwrap_err();
-            assert!(error.to_string().contains(name), "{error}");
+        assert_eq!(mnist, ModelSpec::cnn([1, 28, 28], 16, 10));
+        for (name, parameters) in [
+            ("breast-cancer", 530),
+            ("cifar10-cnn", 545_098),
+            ("char-lm", 58_981),
+        ] {
+            let spec = model_spec(&catalog::get(name).unwrap()).unwrap();
+            assert_eq!(spec.check().unwrap(), parameters, "{name}");
+            let weights = Weights::initial(&spec, 1);
+            assert_eq!(
+                weights.values.len() as u64,
+                parameters,
+                "{name}: burn's model matches the checker's count"
+            );
         }
     }
 

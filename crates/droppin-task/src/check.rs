@@ -258,6 +258,65 @@ fn apply(
     }
 }
 
+/// The model half of [`Manifest::check`], for callers holding a layer list without a whole
+/// manifest: each layer's output shape from `input` and the parameter count, with the last
+/// layer required to predict `outputs` classes (or, for a text model, `outputs` tokens at every
+/// position). Errors name the layer (`model[2] (conv2d)`).
+pub fn check_model(
+    layers: &[Layer],
+    input: &[u64],
+    outputs: u64,
+    text: bool,
+) -> Result<(Vec<Vec<u64>>, u64), TaskError> {
+    let mut shape = input.to_vec();
+    let mut shapes = Vec::with_capacity(layers.len());
+    let mut parameters = 0u64;
+    if layers.is_empty() {
+        return Err(fail("model", "list the layers"));
+    }
+    let tokens = if text { outputs } else { 0 };
+    for (i, layer) in layers.iter().enumerate() {
+        let (out, count) = apply(layer, &shape, tokens, i == 0).map_err(|problem| {
+            fail(
+                format!("model[{i}] ({})", layer_name(layer)),
+                format!("{problem} (its input is {})", shape_text(&shape)),
+            )
+        })?;
+        parameters = parameters.saturating_add(count);
+        if parameters > MAX_PARAMETERS {
+            return Err(fail(
+                format!("model[{i}] ({})", layer_name(layer)),
+                format!(
+                    "the model reaches {parameters} parameters here, over the limit of {MAX_PARAMETERS}"
+                ),
+            ));
+        }
+        shape = out;
+        shapes.push(shape.clone());
+    }
+    let expected = if text {
+        vec![input[0], outputs]
+    } else {
+        vec![outputs]
+    };
+    if shape != expected {
+        return Err(fail(
+            "model",
+            format!(
+                "the last layer gives {}, and the task predicts {} ({})",
+                shape_text(&shape),
+                shape_text(&expected),
+                if text {
+                    "a token at every position"
+                } else {
+                    "one score per class"
+                }
+            ),
+        ));
+    }
+    Ok((shapes, parameters))
+}
+
 impl Manifest {
     /// Checks everything a node and a validator rely on, and works out the model's shapes and
     /// size. The error names the first field that is wrong.
@@ -267,52 +326,7 @@ impl Manifest {
         }
         let (input, outputs) = input_of(&self.data)?;
         let text = matches!(self.data, DataSchema::Text { .. });
-        let mut shape = input.clone();
-        let mut shapes = Vec::with_capacity(self.model.len());
-        let mut parameters = 0u64;
-        if self.model.is_empty() {
-            return Err(fail("model", "list the layers"));
-        }
-        for (i, layer) in self.model.iter().enumerate() {
-            let tokens = if text { outputs } else { 0 };
-            let (out, count) = apply(layer, &shape, tokens, i == 0).map_err(|problem| {
-                fail(
-                    format!("model[{i}] ({})", layer_name(layer)),
-                    format!("{problem} (its input is {})", shape_text(&shape)),
-                )
-            })?;
-            parameters = parameters.saturating_add(count);
-            if parameters > MAX_PARAMETERS {
-                return Err(fail(
-                    format!("model[{i}] ({})", layer_name(layer)),
-                    format!(
-                        "the model reaches {parameters} parameters here, over the limit of {MAX_PARAMETERS}"
-                    ),
-                ));
-            }
-            shape = out;
-            shapes.push(shape.clone());
-        }
-        let expected = if text {
-            vec![input[0], outputs]
-        } else {
-            vec![outputs]
-        };
-        if shape != expected {
-            return Err(fail(
-                "model",
-                format!(
-                    "the last layer gives {}, and the task predicts {} ({})",
-                    shape_text(&shape),
-                    shape_text(&expected),
-                    if text {
-                        "a token at every position"
-                    } else {
-                        "one score per class"
-                    }
-                ),
-            ));
-        }
+        let (shapes, parameters) = check_model(&self.model, &input, outputs, text)?;
         self.check_recipe()?;
         match (self.validation.metric, text) {
             (Metric::Perplexity, false) => {

@@ -15,7 +15,7 @@ pub mod catalog;
 mod check;
 mod manifest;
 
-pub use check::{Checked, MAX_PARAMETERS, layer_name, shape_text};
+pub use check::{Checked, MAX_PARAMETERS, check_model, layer_name, shape_text};
 pub use manifest::{
     Column, DataSchema, ImageLabels, Layer, Manifest, Metric, Missing, Optimizer, Privacy, Recipe,
     Validation, Vocabulary,

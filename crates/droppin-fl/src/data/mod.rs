@@ -89,6 +89,21 @@ impl Dataset {
         &self.features[index * dim..(index + 1) * dim]
     }
 
+    /// The classes `row` is scored on, `per_sample` of them: a classifier's label; for a text
+    /// window, the next token at every position (the window's own tokens shifted by one, then
+    /// its label, the token after the window).
+    pub fn targets(&self, row: usize, per_sample: usize) -> impl Iterator<Item = usize> + '_ {
+        let shifted = if per_sample > 1 {
+            &self.row(row)[1..]
+        } else {
+            &[]
+        };
+        shifted
+            .iter()
+            .map(|&token| token as usize)
+            .chain(std::iter::once(usize::from(self.labels[row])))
+    }
+
     /// A new dataset holding the given rows, in that order.
     pub fn subset(&self, indices: &[usize]) -> Self {
         let mut features = Vec::with_capacity(indices.len() * self.feature_dim());

@@ -98,12 +98,11 @@ impl MlpTrainer {
         config: &TrainConfig,
     ) -> Result<Self, FlError> {
         config.check(spec, data)?;
-        if spec.kind != ModelKind::Mlp {
-            return Err(FlError::Gpu(format!(
-                "the GPU kernels train the MLP, not a {:?}",
-                spec.kind
-            )));
-        }
+        let Some((ModelKind::Mlp, hidden)) = spec.standard() else {
+            return Err(FlError::Gpu(
+                "the GPU kernels train the standard MLP (flatten, dense, relu, dense)".into(),
+            ));
+        };
         if config.dp_sgd.is_some() {
             return Err(FlError::Gpu(
                 "DP-SGD clips every example's gradient on its own, which runs on the CPU".into(),
@@ -124,7 +123,7 @@ impl MlpTrainer {
                 spec.classes
             )));
         }
-        let (inputs, hidden, classes) = (spec.input_dim(), spec.width, spec.classes);
+        let (inputs, classes) = (spec.input_dim(), spec.classes);
         let batch = config.batch_size.min(data.len());
         let params_len = base.values.len();
         let device = &gpu.device;

@@ -116,12 +116,7 @@ fn shapes_off_the_tile_grid_train_like_the_cpu() {
     let gpu = gpu();
     // 13 inputs, 10 hidden units, 3 classes, 50 samples in batches of 16: every edge of the
     // kernels' 4 x 4 blocks is ragged.
-    let spec = ModelSpec {
-        kind: crate::model::ModelKind::Mlp,
-        input: [1, 1, 13],
-        classes: 3,
-        width: 10,
-    };
+    let spec = ModelSpec::mlp(vec![13], 10, 3);
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(4);
     let features = (0..50 * 13).map(|_| rng.random::<f32>()).collect();
     let labels = (0..50).map(|_| rng.random_range(0..3u8)).collect();

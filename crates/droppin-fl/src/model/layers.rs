@@ -1,74 +1,246 @@
-//! The burn modules behind each [`ModelKind`].
+//! The burn model a [`ModelSpec`]'s layer list builds, at run time, on any backend.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
+use burn::nn::attention::generate_autoregressive_mask;
+use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
+use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, LayerNorm, LayerNormConfig, Linear,
+    LinearConfig, PaddingConfig2d, Relu, Tanh,
+};
+use burn::tensor::activation::gelu;
+use burn::tensor::{Device, Int, Tensor};
+use droppin_task::Layer;
 
-use super::{ModelKind, ModelSpec};
+use super::ModelSpec;
 
-/// Dense, ReLU, dense.
+/// Token vectors plus a learned vector per position.
 #[derive(Module, Debug)]
-pub struct Mlp {
-    hidden: Linear,
-    output: Linear,
+pub struct Embed {
+    tokens: Embedding,
+    positions: Param<Tensor<2>>,
 }
 
-/// Conv 3x3 (same padding), ReLU, max pool 2x2, dense.
+/// A pre-norm transformer block: causal self-attention, then a feed-forward block, each added
+/// back to its input.
 #[derive(Module, Debug)]
-pub struct Cnn {
-    conv: Conv2d,
-    pool: MaxPool2d,
-    output: Linear,
+pub struct Transformer {
+    attention_norm: LayerNorm,
+    attention: MultiHeadAttention,
+    feed_norm: LayerNorm,
+    up: Linear,
+    down: Linear,
 }
 
-/// A model of either kind, so callers hold one type whatever the spec says.
+/// Flattens everything but the batch dimension.
+#[derive(Module, Debug, Default)]
+pub struct Flatten;
+
+/// One layer of the list, with its parameters if it has any.
 #[derive(Module, Debug)]
-pub enum Model {
-    Mlp(Mlp),
-    Cnn(Cnn),
+pub enum Block {
+    Dense(Linear),
+    Conv(Conv2d),
+    MaxPool(MaxPool2d),
+    AvgPool(AvgPool2d),
+    Relu(Relu),
+    Gelu(Gelu),
+    Tanh(Tanh),
+    Dropout(Dropout),
+    Flatten(Flatten),
+    Norm(LayerNorm),
+    Embed(Embed),
+    Transformer(Transformer),
+}
+
+/// The model: its blocks, one per layer of the spec, in order.
+#[derive(Module, Debug)]
+pub struct Model {
+    blocks: Vec<Block>,
+}
+
+/// An activation between layers, whatever its rank.
+enum Activation {
+    /// `[batch, features]`.
+    Flat(Tensor<2>),
+    /// `[batch, positions, width]`.
+    Sequence(Tensor<3>),
+    /// `[batch, channels, height, width]`.
+    Image(Tensor<4>),
+}
+
+impl Activation {
+    fn map(
+        self,
+        f2: impl Fn(Tensor<2>) -> Tensor<2>,
+        f3: impl Fn(Tensor<3>) -> Tensor<3>,
+        f4: impl Fn(Tensor<4>) -> Tensor<4>,
+    ) -> Self {
+        match self {
+            Activation::Flat(x) => Activation::Flat(f2(x)),
+            Activation::Sequence(x) => Activation::Sequence(f3(x)),
+            Activation::Image(x) => Activation::Image(f4(x)),
+        }
+    }
+}
+
+/// Applies a rank-generic function to an activation of any rank.
+macro_rules! each_rank {
+    ($activation:expr, |$x:ident| $body:expr) => {
+        $activation.map(|$x| $body, |$x| $body, |$x| $body)
+    };
 }
 
 impl Model {
     /// A fresh model of `spec` on `device`; its weights are replaced by [`crate::model::Weights`]
-    /// before use, so burn's own initializer never decides a result.
+    /// before use, so burn's own initializer never decides a result. `spec` must have passed
+    /// [`ModelSpec::check`].
     pub fn init(spec: &ModelSpec, device: &Device) -> Self {
-        match spec.kind {
-            ModelKind::Mlp => Model::Mlp(Mlp {
-                hidden: LinearConfig::new(spec.input_dim(), spec.width).init(device),
-                output: LinearConfig::new(spec.width, spec.classes).init(device),
-            }),
-            ModelKind::Cnn => {
-                let [channels, height, width] = spec.input;
-                Model::Cnn(Cnn {
-                    conv: Conv2dConfig::new([channels, spec.width], [3, 3])
-                        .with_padding(PaddingConfig2d::Same)
-                        .init(device),
-                    pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
-                    output: LinearConfig::new(
-                        spec.width * (height / 2) * (width / 2),
-                        spec.classes,
-                    )
-                    .init(device),
-                })
+        let mut shape = spec.input.clone();
+        let mut blocks = Vec::with_capacity(spec.layers.len());
+        for layer in &spec.layers {
+            let last = *shape.last().expect("a checked spec has shapes");
+            let block = match *layer {
+                Layer::Dense { units } => {
+                    *shape.last_mut().expect("not empty") = units as usize;
+                    Block::Dense(LinearConfig::new(last, units as usize).init(device))
+                }
+                Layer::Conv2d {
+                    channels,
+                    kernel,
+                    stride,
+                    padding,
+                } => {
+                    let (k, s, p) = (kernel as usize, stride as usize, padding as usize);
+                    let conv = Conv2dConfig::new([shape[0], channels as usize], [k, k])
+                        .with_stride([s, s])
+                        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+                        .init(device);
+                    shape = vec![
+                        channels as usize,
+                        (shape[1] + 2 * p - k) / s + 1,
+                        (shape[2] + 2 * p - k) / s + 1,
+                    ];
+                    Block::Conv(conv)
+                }
+                Layer::MaxPool2d { kernel } => {
+                    let k = kernel as usize;
+                    shape = vec![shape[0], shape[1] / k, shape[2] / k];
+                    Block::MaxPool(MaxPool2dConfig::new([k, k]).with_strides([k, k]).init())
+                }
+                Layer::AvgPool2d { kernel } => {
+                    let k = kernel as usize;
+                    shape = vec![shape[0], shape[1] / k, shape[2] / k];
+                    Block::AvgPool(AvgPool2dConfig::new([k, k]).with_strides([k, k]).init())
+                }
+                Layer::Relu => Block::Relu(Relu),
+                Layer::Gelu => Block::Gelu(Gelu::new()),
+                Layer::Tanh => Block::Tanh(Tanh),
+                Layer::Dropout { rate } => Block::Dropout(DropoutConfig::new(rate).init()),
+                Layer::Flatten => {
+                    shape = vec![shape.iter().product()];
+                    Block::Flatten(Flatten)
+                }
+                Layer::LayerNorm => Block::Norm(LayerNormConfig::new(last).init(device)),
+                Layer::Embedding { dim } => {
+                    let (context, dim) = (shape[0], dim as usize);
+                    shape = vec![context, dim];
+                    Block::Embed(Embed {
+                        tokens: EmbeddingConfig::new(spec.classes, dim).init(device),
+                        positions: Param::from_tensor(Tensor::zeros([context, dim], device)),
+                    })
+                }
+                Layer::TransformerBlock { heads, hidden } => {
+                    let (width, hidden) = (last, hidden as usize);
+                    Block::Transformer(Transformer {
+                        attention_norm: LayerNormConfig::new(width).init(device),
+                        attention: MultiHeadAttentionConfig::new(width, heads as usize)
+                            .with_dropout(0.0)
+                            .init(device),
+                        feed_norm: LayerNormConfig::new(width).init(device),
+                        up: LinearConfig::new(width, hidden).init(device),
+                        down: LinearConfig::new(hidden, width).init(device),
+                    })
+                }
+            };
+            blocks.push(block);
+        }
+        Self { blocks }
+    }
+
+    /// Logits for a batch of flat inputs `[batch, input_dim]` (token ids as floats for a text
+    /// model): `[batch, classes]` for a classifier, `[batch * context, vocabulary]` for a text
+    /// model (every position's prediction of the next token, sample after sample).
+    pub fn forward(&self, inputs: Tensor<2>, spec: &ModelSpec) -> Tensor<2> {
+        let [batch, _] = inputs.dims();
+        let mut x = match *spec.input.as_slice() {
+            [c, h, w] => Activation::Image(inputs.reshape([batch, c, h, w])),
+            _ => Activation::Flat(inputs),
+        };
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        match x {
+            Activation::Flat(x) => x,
+            Activation::Sequence(x) => {
+                let [batch, positions, width] = x.dims();
+                x.reshape([batch * positions, width])
+            }
+            Activation::Image(x) => {
+                let [batch, c, h, w] = x.dims();
+                x.reshape([batch, c * h * w])
             }
         }
     }
+}
 
-    /// Logits for a batch of flat inputs `[batch, input_dim]`.
-    pub fn forward(&self, inputs: Tensor<2>, spec: &ModelSpec) -> Tensor<2> {
-        match self {
-            Model::Mlp(mlp) => mlp.output.forward(relu(mlp.hidden.forward(inputs))),
-            Model::Cnn(cnn) => {
-                let [batch, _] = inputs.dims();
-                let [c, h, w] = spec.input;
-                let images = inputs.reshape([batch, c, h, w]);
-                let features = cnn.pool.forward(relu(cnn.conv.forward(images)));
-                let [_, fc, fh, fw] = features.dims();
-                cnn.output.forward(features.reshape([batch, fc * fh * fw]))
+impl Block {
+    fn forward(&self, x: Activation) -> Activation {
+        match (self, x) {
+            (Block::Dense(linear), x) => each_rank!(x, |t| linear.forward(t)),
+            (Block::Conv(conv), Activation::Image(x)) => Activation::Image(conv.forward(x)),
+            (Block::MaxPool(pool), Activation::Image(x)) => Activation::Image(pool.forward(x)),
+            (Block::AvgPool(pool), Activation::Image(x)) => Activation::Image(pool.forward(x)),
+            (Block::Relu(relu), x) => each_rank!(x, |t| relu.forward(t)),
+            (Block::Gelu(_), x) => each_rank!(x, |t| gelu(t)),
+            (Block::Tanh(_), x) => each_rank!(x, |t| t.tanh()),
+            (Block::Dropout(dropout), x) => each_rank!(x, |t| dropout.forward(t)),
+            (Block::Norm(norm), x) => each_rank!(x, |t| norm.forward(t)),
+            (Block::Flatten(_), Activation::Image(x)) => {
+                let [batch, c, h, w] = x.dims();
+                Activation::Flat(x.reshape([batch, c * h * w]))
             }
+            (Block::Flatten(_), Activation::Sequence(x)) => {
+                let [batch, positions, width] = x.dims();
+                Activation::Flat(x.reshape([batch, positions * width]))
+            }
+            (Block::Flatten(_), x) => x,
+            (Block::Embed(embed), Activation::Flat(ids)) => {
+                let ids: Tensor<2, Int> = ids.int();
+                let positions: Tensor<3> = embed.positions.val().unsqueeze_dim(0);
+                Activation::Sequence(embed.tokens.forward(ids) + positions)
+            }
+            (Block::Transformer(block), Activation::Sequence(x)) => {
+                Activation::Sequence(block.forward(x))
+            }
+            (_, _) => unreachable!("a checked spec gives every layer the rank it takes"),
         }
+    }
+}
+
+impl Transformer {
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, positions, _] = x.dims();
+        let mask = generate_autoregressive_mask(batch, positions, &x.device());
+        let attended = self
+            .attention
+            .forward(MhaInput::self_attn(self.attention_norm.forward(x.clone())).mask_attn(mask))
+            .context;
+        let x = x + attended;
+        let fed = self
+            .down
+            .forward(gelu(self.up.forward(self.feed_norm.forward(x.clone()))));
+        x + fed
     }
 }

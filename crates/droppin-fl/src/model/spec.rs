@@ -1,111 +1,172 @@
-//! What a model is: architecture, input shape and classes, hashed into the on-chain task id.
+//! What a model is: its input, what it predicts and its layers, hashed into the on-chain task id.
 
+use droppin_task::{Layer, check_model};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::FlError;
 
-/// The two architectures the engine trains.
+/// The two standard architectures the CLI offers with `--model`, and the two the committee's
+/// exact reference trainer and the fused GPU kernels know ([`ModelSpec::standard`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
-    /// Two dense layers with a ReLU between them.
+    /// Flatten, dense, ReLU, dense.
     Mlp,
-    /// One 3x3 convolution (same padding), ReLU, 2x2 max pooling, then a dense classifier.
+    /// One 3x3 convolution (padding 1), ReLU, 2x2 max pooling, flatten, dense.
     Cnn,
 }
 
-/// A model architecture with its input and output sizes; two nodes train the same model only if
-/// their specs hash the same.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A model: the shape of one sample, the classes (or tokens) it predicts and its layers, built
+/// at run time on burn. Two nodes train the same model only if their specs hash the same.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelSpec {
-    pub kind: ModelKind,
-    /// Channels, height, width of one input (flat inputs use `[1, 1, dim]`).
-    pub input: [usize; 3],
+    /// One sample's shape: `[channels, height, width]` for images, `[features]` for flat rows,
+    /// `[context]` token ids for text.
+    pub input: Vec<usize>,
+    /// Classes a classifier scores, or a text model's vocabulary.
     pub classes: usize,
-    /// Hidden units (MLP) or convolution channels (CNN).
-    pub width: usize,
+    /// The layers, from the input to the output, as a task manifest lists them.
+    pub layers: Vec<Layer>,
 }
 
 impl ModelSpec {
-    /// The MLP used on the shipped digits (4,810 parameters).
-    pub const fn digits_mlp() -> Self {
+    /// Flatten, dense of `width`, ReLU, dense: the fused GPU kernels' model.
+    pub fn mlp(input: Vec<usize>, width: usize, classes: usize) -> Self {
         Self {
-            kind: ModelKind::Mlp,
-            input: [1, 8, 8],
-            classes: 10,
-            width: 64,
+            input,
+            classes,
+            layers: vec![
+                Layer::Flatten,
+                Layer::Dense {
+                    units: width as u32,
+                },
+                Layer::Relu,
+                Layer::Dense {
+                    units: classes as u32,
+                },
+            ],
         }
+    }
+
+    /// A 3x3 convolution of `width` channels (padding 1), ReLU, 2x2 max pooling, flatten, dense.
+    pub fn cnn(input: [usize; 3], width: usize, classes: usize) -> Self {
+        Self {
+            input: input.to_vec(),
+            classes,
+            layers: vec![
+                Layer::Conv2d {
+                    channels: width as u32,
+                    kernel: 3,
+                    stride: 1,
+                    padding: 1,
+                },
+                Layer::Relu,
+                Layer::MaxPool2d { kernel: 2 },
+                Layer::Flatten,
+                Layer::Dense {
+                    units: classes as u32,
+                },
+            ],
+        }
+    }
+
+    /// The MLP used on the shipped digits (4,810 parameters).
+    pub fn digits_mlp() -> Self {
+        Self::mlp(vec![1, 8, 8], 64, 10)
     }
 
     /// The CNN used on the shipped digits (2,730 parameters).
-    pub const fn digits_cnn() -> Self {
-        Self {
-            kind: ModelKind::Cnn,
-            input: [1, 8, 8],
-            classes: 10,
-            width: 16,
-        }
+    pub fn digits_cnn() -> Self {
+        Self::cnn([1, 8, 8], 16, 10)
     }
 
-    /// A spec of `kind` for samples of `sample_shape` (`[dim]` or `[channels, height, width]`).
+    /// A standard spec of `kind` for samples of `sample_shape` (`[dim]` or
+    /// `[channels, height, width]`).
     pub fn for_data(
         kind: ModelKind,
         sample_shape: &[usize],
         classes: usize,
     ) -> Result<Self, FlError> {
-        let input = match *sample_shape {
-            [dim] => [1, 1, dim],
-            [c, h, w] => [c, h, w],
-            _ => {
+        let spec = match (kind, sample_shape) {
+            (ModelKind::Mlp, _) => Self::mlp(sample_shape.to_vec(), 64, classes),
+            (ModelKind::Cnn, &[c, h, w]) => Self::cnn([c, h, w], 16, classes),
+            (ModelKind::Cnn, _) => {
                 return Err(FlError::Model(format!(
-                    "unsupported sample shape {sample_shape:?}"
+                    "a CNN takes images, not samples of shape {sample_shape:?}"
                 )));
             }
-        };
-        let width = match kind {
-            ModelKind::Mlp => 64,
-            ModelKind::Cnn => 16,
-        };
-        let spec = Self {
-            kind,
-            input,
-            classes,
-            width,
         };
         spec.check()?;
         Ok(spec)
     }
 
-    /// Rejects shapes the architecture cannot take.
-    pub fn check(&self) -> Result<(), FlError> {
-        if self.classes < 2 || self.width == 0 || self.input.contains(&0) {
+    /// Which standard architecture this is, with its width, if it is one.
+    pub fn standard(&self) -> Option<(ModelKind, usize)> {
+        let classes = self.classes as u32;
+        match (self.input.as_slice(), self.layers.as_slice()) {
+            (
+                _,
+                [
+                    Layer::Flatten,
+                    Layer::Dense { units },
+                    Layer::Relu,
+                    Layer::Dense { units: out },
+                ],
+            ) if *out == classes => Some((ModelKind::Mlp, *units as usize)),
+            (
+                [_, h, w],
+                [
+                    Layer::Conv2d {
+                        channels,
+                        kernel: 3,
+                        stride: 1,
+                        padding: 1,
+                    },
+                    Layer::Relu,
+                    Layer::MaxPool2d { kernel: 2 },
+                    Layer::Flatten,
+                    Layer::Dense { units: out },
+                ],
+            ) if *out == classes && h % 2 == 0 && w % 2 == 0 => {
+                Some((ModelKind::Cnn, *channels as usize))
+            }
+            _ => None,
+        }
+    }
+
+    /// A text model: it starts from token ids.
+    pub fn is_text(&self) -> bool {
+        matches!(self.layers.first(), Some(Layer::Embedding { .. }))
+    }
+
+    /// Predictions per sample: one for a classifier, one per position for a text model.
+    pub fn outputs_per_sample(&self) -> usize {
+        if self.is_text() { self.input[0] } else { 1 }
+    }
+
+    /// Rejects a model whose layers do not fit its input and classes, or that is too big; the
+    /// error names the layer.
+    pub fn check(&self) -> Result<u64, FlError> {
+        if self.classes < 2 || self.input.is_empty() || self.input.contains(&0) {
             return Err(FlError::Model(format!("degenerate model spec {self:?}")));
         }
-        if self.kind == ModelKind::Cnn && (self.input[1] < 2 || self.input[2] < 2) {
-            return Err(FlError::Model(format!(
-                "a CNN needs images of at least 2x2, got {:?}",
-                self.input
-            )));
-        }
-        Ok(())
+        let input: Vec<u64> = self.input.iter().map(|&v| v as u64).collect();
+        check_model(&self.layers, &input, self.classes as u64, self.is_text())
+            .map(|(_, parameters)| parameters)
+            .map_err(|e| FlError::Model(e.to_string()))
     }
 
     pub fn input_dim(&self) -> usize {
         self.input.iter().product()
     }
 
-    /// sha256 over a fixed byte encoding: the task's model hash pinned on-chain.
+    /// sha256 over a fixed encoding (the input, the classes and the layers as canonical JSON):
+    /// the model hash pinned on-chain.
     pub fn hash(&self) -> [u8; 32] {
         let mut hasher = Sha256::new();
-        hasher.update(b"droppin/model-spec/v1");
-        hasher.update([match self.kind {
-            ModelKind::Mlp => 0u8,
-            ModelKind::Cnn => 1u8,
-        }]);
-        for v in self.input.iter().chain([&self.classes, &self.width]) {
-            hasher.update((*v as u64).to_le_bytes());
-        }
+        hasher.update(b"droppin/model-spec/v2");
+        hasher.update(serde_json::to_vec(self).expect("a spec always serializes"));
         hasher.finalize().into()
     }
 }

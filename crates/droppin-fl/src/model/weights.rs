@@ -42,22 +42,30 @@ impl Weights {
         reader.layout
     }
 
-    /// Seeded initial weights: uniform in `±1/sqrt(fan_in)` for kernels, zero for biases. Every
-    /// participant derives the same round-zero model from the same seed on any machine.
+    /// Seeded initial weights: kernels uniform in `±1/sqrt(fan_in)`, token and position vectors
+    /// uniform in `±0.05`, layer-norm scales at one, biases and shifts at zero. Every participant
+    /// derives the same round-zero model from the same seed on any machine.
     pub fn initial(spec: &ModelSpec, seed: u64) -> Self {
         let layout = Self::layout_of(spec);
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let mut values = Vec::with_capacity(layout.iter().map(TensorSpec::len).sum());
         for tensor in &layout {
-            let fan_in = match tensor.shape.as_slice() {
-                [input, _output] => *input,
-                [_out, input, kh, kw] => input * kh * kw,
-                _ => 0,
+            let role = tensor.name.rsplit('.').next().unwrap_or_default();
+            let within_parent = |parent: &str| tensor.name.ends_with(&format!("{parent}.weight"));
+            let bound = match (role, tensor.shape.as_slice()) {
+                ("gamma", _) => {
+                    values.extend(std::iter::repeat_n(1.0, tensor.len()));
+                    continue;
+                }
+                ("positions", _) => 0.05,
+                _ if within_parent("tokens") => 0.05,
+                ("weight", [input, _output]) => 1.0 / (*input as f32).sqrt(),
+                ("weight", [_out, input, kh, kw]) => 1.0 / ((input * kh * kw) as f32).sqrt(),
+                _ => 0.0,
             };
-            if fan_in == 0 {
+            if bound == 0.0 {
                 values.extend(std::iter::repeat_n(0.0, tensor.len()));
             } else {
-                let bound = 1.0 / (fan_in as f32).sqrt();
                 let uniform = Uniform::new_inclusive(-bound, bound).expect("finite bound");
                 values.extend((0..tensor.len()).map(|_| uniform.sample(&mut rng)));
             }
@@ -90,6 +98,7 @@ impl Weights {
 
     /// A model of `spec` on `device` holding these weights.
     pub fn to_model(&self, spec: &ModelSpec, device: &Device) -> Result<Model, FlError> {
+        spec.check()?;
         let expected = Self::layout_of(spec);
         if expected != self.layout {
             return Err(FlError::Model(

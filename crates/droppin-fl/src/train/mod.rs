@@ -179,6 +179,9 @@ impl<'a> LocalTrainer<'a> {
         device: &Device,
     ) -> Result<Self, FlError> {
         config.check(spec, data)?;
+        // Dropout draws its masks from the device's generator: seeded, the same seed, data and
+        // base give the same update.
+        device.seed(config.seed);
         let inner_device = device.clone();
         let device = device.clone().autodiff();
         let model = base.to_model(spec, &device)?.train();
@@ -231,7 +234,12 @@ impl<'a> LocalTrainer<'a> {
 
     /// The rows' inputs `[batch, dim]` and targets, on the training device.
     pub fn device_batch(&self, rows: &[usize]) -> (Tensor<2>, Tensor<1, Int>) {
-        batch_tensors(self.data, rows, &self.device)
+        batch_tensors(
+            self.data,
+            rows,
+            self.spec.outputs_per_sample(),
+            &self.device,
+        )
     }
 
     /// One gradient step on a batch already on the device; returns its loss before the step.
@@ -320,10 +328,12 @@ impl<'a> LocalTrainer<'a> {
     }
 }
 
-/// Inputs `[batch, dim]` and integer targets for the given rows.
+/// Inputs `[batch, dim]` and integer targets for the given rows, `per_sample` targets each (see
+/// [`Dataset::targets`]).
 pub(crate) fn batch_tensors(
     data: &Dataset,
     rows: &[usize],
+    per_sample: usize,
     device: &Device,
 ) -> (Tensor<2>, Tensor<1, Int>) {
     let dim = data.feature_dim();
@@ -331,13 +341,14 @@ pub(crate) fn batch_tensors(
     for &row in rows {
         features.extend_from_slice(data.row(row));
     }
-    let labels: Vec<i64> = rows
+    let targets: Vec<i64> = rows
         .iter()
-        .map(|&row| i64::from(data.labels[row]))
+        .flat_map(|&row| data.targets(row, per_sample))
+        .map(|target| target as i64)
         .collect();
     (
         Tensor::from_data(TensorData::new(features, [rows.len(), dim]), device),
-        Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
+        Tensor::from_data(TensorData::new(targets, [rows.len() * per_sample]), device),
     )
 }
 
@@ -420,7 +431,7 @@ mod tests {
         let err = train(&spec, &base, &split.train, &bad, &Device::flex(), |_| {}).unwrap_err();
         assert!(err.to_string().contains("learning rate"), "{err}");
         let wrong = ModelSpec {
-            input: [1, 1, 10],
+            input: vec![10],
             ..spec
         };
         assert!(

@@ -53,6 +53,7 @@
 //! cosines to 1e-6 before any comparison.
 
 mod contribution;
+mod exact;
 mod list;
 mod network;
 mod reference;

@@ -16,6 +16,9 @@ use crate::model::{ModelKind, ModelSpec, Weights};
 /// The model's parameters in `f64`, with where each tensor the architecture reads sits.
 pub(super) struct Network<'a> {
     spec: &'a ModelSpec,
+    kind: ModelKind,
+    /// Hidden units (MLP) or convolution channels (CNN).
+    width: usize,
     /// Every parameter, in the layout's order.
     pub params: Vec<f64>,
     /// `(offset, len)` of each tensor the architecture reads, in the order of [`Self::names`].
@@ -34,44 +37,44 @@ struct Trace {
 }
 
 impl<'a> Network<'a> {
-    fn names(kind: ModelKind) -> [&'static str; 4] {
-        match kind {
-            ModelKind::Mlp => [
-                "hidden.weight",
-                "hidden.bias",
-                "output.weight",
-                "output.bias",
-            ],
-            ModelKind::Cnn => ["conv.weight", "conv.bias", "output.weight", "output.bias"],
-        }
-    }
-
+    /// The network of a standard architecture ([`ModelSpec::standard`]); its four tensors are
+    /// the first layer's kernel and bias, then the output layer's, in the layout's order.
     pub(super) fn of(spec: &'a ModelSpec, weights: &Weights) -> Result<Self, FlError> {
-        let tensors = Self::names(spec.kind)
-            .iter()
-            .map(|name| {
-                let mut offset = 0;
-                for tensor in &weights.layout {
-                    // Named by its path in the model, under the architecture's variant.
-                    if tensor.name == *name || tensor.name.ends_with(&format!(".{name}")) {
-                        return Ok((offset, tensor.len()));
-                    }
-                    offset += tensor.len();
-                }
-                Err(FlError::Model(format!("the weights lack tensor {name:?}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let expected: usize = weights.layout.iter().map(|t| t.len()).sum();
-        if expected != weights.values.len() {
+        let Some((kind, width)) = spec.standard() else {
             return Err(FlError::Model(
-                "the weights do not fill their layout".into(),
+                "the committee's exact trainer takes the standard MLP and CNN only".into(),
+            ));
+        };
+        let expected: usize = weights.layout.iter().map(|t| t.len()).sum();
+        if weights.layout.len() != 4 || expected != weights.values.len() {
+            return Err(FlError::Model(
+                "the weights do not fill the model's layout".into(),
             ));
         }
+        let mut offset = 0;
+        let tensors = weights
+            .layout
+            .iter()
+            .map(|tensor| {
+                offset += tensor.len();
+                (offset - tensor.len(), tensor.len())
+            })
+            .collect();
         Ok(Self {
             spec,
+            kind,
+            width,
             params: weights.values.iter().map(|&v| f64::from(v)).collect(),
             tensors,
         })
+    }
+
+    /// The CNN's input, `[channels, height, width]`.
+    fn image(&self) -> [usize; 3] {
+        match *self.spec.input.as_slice() {
+            [c, h, w] => [c, h, w],
+            _ => unreachable!("a standard CNN takes images"),
+        }
     }
 
     fn range(&self, index: usize) -> std::ops::Range<usize> {
@@ -83,13 +86,8 @@ impl<'a> Network<'a> {
         &self.params[self.range(index)]
     }
 
-    /// The logits of one sample.
-    pub(super) fn logits(&self, input: &[f32]) -> Vec<f64> {
-        self.forward(input).logits
-    }
-
     fn forward(&self, input: &[f32]) -> Trace {
-        let (features, conv, argmax) = match self.spec.kind {
+        let (features, conv, argmax) = match self.kind {
             ModelKind::Mlp => {
                 let input: Vec<f64> = input.iter().map(|&v| f64::from(v)).collect();
                 let hidden = dense(&input, self.tensor(0), self.tensor(1));
@@ -135,7 +133,7 @@ impl<'a> Network<'a> {
         for (o, &d) in d_logits.iter().enumerate() {
             gradient[bias.start + o] += d;
         }
-        match self.spec.kind {
+        match self.kind {
             ModelKind::Mlp => self.back_hidden(input, &trace, &d_features, gradient),
             ModelKind::Cnn => self.back_conv(input, &trace, &d_features, gradient),
         }
@@ -166,7 +164,7 @@ impl<'a> Network<'a> {
 
     /// The convolution's gradient, through pooling (to the maximum taken) and ReLU.
     fn back_conv(&self, input: &[f32], trace: &Trace, d_features: &[f64], gradient: &mut [f64]) {
-        let [channels, height, width] = self.spec.input;
+        let [channels, height, width] = self.image();
         let (kernel, bias) = (self.range(0), self.range(1));
         let mut d_conv = vec![0f64; trace.conv.len()];
         for (&at, &d) in trace.argmax.iter().zip(d_features) {
@@ -200,8 +198,8 @@ impl<'a> Network<'a> {
     /// 3x3 convolution with same padding, ReLU, 2x2 max pooling: the flattened features, the
     /// convolution's output and where each pooled maximum came from.
     fn conv_relu_pool(&self, input: &[f32]) -> (Vec<f64>, Vec<f64>, Vec<usize>) {
-        let [channels, height, width] = self.spec.input;
-        let filters = self.spec.width;
+        let [channels, height, width] = self.image();
+        let filters = self.width;
         let (kernel, bias) = (self.tensor(0), self.tensor(1));
         let (ph, pw) = (height / 2, width / 2);
         let mut pooled = Vec::with_capacity(filters * ph * pw);
@@ -260,6 +258,17 @@ pub(super) fn check_data(spec: &ModelSpec, data: &Dataset, what: &str) -> Result
             data.feature_dim(),
             data.classes,
             spec.input_dim(),
+            spec.classes
+        )));
+    }
+    if spec.is_text()
+        && let Some(bad) = data
+            .features
+            .iter()
+            .find(|&&id| id.fract() != 0.0 || !(0.0..spec.classes as f32).contains(&id))
+    {
+        return Err(FlError::Data(format!(
+            "{what} holds {bad}, not a token id below {}",
             spec.classes
         )));
     }

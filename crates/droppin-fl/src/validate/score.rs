@@ -3,40 +3,49 @@
 
 use crate::FlError;
 use crate::data::Dataset;
-use crate::evaluate::Evaluation;
+use crate::evaluate::{Evaluation, cross_entropy};
 use crate::model::{ModelSpec, Weights};
 
-use super::network::{Network, check_data, shifted_exps};
+use super::exact::ExactModel;
+use super::network::check_data;
 
 /// Mean cross-entropy (nats) and accuracy of `weights` on `data`, bit-identical everywhere.
+/// A text model's loss is per token, and its accuracy counts every position's next token.
 pub fn score(spec: &ModelSpec, weights: &Weights, data: &Dataset) -> Result<Evaluation, FlError> {
     let (losses, correct) = sample_losses(spec, weights, data)?;
+    let predictions = data.len() * spec.outputs_per_sample();
     Ok(Evaluation::of_sums(
         losses.iter().sum(),
-        correct,
         data.len(),
+        correct,
+        predictions,
     ))
 }
 
-/// Each sample's cross-entropy (nats), in order, and how many samples the model gets right.
+/// Each sample's cross-entropy (nats; a text window's mean over its positions), in order, and
+/// how many predictions the model gets right.
 pub(super) fn sample_losses(
     spec: &ModelSpec,
     weights: &Weights,
     data: &Dataset,
 ) -> Result<(Vec<f64>, usize), FlError> {
     check_data(spec, data, "the validation set")?;
-    let net = Network::of(spec, weights)?;
+    let model = ExactModel::of(spec, weights)?;
+    let per_sample = spec.outputs_per_sample();
     let mut losses = Vec::with_capacity(data.len());
     let mut correct = 0usize;
     for row in 0..data.len() {
-        let logits = net.logits(data.row(row));
-        let label = usize::from(data.labels[row]);
-        let (max, _, sum) = shifted_exps(&logits);
-        losses.push(libm::log(sum) + max - logits[label]);
-        let predicted = (0..spec.classes)
-            .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
-            .expect("at least two classes");
-        correct += usize::from(predicted == label);
+        let logits = model.logits(data.row(row));
+        let mut loss = 0f64;
+        for (logits, target) in logits
+            .chunks(spec.classes)
+            .zip(data.targets(row, per_sample))
+        {
+            let (prediction_loss, hit) = cross_entropy(logits, target);
+            loss += prediction_loss;
+            correct += usize::from(hit);
+        }
+        losses.push(loss / per_sample as f64);
     }
     Ok((losses, correct))
 }
@@ -62,6 +71,43 @@ mod tests {
                 "{spec:?}: {exact:?} against {backend:?}"
             );
             assert_eq!(exact.accuracy, backend.accuracy, "{spec:?}");
+        }
+    }
+
+    /// Seeded samples that fit `spec`: uniform features, or token ids for a text model.
+    fn samples_for(spec: &ModelSpec, rows: usize) -> Dataset {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        let features = (0..rows * spec.input_dim())
+            .map(|_| {
+                if spec.is_text() {
+                    rng.random_range(0..spec.classes) as f32
+                } else {
+                    rng.random::<f32>()
+                }
+            })
+            .collect();
+        let labels = (0..rows)
+            .map(|_| rng.random_range(0..spec.classes) as u8)
+            .collect();
+        Dataset::new(features, labels, spec.input.clone(), spec.classes).unwrap()
+    }
+
+    #[test]
+    fn matches_the_backend_on_every_catalog_model() {
+        for task in droppin_task::catalog::all() {
+            let spec = crate::task::model_spec(&task).unwrap();
+            let data = samples_for(&spec, 6);
+            let weights = Weights::initial(&spec, 5);
+            let exact = score(&spec, &weights, &data).unwrap();
+            let backend = evaluate(&spec, &weights, &data, &Device::flex()).unwrap();
+            assert!(
+                (exact.loss - backend.loss).abs() < 1e-4,
+                "{}: {exact:?} against {backend:?}",
+                task.name
+            );
+            assert_eq!(exact.accuracy, backend.accuracy, "{}", task.name);
+            assert!(exact.loss.is_finite() && exact.loss > 0.0, "{}", task.name);
         }
     }
 
