@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use droppin_fl::aggregate::Rule;
-use droppin_fl::data::{Dataset, Partition, digits, load_csv, load_idx, partition};
+use droppin_fl::data::{
+    Dataset, Partition, digits, load_csv, load_idx, partition, read_for, shipped,
+};
 use droppin_fl::device::{DEVICE_NAMES, device};
 use droppin_fl::model::ModelSpec;
 use droppin_fl::sim::{SimConfig, SimData, SimResult, simulate};
+use droppin_task::{DataSchema, Manifest};
 
 use crate::scenario_args::ScenarioArgs;
 use droppin_fl::train::{LocalOptimizer, TrainConfig};
@@ -70,16 +73,19 @@ pub struct SimArgs {
     json: bool,
 }
 
-/// The model and recipe of `task` (a catalog name or a manifest file), checked against the data.
-fn task_setup(task: &str, data: &SimData, seed: u64) -> anyhow::Result<(ModelSpec, TrainConfig)> {
-    let (manifest, _) = crate::operator_cli::load_task(task)?;
+/// The model and recipe of `manifest`, checked against the data.
+fn task_setup(
+    manifest: &Manifest,
+    data: &SimData,
+    seed: u64,
+) -> anyhow::Result<(ModelSpec, TrainConfig)> {
     if manifest.recipe.privacy.is_some() {
         bail!(
             "task `{}` asks for DP-SGD, which dpin sim applies with --dp-epsilon, not from a manifest",
             manifest.name
         );
     }
-    let spec = droppin_fl::task::model_spec(&manifest)?;
+    let spec = droppin_fl::task::model_spec(manifest)?;
     let shape = &data.train.sample_shape;
     if data.train.feature_dim() != spec.input_dim() || data.train.classes != spec.classes {
         bail!(
@@ -94,9 +100,13 @@ fn task_setup(task: &str, data: &SimData, seed: u64) -> anyhow::Result<(ModelSpe
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
-    let data = load_data(&args)?;
+    let task = match &args.task {
+        Some(task) => Some(crate::operator_cli::load_task(task)?.0),
+        None => None,
+    };
+    let data = load_data(&args, task.as_ref())?;
     let seed = args.scenario.seed;
-    let (spec, train) = match &args.task {
+    let (spec, train) = match &task {
         Some(task) => task_setup(task, &data, seed)?,
         None => (
             ModelSpec::for_data(
@@ -118,10 +128,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             },
         ),
     };
-    let model = args
-        .task
-        .clone()
-        .unwrap_or_else(|| format!("{:?}", args.scenario.model()).to_lowercase());
+    let model = task.as_ref().map_or_else(
+        || format!("{:?}", args.scenario.model()).to_lowercase(),
+        |task| task.name.clone(),
+    );
     let pipelines: Vec<Option<String>> = match args.aggregator.as_deref() {
         None => vec![None],
         Some("all") => std::iter::once(None)
@@ -198,6 +208,14 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&result)?);
         } else {
             print_row(&name, &result);
+            if base.spec.is_text() {
+                println!(
+                    "{:<14} test perplexity {:.2} (clean {:.2})",
+                    "",
+                    result.loss.exp(),
+                    result.clean_loss.exp()
+                );
+            }
         }
     }
     Ok(())
@@ -242,34 +260,50 @@ fn print_row(name: &str, r: &SimResult) {
 
 /// The shipped digits split, or the user's file split 60/20/20 by a fixed seed; a tenth of the
 /// training part is the task's public sample.
-fn load_data(args: &SimArgs) -> anyhow::Result<SimData> {
-    let Some(path) = &args.data else {
-        let split = digits()?;
-        return Ok(SimData::with_public_sample(
-            split.train,
-            split.validation,
-            split.test,
-        ));
-    };
-    let all: Dataset = match &args.labels {
-        Some(labels) => load_idx(path, labels)?,
-        None if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
-        {
-            load_csv(path, &args.label_column)?
+/// The shipped digits with their fixed split.
+fn digits_data() -> anyhow::Result<SimData> {
+    let split = digits()?;
+    Ok(SimData::with_public_sample(
+        split.train,
+        split.validation,
+        split.test,
+    ))
+}
+
+/// The data of the run: `--data` (read by the task's schema when it is tabular or text), else
+/// the task's shipped data, else the shipped digits with their fixed split.
+fn load_data(args: &SimArgs, task: Option<&Manifest>) -> anyhow::Result<SimData> {
+    let all: Dataset = match (&args.data, task) {
+        (None, None) => return digits_data(),
+        (None, Some(task)) if task.name == "digits" => return digits_data(),
+        (None, Some(task)) => match shipped(task) {
+            Some(data) => data?,
+            None => bail!("task `{}` ships no data: give yours with --data", task.name),
+        },
+        (Some(path), Some(task)) if !matches!(task.data, DataSchema::Images { .. }) => {
+            let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+            read_for(task, &bytes, &path.display().to_string())?
         }
-        None => bail!(
-            "{}: give --labels for an IDX images file, or a .csv file",
-            path.display()
-        ),
+        (Some(path), _) => match &args.labels {
+            Some(labels) => load_idx(path, labels)?,
+            None if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+            {
+                load_csv(path, &args.label_column)?
+            }
+            None => bail!(
+                "{}: give --labels for an IDX images file, or a .csv file",
+                path.display()
+            ),
+        },
     };
+    let path = args.data.as_ref().map_or_else(
+        || "the shipped data".to_string(),
+        |p| p.display().to_string(),
+    );
     if all.len() < 10 {
-        bail!(
-            "{}: {} samples are too few to split",
-            path.display(),
-            all.len()
-        );
+        bail!("{path}: {} samples are too few to split", all.len());
     }
     let parts = partition(&all, 5, Partition::Iid, USER_SPLIT_SEED)?;
     Ok(SimData::with_public_sample(

@@ -112,24 +112,22 @@ fn input_of(data: &DataSchema) -> Result<(Vec<u64>, u64), TaskError> {
             if !(2..=4096).contains(context) {
                 return Err(fail("data.context", "must be 2 to 4096 tokens"));
             }
-            let tokens = match vocabulary {
-                Vocabulary::Bytes => 256,
-                // Every listed character, and one more for any other.
-                Vocabulary::Characters { alphabet } => {
-                    let chars: Vec<char> = alphabet.chars().collect();
-                    let unique = chars
-                        .iter()
-                        .enumerate()
-                        .all(|(i, c)| !chars[..i].contains(c));
-                    if chars.is_empty() || !unique {
-                        return Err(fail(
-                            "data.vocabulary.alphabet",
-                            "list each character once, at least one",
-                        ));
-                    }
-                    chars.len() as u64 + 1
+            if let Vocabulary::Characters { alphabet } = vocabulary {
+                let chars: Vec<char> = alphabet.chars().collect();
+                let unique = chars
+                    .iter()
+                    .enumerate()
+                    .all(|(i, c)| !chars[..i].contains(c));
+                // Every listed character, and one more token for any other: 256 at most, so a
+                // token fits a byte.
+                if chars.is_empty() || chars.len() > 255 || !unique {
+                    return Err(fail(
+                        "data.vocabulary.alphabet",
+                        "list each character once, 1 to 255 of them",
+                    ));
                 }
-            };
+            }
+            let tokens = vocabulary.len() as u64;
             Ok((vec![u64::from(*context)], tokens))
         }
     }

@@ -117,6 +117,39 @@ pub enum Vocabulary {
     },
 }
 
+impl Vocabulary {
+    /// Tokens in the vocabulary: 256 bytes, or each listed character and one for any other.
+    pub fn len(&self) -> usize {
+        match self {
+            Vocabulary::Bytes => 256,
+            Vocabulary::Characters { alphabet } => alphabet.chars().count() + 1,
+        }
+    }
+
+    /// Never empty: even an empty alphabet has the token for any other character.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The token ids of `text`.
+    pub fn encode(&self, text: &str) -> Vec<u16> {
+        match self {
+            Vocabulary::Bytes => text.bytes().map(u16::from).collect(),
+            Vocabulary::Characters { alphabet } => {
+                let other = alphabet.chars().count() as u16;
+                text.chars()
+                    .map(|c| {
+                        alphabet
+                            .chars()
+                            .position(|a| a == c)
+                            .map_or(other, |i| i as u16)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 /// A layer of the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "layer", rename_all = "snake_case", deny_unknown_fields)]

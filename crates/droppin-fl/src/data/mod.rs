@@ -1,14 +1,21 @@
-//! Datasets: the shipped UCI digits, user formats (CSV, MNIST IDX) and partitioning across nodes.
+//! Datasets: the shipped digits and catalog data, user formats (CSV, MNIST IDX, a task's
+//! tabular CSV or text) and partitioning across nodes.
 
 mod csv_file;
 mod digits;
 mod idx;
 mod partition;
+mod shipped;
+mod tabular;
+mod text;
 
 pub use csv_file::{load_csv, parse_csv};
 pub use digits::{DigitsSplit, digits};
 pub use idx::load_idx;
 pub use partition::{Partition, partition};
+pub use shipped::{read_for, shipped};
+pub use tabular::{TabularSchema, read_tabular};
+pub use text::read_text;
 
 use sha2::{Digest, Sha256};
 

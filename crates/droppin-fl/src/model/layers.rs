@@ -38,6 +38,8 @@ pub struct Transformer {
 pub struct Flatten;
 
 /// One layer of the list, with its parameters if it has any.
+// A model holds a handful of blocks, built once: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Block {
     Dense(Linear),

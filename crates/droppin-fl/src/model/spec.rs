@@ -101,19 +101,26 @@ impl ModelSpec {
         Ok(spec)
     }
 
-    /// Which standard architecture this is, with its width, if it is one.
+    /// Which standard architecture this is, with its width, if it is one (an MLP on flat rows
+    /// needs no `flatten`).
     pub fn standard(&self) -> Option<(ModelKind, usize)> {
         let classes = self.classes as u32;
+        let mlp = match (self.input.len(), self.layers.as_slice()) {
+            (_, [Layer::Flatten, rest @ ..]) | (1, rest) => rest,
+            _ => &[],
+        };
+        match mlp {
+            [
+                Layer::Dense { units },
+                Layer::Relu,
+                Layer::Dense { units: out },
+            ] if *out == classes => Some((ModelKind::Mlp, *units as usize)),
+            _ => self.standard_cnn(),
+        }
+    }
+
+    fn standard_cnn(&self) -> Option<(ModelKind, usize)> {
         match (self.input.as_slice(), self.layers.as_slice()) {
-            (
-                _,
-                [
-                    Layer::Flatten,
-                    Layer::Dense { units },
-                    Layer::Relu,
-                    Layer::Dense { units: out },
-                ],
-            ) if *out == classes => Some((ModelKind::Mlp, *units as usize)),
             (
                 [_, h, w],
                 [
@@ -128,7 +135,7 @@ impl ModelSpec {
                     Layer::Flatten,
                     Layer::Dense { units: out },
                 ],
-            ) if *out == classes && h % 2 == 0 && w % 2 == 0 => {
+            ) if *out as usize == self.classes && h % 2 == 0 && w % 2 == 0 => {
                 Some((ModelKind::Cnn, *channels as usize))
             }
             _ => None,

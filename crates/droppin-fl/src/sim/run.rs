@@ -89,6 +89,11 @@ pub struct SimResult {
     /// Test accuracy of the same run with every node honest.
     pub clean_accuracy: f64,
     pub accuracy: f64,
+    /// Test cross-entropy (nats per prediction) of the final model; a text task's perplexity
+    /// is its `exp`.
+    pub loss: f64,
+    /// The same for the clean run.
+    pub clean_loss: f64,
     /// Malicious updates not accepted (slashed, excluded or not selected), summed over rounds.
     pub malicious_rejected: usize,
     pub malicious_total: usize,
@@ -127,13 +132,20 @@ pub fn simulate(config: &SimConfig, data: &SimData) -> Result<SimResult, FlError
         },
         data,
     )?;
-    let attacked = run(config, data)?;
+    // Without attackers the attacked run is the clean one: the same seeds, the same bits.
+    let attacked = match config.malicious {
+        0 => None,
+        _ => Some(run(config, data)?),
+    };
+    let attacked = attacked.as_ref().unwrap_or(&clean);
     let honest = config.nodes - config.malicious;
     let per_node = |total: f64, nodes: usize| total / (nodes * config.rounds).max(1) as f64;
     let verdicts = attacked.verdicts.as_ref();
     Ok(SimResult {
         clean_accuracy: clean.accuracy,
         accuracy: attacked.accuracy,
+        loss: attacked.loss,
+        clean_loss: clean.loss,
         malicious_rejected: attacked.malicious_rejected,
         malicious_total: config.malicious * config.rounds,
         honest_rejected: attacked.honest_rejected,
@@ -163,6 +175,7 @@ struct VerdictTotals {
 
 struct RunOutcome {
     accuracy: f64,
+    loss: f64,
     backdoor_success: f64,
     malicious_rejected: usize,
     honest_rejected: usize,
@@ -247,15 +260,19 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                         reputation_bps: droppin_interface::BPS,
                     })
                     .collect();
-                let reference = Reference::train(
-                    &config.spec,
-                    &global,
-                    &data.public,
-                    &TrainConfig {
-                        seed: round_seed,
-                        ..config.train
-                    },
-                )?;
+                let reference = Reference::applies_to(&config.spec)
+                    .then(|| {
+                        Reference::train(
+                            &config.spec,
+                            &global,
+                            &data.public,
+                            &TrainConfig {
+                                seed: round_seed,
+                                ..config.train
+                            },
+                        )
+                    })
+                    .transpose()?;
                 let report = validate(
                     &config.spec,
                     &global,
@@ -264,7 +281,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     &RoundContext {
                         round: round_key,
                         previous_step: previous_step.as_deref(),
-                        reference: Some(&reference),
+                        reference: reference.as_ref(),
                     },
                     &ValidatorConfig::default(),
                 )?;
@@ -340,11 +357,12 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
             )
         })
         .transpose()?;
-    let accuracy = evaluate(&config.spec, &global, &data.test, &device)?.accuracy;
+    let test = evaluate(&config.spec, &global, &data.test, &device)?;
     let backdoor_success =
         evaluate(&config.spec, &global, &backdoor_test(&data.test), &device)?.accuracy;
     Ok(RunOutcome {
-        accuracy,
+        accuracy: test.accuracy,
+        loss: test.loss,
         backdoor_success,
         malicious_rejected,
         honest_rejected,

@@ -23,6 +23,13 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// Whether the committee trains a reference for `spec`: its exact trainer knows the standard
+    /// MLP and CNN ([`ModelSpec::standard`]); any other model is judged without the anchor (on
+    /// validation gain, grouping and the loss bound alone).
+    pub fn applies_to(spec: &ModelSpec) -> bool {
+        spec.standard().is_some()
+    }
+
     /// Both trainings of `base` on `public` with `recipe`, each by `reference_update`.
     pub fn train(
         spec: &ModelSpec,
