@@ -21,12 +21,13 @@ use droppin_cli::localnet::{Localnet, LocalnetOptions};
 use droppin_cli::validator::{Task, committee_availability, fetch_updates, judge};
 use droppin_client::{Chain, Protocol, RpcChain};
 use droppin_fl::data::digits;
-use droppin_fl::model::ModelSpec;
 use droppin_fl::validate::ValidatorConfig;
 use droppin_interface::pda::find;
 use droppin_interface::state::RoundStatus;
 use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID, availability::availability_deadline};
+use droppin_node::RoundTask;
 use droppin_storage::{KuboStore, Limits};
+use droppin_task::catalog;
 use droppin_tests::browser::Browser;
 use droppin_tests::program_path;
 use serde_json::{Value, json};
@@ -291,9 +292,11 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             drawn(&drawn_round, &v.pubkey(), &bond, 0)
         })
         .collect();
-    let (spec, validation) = (ModelSpec::digits_mlp(), digits().unwrap().validation);
+    let digits_task = RoundTask::new(catalog::get("digits").unwrap()).unwrap();
+    let validation = digits().unwrap().validation;
     let task = Task {
-        spec: &spec,
+        cid: digits_task.cid,
+        spec: &digits_task.spec,
         validation: &validation,
         config: &ValidatorConfig::default(),
         public: None,

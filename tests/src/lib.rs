@@ -268,7 +268,7 @@ impl Default for Harness {
 pub fn round_args(slot: u64, amount: u64) -> OpenRoundArgs {
     let model_hash = [0x11; 32];
     OpenRoundArgs {
-        task_hash: [0x22; 32],
+        task_cid: Cid::from_digest(&[0x22; 32]),
         model_hash,
         model_cid: Cid::from_digest(&model_hash),
         validation_set_hash: [0x33; 32],

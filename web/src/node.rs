@@ -5,7 +5,7 @@
 
 use droppin_coordinator::{Phase, phase, phase_name, settle_node, settlement_open};
 use droppin_fl::data::{Dataset, Partition, digits, parse_csv, partition};
-use droppin_fl::model::{ModelSpec, Weights};
+use droppin_fl::model::Weights;
 use droppin_fl::privacy::DpSgd;
 use droppin_fl::train::TrainConfig;
 use droppin_fl::update::decode_model;
@@ -14,6 +14,8 @@ use droppin_interface::builders;
 use droppin_interface::hash::{Sha256, commitment};
 use droppin_interface::pda::find;
 use droppin_interface::state::{NodeState, Reputation, Round, RoundStatus};
+use droppin_node::RoundTask;
+use droppin_task::catalog;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use solana_address::Address;
@@ -32,9 +34,10 @@ use crate::storage;
 use crate::training::{Backend, StepReport, TabTrainer, choose_device};
 use crate::upload::PreparedUpdate;
 
-/// The task rounds opened here train: the digits MLP.
-pub fn digits_spec() -> ModelSpec {
-    ModelSpec::digits_mlp()
+/// The task rounds opened here train: the catalog's digits.
+pub fn digits_task() -> RoundTask {
+    RoundTask::new(catalog::get("digits").expect("the catalog has the digits"))
+        .expect("the digits task builds")
 }
 /// Demo shards: the shipped digits split IID in this many parts, one picked per wallet.
 const DEMO_SHARDS: usize = 8;
@@ -60,7 +63,7 @@ async fn read_csv(file: web_sys::File, label_column: String) -> Result<Dataset, 
         .and_then(|t| t.as_string())
         .ok_or_else(|| AppError::Invalid(format!("cannot read {}", file.name())))?;
     let data = parse_csv(text.as_bytes(), &label_column, &file.name())?;
-    let spec = digits_spec();
+    let spec = digits_task().spec;
     if data.feature_dim() != spec.input_dim() || data.classes > spec.classes {
         return Err(AppError::Invalid(format!(
             "{}: this round's model takes {} features (8x8 images) and {} classes; the file has {} features and {} classes",
@@ -498,7 +501,11 @@ pub fn RunNode() -> impl IntoView {
 /// Loads the round's global model from storage.
 async fn global_model(session: &Session, round: &Round) -> Result<Weights, AppError> {
     let bytes = storage::download(&session.storage_url(), &round.model_cid).await?;
-    Ok(decode_model(&digits_spec(), &bytes, &round.model_hash)?)
+    Ok(decode_model(
+        &digits_task().spec,
+        &bytes,
+        &round.model_hash,
+    )?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -517,7 +524,7 @@ async fn join_and_train(
     record: RwSignal<Option<NodeRecord>>,
 ) -> Result<Done, AppError> {
     let node = session.address()?;
-    if round.task_hash != digits_spec().hash() {
+    if !digits_task().is_of(&round) {
         return Err(AppError::Invalid(
             "this round trains a model this page does not know".into(),
         ));
@@ -532,7 +539,7 @@ async fn join_and_train(
         }
         (true, [file]) if is_csv(file) => read_csv(file.clone(), label_column).await?,
         (true, images) => {
-            let spec = digits_spec();
+            let spec = digits_task().spec;
             read_images(images, spec.input[1] as u32, spec.classes).await?
         }
     };
@@ -569,7 +576,7 @@ async fn join_and_train(
         Backend::WebGpu
     })
     .await;
-    let spec = digits_spec();
+    let spec = digits_task().spec;
     let (trainer, note) = TabTrainer::new(&chosen, &spec, &base, &data, &config).await?;
     backend_note.set(Some(note));
     let total = epochs * data.len().div_ceil(config.batch_size);

@@ -2,7 +2,7 @@
 //! storage gateway, then one `OpenRound` transaction signed by the funder's wallet.
 
 use droppin_fl::data::digits;
-use droppin_fl::model::{ModelSpec, Weights};
+use droppin_fl::model::Weights;
 use droppin_fl::update::{Encoding, Update};
 use droppin_interface::builders;
 use droppin_interface::pda::find;
@@ -10,6 +10,7 @@ use droppin_interface::state::{ProtocolConfig, Registry};
 use solana_address::Address;
 
 use crate::chain;
+use crate::node::digits_task;
 use crate::order::{Order, preview, round_args};
 use crate::session::{AppError, Session};
 use crate::storage;
@@ -36,7 +37,7 @@ pub async fn registry(session: &Session) -> Result<Registry, AppError> {
         .unwrap_or_default())
 }
 
-/// Opens a digits-MLP round funded by the connected wallet; its committee is drawn later from
+/// Opens a digits round funded by the connected wallet; its committee is drawn later from
 /// the bonded validators.
 pub async fn open_round(session: &Session, order: &Order) -> Result<Opened, AppError> {
     let funder = session.address()?;
@@ -50,13 +51,15 @@ pub async fn open_round(session: &Session, order: &Order) -> Result<Opened, AppE
                 .join("; "),
         )
     })?;
-    let spec = ModelSpec::digits_mlp();
-    let model = Update::model(&spec, &Weights::initial(&spec, 1)).encode(Encoding::default());
+    let task = digits_task();
+    let spec = &task.spec;
+    let task_cid = storage::upload(&session.storage_url(), &task.bytes()).await?;
+    let model = Update::model(spec, &Weights::initial(spec, 1)).encode(Encoding::default());
     let model_cid = storage::upload(&session.storage_url(), &model).await?;
     let slot = session.rpc().slot().await?;
     let mut args =
         round_args(order, slot).ok_or_else(|| AppError::Invalid("amount or stake".into()))?;
-    args.task_hash = spec.hash();
+    args.task_cid = task_cid;
     args.model_hash = *model_cid.digest();
     args.model_cid = model_cid;
     args.validation_set_hash = digits()?.validation.hash();

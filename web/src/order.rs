@@ -113,12 +113,12 @@ fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
     errors
 }
 
-/// The instruction arguments of `order` (model and validation set left for the caller), with
+/// The instruction arguments of `order` (task, model and validation set left for the caller), with
 /// deadlines from `slot`.
 pub fn round_args(order: &Order, slot: u64) -> Option<OpenRoundArgs> {
     let (commit, reveal, validation) = phase_schedule(slot, order.phase_slots);
     Some(OpenRoundArgs {
-        task_hash: [0; 32],
+        task_cid: Cid::default(),
         model_hash: [0; 32],
         model_cid: Cid::default(),
         validation_set_hash: [0; 32],
@@ -140,9 +140,10 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
     let Some(mut args) = args else {
         return Err(errors);
     };
-    // The coordinator opens the round as the program would (a model CID stands in).
+    // The coordinator opens the round as the program would (a CID stands in for the task's
+    // and the model's).
     let model = Cid::from_digest(&[1; 32]);
-    (args.model_cid, args.model_hash) = (model, *model.digest());
+    (args.task_cid, args.model_cid, args.model_hash) = (model, model, *model.digest());
     let keys = RoundKeys {
         bonded_total: 1,
         ..RoundKeys::default()

@@ -15,7 +15,7 @@ use crate::chart::{self, LineChart};
 use crate::committee::Committee;
 use crate::connect::short;
 use crate::follow::{every_few_seconds, set_if_changed};
-use crate::node::digits_spec;
+use crate::node::digits_task;
 use crate::session::{AppError, Session};
 use crate::status::RoundStatusPanel;
 use crate::storage::{self, cid_text};
@@ -170,7 +170,7 @@ fn RoundDetail(address: Address, round: Round, now: RwSignal<u64>) -> impl IntoV
 #[derive(Clone, Debug, PartialEq)]
 struct ShippedModel {
     round: u64,
-    task_hash: [u8; 32],
+    task_cid: Cid,
     cid: Cid,
     hash: [u8; 32],
 }
@@ -183,11 +183,12 @@ async fn lineage_accuracy(
 ) -> Result<Vec<(f64, f64)>, AppError> {
     let test = digits()?.test;
     let mut points = Vec::new();
-    let spec = digits_spec();
-    for model in shipped.into_iter().filter(|m| m.task_hash == spec.hash()) {
+    let task = digits_task();
+    let spec = &task.spec;
+    for model in shipped.into_iter().filter(|m| m.task_cid == task.cid) {
         let bytes = storage::download(&session.storage_url(), &model.cid).await?;
-        let weights = decode_model(&spec, &bytes, &model.hash)?;
-        let evaluation = evaluate(&spec, &weights, &test, &Device::flex())?;
+        let weights = decode_model(spec, &bytes, &model.hash)?;
+        let evaluation = evaluate(spec, &weights, &test, &Device::flex())?;
         points.push((model.round as f64, evaluation.accuracy));
     }
     Ok(points)
@@ -263,7 +264,7 @@ pub fn Rounds() -> impl IntoView {
             })
             .map(|(_, r)| ShippedModel {
                 round: r.id,
-                task_hash: r.task_hash,
+                task_cid: r.task_cid,
                 cid: r.outcome.vote.new_model_cid,
                 hash: r.outcome.vote.new_model_hash,
             })

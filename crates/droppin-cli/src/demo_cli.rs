@@ -8,9 +8,10 @@ use droppin_cli::demo::{DemoConfig, DemoReport, Faults, embedded_chain, run};
 use droppin_client::default_program_path;
 use droppin_fl::{
     aggregate::Rule,
-    data::digits,
+    data::task_split,
     model::{ModelKind, ModelSpec},
 };
+use droppin_node::RoundTask;
 
 use crate::scenario_args::ScenarioArgs;
 use droppin_interface::LAMPORTS_PER_SOL;
@@ -41,9 +42,14 @@ pub struct DemoArgs {
     rounds: usize,
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// Local epochs per round.
-    #[arg(long, default_value_t = 5)]
-    epochs: usize,
+    /// The task the rounds train: a catalog task that ships its data (digits, breast-cancer,
+    /// char-lm) or a manifest file of one.
+    #[arg(long, default_value = "digits")]
+    task: String,
+    /// Local epochs per round, in place of the task recipe's (the round then pins a task with
+    /// this recipe).
+    #[arg(long)]
+    epochs: Option<u32>,
     /// SOL the funder pays per round, the 8% fee included.
     #[arg(long, default_value_t = 1.0)]
     fund_sol: f64,
@@ -92,12 +98,25 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.bond_lamports = (args.bond_sol * LAMPORTS_PER_SOL as f64).round() as u64;
     config.rounds = args.rounds;
     config.seed = args.scenario.seed;
-    config.spec = match args.scenario.model() {
-        ModelKind::Mlp => ModelSpec::digits_mlp(),
-        ModelKind::Cnn => ModelSpec::digits_cnn(),
+    let (mut manifest, _) = crate::operator_cli::load_task(&args.task)?;
+    let data = match task_split(&manifest) {
+        Some(split) => split.with_context(|| format!("loading task `{}`'s data", manifest.name))?,
+        None => anyhow::bail!(
+            "task `{}` ships no data: the demo runs a task whose data the repository ships",
+            manifest.name
+        ),
     };
-    config.train.epochs = args.epochs;
-    config.train.seed = args.scenario.seed;
+    if args.scenario.model() == ModelKind::Cnn {
+        let spec =
+            ModelSpec::for_data(ModelKind::Cnn, &data.train.sample_shape, data.train.classes)?;
+        manifest.model = spec.layers;
+        manifest.name = format!("{}-cnn", manifest.name);
+    }
+    if let Some(epochs) = args.epochs {
+        manifest.recipe.epochs = epochs;
+    }
+    config.task = RoundTask::new(manifest)?;
+    config.train = config.task.recipe(args.scenario.seed);
     config.dp_epsilon = args.scenario.dp_epsilon;
     config.validator.aggregator =
         Rule::named(&args.aggregator, 0, args.nodes).expect("clap checked the name");
@@ -117,7 +136,6 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     let program = args.program.unwrap_or_else(default_program_path);
     let chain = embedded_chain(&program, config.seed)?;
     let store = LocalStore::open(args.out.join("blobs"), Limits::default())?;
-    let data = digits().context("loading the shipped digits")?;
     let report = run(&config, chain, &store, &data)?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -5,9 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use droppin_fl::aggregate::Rule;
-use droppin_fl::data::{
-    Dataset, Partition, digits, load_csv, load_idx, partition, read_for, shipped,
-};
+use droppin_fl::data::{Dataset, Partition, Split, digits, load_csv, load_idx, read_for, shipped};
 use droppin_fl::device::{DEVICE_NAMES, device};
 use droppin_fl::model::ModelSpec;
 use droppin_fl::sim::{SimConfig, SimData, SimResult, simulate};
@@ -15,9 +13,6 @@ use droppin_task::{DataSchema, Manifest};
 
 use crate::scenario_args::ScenarioArgs;
 use droppin_fl::train::{LocalOptimizer, TrainConfig};
-
-/// Fixed seed of the train/validation/test split of user data.
-const USER_SPLIT_SEED: u64 = 7;
 
 #[derive(Args)]
 pub struct SimArgs {
@@ -298,17 +293,15 @@ fn load_data(args: &SimArgs, task: Option<&Manifest>) -> anyhow::Result<SimData>
             ),
         },
     };
-    let path = args.data.as_ref().map_or_else(
-        || "the shipped data".to_string(),
-        |p| p.display().to_string(),
-    );
-    if all.len() < 10 {
-        bail!("{path}: {} samples are too few to split", all.len());
-    }
-    let parts = partition(&all, 5, Partition::Iid, USER_SPLIT_SEED)?;
+    let split = Split::of(&all).with_context(|| {
+        args.data.as_ref().map_or_else(
+            || "the shipped data".to_string(),
+            |p| p.display().to_string(),
+        )
+    })?;
     Ok(SimData::with_public_sample(
-        all.subset(&[parts[0].as_slice(), &parts[1], &parts[2]].concat()),
-        all.subset(&parts[3]),
-        all.subset(&parts[4]),
+        split.train,
+        split.validation,
+        split.test,
     ))
 }

@@ -7,8 +7,9 @@
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol};
 use droppin_fl::{
-    data::Dataset,
+    data::{Dataset, task_split},
     model::{ModelSpec, Weights},
+    sim::SimData,
     train::TrainConfig,
     update::{Encoding, Update, decode_model},
     validate::{
@@ -24,6 +25,7 @@ use droppin_interface::{
     state::{NodeState, NodeStatus, Round, RoundStatus},
     verdict::{Leaf, Outcome, VerdictTree},
 };
+use droppin_node::RoundTask;
 use droppin_storage::{BlobStore, from_interface, to_interface};
 use rayon::prelude::*;
 use solana_address::Address;
@@ -74,9 +76,86 @@ pub fn publish_model(
     Ok((cid, *cid.digest()))
 }
 
+/// Publishes a task's manifest (its canonical bytes); returns its CID, which a round stores.
+pub fn publish_task(store: &dyn BlobStore, task: &RoundTask) -> anyhow::Result<Cid> {
+    let stored = store
+        .put(&task.bytes())
+        .context("publishing the task manifest")?;
+    let cid = to_interface(&stored)?;
+    anyhow::ensure!(
+        cid == task.cid,
+        "the store named the task manifest {stored}, not its CID"
+    );
+    Ok(cid)
+}
+
+/// Fetches the task manifest stored under `cid` and checks it against it.
+pub fn fetch_task(store: &dyn BlobStore, cid: &Cid) -> anyhow::Result<RoundTask> {
+    let stored = from_interface(cid)?;
+    let bytes = store
+        .get(&stored)
+        .with_context(|| format!("fetching the round's task manifest {stored}"))?;
+    Ok(RoundTask::from_stored(&bytes, cid)?)
+}
+
+/// A task as a validator holds it: the manifest a round names, the committee's validation set
+/// (from the task's shipped data), the public sample the reference update trains on and the
+/// verdict rules.
+pub struct HeldTask {
+    pub task: RoundTask,
+    pub validation: Dataset,
+    /// The first tenth of the shipped training split: public, so anyone may train on it.
+    pub public: Dataset,
+    /// The task's recipe (the round's address seeds it for the reference).
+    pub recipe: TrainConfig,
+    pub config: ValidatorConfig,
+}
+
+impl HeldTask {
+    /// The task `round` names, fetched from `store`, with the validation set its shipped data
+    /// gives; refuses a round pinning another validation set.
+    pub fn load(store: &dyn BlobStore, round: &Round) -> anyhow::Result<Self> {
+        let task = fetch_task(store, &round.task_cid)?;
+        let Some(split) = task_split(&task.manifest) else {
+            bail!(
+                "task `{}` ships no data: this validator holds no validation set for it",
+                task.manifest.name
+            );
+        };
+        let split = split?;
+        if split.validation.hash() != round.validation_set_hash {
+            bail!(
+                "the round pins another validation set than task `{}`'s shipped one",
+                task.manifest.name
+            );
+        }
+        let (public, _) = SimData::split_public(&split.train);
+        Ok(Self {
+            recipe: task.recipe(0),
+            task,
+            validation: split.validation,
+            public,
+            config: ValidatorConfig::default(),
+        })
+    }
+
+    /// The view [`judge`] takes.
+    pub fn view(&self) -> Task<'_> {
+        Task {
+            cid: self.task.cid,
+            spec: &self.task.spec,
+            validation: &self.validation,
+            config: &self.config,
+            public: Some((&self.public, &self.recipe)),
+        }
+    }
+}
+
 /// What a validator holds of a round's task.
 #[derive(Clone, Copy)]
 pub struct Task<'a> {
+    /// The task manifest's CID, which the round must name.
+    pub cid: Cid,
     /// The model.
     pub spec: &'a ModelSpec,
     /// The committee's validation set (the round pins its hash).
@@ -96,13 +175,13 @@ pub fn round_inputs<C: Chain>(
     round_address: &Address,
     task: &Task<'_>,
 ) -> anyhow::Result<(Round, Vec<NodeState>)> {
-    let (spec, validation) = (task.spec, task.validation);
+    let validation = task.validation;
     let round: Round = protocol.round(round_address)?;
     if round.validation_set_hash != validation.hash() {
         bail!("round {round_address} pins another validation set than this validator holds");
     }
-    if round.task_hash != spec.hash() {
-        bail!("round {round_address} trains another model than this validator's task");
+    if round.task_cid != task.cid {
+        bail!("round {round_address} trains another task than this validator holds");
     }
     let nodes = protocol.round_nodes(round_address)?;
     if nodes.len() != round.counts.nodes_joined as usize {

@@ -79,7 +79,10 @@ pub fn open_round(
     if !sizes_ok {
         return Err(DropPinError::InvalidRoundParams);
     }
-    if !args.model_cid.is_well_formed() || args.model_cid.digest() != &args.model_hash {
+    if !args.model_cid.is_well_formed()
+        || args.model_cid.digest() != &args.model_hash
+        || !args.task_cid.is_well_formed()
+    {
         return Err(DropPinError::InvalidCid);
     }
     let c = &params.committee;
@@ -114,7 +117,7 @@ pub fn open_round(
     round.token_vault = keys.token_vault;
     round.treasury = keys.treasury;
     round.opened_slot = slot;
-    round.task_hash = args.task_hash;
+    round.task_cid = args.task_cid;
     round.model_hash = args.model_hash;
     round.model_cid = args.model_cid;
     round.validation_set_hash = args.validation_set_hash;

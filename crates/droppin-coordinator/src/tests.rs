@@ -34,7 +34,7 @@ fn params() -> ProtocolParams {
 fn args(slot: u64, nodes: u32, amount: u64, committee_size: u8) -> OpenRoundArgs {
     let model_hash = [5; 32];
     OpenRoundArgs {
-        task_hash: [1; 32],
+        task_cid: Cid::from_digest(&[1; 32]),
         model_hash,
         model_cid: Cid::from_digest(&model_hash),
         validation_set_hash: [2; 32],
@@ -148,6 +148,11 @@ fn open_round_checks_its_inputs() {
     assert_eq!(
         fails(|a| a.model_hash = [6; 32], SOL),
         DropPinError::InvalidCid
+    );
+    assert_eq!(
+        fails(|a| a.task_cid = Cid::EMPTY, SOL),
+        DropPinError::InvalidCid,
+        "a round names the task it trains"
     );
 }
 

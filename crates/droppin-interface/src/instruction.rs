@@ -29,8 +29,8 @@ pub const DEFAULT_COMMITTEE_SIZE: u8 = 7;
 /// picks only how many seats to expect, and the draw does the rest.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType)]
 pub struct OpenRoundArgs {
-    /// Hash of the task: model architecture and training recipe.
-    pub task_hash: [u8; 32],
+    /// CID of the task manifest in storage (its digest is the task hash).
+    pub task_cid: Cid,
     /// Hash of the global model to start from.
     pub model_hash: [u8; 32],
     /// Its CID (CIDv1 raw, sha2-256; its digest must equal `model_hash`).

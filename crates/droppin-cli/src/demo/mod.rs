@@ -13,9 +13,9 @@ use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 use anyhow::{Context, bail};
 use droppin_client::{Chain, EmbeddedChain, Protocol};
 use droppin_fl::{
-    data::{Dataset, DigitsSplit, Partition, partition},
+    data::{Dataset, Partition, Split, partition},
     evaluate::evaluate,
-    model::{ModelSpec, Weights},
+    model::Weights,
     privacy::DpSgd,
     sim::{Attack, LocalRound, SimData, local_updates},
     train::TrainConfig,
@@ -33,7 +33,9 @@ use droppin_interface::{
     },
     verdict::{Leaf, Outcome},
 };
+use droppin_node::RoundTask;
 use droppin_storage::{BlobStore, Limits, LocalStore, Replicating, from_interface};
+use droppin_task::catalog;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -55,7 +57,7 @@ use crate::{
         Pending, commit, encode_delta, pending_for, reveal as reveal_update, upload_and_reveal,
     },
     validator::{
-        Judgement, Task, committee_availability, fetch_updates, judge, publish_model,
+        Judgement, Task, committee_availability, fetch_updates, judge, publish_model, publish_task,
         publish_verdict, round_inputs,
     },
 };
@@ -100,9 +102,9 @@ pub struct DemoConfig {
     /// Seed of keys, data split, initial model, training, attacks and (on the embedded chain)
     /// the slot hashes that seed the draws.
     pub seed: u64,
-    /// The model.
-    pub spec: ModelSpec,
-    /// Local training.
+    /// The task the rounds train (published in the store, named by its CID on-chain).
+    pub task: RoundTask,
+    /// Local training: the task's recipe.
     pub train: TrainConfig,
     /// DP-SGD target epsilon of every honest node over all rounds (delta 1e-5).
     pub dp_epsilon: Option<f64>,
@@ -127,6 +129,8 @@ impl DemoConfig {
     /// The README's demo: 8 nodes (2 attacking with sign flips), a registry of 10 validators,
     /// committees of 3 expected, one round.
     pub fn new(out_dir: PathBuf) -> DemoConfig {
+        let task = RoundTask::new(catalog::get("digits").expect("the catalog has the digits"))
+            .expect("the digits task builds");
         DemoConfig {
             nodes: 8,
             malicious: 2,
@@ -136,12 +140,8 @@ impl DemoConfig {
             bond_lamports: 5 * LAMPORTS_PER_SOL,
             rounds: 1,
             seed: 1,
-            spec: ModelSpec::digits_mlp(),
-            train: TrainConfig {
-                epochs: 5,
-                learning_rate: 0.005,
-                ..TrainConfig::default()
-            },
+            train: task.recipe(1),
+            task,
             dp_epsilon: None,
             fund_lamports: LAMPORTS_PER_SOL,
             stake_lamports: LAMPORTS_PER_SOL / 50,
@@ -192,7 +192,7 @@ struct Demo<'a, C> {
     protocol: Protocol<C>,
     store: &'a dyn BlobStore,
     served: ServedApart,
-    data: &'a DigitsSplit,
+    data: &'a Split,
     /// The task's public sample.
     public: Dataset,
     shards: Vec<Dataset>,
@@ -248,7 +248,7 @@ pub fn run<C: Chain>(
     config: &DemoConfig,
     chain: C,
     store: &dyn BlobStore,
-    data: &DigitsSplit,
+    data: &Split,
 ) -> anyhow::Result<DemoReport> {
     config.check()?;
     let started = Instant::now();
@@ -343,7 +343,7 @@ pub fn run<C: Chain>(
         rng,
         previous_step: None,
     };
-    let mut global = Weights::initial(&config.spec, config.seed);
+    let mut global = Weights::initial(&config.task.spec, config.seed);
     let accuracy_before = demo.accuracy(&global)?;
     let mut rounds = Vec::new();
     let mut last = None;
@@ -362,7 +362,7 @@ pub fn run<C: Chain>(
     let model_path = config.out_dir.join("model.safetensors");
     std::fs::write(
         &model_path,
-        droppin_fl::update::export_safetensors(&config.spec, &global)?,
+        droppin_fl::update::export_safetensors(&config.task.spec, &global)?,
     )
     .with_context(|| format!("writing {}", model_path.display()))?;
     let plot_path = config.out_dir.join("accuracy.svg");
@@ -461,7 +461,7 @@ struct Holdings {
 impl<C: Chain> Demo<'_, C> {
     fn accuracy(&self, weights: &Weights) -> anyhow::Result<f64> {
         Ok(evaluate(
-            &self.config.spec,
+            &self.config.task.spec,
             weights,
             &self.data.test,
             &droppin_fl::device::device("cpu")?,
@@ -513,7 +513,8 @@ impl<C: Chain> Demo<'_, C> {
     /// Publishes the global model, opens and funds the round, stakes every node.
     fn open(&mut self, global: &Weights) -> anyhow::Result<Address> {
         let config = self.config;
-        let (model_cid, model_hash) = publish_model(self.store, &config.spec, global)?;
+        let (model_cid, model_hash) = publish_model(self.store, &config.task.spec, global)?;
+        let task_cid = publish_task(self.store, &config.task)?;
         let params = self.protocol.config()?.params;
         let phase = config
             .phase_slots
@@ -524,7 +525,7 @@ impl<C: Chain> Demo<'_, C> {
             .committee_size
             .clamp(params.committee.min_size, params.committee.max_size);
         let args = OpenRoundArgs {
-            task_hash: config.spec.hash(),
+            task_cid,
             model_hash,
             model_cid,
             validation_set_hash: self.data.validation.hash(),
@@ -565,7 +566,7 @@ impl<C: Chain> Demo<'_, C> {
         let training = bar(config.progress, config.nodes, "training");
         let updates = local_updates(
             &LocalRound {
-                spec: &config.spec,
+                spec: &config.task.spec,
                 global,
                 shards: &self.shards,
                 malicious: config.malicious,
@@ -594,7 +595,7 @@ impl<C: Chain> Demo<'_, C> {
             } else {
                 round.to_bytes()
             };
-            let bytes = encode_delta(&config.spec, global, &bound_to, delta, samples);
+            let bytes = encode_delta(&config.task.spec, global, &bound_to, delta, samples);
             let pending = pending_for(&bytes, self.rng.random(), samples);
             commit(&mut self.protocol, &node.key, round, &pending)?;
             committed.push((pending, bytes));
@@ -803,7 +804,8 @@ impl<C: Chain> Demo<'_, C> {
     /// public sample with the recipe every honest node trains by.
     fn task(&self) -> Task<'_> {
         Task {
-            spec: &self.config.spec,
+            cid: self.config.task.cid,
+            spec: &self.config.task.spec,
             validation: &self.data.validation,
             config: &self.config.validator,
             public: Some((&self.public, &self.config.train)),
@@ -819,7 +821,7 @@ impl<C: Chain> Demo<'_, C> {
         let (state, nodes) = round_inputs(&self.protocol, round, &self.task())?;
         let base = crate::validator::load_model(
             self.store,
-            &self.config.spec,
+            &self.config.task.spec,
             &state.model_cid,
             &state.model_hash,
         )?;
@@ -840,8 +842,14 @@ impl<C: Chain> Demo<'_, C> {
                 )
             })
             .collect();
-        let (_, _, vote) =
-            publish_verdict(self.store, round, &self.config.spec, &nodes, entries, &base)?;
+        let (_, _, vote) = publish_verdict(
+            self.store,
+            round,
+            &self.config.task.spec,
+            &nodes,
+            entries,
+            &base,
+        )?;
         Ok(vote)
     }
 
@@ -1047,7 +1055,7 @@ impl<C: Chain> Demo<'_, C> {
         let model = if finalized {
             crate::validator::load_model(
                 self.store,
-                &self.config.spec,
+                &self.config.task.spec,
                 &vote.new_model_cid,
                 &vote.new_model_hash,
             )?

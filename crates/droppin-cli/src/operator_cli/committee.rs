@@ -4,9 +4,10 @@
 use droppin_cli::{
     committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
-    validator::{Task, committee_availability, fetch_updates},
+    validator::{committee_availability, fetch_updates},
 };
-use droppin_fl::data::Dataset;
+use std::collections::BTreeMap;
+
 use droppin_interface::{
     availability::availability_deadline,
     state::{AppealResolution, SeatStatus},
@@ -41,8 +42,7 @@ pub fn run_validate(
     if protocol.bond(&key)?.is_none() {
         bail!("{key} is not registered: dpin validator register --sol AMOUNT");
     }
-    let digits = DigitsTask::load()?;
-    let task = digits.task();
+    let mut tasks = HeldTasks::default();
     let only = round.map(parse_address).transpose()?;
     loop {
         let rounds = match &only {
@@ -54,7 +54,14 @@ pub fn run_validate(
             if protocol.state::<Round>(&address)?.is_none() {
                 continue;
             }
-            match serve(&mut protocol, &store, &task, &validator, &address, cluster) {
+            match serve(
+                &mut protocol,
+                &store,
+                &mut tasks,
+                &validator,
+                &address,
+                cluster,
+            ) {
                 Ok(true) => open += 1,
                 Ok(false) => {}
                 Err(error) => say(cluster, &format!("round {address}: {error:#}")),
@@ -75,7 +82,7 @@ const REPORTS_SETTLE_SLOTS: u64 = 3;
 fn serve(
     protocol: &mut Protocol<RpcChain>,
     store: &dyn BlobStore,
-    task: &Task<'_>,
+    tasks: &mut HeldTasks,
     validator: &Keypair,
     address: &Address,
     cluster: &Cluster,
@@ -114,7 +121,8 @@ fn serve(
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
         match seat.as_ref().map(|(s, _)| s.status) {
             None | Some(SeatStatus::Seated) if reporting && seated => {
-                let fetched = fetch_updates(protocol, store, address, task)?;
+                let task = tasks.of(store, &round)?.view();
+                let fetched = fetch_updates(protocol, store, address, &task)?;
                 let held = fetched.availability();
                 // Reported again, until the deadline, whenever what it holds changed: a blob
                 // that failed to come at first may come later.
@@ -140,7 +148,8 @@ fn serve(
                 if judging && seated && slot < committee.vote_deadline =>
             {
                 let available = committee_availability(protocol, address, level)?;
-                let judgement = judge(protocol, store, address, task, &available)?;
+                let task = tasks.of(store, &round)?.view();
+                let judgement = judge(protocol, store, address, &task, &available)?;
                 let sealed = SealedVote {
                     vote: judgement.vote,
                     salt: rand::rng().random(),
@@ -177,31 +186,18 @@ fn serve(
     Ok(true)
 }
 
-/// The digits task as a validator holds it.
-struct DigitsTask {
-    spec: ModelSpec,
-    validation: Dataset,
-    config: ValidatorConfig,
-}
+/// The tasks this validator holds, by CID: each loaded once, when a round first names it.
+#[derive(Default)]
+struct HeldTasks(BTreeMap<[u8; 36], HeldTask>);
 
-impl DigitsTask {
-    fn load() -> anyhow::Result<DigitsTask> {
-        Ok(DigitsTask {
-            spec: ModelSpec::digits_mlp(),
-            validation: digits()?.validation,
-            config: ValidatorConfig::default(),
-        })
-    }
-
-    /// It pins no recipe (each node picks its epochs), so the committee trains no reference
-    /// update for it.
-    fn task(&self) -> Task<'_> {
-        Task {
-            spec: &self.spec,
-            validation: &self.validation,
-            config: &self.config,
-            public: None,
+impl HeldTasks {
+    fn of(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
+        let key = round.task_cid.0;
+        if !self.0.contains_key(&key) {
+            let held = HeldTask::load(store, round)?;
+            self.0.insert(key, held);
         }
+        Ok(&self.0[&key])
     }
 }
 

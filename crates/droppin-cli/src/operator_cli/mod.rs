@@ -25,15 +25,14 @@ use clap::{Args, Subcommand};
 use droppin_cli::{
     node::{Pending, commit, encode_delta, pending_for, upload_and_reveal},
     operator::{list_rounds, load_pending, pending_path, save_pending, summarize, write_private},
-    validator::{judge, load_model, publish_model},
+    validator::{HeldTask, fetch_task, judge, load_model, publish_model, publish_task},
 };
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{
-    data::{Partition, digits, partition},
-    model::{ModelSpec, Weights},
-    train::{TrainConfig, train},
+    data::{Partition, partition, read_for, task_split},
+    model::Weights,
+    train::train,
     update::export_safetensors,
-    validate::ValidatorConfig,
 };
 use droppin_interface::{
     LAMPORTS_PER_SOL,
@@ -41,6 +40,7 @@ use droppin_interface::{
     pda::find,
     state::{NodeState, NodeStatus, Round, RoundStatus},
 };
+use droppin_node::RoundTask;
 use droppin_storage::{BlobStore, Limits, open, to_interface};
 use rand::Rng;
 use serde::Serialize;

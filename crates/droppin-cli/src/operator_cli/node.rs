@@ -18,12 +18,13 @@ pub enum NodeCommand {
 #[derive(Args)]
 pub struct NodeRunArgs {
     round: String,
-    /// Which shard of the shipped digits to train on, as INDEX/COUNT (e.g. 0/8).
+    /// Train on a shard of the task's shipped training data, as INDEX/COUNT (e.g. 0/8).
+    #[arg(long, required_unless_present = "data", conflicts_with = "data")]
+    shard: Option<String>,
+    /// Train on this file, read by the task's data schema: a CSV with the task's columns, or
+    /// a text file.
     #[arg(long)]
-    shard: String,
-    /// Local epochs.
-    #[arg(long, default_value_t = 5)]
-    epochs: usize,
+    data: Option<PathBuf>,
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
@@ -33,7 +34,26 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
         .context("--shard takes INDEX/COUNT with INDEX < COUNT")
 }
 
-/// Trains on the shard and returns the committed-to-be update and its bytes.
+/// The node's own data for `task`: its shard of the task's shipped training split, or its file.
+fn node_data(args: &NodeRunArgs, task: &RoundTask) -> anyhow::Result<droppin_fl::data::Dataset> {
+    let name = &task.manifest.name;
+    if let Some(path) = &args.data {
+        let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+        return Ok(read_for(
+            &task.manifest,
+            &bytes,
+            &path.display().to_string(),
+        )?);
+    }
+    let (index, count) = parse_shard(args.shard.as_deref().unwrap_or_default())?;
+    let split = task_split(&task.manifest)
+        .with_context(|| format!("task `{name}` ships no data: train on yours with --data"))??;
+    Ok(split
+        .train
+        .subset(&partition(&split.train, count, Partition::Iid, 7)?[index]))
+}
+
+/// Trains by the task's recipe and returns the committed-to-be update and its bytes.
 fn train_update(
     args: &NodeRunArgs,
     store: &dyn BlobStore,
@@ -41,28 +61,24 @@ fn train_update(
     round: &Round,
     cluster: &Cluster,
 ) -> anyhow::Result<(Pending, Vec<u8>)> {
-    let (index, count) = parse_shard(&args.shard)?;
-    let spec = ModelSpec::digits_mlp();
-    let base = load_model(store, &spec, &round.model_cid, &round.model_hash)?;
-    let data = digits()?;
-    let shard = data
-        .train
-        .subset(&partition(&data.train, count, Partition::Iid, 7)?[index]);
+    let task = fetch_task(store, &round.task_cid)?;
+    let spec = &task.spec;
+    let base = load_model(store, spec, &round.model_cid, &round.model_hash)?;
+    let data = node_data(args, &task)?;
     say(
         cluster,
-        &format!("training on {} private samples", shard.len()),
+        &format!(
+            "training task `{}` on {} private samples",
+            task.manifest.name,
+            data.len()
+        ),
     );
-    let config = TrainConfig {
-        epochs: args.epochs,
-        learning_rate: 0.005,
-        seed: rand::rng().random(),
-        ..TrainConfig::default()
-    };
+    let config = task.recipe(rand::rng().random());
     let device = droppin_fl::device::device("cpu")?;
-    let trained = train(&spec, &base, &shard, &config, &device, |_| {})?;
-    let samples = shard.len() as u64;
+    let trained = train(spec, &base, &data, &config, &device, |_| {})?;
+    let samples = data.len() as u64;
     let bytes = encode_delta(
-        &spec,
+        spec,
         &base,
         &round_address.to_bytes(),
         trained.delta_from(&base),
@@ -90,7 +106,9 @@ fn run_round(
     node: &Keypair,
     cluster: &Cluster,
 ) -> anyhow::Result<()> {
-    parse_shard(&args.shard)?;
+    if let Some(shard) = &args.shard {
+        parse_shard(shard)?;
+    }
     let address = node.pubkey();
     let round_address = parse_address(&args.round)?;
     let round = protocol.round(&round_address)?;
@@ -107,7 +125,7 @@ fn run_round(
         }
         // Nothing is staked on a round whose task this node cannot train or whose model it
         // cannot fetch: a funder with a missing model blob takes nobody's stake.
-        check_task(store, &round)?;
+        check_task(args, store, &round)?;
         protocol.join_round(node, &round_address)?;
         say(cluster, "joined: stake locked");
     }
@@ -159,17 +177,12 @@ fn run_round(
     claim(protocol, node, &round_address, cluster)
 }
 
-/// The round must train the model this node trains, on the validation set it knows, from a
-/// model it can fetch.
-fn check_task(store: &dyn BlobStore, round: &Round) -> anyhow::Result<()> {
-    let spec = ModelSpec::digits_mlp();
-    if round.task_hash != spec.hash() {
-        bail!("this round trains another task than the digits MLP this node trains: not staking");
-    }
-    if round.validation_set_hash != digits()?.validation.hash() {
-        bail!("this round pins another validation set: not staking");
-    }
-    load_model(store, &spec, &round.model_cid, &round.model_hash)
+/// The round's task must be one this node can train, on data it holds, from a model it can
+/// fetch.
+fn check_task(args: &NodeRunArgs, store: &dyn BlobStore, round: &Round) -> anyhow::Result<()> {
+    let task = fetch_task(store, &round.task_cid).context("not staking")?;
+    node_data(args, &task).context("not staking")?;
+    load_model(store, &task.spec, &round.model_cid, &round.model_hash)
         .context("the round's starting model is not available: not staking")?;
     Ok(())
 }

@@ -36,6 +36,11 @@ pub struct OpenArgs {
     /// Slots per phase (training, reveal, validation); default the protocol's shortest phase.
     #[arg(long)]
     phase_slots: Option<u64>,
+    /// The task: a catalog task's name or a manifest file (dpin task list). It is published
+    /// to storage and the round pins its CID; the committee's validation set is the one the
+    /// task's shipped data gives.
+    #[arg(long, default_value = "digits")]
+    task: String,
     /// Start from this model CID instead of a fresh one.
     #[arg(long)]
     model_cid: Option<String>,
@@ -50,14 +55,25 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
         RoundCommand::Open(args) => {
             let funder = cluster.signer()?;
             let store = cluster.store()?;
-            let spec = ModelSpec::digits_mlp();
+            let task = RoundTask::new(load_task(&args.task)?.0)?;
+            let name = &task.manifest.name;
+            let validation_set = task_split(&task.manifest)
+                .with_context(|| {
+                    format!(
+                        "task `{name}` ships no data, so no committee holds a validation set for it"
+                    )
+                })?
+                .with_context(|| format!("loading task `{name}`'s data"))?
+                .validation;
+            let spec = &task.spec;
+            let task_cid = publish_task(store.as_ref(), &task)?;
             let (model_cid, model_hash) = match &args.model_cid {
                 Some(text) => {
                     let cid = to_interface(&droppin_storage::parse_cid(text)?)?;
-                    load_model(store.as_ref(), &spec, &cid, cid.digest())?;
+                    load_model(store.as_ref(), spec, &cid, cid.digest())?;
                     (cid, *cid.digest())
                 }
-                None => publish_model(store.as_ref(), &spec, &Weights::initial(&spec, args.seed))?,
+                None => publish_model(store.as_ref(), spec, &Weights::initial(spec, args.seed))?,
             };
             let params = protocol.config()?.params;
             let phase = args.phase_slots.unwrap_or(params.min_phase_slots);
@@ -65,10 +81,10 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
             let round = protocol.open_round(
                 &funder,
                 OpenRoundArgs {
-                    task_hash: spec.hash(),
+                    task_cid,
                     model_hash,
                     model_cid,
-                    validation_set_hash: digits()?.validation.hash(),
+                    validation_set_hash: validation_set.hash(),
                     max_nodes: args.max_nodes,
                     node_stake: lamports(args.stake_sol, "--stake-sol")?,
                     amount: lamports(args.fund_sol, "--fund-sol")?,

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha20Rng;
 
-use super::Dataset;
+use super::{Dataset, Split};
 use crate::FlError;
 
 const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
@@ -17,16 +17,9 @@ const SPLIT_SEED: u64 = 1_797;
 const VALIDATION_LEN: usize = 360;
 const TEST_LEN: usize = 360;
 
-/// The fixed train / validation / test split of the digits (1,077 / 360 / 360).
-#[derive(Clone, Debug)]
-pub struct DigitsSplit {
-    pub train: Dataset,
-    pub validation: Dataset,
-    pub test: Dataset,
-}
-
-/// Loads the shipped digits as 8x8 single-channel images scaled to `[0, 1]`, with the fixed split.
-pub fn digits() -> Result<DigitsSplit, FlError> {
+/// Loads the shipped digits as 8x8 single-channel images scaled to `[0, 1]`, with their fixed
+/// split (1,077 / 360 / 360).
+pub fn digits() -> Result<Split, FlError> {
     let mut text = String::new();
     GzDecoder::new(DIGITS_CSV_GZ)
         .read_to_string(&mut text)
@@ -60,7 +53,7 @@ pub fn digits() -> Result<DigitsSplit, FlError> {
     order.shuffle(&mut ChaCha20Rng::seed_from_u64(SPLIT_SEED));
     let (validation, rest) = order.split_at(VALIDATION_LEN);
     let (test, train) = rest.split_at(TEST_LEN);
-    Ok(DigitsSplit {
+    Ok(Split {
         train: all.subset(train),
         validation: all.subset(validation),
         test: all.subset(test),

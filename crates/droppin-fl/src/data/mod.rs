@@ -10,16 +10,46 @@ mod tabular;
 mod text;
 
 pub use csv_file::{load_csv, parse_csv};
-pub use digits::{DigitsSplit, digits};
+pub use digits::digits;
 pub use idx::load_idx;
 pub use partition::{Partition, partition};
-pub use shipped::{read_for, shipped};
+pub use shipped::{read_for, shipped, task_split};
 pub use tabular::{TabularSchema, read_tabular};
 pub use text::read_text;
 
 use sha2::{Digest, Sha256};
 
 use crate::FlError;
+
+/// A task's data as a round uses it: what nodes train on, the committee's validation set, and
+/// a test set for the figures.
+#[derive(Clone, Debug)]
+pub struct Split {
+    pub train: Dataset,
+    pub validation: Dataset,
+    pub test: Dataset,
+}
+
+/// The seed of [`Split::of`]: changing it changes every figure measured on a split.
+const SPLIT_SEED: u64 = 7;
+
+impl Split {
+    /// A fixed split of `all` into fifths, IID: three to train, one to validate, one to test.
+    pub fn of(all: &Dataset) -> Result<Self, FlError> {
+        if all.len() < 10 {
+            return Err(FlError::Data(format!(
+                "{} samples are too few to split",
+                all.len()
+            )));
+        }
+        let parts = partition(all, 5, Partition::Iid, SPLIT_SEED)?;
+        Ok(Self {
+            train: all.subset(&[parts[0].as_slice(), &parts[1], &parts[2]].concat()),
+            validation: all.subset(&parts[3]),
+            test: all.subset(&parts[4]),
+        })
+    }
+}
 
 /// Labelled samples in memory: `features` is row-major `len x feature_dim`, scaled to `[0, 1]`.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use std::io::Read;
 use droppin_task::{DataSchema, Manifest};
 use flate2::read::GzDecoder;
 
-use super::{Dataset, TabularSchema, read_tabular, read_text};
+use super::{Dataset, Split, TabularSchema, digits, read_tabular, read_text};
 use crate::FlError;
 
 const BREAST_CANCER_CSV_GZ: &[u8] = include_bytes!("../../data/breast-cancer.csv.gz");
@@ -30,6 +30,15 @@ pub fn shipped(task: &Manifest) -> Option<Result<Dataset, FlError>> {
         _ => return None,
     };
     Some(gunzip(bytes, name).and_then(|text| read_for(task, text.as_bytes(), name)))
+}
+
+/// The split a round of `task` uses when the repository ships its data: the digits' fixed
+/// split, or [`Split::of`] the shipped set.
+pub fn task_split(task: &Manifest) -> Option<Result<Split, FlError>> {
+    if task.name == "digits" {
+        return Some(digits());
+    }
+    shipped(task).map(|all| all.and_then(|all| Split::of(&all)))
 }
 
 /// A node's own file for `task`, read by its schema: a CSV for a tabular task, a text file for

@@ -315,7 +315,7 @@ impl RoundOutcome {
 /// A training round (PDA `["round", id as u64 LE]`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
 #[codama(field("account_type", number(u8), default_value = 3))]
-#[codama(field("version", number(u8), default_value = 1))]
+#[codama(field("version", number(u8), default_value = 2))]
 #[codama(discriminator(field = "account_type"))]
 #[codama(seed(type = string(utf8), value = "round"))]
 #[codama(seed(name = "id", type = number(u64)))]
@@ -341,8 +341,9 @@ pub struct Round {
     pub treasury: Pubkey,
     /// Slot the round opened: validators bonded since are not drawn for it.
     pub opened_slot: u64,
-    /// Hash of the task: model architecture and training recipe.
-    pub task_hash: [u8; 32],
+    /// CID of the task manifest (data schema, model, recipe, validation rules) in storage: its
+    /// digest is the task hash, so the round pins the recipe along with the model.
+    pub task_cid: Cid,
     /// Hash of the global model the round starts from.
     pub model_hash: [u8; 32],
     /// CID of the global model the round starts from.
@@ -381,6 +382,8 @@ pub struct Round {
 
 impl AccountState for Round {
     const TYPE: AccountType = AccountType::Round;
+    /// Version 2 carries the task manifest's CID.
+    const VERSION: u8 = 2;
     const BODY_LEN: usize = 8
         + 1
         + 32
@@ -391,8 +394,10 @@ impl AccountState for Round {
         + 8
         + 32
         + 8
-        + 32 * 3
         + 36
+        + 32
+        + 36
+        + 32
         + 4
         + 8
         + Deadlines::LEN
@@ -435,7 +440,7 @@ impl Round {
         read(buf, &mut self.unconverted)?;
         read(buf, &mut self.treasury)?;
         read(buf, &mut self.opened_slot)?;
-        read(buf, &mut self.task_hash)?;
+        read(buf, &mut self.task_cid)?;
         read(buf, &mut self.model_hash)?;
         read(buf, &mut self.model_cid)?;
         read(buf, &mut self.validation_set_hash)?;

@@ -114,8 +114,8 @@ export type Round = {
   treasury: Address;
   /** Slot the round opened: validators bonded since are not drawn for it. */
   openedSlot: bigint;
-  /** Hash of the task: model architecture and training recipe. */
-  taskHash: Array<number>;
+  /** CID of the task manifest (data schema, model, recipe, validation rules) in storage: its digest is the task hash, so the round pins the recipe along with the model. */
+  taskCid: Cid;
   /** Hash of the global model the round starts from. */
   modelHash: Array<number>;
   /** CID of the global model the round starts from. */
@@ -177,8 +177,8 @@ export type RoundArgs = {
   treasury: Address;
   /** Slot the round opened: validators bonded since are not drawn for it. */
   openedSlot: number | bigint;
-  /** Hash of the task: model architecture and training recipe. */
-  taskHash: Array<number>;
+  /** CID of the task manifest (data schema, model, recipe, validation rules) in storage: its digest is the task hash, so the round pins the recipe along with the model. */
+  taskCid: CidArgs;
   /** Hash of the global model the round starts from. */
   modelHash: Array<number>;
   /** CID of the global model the round starts from. */
@@ -231,7 +231,7 @@ export function getRoundEncoder(): FixedSizeEncoder<RoundArgs> {
       ["unconverted", getU64Encoder()],
       ["treasury", getAddressEncoder()],
       ["openedSlot", getU64Encoder()],
-      ["taskHash", getArrayEncoder(getU8Encoder(), { size: 32 })],
+      ["taskCid", getCidEncoder()],
       ["modelHash", getArrayEncoder(getU8Encoder(), { size: 32 })],
       ["modelCid", getCidEncoder()],
       ["validationSetHash", getArrayEncoder(getU8Encoder(), { size: 32 })],
@@ -253,7 +253,7 @@ export function getRoundEncoder(): FixedSizeEncoder<RoundArgs> {
     (value) => ({
       ...value,
       accountType: value.accountType ?? ROUND_ACCOUNT_TYPE,
-      version: value.version ?? 1,
+      version: value.version ?? 2,
     }),
   );
 }
@@ -273,7 +273,7 @@ export function getRoundDecoder(): FixedSizeDecoder<Round> {
     ["unconverted", getU64Decoder()],
     ["treasury", getAddressDecoder()],
     ["openedSlot", getU64Decoder()],
-    ["taskHash", getArrayDecoder(getU8Decoder(), { size: 32 })],
+    ["taskCid", getCidDecoder()],
     ["modelHash", getArrayDecoder(getU8Decoder(), { size: 32 })],
     ["modelCid", getCidDecoder()],
     ["validationSetHash", getArrayDecoder(getU8Decoder(), { size: 32 })],

@@ -35,8 +35,8 @@ import {
 
 /** Everything a funder pins when opening a round. The funder does not name the committee: it picks only how many seats to expect, and the draw does the rest. */
 export type OpenRoundArgs = {
-  /** Hash of the task: model architecture and training recipe. */
-  taskHash: Array<number>;
+  /** CID of the task manifest in storage (its digest is the task hash). */
+  taskCid: Cid;
   /** Hash of the global model to start from. */
   modelHash: Array<number>;
   /** Its CID (CIDv1 raw, sha2-256; its digest must equal `model_hash`). */
@@ -62,8 +62,8 @@ export type OpenRoundArgs = {
 };
 
 export type OpenRoundArgsArgs = {
-  /** Hash of the task: model architecture and training recipe. */
-  taskHash: Array<number>;
+  /** CID of the task manifest in storage (its digest is the task hash). */
+  taskCid: CidArgs;
   /** Hash of the global model to start from. */
   modelHash: Array<number>;
   /** Its CID (CIDv1 raw, sha2-256; its digest must equal `model_hash`). */
@@ -90,7 +90,7 @@ export type OpenRoundArgsArgs = {
 
 export function getOpenRoundArgsEncoder(): FixedSizeEncoder<OpenRoundArgsArgs> {
   return getStructEncoder([
-    ["taskHash", getArrayEncoder(getU8Encoder(), { size: 32 })],
+    ["taskCid", getCidEncoder()],
     ["modelHash", getArrayEncoder(getU8Encoder(), { size: 32 })],
     ["modelCid", getCidEncoder()],
     ["validationSetHash", getArrayEncoder(getU8Encoder(), { size: 32 })],
@@ -107,7 +107,7 @@ export function getOpenRoundArgsEncoder(): FixedSizeEncoder<OpenRoundArgsArgs> {
 
 export function getOpenRoundArgsDecoder(): FixedSizeDecoder<OpenRoundArgs> {
   return getStructDecoder([
-    ["taskHash", getArrayDecoder(getU8Decoder(), { size: 32 })],
+    ["taskCid", getCidDecoder()],
     ["modelHash", getArrayDecoder(getU8Decoder(), { size: 32 })],
     ["modelCid", getCidDecoder()],
     ["validationSetHash", getArrayDecoder(getU8Decoder(), { size: 32 })],

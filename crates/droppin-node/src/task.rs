@@ -1,0 +1,102 @@
+//! A round's task: the manifest stored under the round's task CID, checked against it, with the
+//! model and the recipe it pins.
+
+use droppin_fl::{FlError, model::ModelSpec, train::TrainConfig};
+use droppin_interface::{Cid, state::Round};
+use droppin_storage::interface_cid;
+use droppin_task::{Manifest, TaskError};
+
+/// Why a round's task cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskLoadError {
+    /// The bytes fetched are not the ones the round names.
+    #[error("the task's bytes do not hash to the round's task CID")]
+    HashMismatch,
+    /// The manifest does not parse or check.
+    #[error("the round's task manifest is invalid: {0}")]
+    Invalid(#[from] TaskError),
+    /// The bytes parse, but are not the manifest's canonical encoding, so its CID is another.
+    #[error("the round's task manifest is not in its canonical encoding")]
+    NotCanonical,
+    /// The engine cannot build the manifest's model.
+    #[error("the round's task cannot train here: {0}")]
+    Engine(#[from] FlError),
+}
+
+/// A task as a round pins it: the manifest, its CID and the model it builds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundTask {
+    /// The manifest's CID (what the round stores).
+    pub cid: Cid,
+    pub manifest: Manifest,
+    /// The model the manifest's layers build.
+    pub spec: ModelSpec,
+}
+
+impl RoundTask {
+    /// A manifest checked, its model built and its CID worked out: what a funder publishes.
+    pub fn new(manifest: Manifest) -> Result<Self, TaskLoadError> {
+        let spec = droppin_fl::task::model_spec(&manifest)?;
+        Ok(Self {
+            cid: manifest.cid(),
+            manifest,
+            spec,
+        })
+    }
+
+    /// The task stored under `cid`, from the bytes a node or validator fetched: they must hash
+    /// to `cid` and be a valid manifest's canonical encoding.
+    pub fn from_stored(bytes: &[u8], cid: &Cid) -> Result<Self, TaskLoadError> {
+        if interface_cid(bytes) != *cid {
+            return Err(TaskLoadError::HashMismatch);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| TaskLoadError::NotCanonical)?;
+        let manifest = Manifest::parse(text)?;
+        if manifest.canonical() != bytes {
+            return Err(TaskLoadError::NotCanonical);
+        }
+        Self::new(manifest)
+    }
+
+    /// The bytes to store: the canonical encoding, whose CID is [`Self::cid`].
+    pub fn bytes(&self) -> Vec<u8> {
+        self.manifest.canonical()
+    }
+
+    /// Whether `round` trains this task.
+    pub fn is_of(&self, round: &Round) -> bool {
+        round.task_cid == self.cid
+    }
+
+    /// The recipe's training configuration, seeded by the node.
+    pub fn recipe(&self, seed: u64) -> TrainConfig {
+        droppin_fl::task::train_config(&self.manifest.recipe, seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use droppin_task::catalog;
+
+    #[test]
+    fn a_stored_task_must_be_the_canonical_bytes_of_its_cid() {
+        let task = RoundTask::new(catalog::get("breast-cancer").unwrap()).unwrap();
+        let bytes = task.bytes();
+        assert_eq!(RoundTask::from_stored(&bytes, &task.cid).unwrap(), task);
+        let other = catalog::get("digits").unwrap().cid();
+        assert!(matches!(
+            RoundTask::from_stored(&bytes, &other),
+            Err(TaskLoadError::HashMismatch)
+        ));
+        // The same manifest, pretty-printed: another CID, and refused under it.
+        let pretty = task.manifest.pretty().into_bytes();
+        assert!(matches!(
+            RoundTask::from_stored(&pretty, &interface_cid(&pretty)),
+            Err(TaskLoadError::NotCanonical)
+        ));
+        let junk = b"{\"name\": 3}".to_vec();
+        let error = RoundTask::from_stored(&junk, &interface_cid(&junk)).unwrap_err();
+        assert!(error.to_string().contains("name"), "{error}");
+    }
+}
