@@ -6,7 +6,7 @@ use droppin_cli::{
     keeper::{self, Step},
     validator::{committee_availability, fetch_updates},
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, btree_map::Entry};
 
 use droppin_interface::{
     availability::availability_deadline,
@@ -192,12 +192,10 @@ struct HeldTasks(BTreeMap<[u8; 36], HeldTask>);
 
 impl HeldTasks {
     fn of(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
-        let key = round.task_cid.0;
-        if !self.0.contains_key(&key) {
-            let held = HeldTask::load(store, round)?;
-            self.0.insert(key, held);
-        }
-        Ok(&self.0[&key])
+        Ok(match self.0.entry(round.task_cid.0) {
+            Entry::Occupied(held) => held.into_mut(),
+            Entry::Vacant(slot) => slot.insert(HeldTask::load(store, round)?),
+        })
     }
 }
 
