@@ -6,7 +6,20 @@
 //!
 //! - [`task`]: the round's task, read from the manifest its CID names, and the model and recipe
 //!   it pins.
+//! - [`step`]: the next step from the chain's state and the saved [`record`].
+//! - [`currency`]: the instructions that move value, with a $dPIN round's token accounts.
+//! - [`money`]: amounts in SOL and $dPIN, parsed and printed.
+//! - [`confirm`]: when a sent transaction has landed, failed or expired.
+//! - [`trainer`]: where a model trains: the fused kernels, burn's GPU backend or the CPU.
 
+pub mod confirm;
+pub mod currency;
+pub mod money;
+pub mod record;
+pub mod step;
 pub mod task;
+pub mod trainer;
 
+pub use record::Commitment;
+pub use step::{Snapshot, Step, next_step};
 pub use task::{RoundTask, TaskLoadError};

@@ -1,0 +1,51 @@
+//! When to stop waiting for a sent transaction: not after a fixed time, but once it landed, or
+//! once its blockhash expired without it (then it can never land, and sending again is safe).
+
+/// What a poll of a sent transaction says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Confirmed (or finalized).
+    Landed,
+    /// It landed and failed.
+    Failed,
+    /// Not yet: poll again.
+    Pending,
+    /// The cluster is past the blockhash's last valid block height and the transaction has not
+    /// landed: it never will.
+    Expired,
+}
+
+/// The verdict of one poll: `status` is the transaction's confirmation status (`processed`,
+/// `confirmed`, `finalized`) if the cluster knows it, with whether it failed; `block_height`
+/// is the cluster's, `last_valid` the blockhash's last valid block height.
+pub fn confirmation(
+    status: Option<(&str, bool)>,
+    block_height: u64,
+    last_valid: u64,
+) -> Confirmation {
+    match status {
+        Some((_, true)) => Confirmation::Failed,
+        Some(("confirmed" | "finalized", false)) => Confirmation::Landed,
+        _ if block_height > last_valid => Confirmation::Expired,
+        _ => Confirmation::Pending,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_while_the_blockhash_lives() {
+        assert_eq!(confirmation(None, 10, 160), Confirmation::Pending);
+        assert_eq!(confirmation(Some(("processed", false)), 10, 160), Confirmation::Pending);
+        assert_eq!(confirmation(Some(("confirmed", false)), 10, 160), Confirmation::Landed);
+        assert_eq!(confirmation(Some(("processed", true)), 10, 160), Confirmation::Failed);
+        assert_eq!(confirmation(None, 161, 160), Confirmation::Expired);
+        assert_eq!(
+            confirmation(Some(("finalized", false)), 500, 160),
+            Confirmation::Landed,
+            "a landed transaction is landed, however late the poll"
+        );
+    }
+}

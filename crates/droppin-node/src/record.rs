@@ -1,0 +1,84 @@
+//! What a node must not lose between committing and revealing: the commitment's CID, its salt
+//! and the sample count (without the salt the reveal is impossible and part of the stake is
+//! forfeited), and how far it got. The CLI keeps it in a file, the browser in local storage,
+//! with the update's bytes beside it.
+
+use droppin_interface::{
+    Cid,
+    hash::{Sha256, commitment},
+};
+use droppin_storage::interface_cid;
+use serde::{Deserialize, Serialize};
+
+/// A node's saved commitment in one round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    /// The update's CID.
+    #[serde(with = "cid_hex")]
+    pub cid: Cid,
+    /// The commit-reveal salt.
+    #[serde(with = "hex::serde")]
+    pub salt: [u8; 32],
+    /// Training samples behind the update.
+    pub samples: u64,
+    /// Whether the reveal landed.
+    #[serde(default)]
+    pub revealed: bool,
+    /// Whether the node settled.
+    #[serde(default)]
+    pub settled: bool,
+}
+
+impl Commitment {
+    /// The commitment to an update's bytes with `salt`, before anything is sent.
+    pub fn to(bytes: &[u8], salt: [u8; 32], samples: u64) -> Self {
+        Self {
+            cid: interface_cid(bytes),
+            salt,
+            samples,
+            revealed: false,
+            settled: false,
+        }
+    }
+
+    /// The hash `CommitUpdate` records for `node`: `sha256(node || cid || salt)`.
+    pub fn hash(&self, node: &[u8; 32]) -> [u8; 32] {
+        commitment::<Sha256>(node, &self.cid, &self.salt)
+    }
+
+    /// Whether `bytes` are the committed update.
+    pub fn holds(&self, bytes: &[u8]) -> bool {
+        interface_cid(bytes) == self.cid
+    }
+}
+
+/// A CID as the hex of its 36 bytes.
+mod cid_hex {
+    use droppin_interface::{Cid, cid::CID_LEN};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(cid: &Cid, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(cid.0))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cid, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let mut bytes = [0u8; CID_LEN];
+        hex::decode_to_slice(&text, &mut bytes).map_err(D::Error::custom)?;
+        Ok(Cid(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commitment_round_trips_through_json_and_binds_the_node() {
+        let saved = Commitment::to(b"an update", [7; 32], 12);
+        let json = serde_json::to_string(&saved).unwrap();
+        assert_eq!(serde_json::from_str::<Commitment>(&json).unwrap(), saved);
+        assert!(saved.holds(b"an update") && !saved.holds(b"another"));
+        assert_ne!(saved.hash(&[1; 32]), saved.hash(&[2; 32]));
+    }
+}

@@ -1,0 +1,204 @@
+//! A node's round as a step function: from what the chain says (the round, the node's account,
+//! the slot) and what the node saved (its commitment), the next thing to do. The CLI's loop and
+//! the browser's page both follow it; they only differ in how they carry a step out.
+
+use droppin_coordinator::{Phase, phase, settlement_open};
+use droppin_interface::state::{NodeState, NodeStatus, Round, RoundStatus};
+
+use crate::record::Commitment;
+
+/// Slots a node wants left in the training phase before it stakes: enough to train and commit.
+pub const MIN_TRAINING_SLOTS: u64 = 20;
+
+/// What the chain says about one node in one round, read together.
+#[derive(Clone, Copy, Debug)]
+pub struct Snapshot<'a> {
+    pub slot: u64,
+    pub round: &'a Round,
+    /// The node's account in the round; `None` before it joins and after it settles.
+    pub node: Option<&'a NodeState>,
+}
+
+/// What a node waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Awaited {
+    /// The reveal phase, which opens at the commit deadline.
+    RevealPhase,
+    /// The committee's verdict (drawn, sealed, revealed, finalized by anyone).
+    Verdict,
+    /// The appeal window's end, or the verdict's leaves being posted.
+    Settlement,
+}
+
+/// The next thing a node does in a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Stake into the round (`JoinRound`).
+    Join,
+    /// Train, save the commitment, then commit to it (`CommitUpdate`).
+    TrainAndCommit,
+    /// Commit the saved commitment: it was saved, but its commit has not landed.
+    Commit,
+    /// Upload the committed update, then reveal it (`RevealUpdate`), even if the upload fails.
+    Reveal,
+    /// Nothing to do before `until` (a slot); anyone may move the round along meanwhile.
+    Wait { awaited: Awaited, until: u64 },
+    /// Settle: the stake and reward by the verdict's leaf, or the refund of a failed round.
+    Settle,
+    /// The node's part in the round is over.
+    Done,
+    /// The node cannot take part (too late to join, or the round is closed to it).
+    Closed,
+    /// The node committed but holds no saved commitment: it cannot reveal. It settles what is
+    /// left once the round settles.
+    Unrevealable,
+}
+
+/// The node's next step. `saved` is its commitment record for this round, if it kept one.
+pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
+    let Snapshot { slot, round, node } = snapshot;
+    if saved.is_some_and(|s| s.settled) {
+        return Step::Done;
+    }
+    match round.status {
+        RoundStatus::Failed => return if node.is_some() { Step::Settle } else { Step::Done },
+        RoundStatus::Finalized if node.is_none() => return Step::Done,
+        RoundStatus::Finalized if settlement_open(round, slot) => return Step::Settle,
+        RoundStatus::Finalized => {
+            return Step::Wait {
+                awaited: Awaited::Settlement,
+                until: round.appeal_deadline().unwrap_or(slot + 1),
+            };
+        }
+        RoundStatus::Open => {}
+    }
+    let d = &round.deadlines;
+    let status = node.map(|n| n.status);
+    match (phase(round, slot), status, saved) {
+        (Phase::Training, None, _) if slot + MIN_TRAINING_SLOTS <= d.commit => Step::Join,
+        (Phase::Training, Some(NodeStatus::Joined), None) => Step::TrainAndCommit,
+        (Phase::Training, Some(NodeStatus::Joined), Some(_)) => Step::Commit,
+        (Phase::Training, Some(_), _) => Step::Wait {
+            awaited: Awaited::RevealPhase,
+            until: d.commit,
+        },
+        (Phase::Reveal, Some(NodeStatus::Committed), Some(_)) => Step::Reveal,
+        (_, Some(NodeStatus::Committed), None) => Step::Unrevealable,
+        (_, Some(NodeStatus::Revealed | NodeStatus::Committed), _) => Step::Wait {
+            awaited: Awaited::Verdict,
+            until: round.committees[0].reveal_deadline.max(d.vote_reveal),
+        },
+        _ => Step::Closed,
+    }
+}
+
+impl Step {
+    /// One sentence for the node's operator: what happens next, and until when.
+    pub fn describe(&self, slot: u64) -> String {
+        match *self {
+            Step::Join => "Stake into the round, then train and commit before training closes.".into(),
+            Step::TrainAndCommit => "Joined: train on your data and commit to the update.".into(),
+            Step::Commit => "An update is saved but its commitment has not landed: commit it.".into(),
+            Step::Reveal => "Reveal now: upload the committed update and reveal it before the reveal phase closes.".into(),
+            Step::Wait { awaited: Awaited::RevealPhase, until } => format!(
+                "Committed. The reveal phase opens at slot {until} (now {slot}); the update and its salt are saved."
+            ),
+            Step::Wait { awaited: Awaited::Verdict, until } => format!(
+                "Revealed. A committee drawn by bond from the registry judges the round; its votes are in by slot {until} (now {slot})."
+            ),
+            Step::Wait { awaited: Awaited::Settlement, until } => format!(
+                "The committee has decided. Settlement opens when the appeal window closes at slot {until} (now {slot}) and the verdict's leaves are posted."
+            ),
+            Step::Settle => "Settle: the stake and reward by the verdict (or the refund of a failed round).".into(),
+            Step::Done => "Done: this node's stake and reward are paid out.".into(),
+            Step::Closed => "Training has closed for this round: pick another.".into(),
+            Step::Unrevealable => "No saved update for this round: it cannot be revealed, and part of the stake will be slashed. Settle what is left once the round settles.".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use droppin_interface::{Cid, state::Deadlines};
+
+    use super::*;
+
+    fn round() -> Round {
+        Round {
+            deadlines: Deadlines {
+                commit: 100,
+                reveal: 200,
+                validation: 300,
+                vote_reveal: 350,
+            },
+            ..Round::default()
+        }
+    }
+
+    fn node(status: NodeStatus) -> NodeState {
+        NodeState {
+            status,
+            ..NodeState::default()
+        }
+    }
+
+    fn saved() -> Commitment {
+        Commitment {
+            cid: Cid::from_digest(&[1; 32]),
+            salt: [2; 32],
+            samples: 10,
+            revealed: false,
+            settled: false,
+        }
+    }
+
+    fn step(slot: u64, round: &Round, node: Option<&NodeState>, saved: Option<&Commitment>) -> Step {
+        next_step(Snapshot { slot, round, node }, saved)
+    }
+
+    #[test]
+    fn a_node_walks_join_train_commit_reveal_wait_settle() {
+        let open = round();
+        let (joined, committed, revealed) = (
+            node(NodeStatus::Joined),
+            node(NodeStatus::Committed),
+            node(NodeStatus::Revealed),
+        );
+        assert_eq!(step(10, &open, None, None), Step::Join);
+        assert_eq!(step(90, &open, None, None), Step::Closed, "too late to train");
+        assert_eq!(step(10, &open, Some(&joined), None), Step::TrainAndCommit);
+        assert_eq!(
+            step(10, &open, Some(&joined), Some(&saved())),
+            Step::Commit,
+            "a saved commitment is committed, never retrained"
+        );
+        assert_eq!(
+            step(10, &open, Some(&committed), Some(&saved())),
+            Step::Wait {
+                awaited: Awaited::RevealPhase,
+                until: 100
+            }
+        );
+        assert_eq!(step(150, &open, Some(&committed), Some(&saved())), Step::Reveal);
+        assert_eq!(step(150, &open, Some(&committed), None), Step::Unrevealable);
+        assert!(matches!(
+            step(150, &open, Some(&revealed), Some(&saved())),
+            Step::Wait {
+                awaited: Awaited::Verdict,
+                ..
+            }
+        ));
+        let failed = Round {
+            status: RoundStatus::Failed,
+            ..round()
+        };
+        assert_eq!(step(400, &failed, Some(&revealed), None), Step::Settle, "a refund");
+        assert_eq!(step(400, &failed, None, None), Step::Done);
+        let settled = Commitment {
+            settled: true,
+            ..saved()
+        };
+        assert_eq!(step(400, &failed, Some(&revealed), Some(&settled)), Step::Done);
+        assert!(!Step::Reveal.describe(150).is_empty());
+    }
+}
