@@ -5,10 +5,14 @@ use droppin_interface::DPIN_DECIMALS;
 use droppin_interface::state::{ProtocolParams, Registry};
 use leptos::prelude::*;
 
+use droppin_node::RoundTask;
+use droppin_task::{Manifest, catalog};
+
+use crate::node::digits_task;
 use crate::open::{Opened, open_round, protocol_config, registry};
 use crate::order::{Order, OrderError, Preview, preview};
 use crate::rounds::sol;
-use crate::session::{AppError, Session};
+use crate::session::{AppError, Session, event_target};
 
 /// `lamports` in $dPIN at `params`' reference price.
 fn dpin(params: &ProtocolParams, lamports: u64) -> String {
@@ -46,6 +50,56 @@ fn Field(
                 on:input=move |ev| value.set(event_target_value(&ev)) />
             <span class="error" id=error_id aria-live="polite">{error}</span>
         </label>
+    }
+}
+
+/// The task picker: a catalog task, or a manifest file, with what it trains on and how.
+#[component]
+fn TaskChooser(task: RwSignal<Result<RoundTask, String>>) -> impl IntoView {
+    let load_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|list| list.get(0)) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default();
+            task.set(
+                Manifest::parse(&text)
+                    .map_err(|e| format!("{}: {e}", file.name()))
+                    .and_then(|m| RoundTask::new(m).map_err(|e| e.to_string())),
+            );
+        });
+    };
+    let pick = move |ev: leptos::ev::Event| {
+        if let Ok(manifest) = catalog::get(&event_target_value(&ev)) {
+            task.set(RoundTask::new(manifest).map_err(|e| e.to_string()));
+        }
+    };
+    view! {
+        <div class="panel">
+            <label for="task">"Task"</label>
+            <select id="task" on:change=pick>
+                {catalog::names().map(|name| view! { <option value=name selected=name == "digits">{name}</option> }).collect_view()}
+            </select>
+            <label for="manifest">"or a manifest file (dpin task new writes one)"</label>
+            <input type="file" id="manifest" accept=".json,application/json" on:change=load_file />
+            {move || match task.get() {
+                Ok(task) => view! {
+                    <div id="task-summary">
+                        <p><strong>{task.manifest.name.clone()}</strong>{format!(": {}", task.manifest.description)}</p>
+                        <p id="task-size">{format!("Model: {} layers, {} parameters.", task.manifest.model.len(), task.spec.check().unwrap_or_default())}</p>
+                        <p id="task-data">{format!("Data nodes bring: {}.", task.manifest.data.summary())}</p>
+                        <p id="task-recipe">{format!("Recipe: {}.", task.manifest.recipe.summary())}</p>
+                        <p>{format!("Validation: {}.", task.manifest.validation.summary())}</p>
+                    </div>
+                }.into_any(),
+                Err(error) => view! { <p class="error" id="task-error">{error}</p> }.into_any(),
+            }}
+        </div>
     }
 }
 
@@ -94,9 +148,11 @@ pub fn FundRound() -> impl IntoView {
         committee_size: committee_size.get().trim().parse().unwrap_or(0),
     };
     let result = Memo::new(move |_| preview(&order(), &params.get()));
-    let open = Action::new_local(move |order: &Order| {
-        let order = *order;
-        async move { open_round(&session, &order).await }
+    // The task: a catalog entry, or a manifest file the funder loads.
+    let task = RwSignal::new(Ok::<RoundTask, String>(digits_task()));
+    let open = Action::new_local(move |(order, task): &(Order, RoundTask)| {
+        let (order, task) = (*order, task.clone());
+        async move { open_round(&session, &order, &task).await }
     });
     Effect::new(move |_| {
         if let Some(outcome) = open.value().get() {
@@ -105,12 +161,14 @@ pub fn FundRound() -> impl IntoView {
     });
     Effect::new(move |_| busy.set(open.pending().get()));
     let submit = move |_| {
-        if result.get_untracked().is_ok() {
+        if let (Ok(_), Ok(task)) = (result.get_untracked(), task.get_untracked()) {
             submitted.set(None);
-            open.dispatch_local(order());
+            open.dispatch_local((order(), task));
         }
     };
-    let can_submit = move || result.get().is_ok() && session.wallet.get().is_some() && !busy.get();
+    let can_submit = move || {
+        result.get().is_ok() && task.get().is_ok() && session.wallet.get().is_some() && !busy.get()
+    };
     let registry_note = move || {
         loaded.get().map(|loaded| match loaded {
             Ok((_, registry)) if registry.validators == 0 => view! {
@@ -128,7 +186,8 @@ pub fn FundRound() -> impl IntoView {
     view! {
         <section class="fund">
             <h2>"Fund a round"</h2>
-            <p class="note">"Task: handwritten digits (8x8), MLP, validated on a pinned validation set. You pay once; what no accepted node earns comes back to you."</p>
+            <p class="note">"You pay once; what no accepted node earns comes back to you."</p>
+            <TaskChooser task=task />
             <div class="panel form-grid">
             <Field label="SOL to pay (fee included)" id="amount" inputmode="decimal" value=amount result=result
                 matches=|e| matches!(e, OrderError::Amount) />

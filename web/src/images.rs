@@ -1,7 +1,8 @@
-//! Images from the file picker as training samples. The browser decodes each file; it is scaled
-//! to the model's square grey input with ink as intensity (dark-on-light images are inverted, so
-//! photos of handwriting match the digits), and its label is the number its name starts with
-//! (`3.png`, `7_scan.jpg`).
+//! Images from the file picker as training samples, as an image task's schema says. The browser
+//! decodes each file and scales it to the task's size: grey images with ink as intensity
+//! (dark-on-light images are inverted, so photos of handwriting match the digits), colour images
+//! as RGB in `[0, 1]`. Its label is the class its folder is named after (`cat/001.png`), or the
+//! class its name starts with (`cat_001.png`, or `3.png` for a class's index).
 
 use droppin_fl::data::Dataset;
 use wasm_bindgen::JsCast;
@@ -9,16 +10,25 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::session::AppError;
 
-/// The label a file name gives: its leading decimal number, below `classes`.
-pub fn label_of(name: &str, classes: usize) -> Result<u8, AppError> {
-    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse::<u8>()
-        .ok()
-        .filter(|label| usize::from(*label) < classes)
+/// The label of the image at `path` (its name, with the folder it was picked in, if any): the
+/// folder's name if it is a class, else the class or the class index its name starts with.
+pub fn label_of(path: &str, classes: &[String]) -> Result<u8, AppError> {
+    let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let folder = folder.rsplit('/').next().unwrap_or_default();
+    let stem = name.split(['_', '.', '-', ' ']).next().unwrap_or_default();
+    let by_name = |text: &str| classes.iter().position(|c| c == text);
+    let by_index = || {
+        let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<usize>().ok().filter(|i| *i < classes.len())
+    };
+    by_name(folder)
+        .or_else(|| by_name(stem))
+        .or_else(by_index)
+        .map(|label| label as u8)
         .ok_or_else(|| {
             AppError::Invalid(format!(
-                "{name}: name each image after its label, a number below {classes} (e.g. 3.png)"
+                "{path}: put each image in a folder named after its class, or name it after its class ({}) or its number (e.g. 3.png)",
+                classes.join(", ")
             ))
         })
 }
@@ -44,18 +54,44 @@ pub fn ink(rgba: &[u8]) -> Vec<f32> {
     }
 }
 
-/// Decodes `files` into a dataset of `side` x `side` grey images.
+/// RGB in `[0, 1]` from RGBA pixels composited over white, channel after channel.
+pub fn rgb(rgba: &[u8]) -> Vec<f32> {
+    (0..3)
+        .flat_map(|channel| {
+            rgba.chunks_exact(4).map(move |p| {
+                let alpha = f32::from(p[3]) / 255.0;
+                f32::from(p[channel]) / 255.0 * alpha + (1.0 - alpha)
+            })
+        })
+        .collect()
+}
+
+/// Decodes `files` into a dataset of `channels` x `height` x `width` images (grey for one
+/// channel, RGB for three).
 pub async fn read_images(
     files: &[web_sys::File],
-    side: u32,
-    classes: usize,
+    [channels, height, width]: [u32; 3],
+    classes: &[String],
 ) -> Result<Dataset, AppError> {
     let failed = |name: &str, what: &str| AppError::Invalid(format!("{name}: {what}"));
-    let mut features = Vec::with_capacity(files.len() * (side * side) as usize);
+    if !matches!(channels, 1 | 3) {
+        return Err(AppError::Invalid(format!(
+            "this page reads grey or RGB images, not {channels} channels"
+        )));
+    }
+    let mut features = Vec::with_capacity(files.len() * (channels * height * width) as usize);
     let mut labels = Vec::with_capacity(files.len());
     for file in files {
         let name = file.name();
-        labels.push(label_of(&name, classes)?);
+        // The path under a picked folder, where the browser gives one.
+        let path = js_sys::Reflect::get(file, &"webkitRelativePath".into())
+            .ok()
+            .and_then(|p| p.as_string())
+            .unwrap_or_default();
+        labels.push(label_of(
+            if path.is_empty() { &name } else { &path },
+            classes,
+        )?);
         let window = web_sys::window().ok_or_else(|| failed(&name, "no window"))?;
         let promise = window
             .create_image_bitmap_with_blob(file)
@@ -65,28 +101,30 @@ pub async fn read_images(
             .map_err(|_| failed(&name, "the browser cannot decode this image"))?
             .unchecked_into();
         let canvas =
-            web_sys::OffscreenCanvas::new(side, side).map_err(|_| failed(&name, "no canvas"))?;
+            web_sys::OffscreenCanvas::new(width, height).map_err(|_| failed(&name, "no canvas"))?;
         let context: web_sys::OffscreenCanvasRenderingContext2d = canvas
             .get_context("2d")
             .ok()
             .flatten()
             .ok_or_else(|| failed(&name, "no 2D canvas"))?
             .unchecked_into();
-        let side = f64::from(side);
+        let (w, h) = (f64::from(width), f64::from(height));
         context
-            .draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, side, side)
+            .draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, w, h)
             .map_err(|_| failed(&name, "cannot scale the image"))?;
         let pixels = context
-            .get_image_data(0.0, 0.0, side, side)
+            .get_image_data(0.0, 0.0, w, h)
             .map_err(|_| failed(&name, "cannot read the pixels"))?;
-        features.extend(ink(&pixels.data()));
+        features.extend(match channels {
+            1 => ink(&pixels.data()),
+            _ => rgb(&pixels.data()),
+        });
     }
-    let side = side as usize;
     Ok(Dataset::new(
         features,
         labels,
-        vec![1, side, side],
-        classes,
+        [channels, height, width].map(|v| v as usize).to_vec(),
+        classes.len(),
     )?)
 }
 
@@ -95,15 +133,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn labels_come_from_names() {
-        assert_eq!(label_of("3.png", 10).unwrap(), 3);
-        assert_eq!(label_of("7_scan.jpg", 10).unwrap(), 7);
-        assert!(label_of("12.png", 10).is_err());
+    fn labels_come_from_folders_and_names() {
+        let digits: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+        assert_eq!(label_of("3.png", &digits).unwrap(), 3);
+        assert_eq!(label_of("7_scan.jpg", &digits).unwrap(), 7);
+        assert!(label_of("12.png", &digits).is_err());
+        let animals = ["cat".to_string(), "dog".to_string()];
+        assert_eq!(label_of("pets/dog/001.png", &animals).unwrap(), 1);
+        assert_eq!(label_of("cat_001.png", &animals).unwrap(), 0);
+        assert_eq!(label_of("1.png", &animals).unwrap(), 1);
         assert!(
-            label_of("seven.png", 10)
+            label_of("seven.png", &digits)
                 .unwrap_err()
                 .to_string()
-                .contains("name each image")
+                .contains("folder named after its class")
+        );
+    }
+
+    #[test]
+    fn colour_is_channel_after_channel() {
+        assert_eq!(
+            rgb(&[255, 0, 0, 255, 0, 0, 255, 255]),
+            vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0]
         );
     }
 

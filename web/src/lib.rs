@@ -13,6 +13,7 @@ pub mod follow;
 pub mod fund;
 pub mod images;
 pub mod node;
+pub mod node_data;
 pub mod node_record;
 pub mod open;
 pub mod order;

@@ -1,139 +1,71 @@
-//! The "Run a node" page: pick an open round, choose data (the demo shard or the visitor's own CSV,
-//! which never leaves the tab), stake and train on WebGPU (or the CPU when there is no adapter),
+//! The "Run a node" page: pick an open round, see the task it trains and the data it expects,
+//! choose data (the task's demo shard or the visitor's own files, read by the task's schema,
+//! which never leave the tab), stake and train by the task's recipe on WebGPU (or the CPU),
 //! commit, reveal when the phase opens, follow the committee drawn to judge the round, appeal a
-//! wrong verdict, then see the verdict and settle. Progress survives a reload.
+//! wrong verdict, then see the verdict and settle (or fail a timed-out round and take the
+//! refund). What to do next is the node library's step function; this page only carries the
+//! steps out. Progress survives a reload.
 
-use droppin_coordinator::{Phase, phase, phase_name, settle_node, settlement_open};
-use droppin_fl::data::{Dataset, Partition, digits, parse_csv, partition};
+use droppin_coordinator::{phase_name, settle_node};
 use droppin_fl::model::Weights;
 use droppin_fl::privacy::DpSgd;
-use droppin_fl::train::TrainConfig;
 use droppin_fl::update::decode_model;
 use droppin_fl::validate::outcome_name;
 use droppin_interface::builders;
-use droppin_interface::hash::{Sha256, commitment};
 use droppin_interface::pda::find;
 use droppin_interface::state::{NodeState, Reputation, Round, RoundStatus};
-use droppin_node::RoundTask;
+use droppin_node::currency::paying;
+use droppin_node::{RoundTask, Snapshot, Step, next_step};
 use droppin_task::catalog;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use solana_address::Address;
-use wasm_bindgen::JsCast;
 
 use crate::chain;
 use crate::chart::{self, LineChart};
 use crate::committee::Committee;
 use crate::follow::{every_few_seconds, set_if_changed};
-use crate::images::read_images;
+use crate::node_data::{demo_shard, has_demo_data, read_own};
 use crate::node_record::{NodeRecord, current_round};
+use crate::open::protocol_config;
 use crate::rounds::{amount, verdict_list};
-use crate::session::{AppError, Session};
+use crate::session::{AppError, Session, event_target};
 use crate::status::{RoundStatusPanel, expected_payout};
 use crate::storage;
 use crate::training::{Backend, StepReport, TabTrainer, choose_device};
 use crate::upload::PreparedUpdate;
 
-/// The task rounds opened here train: the catalog's digits.
+/// The catalog's digits task: what the order form opens by default.
 pub fn digits_task() -> RoundTask {
     RoundTask::new(catalog::get("digits").expect("the catalog has the digits"))
         .expect("the digits task builds")
 }
-/// Demo shards: the shipped digits split IID in this many parts, one picked per wallet.
-const DEMO_SHARDS: usize = 8;
 
-/// The demo shard of `node`.
-fn demo_shard(node: &Address) -> Result<Dataset, AppError> {
-    let split = digits()?;
-    let index = usize::from(node.as_ref()[0]) % DEMO_SHARDS;
-    Ok(split
-        .train
-        .subset(&partition(&split.train, DEMO_SHARDS, Partition::Iid, 7)?[index]))
+/// The task `round` trains, fetched from storage by its CID and checked against it.
+pub async fn round_task(session: &Session, round: &Round) -> Result<RoundTask, AppError> {
+    let bytes = storage::download(&session.storage_url(), &round.task_cid).await?;
+    RoundTask::from_stored(&bytes, &round.task_cid).map_err(|e| AppError::Invalid(e.to_string()))
 }
 
-fn is_csv(file: &web_sys::File) -> bool {
-    file.type_() == "text/csv" || file.name().to_lowercase().ends_with(".csv")
-}
-
-/// Reads the picked CSV file and checks it fits the round's model.
-async fn read_csv(file: web_sys::File, label_column: String) -> Result<Dataset, AppError> {
-    let text = wasm_bindgen_futures::JsFuture::from(file.text())
-        .await
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| AppError::Invalid(format!("cannot read {}", file.name())))?;
-    let data = parse_csv(text.as_bytes(), &label_column, &file.name())?;
-    let spec = digits_task().spec;
-    if data.feature_dim() != spec.input_dim() || data.classes > spec.classes {
-        return Err(AppError::Invalid(format!(
-            "{}: this round's model takes {} features (8x8 images) and {} classes; the file has {} features and {} classes",
-            file.name(),
-            spec.input_dim(),
-            spec.classes,
-            data.feature_dim(),
-            data.classes
-        )));
-    }
-    Ok(data)
-}
-
-/// What the visitor should do next, given the wallet, the chain and the saved record.
-pub fn next_step(
+/// The node's next step in `round`, as the node library decides it.
+fn step_of(
     round: &Round,
     slot: u64,
-    connected: bool,
-    joined: bool,
+    node: Option<&NodeState>,
     record: Option<&NodeRecord>,
-) -> String {
-    let d = &round.deadlines;
-    if !connected {
-        return "Connect the wallet your node uses to see where it stands in this round.".into();
-    }
-    if record.is_some_and(|r| r.settled) {
-        return "Done: your stake and reward are paid out.".into();
-    }
-    match round.status {
-        RoundStatus::Failed => return "The round failed: settle to get your stake back.".into(),
-        RoundStatus::Finalized if settlement_open(round, slot) => {
-            return "The verdict is final: settle to receive your stake and reward.".into();
-        }
-        RoundStatus::Finalized if round.appeal.filed() => {
-            return "The verdict is under appeal: settlement follows the appeal committee's verdict.".into();
-        }
-        RoundStatus::Finalized => {
-            return match round.appeal_deadline() {
-                Some(end) => format!(
-                    "The committee has decided. Settlement opens when the appeal window closes at slot {end} (now {slot}); appeal if the verdict is wrong."
-                ),
-                None => {
-                    "The committee has decided; its verdict's leaves are being posted on-chain."
-                        .into()
-                }
-            };
-        }
-        RoundStatus::Open => {}
-    }
-    match (phase(round, slot), joined, record) {
-        (Phase::Training, _, None) => format!(
-            "Choose your data and press \"Join and train\" before slot {} (now {slot}).",
-            d.commit
-        ),
-        (Phase::Training, _, Some(_)) => format!(
-            "Committed. Come back when the reveal phase opens at slot {} (now {slot}); your update and salt are saved in this browser.",
-            d.commit
-        ),
-        (Phase::Reveal, _, Some(r)) if !r.revealed => format!(
-            "Reveal now: press \"Upload and reveal\" before slot {}.",
-            d.reveal
-        ),
-        (Phase::Reveal | Phase::Validation | Phase::VoteReveal, _, Some(_)) => format!(
-            "Revealed. A committee drawn by bond from the registry judges the round: sealed votes until slot {}, revealed until {} (now {slot}).",
-            d.validation, d.vote_reveal
-        ),
-        (_, true, None) => "This browser has no saved update for this round: it cannot reveal, and part of the stake will be slashed. Settle what is left once the round settles.".into(),
-        (Phase::Settlement, ..) => "The votes are in: waiting for anyone to finalize the round.".into(),
-        _ => "Training has closed for this round: pick another.".into(),
-    }
+) -> Step {
+    next_step(
+        Snapshot { slot, round, node },
+        record.map(|r| &r.commitment),
+    )
+}
+
+/// The $dPIN mint, when the cluster launched it (a $dPIN round's transfers need it).
+async fn dpin_mint(session: &Session) -> Result<Option<Address>, AppError> {
+    let config = protocol_config(session).await?;
+    Ok(config
+        .token_launched()
+        .then(|| Address::new_from_array(config.token.mint)))
 }
 
 /// What the node page reads of the chain.
@@ -216,7 +148,8 @@ pub fn RunNode() -> impl IntoView {
     let prefer_cpu = RwSignal::new(false);
     let dp_on = RwSignal::new(false);
     let epsilon = RwSignal::new("3".to_owned());
-    let epochs = RwSignal::new("5".to_owned());
+    // The chosen round's task, fetched by its CID (or why it could not be).
+    let task = RwSignal::new(None::<Result<RoundTask, String>>);
     let progress = RwSignal::new(Progress::default());
     let backend_note = RwSignal::new(None::<String>);
     let verdict = RwSignal::new(None::<String>);
@@ -237,7 +170,26 @@ pub fn RunNode() -> impl IntoView {
             match read_chain(&session, chosen.get_untracked()).await {
                 Ok(read) => {
                     slot.set(read.slot);
+                    let chosen_round = chosen.get_untracked().and_then(|c| {
+                        read.rounds
+                            .iter()
+                            .find(|(a, _)| a.to_string() == c)
+                            .cloned()
+                    });
                     rounds.set(read.rounds);
+                    if let Some((_, round)) = chosen_round {
+                        let known = task
+                            .get_untracked()
+                            .and_then(Result::ok)
+                            .is_some_and(|t| t.is_of(&round));
+                        if !known {
+                            task.set(Some(
+                                round_task(&session, &round)
+                                    .await
+                                    .map_err(|e| e.to_string()),
+                            ));
+                        }
+                    }
                     if let Some((round, node, state)) = read.node {
                         node_state.set(state);
                         record.set(NodeRecord::load(&round.to_string(), &node.to_string()));
@@ -277,29 +229,39 @@ pub fn RunNode() -> impl IntoView {
         status.set(None);
         spawn_local(async move {
             let outcome = match action {
-                "train" => {
-                    join_and_train(
-                        session,
-                        round_address,
-                        round,
-                        use_own_file.get_untracked(),
-                        files.get_untracked(),
-                        label_column.get_untracked(),
-                        prefer_cpu.get_untracked(),
-                        dp_on.get_untracked().then(|| {
-                            epsilon
+                "train" => match task.get_untracked() {
+                    Some(Ok(task)) => {
+                        let choices = Choices {
+                            own_files: use_own_file
                                 .get_untracked()
-                                .trim()
-                                .parse::<f64>()
-                                .unwrap_or(f64::NAN)
-                        }),
-                        epochs.get_untracked().trim().parse().unwrap_or(0),
-                        progress,
-                        backend_note,
-                        record,
-                    )
-                    .await
-                }
+                                .then(|| (files.get_untracked(), label_column.get_untracked())),
+                            prefer_cpu: prefer_cpu.get_untracked(),
+                            epsilon: dp_on.get_untracked().then(|| {
+                                epsilon
+                                    .get_untracked()
+                                    .trim()
+                                    .parse::<f64>()
+                                    .unwrap_or(f64::NAN)
+                            }),
+                        };
+                        join_and_train(
+                            session,
+                            round_address,
+                            round,
+                            task,
+                            choices,
+                            Live {
+                                progress,
+                                backend_note,
+                            },
+                            record,
+                        )
+                        .await
+                    }
+                    _ => Err(AppError::Invalid(
+                        "this round's task is not loaded: see the task panel".into(),
+                    )),
+                },
                 "reveal" => reveal(session, round_address, record).await,
                 "appeal" => appeal(session, round_address, round).await,
                 _ => settle(session, round_address, record, verdict).await,
@@ -340,24 +302,30 @@ pub fn RunNode() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     });
-    let phase_now = move || round_of().map(|(_, r)| phase(&r, slot.get()));
+    // The node library's next step for this wallet in the chosen round.
+    let step_now = move || {
+        let (_, round) = round_of()?;
+        (session.wallet.get().is_some() && checked.get()).then(|| {
+            step_of(
+                &round,
+                slot.get(),
+                node_state.get().as_ref(),
+                record.get().as_ref(),
+            )
+        })
+    };
+    let task_ready = move || matches!(task.get(), Some(Ok(_)));
     let can_train = move || {
         !busy.get()
-            && session.wallet.get().is_some()
-            && record.get().is_none()
-            && phase_now() == Some(Phase::Training)
+            && task_ready()
+            && matches!(
+                step_now(),
+                Some(Step::Join | Step::TrainAndCommit | Step::Commit)
+            )
     };
-    let can_reveal = move || {
-        !busy.get()
-            && record.get().is_some_and(|r| !r.revealed)
-            && phase_now() == Some(Phase::Reveal)
-    };
-    let can_settle = move || {
-        !busy.get()
-            && round_of().is_some_and(|(_, r)| settlement_open(&r, slot.get()))
-            && record.get().is_none_or(|r| !r.settled)
-            && node_state.get().is_some()
-    };
+    let can_reveal = move || !busy.get() && step_now() == Some(Step::Reveal);
+    let can_settle =
+        move || !busy.get() && matches!(step_now(), Some(Step::Settle | Step::FailRound));
     // Anyone may appeal a first verdict while its window is open, bonding a seat's lock.
     let appeal_bond = move || {
         round_of().and_then(|(_, r)| {
@@ -378,7 +346,11 @@ pub fn RunNode() -> impl IntoView {
         } else if can_reveal() {
             "\"Upload and reveal\" uploads your update and asks your wallet to sign RevealUpdate, which publishes its CID and salt; no funds move.".into()
         } else if can_settle() {
-            "\"Settle\" asks your wallet to sign SettleNode: the escrow pays your stake and reward (or refund) to this wallet.".into()
+            if step_now() == Some(Step::FailRound) {
+                "\"Settle\" asks your wallet to sign CrankTimeout, which fails the timed-out round, and SettleNode, which refunds your stake to this wallet.".into()
+            } else {
+                "\"Settle\" asks your wallet to sign SettleNode: the escrow pays your stake and reward (or refund) to this wallet.".into()
+            }
         } else {
             return None;
         };
@@ -401,10 +373,10 @@ pub fn RunNode() -> impl IntoView {
                 </select>
                 {move || round_of().map(|(_, round)| view! { <RoundStatusPanel round=round.clone() now=slot.get() /> })}
                 {move || round_of().map(|(_, round)| {
-                    let text = if session.wallet.get().is_some() && !checked.get() {
-                        "Checking where your node stands in this round...".to_owned()
-                    } else {
-                        next_step(&round, slot.get(), session.wallet.get().is_some(), node_state.get().is_some(), record.get().as_ref())
+                    let text = match (session.wallet.get().is_some(), step_now()) {
+                        (false, _) => "Connect the wallet your node uses to see where it stands in this round.".to_owned(),
+                        (true, None) => "Checking where your node stands in this round...".to_owned(),
+                        (true, Some(step)) => step.describe(slot.get()),
                     };
                     let payout = (round.status == RoundStatus::Open).then(|| format!(
                         "If your update is accepted with an even share: about {} back (your stake of {} plus a reward); the verdict's weights decide.",
@@ -416,27 +388,40 @@ pub fn RunNode() -> impl IntoView {
                     }
                 })}
             </div>
+            {move || task.get().map(|loaded| match loaded {
+                Ok(task) => {
+                    let parameters = task.spec.check().unwrap_or_default();
+                    view! {
+                        <div class="panel" id="task">
+                            <p><strong>{format!("Task: {}", task.manifest.name)}</strong>{format!(" · {} · {parameters} parameters", task.manifest.description)}</p>
+                            <p id="task-data">{format!("Data it expects: {}.", task.manifest.data.summary())}</p>
+                            <p id="task-recipe">{format!("Recipe: {}.", task.manifest.recipe.summary())}</p>
+                        </div>
+                    }.into_any()
+                }
+                Err(error) => view! { <p class="error" id="task-error">{format!("This round's task cannot be loaded: {error}")}</p> }.into_any(),
+            })}
             <fieldset>
                 <legend>"Your data"</legend>
-                <label class="inline"><input type="radio" name="data" id="data-demo" prop:checked=move || !use_own_file.get()
-                    on:change=move |_| use_own_file.set(false) />" Demo shard of the handwritten digits"</label>
+                {move || task.get().and_then(Result::ok).filter(has_demo_data).map(|task| view! {
+                    <label class="inline"><input type="radio" name="data" id="data-demo" prop:checked=move || !use_own_file.get()
+                        on:change=move |_| use_own_file.set(false) />{format!(" Demo shard of the task's shipped data ({})", task.manifest.name)}</label>
+                })}
                 <label class="inline"><input type="radio" name="data" id="data-file" prop:checked=use_own_file
-                    on:change=move |_| use_own_file.set(true) />" My own files: one CSV (64 pixel columns and a label column) or images named after their label (3.png, 7_b.jpg)"</label>
+                    on:change=move |_| use_own_file.set(true) />" My own files, read by the task's schema: a CSV with its columns, a text file, or images (in folders named after their class, or named after it)"</label>
                 {move || use_own_file.get().then(|| view! {
                     <label for="file">"Files"</label>
-                    <input type="file" id="file" multiple accept=".csv,text/csv,image/*" on:change=move |ev| {
+                    <input type="file" id="file" multiple accept=".csv,text/csv,.txt,text/plain,image/*" on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
                         let picked = input.files().map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect());
                         files.set(picked.unwrap_or_default());
                     } />
-                    <label class="inline">"Label column " <input id="label-column" prop:value=label_column
+                    <label class="inline">"Label column of a CSV of pixels " <input id="label-column" prop:value=label_column
                         on:input=move |ev| label_column.set(event_target_value(&ev)) /></label>
                 })}
             </fieldset>
             <fieldset>
                 <legend>"Training"</legend>
-                <label class="inline">"Epochs " <input id="epochs" inputmode="numeric" prop:value=epochs
-                    on:input=move |ev| epochs.set(event_target_value(&ev)) /></label>
                 <label class="inline"><input type="checkbox" id="prefer-cpu" prop:checked=prefer_cpu
                     on:change=move |ev| prefer_cpu.set(event_target_checked(&ev)) />" Train on the CPU (default: the GPU through WebGPU)"</label>
                 <label class="inline"><input type="checkbox" id="dp" prop:checked=dp_on
@@ -485,7 +470,7 @@ pub fn RunNode() -> impl IntoView {
             {move || record.get().map(|r| view! {
                 <p id="committed">{format!(
                     "Committed update {} from {} samples{}.",
-                    storage::cid_text(&r.cid()), r.samples,
+                    storage::cid_text(&r.commitment.cid), r.commitment.samples,
                     r.epsilon.map(|e| format!(", differential privacy epsilon {e:.2} (delta 1e-5)")).unwrap_or_default()
                 )}</p>
             })}
@@ -499,120 +484,73 @@ pub fn RunNode() -> impl IntoView {
 }
 
 /// Loads the round's global model from storage.
-async fn global_model(session: &Session, round: &Round) -> Result<Weights, AppError> {
+async fn global_model(
+    session: &Session,
+    round: &Round,
+    task: &RoundTask,
+) -> Result<Weights, AppError> {
     let bytes = storage::download(&session.storage_url(), &round.model_cid).await?;
-    Ok(decode_model(
-        &digits_task().spec,
-        &bytes,
-        &round.model_hash,
-    )?)
+    Ok(decode_model(&task.spec, &bytes, &round.model_hash)?)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where training reports as it goes: the steps and the engine it runs on.
+#[derive(Clone, Copy)]
+struct Live {
+    progress: RwSignal<Progress>,
+    backend_note: RwSignal<Option<String>>,
+}
+
+/// What the visitor chose on the page for training.
+struct Choices {
+    own_files: Option<(Vec<web_sys::File>, String)>,
+    prefer_cpu: bool,
+    epsilon: Option<f64>,
+}
+
+/// Joins (unless joined), trains by the task's recipe, saves the commitment, commits. A saved
+/// commitment whose commit did not land is committed as it is, never retrained.
 async fn join_and_train(
     session: Session,
     round_address: Address,
     round: Round,
-    own_file: bool,
-    files: Vec<web_sys::File>,
-    label_column: String,
-    prefer_cpu: bool,
-    epsilon: Option<f64>,
-    epochs: usize,
-    progress: RwSignal<Progress>,
-    backend_note: RwSignal<Option<String>>,
+    task: RoundTask,
+    choices: Choices,
+    live: Live,
     record: RwSignal<Option<NodeRecord>>,
 ) -> Result<Done, AppError> {
     let node = session.address()?;
-    if !digits_task().is_of(&round) {
-        return Err(AppError::Invalid(
-            "this round trains a model this page does not know".into(),
-        ));
-    }
-    if !(1..=50).contains(&epochs) {
-        return Err(AppError::Invalid("epochs must be between 1 and 50".into()));
-    }
-    let data = match (own_file, files.as_slice()) {
-        (false, _) => demo_shard(&node)?,
-        (true, []) => {
-            return Err(AppError::Invalid("pick a CSV file or images first".into()));
-        }
-        (true, [file]) if is_csv(file) => read_csv(file.clone(), label_column).await?,
-        (true, images) => {
-            let spec = digits_task().spec;
-            read_images(images, spec.input[1] as u32, spec.classes).await?
-        }
-    };
-    let base = global_model(&session, &round).await?;
-    let mut config = TrainConfig {
-        epochs,
-        learning_rate: 0.005,
-        seed: rand::random(),
-        ..TrainConfig::default()
-    };
-    let mut spent = None;
-    if let Some(epsilon) = epsilon {
-        if !(epsilon > 0.0 && epsilon.is_finite()) {
-            return Err(AppError::Invalid(
-                "epsilon must be a positive number".into(),
-            ));
-        }
-        let dp = DpSgd::for_budget(epsilon, data.len(), config.batch_size, epochs, 1)?;
-        spent = Some(dp.epsilon_spent(data.len(), config.batch_size, epochs, 1)?);
-        config.dp_sgd = Some(dp);
-    }
     let program = session.program();
-    if chain::state::<NodeState>(&session, &find::node(&program, &round_address, &node))
-        .await?
-        .is_none()
-    {
-        session
-            .send(&[builders::join_round(&program, &node, &round_address)])
-            .await?;
+    let state =
+        chain::state::<NodeState>(&session, &find::node(&program, &round_address, &node)).await?;
+    let slot = session.rpc().slot().await?;
+    let saved = match step_of(
+        &round,
+        slot,
+        state.as_ref(),
+        record.get_untracked().as_ref(),
+    ) {
+        Step::Join | Step::TrainAndCommit => {
+            train_and_save(&session, round_address, &round, &task, choices, live).await?
+        }
+        Step::Commit => record
+            .get_untracked()
+            .ok_or_else(|| AppError::Invalid("the saved update vanished".into()))?,
+        other => return Err(AppError::Invalid(other.describe(slot))),
+    };
+    record.set(Some(saved.clone()));
+    if state.is_none() {
+        let mint = dpin_mint(&session).await?;
+        let join = builders::in_currency(
+            builders::join_round(&program, &node, &round_address),
+            round.currency,
+            &round_address,
+            &node,
+            mint.as_ref(),
+        )
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+        session.send(&[join]).await?;
     }
-    let chosen = choose_device(if prefer_cpu {
-        Backend::Cpu
-    } else {
-        Backend::WebGpu
-    })
-    .await;
-    let spec = digits_task().spec;
-    let (trainer, note) = TabTrainer::new(&chosen, &spec, &base, &data, &config).await?;
-    backend_note.set(Some(note));
-    let total = epochs * data.len().div_ceil(config.batch_size);
-    progress.set(Progress {
-        total,
-        ..Progress::default()
-    });
-    let trained = trainer
-        .run(&spec, Some(&data), |report: StepReport| {
-            progress.update(|p| {
-                p.done += 1;
-                p.losses.push(report.progress.loss);
-                p.accuracies.extend(report.accuracy);
-            })
-        })
-        .await?;
-    let update = PreparedUpdate::new(
-        &spec,
-        &base,
-        &round_address.to_bytes(),
-        &trained,
-        data.len() as u64,
-    );
-    let salt: [u8; 32] = rand::random();
-    let mut saved = NodeRecord::new(
-        &round_address.to_string(),
-        &node.to_string(),
-        &update.bytes,
-        salt,
-        data.len() as u64,
-    );
-    saved.epsilon = spent;
-    // Saved before the commit is sent: if the commit lands unseen, only this salt can reveal it.
-    saved.save();
-    record.set(Some(saved));
-    let hash = commitment::<Sha256>(&node.to_bytes(), &update.cid, &salt);
+    let hash = saved.commitment.hash(&node.to_bytes());
     let signature = session
         .send(&[builders::commit_update(
             &program,
@@ -629,6 +567,79 @@ async fn join_and_train(
     })
 }
 
+/// Trains on the chosen data by the task's recipe and saves the commitment (before anything is
+/// sent: if the commit lands unseen, only this salt can reveal it).
+async fn train_and_save(
+    session: &Session,
+    round_address: Address,
+    round: &Round,
+    task: &RoundTask,
+    choices: Choices,
+    Live {
+        progress,
+        backend_note,
+    }: Live,
+) -> Result<NodeRecord, AppError> {
+    let node = session.address()?;
+    let data = match &choices.own_files {
+        None => demo_shard(task, &node)?,
+        Some((files, label_column)) => read_own(task, files, label_column).await?,
+    };
+    let base = global_model(session, round, task).await?;
+    let mut config = task.recipe(rand::random());
+    let mut spent = None;
+    if let Some(epsilon) = choices.epsilon {
+        if !(epsilon > 0.0 && epsilon.is_finite()) {
+            return Err(AppError::Invalid(
+                "epsilon must be a positive number".into(),
+            ));
+        }
+        let dp = DpSgd::for_budget(epsilon, data.len(), config.batch_size, config.epochs, 1)?;
+        spent = Some(dp.epsilon_spent(data.len(), config.batch_size, config.epochs, 1)?);
+        config.dp_sgd = Some(dp);
+    }
+    let chosen = choose_device(if choices.prefer_cpu {
+        Backend::Cpu
+    } else {
+        Backend::WebGpu
+    })
+    .await;
+    let spec = &task.spec;
+    let (trainer, note) = TabTrainer::new(&chosen, spec, &base, &data, &config).await?;
+    backend_note.set(Some(note));
+    let total = config.epochs * data.len().div_ceil(config.batch_size);
+    progress.set(Progress {
+        total,
+        ..Progress::default()
+    });
+    let trained = trainer
+        .run(spec, Some(&data), |report: StepReport| {
+            progress.update(|p| {
+                p.done += 1;
+                p.losses.push(report.progress.loss);
+                p.accuracies.extend(report.accuracy);
+            })
+        })
+        .await?;
+    let update = PreparedUpdate::new(
+        spec,
+        &base,
+        &round_address.to_bytes(),
+        &trained,
+        data.len() as u64,
+    );
+    let mut saved = NodeRecord::new(
+        &round_address.to_string(),
+        &node.to_string(),
+        &update.bytes,
+        rand::random(),
+        data.len() as u64,
+    );
+    saved.epsilon = spent;
+    saved.save();
+    Ok(saved)
+}
+
 async fn reveal(
     session: Session,
     round_address: Address,
@@ -638,25 +649,33 @@ async fn reveal(
         .get_untracked()
         .ok_or_else(|| AppError::Invalid("nothing to reveal".into()))?;
     let node = session.address()?;
-    let cid = storage::upload(&session.storage_url(), &saved.update_bytes()).await?;
-    if cid != saved.cid() {
-        return Err(storage::StorageError::WrongCid.into());
-    }
+    let committed = saved.commitment;
+    // Revealed even when the upload fails: an unavailable update is excluded with its stake
+    // back, while a node that never reveals loses the slash fraction.
+    let uploaded = storage::upload(&session.storage_url(), &saved.update_bytes()).await;
     let signature = session
         .send(&[builders::reveal_update(
             &session.program(),
             &node,
             &round_address,
-            cid,
-            saved.salt,
-            saved.samples,
+            committed.cid,
+            committed.salt,
+            committed.samples,
         )])
         .await?;
-    saved.revealed = true;
+    saved.commitment.revealed = true;
     saved.save();
     record.set(Some(saved));
     Ok(Done {
-        message: "Revealed: the committee will validate your update.".into(),
+        message: match uploaded {
+            Ok(cid) if cid == committed.cid => {
+                "Revealed: the committee will validate your update.".into()
+            }
+            Ok(_) => "Revealed, but the gateway stored the update under another CID: it will be excluded and the stake returned.".into(),
+            Err(error) => format!(
+                "Revealed, but the upload failed ({error}): the update will be excluded and the stake returned."
+            ),
+        },
         signature,
     })
 }
@@ -681,7 +700,8 @@ async fn appeal(session: Session, round_address: Address, round: Round) -> Resul
 }
 
 /// Settles the node by its leaf in the verdict in force (finalized round) or by a refund
-/// (failed round); the coordinator previews what the program will pay.
+/// (failed round), failing a timed-out round first in the same transaction; the coordinator
+/// previews what the program will pay.
 async fn settle(
     session: Session,
     round_address: Address,
@@ -691,7 +711,7 @@ async fn settle(
     let node = session.address()?;
     let program = session.program();
     let slot = session.rpc().slot().await?;
-    let round: Round = chain::state(&session, &round_address)
+    let mut round: Round = chain::state(&session, &round_address)
         .await?
         .ok_or_else(|| AppError::Invalid("the round is closed".into()))?;
     let state: NodeState = chain::state(&session, &find::node(&program, &round_address, &node))
@@ -699,6 +719,16 @@ async fn settle(
         .ok_or_else(|| {
             AppError::Invalid("this wallet has nothing to settle in the round".into())
         })?;
+    let mut instructions = Vec::new();
+    match step_of(&round, slot, Some(&state), record.get_untracked().as_ref()) {
+        Step::FailRound => {
+            droppin_coordinator::crank_timeout(&mut round, slot)
+                .map_err(|e| AppError::Invalid(format!("cannot fail the round: {e}")))?;
+            instructions.push(builders::crank_timeout(&program, &round_address));
+        }
+        Step::Settle => {}
+        other => return Err(AppError::Invalid(other.describe(slot))),
+    }
     let level = (round.status == RoundStatus::Finalized).then_some(round.outcome.level);
     let leaf = match level {
         Some(level) => chain::verdict_leaf(&session, &round_address, level, state.index).await?,
@@ -724,18 +754,21 @@ async fn settle(
         reason.map(|r| format!("; {r}")).unwrap_or_default()
     )));
     let cid = state.cid.is_well_formed().then_some(state.cid);
-    let signature = session
-        .send(&[builders::settle_node(
-            &program,
-            &node,
+    let mint = dpin_mint(&session).await?;
+    instructions.extend(
+        paying(
+            builders::settle_node(&program, &node, &round_address, &node, cid.as_ref(), level),
+            round.currency,
             &round_address,
             &node,
-            cid.as_ref(),
-            level,
-        )])
-        .await?;
+            &node,
+            mint.as_ref(),
+        )
+        .map_err(|e| AppError::Invalid(e.to_string()))?,
+    );
+    let signature = session.send(&instructions).await?;
     if let Some(mut saved) = record.get_untracked() {
-        saved.settled = true;
+        saved.commitment.settled = true;
         saved.save();
         record.set(Some(saved));
     }
@@ -749,9 +782,4 @@ async fn settle(
         ),
         signature,
     })
-}
-
-/// The element an event fired on, as the type it is.
-fn event_target<T: JsCast>(ev: &web_sys::Event) -> T {
-    ev.target().expect("an event target").unchecked_into()
 }

@@ -4,25 +4,22 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use droppin_interface::Cid;
-use droppin_storage::interface_cid;
+use droppin_node::Commitment;
 use serde::{Deserialize, Serialize};
 
 use crate::session::{local_get, local_remove, local_set};
 
-/// A node's progress in one round.
+/// A node's progress in one round: the node library's saved commitment, with the update's
+/// bytes beside it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NodeRecord {
     pub round: String,
     pub node: String,
     /// The committed update, base64.
     pub update: String,
-    pub salt: [u8; 32],
-    pub samples: u64,
+    pub commitment: Commitment,
     /// The DP budget spent on the visitor's data, if DP was on.
     pub epsilon: Option<f64>,
-    pub revealed: bool,
-    pub settled: bool,
 }
 
 /// Key of the round the node page last worked on.
@@ -38,17 +35,18 @@ impl NodeRecord {
             round: round.to_owned(),
             node: node.to_owned(),
             update: BASE64.encode(update),
-            salt,
-            samples,
+            commitment: Commitment::to(update, salt, samples),
             epsilon: None,
-            revealed: false,
-            settled: false,
         }
     }
 
-    /// The saved record of `node` in `round`.
+    /// The saved record of `node` in `round`, if its update still has the committed CID.
     pub fn load(round: &str, node: &str) -> Option<Self> {
-        serde_json::from_str(&local_get(&key(round, node))?).ok()
+        let record: Self = serde_json::from_str(&local_get(&key(round, node))?).ok()?;
+        record
+            .commitment
+            .holds(&record.update_bytes())
+            .then_some(record)
     }
 
     /// Saves the record and remembers its round as the current one.
@@ -66,11 +64,6 @@ impl NodeRecord {
 
     pub fn update_bytes(&self) -> Vec<u8> {
         BASE64.decode(&self.update).unwrap_or_default()
-    }
-
-    /// The committed CID.
-    pub fn cid(&self) -> Cid {
-        interface_cid(&self.update_bytes())
     }
 }
 

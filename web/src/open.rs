@@ -1,16 +1,16 @@
 //! Opening and funding a round from the order form: publish the initial global model to the
 //! storage gateway, then one `OpenRound` transaction signed by the funder's wallet.
 
-use droppin_fl::data::digits;
+use droppin_fl::data::task_split;
 use droppin_fl::model::Weights;
 use droppin_fl::update::{Encoding, Update};
 use droppin_interface::builders;
 use droppin_interface::pda::find;
 use droppin_interface::state::{ProtocolConfig, Registry};
+use droppin_node::RoundTask;
 use solana_address::Address;
 
 use crate::chain;
-use crate::node::digits_task;
 use crate::order::{Order, preview, round_args};
 use crate::session::{AppError, Session};
 use crate::storage;
@@ -37,9 +37,14 @@ pub async fn registry(session: &Session) -> Result<Registry, AppError> {
         .unwrap_or_default())
 }
 
-/// Opens a digits round funded by the connected wallet; its committee is drawn later from
-/// the bonded validators.
-pub async fn open_round(session: &Session, order: &Order) -> Result<Opened, AppError> {
+/// Opens a round of `task` funded by the connected wallet: publishes the task's manifest and
+/// its initial model, pins the validation set the task's shipped data gives; its committee is
+/// drawn later from the bonded validators.
+pub async fn open_round(
+    session: &Session,
+    order: &Order,
+    task: &RoundTask,
+) -> Result<Opened, AppError> {
     let funder = session.address()?;
     let config = protocol_config(session).await?;
     preview(order, &config.params).map_err(|errors| {
@@ -51,7 +56,14 @@ pub async fn open_round(session: &Session, order: &Order) -> Result<Opened, AppE
                 .join("; "),
         )
     })?;
-    let task = digits_task();
+    let validation = task_split(&task.manifest)
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "task `{}` ships no data, so no committee holds a validation set for it",
+                task.manifest.name
+            ))
+        })??
+        .validation;
     let spec = &task.spec;
     let task_cid = storage::upload(&session.storage_url(), &task.bytes()).await?;
     let model = Update::model(spec, &Weights::initial(spec, 1)).encode(Encoding::default());
@@ -62,7 +74,7 @@ pub async fn open_round(session: &Session, order: &Order) -> Result<Opened, AppE
     args.task_cid = task_cid;
     args.model_hash = *model_cid.digest();
     args.model_cid = model_cid;
-    args.validation_set_hash = digits()?.validation.hash();
+    args.validation_set_hash = validation.hash();
     let program = session.program();
     let id = config.round_count;
     let signature = session

@@ -5,6 +5,7 @@ use droppin_coordinator::{RoundKeys, open_round, seat_lock, split_pool};
 use droppin_interface::instruction::{OpenRoundArgs, phase_schedule};
 use droppin_interface::state::{Currency, ProtocolParams, Round};
 use droppin_interface::{Cid, LAMPORTS_PER_SOL};
+use droppin_node::money::parse_amount;
 use thiserror::Error;
 
 /// What the funder types.
@@ -82,8 +83,7 @@ pub enum OrderError {
 
 /// SOL as lamports, if it is a positive amount.
 pub fn lamports(sol: f64) -> Option<u64> {
-    (sol.is_finite() && sol > 0.0 && sol < 1e9)
-        .then(|| (sol * LAMPORTS_PER_SOL as f64).round() as u64)
+    parse_amount(sol, Currency::Sol, "SOL").ok()
 }
 
 /// Every field of `order` that `params` refuses.

@@ -4,8 +4,8 @@
 
 use droppin_coordinator::{phase_name, resolution_name};
 use droppin_fl::validate::VerdictList;
+use droppin_interface::Cid;
 use droppin_interface::state::{Currency, NodeStatus, Round, RoundStatus};
-use droppin_interface::{Cid, DPIN_DECIMALS, LAMPORTS_PER_SOL};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use solana_address::Address;
@@ -15,29 +15,24 @@ use crate::chart::{self, LineChart};
 use crate::committee::Committee;
 use crate::connect::short;
 use crate::follow::{every_few_seconds, set_if_changed};
-use crate::node::digits_task;
 use crate::session::{AppError, Session};
 use crate::status::RoundStatusPanel;
 use crate::storage::{self, cid_text};
 use burn::tensor::Device;
-use droppin_fl::data::digits;
+use droppin_fl::data::task_split;
 use droppin_fl::evaluate::evaluate;
 use droppin_fl::update::decode_model;
+use droppin_node::RoundTask;
+use droppin_node::money::format_amount;
 
 /// Lamports (or lamports' worth) in SOL.
 pub fn sol(lamports: u64) -> String {
-    format!("{:.4} SOL", lamports as f64 / LAMPORTS_PER_SOL as f64)
+    format_amount(lamports, Currency::Sol)
 }
 
 /// An amount in the round's currency.
 pub fn amount(round: &Round, base_units: u64) -> String {
-    match round.currency {
-        Currency::Sol => sol(base_units),
-        Currency::Dpin => format!(
-            "{:.2} $dPIN",
-            base_units as f64 / 10f64.powi(i32::from(DPIN_DECIMALS))
-        ),
-    }
+    format_amount(base_units, round.currency)
 }
 
 /// A round's appeal in the rounds table: its resolution, `pending`, or a dash.
@@ -175,17 +170,25 @@ struct ShippedModel {
     hash: [u8; 32],
 }
 
-/// The test accuracy of each shipped model, measured in this tab on the shipped digits' test
-/// split: the lineage's progress.
+/// The test accuracy of each model shipped for the task of the latest one, measured in this tab
+/// on that task's shipped test split: the lineage's progress.
 async fn lineage_accuracy(
     session: Session,
     shipped: Vec<ShippedModel>,
 ) -> Result<Vec<(f64, f64)>, AppError> {
-    let test = digits()?.test;
     let mut points = Vec::new();
-    let task = digits_task();
+    let Some(latest) = shipped.iter().max_by_key(|m| m.round) else {
+        return Ok(points);
+    };
+    let bytes = storage::download(&session.storage_url(), &latest.task_cid).await?;
+    let task = RoundTask::from_stored(&bytes, &latest.task_cid)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let Some(split) = task_split(&task.manifest) else {
+        return Ok(points);
+    };
+    let test = split?.test;
     let spec = &task.spec;
-    for model in shipped.into_iter().filter(|m| m.task_cid == task.cid) {
+    for model in shipped.iter().filter(|m| m.task_cid == task.cid) {
         let bytes = storage::download(&session.storage_url(), &model.cid).await?;
         let weights = decode_model(spec, &bytes, &model.hash)?;
         let evaluation = evaluate(spec, &weights, &test, &Device::flex())?;

@@ -4,6 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use droppin_interface::DropPinError;
+use droppin_node::confirm::{Confirmation, confirmation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use solana_address::Address;
@@ -29,8 +30,10 @@ pub enum RpcError {
     Rpc { code: i64, message: String },
     #[error("unexpected answer from the cluster: {0}")]
     Malformed(String),
-    #[error("the transaction was not confirmed within {0} s")]
-    NotConfirmed(u32),
+    #[error(
+        "transaction {0} expired without landing: its blockhash is no longer valid, so it never will; send it again"
+    )]
+    Expired(String),
 }
 
 /// A JSON-RPC endpoint.
@@ -85,14 +88,18 @@ impl Rpc {
     }
 
     /// The latest blockhash, for a new transaction.
-    pub async fn latest_blockhash(&self) -> Result<Hash, RpcError> {
+    pub async fn latest_blockhash(&self) -> Result<(Hash, u64), RpcError> {
         let result = self
             .call("getLatestBlockhash", json!([{"commitment": "confirmed"}]))
             .await?;
-        result["value"]["blockhash"]
+        let hash = result["value"]["blockhash"]
             .as_str()
             .and_then(|text| text.parse().ok())
-            .ok_or_else(|| RpcError::Malformed("blockhash".into()))
+            .ok_or_else(|| RpcError::Malformed("blockhash".into()))?;
+        let last_valid = result["value"]["lastValidBlockHeight"]
+            .as_u64()
+            .ok_or_else(|| RpcError::Malformed("lastValidBlockHeight".into()))?;
+        Ok((hash, last_valid))
     }
 
     /// The current slot.
@@ -167,8 +174,14 @@ impl Rpc {
     }
 
     /// Sends signed transaction bytes (simulated first, so a refusal comes back with its reason)
-    /// and waits until the cluster confirms it; returns the signature.
-    pub async fn send_and_confirm(&self, transaction: &[u8]) -> Result<String, RpcError> {
+    /// and waits until the cluster confirms it; returns the signature. It waits as long as the
+    /// transaction's blockhash is valid (its `last_valid` block height), not a fixed time: only
+    /// past it can the transaction never land, and only then is sending again safe.
+    pub async fn send_and_confirm(
+        &self,
+        transaction: &[u8],
+        last_valid: u64,
+    ) -> Result<String, RpcError> {
         let signature = self
             .call(
                 "sendTransaction",
@@ -178,26 +191,29 @@ impl Rpc {
             .as_str()
             .ok_or_else(|| RpcError::Malformed("signature".into()))?
             .to_owned();
-        const SECONDS: u32 = 60;
-        for _ in 0..SECONDS * 2 {
+        loop {
             let statuses = self
                 .call("getSignatureStatuses", json!([[signature]]))
                 .await?;
             let status = &statuses["value"][0];
-            if !status.is_null() {
-                if !status["err"].is_null() {
-                    return Err(transaction_error(&status["err"], &[]));
-                }
-                if matches!(
-                    status["confirmationStatus"].as_str(),
-                    Some("confirmed" | "finalized")
-                ) {
-                    return Ok(signature);
-                }
+            let height = self
+                .call("getBlockHeight", json!([{"commitment": "confirmed"}]))
+                .await?
+                .as_u64()
+                .ok_or_else(|| RpcError::Malformed("block height".into()))?;
+            let seen = (!status.is_null()).then(|| {
+                (
+                    status["confirmationStatus"].as_str().unwrap_or("processed"),
+                    !status["err"].is_null(),
+                )
+            });
+            match confirmation(seen, height, last_valid) {
+                Confirmation::Landed => return Ok(signature),
+                Confirmation::Failed => return Err(transaction_error(&status["err"], &[])),
+                Confirmation::Expired => return Err(RpcError::Expired(signature)),
+                Confirmation::Pending => sleep_ms(500).await,
             }
-            sleep_ms(500).await;
         }
-        Err(RpcError::NotConfirmed(SECONDS))
     }
 }
 

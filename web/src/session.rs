@@ -97,12 +97,12 @@ impl Session {
             .ok_or(WalletError::NotConnected)?;
         let payer = self.address()?;
         let rpc = self.rpc();
-        let blockhash = rpc.latest_blockhash().await?;
+        let (blockhash, last_valid) = rpc.latest_blockhash().await?;
         let unsigned = unsigned_transaction(instructions, &payer, &blockhash);
         let signed = wallet
             .sign(self.cluster.get_untracked().chain(), &unsigned)
             .await?;
-        Ok(rpc.send_and_confirm(&signed).await?)
+        Ok(rpc.send_and_confirm(&signed, last_valid).await?)
     }
 
     /// An explorer link to a transaction on the chosen cluster.
@@ -135,4 +135,9 @@ pub fn local_remove(key: &str) {
     if let Ok(Some(storage)) = window().local_storage() {
         let _ = storage.remove_item(key);
     }
+}
+
+/// The element an event fired on, as the type it is.
+pub fn event_target<T: wasm_bindgen::JsCast>(ev: &web_sys::Event) -> T {
+    wasm_bindgen::JsCast::unchecked_into(ev.target().expect("an event target"))
 }

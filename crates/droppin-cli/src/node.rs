@@ -5,44 +5,20 @@
 use anyhow::Context;
 use droppin_client::{Chain, Protocol};
 pub use droppin_fl::update::encode_delta;
-use droppin_interface::{
-    Cid,
-    hash::{Sha256, commitment},
-};
-use droppin_storage::{BlobStore, interface_cid, to_interface};
+pub use droppin_node::Commitment;
+use droppin_storage::{BlobStore, to_interface};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-/// A committed update waiting for the reveal phase. Keep it: without the salt the reveal is
-/// impossible and the stake is forfeited.
-#[derive(Clone, Copy, Debug)]
-pub struct Pending {
-    /// The update's CID.
-    pub cid: Cid,
-    /// The commit-reveal salt.
-    pub salt: [u8; 32],
-    /// Training samples behind the update.
-    pub samples: u64,
-}
-
-/// The commitment to an update's bytes with `salt`, before anything is sent.
-pub fn pending_for(bytes: &[u8], salt: [u8; 32], samples: u64) -> Pending {
-    Pending {
-        cid: interface_cid(bytes),
-        salt,
-        samples,
-    }
-}
 
 /// Commits `pending` (its CID only: the bytes stay local until the reveal).
 pub fn commit<C: Chain>(
     protocol: &mut Protocol<C>,
     node: &Keypair,
     round: &Address,
-    pending: &Pending,
+    pending: &Commitment,
 ) -> anyhow::Result<()> {
-    let hash = commitment::<Sha256>(&node.pubkey().to_bytes(), &pending.cid, &pending.salt);
+    let hash = pending.hash(&node.pubkey().to_bytes());
     protocol
         .commit_update(node, round, hash)
         .context("committing the update")?;
@@ -57,7 +33,7 @@ pub fn upload_and_reveal<C: Chain>(
     store: &dyn BlobStore,
     node: &Keypair,
     round: &Address,
-    pending: &Pending,
+    pending: &Commitment,
     bytes: &[u8],
 ) -> anyhow::Result<Option<anyhow::Error>> {
     let uploaded = store
@@ -80,7 +56,7 @@ pub fn reveal<C: Chain>(
     protocol: &mut Protocol<C>,
     node: &Keypair,
     round: &Address,
-    pending: &Pending,
+    pending: &Commitment,
 ) -> anyhow::Result<()> {
     protocol
         .reveal_update(node, round, pending.cid, pending.salt, pending.samples)

@@ -11,11 +11,11 @@ use droppin_interface::{
     availability::availability_deadline,
     state::{Currency, RoundStatus},
 };
-use droppin_storage::{from_interface, parse_cid, to_interface};
+use droppin_storage::from_interface;
 use serde::{Deserialize, Serialize};
 use solana_address::Address;
 
-use crate::node::Pending;
+use droppin_node::Commitment;
 
 /// A round as `dpin round show` and `list` print it.
 #[derive(Clone, Debug, Serialize)]
@@ -58,6 +58,8 @@ pub struct RoundSummary {
     /// `confirmed`, `overturned`, `decided` (an escalated round's) or `unresolved`, once the
     /// appeal is resolved.
     pub appeal_resolution: Option<&'static str>,
+    /// The task manifest the round trains (dpin task show reads it).
+    pub task_cid: String,
     /// The model the round trains from.
     pub model_cid: String,
     /// The model it shipped, once finalized.
@@ -112,6 +114,7 @@ pub fn summarize<C: Chain>(
         appeal_deadline: round.appeal_deadline(),
         appealed: round.appeal.filed(),
         appeal_resolution: resolution_name(round.appeal.resolution),
+        task_cid: cid_text(&round.task_cid)?,
         model_cid: cid_text(&round.model_cid)?,
         new_model_cid: finalized
             .then(|| cid_text(&vote.new_model_cid))
@@ -135,12 +138,11 @@ pub fn list_rounds<C: Chain>(protocol: &Protocol<C>) -> anyhow::Result<Vec<Round
         .collect()
 }
 
-/// A pending commitment as saved on disk, with the update's bytes (uploaded only at reveal).
+/// A saved commitment on disk, with the update's bytes (uploaded only at reveal).
 #[derive(Serialize, Deserialize)]
 struct PendingFile {
-    cid: String,
-    salt: String,
-    samples: u64,
+    #[serde(flatten)]
+    commitment: Commitment,
     update_hex: String,
 }
 
@@ -153,11 +155,9 @@ pub fn pending_path(state_dir: &Path, round: &Address, node: &Address) -> PathBu
 
 /// Saves a pending commitment and its update, atomically and readable by the owner only,
 /// before the commit is sent, so a crash cannot lose the salt and nobody else learns the CID.
-pub fn save_pending(path: &Path, pending: &Pending, update: &[u8]) -> anyhow::Result<()> {
+pub fn save_pending(path: &Path, saved: &Commitment, update: &[u8]) -> anyhow::Result<()> {
     let file = PendingFile {
-        cid: cid_text(&pending.cid)?,
-        salt: hex::encode(pending.salt),
-        samples: pending.samples,
+        commitment: *saved,
         update_hex: hex::encode(update),
     };
     write_private(path, &serde_json::to_vec(&file)?)
@@ -180,7 +180,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Loads a pending commitment and its update, checking the update still has the CID.
-pub fn load_pending(path: &Path) -> anyhow::Result<(Pending, Vec<u8>)> {
+pub fn load_pending(path: &Path) -> anyhow::Result<(Commitment, Vec<u8>)> {
     let bytes = std::fs::read(path).with_context(|| {
         format!(
             "no saved commitment at {} (was it committed from this machine?)",
@@ -189,24 +189,15 @@ pub fn load_pending(path: &Path) -> anyhow::Result<(Pending, Vec<u8>)> {
     })?;
     let file: PendingFile = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a saved commitment", path.display()))?;
-    let salt = hex::decode(&file.salt)
-        .ok()
-        .and_then(|s| <[u8; 32]>::try_from(s).ok())
-        .with_context(|| format!("{}: the salt is not 32 hex bytes", path.display()))?;
     let update = hex::decode(&file.update_hex)
         .with_context(|| format!("{}: the update is not hex", path.display()))?;
-    let pending = Pending {
-        cid: to_interface(&parse_cid(&file.cid)?)?,
-        salt,
-        samples: file.samples,
-    };
-    if droppin_storage::interface_cid(&update) != pending.cid {
+    if !file.commitment.holds(&update) {
         bail!(
             "{}: the saved update does not match its CID",
             path.display()
         );
     }
-    Ok((pending, update))
+    Ok((file.commitment, update))
 }
 
 /// How the CLI names a currency.
@@ -230,13 +221,10 @@ mod tests {
             &Address::new_from_array([2; 32]),
         );
         let update = b"an encoded delta".to_vec();
-        let pending = crate::node::pending_for(&update, [9; 32], 42);
-        save_pending(&path, &pending, &update).unwrap();
+        let saved = Commitment::to(&update, [9; 32], 42);
+        save_pending(&path, &saved, &update).unwrap();
         let (loaded, bytes) = load_pending(&path).unwrap();
-        assert_eq!(
-            (loaded.cid, loaded.salt, loaded.samples),
-            (pending.cid, [9; 32], 42)
-        );
+        assert_eq!(loaded, saved);
         assert_eq!(bytes, update);
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(

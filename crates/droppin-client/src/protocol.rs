@@ -108,10 +108,7 @@ impl<C: Chain> Protocol<C> {
         let round = find::round(&self.program, id);
         let currency = args.currency;
         let ix = builders::open_round(&self.program, &funder.pubkey(), id, args);
-        let ix = match currency {
-            Currency::Sol => ix,
-            Currency::Dpin => self.in_dpin(ix, &round, &funder.pubkey())?,
-        };
+        let ix = self.in_currency(ix, currency, &round, &funder.pubkey())?;
         self.send(ix, &[funder])?;
         Ok(round)
     }
@@ -179,7 +176,7 @@ impl<C: Chain> Protocol<C> {
     ) -> Result<Sent, ChainError> {
         let mint = self.dpin_mint()?;
         let key = validator.pubkey();
-        let wallet_token = crate::token::wallet_account(&key, &mint);
+        let wallet_token = builders::wallet_token_account(&key, &mint);
         let ix =
             builders::register_dpin_validator(&self.program, &key, amount, &mint, &wallet_token);
         self.send(ix, &[validator])
@@ -533,10 +530,16 @@ impl<C: Chain> Protocol<C> {
         round: &Address,
         wallet: &Address,
     ) -> Result<Instruction, ChainError> {
-        match currency {
-            Currency::Sol => Ok(ix),
-            Currency::Dpin => self.in_dpin(ix, round, wallet),
-        }
+        let mint = match currency {
+            Currency::Sol => None,
+            Currency::Dpin => Some(self.dpin_mint()?),
+        };
+        builders::in_currency(ix, currency, round, wallet, mint.as_ref()).map_err(|error| {
+            ChainError::Account(format!(
+                "{error}: $dPIN is not launched on {}",
+                self.chain.describe()
+            ))
+        })
     }
 
     /// Appends `validator`'s bond token leg when its bond is in $dPIN; `wallet`'s $dPIN account
@@ -556,7 +559,7 @@ impl<C: Chain> Protocol<C> {
             return Ok(ix);
         }
         let mint = self.dpin_mint()?;
-        let wallet_token = crate::token::wallet_account(wallet, &mint);
+        let wallet_token = builders::wallet_token_account(wallet, &mint);
         if let Some(payer) = payer
             && self.chain.account(&wallet_token)?.is_none()
         {
@@ -564,17 +567,6 @@ impl<C: Chain> Protocol<C> {
             self.chain.send(&[create], &[payer])?;
         }
         Ok(builders::bond_in_dpin(ix, &mint, validator, &wallet_token))
-    }
-
-    fn in_dpin(
-        &self,
-        ix: Instruction,
-        round: &Address,
-        wallet: &Address,
-    ) -> Result<Instruction, ChainError> {
-        let mint = self.dpin_mint()?;
-        let wallet_token = crate::token::wallet_account(wallet, &mint);
-        Ok(builders::in_dpin(ix, &mint, round, &wallet_token))
     }
 
     /// A program account decoded as `T`, if it exists and is one.

@@ -5,9 +5,7 @@ use droppin_interface::{DPIN_DECIMALS, TOKEN_PROGRAM_ID};
 use solana_address::Address;
 use solana_instruction::Instruction;
 use solana_program_pack::Pack;
-use spl_associated_token_account_interface::{
-    address::get_associated_token_address, instruction::create_associated_token_account_idempotent,
-};
+use spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent;
 use spl_token_interface::{
     instruction::{AuthorityType, initialize_mint2, mint_to, set_authority, transfer},
     state::{Account as TokenAccount, Mint},
@@ -20,10 +18,7 @@ pub fn token_program() -> Address {
     Address::new_from_array(TOKEN_PROGRAM_ID)
 }
 
-/// A wallet's $dPIN account: its associated token account for `mint`.
-pub fn wallet_account(owner: &Address, mint: &Address) -> Address {
-    get_associated_token_address(owner, mint)
-}
+pub use droppin_interface::builders::wallet_token_account as wallet_account;
 
 /// Creates `owner`'s associated token account for `mint` if it does not exist yet.
 pub fn create_wallet_account(payer: &Address, owner: &Address, mint: &Address) -> Instruction {

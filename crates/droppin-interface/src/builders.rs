@@ -593,6 +593,35 @@ pub fn close_round(
     )
 }
 
+/// A wallet's $dPIN account: its associated token account for `mint`.
+pub fn wallet_token_account(owner: &Address, mint: &Address) -> Address {
+    spl_associated_token_account_interface::address::get_associated_token_address(owner, mint)
+}
+
+/// `ix`, which moves value, in a round paying in `currency`: unchanged in SOL; in $dPIN with
+/// the token accounts of `wallet`, which pays or is paid ([`in_dpin`]). `mint` is the launched
+/// $dPIN mint; `None` in a $dPIN round fails with [`crate::DropPinError::TokenNotLaunched`].
+pub fn in_currency(
+    ix: Instruction,
+    currency: Currency,
+    round: &Address,
+    wallet: &Address,
+    mint: Option<&Address>,
+) -> Result<Instruction, crate::DropPinError> {
+    match currency {
+        Currency::Sol => Ok(ix),
+        Currency::Dpin => {
+            let mint = mint.ok_or(crate::DropPinError::TokenNotLaunched)?;
+            Ok(in_dpin(
+                ix,
+                mint,
+                round,
+                &wallet_token_account(wallet, mint),
+            ))
+        }
+    }
+}
+
 /// Turns an instruction that moves value into its $dPIN-round form by appending the token
 /// accounts: the SPL Token program, the mint, the round's token vault and `wallet_token`, the
 /// token account of the wallet that pays or is paid.

@@ -38,9 +38,18 @@ mod tests {
     #[test]
     fn waits_while_the_blockhash_lives() {
         assert_eq!(confirmation(None, 10, 160), Confirmation::Pending);
-        assert_eq!(confirmation(Some(("processed", false)), 10, 160), Confirmation::Pending);
-        assert_eq!(confirmation(Some(("confirmed", false)), 10, 160), Confirmation::Landed);
-        assert_eq!(confirmation(Some(("processed", true)), 10, 160), Confirmation::Failed);
+        assert_eq!(
+            confirmation(Some(("processed", false)), 10, 160),
+            Confirmation::Pending
+        );
+        assert_eq!(
+            confirmation(Some(("confirmed", false)), 10, 160),
+            Confirmation::Landed
+        );
+        assert_eq!(
+            confirmation(Some(("processed", true)), 10, 160),
+            Confirmation::Failed
+        );
         assert_eq!(confirmation(None, 161, 160), Confirmation::Expired);
         assert_eq!(
             confirmation(Some(("finalized", false)), 500, 160),

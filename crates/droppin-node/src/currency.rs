@@ -1,46 +1,14 @@
 //! Instructions that move value, in the round's currency: a $dPIN round's join, settlement and
 //! refunds carry the token accounts (the SPL Token program, the mint, the round's token vault
-//! and the wallet's associated token account), a SOL round's do not.
+//! and the wallet's associated token account), a SOL round's do not. The assembly itself is the
+//! interface's ([`in_currency`]), which the host client uses too.
 
-use droppin_interface::{builders, state::Currency};
+use droppin_interface::{DropPinError, TOKEN_PROGRAM_ID, state::Currency};
 use solana_address::Address;
 use solana_instruction::Instruction;
-use spl_associated_token_account_interface::{
-    address::get_associated_token_address, instruction::create_associated_token_account_idempotent,
-};
+use spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent;
 
-/// A $dPIN round on a cluster whose $dPIN is not launched: nothing can move in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("this round pays in $dPIN, which is not launched on this cluster")]
-pub struct NoMint;
-
-/// A wallet's $dPIN account: its associated token account for `mint`.
-pub fn wallet_token_account(owner: &Address, mint: &Address) -> Address {
-    get_associated_token_address(owner, mint)
-}
-
-/// `ix` in a round paying in `currency`: unchanged in SOL; in $dPIN, with the token accounts
-/// of `wallet`, which pays or is paid. `mint` is the launched $dPIN mint, if any.
-pub fn in_currency(
-    ix: Instruction,
-    currency: Currency,
-    round: &Address,
-    wallet: &Address,
-    mint: Option<&Address>,
-) -> Result<Instruction, NoMint> {
-    match currency {
-        Currency::Sol => Ok(ix),
-        Currency::Dpin => {
-            let mint = mint.ok_or(NoMint)?;
-            Ok(builders::in_dpin(
-                ix,
-                mint,
-                round,
-                &wallet_token_account(wallet, mint),
-            ))
-        }
-    }
-}
+pub use droppin_interface::builders::{in_currency, wallet_token_account};
 
 /// The instructions that pay `wallet` in a round paying in `currency`: in $dPIN, its token
 /// account is created first if it has none (idempotent, paid by `payer`).
@@ -51,7 +19,7 @@ pub fn paying(
     wallet: &Address,
     payer: &Address,
     mint: Option<&Address>,
-) -> Result<Vec<Instruction>, NoMint> {
+) -> Result<Vec<Instruction>, DropPinError> {
     let ix = in_currency(ix, currency, round, wallet, mint)?;
     Ok(match (currency, mint) {
         (Currency::Dpin, Some(mint)) => vec![
@@ -59,7 +27,7 @@ pub fn paying(
                 payer,
                 wallet,
                 mint,
-                &Address::new_from_array(droppin_interface::TOKEN_PROGRAM_ID),
+                &Address::new_from_array(TOKEN_PROGRAM_ID),
             ),
             ix,
         ],
@@ -69,7 +37,7 @@ pub fn paying(
 
 #[cfg(test)]
 mod tests {
-    use droppin_interface::PROGRAM_ID;
+    use droppin_interface::{PROGRAM_ID, builders};
 
     use super::*;
 
@@ -86,7 +54,7 @@ mod tests {
         assert_eq!(sol, join);
         assert_eq!(
             in_currency(join.clone(), Currency::Dpin, &round, &node, None),
-            Err(NoMint)
+            Err(DropPinError::TokenNotLaunched)
         );
         let dpin = in_currency(join.clone(), Currency::Dpin, &round, &node, Some(&mint)).unwrap();
         assert_eq!(dpin.accounts.len(), join.accounts.len() + 4);

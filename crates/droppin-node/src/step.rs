@@ -2,7 +2,7 @@
 //! the slot) and what the node saved (its commitment), the next thing to do. The CLI's loop and
 //! the browser's page both follow it; they only differ in how they carry a step out.
 
-use droppin_coordinator::{Phase, phase, settlement_open};
+use droppin_coordinator::{Phase, crank_timeout, phase, settlement_open};
 use droppin_interface::state::{NodeState, NodeStatus, Round, RoundStatus};
 
 use crate::record::Commitment;
@@ -43,6 +43,9 @@ pub enum Step {
     Reveal,
     /// Nothing to do before `until` (a slot); anyone may move the round along meanwhile.
     Wait { awaited: Awaited, until: u64 },
+    /// The round timed out without what it needed (no committee, no quorum, withheld leaves):
+    /// anyone may fail it (`CrankTimeout`), after which the node settles for its refund.
+    FailRound,
     /// Settle: the stake and reward by the verdict's leaf, or the refund of a failed round.
     Settle,
     /// The node's part in the round is over.
@@ -60,8 +63,17 @@ pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
     if saved.is_some_and(|s| s.settled) {
         return Step::Done;
     }
+    if node.is_some() && crank_timeout(&mut round.clone(), slot).is_ok() {
+        return Step::FailRound;
+    }
     match round.status {
-        RoundStatus::Failed => return if node.is_some() { Step::Settle } else { Step::Done },
+        RoundStatus::Failed => {
+            return if node.is_some() {
+                Step::Settle
+            } else {
+                Step::Done
+            };
+        }
         RoundStatus::Finalized if node.is_none() => return Step::Done,
         RoundStatus::Finalized if settlement_open(round, slot) => return Step::Settle,
         RoundStatus::Finalized => {
@@ -109,6 +121,7 @@ impl Step {
             Step::Wait { awaited: Awaited::Settlement, until } => format!(
                 "The committee has decided. Settlement opens when the appeal window closes at slot {until} (now {slot}) and the verdict's leaves are posted."
             ),
+            Step::FailRound => "The round timed out without a verdict: fail it, then settle for the refund of the stake.".into(),
             Step::Settle => "Settle: the stake and reward by the verdict (or the refund of a failed round).".into(),
             Step::Done => "Done: this node's stake and reward are paid out.".into(),
             Step::Closed => "Training has closed for this round: pick another.".into(),
@@ -119,7 +132,10 @@ impl Step {
 
 #[cfg(test)]
 mod tests {
-    use droppin_interface::{Cid, state::Deadlines};
+    use droppin_interface::{
+        Cid,
+        state::{Deadlines, RoundCounts},
+    };
 
     use super::*;
 
@@ -130,6 +146,10 @@ mod tests {
                 reveal: 200,
                 validation: 300,
                 vote_reveal: 350,
+            },
+            counts: RoundCounts {
+                nodes_joined: 1,
+                ..RoundCounts::default()
             },
             ..Round::default()
         }
@@ -152,7 +172,12 @@ mod tests {
         }
     }
 
-    fn step(slot: u64, round: &Round, node: Option<&NodeState>, saved: Option<&Commitment>) -> Step {
+    fn step(
+        slot: u64,
+        round: &Round,
+        node: Option<&NodeState>,
+        saved: Option<&Commitment>,
+    ) -> Step {
         next_step(Snapshot { slot, round, node }, saved)
     }
 
@@ -165,7 +190,11 @@ mod tests {
             node(NodeStatus::Revealed),
         );
         assert_eq!(step(10, &open, None, None), Step::Join);
-        assert_eq!(step(90, &open, None, None), Step::Closed, "too late to train");
+        assert_eq!(
+            step(90, &open, None, None),
+            Step::Closed,
+            "too late to train"
+        );
         assert_eq!(step(10, &open, Some(&joined), None), Step::TrainAndCommit);
         assert_eq!(
             step(10, &open, Some(&joined), Some(&saved())),
@@ -179,7 +208,10 @@ mod tests {
                 until: 100
             }
         );
-        assert_eq!(step(150, &open, Some(&committed), Some(&saved())), Step::Reveal);
+        assert_eq!(
+            step(150, &open, Some(&committed), Some(&saved())),
+            Step::Reveal
+        );
         assert_eq!(step(150, &open, Some(&committed), None), Step::Unrevealable);
         assert!(matches!(
             step(150, &open, Some(&revealed), Some(&saved())),
@@ -192,13 +224,23 @@ mod tests {
             status: RoundStatus::Failed,
             ..round()
         };
-        assert_eq!(step(400, &failed, Some(&revealed), None), Step::Settle, "a refund");
+        assert_eq!(
+            step(400, &failed, Some(&revealed), None),
+            Step::Settle,
+            "a refund"
+        );
         assert_eq!(step(400, &failed, None, None), Step::Done);
+        // Past the reveal deadline with nothing revealed, the round can only fail: the node
+        // fails it and takes its refund rather than wait forever.
+        assert_eq!(step(250, &open, Some(&committed), None), Step::FailRound);
         let settled = Commitment {
             settled: true,
             ..saved()
         };
-        assert_eq!(step(400, &failed, Some(&revealed), Some(&settled)), Step::Done);
+        assert_eq!(
+            step(400, &failed, Some(&revealed), Some(&settled)),
+            Step::Done
+        );
         assert!(!Step::Reveal.describe(150).is_empty());
     }
 }

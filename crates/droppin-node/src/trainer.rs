@@ -39,9 +39,18 @@ mod tests {
     #[test]
     fn the_kernels_take_the_plain_mlp_and_burn_the_rest() {
         let spec = |name| droppin_fl::task::model_spec(&catalog::get(name).unwrap()).unwrap();
-        assert_eq!(choose_trainer(&spec("digits"), true), TrainerKind::FusedKernels);
-        assert_eq!(choose_trainer(&spec("breast-cancer"), true), TrainerKind::FusedKernels);
-        assert_eq!(choose_trainer(&spec("cifar10-cnn"), true), TrainerKind::BurnGpu);
+        assert_eq!(
+            choose_trainer(&spec("digits"), true),
+            TrainerKind::FusedKernels
+        );
+        assert_eq!(
+            choose_trainer(&spec("breast-cancer"), true),
+            TrainerKind::FusedKernels
+        );
+        assert_eq!(
+            choose_trainer(&spec("cifar10-cnn"), true),
+            TrainerKind::BurnGpu
+        );
         assert_eq!(choose_trainer(&spec("char-lm"), true), TrainerKind::BurnGpu);
         assert_eq!(choose_trainer(&spec("char-lm"), false), TrainerKind::Cpu);
         let wide = ModelSpec::mlp(vec![784], 1024, 10);

@@ -13,6 +13,7 @@
 
 pub mod catalog;
 mod check;
+mod describe;
 mod manifest;
 
 pub use check::{Checked, MAX_PARAMETERS, check_model, layer_name, shape_text};

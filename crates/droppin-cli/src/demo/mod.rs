@@ -53,9 +53,7 @@ pub use report::{
 use crate::{
     committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
-    node::{
-        Pending, commit, encode_delta, pending_for, reveal as reveal_update, upload_and_reveal,
-    },
+    node::{Commitment, commit, encode_delta, reveal as reveal_update, upload_and_reveal},
     validator::{
         Judgement, Task, committee_availability, fetch_updates, judge, publish_model, publish_task,
         publish_verdict, round_inputs,
@@ -557,7 +555,7 @@ impl<C: Chain> Demo<'_, C> {
         index: usize,
         global: &Weights,
         round: &Address,
-    ) -> anyhow::Result<Vec<(Pending, Vec<u8>)>> {
+    ) -> anyhow::Result<Vec<(Commitment, Vec<u8>)>> {
         let config = self.config;
         let round_seed = config
             .seed
@@ -596,7 +594,7 @@ impl<C: Chain> Demo<'_, C> {
                 round.to_bytes()
             };
             let bytes = encode_delta(&config.task.spec, global, &bound_to, delta, samples);
-            let pending = pending_for(&bytes, self.rng.random(), samples);
+            let pending = Commitment::to(&bytes, self.rng.random(), samples);
             commit(&mut self.protocol, &node.key, round, &pending)?;
             committed.push((pending, bytes));
             committing.inc(1);
@@ -610,7 +608,7 @@ impl<C: Chain> Demo<'_, C> {
     fn reveal_all(
         &mut self,
         round: &Address,
-        committed: &[(Pending, Vec<u8>)],
+        committed: &[(Commitment, Vec<u8>)],
     ) -> anyhow::Result<()> {
         let deadlines = self.protocol.round(round)?.deadlines;
         self.protocol.chain.wait_for_slot(deadlines.commit)?;

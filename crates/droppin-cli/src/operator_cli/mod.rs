@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use droppin_cli::{
-    node::{Pending, commit, encode_delta, pending_for, upload_and_reveal},
+    node::{Commitment, commit, encode_delta, upload_and_reveal},
     operator::{list_rounds, load_pending, pending_path, save_pending, summarize, write_private},
     validator::{HeldTask, fetch_task, judge, load_model, publish_model, publish_task},
 };
@@ -38,9 +38,12 @@ use droppin_interface::{
     LAMPORTS_PER_SOL,
     instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs, phase_schedule},
     pda::find,
-    state::{NodeState, NodeStatus, Round, RoundStatus},
+    state::{Currency, NodeState, NodeStatus, Round, RoundStatus},
 };
-use droppin_node::RoundTask;
+use droppin_node::{
+    RoundTask,
+    money::{parse_amount, unit_size},
+};
 use droppin_storage::{BlobStore, Limits, open, to_interface};
 use rand::Rng;
 use serde::Serialize;
@@ -108,23 +111,17 @@ fn parse_address(text: &str) -> anyhow::Result<Address> {
 }
 
 fn lamports(sol: f64, what: &str) -> anyhow::Result<u64> {
-    if !(sol.is_finite() && sol > 0.0) {
-        bail!("{what} must be a positive amount of SOL");
-    }
-    Ok((sol * LAMPORTS_PER_SOL as f64).round() as u64)
+    Ok(parse_amount(sol, Currency::Sol, what)?)
 }
 
 /// Whole $dPIN in base units.
 fn base_units(whole: f64) -> anyhow::Result<u64> {
-    if !(whole.is_finite() && whole > 0.0) {
-        bail!("a $dPIN amount must be positive");
-    }
-    Ok((whole * 10f64.powi(i32::from(droppin_interface::DPIN_DECIMALS))).round() as u64)
+    Ok(parse_amount(whole, Currency::Dpin, "a $dPIN amount")?)
 }
 
 /// $dPIN base units as whole tokens.
 fn tokens(base_units: u64) -> f64 {
-    base_units as f64 / 10f64.powi(i32::from(droppin_interface::DPIN_DECIMALS))
+    base_units as f64 / unit_size(Currency::Dpin) as f64
 }
 
 fn node_state<C: Chain>(

@@ -1,9 +1,8 @@
 //! `dpin node`: a node's whole round, and claims.
 
-use super::*;
+use droppin_node::{Snapshot, Step, next_step, step::Awaited};
 
-/// Slots a node wants left in the training phase before it stakes: enough to train and commit.
-const MIN_TRAINING_SLOTS: u64 = 20;
+use super::*;
 
 /// `dpin node ...`
 #[derive(Subcommand)]
@@ -60,7 +59,7 @@ fn train_update(
     round_address: &Address,
     round: &Round,
     cluster: &Cluster,
-) -> anyhow::Result<(Pending, Vec<u8>)> {
+) -> anyhow::Result<(Commitment, Vec<u8>)> {
     let task = fetch_task(store, &round.task_cid)?;
     let spec = &task.spec;
     let base = load_model(store, spec, &round.model_cid, &round.model_hash)?;
@@ -84,7 +83,7 @@ fn train_update(
         trained.delta_from(&base),
         samples,
     );
-    Ok((pending_for(&bytes, rand::rng().random(), samples), bytes))
+    Ok((Commitment::to(&bytes, rand::rng().random(), samples), bytes))
 }
 
 pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
@@ -99,6 +98,8 @@ pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
     }
 }
 
+/// Follows the node's steps ([`next_step`]) until its part in the round is over, reading the
+/// chain and its saved commitment before each: run again after an interruption, it resumes.
 fn run_round(
     args: &NodeRunArgs,
     protocol: &mut Protocol<RpcChain>,
@@ -111,70 +112,101 @@ fn run_round(
     }
     let address = node.pubkey();
     let round_address = parse_address(&args.round)?;
-    let round = protocol.round(&round_address)?;
-    let pending_file = pending_path(&cluster.state_dir(), &round_address, &address);
-    if node_state(protocol, &round_address, &address)?.is_some() {
-        say(cluster, "already joined");
-    } else {
+    let saved_file = pending_path(&cluster.state_dir(), &round_address, &address);
+    loop {
+        let round = protocol.round(&round_address)?;
         let slot = protocol.chain.slot()?;
-        if slot + MIN_TRAINING_SLOTS > round.deadlines.commit {
-            bail!(
+        let state = node_state(protocol, &round_address, &address)?;
+        let saved = load_pending(&saved_file).ok();
+        let step = next_step(
+            Snapshot {
+                slot,
+                round: &round,
+                node: state.as_ref(),
+            },
+            saved.as_ref().map(|(commitment, _)| commitment),
+        );
+        match step {
+            Step::Join => {
+                // Nothing is staked on a round whose task this node cannot train or whose
+                // model it cannot fetch: a funder with a missing blob takes nobody's stake.
+                check_task(args, store, &round)?;
+                protocol.join_round(node, &round_address)?;
+                say(cluster, "joined: stake locked");
+            }
+            Step::TrainAndCommit => {
+                // Saved before the commit is sent: if it lands unseen, only this salt reveals.
+                let (pending, bytes) = train_update(args, store, &round_address, &round, cluster)?;
+                save_pending(&saved_file, &pending, &bytes)?;
+                commit(protocol, node, &round_address, &pending)?;
+                say(cluster, "committed");
+            }
+            Step::Commit => {
+                let (pending, _) = saved.context("the saved commitment vanished")?;
+                commit(protocol, node, &round_address, &pending)?;
+                say(cluster, "committed the saved update");
+            }
+            Step::Reveal => {
+                let (mut pending, bytes) = saved.context("the saved commitment vanished")?;
+                match upload_and_reveal(protocol, store, node, &round_address, &pending, &bytes)? {
+                    None => say(cluster, "uploaded and revealed"),
+                    Some(error) => say(
+                        cluster,
+                        &format!(
+                            "revealed, but the upload failed ({error:#}): the update will be excluded, the stake returned"
+                        ),
+                    ),
+                }
+                pending.revealed = true;
+                save_pending(&saved_file, &pending, &bytes)?;
+            }
+            Step::Wait {
+                awaited: Awaited::RevealPhase,
+                until,
+            } => wait_until(protocol, until, "the reveal phase opens", cluster)?,
+            Step::Wait { .. } | Step::Unrevealable => {
+                if step == Step::Unrevealable {
+                    say(cluster, &step.describe(slot));
+                }
+                // Anyone may move a round along; a node waiting for its pay does, so it never
+                // waits on a particular party.
+                droppin_cli::keeper::drive_to_settlement(
+                    protocol,
+                    node,
+                    store,
+                    &round_address,
+                    |step| {
+                        if let droppin_cli::keeper::Step::Waiting { what, until } = step {
+                            say(cluster, &format!("waiting for {what} (slot {until})"));
+                        }
+                    },
+                )?;
+            }
+            Step::FailRound => {
+                protocol.crank_timeout(node, &round_address)?;
+                say(
+                    cluster,
+                    "the round timed out: failed it, the stake comes back",
+                );
+            }
+            Step::Settle => {
+                claim(protocol, node, &round_address, cluster)?;
+                if let Some((mut pending, bytes)) = saved {
+                    pending.settled = true;
+                    save_pending(&saved_file, &pending, &bytes)?;
+                }
+                return Ok(());
+            }
+            Step::Done => {
+                say(cluster, &step.describe(slot));
+                return Ok(());
+            }
+            Step::Closed => bail!(
                 "training closes at slot {} and it is slot {slot}: too late to join this round",
                 round.deadlines.commit
-            );
-        }
-        // Nothing is staked on a round whose task this node cannot train or whose model it
-        // cannot fetch: a funder with a missing model blob takes nobody's stake.
-        check_task(args, store, &round)?;
-        protocol.join_round(node, &round_address)?;
-        say(cluster, "joined: stake locked");
-    }
-    let state = node_state(protocol, &round_address, &address)?
-        .context("the node has no state in this round: it was already settled")?;
-    // A saved commitment is reused, never replaced: if an earlier commit landed unseen, only
-    // its salt can reveal it.
-    let (pending, bytes) = match load_pending(&pending_file) {
-        Ok(saved) => saved,
-        Err(_) if state.status == NodeStatus::Joined => {
-            let (pending, bytes) = train_update(args, store, &round_address, &round, cluster)?;
-            save_pending(&pending_file, &pending, &bytes)?;
-            (pending, bytes)
-        }
-        Err(error) => return Err(error),
-    };
-    if state.status == NodeStatus::Joined {
-        commit(protocol, node, &round_address, &pending)?;
-        say(cluster, "committed");
-    } else {
-        say(cluster, "already committed");
-    }
-    if state.status != NodeStatus::Revealed {
-        wait_until(
-            protocol,
-            round.deadlines.commit,
-            "the reveal phase opens",
-            cluster,
-        )?;
-        match upload_and_reveal(protocol, store, node, &round_address, &pending, &bytes)? {
-            None => say(cluster, "uploaded and revealed"),
-            Some(error) => say(
-                cluster,
-                &format!(
-                    "revealed, but the upload failed ({error:#}): the update will be excluded, the stake returned"
-                ),
             ),
         }
-    } else {
-        say(cluster, "already revealed");
     }
-    // Anyone may move a round along; a node waiting for its pay does, so it never waits on a
-    // particular party.
-    droppin_cli::keeper::drive_to_settlement(protocol, node, store, &round_address, |step| {
-        if let droppin_cli::keeper::Step::Waiting { what, until } = step {
-            say(cluster, &format!("waiting for {what} (slot {until})"));
-        }
-    })?;
-    claim(protocol, node, &round_address, cluster)
 }
 
 /// The round's task must be one this node can train, on data it holds, from a model it can

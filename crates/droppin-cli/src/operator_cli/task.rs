@@ -1,9 +1,6 @@
 //! `dpin task`: the catalog, and writing, checking and explaining manifests.
 
-use droppin_task::{
-    Checked, Column, DataSchema, ImageLabels, Manifest, Metric, Missing, Optimizer, Vocabulary,
-    catalog, layer_name, shape_text,
-};
+use droppin_task::{Checked, DataSchema, Manifest, catalog, layer_name, shape_text};
 
 use super::*;
 
@@ -134,88 +131,11 @@ pub fn run_task(command: TaskCommand, cluster: &Cluster) -> anyhow::Result<()> {
 fn explain(manifest: &Manifest, checked: &Checked, view: &TaskView) {
     println!("{}: {}", manifest.name, manifest.description);
     println!("CID {} ({} parameters)", view.cid, checked.parameters);
-    match &manifest.data {
-        DataSchema::Images {
-            channels,
-            height,
-            width,
-            classes,
-            labels,
-        } => println!(
-            "data: {width}x{height} images, {channels} channel(s), {} classes ({}), each labelled by {}",
-            classes.len(),
-            classes.join(", "),
-            match labels {
-                ImageLabels::Folder => "the folder it is in",
-                ImageLabels::Csv => "a `file,label` CSV beside the images",
-            }
-        ),
-        DataSchema::Tabular {
-            columns,
-            label,
-            classes,
-            missing,
-        } => {
-            let kinds: Vec<String> = columns
-                .iter()
-                .map(|c| match c {
-                    Column::Numeric { name } => name.clone(),
-                    Column::Categorical { name, values } => {
-                        format!("{name} ({})", values.join("|"))
-                    }
-                })
-                .collect();
-            println!(
-                "data: a CSV with columns {}; the label column `{label}` holds {}; {}",
-                kinds.join(", "),
-                classes.join(" or "),
-                match missing {
-                    Missing::DropRow => "a row with a missing value is left out",
-                    Missing::Mean => "a missing value becomes its column's mean",
-                }
-            );
-        }
-        DataSchema::Text {
-            vocabulary,
-            context,
-        } => println!(
-            "data: a text file, {} tokens of context, {}",
-            context,
-            match vocabulary {
-                Vocabulary::Bytes => "one token per byte".to_string(),
-                Vocabulary::Characters { alphabet } =>
-                    format!("one token per character of {alphabet:?}, one for any other"),
-            }
-        ),
-    }
+    println!("data: {}", manifest.data.summary());
     println!("model (input {}):", shape_text(&checked.input));
     for (layer, shape) in manifest.model.iter().zip(&checked.shapes) {
         println!("  {:<18} -> {}", layer_name(layer), shape_text(shape));
     }
-    let r = &manifest.recipe;
-    let optimizer = match r.optimizer {
-        Optimizer::Adam => "Adam".to_string(),
-        Optimizer::Sgd { momentum } => format!("SGD, momentum {momentum}"),
-    };
-    println!(
-        "recipe: {optimizer}, learning rate {}, {} epoch(s), batches of {}, FedProx {}{}",
-        r.learning_rate,
-        r.epochs,
-        r.batch_size,
-        r.proximal_mu,
-        r.privacy
-            .map(|p| format!(
-                ", DP-SGD to epsilon {} (delta {}, clip {})",
-                p.epsilon, p.delta, p.clip
-            ))
-            .unwrap_or_default()
-    );
-    println!(
-        "validation: {}; a tenth of an update may raise the loss by at most {} nat(s)",
-        match manifest.validation.metric {
-            Metric::Accuracy => "accuracy",
-            Metric::Perplexity => "perplexity",
-        },
-        manifest.validation.max_loss_increase
-    );
+    println!("recipe: {}", manifest.recipe.summary());
+    println!("validation: {}", manifest.validation.summary());
 }
