@@ -1,8 +1,9 @@
 //! The browser end to end: `trunk build --release`, the local network serving the app, and
-//! headless Chromium over WebDriver with an injected Wallet Standard test wallet. A funder opens
-//! and funds a round from the order form, naming only its committee's size; two browser nodes
-//! (one on WebGPU with the demo shard, one on the CPU with its own CSV file) train, commit and
-//! reveal; a committee drawn from three bonded validators judges with the CLI validator's code,
+//! headless Chromium over WebDriver with an injected Wallet Standard test wallet. A funder picks
+//! the breast cancer diagnosis task in the order form, then opens and funds a round naming only
+//! its committee's size; two browser nodes read the round's task by its CID (one on WebGPU with
+//! the task's demo shard, one on the CPU with its own CSV, read by the task's columns) and
+//! train by its recipe, commit and reveal; a committee drawn from three bonded validators judges with the CLI validator's code,
 //! seals and reveals its votes; anyone finalizes and posts the verdict's leaves; once the appeal
 //! window closes both nodes settle from the page, which shows the drawn committee. Balances are
 //! checked, every request the node pages made is checked for training data, and each page and
@@ -18,16 +19,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use droppin_cli::committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal};
 use droppin_cli::keeper::{Step, advance, drive_to_settlement};
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
-use droppin_cli::validator::{Task, committee_availability, fetch_updates, judge};
+use droppin_cli::validator::{HeldTask, committee_availability, fetch_updates, judge};
 use droppin_client::{Chain, Protocol, RpcChain};
-use droppin_fl::data::digits;
-use droppin_fl::validate::ValidatorConfig;
+use droppin_fl::data::task_split;
 use droppin_interface::pda::find;
 use droppin_interface::state::RoundStatus;
 use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID, availability::availability_deadline};
-use droppin_node::RoundTask;
 use droppin_storage::{KuboStore, Limits};
-use droppin_task::catalog;
+use droppin_task::{DataSchema, catalog};
 use droppin_tests::browser::Browser;
 use droppin_tests::program_path;
 use serde_json::{Value, json};
@@ -136,15 +135,29 @@ fn wait_for_slot(chain: &RpcChain, slot: u64) {
     }
 }
 
-/// The node's own data: 200 digits as a CSV file with a `label` column.
+/// The node's own data for the breast cancer task: 120 rows of the shipped set's training split
+/// as a CSV with the task's named columns (in another order, with an extra column the task does
+/// not read) and the diagnosis by class name.
 fn csv_shard(path: &Path) -> String {
-    let split = digits().unwrap();
-    let mut text = (0..64).map(|i| format!("p{i},")).collect::<String>() + "label\n";
-    for row in 200..400 {
-        for value in split.train.row(row) {
-            text += &format!("{},", (value * 16.0).round());
+    let task = catalog::get("breast-cancer").unwrap();
+    let DataSchema::Tabular {
+        columns, classes, ..
+    } = &task.data
+    else {
+        panic!("a tabular task")
+    };
+    let split = task_split(&task).unwrap().unwrap();
+    let mut text = String::from("patient,diagnosis");
+    for column in columns.iter().rev() {
+        text += &format!(",{}", column.name());
+    }
+    text += "\n";
+    for row in 0..120 {
+        text += &format!("{row},{}", classes[usize::from(split.train.labels[row])]);
+        for value in split.train.row(row).iter().rev() {
+            text += &format!(",{value}");
         }
-        text += &format!("{}\n", split.train.labels[row]);
+        text += "\n";
     }
     std::fs::write(path, &text).unwrap();
     text
@@ -180,7 +193,7 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             .register_validator(validator, 2 * LAMPORTS_PER_SOL)
             .unwrap();
     }
-    let csv_path = dir.path().join("my-digits.csv");
+    let csv_path = dir.path().join("my-clinic.csv");
     let csv = csv_shard(&csv_path);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -193,6 +206,13 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     runtime
         .block_on(async {
             let browser = open_app(&app, &rpc, &funder, "fund").await?;
+            // A task from the catalog: the form shows what it trains and on what.
+            browser
+                .click("#task option[value='breast-cancer']", STEP)
+                .await?;
+            browser
+                .wait_text("#task-data", "the label column `diagnosis`", STEP)
+                .await?;
             browser.fill("#max-nodes", "2").await?;
             // 400 slots (100 s here) to load two browser nodes, train and commit.
             browser.fill("#phase-slots", "400").await?;
@@ -215,8 +235,8 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     assert!(!round.committees[0].drawn, "nobody knows the committee yet");
     let before = [&node_a, &node_b].map(|k| protocol.chain.balance(&k.pubkey()).unwrap());
 
-    // Two browser nodes train and commit: one on WebGPU with the demo shard, one on the CPU
-    // with its own file.
+    // Two browser nodes read the round's task and train by its recipe, then commit: one on
+    // WebGPU with the task's demo shard, one on the CPU with its own file.
     let nodes = runtime
         .block_on(async {
             let a = open_app(&app, &rpc, &node_a, "node").await?;
@@ -224,7 +244,9 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             for browser in [&a, &b] {
                 let round_option = format!("#round option[value='{round_address}']");
                 browser.click(&round_option, STEP).await?;
-                browser.fill("#epochs", "2").await?;
+                browser
+                    .wait_text("#task", "Task: breast-cancer", STEP)
+                    .await?;
             }
             a.wait_text("#signs", "JoinRound", STEP).await?;
             a.wait_for("#round-status", STEP).await?;
@@ -292,15 +314,10 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             drawn(&drawn_round, &v.pubkey(), &bond, 0)
         })
         .collect();
-    let digits_task = RoundTask::new(catalog::get("digits").unwrap()).unwrap();
-    let validation = digits().unwrap().validation;
-    let task = Task {
-        cid: digits_task.cid,
-        spec: &digits_task.spec,
-        validation: &validation,
-        config: &ValidatorConfig::default(),
-        public: None,
-    };
+    // The validators hold the task the round names, with its shipped validation set.
+    let held = HeldTask::load(&store, &drawn_round).unwrap();
+    assert_eq!(held.task.manifest.name, "breast-cancer");
+    let task = held.view();
     for validator in &seated {
         let fetched = fetch_updates(&protocol, &store, &round_address, &task).unwrap();
         sit_and_report(

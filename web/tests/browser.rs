@@ -86,12 +86,8 @@ fn shard_and_model() -> (Dataset, ModelSpec, Weights, TrainConfig) {
         learning_rate: 0.01,
         ..TrainConfig::default()
     };
-    (
-        split.train.subset(&rows),
-        spec,
-        Weights::initial(&spec, 1),
-        config,
-    )
+    let base = Weights::initial(&spec, 1);
+    (split.train.subset(&rows), spec, base, config)
 }
 
 /// Two epochs on the first 256 training digits on `chosen`: the loss must fall, the accuracy
@@ -206,7 +202,8 @@ async fn picked_images_become_samples_labelled_by_name() {
         .unchecked_into();
     let file =
         web_sys::File::new_with_blob_sequence(&js_sys::Array::of1(&blob), "4_band.png").unwrap();
-    let data = read_images(&[file], 8, 10).await.unwrap();
+    let digits: Vec<String> = (0..10).map(|d| d.to_string()).collect();
+    let data = read_images(&[file], [1, 8, 8], &digits).await.unwrap();
     assert_eq!(data.labels, vec![4]);
     assert_eq!(data.feature_dim(), 64);
     // Dark ink on white reads as high intensity: the top two rows are ink, the rest paper.
@@ -222,6 +219,9 @@ async fn picked_images_become_samples_labelled_by_name() {
     );
     let text =
         web_sys::File::new_with_str_sequence(&js_sys::Array::of1(&"x".into()), "cat.png").unwrap();
-    let error = read_images(&[text], 8, 10).await.unwrap_err().to_string();
-    assert!(error.contains("name each image after its label"), "{error}");
+    let error = read_images(&[text], [1, 8, 8], &digits)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("named after its class"), "{error}");
 }
