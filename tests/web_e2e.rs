@@ -1,9 +1,10 @@
 //! The browser end to end: `trunk build --release`, the local network serving the app, and
 //! headless Chromium over WebDriver with an injected Wallet Standard test wallet. A funder picks
-//! the breast cancer diagnosis task in the order form, then opens and funds a round naming only
-//! its committee's size; two browser nodes read the round's task by its CID (one on WebGPU with
-//! the task's demo shard, one on the CPU with its own CSV, read by the task's columns) and
-//! train by its recipe, commit and reveal; a committee drawn from three bonded validators judges with the CLI validator's code,
+//! the breast cancer diagnosis task in the order form and opens two rounds naming only their
+//! committee's size: one paid in SOL, then, once $dPIN launches, one paid in $dPIN. Two browser
+//! nodes read each round's task by its CID (one on WebGPU with the task's demo shard, one on the
+//! CPU with its own CSV, read by the task's columns), train by its recipe, stake in the round's
+//! currency, commit and reveal; a committee drawn from three bonded validators judges with the CLI validator's code,
 //! seals and reveals its votes; anyone finalizes and posts the verdict's leaves; once the appeal
 //! window closes both nodes settle from the page, which shows the drawn committee. Balances are
 //! checked, every request the node pages made is checked for training data, and each page and
@@ -20,11 +21,12 @@ use droppin_cli::committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_
 use droppin_cli::keeper::{Step, advance, drive_to_settlement};
 use droppin_cli::localnet::{Localnet, LocalnetOptions};
 use droppin_cli::validator::{HeldTask, committee_availability, fetch_updates, judge};
-use droppin_client::{Chain, Protocol, RpcChain};
+use droppin_client::{Chain, Protocol, RpcChain, token};
 use droppin_fl::data::task_split;
 use droppin_interface::pda::find;
-use droppin_interface::state::RoundStatus;
+use droppin_interface::state::{Currency, RoundStatus};
 use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID, availability::availability_deadline};
+use droppin_node::money::unit_size;
 use droppin_storage::{KuboStore, Limits};
 use droppin_task::{DataSchema, catalog};
 use droppin_tests::browser::Browser;
@@ -163,19 +165,165 @@ fn csv_shard(path: &Path) -> String {
     text
 }
 
+/// The funder fills the order form for the breast cancer task in `currency` (`sol` or `dpin`)
+/// and pays through the wallet; returns the opened round's address.
+async fn open_round_in_form(
+    app: &str,
+    rpc: &str,
+    funder: &Keypair,
+    currency: &str,
+    amounts: (&str, &str),
+    artifacts: &Path,
+) -> anyhow::Result<String> {
+    let browser = open_app(app, rpc, funder, "fund").await?;
+    // A task from the catalog: the form shows what it trains and on what.
+    browser
+        .click("#task option[value='breast-cancer']", STEP)
+        .await?;
+    browser
+        .wait_text("#task-data", "the label column `diagnosis`", STEP)
+        .await?;
+    browser
+        .click(&format!("#currency option[value='{currency}']"), STEP)
+        .await?;
+    browser.fill("#amount", amounts.0).await?;
+    browser.fill("#stake", amounts.1).await?;
+    browser.fill("#max-nodes", "2").await?;
+    // 400 slots (100 s here) to load two browser nodes, train and commit in both rounds.
+    browser.fill("#phase-slots", "400").await?;
+    browser.fill("#committee-size", "3").await?;
+    browser
+        .wait_text("#registry", "from 3 bonded validators", STEP)
+        .await?;
+    browser.wait_for("#signs", STEP).await?;
+    browser
+        .capture(artifacts, &format!("fund-form-{currency}"))
+        .await?;
+    browser.click("#open-round", STEP).await?;
+    let (outcome, text) = browser.first_of(&["#opened", "#open-error"], STEP).await?;
+    anyhow::ensure!(outcome == 0, "opening failed: {text}");
+    browser
+        .capture(artifacts, &format!("fund-opened-{currency}"))
+        .await?;
+    browser.close().await?;
+    Ok(text)
+}
+
+/// Reloads the node page on `round`, as a visitor coming back to it.
+async fn on_round(browser: &Browser, key: &Keypair, round: &Address) -> anyhow::Result<()> {
+    reload(browser, key).await?;
+    browser
+        .click(&format!("#round option[value='{round}']"), STEP)
+        .await?;
+    browser
+        .wait_text("#task", "Task: breast-cancer", STEP)
+        .await?;
+    Ok(())
+}
+
+/// The committee drawn for each round takes its seats, reports what it fetched, judges what the
+/// majority fetched with the CLI validator's code, seals and reveals: both browser updates are
+/// accepted. The rounds run side by side, each step done for every round before the next.
+fn judge_rounds(
+    protocol: &mut Protocol<RpcChain>,
+    store: &KuboStore,
+    validators: &[Keypair],
+    funder: &Keypair,
+    rounds: &[Address],
+) {
+    let mut committees = Vec::new();
+    for round_address in rounds {
+        loop {
+            match advance(protocol, funder, store, round_address).unwrap() {
+                Step::Drew(0) => break,
+                Step::Waiting { until, .. } => wait_for_slot(&protocol.chain, until),
+                other => panic!("expected the draw, got {other:?}"),
+            }
+        }
+        let drawn_round = protocol.round(round_address).unwrap();
+        let seated: Vec<&Keypair> = validators
+            .iter()
+            .filter(|v| {
+                let bond = protocol.bond(&v.pubkey()).unwrap().unwrap();
+                drawn(&drawn_round, &v.pubkey(), &bond, 0)
+            })
+            .collect();
+        assert_eq!(
+            seated.len(),
+            3,
+            "equal bonds, three expected seats: all drawn"
+        );
+        // The validators hold the task the round names, with its shipped validation set.
+        let held = HeldTask::load(store, &drawn_round).unwrap();
+        assert_eq!(held.task.manifest.name, "breast-cancer");
+        for validator in &seated {
+            let fetched = fetch_updates(protocol, store, round_address, &held.view()).unwrap();
+            sit_and_report(
+                protocol,
+                validator,
+                round_address,
+                0,
+                &fetched.availability(),
+            )
+            .unwrap();
+        }
+        committees.push((round_address, drawn_round, seated, held));
+    }
+    let mut sealed = Vec::new();
+    for (round_address, drawn_round, seated, held) in &committees {
+        wait_for_slot(
+            &protocol.chain,
+            availability_deadline(&drawn_round.committees[0]),
+        );
+        let available = committee_availability(protocol, round_address, 0).unwrap();
+        for validator in seated {
+            let judgement =
+                judge(protocol, store, round_address, &held.view(), &available).unwrap();
+            assert_eq!(
+                judgement.vote.accepted, 2,
+                "both browser updates are accepted"
+            );
+            let vote = SealedVote {
+                vote: judgement.vote,
+                salt: [sealed.len() as u8 + 1; 32],
+            };
+            sit_and_seal(protocol, validator, round_address, 0, &vote).unwrap();
+            sealed.push((
+                *round_address,
+                *validator,
+                vote,
+                drawn_round.deadlines.validation,
+            ));
+        }
+    }
+    for (round_address, validator, vote, validation) in &sealed {
+        wait_for_slot(&protocol.chain, *validation);
+        reveal(protocol, validator, round_address, 0, vote).unwrap();
+    }
+    // Anyone finalizes, posts the leaves and waits out the appeal window.
+    for round_address in rounds {
+        drive_to_settlement(protocol, funder, store, round_address, |_| {}).unwrap();
+        assert_eq!(
+            protocol.round(round_address).unwrap().status,
+            RoundStatus::Finalized
+        );
+    }
+}
+
 #[test]
 fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     let root = root();
     let dist = build_app(&root);
     let artifacts = root.join("target/e2e-artifacts");
     let dir = tempfile::tempdir().unwrap();
+    let admin = Keypair::new();
     let localnet = Localnet::start(LocalnetOptions {
         rpc_port: 0,
         gateway_port: 0,
         data_dir: dir.path().join("localnet"),
         web_root: Some(dist),
         program: program_path(),
-        admin: Keypair::new(),
+        admin: admin.insecure_clone(),
     })
     .unwrap();
     let app = localnet.gateway_url();
@@ -183,10 +331,13 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     let mut chain = RpcChain::connect(&rpc).unwrap();
     let [funder, node_a, node_b] = [(); 3].map(|_| Keypair::new());
     let validators = [(); 3].map(|_| Keypair::new());
-    for key in [&funder, &node_a, &node_b].into_iter().chain(&validators) {
+    for key in [&funder, &node_a, &node_b, &admin]
+        .into_iter()
+        .chain(&validators)
+    {
         chain.airdrop(&key.pubkey(), 5 * LAMPORTS_PER_SOL).unwrap();
     }
-    // The registry the committee is drawn from; bonded before the round opens.
+    // The registry the committee is drawn from; bonded before the rounds open.
     let mut protocol = Protocol::new(chain);
     for validator in &validators {
         protocol
@@ -200,189 +351,174 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
         .build()
         .unwrap();
     let program = Address::new_from_array(PROGRAM_ID);
-    let round_address = find::round(&program, 0);
+    let (sol_round, dpin_round) = (find::round(&program, 0), find::round(&program, 1));
 
-    // The funder fills the order form and pays through the wallet.
-    runtime
-        .block_on(async {
-            let browser = open_app(&app, &rpc, &funder, "fund").await?;
-            // A task from the catalog: the form shows what it trains and on what.
-            browser
-                .click("#task option[value='breast-cancer']", STEP)
-                .await?;
-            browser
-                .wait_text("#task-data", "the label column `diagnosis`", STEP)
-                .await?;
-            browser.fill("#max-nodes", "2").await?;
-            // 400 slots (100 s here) to load two browser nodes, train and commit.
-            browser.fill("#phase-slots", "400").await?;
-            browser.fill("#committee-size", "3").await?;
-            browser
-                .wait_text("#registry", "from 3 bonded validators", STEP)
-                .await?;
-            browser.wait_for("#signs", STEP).await?;
-            browser.capture(&artifacts, "fund-form").await?;
-            browser.click("#open-round", STEP).await?;
-            let (outcome, text) = browser.first_of(&["#opened", "#open-error"], STEP).await?;
-            anyhow::ensure!(outcome == 0, "opening failed: {text}");
-            anyhow::ensure!(text.contains(&round_address.to_string()), "{text}");
-            browser.capture(&artifacts, "fund-opened").await?;
-            browser.close().await
-        })
+    // A SOL round from the order form, then $dPIN launches (a fixed supply the admin hands to
+    // the funder and the nodes) and a $dPIN round opens beside it.
+    let opened = runtime
+        .block_on(open_round_in_form(
+            &app,
+            &rpc,
+            &funder,
+            "sol",
+            ("1", "0.02"),
+            &artifacts,
+        ))
         .unwrap();
-    let round = protocol.round(&round_address).unwrap();
-    assert_eq!(round.committees[0].expected, 3);
-    assert!(!round.committees[0].drawn, "nobody knows the committee yet");
-    let before = [&node_a, &node_b].map(|k| protocol.chain.balance(&k.pubkey()).unwrap());
+    assert!(opened.contains(&sol_round.to_string()), "{opened}");
+    let mint = Keypair::new();
+    let unit = unit_size(Currency::Dpin);
+    let supply = 1_000_000 * unit;
+    let ixs = token::fixed_supply_mint(&admin.pubkey(), &mint.pubkey(), &admin.pubkey(), supply);
+    protocol.chain.send(&ixs, &[&admin, &mint]).unwrap();
+    protocol.launch_token(&admin, &mint.pubkey()).unwrap();
+    let admin_tokens = token::wallet_account(&admin.pubkey(), &mint.pubkey());
+    for key in [&funder, &node_a, &node_b] {
+        let ixs = [
+            token::create_wallet_account(&admin.pubkey(), &key.pubkey(), &mint.pubkey()),
+            token::transfer_tokens(
+                &admin_tokens,
+                &token::wallet_account(&key.pubkey(), &mint.pubkey()),
+                &admin.pubkey(),
+                10_000 * unit,
+            ),
+        ];
+        protocol.chain.send(&ixs, &[&admin]).unwrap();
+    }
+    let params = protocol.config().unwrap().params;
+    let dpin_stake = 2.0 * params.swap.to_dpin(params.min_stake) as f64 / unit as f64;
+    let opened = runtime
+        .block_on(open_round_in_form(
+            &app,
+            &rpc,
+            &funder,
+            "dpin",
+            ("1000", &dpin_stake.to_string()),
+            &artifacts,
+        ))
+        .unwrap();
+    assert!(opened.contains(&dpin_round.to_string()), "{opened}");
+    let rounds = [sol_round, dpin_round].map(|r| protocol.round(&r).unwrap());
+    assert_eq!(rounds[1].currency, Currency::Dpin);
+    for round in &rounds {
+        assert_eq!(round.committees[0].expected, 3);
+        assert!(!round.committees[0].drawn, "nobody knows the committee yet");
+    }
+    let tokens_of = |protocol: &Protocol<RpcChain>, key: &Keypair| {
+        token::balance(
+            &protocol.chain,
+            &token::wallet_account(&key.pubkey(), &mint.pubkey()),
+        )
+        .unwrap()
+        .unwrap_or_default()
+    };
+    let before = [&node_a, &node_b].map(|k| {
+        (
+            protocol.chain.balance(&k.pubkey()).unwrap(),
+            tokens_of(&protocol, k),
+        )
+    });
 
-    // Two browser nodes read the round's task and train by its recipe, then commit: one on
-    // WebGPU with the task's demo shard, one on the CPU with its own file.
+    // Two browser nodes read each round's task and train by its recipe, then commit: one on
+    // WebGPU with the task's demo shard, one on the CPU with its own file. Each joins both
+    // rounds, staking SOL in one and $dPIN in the other.
     let nodes = runtime
         .block_on(async {
             let a = open_app(&app, &rpc, &node_a, "node").await?;
             let b = open_app(&app, &rpc, &node_b, "node").await?;
-            for browser in [&a, &b] {
-                let round_option = format!("#round option[value='{round_address}']");
-                browser.click(&round_option, STEP).await?;
-                browser
-                    .wait_text("#task", "Task: breast-cancer", STEP)
-                    .await?;
+            for (i, round) in [sol_round, dpin_round].iter().enumerate() {
+                for (browser, key) in [(&a, &node_a), (&b, &node_b)] {
+                    on_round(browser, key, round).await?;
+                    browser.wait_text("#signs", "JoinRound", STEP).await?;
+                    if key.pubkey() == node_b.pubkey() {
+                        b.click("#prefer-cpu", STEP).await?;
+                        b.click("#data-file", STEP).await?;
+                        b.wait_for("#file", STEP)
+                            .await?
+                            .send_keys(csv_path.to_str().unwrap())
+                            .await?;
+                    } else if i == 0 {
+                        a.wait_for("#round-status", STEP).await?;
+                        a.capture(&artifacts, "node-ready").await?;
+                    }
+                    browser.click("#train", STEP).await?;
+                }
+                for browser in [&a, &b] {
+                    let (outcome, text) = browser
+                        .first_of(&["#committed", "#node-error"], Duration::from_secs(300))
+                        .await?;
+                    anyhow::ensure!(outcome == 0, "training failed: {text}");
+                }
+                let backend_a = a.wait_for("#backend", STEP).await?.text().await?;
+                anyhow::ensure!(backend_a.contains("WebGPU"), "{backend_a}");
+                let backend_b = b.wait_for("#backend", STEP).await?.text().await?;
+                anyhow::ensure!(backend_b.contains("CPU"), "{backend_b}");
+                if i == 0 {
+                    a.wait_for("#loss-chart", STEP).await?;
+                    a.capture(&artifacts, "node-trained").await?;
+                }
             }
-            a.wait_text("#signs", "JoinRound", STEP).await?;
-            a.wait_for("#round-status", STEP).await?;
-            a.capture(&artifacts, "node-ready").await?;
-            b.click("#prefer-cpu", STEP).await?;
-            b.click("#data-file", STEP).await?;
-            b.wait_for("#file", STEP)
-                .await?
-                .send_keys(csv_path.to_str().unwrap())
-                .await?;
-            a.click("#train", STEP).await?;
-            b.click("#train", STEP).await?;
-            for browser in [&a, &b] {
-                let (outcome, text) = browser
-                    .first_of(&["#committed", "#node-error"], Duration::from_secs(300))
-                    .await?;
-                anyhow::ensure!(outcome == 0, "training failed: {text}");
-            }
-            let backend_a = a.wait_for("#backend", STEP).await?.text().await?;
-            anyhow::ensure!(backend_a.contains("WebGPU"), "{backend_a}");
-            let backend_b = b.wait_for("#backend", STEP).await?.text().await?;
-            anyhow::ensure!(backend_b.contains("CPU"), "{backend_b}");
-            a.wait_for("#loss-chart", STEP).await?;
-            a.capture(&artifacts, "node-trained").await?;
             anyhow::Ok((a, b))
         })
         .unwrap();
-    wait_for_slot(&protocol.chain, round.deadlines.commit);
+    let reveal_from = rounds.iter().map(|r| r.deadlines.commit).max().unwrap();
+    wait_for_slot(&protocol.chain, reveal_from);
     runtime
         .block_on(async {
-            for (browser, key) in [(&nodes.0, &node_a), (&nodes.1, &node_b)] {
-                reload(browser, key).await?;
-                // After a reload the page finds the saved update and says what to do.
-                browser.wait_text("#next-step", "Reveal now", STEP).await?;
-                if key.pubkey() == node_a.pubkey() {
-                    browser.capture(&artifacts, "node-reveal").await?;
+            for round in [sol_round, dpin_round] {
+                for (browser, key) in [(&nodes.0, &node_a), (&nodes.1, &node_b)] {
+                    // After a reload the page finds the saved update and says what to do.
+                    on_round(browser, key, &round).await?;
+                    browser.wait_text("#next-step", "Reveal now", STEP).await?;
+                    if round == sol_round && key.pubkey() == node_a.pubkey() {
+                        browser.capture(&artifacts, "node-reveal").await?;
+                    }
+                    browser.click("#reveal", STEP).await?;
+                    let (outcome, text) = browser
+                        .first_of(&["#node-status", "#node-error"], STEP)
+                        .await?;
+                    anyhow::ensure!(outcome == 0 && text.contains("Revealed"), "reveal: {text}");
                 }
-                browser.click("#reveal", STEP).await?;
-                let (outcome, text) = browser
-                    .first_of(&["#node-status", "#node-error"], STEP)
-                    .await?;
-                anyhow::ensure!(outcome == 0 && text.contains("Revealed"), "reveal: {text}");
             }
             anyhow::Ok(())
         })
         .unwrap();
 
-    // The committee is drawn after the reveals; each drawn validator takes its seat and reports
-    // what it fetched, then judges what the majority fetched with the CLI validator's code and
-    // seals its vote, then reveals it.
-    wait_for_slot(&protocol.chain, round.deadlines.reveal);
+    // Each committee is drawn after its round's reveals and judges with the CLI validator's code.
+    let reveal_until = rounds.iter().map(|r| r.deadlines.reveal).max().unwrap();
+    wait_for_slot(&protocol.chain, reveal_until);
     let store = KuboStore::new(&app, Limits::default()).unwrap();
-    loop {
-        match advance(&mut protocol, &funder, &store, &round_address).unwrap() {
-            Step::Drew(0) => break,
-            Step::Waiting { until, .. } => wait_for_slot(&protocol.chain, until),
-            other => panic!("expected the draw, got {other:?}"),
-        }
-    }
-    let drawn_round = protocol.round(&round_address).unwrap();
-    let seated: Vec<&Keypair> = validators
-        .iter()
-        .filter(|v| {
-            let bond = protocol.bond(&v.pubkey()).unwrap().unwrap();
-            drawn(&drawn_round, &v.pubkey(), &bond, 0)
-        })
-        .collect();
-    // The validators hold the task the round names, with its shipped validation set.
-    let held = HeldTask::load(&store, &drawn_round).unwrap();
-    assert_eq!(held.task.manifest.name, "breast-cancer");
-    let task = held.view();
-    for validator in &seated {
-        let fetched = fetch_updates(&protocol, &store, &round_address, &task).unwrap();
-        sit_and_report(
-            &mut protocol,
-            validator,
-            &round_address,
-            0,
-            &fetched.availability(),
-        )
-        .unwrap();
-    }
-    wait_for_slot(
-        &protocol.chain,
-        availability_deadline(&protocol.round(&round_address).unwrap().committees[0]),
-    );
-    let available = committee_availability(&protocol, &round_address, 0).unwrap();
-    let mut sealed = Vec::new();
-    for validator in seated {
-        let judgement = judge(&protocol, &store, &round_address, &task, &available).unwrap();
-        assert_eq!(
-            judgement.vote.accepted, 2,
-            "both browser updates are accepted"
-        );
-        let vote = SealedVote {
-            vote: judgement.vote,
-            salt: [sealed.len() as u8 + 1; 32],
-        };
-        sit_and_seal(&mut protocol, validator, &round_address, 0, &vote).unwrap();
-        sealed.push((validator, vote));
-    }
-    assert_eq!(
-        sealed.len(),
-        3,
-        "equal bonds, three expected seats: all drawn"
-    );
-    wait_for_slot(&protocol.chain, drawn_round.deadlines.validation);
-    for (validator, vote) in &sealed {
-        reveal(&mut protocol, validator, &round_address, 0, vote).unwrap();
-    }
-    // Anyone finalizes, posts the leaves and waits out the appeal window.
-    drive_to_settlement(&mut protocol, &funder, &store, &round_address, |_| {}).unwrap();
-    assert_eq!(
-        protocol.round(&round_address).unwrap().status,
-        RoundStatus::Finalized
+    judge_rounds(
+        &mut protocol,
+        &store,
+        &validators,
+        &funder,
+        &[sol_round, dpin_round],
     );
 
-    // Both nodes settle from the page, which shows the drawn committee; the rounds page shows
-    // the lineage.
+    // Both nodes settle both rounds from the page, which shows the drawn committee; the rounds
+    // page shows the lineage.
     runtime
         .block_on(async {
-            for (browser, key) in [(&nodes.0, &node_a), (&nodes.1, &node_b)] {
-                reload(browser, key).await?;
-                browser
-                    .wait_text("#committee", "drawn, not picked, from seed", STEP)
-                    .await?;
-                browser
-                    .wait_text("#committee", "appeal window closed", STEP)
-                    .await?;
-                browser.click("#settle", STEP).await?;
-                let (outcome, text) = browser
-                    .first_of(&["#node-status", "#node-error"], STEP)
-                    .await?;
-                anyhow::ensure!(outcome == 0 && text.contains("Paid"), "settle: {text}");
-                let verdict = browser.wait_for("#verdict", STEP).await?.text().await?;
-                anyhow::ensure!(verdict.contains("accepted"), "{verdict}");
+            for round in [sol_round, dpin_round] {
+                for (browser, key) in [(&nodes.0, &node_a), (&nodes.1, &node_b)] {
+                    on_round(browser, key, &round).await?;
+                    browser
+                        .wait_text("#committee", "drawn, not picked, from seed", STEP)
+                        .await?;
+                    browser
+                        .wait_text("#committee", "appeal window closed", STEP)
+                        .await?;
+                    browser.click("#settle", STEP).await?;
+                    let (outcome, text) = browser
+                        .first_of(&["#node-status", "#node-error"], STEP)
+                        .await?;
+                    anyhow::ensure!(outcome == 0 && text.contains("Paid"), "settle: {text}");
+                    let unit = if round == sol_round { "SOL" } else { "$dPIN" };
+                    anyhow::ensure!(text.contains(unit), "settle in {unit}: {text}");
+                    let verdict = browser.wait_for("#verdict", STEP).await?.text().await?;
+                    anyhow::ensure!(verdict.contains("accepted"), "{verdict}");
+                }
             }
             nodes.0.capture(&artifacts, "node-settled").await?;
             // Nothing the CPU node sent contains its training file: only the update left.
@@ -413,11 +549,17 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             b.close().await
         })
         .unwrap();
-    for (key, before) in [&node_a, &node_b].into_iter().zip(before) {
+    for (key, (lamports, tokens)) in [&node_a, &node_b].into_iter().zip(before) {
         let after = protocol.chain.balance(&key.pubkey()).unwrap();
         assert!(
-            after > before,
-            "{}: the reward must exceed the fees ({before} -> {after})",
+            after > lamports,
+            "{}: the SOL reward must exceed the fees ({lamports} -> {after})",
+            key.pubkey()
+        );
+        let after = tokens_of(&protocol, key);
+        assert!(
+            after > tokens,
+            "{}: the $dPIN round pays back more than the stake ({tokens} -> {after})",
             key.pubkey()
         );
     }

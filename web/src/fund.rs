@@ -2,7 +2,8 @@
 //! chosen cluster's protocol limits, and a live preview of where each lamport goes.
 
 use droppin_interface::DPIN_DECIMALS;
-use droppin_interface::state::{ProtocolParams, Registry};
+use droppin_interface::state::{Currency, ProtocolParams, Registry};
+use droppin_node::money::{format_amount, unit_name};
 use leptos::prelude::*;
 
 use droppin_node::RoundTask;
@@ -129,9 +130,10 @@ pub fn FundRound() -> impl IntoView {
     let defaults = Order::default();
     let submitted = RwSignal::new(None::<Result<Opened, String>>);
     let busy = RwSignal::new(false);
-    let amount = RwSignal::new(defaults.amount_sol.to_string());
+    let currency = RwSignal::new(defaults.currency);
+    let amount = RwSignal::new(defaults.amount.to_string());
     let max_nodes = RwSignal::new(defaults.max_nodes.to_string());
-    let stake = RwSignal::new(defaults.node_stake_sol.to_string());
+    let stake = RwSignal::new(defaults.node_stake.to_string());
     let phase_slots = RwSignal::new(defaults.phase_slots.to_string());
     let committee_size = RwSignal::new(defaults.committee_size.to_string());
     // The cluster's own limits replace the defaults' phase and committee when they arrive.
@@ -141,9 +143,10 @@ pub fn FundRound() -> impl IntoView {
         committee_size.set(suggested.committee_size.to_string());
     });
     let order = move || Order {
-        amount_sol: amount.get().trim().parse().unwrap_or(f64::NAN),
+        currency: currency.get(),
+        amount: amount.get().trim().parse().unwrap_or(f64::NAN),
         max_nodes: max_nodes.get().trim().parse().unwrap_or(0),
-        node_stake_sol: stake.get().trim().parse().unwrap_or(f64::NAN),
+        node_stake: stake.get().trim().parse().unwrap_or(f64::NAN),
         phase_slots: phase_slots.get().trim().parse().unwrap_or(0),
         committee_size: committee_size.get().trim().parse().unwrap_or(0),
     };
@@ -189,12 +192,21 @@ pub fn FundRound() -> impl IntoView {
             <p class="note">"You pay once; what no accepted node earns comes back to you."</p>
             <TaskChooser task=task />
             <div class="panel form-grid">
-            <Field label="SOL to pay (fee included)" id="amount" inputmode="decimal" value=amount result=result
+            <label>
+                "Pay in"
+                <select id="currency" on:change=move |ev| currency.set(
+                    if event_target_value(&ev) == "dpin" { Currency::Dpin } else { Currency::Sol }
+                )>
+                    <option value="sol" selected=true>"SOL"</option>
+                    <option value="dpin">"$dPIN (once launched on this cluster)"</option>
+                </select>
+            </label>
+            <Field label="Amount to pay, the fee included (in the currency above)" id="amount" inputmode="decimal" value=amount result=result
                 matches=|e| matches!(e, OrderError::Amount) />
             <Field label="Max nodes" id="max-nodes" inputmode="numeric" value=max_nodes result=result
                 matches=|e| matches!(e, OrderError::MaxNodes(_)) />
-            <Field label="Node stake (SOL)" id="stake" inputmode="decimal" value=stake result=result
-                matches=|e| matches!(e, OrderError::Stake(_)) />
+            <Field label="Node stake (in the currency above)" id="stake" inputmode="decimal" value=stake result=result
+                matches=|e| matches!(e, OrderError::Stake(..)) />
             <Field label="Slots per phase (training, reveal, validation; a slot is about 0.4 s)" id="phase-slots" inputmode="numeric" value=phase_slots result=result
                 matches=|e| matches!(e, OrderError::PhaseSlots(..)) />
             <Field label="Committee size (expected members, drawn by stake)" id="committee-size" inputmode="numeric" value=committee_size result=result
@@ -203,18 +215,22 @@ pub fn FundRound() -> impl IntoView {
             {registry_note}
             {move || result.get().ok().map(|p| {
                 let params = params.get();
+                let unit = currency.get();
+                let show = move |base_units: u64| format_amount(base_units, unit);
+                // A SOL order's amounts in $dPIN at the reference price, for comparison.
+                let in_dpin = move |lamports: u64| (unit == Currency::Sol).then(|| dpin(&params, lamports));
                 view! {
                     <div class="table-scroll" tabindex="0" role="region" aria-label="Where the payment goes"><table class="preview">
                         <caption class="visually-hidden">"Where the payment goes"</caption>
-                        <tr><th scope="col">"Item"</th><th scope="col">"SOL"</th><th scope="col">"$dPIN (reference price)"</th></tr>
-                        <tr><td>"Reward pool, escrowed"</td><td id="pool">{sol(p.pool)}</td><td id="pool-dpin">{dpin(&params, p.pool)}</td></tr>
-                        <tr><td>{format!("Protocol fee ({}%): buys $dPIN and burns it", params.fee_bps / 100)}</td><td id="fee">{sol(p.fee)}</td><td id="burn-dpin">{format!("{} burned", dpin(&params, p.fee))}</td></tr>
-                        <tr><td>"Validators' share of the pool"</td><td>{sol(p.validators)}</td><td>{dpin(&params, p.validators)}</td></tr>
-                        <tr><td>"Stakes locked by a full round"</td><td>{sol(p.stakes_locked)}</td><td>{dpin(&params, p.stakes_locked)}</td></tr>
-                        <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{sol(p.seat_lock)}</td><td>{dpin(&params, p.seat_lock)}</td></tr>
-                        <tr><td>"Each honest node earns, on average"</td><td id="per-node">{sol(p.per_honest_node)}</td><td id="per-node-dpin">{dpin(&params, p.per_honest_node)}</td></tr>
+                        <tr><th scope="col">"Item"</th><th scope="col">{unit_name(unit)}</th><th scope="col">"$dPIN (reference price)"</th></tr>
+                        <tr><td>"Reward pool, escrowed"</td><td id="pool">{show(p.pool)}</td><td id="pool-dpin">{in_dpin(p.pool)}</td></tr>
+                        <tr><td>{format!("Protocol fee ({}%): buys $dPIN and burns it", params.fee_bps / 100)}</td><td id="fee">{show(p.fee)}</td><td id="burn-dpin">{in_dpin(p.fee).map(|d| format!("{d} burned"))}</td></tr>
+                        <tr><td>"Validators' share of the pool"</td><td>{show(p.validators)}</td><td>{in_dpin(p.validators)}</td></tr>
+                        <tr><td>"Stakes locked by a full round"</td><td>{show(p.stakes_locked)}</td><td>{in_dpin(p.stakes_locked)}</td></tr>
+                        <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{show(p.seat_lock)}</td><td>{in_dpin(p.seat_lock)}</td></tr>
+                        <tr><td>"Each honest node earns, on average"</td><td id="per-node">{show(p.per_honest_node)}</td><td id="per-node-dpin">{in_dpin(p.per_honest_node)}</td></tr>
                     </table></div>
-                    <p class="note">"What no accepted node earns comes back to you. Before $dPIN is live a round is paid in SOL; once it launches, the treasury converts the pool to $dPIN in rate-limited batches and the round pays in $dPIN."</p>
+                    <p class="note">"What no accepted node earns comes back to you. A SOL round opened before $dPIN is live is paid in SOL; once it launches, the treasury converts such a pool to $dPIN in rate-limited batches, and a round can be paid in $dPIN from the start."</p>
                 }
             })}
             <div class="actions">
@@ -224,8 +240,8 @@ pub fn FundRound() -> impl IntoView {
             </div>
             {move || result.get().ok().map(|p| view! {
                 <p class="signs" id="signs">{format!(
-                    "Your wallet will be asked to sign one transaction, OpenRound: it pays {} ({} into the round's escrow as its reward pool, {} protocol fee) and publishes the starting model. Nothing else is spent.",
-                    sol(p.pool + p.fee), sol(p.pool), sol(p.fee)
+                    "Your wallet will be asked to sign one transaction, OpenRound: it pays {} ({} into the round's escrow as its reward pool, {} protocol fee) and publishes the task and the starting model. Nothing else is spent.",
+                    format_amount(p.pool + p.fee, currency.get()), format_amount(p.pool, currency.get()), format_amount(p.fee, currency.get())
                 )}</p>
             })}
             {move || session.wallet.get().is_none().then(|| view! {
@@ -249,7 +265,8 @@ pub fn FundRound() -> impl IntoView {
             <p class="cli">
                 "Open it from a terminal: "
                 <code>{move || format!(
-                    "dpin round open --fund-sol {} --max-nodes {} --stake-sol {} --phase-slots {} --committee-size {}",
+                    "dpin round open --task {} --fund-sol {} --max-nodes {} --stake-sol {} --phase-slots {} --committee-size {}",
+                    task.get().map_or_else(|_| "FILE".to_owned(), |t| t.manifest.name.clone()),
                     amount.get().trim(), max_nodes.get().trim(), stake.get().trim(), phase_slots.get().trim(),
                     committee_size.get().trim()
                 )}</code>

@@ -93,7 +93,7 @@ async fn read_chain(session: &Session, chosen: Option<String>) -> Result<ChainRe
     Ok(ChainRead { slot, rounds, node })
 }
 
-/// The training's live charts: the loss of each step and the held-out accuracy after each epoch.
+/// The training's live charts: the loss of each step and the accuracy on the node's own data after each epoch (it has no held-out set).
 #[component]
 fn TrainingCharts(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
     let steps: Vec<(f64, f64)> = losses
@@ -110,7 +110,7 @@ fn TrainingCharts(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
         <div class="charts">
             <LineChart id="loss-chart" title="Training loss" x_title="step" y_title="cross-entropy (nats)"
                 class="series-loss" data=steps x_format=chart::whole y_format=chart::loss />
-            <LineChart id="accuracy-chart" title="Held-out accuracy" x_title="epoch" y_title="accuracy (%)"
+            <LineChart id="accuracy-chart" title="Accuracy on your data" x_title="epoch" y_title="accuracy (%)"
                 class="series-accuracy" data=epochs y_range=(0.0, 1.0) x_format=chart::whole y_format=chart::percent />
         </div>
     }

@@ -77,12 +77,22 @@ pub async fn open_round(
     args.validation_set_hash = validation.hash();
     let program = session.program();
     let id = config.round_count;
-    let signature = session
-        .send(&[builders::open_round(&program, &funder, id, args)])
-        .await?;
+    let round = find::round(&program, id);
+    let mint = config
+        .token_launched()
+        .then(|| Address::new_from_array(config.token.mint));
+    let open = builders::in_currency(
+        builders::open_round(&program, &funder, id, args),
+        order.currency,
+        &round,
+        &funder,
+        mint.as_ref(),
+    )
+    .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let signature = session.send(&[open]).await?;
     Ok(Opened {
         id,
-        round: find::round(&program, id),
+        round,
         signature,
     })
 }

@@ -1,22 +1,25 @@
-//! The order form's arithmetic: what a funder's SOL becomes. It runs the coordinator's own
-//! `open_round` on the order, so the preview is what the program will do to the lamport.
+//! The order form's arithmetic: what a funder's SOL (or $dPIN) becomes. It runs the
+//! coordinator's own `open_round` on the order, so the preview is what the program will do to
+//! the last base unit.
 
 use droppin_coordinator::{RoundKeys, open_round, seat_lock, split_pool};
+use droppin_interface::Cid;
 use droppin_interface::instruction::{OpenRoundArgs, phase_schedule};
 use droppin_interface::state::{Currency, ProtocolParams, Round};
-use droppin_interface::{Cid, LAMPORTS_PER_SOL};
-use droppin_node::money::parse_amount;
+use droppin_node::money::{parse_amount, unit_name, unit_size};
 use thiserror::Error;
 
 /// What the funder types.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Order {
-    /// SOL paid, the protocol fee included.
-    pub amount_sol: f64,
+    /// What the round pays in: SOL, or $dPIN once launched.
+    pub currency: Currency,
+    /// Whole units paid, the protocol fee included.
+    pub amount: f64,
     /// Most nodes admitted.
     pub max_nodes: u32,
-    /// Stake each node locks, in SOL.
-    pub node_stake_sol: f64,
+    /// Stake each node locks, in whole units.
+    pub node_stake: f64,
     /// Slots in each phase: training, reveal, validation.
     pub phase_slots: u64,
     /// Expected committee size: the protocol draws it from the bonded validators.
@@ -27,9 +30,10 @@ impl Order {
     /// The default order under `params`: one SOL, eight nodes, the shortest phases.
     pub fn for_params(params: &ProtocolParams) -> Order {
         Order {
-            amount_sol: 1.0,
+            currency: Currency::Sol,
+            amount: 1.0,
             max_nodes: 8,
-            node_stake_sol: 0.02,
+            node_stake: 0.02,
             phase_slots: params.min_phase_slots,
             committee_size: params
                 .committee
@@ -69,35 +73,46 @@ pub struct Preview {
 /// A field the funder must correct, with the message shown beside it.
 #[derive(Clone, Copy, Debug, Error, PartialEq)]
 pub enum OrderError {
-    #[error("enter an amount of SOL above zero")]
+    #[error("enter an amount above zero")]
     Amount,
     #[error("a round admits 1 to {0} nodes")]
     MaxNodes(u32),
-    #[error("the node stake must be at least {0} SOL")]
-    Stake(f64),
+    #[error("the node stake must be at least {0} {1}")]
+    Stake(f64, &'static str),
     #[error("each phase lasts {0} to {1} slots")]
     PhaseSlots(u64, u64),
     #[error("a committee has {0} to {1} members")]
     CommitteeSize(u8, u8),
 }
 
-/// SOL as lamports, if it is a positive amount.
-pub fn lamports(sol: f64) -> Option<u64> {
-    parse_amount(sol, Currency::Sol, "SOL").ok()
+/// Whole units of `currency` as base units, if it is a positive amount.
+pub fn base_units(whole: f64, currency: Currency) -> Option<u64> {
+    parse_amount(whole, currency, "the amount").ok()
+}
+
+/// The least stake a round in `currency` may ask, in base units.
+fn min_stake(params: &ProtocolParams, currency: Currency) -> u64 {
+    match currency {
+        Currency::Sol => params.min_stake,
+        Currency::Dpin => params.swap.to_dpin(params.min_stake),
+    }
 }
 
 /// Every field of `order` that `params` refuses.
 fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
     let mut errors = Vec::new();
-    if lamports(order.amount_sol).is_none() {
+    let currency = order.currency;
+    if base_units(order.amount, currency).is_none() {
         errors.push(OrderError::Amount);
     }
     if order.max_nodes == 0 || order.max_nodes > params.max_nodes {
         errors.push(OrderError::MaxNodes(params.max_nodes));
     }
-    if lamports(order.node_stake_sol).is_none_or(|s| s < params.min_stake) {
+    let least = min_stake(params, currency);
+    if base_units(order.node_stake, currency).is_none_or(|s| s < least) {
         errors.push(OrderError::Stake(
-            params.min_stake as f64 / LAMPORTS_PER_SOL as f64,
+            least as f64 / unit_size(currency) as f64,
+            unit_name(currency),
         ));
     }
     if !(params.min_phase_slots..=params.max_phase_slots).contains(&order.phase_slots) {
@@ -123,13 +138,13 @@ pub fn round_args(order: &Order, slot: u64) -> Option<OpenRoundArgs> {
         model_cid: Cid::default(),
         validation_set_hash: [0; 32],
         max_nodes: order.max_nodes,
-        node_stake: lamports(order.node_stake_sol)?,
-        amount: lamports(order.amount_sol)?,
+        node_stake: base_units(order.node_stake, order.currency)?,
+        amount: base_units(order.amount, order.currency)?,
         commit,
         reveal,
         validation,
         committee_size: order.committee_size,
-        currency: Currency::Sol,
+        currency: order.currency,
     })
 }
 
@@ -146,6 +161,11 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
     (args.task_cid, args.model_cid, args.model_hash) = (model, model, *model.digest());
     let keys = RoundKeys {
         bonded_total: 1,
+        // A $dPIN round has a token vault; any key stands in for it here.
+        token_vault: match order.currency {
+            Currency::Sol => [0; 32],
+            Currency::Dpin => [1; 32],
+        },
         ..RoundKeys::default()
     };
     let mut round = Round::default();
@@ -199,11 +219,38 @@ mod tests {
     }
 
     #[test]
+    fn a_dpin_order_is_checked_and_split_in_dpin() {
+        let params = ProtocolParams::default();
+        let order = Order {
+            currency: Currency::Dpin,
+            amount: 1_000.0,
+            node_stake: 0.001,
+            ..Order::default()
+        };
+        let errors = preview(&order, &params).unwrap_err();
+        assert!(
+            matches!(errors.as_slice(), [OrderError::Stake(_, "$dPIN")]),
+            "{errors:?}"
+        );
+        let least = params.swap.to_dpin(params.min_stake) as f64 / unit_size(Currency::Dpin) as f64;
+        let order = Order {
+            node_stake: least * 2.0,
+            ..order
+        };
+        let preview = preview(&order, &params).unwrap();
+        assert_eq!(
+            preview.fee + preview.pool,
+            1_000 * unit_size(Currency::Dpin),
+            "every base unit of the order is accounted for"
+        );
+    }
+
+    #[test]
     fn every_bad_field_is_named() {
         let order = Order {
-            amount_sol: f64::NAN,
+            amount: f64::NAN,
             max_nodes: 0,
-            node_stake_sol: 0.001,
+            node_stake: 0.001,
             committee_size: 200,
             ..Order::default()
         };
@@ -213,7 +260,7 @@ mod tests {
             vec![
                 OrderError::Amount,
                 OrderError::MaxNodes(1_024),
-                OrderError::Stake(0.01),
+                OrderError::Stake(0.01, "SOL"),
                 OrderError::CommitteeSize(3, 31)
             ]
         );
