@@ -5,8 +5,11 @@
 use droppin_cli::demo::{
     DemoConfig, DemoReport, Faults, NodeReport, NodeRole, ValidatorRole, embedded_chain, run,
 };
-use droppin_fl::data::digits;
+use droppin_fl::data::{digits, task_split};
+use droppin_node::RoundTask;
+use droppin_storage::{BlobStore, from_interface};
 use droppin_storage::{Limits, LocalStore};
+use droppin_task::catalog;
 use droppin_tests::program_path;
 
 const BPS: u64 = 10_000;
@@ -91,6 +94,44 @@ fn check_validators(report: &DemoReport) {
             assert!(change.abs() <= FEES, "{v:?}");
         }
     }
+}
+
+#[test]
+fn a_round_trains_the_task_it_pins_by_cid() {
+    // The breast cancer task: the funder publishes its manifest and the round stores its CID;
+    // nodes and committee read the model and the recipe from it, and the shipped data's split
+    // gives the shards and the validation set.
+    let task = RoundTask::new(catalog::get("breast-cancer").unwrap()).unwrap();
+    let data = task_split(&task.manifest).unwrap().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = DemoConfig::new(dir.path().join("out"));
+    config.train = task.recipe(config.seed);
+    config.task = task.clone();
+    let chain = embedded_chain(&program_path(), config.seed).unwrap();
+    let store = LocalStore::open(dir.path().join("blobs"), Limits::default()).unwrap();
+    let report = run(&config, chain, &store, &data).unwrap();
+    let honest = report.nodes.iter().filter(|n| n.role == NodeRole::Honest);
+    assert!(
+        honest.clone().all(|n| n.verdict == "accepted"),
+        "{report:?}"
+    );
+    assert!(
+        report
+            .nodes
+            .iter()
+            .filter(|n| n.role != NodeRole::Honest)
+            .all(|n| n.verdict != "accepted"),
+        "{report:?}"
+    );
+    assert!(
+        report.accuracy_after > 0.9 && report.accuracy_after > report.accuracy_before,
+        "{} -> {}",
+        report.accuracy_before,
+        report.accuracy_after
+    );
+    let stored = store.get(&from_interface(&task.cid).unwrap()).unwrap();
+    assert_eq!(RoundTask::from_stored(&stored, &task.cid).unwrap(), task);
+    check_node_payouts(&report);
 }
 
 #[test]

@@ -218,17 +218,21 @@ pub fn FundRound() -> impl IntoView {
                 let unit = currency.get();
                 let show = move |base_units: u64| format_amount(base_units, unit);
                 // A SOL order's amounts in $dPIN at the reference price, for comparison.
-                let in_dpin = move |lamports: u64| (unit == Currency::Sol).then(|| dpin(&params, lamports));
+                let sol_order = unit == Currency::Sol;
+                let in_dpin = move |lamports: u64| {
+                    sol_order.then(|| view! { <td>{dpin(&params, lamports)}</td> })
+                };
                 view! {
                     <div class="table-scroll" tabindex="0" role="region" aria-label="Where the payment goes"><table class="preview">
                         <caption class="visually-hidden">"Where the payment goes"</caption>
-                        <tr><th scope="col">"Item"</th><th scope="col">{unit_name(unit)}</th><th scope="col">"$dPIN (reference price)"</th></tr>
-                        <tr><td>"Reward pool, escrowed"</td><td id="pool">{show(p.pool)}</td><td id="pool-dpin">{in_dpin(p.pool)}</td></tr>
-                        <tr><td>{format!("Protocol fee ({}%): buys $dPIN and burns it", params.fee_bps / 100)}</td><td id="fee">{show(p.fee)}</td><td id="burn-dpin">{in_dpin(p.fee).map(|d| format!("{d} burned"))}</td></tr>
-                        <tr><td>"Validators' share of the pool"</td><td>{show(p.validators)}</td><td>{in_dpin(p.validators)}</td></tr>
-                        <tr><td>"Stakes locked by a full round"</td><td>{show(p.stakes_locked)}</td><td>{in_dpin(p.stakes_locked)}</td></tr>
-                        <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{show(p.seat_lock)}</td><td>{in_dpin(p.seat_lock)}</td></tr>
-                        <tr><td>"Each honest node earns, on average"</td><td id="per-node">{show(p.per_honest_node)}</td><td id="per-node-dpin">{in_dpin(p.per_honest_node)}</td></tr>
+                        <tr><th scope="col">"Item"</th><th scope="col">{unit_name(unit)}</th>
+                            {sol_order.then(|| view! { <th scope="col">"$dPIN (reference price)"</th> })}</tr>
+                        <tr><td>"Reward pool, escrowed"</td><td id="pool">{show(p.pool)}</td>{in_dpin(p.pool)}</tr>
+                        <tr><td>{format!("Protocol fee ({}%): buys $dPIN and burns it", params.fee_bps / 100)}</td><td id="fee">{show(p.fee)}</td>{in_dpin(p.fee)}</tr>
+                        <tr><td>"Validators' share of the pool"</td><td>{show(p.validators)}</td>{in_dpin(p.validators)}</tr>
+                        <tr><td>"Stakes locked by a full round"</td><td>{show(p.stakes_locked)}</td>{in_dpin(p.stakes_locked)}</tr>
+                        <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{show(p.seat_lock)}</td>{in_dpin(p.seat_lock)}</tr>
+                        <tr><td>"Each honest node earns, on average"</td><td id="per-node">{show(p.per_honest_node)}</td>{in_dpin(p.per_honest_node)}</tr>
                     </table></div>
                     <p class="note">"What no accepted node earns comes back to you. A SOL round opened before $dPIN is live is paid in SOL; once it launches, the treasury converts such a pool to $dPIN in rate-limited batches, and a round can be paid in $dPIN from the start."</p>
                 }
@@ -265,10 +269,11 @@ pub fn FundRound() -> impl IntoView {
             <p class="cli">
                 "Open it from a terminal: "
                 <code>{move || format!(
-                    "dpin round open --task {} --fund-sol {} --max-nodes {} --stake-sol {} --phase-slots {} --committee-size {}",
+                    "dpin round open --task {} --fund-{unit} {} --max-nodes {} --stake-{unit} {} --phase-slots {} --committee-size {}",
                     task.get().map_or_else(|_| "FILE".to_owned(), |t| t.manifest.name.clone()),
                     amount.get().trim(), max_nodes.get().trim(), stake.get().trim(), phase_slots.get().trim(),
-                    committee_size.get().trim()
+                    committee_size.get().trim(),
+                    unit = match currency.get() { Currency::Sol => "sol", Currency::Dpin => "dpin" }
                 )}</code>
             </p>
         </section>

@@ -93,7 +93,8 @@ async fn read_chain(session: &Session, chosen: Option<String>) -> Result<ChainRe
     Ok(ChainRead { slot, rounds, node })
 }
 
-/// The training's live charts: the loss of each step and the accuracy on the node's own data after each epoch (it has no held-out set).
+/// The training's live charts: the loss of each step and the accuracy on the node's own data
+/// after each epoch (it holds no other set).
 #[component]
 fn TrainingCharts(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
     let steps: Vec<(f64, f64)> = losses
@@ -272,14 +273,23 @@ pub fn RunNode() -> impl IntoView {
         });
     };
 
-    // Open rounds, and the one this page works on whatever its state.
+    // Open rounds, the one this page works on, and any this wallet still has a saved update in
+    // (to reveal or to settle), whatever their state.
     let open_rounds = move || {
         let current = chosen.get();
+        let wallet = session.wallet.get().and(session.address().ok());
         rounds
             .get()
             .into_iter()
             .filter(|(a, r)| {
-                r.status == RoundStatus::Open || current.as_deref() == Some(a.to_string().as_str())
+                let address = a.to_string();
+                let pending = wallet.is_some_and(|node| {
+                    NodeRecord::load(&address, &node.to_string())
+                        .is_some_and(|saved| !saved.commitment.settled)
+                });
+                r.status == RoundStatus::Open
+                    || current.as_deref() == Some(address.as_str())
+                    || pending
             })
             .collect::<Vec<_>>()
     };

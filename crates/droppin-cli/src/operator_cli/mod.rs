@@ -42,7 +42,7 @@ use droppin_interface::{
 };
 use droppin_node::{
     RoundTask,
-    money::{parse_amount, unit_size},
+    money::{format_amount, parse_amount, unit_size},
 };
 use droppin_storage::{BlobStore, Limits, open, to_interface};
 use rand::Rng;

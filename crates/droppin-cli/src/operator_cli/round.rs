@@ -33,6 +33,13 @@ pub struct OpenArgs {
     /// Stake of each node, in SOL.
     #[arg(long, default_value_t = 0.02)]
     stake_sol: f64,
+    /// $dPIN paid, the fee included: the round pays in $dPIN (once launched), in place of
+    /// --fund-sol.
+    #[arg(long, conflicts_with = "fund_sol", requires = "stake_dpin")]
+    fund_dpin: Option<f64>,
+    /// Stake of each node in a $dPIN round, in $dPIN.
+    #[arg(long, conflicts_with = "stake_sol", requires = "fund_dpin")]
+    stake_dpin: Option<f64>,
     /// Slots per phase (training, reveal, validation); default the protocol's shortest phase.
     #[arg(long)]
     phase_slots: Option<u64>,
@@ -75,6 +82,18 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                 }
                 None => publish_model(store.as_ref(), spec, &Weights::initial(spec, args.seed))?,
             };
+            let (currency, amount, node_stake) = match (args.fund_dpin, args.stake_dpin) {
+                (Some(fund), Some(stake)) => (
+                    Currency::Dpin,
+                    parse_amount(fund, Currency::Dpin, "--fund-dpin")?,
+                    parse_amount(stake, Currency::Dpin, "--stake-dpin")?,
+                ),
+                _ => (
+                    Currency::Sol,
+                    lamports(args.fund_sol, "--fund-sol")?,
+                    lamports(args.stake_sol, "--stake-sol")?,
+                ),
+            };
             let params = protocol.config()?.params;
             let phase = args.phase_slots.unwrap_or(params.min_phase_slots);
             let (commit, reveal, validation) = phase_schedule(protocol.chain.slot()?, phase);
@@ -86,22 +105,22 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                     model_cid,
                     validation_set_hash: validation_set.hash(),
                     max_nodes: args.max_nodes,
-                    node_stake: lamports(args.stake_sol, "--stake-sol")?,
-                    amount: lamports(args.fund_sol, "--fund-sol")?,
+                    node_stake,
+                    amount,
                     commit,
                     reveal,
                     validation,
                     committee_size: args.committee_size,
-                    currency: droppin_interface::state::Currency::Sol,
+                    currency,
                 },
             )?;
             let summary = summarize(&protocol, &round)?;
             cluster.print(&summary, |s| {
                 println!("opened round {} ({})", s.id, s.address);
                 println!(
-                    "pool {} SOL after the {} SOL fee; training until slot {}",
-                    s.pool as f64 / LAMPORTS_PER_SOL as f64,
-                    s.fee as f64 / LAMPORTS_PER_SOL as f64,
+                    "pool {} after the {} fee; training until slot {}",
+                    format_amount(s.pool, currency),
+                    format_amount(s.fee, currency),
                     s.commit_deadline
                 );
             })
