@@ -99,75 +99,15 @@ impl Model {
     /// before use, so burn's own initializer never decides a result. `spec` must have passed
     /// [`ModelSpec::check`].
     pub fn init(spec: &ModelSpec, device: &Device) -> Self {
-        let mut shape = spec.input.clone();
-        let mut blocks = Vec::with_capacity(spec.layers.len());
-        for layer in &spec.layers {
-            let last = *shape.last().expect("a checked spec has shapes");
-            let block = match *layer {
-                Layer::Dense { units } => {
-                    *shape.last_mut().expect("not empty") = units as usize;
-                    Block::Dense(LinearConfig::new(last, units as usize).init(device))
-                }
-                Layer::Conv2d {
-                    channels,
-                    kernel,
-                    stride,
-                    padding,
-                } => {
-                    let (k, s, p) = (kernel as usize, stride as usize, padding as usize);
-                    let conv = Conv2dConfig::new([shape[0], channels as usize], [k, k])
-                        .with_stride([s, s])
-                        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-                        .init(device);
-                    shape = vec![
-                        channels as usize,
-                        (shape[1] + 2 * p - k) / s + 1,
-                        (shape[2] + 2 * p - k) / s + 1,
-                    ];
-                    Block::Conv(conv)
-                }
-                Layer::MaxPool2d { kernel } => {
-                    let k = kernel as usize;
-                    shape = vec![shape[0], shape[1] / k, shape[2] / k];
-                    Block::MaxPool(MaxPool2dConfig::new([k, k]).with_strides([k, k]).init())
-                }
-                Layer::AvgPool2d { kernel } => {
-                    let k = kernel as usize;
-                    shape = vec![shape[0], shape[1] / k, shape[2] / k];
-                    Block::AvgPool(AvgPool2dConfig::new([k, k]).with_strides([k, k]).init())
-                }
-                Layer::Relu => Block::Relu(Relu),
-                Layer::Gelu => Block::Gelu(Gelu::new()),
-                Layer::Tanh => Block::Tanh(Tanh),
-                Layer::Dropout { rate } => Block::Dropout(DropoutConfig::new(rate).init()),
-                Layer::Flatten => {
-                    shape = vec![shape.iter().product()];
-                    Block::Flatten(Flatten)
-                }
-                Layer::LayerNorm => Block::Norm(LayerNormConfig::new(last).init(device)),
-                Layer::Embedding { dim } => {
-                    let (context, dim) = (shape[0], dim as usize);
-                    shape = vec![context, dim];
-                    Block::Embed(Embed {
-                        tokens: EmbeddingConfig::new(spec.classes, dim).init(device),
-                        positions: Param::from_tensor(Tensor::zeros([context, dim], device)),
-                    })
-                }
-                Layer::TransformerBlock { heads, hidden } => {
-                    let (width, hidden) = (last, hidden as usize);
-                    Block::Transformer(Transformer {
-                        attention_norm: LayerNormConfig::new(width).init(device),
-                        attention: MultiHeadAttentionConfig::new(width, heads as usize)
-                            .with_dropout(0.0)
-                            .init(device),
-                        feed_norm: LayerNormConfig::new(width).init(device),
-                        up: LinearConfig::new(width, hidden).init(device),
-                        down: LinearConfig::new(hidden, width).init(device),
-                    })
-                }
-            };
-            blocks.push(block);
-        }
+        let inputs = spec
+            .layer_inputs()
+            .expect("a model is built from a checked spec");
+        let blocks = spec
+            .layers
+            .iter()
+            .zip(&inputs)
+            .map(|(layer, input)| Block::init(layer, input, spec.classes, device))
+            .collect();
         Self { blocks }
     }
 
@@ -198,6 +138,58 @@ impl Model {
 }
 
 impl Block {
+    /// The block of `layer`, which takes samples of shape `input` (`vocabulary`: a text model's
+    /// tokens).
+    fn init(layer: &Layer, input: &[usize], vocabulary: usize, device: &Device) -> Self {
+        let last = *input.last().expect("a shape has a dimension");
+        match *layer {
+            Layer::Dense { units } => {
+                Block::Dense(LinearConfig::new(last, units as usize).init(device))
+            }
+            Layer::Conv2d {
+                channels,
+                kernel,
+                stride,
+                padding,
+            } => {
+                let (k, s, p) = (kernel as usize, stride as usize, padding as usize);
+                Block::Conv(
+                    Conv2dConfig::new([input[0], channels as usize], [k, k])
+                        .with_stride([s, s])
+                        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+                        .init(device),
+                )
+            }
+            Layer::MaxPool2d { kernel } => {
+                let k = kernel as usize;
+                Block::MaxPool(MaxPool2dConfig::new([k, k]).with_strides([k, k]).init())
+            }
+            Layer::AvgPool2d { kernel } => {
+                let k = kernel as usize;
+                Block::AvgPool(AvgPool2dConfig::new([k, k]).with_strides([k, k]).init())
+            }
+            Layer::Relu => Block::Relu(Relu),
+            Layer::Gelu => Block::Gelu(Gelu::new()),
+            Layer::Tanh => Block::Tanh(Tanh),
+            Layer::Dropout { rate } => Block::Dropout(DropoutConfig::new(rate).init()),
+            Layer::Flatten => Block::Flatten(Flatten),
+            Layer::LayerNorm => Block::Norm(LayerNormConfig::new(last).init(device)),
+            Layer::Embedding { dim } => Block::Embed(Embed {
+                tokens: EmbeddingConfig::new(vocabulary, dim as usize).init(device),
+                positions: Param::from_tensor(Tensor::zeros([input[0], dim as usize], device)),
+            }),
+            Layer::TransformerBlock { heads, hidden } => Block::Transformer(Transformer {
+                attention_norm: LayerNormConfig::new(last).init(device),
+                attention: MultiHeadAttentionConfig::new(last, heads as usize)
+                    .with_dropout(0.0)
+                    .init(device),
+                feed_norm: LayerNormConfig::new(last).init(device),
+                up: LinearConfig::new(last, hidden as usize).init(device),
+                down: LinearConfig::new(hidden as usize, last).init(device),
+            }),
+        }
+    }
+
     fn forward(&self, x: Activation) -> Activation {
         match (self, x) {
             (Block::Dense(linear), x) => each_rank!(x, |t| linear.forward(t)),

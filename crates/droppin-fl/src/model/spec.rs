@@ -104,42 +104,40 @@ impl ModelSpec {
     /// Which standard architecture this is, with its width, if it is one (an MLP on flat rows
     /// needs no `flatten`).
     pub fn standard(&self) -> Option<(ModelKind, usize)> {
-        let classes = self.classes as u32;
-        let mlp = match (self.input.len(), self.layers.as_slice()) {
-            (_, [Layer::Flatten, rest @ ..]) | (1, rest) => rest,
-            _ => &[],
+        let (kind, width) = match self.layers.as_slice() {
+            [Layer::Flatten, Layer::Dense { units }, ..] | [Layer::Dense { units }, ..] => {
+                (ModelKind::Mlp, *units as usize)
+            }
+            [Layer::Conv2d { channels, .. }, ..] => (ModelKind::Cnn, *channels as usize),
+            _ => return None,
         };
-        match mlp {
-            [
-                Layer::Dense { units },
-                Layer::Relu,
-                Layer::Dense { units: out },
-            ] if *out == classes => Some((ModelKind::Mlp, *units as usize)),
-            _ => self.standard_cnn(),
-        }
+        let candidate = match (kind, self.input.as_slice()) {
+            (ModelKind::Mlp, _) => Self::mlp(self.input.clone(), width, self.classes),
+            (ModelKind::Cnn, &[c, h, w]) if h % 2 == 0 && w % 2 == 0 => {
+                Self::cnn([c, h, w], width, self.classes)
+            }
+            (ModelKind::Cnn, _) => return None,
+        };
+        // On flat rows the MLP's leading `flatten` changes nothing, so it may be left out.
+        let flat_mlp = kind == ModelKind::Mlp
+            && self.input.len() == 1
+            && self.layers.as_slice() == &candidate.layers[1..];
+        (self.layers == candidate.layers || flat_mlp).then_some((kind, width))
     }
 
-    fn standard_cnn(&self) -> Option<(ModelKind, usize)> {
-        match (self.input.as_slice(), self.layers.as_slice()) {
-            (
-                [_, h, w],
-                [
-                    Layer::Conv2d {
-                        channels,
-                        kernel: 3,
-                        stride: 1,
-                        padding: 1,
-                    },
-                    Layer::Relu,
-                    Layer::MaxPool2d { kernel: 2 },
-                    Layer::Flatten,
-                    Layer::Dense { units: out },
-                ],
-            ) if *out as usize == self.classes && h % 2 == 0 && w % 2 == 0 => {
-                Some((ModelKind::Cnn, *channels as usize))
-            }
-            _ => None,
-        }
+    /// Each layer's input shape, in order (the checked shapes, shifted by one).
+    pub fn layer_inputs(&self) -> Result<Vec<Vec<usize>>, FlError> {
+        let input: Vec<u64> = self.input.iter().map(|&v| v as u64).collect();
+        let (shapes, _) = check_model(&self.layers, &input, self.classes as u64, self.is_text())
+            .map_err(|e| FlError::Model(e.to_string()))?;
+        Ok(std::iter::once(self.input.clone())
+            .chain(
+                shapes
+                    .iter()
+                    .map(|shape| shape.iter().map(|&v| v as usize).collect()),
+            )
+            .take(self.layers.len())
+            .collect())
     }
 
     /// A text model: it starts from token ids.
