@@ -8,6 +8,7 @@ use droppin_fl::data::Dataset;
 use droppin_fl::gpu::MlpTrainer;
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::train::{LocalOptimizer, LocalTrainer, TrainConfig};
+use droppin_task::catalog;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
@@ -33,26 +34,45 @@ pub struct Workload {
 
 impl Workload {
     /// `mnist`: MLP 784 -> 128 (ReLU) -> 10, batch 64; `digits`: MLP 64 -> 64 (ReLU) -> 10,
-    /// batch 32.
+    /// batch 32; `cifar10-cnn` and `char-lm`: the catalog tasks' models at their recipes' batch
+    /// sizes.
     pub fn parse(name: &str) -> Option<Self> {
         let (name, spec, batch) = match name {
             "mnist" => ("mnist", ModelSpec::mlp(vec![784], 128, 10), 64),
             "digits" => ("digits", ModelSpec::digits_mlp(), 32),
+            "cifar10-cnn" | "char-lm" => {
+                let task = catalog::get(name).ok()?;
+                let name = if name == "char-lm" {
+                    "char-lm"
+                } else {
+                    "cifar10-cnn"
+                };
+                let batch = task.recipe.batch_size as usize;
+                (name, droppin_fl::task::model_spec(&task).ok()?, batch)
+            }
             _ => return None,
         };
         Some(Self { name, spec, batch })
     }
 
-    /// `BATCHES` batches of seeded uniform features and labels.
+    /// `BATCHES` batches of seeded uniform features (token ids for a text model) and labels.
     pub fn synthetic_data(&self) -> Result<Dataset, FlError> {
         let mut rng = ChaCha20Rng::seed_from_u64(42);
         let rows = self.batch * BATCHES;
-        let dim = self.spec.input_dim();
-        let features = (0..rows * dim).map(|_| rng.random::<f32>()).collect();
-        let labels = (0..rows)
-            .map(|_| rng.random_range(0..self.spec.classes as u8))
+        let (dim, classes) = (self.spec.input_dim(), self.spec.classes);
+        let features = (0..rows * dim)
+            .map(|_| {
+                if self.spec.is_text() {
+                    rng.random_range(0..classes) as f32
+                } else {
+                    rng.random::<f32>()
+                }
+            })
             .collect();
-        Dataset::new(features, labels, vec![dim], self.spec.classes)
+        let labels = (0..rows)
+            .map(|_| rng.random_range(0..classes as u8))
+            .collect();
+        Dataset::new(features, labels, self.spec.input.clone(), classes)
     }
 }
 
@@ -198,6 +218,19 @@ mod tests {
             784 * 128 + 128 + 128 * 10 + 10
         );
         assert_eq!(Workload::parse("digits").unwrap().batch, 32);
+        let cifar = Workload::parse("cifar10-cnn").unwrap();
+        assert_eq!(
+            (cifar.spec.input.as_slice(), cifar.batch),
+            (&[3, 32, 32][..], 64)
+        );
+        let text = Workload::parse("char-lm").unwrap();
+        assert!(text.spec.is_text());
+        let data = text.synthetic_data().unwrap();
+        assert!(
+            data.features
+                .iter()
+                .all(|&id| id < 37.0 && id.fract() == 0.0)
+        );
         assert!(Workload::parse("cifar").is_none());
         assert_eq!(median(&mut [3.0, 1.0, 2.0, 10.0]), 2.5);
     }
