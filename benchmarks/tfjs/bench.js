@@ -2,7 +2,7 @@
 // (web/src/bench.rs): seeded synthetic data, 4 batches placed on the device first, Adam lr 1e-3,
 // softmax cross-entropy, 5 warm-up steps (the first reported alone), then 50 timed steps, each
 // timed until its loss has been read back.
-// `?workload=mnist|digits|cifar10-cnn|char-lm&backend=webgpu|wasm`. The last two are the catalog
+// `?workload=mnist|digits|cifar10-cnn|char-lm&backend=webgpu|wasm|cpu`. The last two are the catalog
 // tasks' models, layer for layer (crates/droppin-task/catalog), at their recipes' batch sizes.
 const WORKLOADS = {
   mnist: { kind: "mlp", input: 784, hidden: 128, classes: 10, batch: 64 },
@@ -117,6 +117,9 @@ async function run(name, backend) {
     times.push(performance.now() - start);
     losses.push(value);
     loss.dispose();
+    // Back to the event loop between steps (untimed), as the app does: a slow backend keeps the
+    // page responsive to the runner.
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
   const timed = times.slice(WARMUP).sort((a, b) => a - b);
   const median = (timed[TIMED / 2 - 1] + timed[TIMED / 2]) / 2;

@@ -169,8 +169,12 @@ pub fn validate(
             }),
         })
         .collect();
-    let base_eval = quantized(score(spec, base, validation)?, config);
-    let (base_losses, _) = score::sample_losses(spec, base, validation)?;
+    // The base is scored once: its per-sample losses serve every update's gain too.
+    let (base_losses, base_correct) = score::sample_losses(spec, base, validation)?;
+    let base_eval = quantized(
+        score::evaluation_of(spec, validation, &base_losses, base_correct),
+        config,
+    );
     let valid = decoded.iter().filter(|d| d.is_ok()).count().max(1);
     let directions: Vec<Option<Vec<f32>>> = decoded
         .iter()

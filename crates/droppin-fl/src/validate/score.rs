@@ -13,13 +13,18 @@ use super::network::check_data;
 /// A text model's loss is per token, and its accuracy counts every position's next token.
 pub fn score(spec: &ModelSpec, weights: &Weights, data: &Dataset) -> Result<Evaluation, FlError> {
     let (losses, correct) = sample_losses(spec, weights, data)?;
+    Ok(evaluation_of(spec, data, &losses, correct))
+}
+
+/// The evaluation [`sample_losses`]' output sums to (losses summed in order).
+pub(super) fn evaluation_of(
+    spec: &ModelSpec,
+    data: &Dataset,
+    losses: &[f64],
+    correct: usize,
+) -> Evaluation {
     let predictions = data.len() * spec.outputs_per_sample();
-    Ok(Evaluation::of_sums(
-        losses.iter().sum(),
-        data.len(),
-        correct,
-        predictions,
-    ))
+    Evaluation::of_sums(losses.iter().sum(), data.len(), correct, predictions)
 }
 
 /// Each sample's cross-entropy (nats; a text window's mean over its positions), in order, and
