@@ -158,31 +158,25 @@ fn main() -> anyhow::Result<()> {
         "speedup"
     );
     for (mine, tfjs) in &results {
-        if let Some(error) = tfjs["error"].as_str() {
-            println!(
-                "{:<7} {:<7} {:>12.2} {:>10.0} {:>10.1} | {:<7} cannot train it: {error}",
-                mine["workload"].as_str().unwrap_or("?"),
-                mine["backend"].as_str().unwrap_or("?"),
-                field(mine, "median_ms_per_step"),
-                field(mine, "samples_per_s"),
-                field(mine, "first_step_ms"),
-                tfjs["backend"].as_str().unwrap_or("?"),
-            );
-            continue;
-        }
-        println!(
-            "{:<7} {:<7} {:>12.2} {:>10.0} {:>10.1} | {:<7} {:>12.2} {:>10.0} {:>10.1} | {:>6.2}x",
+        let ours = format!(
+            "{:<7} {:<7} {:>12.2} {:>10.0} {:>10.1} | {:<7}",
             mine["workload"].as_str().unwrap_or("?"),
             mine["backend"].as_str().unwrap_or("?"),
             field(mine, "median_ms_per_step"),
             field(mine, "samples_per_s"),
             field(mine, "first_step_ms"),
             tfjs["backend"].as_str().unwrap_or("?"),
-            field(tfjs, "median_ms_per_step"),
-            field(tfjs, "samples_per_s"),
-            field(tfjs, "first_step_ms"),
-            field(mine, "samples_per_s") / field(tfjs, "samples_per_s"),
         );
+        match tfjs["error"].as_str() {
+            Some(error) => println!("{ours} cannot train it: {error}"),
+            None => println!(
+                "{ours} {:>12.2} {:>10.0} {:>10.1} | {:>6.2}x",
+                field(tfjs, "median_ms_per_step"),
+                field(tfjs, "samples_per_s"),
+                field(tfjs, "first_step_ms"),
+                field(mine, "samples_per_s") / field(tfjs, "samples_per_s"),
+            ),
+        }
     }
     if let Some(path) = args.json {
         let all: Vec<&Value> = results.iter().flat_map(|(a, b)| [a, b]).collect();
