@@ -15,7 +15,7 @@ const DEMO_SHARDS: usize = 8;
 
 /// Whether the repository ships data for `task`, so a visitor can try it without their own.
 pub fn has_demo_data(task: &RoundTask) -> bool {
-    task.manifest.name == "digits" || droppin_fl::data::shipped(&task.manifest).is_some()
+    droppin_fl::data::ships_data(&task.manifest)
 }
 
 /// The demo shard of `node` in `task`'s shipped training data.

@@ -7,7 +7,7 @@ use super::*;
 /// `dpin task ...`
 #[derive(Subcommand)]
 pub enum TaskCommand {
-    /// The catalog's tasks: name, data kind, parameters, CID.
+    /// The catalog's tasks: name, data kind, parameters, CID, whether its data ships.
     List,
     /// Write a manifest to edit, starting from a catalog task.
     New {
@@ -40,6 +40,9 @@ struct TaskView {
     data: &'static str,
     parameters: u64,
     cid: String,
+    /// Whether the repository ships its data: `dpin round open` and `dpin demo` take the
+    /// committee's validation set from it.
+    ships_data: bool,
 }
 
 impl TaskView {
@@ -54,6 +57,7 @@ impl TaskView {
             },
             parameters: checked.parameters,
             cid: droppin_storage::from_interface(&manifest.cid())?.to_string(),
+            ships_data: droppin_fl::data::ships_data(manifest),
         })
     }
 }
@@ -84,8 +88,13 @@ pub fn run_task(command: TaskCommand, cluster: &Cluster) -> anyhow::Result<()> {
             cluster.print(&views, |views| {
                 for v in views {
                     println!(
-                        "{:<14} {:<8} {:>9} parameters  {}  {}",
-                        v.name, v.data, v.parameters, v.cid, v.description
+                        "{:<14} {:<8} {:>9} parameters  {}  {}{}",
+                        v.name,
+                        v.data,
+                        v.parameters,
+                        v.cid,
+                        v.description,
+                        if v.ships_data { " (data shipped)" } else { "" }
                     );
                 }
             })

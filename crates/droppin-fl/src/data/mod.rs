@@ -13,7 +13,7 @@ pub use csv_file::{load_csv, parse_csv};
 pub use digits::digits;
 pub use idx::load_idx;
 pub use partition::{Partition, partition};
-pub use shipped::{read_for, shipped, task_split};
+pub use shipped::{read_for, shipped, ships_data, task_split};
 pub use tabular::{TabularSchema, read_tabular};
 pub use text::read_text;
 

@@ -21,14 +21,25 @@ fn gunzip(bytes: &[u8], name: &str) -> Result<String, FlError> {
     Ok(text)
 }
 
+/// The compressed file shipped for the task named `task`, and its name.
+fn shipped_file(task: &str) -> Option<(&'static [u8], &'static str)> {
+    match task {
+        "breast-cancer" => Some((BREAST_CANCER_CSV_GZ, "breast-cancer.csv")),
+        "char-lm" => Some((SHAKESPEARE_TXT_GZ, "shakespeare.txt")),
+        _ => None,
+    }
+}
+
+/// Whether the repository ships data for `task` (the digits included): what a round's
+/// committee takes its validation set from, and what a visitor can try without their own.
+pub fn ships_data(task: &Manifest) -> bool {
+    task.name == "digits" || shipped_file(&task.name).is_some()
+}
+
 /// The data shipped for `task`, read by its schema; `None` when the repository ships none for
 /// it (bring files with `--data`).
 pub fn shipped(task: &Manifest) -> Option<Result<Dataset, FlError>> {
-    let (bytes, name) = match task.name.as_str() {
-        "breast-cancer" => (BREAST_CANCER_CSV_GZ, "breast-cancer.csv"),
-        "char-lm" => (SHAKESPEARE_TXT_GZ, "shakespeare.txt"),
-        _ => return None,
-    };
+    let (bytes, name) = shipped_file(&task.name)?;
     Some(gunzip(bytes, name).and_then(|text| read_for(task, text.as_bytes(), name)))
 }
 
@@ -98,5 +109,11 @@ mod tests {
         assert_eq!((text.feature_dim(), text.classes), (64, 37));
         assert!(text.len() > 2_000, "{} windows", text.len());
         assert!(shipped(&catalog::get("mnist-cnn").unwrap()).is_none());
+        let shipping: Vec<String> = catalog::all()
+            .into_iter()
+            .filter(ships_data)
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(shipping, ["digits", "breast-cancer", "char-lm"]);
     }
 }
