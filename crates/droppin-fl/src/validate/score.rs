@@ -1,6 +1,8 @@
 //! The evaluation that decides verdicts: the committee's bit-reproducible forward pass
 //! ([`Network`]) over the validation set, losses summed in order.
 
+use rayon::prelude::*;
+
 use crate::FlError;
 use crate::data::Dataset;
 use crate::evaluate::{Evaluation, cross_entropy};
@@ -37,21 +39,27 @@ pub(super) fn sample_losses(
     check_data(spec, data, "the validation set")?;
     let model = ExactModel::of(spec, weights)?;
     let per_sample = spec.outputs_per_sample();
-    let mut losses = Vec::with_capacity(data.len());
-    let mut correct = 0usize;
-    for row in 0..data.len() {
-        let logits = model.logits(data.row(row));
-        let mut loss = 0f64;
-        for (logits, target) in logits
-            .chunks(spec.classes)
-            .zip(data.targets(row, per_sample))
-        {
-            let (prediction_loss, hit) = cross_entropy(logits, target);
-            loss += prediction_loss;
-            correct += usize::from(hit);
-        }
-        losses.push(loss / per_sample as f64);
-    }
+    // Samples are scored in parallel, each on its own, and their losses kept in order: the sum
+    // below runs in one fixed order, so the bits do not depend on the thread count.
+    let scored: Vec<(f64, usize)> = (0..data.len())
+        .into_par_iter()
+        .map(|row| {
+            let logits = model.logits(data.row(row));
+            let mut loss = 0f64;
+            let mut hits = 0usize;
+            for (logits, target) in logits
+                .chunks(spec.classes)
+                .zip(data.targets(row, per_sample))
+            {
+                let (prediction_loss, hit) = cross_entropy(logits, target);
+                loss += prediction_loss;
+                hits += usize::from(hit);
+            }
+            (loss / per_sample as f64, hits)
+        })
+        .collect();
+    let correct = scored.iter().map(|(_, hits)| hits).sum();
+    let losses = scored.into_iter().map(|(loss, _)| loss).collect();
     Ok((losses, correct))
 }
 
