@@ -283,13 +283,13 @@ pub fn RunNode() -> impl IntoView {
             .into_iter()
             .filter(|(a, r)| {
                 let address = a.to_string();
-                let pending = wallet.is_some_and(|node| {
-                    NodeRecord::load(&address, &node.to_string())
-                        .is_some_and(|saved| !saved.commitment.settled)
-                });
+                // Local storage is read only for closed rounds that are not the current one.
                 r.status == RoundStatus::Open
                     || current.as_deref() == Some(address.as_str())
-                    || pending
+                    || wallet.is_some_and(|node| {
+                        NodeRecord::load(&address, &node.to_string())
+                            .is_some_and(|saved| !saved.commitment.settled)
+                    })
             })
             .collect::<Vec<_>>()
     };

@@ -55,15 +55,15 @@ fn node_data(args: &NodeRunArgs, task: &RoundTask) -> anyhow::Result<droppin_fl:
 /// Trains by the task's recipe and returns the committed-to-be update and its bytes.
 fn train_update(
     args: &NodeRunArgs,
+    task: &RoundTask,
     store: &dyn BlobStore,
     round_address: &Address,
     round: &Round,
     cluster: &Cluster,
 ) -> anyhow::Result<(Commitment, Vec<u8>)> {
-    let task = fetch_task(store, &round.task_cid)?;
     let spec = &task.spec;
     let base = load_model(store, spec, &round.model_cid, &round.model_hash)?;
-    let data = node_data(args, &task)?;
+    let data = node_data(args, task)?;
     say(
         cluster,
         &format!(
@@ -113,6 +113,9 @@ fn run_round(
     let address = node.pubkey();
     let round_address = parse_address(&args.round)?;
     let saved_file = pending_path(&cluster.state_dir(), &round_address, &address);
+    // A round's task never changes: it is fetched and checked against its CID once.
+    let task = fetch_task(store, &protocol.round(&round_address)?.task_cid)
+        .context("the round's task is not available: not staking")?;
     loop {
         let round = protocol.round(&round_address)?;
         let slot = protocol.chain.slot()?;
@@ -130,13 +133,14 @@ fn run_round(
             Step::Join => {
                 // Nothing is staked on a round whose task this node cannot train or whose
                 // model it cannot fetch: a funder with a missing blob takes nobody's stake.
-                check_task(args, store, &round)?;
+                check_task(args, &task, store, &round)?;
                 protocol.join_round(node, &round_address)?;
                 say(cluster, "joined: stake locked");
             }
             Step::TrainAndCommit => {
                 // Saved before the commit is sent: if it lands unseen, only this salt reveals.
-                let (pending, bytes) = train_update(args, store, &round_address, &round, cluster)?;
+                let (pending, bytes) =
+                    train_update(args, &task, store, &round_address, &round, cluster)?;
                 save_pending(&saved_file, &pending, &bytes)?;
                 commit(protocol, node, &round_address, &pending)?;
                 say(cluster, "committed");
@@ -211,9 +215,13 @@ fn run_round(
 
 /// The round's task must be one this node can train, on data it holds, from a model it can
 /// fetch.
-fn check_task(args: &NodeRunArgs, store: &dyn BlobStore, round: &Round) -> anyhow::Result<()> {
-    let task = fetch_task(store, &round.task_cid).context("not staking")?;
-    node_data(args, &task).context("not staking")?;
+fn check_task(
+    args: &NodeRunArgs,
+    task: &RoundTask,
+    store: &dyn BlobStore,
+    round: &Round,
+) -> anyhow::Result<()> {
+    node_data(args, task).context("not staking")?;
     load_model(store, &task.spec, &round.model_cid, &round.model_hash)
         .context("the round's starting model is not available: not staking")?;
     Ok(())
