@@ -9,7 +9,9 @@
 //! window closes both nodes settle from the page, which shows the drawn committee. Balances are
 //! checked, every request the node pages made is checked for training data, and each page and
 //! state is screenshotted at 375 and 1280 px into `target/e2e-artifacts` and checked with axe
-//! (no serious or critical accessibility violation).
+//! (no serious or critical accessibility violation). Before the rounds, the catalog's character
+//! model trains in the page's benchmark mode on burn's WebGPU backend in the training worker and on
+//! the CPU, to the same losses.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -310,6 +312,33 @@ fn judge_rounds(
     }
 }
 
+/// The catalog's character model (a transformer) trains on burn's WebGPU backend in the training
+/// worker, which the page fetches only then, as it trains on the CPU in the page: the same first
+/// loss, and training moves the weights as far.
+async fn the_worker_trains_like_the_cpu(app: &str) -> anyhow::Result<()> {
+    let browser = Browser::start(&root()).await?;
+    let mut results = Vec::new();
+    for backend in ["webgpu", "cpu"] {
+        let url = format!("{app}/?bench=char-lm&backend={backend}&steps=1");
+        let text = browser
+            .published_result(&url, "#bench-result", STEP)
+            .await?;
+        results.push(serde_json::from_str::<Value>(&text)?);
+    }
+    browser.close().await?;
+    let (gpu, cpu) = (&results[0], &results[1]);
+    assert_eq!(gpu["engine"], "burn's GPU backend", "{gpu}");
+    assert_eq!(cpu["engine"], "burn's CPU backend", "{cpu}");
+    for (field, tolerance) in [("loss_first", 1e-3), ("update_norm", 1e-2)] {
+        let (on_gpu, on_cpu) = (gpu[field].as_f64().unwrap(), cpu[field].as_f64().unwrap());
+        assert!(
+            on_gpu.is_finite() && (on_gpu - on_cpu).abs() <= tolerance * on_cpu.abs(),
+            "{field}: {on_gpu} on WebGPU, {on_cpu} on the CPU"
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     let root = root();
@@ -328,6 +357,13 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     .unwrap();
     let app = localnet.gateway_url();
     let rpc = localnet.rpc_url.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(the_worker_trains_like_the_cpu(&app))
+        .unwrap();
     let mut chain = RpcChain::connect(&rpc).unwrap();
     let [funder, node_a, node_b] = [(); 3].map(|_| Keypair::new());
     let validators = [(); 3].map(|_| Keypair::new());
@@ -346,10 +382,6 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     }
     let csv_path = dir.path().join("my-clinic.csv");
     let csv = csv_shard(&csv_path);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let program = Address::new_from_array(PROGRAM_ID);
     let (sol_round, dpin_round) = (find::round(&program, 0), find::round(&program, 1));
 

@@ -38,19 +38,17 @@ fn query(name: &str) -> Option<String> {
         .get(name)
 }
 
-fn now_ms() -> f64 {
-    window().performance().map_or(0.0, |p| p.now())
-}
-
 /// The benchmark page: runs once, then shows the JSON result in `#bench-result`
 /// (`data-state` is `done` or `error` when it is final).
 #[component]
-fn Bench(workload: String, backend: Option<String>) -> impl IntoView {
+fn Bench(workload: String, backend: Option<String>, steps: Option<String>) -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let preferred = bench::requested_backend(backend.as_deref());
+    let timed_steps = bench::timed_steps(steps.as_deref());
     match Workload::parse(&workload) {
         None => outcome.set(Some(Err(format!(
-            "unknown workload {workload:?}: use mnist or digits"
+            "unknown workload {workload:?}: use one of {}",
+            droppin_fl::workload::WORKLOADS.join(", ")
         )))),
         Some(workload) => spawn_local(async move {
             let chosen = choose_device(preferred).await;
@@ -58,7 +56,7 @@ fn Bench(workload: String, backend: Option<String>) -> impl IntoView {
                 Some(reason) if preferred != chosen.backend() => {
                     Err(format!("{} unavailable: {reason}", preferred.name()))
                 }
-                _ => bench::run(workload, &chosen, now_ms)
+                _ => bench::run(workload, &chosen, timed_steps)
                     .await
                     .map(|r| serde_json::to_string(&r).expect("serializes"))
                     .map_err(|e| e.to_string()),
@@ -99,7 +97,8 @@ fn skip_to_content(ev: leptos::ev::MouseEvent) {
 #[component]
 pub fn App() -> impl IntoView {
     if let Some(workload) = query("bench") {
-        return view! { <Bench workload=workload backend=query("backend") /> }.into_any();
+        return view! { <Bench workload=workload backend=query("backend") steps=query("steps") /> }
+            .into_any();
     }
     provide_context(Session::restore());
     let page = RwSignal::new(Page::from_fragment(

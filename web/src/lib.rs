@@ -27,3 +27,4 @@ pub mod training;
 pub mod tx;
 pub mod upload;
 pub mod wallet;
+pub mod worker;

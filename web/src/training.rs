@@ -1,7 +1,7 @@
 //! Training in the tab: on the GPU through WebGPU when the browser offers an adapter (the
-//! engine's fused MLP kernels), else on burn's CPU backend compiled to wasm. Both walk the same
-//! batches and compute the same step; they yield to the page between steps so that it stays
-//! responsive and can draw progress.
+//! engine's fused kernels for the plain MLP, burn's WebGPU backend in a worker for any other
+//! model), else on burn's CPU backend compiled to wasm. All walk the same batches and compute the
+//! same step; the page yields between steps so that it stays responsive and draws progress.
 
 use std::fmt;
 
@@ -13,7 +13,12 @@ use droppin_fl::gpu::{Gpu, MlpTrainer};
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::train::{LocalTrainer, TrainConfig, TrainProgress};
 
+use droppin_node::trainer::{TrainerKind, choose_trainer};
+use droppin_web_trainer::clock::now_ms;
+use droppin_web_trainer::protocol::TimedStep;
+
 use crate::timer::yield_to_page;
+use crate::worker::WorkerTrainer;
 
 /// Where training runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +94,7 @@ pub async fn choose_device(preferred: Backend) -> Chosen {
 }
 
 /// Reads a scalar without blocking (the only way in a browser).
-pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, FlError> {
+async fn read_scalar(tensor: Tensor<1>) -> Result<f32, FlError> {
     tensor
         .into_scalar_async::<f32>()
         .await
@@ -105,13 +110,18 @@ pub struct StepReport {
 
 /// A node's local training on the chosen engine, a step at a time.
 pub enum TabTrainer<'a> {
-    Gpu(Box<MlpTrainer>),
+    /// The engine's fused kernels (the plain MLP), on this thread.
+    FusedKernels(Box<MlpTrainer>),
+    /// burn's WebGPU backend, in the training worker.
+    Worker(Box<WorkerTrainer>),
+    /// burn's CPU backend, on this thread.
     Cpu(Box<LocalTrainer<'a>>),
 }
 
 impl<'a> TabTrainer<'a> {
-    /// The GPU kernels when `chosen` has a GPU and they cover the model and options (the MLP,
-    /// without DP-SGD); the CPU otherwise. Also returns what to tell the visitor.
+    /// The engine the node library picks for the model ([`choose_trainer`]) when `chosen` has a
+    /// GPU; the CPU when it has none, or when the GPU engine refuses (DP-SGD on the fused
+    /// kernels) or does not start. Also returns what to tell the visitor.
     pub async fn new(
         chosen: &Chosen,
         spec: &'a ModelSpec,
@@ -124,10 +134,23 @@ impl<'a> TabTrainer<'a> {
             .as_ref()
             .map(|r| format!("no WebGPU adapter: {r}"));
         if let Some(gpu) = &chosen.gpu {
-            match MlpTrainer::new(gpu, spec, base, data, config).await {
+            let started = match choose_trainer(spec, true) {
+                TrainerKind::FusedKernels => MlpTrainer::new(gpu, spec, base, data, config)
+                    .await
+                    .map(|trainer| TabTrainer::FusedKernels(Box::new(trainer))),
+                _ => WorkerTrainer::start(spec, base, data, config)
+                    .await
+                    .map(|trainer| TabTrainer::Worker(Box::new(trainer))),
+            };
+            match started {
                 Ok(trainer) => {
-                    let note = format!("Training on {}: {}.", Backend::WebGpu, gpu.adapter);
-                    return Ok((TabTrainer::Gpu(Box::new(trainer)), note));
+                    let note = format!(
+                        "Training on {} with {}: {}.",
+                        Backend::WebGpu,
+                        trainer.kind().describe(),
+                        gpu.adapter
+                    );
+                    return Ok((trainer, note));
                 }
                 Err(FlError::Gpu(why)) => reason = Some(why),
                 Err(other) => return Err(other),
@@ -144,36 +167,51 @@ impl<'a> TabTrainer<'a> {
     /// Where the steps run.
     pub fn backend(&self) -> Backend {
         match self {
-            TabTrainer::Gpu(_) => Backend::WebGpu,
+            TabTrainer::FusedKernels(_) | TabTrainer::Worker(_) => Backend::WebGpu,
             TabTrainer::Cpu(_) => Backend::Cpu,
         }
     }
 
-    /// Runs the next step and reads its loss, or returns `None` once every epoch is done.
-    pub async fn step(&mut self) -> Option<Result<TrainProgress, FlError>> {
+    /// Which engine runs the steps.
+    pub fn kind(&self) -> TrainerKind {
         match self {
-            TabTrainer::Gpu(trainer) => {
-                let batch = trainer.step()?;
-                let steps_per_epoch = trainer.schedule().steps_per_epoch();
-                Some(trainer.loss().await.and_then(|loss| {
-                    TrainProgress::checked(batch.epoch, batch.step, steps_per_epoch, loss)
-                }))
-            }
-            TabTrainer::Cpu(trainer) => {
-                let step = trainer.step()?;
-                Some(
-                    read_scalar(step.loss.clone())
-                        .await
-                        .and_then(|loss| step.progress(loss)),
-                )
-            }
+            TabTrainer::FusedKernels(_) => TrainerKind::FusedKernels,
+            TabTrainer::Worker(_) => TrainerKind::BurnGpu,
+            TabTrainer::Cpu(_) => TrainerKind::Cpu,
         }
     }
 
-    /// The weights so far, read back without blocking.
+    /// Runs the next step and reads its loss, or returns `None` once every epoch is done. The
+    /// step's time is measured where it ran, loss read back included.
+    pub async fn step(&mut self) -> Option<Result<TimedStep, FlError>> {
+        let start = now_ms();
+        let progress = match self {
+            TabTrainer::FusedKernels(trainer) => {
+                let batch = trainer.step()?;
+                let steps_per_epoch = trainer.schedule().steps_per_epoch();
+                trainer.loss().await.and_then(|loss| {
+                    TrainProgress::checked(batch.epoch, batch.step, steps_per_epoch, loss)
+                })
+            }
+            TabTrainer::Worker(trainer) => return trainer.step().await,
+            TabTrainer::Cpu(trainer) => {
+                let step = trainer.step()?;
+                read_scalar(step.loss.clone())
+                    .await
+                    .and_then(|loss| step.progress(loss))
+            }
+        };
+        Some(progress.map(|progress| TimedStep {
+            progress,
+            ms: now_ms() - start,
+        }))
+    }
+
+    /// The weights so far (at an epoch's end for the worker), read back without blocking.
     pub async fn weights(&self) -> Result<Weights, FlError> {
         match self {
-            TabTrainer::Gpu(trainer) => trainer.weights().await,
+            TabTrainer::FusedKernels(trainer) => trainer.weights().await,
+            TabTrainer::Worker(trainer) => trainer.weights(),
             TabTrainer::Cpu(trainer) => trainer.current_weights_async().await,
         }
     }
@@ -186,8 +224,8 @@ impl<'a> TabTrainer<'a> {
         check: Option<&Dataset>,
         mut on_step: impl FnMut(StepReport),
     ) -> Result<Weights, FlError> {
-        while let Some(progress) = self.step().await {
-            let progress = progress?;
+        while let Some(step) = self.step().await {
+            let progress = step?.progress;
             let accuracy = match check {
                 Some(check) if progress.step + 1 == progress.steps_per_epoch => {
                     let weights = self.weights().await?;

@@ -1,22 +1,24 @@
 //! The browser side of the product, tested in headless Chromium (`scripts/test-web`): the order
 //! form's math, transactions built from the interface's instructions, the update encoding against
 //! the host's, and training on the CPU fallback, on WebGPU through the engine's kernels (which
-//! must match the CPU) and through burn's own WebGPU backend.
+//! must match the CPU), and the messages to and from the training worker (which the end-to-end
+//! test runs: it needs the built worker).
 #![cfg(target_arch = "wasm32")]
 
 use borsh::BorshDeserialize;
 use droppin_fl::data::{Dataset, digits};
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::privacy::DpSgd;
-use droppin_fl::train::{LocalTrainer, TrainConfig};
+use droppin_fl::train::{TrainConfig, TrainProgress};
 use droppin_interface::{
     PROGRAM_ID, builders, instruction::DropPinInstruction, state::ProtocolParams,
 };
 use droppin_web::images::read_images;
 use droppin_web::order::{Order, preview};
-use droppin_web::training::{Backend, Chosen, TabTrainer, choose_device, read_scalar};
+use droppin_web::training::{Backend, Chosen, TabTrainer, choose_device};
 use droppin_web::tx::{message_of, unsigned_transaction};
 use droppin_web::upload::{REFERENCE_UPDATE_DIGEST, REFERENCE_UPDATE_LEN, reference_update};
+use droppin_web_trainer::protocol::{Event, Job, TimedStep};
 use solana_address::Address;
 use solana_hash::Hash;
 use wasm_bindgen::JsCast;
@@ -168,25 +170,6 @@ async fn options_the_kernels_lack_train_on_the_cpu() {
 }
 
 #[wasm_bindgen_test]
-async fn burns_own_webgpu_backend_trains_in_the_browser() {
-    let device = droppin_fl::device::wgpu_async().await.unwrap();
-    let (shard, spec, base, config) = shard_and_model();
-    let mut trainer = LocalTrainer::new(&spec, &base, &shard, &config, &device).unwrap();
-    let mut losses = Vec::new();
-    while let Some(step) = trainer.step() {
-        losses.push(read_scalar(step.loss.clone()).await.unwrap());
-    }
-    let on_burn_gpu = trainer.into_weights_async().await.unwrap();
-    let on_cpu = train_steps(&choose_device(Backend::Cpu).await, Backend::Cpu).await;
-    let worst = largest_difference(&on_burn_gpu, &on_cpu);
-    assert!(losses[15] < losses[0], "{losses:?}");
-    assert!(
-        worst < 1e-3,
-        "burn's WebGPU and CPU backends differ by {worst}"
-    );
-}
-
-#[wasm_bindgen_test]
 async fn picked_images_become_samples_labelled_by_name() {
     // A white 16x16 PNG with a black band over its top quarter, encoded by the browser itself.
     let canvas = web_sys::OffscreenCanvas::new(16, 16).unwrap();
@@ -224,4 +207,45 @@ async fn picked_images_become_samples_labelled_by_name() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("named after its class"), "{error}");
+}
+
+#[wasm_bindgen_test]
+fn training_worker_messages_carry_the_job_and_its_events_whole() {
+    let (shard, spec, base, config) = shard_and_model();
+    let message = Job::message(&spec, &config, &base, &shard);
+    let job = Job::read(&message).unwrap();
+    assert_eq!(
+        job,
+        Job {
+            spec: spec.clone(),
+            config,
+            base: base.clone(),
+            data: shard.clone(),
+        }
+    );
+    let events = [
+        Event::Ready,
+        Event::Started,
+        Event::Step(TimedStep {
+            progress: TrainProgress::checked(1, 3, 8, 0.25).unwrap(),
+            ms: 1.5,
+        }),
+        Event::Weights {
+            values: vec![0.5, -1.0, 2.0],
+        },
+        Event::Done,
+        Event::Failed {
+            message: "no adapter".into(),
+        },
+    ];
+    for event in events {
+        assert_eq!(Event::read(&event.message()).unwrap(), event);
+    }
+    // A job whose weights are not the model's, or with a field missing, is refused by name.
+    let other = Weights::initial(&ModelSpec::mlp(vec![64], 32, 10), 1);
+    let error = Job::read(&Job::message(&spec, &config, &other, &shard)).unwrap_err();
+    assert!(error.to_string().contains("base weights hold"), "{error}");
+    js_sys::Reflect::delete_property(message.unchecked_ref(), &"labels".into()).unwrap();
+    let error = Job::read(&message).unwrap_err().to_string();
+    assert!(error.contains("no labels"), "{error}");
 }

@@ -4,6 +4,7 @@
 pub mod committee;
 pub mod demo;
 pub mod keeper;
+pub mod local_training;
 pub mod localnet;
 pub mod node;
 pub mod operator;

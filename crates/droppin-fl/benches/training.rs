@@ -65,7 +65,7 @@ fn fused_kernels(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     data: &droppin_fl::data::Dataset,
 ) {
-    use droppin_fl::gpu::{Gpu, MlpTrainer};
+    use droppin_fl::gpu::{Gpu, train_mlp};
     let gpu = match pollster::block_on(Gpu::request()) {
         Ok(gpu) => gpu,
         Err(error) => {
@@ -81,17 +81,7 @@ fn fused_kernels(
         ..TrainConfig::default()
     };
     group.bench_function(BenchmarkId::new("gpu_kernels_epoch", "mlp"), |b| {
-        b.iter(|| {
-            pollster::block_on(async {
-                let mut trainer = MlpTrainer::new(&gpu, &spec, &base, data, &config)
-                    .await
-                    .expect("builds");
-                while trainer.step().is_some() {
-                    trainer.loss().await.expect("reads the loss");
-                }
-                trainer.weights().await.expect("reads the weights")
-            })
-        })
+        b.iter(|| pollster::block_on(train_mlp(&gpu, &spec, &base, data, &config)).expect("trains"))
     });
 }
 

@@ -9,6 +9,7 @@
 //! - [`validate`]: the committee's deterministic verdicts, contribution weights and Merkle root.
 //! - [`privacy`]: client-level differential privacy and its RDP accountant.
 //! - [`sim`]: the attack simulator.
+//! - [`workload`]: the benchmarks' fixed training workloads.
 
 pub mod aggregate;
 pub mod data;
@@ -24,5 +25,6 @@ pub mod task;
 pub mod train;
 pub mod update;
 pub mod validate;
+pub mod workload;
 
 pub use error::FlError;

@@ -15,6 +15,17 @@ pub enum TrainerKind {
     Cpu,
 }
 
+impl TrainerKind {
+    /// The engine, in words, for the node's log and page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TrainerKind::FusedKernels => "the engine's fused kernels",
+            TrainerKind::BurnGpu => "burn's GPU backend",
+            TrainerKind::Cpu => "burn's CPU backend",
+        }
+    }
+}
+
 /// Widest hidden layer the fused kernels take: past it their products, which do not tile
 /// through workgroup memory, fall behind burn's backend.
 pub const FUSED_MAX_WIDTH: usize = 256;

@@ -1,6 +1,6 @@
 //! `web-bench`: the browser training benchmark. Serves the built app (`trunk build --release`)
 //! and the TensorFlow.js page (`benchmarks/tfjs`) from one origin, runs every workload in headless
-//! Chromium on WebGPU and on the CPU fallback, then the same workloads on TF.js's WebGPU and wasm
+//! Chromium on WebGPU and on the CPU fallback, then the same workloads on TF.js's WebGPU and CPU
 //! backends in the same browser, and prints the comparison. `scripts/bench-web` runs it.
 
 use std::path::{Path, PathBuf};
@@ -21,21 +21,23 @@ struct Args {
     /// Workloads to run (`mnist`, `digits`, and the catalog models `cifar10-cnn`, `char-lm`).
     #[arg(long, value_delimiter = ',', default_value = "mnist,digits")]
     workloads: Vec<String>,
+    /// Our backends to run (`webgpu`, `cpu`), each beside its TF.js counterparts.
+    #[arg(long, value_delimiter = ',', default_value = "webgpu,cpu")]
+    backends: Vec<String>,
     /// Write every result as a JSON array here.
     #[arg(long)]
     json: Option<PathBuf>,
 }
 
-/// One backend pairing: ours, and TF.js's counterpart.
-const PAIRS: [(&str, &str); 2] = [("webgpu", "webgpu"), ("cpu", "wasm")];
-
-/// The pairings a workload runs: the app trains only the plain MLP on the GPU (its fused
-/// kernels), any other model on burn's CPU backend, which meets TF.js's two CPU backends (its
-/// wasm backend lacks some training kernels, its plain JavaScript one has them all).
+/// The backend pairings a workload runs: ours, and TF.js's counterpart. Every workload meets
+/// TF.js on WebGPU (ours: the fused kernels for the plain MLP, burn's WebGPU backend in the
+/// training worker for the catalog models) and on the CPU (ours: burn's CPU backend in wasm;
+/// TF.js: its wasm backend, and for the catalog models also its plain JavaScript backend, since
+/// the wasm one lacks some of their training kernels).
 fn pairs(workload: &str) -> &'static [(&'static str, &'static str)] {
     match workload {
-        "mnist" | "digits" => &PAIRS,
-        _ => &[("cpu", "wasm"), ("cpu", "cpu")],
+        "mnist" | "digits" => &[("webgpu", "webgpu"), ("cpu", "wasm")],
+        _ => &[("webgpu", "webgpu"), ("cpu", "wasm"), ("cpu", "cpu")],
     }
 }
 /// TensorFlow.js files the comparison page loads.
@@ -107,7 +109,10 @@ fn main() -> anyhow::Result<()> {
         let timeout = Duration::from_secs(600);
         let mut results = Vec::new();
         for workload in &args.workloads {
-            for &(ours, theirs) in pairs(workload) {
+            let chosen = pairs(workload)
+                .iter()
+                .filter(|(ours, _)| args.backends.iter().any(|b| b == ours));
+            for &(ours, theirs) in chosen {
                 let mine = browser
                     .published_result(
                         &format!("{base}/?bench={workload}&backend={ours}"),
@@ -122,7 +127,7 @@ fn main() -> anyhow::Result<()> {
                         timeout,
                     )
                     .await;
-                let mut mine: Value = serde_json::from_str(&mine)?;
+                let mine: Value = serde_json::from_str(&mine)?;
                 // A backend that cannot train the model says so in the table.
                 let mut tfjs: Value = match tfjs {
                     Ok(text) => serde_json::from_str(&text)?,
@@ -132,11 +137,6 @@ fn main() -> anyhow::Result<()> {
                         "error": error.to_string(),
                     }),
                 };
-                mine["engine"] = match ours {
-                    "webgpu" => "dropPIN (fused WGSL kernels)",
-                    _ => "dropPIN (burn flex)",
-                }
-                .into();
                 tfjs["engine"] = "TensorFlow.js 4.22".into();
                 results.push((mine, tfjs));
             }

@@ -31,7 +31,6 @@ use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypa
 use droppin_fl::{
     data::{Partition, partition, read_for, task_split},
     model::Weights,
-    train::train,
     update::export_safetensors,
 };
 use droppin_interface::{

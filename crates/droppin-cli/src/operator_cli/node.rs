@@ -2,6 +2,8 @@
 
 use droppin_node::{Snapshot, Step, next_step, step::Awaited};
 
+use droppin_cli::local_training::{Hardware, train_locally};
+
 use super::*;
 
 /// `dpin node ...`
@@ -24,6 +26,11 @@ pub struct NodeRunArgs {
     /// a text file.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Where to train: `auto` takes a GPU when this build has one (`--features wgpu`) and an
+    /// adapter answers (the fused kernels for the plain MLP, burn's GPU backend for any other
+    /// model), else the CPU.
+    #[arg(long, value_enum, default_value_t = Hardware::Auto)]
+    device: Hardware,
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
@@ -73,8 +80,8 @@ fn train_update(
         ),
     );
     let config = task.recipe(rand::rng().random());
-    let device = droppin_fl::device::device("cpu")?;
-    let trained = train(spec, &base, &data, &config, &device, |_| {})?;
+    let (trained, engine) = train_locally(args.device, spec, &base, &data, &config)?;
+    say(cluster, &format!("trained on {}", engine.describe()));
     let samples = data.len() as u64;
     let bytes = encode_delta(
         spec,

@@ -13,6 +13,31 @@ mod mlp;
 pub use mlp::MlpTrainer;
 
 use crate::FlError;
+use crate::data::Dataset;
+use crate::model::{ModelSpec, Weights};
+use crate::train::{TrainConfig, TrainProgress};
+
+/// Trains `base` through every step of `config` on the kernels, reading each step's loss (a
+/// diverged step fails the run), and returns the trained weights.
+pub async fn train_mlp(
+    gpu: &Gpu,
+    spec: &ModelSpec,
+    base: &Weights,
+    data: &Dataset,
+    config: &TrainConfig,
+) -> Result<Weights, FlError> {
+    let mut trainer = MlpTrainer::new(gpu, spec, base, data, config).await?;
+    while let Some(batch) = trainer.step() {
+        let steps_per_epoch = trainer.schedule().steps_per_epoch();
+        TrainProgress::checked(
+            batch.epoch,
+            batch.step,
+            steps_per_epoch,
+            trainer.loss().await?,
+        )?;
+    }
+    trainer.weights().await
+}
 
 /// A GPU device and its queue.
 #[derive(Clone, Debug)]

@@ -86,7 +86,7 @@ impl Default for TrainConfig {
 }
 
 /// Progress of local training, reported after every optimizer step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainProgress {
     pub epoch: usize,
     pub step: usize,
