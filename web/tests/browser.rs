@@ -245,7 +245,8 @@ fn training_worker_messages_carry_the_job_and_its_events_whole() {
     let other = Weights::initial(&ModelSpec::mlp(vec![64], 32, 10), 1);
     let error = Job::read(&Job::message(&spec, &config, &other, &shard)).unwrap_err();
     assert!(error.to_string().contains("base weights hold"), "{error}");
-    js_sys::Reflect::delete_property(message.unchecked_ref(), &"labels".into()).unwrap();
+    js_sys::Reflect::delete_property(message.unchecked_ref::<js_sys::Object>(), &"labels".into())
+        .unwrap();
     let error = Job::read(&message).unwrap_err().to_string();
     assert!(error.contains("no labels"), "{error}");
 }
