@@ -15,6 +15,7 @@ use droppin_interface::builders;
 use droppin_interface::pda::find;
 use droppin_interface::state::{NodeState, Reputation, Round, RoundStatus};
 use droppin_node::currency::paying;
+use droppin_node::trainer::{TrainerKind, choose_trainer};
 use droppin_node::{RoundTask, Snapshot, Step, next_step};
 use droppin_task::catalog;
 use leptos::prelude::*;
@@ -615,6 +616,11 @@ async fn train_and_save(
     })
     .await;
     let spec = &task.spec;
+    if choose_trainer(spec, chosen.gpu.is_some()) == TrainerKind::BurnGpu {
+        backend_note.set(Some(
+            "Loading the GPU trainer this model needs (several MB, cached afterwards)...".into(),
+        ));
+    }
     let (trainer, note) = TabTrainer::new(&chosen, spec, &base, &data, &config).await?;
     backend_note.set(Some(note));
     let total = config.epochs * data.len().div_ceil(config.batch_size);

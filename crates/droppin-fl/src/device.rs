@@ -20,10 +20,14 @@ pub fn device(name: &str) -> Result<Device, FlError> {
     }
 }
 
+/// burn registers its wgpu runtime once per process (a second registration fails), so the
+/// device is made once and shared.
 #[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
 fn wgpu() -> Result<Device, FlError> {
-    Device::wgpu_options()
-        .init()
+    static DEVICE: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
+    DEVICE
+        .get_or_init(|| Device::wgpu_options().init().map_err(|e| e.to_string()))
+        .clone()
         .map_err(|e| FlError::Model(format!("no usable wgpu adapter ({e}); use --device cpu")))
 }
 
