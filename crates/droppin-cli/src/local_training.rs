@@ -10,7 +10,8 @@ use droppin_node::trainer::{TrainerKind, choose_trainer};
 /// Which hardware a node may train on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Hardware {
-    /// A GPU when the build has one (`--features wgpu`) and an adapter answers, else the CPU.
+    /// A GPU when the build has one (`--features wgpu`) and a hardware adapter answers, else
+    /// the CPU.
     Auto,
     /// The CPU only.
     Cpu,
@@ -29,7 +30,8 @@ pub fn train_locally(
 ) -> anyhow::Result<(Weights, TrainerKind)> {
     let gpu = match hardware {
         Hardware::Cpu => None,
-        Hardware::Auto => gpu::find().ok(),
+        // A software adapter (llvmpipe) is slower than the CPU it runs on: only a real GPU.
+        Hardware::Auto => gpu::find().ok().filter(|gpu| !gpu::is_software(gpu)),
         Hardware::Gpu => Some(gpu::find()?),
     };
     if let Some(gpu) = &gpu {
@@ -52,6 +54,11 @@ mod gpu {
     /// The first GPU adapter.
     pub fn find() -> anyhow::Result<Gpu> {
         Ok(pollster::block_on(Gpu::request())?)
+    }
+
+    /// Whether the adapter emulates a GPU on the CPU.
+    pub fn is_software(gpu: &Gpu) -> bool {
+        gpu.software
     }
 
     /// Trains on `kind`'s engine; the fused kernels hand a job they do not take (DP-SGD) to
@@ -86,6 +93,10 @@ mod gpu {
 
     pub fn find() -> anyhow::Result<Never> {
         anyhow::bail!("this build has no GPU backend: build dpin with --features wgpu")
+    }
+
+    pub fn is_software(gpu: &Never) -> bool {
+        match *gpu {}
     }
 
     pub fn train(

@@ -46,6 +46,8 @@ pub struct Gpu {
     queue: wgpu::Queue,
     /// The adapter, in words (name and backend).
     pub adapter: String,
+    /// Whether the adapter emulates a GPU on the CPU (llvmpipe, SwiftShader, WARP).
+    pub software: bool,
 }
 
 impl Gpu {
@@ -70,6 +72,7 @@ impl Gpu {
         Ok(Self {
             device,
             queue,
+            software: info.device_type == wgpu::DeviceType::Cpu,
             // Browsers do not name their adapter.
             adapter: match (info.name.as_str(), info.backend) {
                 ("", wgpu::Backend::BrowserWebGpu) => "the browser's adapter".to_owned(),
