@@ -1,11 +1,11 @@
 //! Where a CLI node trains: on the engine the node library picks for the model
-//! ([`choose_trainer`]: the fused kernels for the plain MLP, burn's GPU backend for any other
+//! (`choose_trainer`: the fused kernels for the plain MLP, burn's GPU backend for any other
 //! model) when this build and machine offer a GPU, else on burn's CPU backend.
 
 use droppin_fl::data::Dataset;
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::train::{TrainConfig, train};
-use droppin_node::trainer::{TrainerKind, choose_trainer};
+use droppin_node::trainer::TrainerKind;
 
 /// Which hardware a node may train on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -35,7 +35,7 @@ pub fn train_locally(
         Hardware::Gpu => Some(gpu::find()?),
     };
     if let Some(gpu) = &gpu {
-        return gpu::train(gpu, choose_trainer(spec, true), spec, base, data, config);
+        return gpu::train(gpu, spec, base, data, config);
     }
     let cpu = droppin_fl::device::device("cpu")?;
     Ok((
@@ -48,6 +48,7 @@ pub fn train_locally(
 mod gpu {
     use droppin_fl::FlError;
     use droppin_fl::gpu::{Gpu, train_mlp};
+    use droppin_node::trainer::choose_trainer;
 
     use super::*;
 
@@ -61,19 +62,18 @@ mod gpu {
         gpu.software
     }
 
-    /// Trains on `kind`'s engine; the fused kernels hand a job they do not take (DP-SGD) to
-    /// burn's GPU backend.
+    /// Trains on the engine [`choose_trainer`] picks for a GPU; the fused kernels hand a job they
+    /// do not take (DP-SGD) to burn's GPU backend.
     pub fn train(
         gpu: &Gpu,
-        kind: TrainerKind,
         spec: &ModelSpec,
         base: &Weights,
         data: &Dataset,
         config: &TrainConfig,
     ) -> anyhow::Result<(Weights, TrainerKind)> {
-        if kind == TrainerKind::FusedKernels {
+        if choose_trainer(spec, true) == TrainerKind::FusedKernels {
             match pollster::block_on(train_mlp(gpu, spec, base, data, config)) {
-                Ok(trained) => return Ok((trained, kind)),
+                Ok(trained) => return Ok((trained, TrainerKind::FusedKernels)),
                 Err(FlError::Gpu(_)) => {}
                 Err(other) => return Err(other.into()),
             }
@@ -101,7 +101,6 @@ mod gpu {
 
     pub fn train(
         gpu: &Never,
-        _: TrainerKind,
         _: &ModelSpec,
         _: &Weights,
         _: &Dataset,
