@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use droppin_fl::FlError;
 use droppin_fl::data::Dataset;
 use droppin_fl::evaluate::evaluate;
@@ -91,14 +91,6 @@ pub async fn choose_device(preferred: Backend) -> Chosen {
             fallback_reason: Some(error.to_string()),
         },
     }
-}
-
-/// Reads a scalar without blocking (the only way in a browser).
-async fn read_scalar(tensor: Tensor<1>) -> Result<f32, FlError> {
-    tensor
-        .into_scalar_async::<f32>()
-        .await
-        .map_err(|e| FlError::Training(format!("reading the loss back: {e:?}")))
 }
 
 /// One step's report: its progress, and at the end of each epoch the accuracy on `check`.
@@ -194,12 +186,7 @@ impl<'a> TabTrainer<'a> {
                 })
             }
             TabTrainer::Worker(trainer) => return trainer.step().await,
-            TabTrainer::Cpu(trainer) => {
-                let step = trainer.step()?;
-                read_scalar(step.loss.clone())
-                    .await
-                    .and_then(|loss| step.progress(loss))
-            }
+            TabTrainer::Cpu(trainer) => trainer.step()?.read_progress().await,
         };
         Some(progress.map(|progress| TimedStep {
             progress,

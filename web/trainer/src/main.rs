@@ -51,13 +51,7 @@ async fn train(scope: &DedicatedWorkerGlobalScope, job: Job) -> Result<(), Strin
     loop {
         let start = now_ms();
         let Some(step) = trainer.step() else { break };
-        let loss = step
-            .loss
-            .clone()
-            .into_scalar_async::<f32>()
-            .await
-            .map_err(|e| format!("reading the loss back: {e:?}"))?;
-        let progress = step.progress(loss).map_err(|e| e.to_string())?;
+        let progress = step.read_progress().await.map_err(|e| e.to_string())?;
         let ms = now_ms() - start;
         // The page reads an epoch's weights when it sees the epoch's last step: they go first.
         if progress.step + 1 == progress.steps_per_epoch {

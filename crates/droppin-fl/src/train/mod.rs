@@ -127,6 +127,17 @@ impl TrainStep {
     pub fn progress(&self, loss: f32) -> Result<TrainProgress, FlError> {
         TrainProgress::checked(self.epoch, self.step, self.steps_per_epoch, loss)
     }
+
+    /// Reads the loss back without blocking (the only way in a browser) and returns the report.
+    pub async fn read_progress(&self) -> Result<TrainProgress, FlError> {
+        let loss = self
+            .loss
+            .clone()
+            .into_scalar_async::<f32>()
+            .await
+            .map_err(|e| FlError::Training(format!("reading the loss back: {e:?}")))?;
+        self.progress(loss)
+    }
 }
 
 impl TrainProgress {
