@@ -5,9 +5,12 @@
 //!
 //! - [`protocol`]: the messages between page and worker, shared by both sides.
 //! - [`clock`]: milliseconds from the page's or the worker's clock.
+//! - `worker` (feature `worker`): the worker itself.
 
 pub mod clock;
 pub mod protocol;
+#[cfg(feature = "worker")]
+pub mod worker;
 
 /// The worker's script and wasm, as the build names them beside the app.
 pub const WORKER_SCRIPT: &str = "droppin-trainer.js";

@@ -1,15 +1,18 @@
 //! The training worker: waits for a [`Job`], trains it on burn's WebGPU backend and reports each
-//! step, the weights at the end of each epoch, and the end (or why it failed).
+//! step, the weights at the end of each epoch, and the end (or why it failed). The app's package
+//! builds it as its `droppin-trainer` binary, so that the app's and the worker's builds share
+//! every dependency but burn's.
 
+use crate::clock::now_ms;
+use crate::protocol::{Event, Job, TimedStep};
 use droppin_fl::FlError;
 use droppin_fl::train::LocalTrainer;
-use droppin_web_trainer::clock::now_ms;
-use droppin_web_trainer::protocol::{Event, Job, TimedStep};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-fn main() {
+/// Starts the worker: it answers each job the page posts, and says it is ready.
+pub fn run() {
     // A panic also reaches the page, with its message, before the worker dies.
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
