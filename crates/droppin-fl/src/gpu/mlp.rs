@@ -1,4 +1,4 @@
-//! The MLP's optimizer step as five compute shaders (`mlp.wgsl`), submitted together.
+//! The MLP's optimizer step as six compute shaders (seven with FedProx) (`mlp.wgsl`), submitted together.
 
 use wgpu::util::DeviceExt;
 
@@ -18,6 +18,8 @@ const DAMPENING: f64 = 0.1;
 const GROUP: u32 = 64;
 /// Rows and columns of the block each invocation of the big products computes, as in the shaders.
 const TILE: usize = 4;
+/// Parameters per partial sum of FedProx's term, as in the shaders.
+const PROXIMAL_CHUNK: usize = GROUP as usize * 16;
 
 /// The per-step values the shaders read (`Step` in `mlp.wgsl`).
 #[repr(C)]
@@ -127,7 +129,8 @@ impl MlpTrainer {
         let batch = config.batch_size.min(data.len());
         let params_len = base.values.len();
         let device = &gpu.device;
-        let scratch_len = batch * (2 * hidden + classes) + 1;
+        let proximal_partials = params_len.div_ceil(PROXIMAL_CHUNK);
+        let scratch_len = batch * (2 * hidden + classes) + proximal_partials + 1;
         // Checked before any buffer exists: natively, creating one past a limit panics.
         let limits = device.limits();
         let limit = limits
@@ -265,9 +268,12 @@ impl MlpTrainer {
             LocalOptimizer::Sgd { .. } => "sgd",
         };
         let tiles = |n: usize| n.div_ceil(TILE);
+        let proximal = config.proximal_mu.is_some_and(|mu| mu > 0.0);
         let invocations = [
             ("forward_hidden", tiles(batch) * tiles(hidden)),
-            ("forward_output", GROUP as usize),
+            ("forward_logits", batch * classes),
+            ("proximal_partials", proximal_partials * GROUP as usize),
+            ("forward_loss", GROUP as usize),
             (
                 "backward_output",
                 hidden * classes + classes + batch * hidden,
@@ -277,6 +283,7 @@ impl MlpTrainer {
         ];
         let passes = invocations
             .iter()
+            .filter(|&&(entry, _)| proximal || entry != "proximal_partials")
             .map(|&(entry, invocations)| {
                 let workgroups = invocations.div_ceil(GROUP as usize) as u32;
                 if workgroups > limits.max_compute_workgroups_per_dimension {

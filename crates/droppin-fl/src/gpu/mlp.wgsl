@@ -1,6 +1,9 @@
-// One optimizer step of the MLP (dense, ReLU, dense, softmax cross-entropy) in five dispatches:
-// forward_hidden, forward_output (which also yields the loss and its gradient), backward_output,
-// backward_input, then adam or sgd. Everything stays on the device; only the loss is read back.
+// One optimizer step of the MLP (dense, ReLU, dense, softmax cross-entropy) in six dispatches
+// (seven with FedProx): forward_hidden, forward_logits, (proximal_partials,) forward_loss (the
+// loss and its gradient), backward_output, backward_input, then adam or sgd. Everything stays on
+// the device; only the loss is read back. Each dispatch spreads its work over the device, one
+// invocation per output value (or block of them), but forward_loss, whose one workgroup sums the
+// loss in a fixed order over only rows x classes values (and the proximal partial sums).
 //
 // Parameters use the engine's flat layout, burn's: hidden weight [INPUTS, HIDDEN] row-major,
 // hidden bias [HIDDEN], output weight [HIDDEN, CLASSES], output bias [CLASSES].
@@ -39,11 +42,13 @@ struct Step {
 // gradient | first moment (or velocity) | second moment | base model, each params_len() long.
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
 // hidden activations [BATCH, HIDDEN] | logits, then their gradient [BATCH, CLASSES]
-// | hidden gradient [BATCH, HIDDEN] | loss [1].
+// | hidden gradient [BATCH, HIDDEN] | FedProx's partial sums [partials()] | loss [1].
 @group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
 @group(0) @binding(6) var<uniform> step: Step;
 
 const GROUP: u32 = 64u;
+// Parameters whose squared distance to the base model one workgroup of proximal_partials sums.
+const CHUNK: u32 = GROUP * 16u;
 
 fn hidden_bias() -> u32 { return INPUTS * HIDDEN; }
 fn output_weight() -> u32 { return hidden_bias() + HIDDEN; }
@@ -51,7 +56,9 @@ fn output_bias() -> u32 { return output_weight() + HIDDEN * CLASSES; }
 fn params_len() -> u32 { return output_bias() + CLASSES; }
 fn logits() -> u32 { return BATCH * HIDDEN; }
 fn hidden_grad() -> u32 { return logits() + BATCH * CLASSES; }
-fn loss_slot() -> u32 { return hidden_grad() + BATCH * HIDDEN; }
+fn proximal_partials_at() -> u32 { return hidden_grad() + BATCH * HIDDEN; }
+fn partials() -> u32 { return (params_len() + CHUNK - 1u) / CHUNK; }
+fn loss_slot() -> u32 { return proximal_partials_at() + partials(); }
 
 // Each invocation of the two big products computes a TILE x TILE block, so that every value it
 // loads serves TILE multiply-adds. Indices past an edge are clamped for loading, and skipped when
@@ -102,25 +109,70 @@ fn forward_hidden(@builtin(global_invocation_id) id: vec3<u32>) {
     }
 }
 
+// logits[b, c] = hidden[b] . w2[:, c] + b2[c], one invocation per logit: the product over the
+// hidden units is the forward pass's second largest, so it is spread over the whole device.
+@compute @workgroup_size(64)
+fn forward_logits(@builtin(global_invocation_id) id: vec3<u32>) {
+    let b = id.x / CLASSES;
+    let c = id.x % CLASSES;
+    if (b >= step.rows) {
+        return;
+    }
+    var acc = 0.0;
+    for (var h = 0u; h < HIDDEN; h++) {
+        acc += scratch[b * HIDDEN + h] * params[output_weight() + h * CLASSES + c];
+    }
+    scratch[logits() + b * CLASSES + c] = acc + params[output_bias() + c];
+}
+
 var<workgroup> partial: array<f32, GROUP>;
 
-// Logits, the mean cross-entropy (plus the proximal term) and its gradient with respect to the
-// logits, (softmax - one_hot) / rows. One workgroup, so the loss is summed in a fixed order.
+// The sum of every invocation's `partial`, in a fixed order: a tree over the workgroup.
+fn workgroup_sum(t: u32) -> f32 {
+    workgroupBarrier();
+    for (var width = GROUP / 2u; width > 0u; width /= 2u) {
+        if (t < width) {
+            partial[t] += partial[t + width];
+        }
+        workgroupBarrier();
+    }
+    return partial[0];
+}
+
+// FedProx's ||w - base||^2 over one CHUNK of the parameters per workgroup, summed by
+// forward_loss (dispatched only when mu > 0).
 @compute @workgroup_size(64)
-fn forward_output(@builtin(local_invocation_index) t: u32) {
+fn proximal_partials(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(local_invocation_index) t: u32,
+) {
+    let start = group.x * CHUNK;
+    let end = min(start + CHUNK, params_len());
+    let base = 3u * params_len();
+    var sum = 0.0;
+    for (var p = start + t; p < end; p += GROUP) {
+        let d = params[p] - state[base + p];
+        sum += d * d;
+    }
+    partial[t] = sum;
+    let total = workgroup_sum(t);
+    if (t == 0u) {
+        scratch[proximal_partials_at() + group.x] = total;
+    }
+}
+
+// The mean cross-entropy (plus the proximal term) and its gradient with respect to the logits,
+// (softmax - one_hot) / rows, in place of the logits. One workgroup, so the loss is summed in a
+// fixed order.
+@compute @workgroup_size(64)
+fn forward_loss(@builtin(local_invocation_index) t: u32) {
     let rows = step.rows;
     var total = 0.0;
     for (var b = t; b < rows; b += GROUP) {
         let z = logits() + b * CLASSES;
         var top = -3.0e38;
         for (var c = 0u; c < CLASSES; c++) {
-            var acc = 0.0;
-            for (var h = 0u; h < HIDDEN; h++) {
-                acc += scratch[b * HIDDEN + h] * params[output_weight() + h * CLASSES + c];
-            }
-            let logit = acc + params[output_bias() + c];
-            scratch[z + c] = logit;
-            top = max(top, logit);
+            top = max(top, scratch[z + c]);
         }
         var sum = 0.0;
         for (var c = 0u; c < CLASSES; c++) {
@@ -135,22 +187,14 @@ fn forward_output(@builtin(local_invocation_index) t: u32) {
     }
     var proximal = 0.0;
     if (step.mu > 0.0) {
-        let base = 3u * params_len();
-        for (var p = t; p < params_len(); p += GROUP) {
-            let d = params[p] - state[base + p];
-            proximal += d * d;
+        for (var w = t; w < partials(); w += GROUP) {
+            proximal += scratch[proximal_partials_at() + w];
         }
     }
     partial[t] = total / f32(rows) + 0.5 * step.mu * proximal;
-    workgroupBarrier();
-    for (var width = GROUP / 2u; width > 0u; width /= 2u) {
-        if (t < width) {
-            partial[t] += partial[t + width];
-        }
-        workgroupBarrier();
-    }
+    let loss = workgroup_sum(t);
     if (t == 0u) {
-        scratch[loss_slot()] = partial[0];
+        scratch[loss_slot()] = loss;
     }
 }
 
