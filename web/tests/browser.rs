@@ -86,6 +86,8 @@ fn shard_and_model() -> (Dataset, ModelSpec, Weights, TrainConfig) {
         epochs: 2,
         batch_size: 32,
         learning_rate: 0.01,
+        // FedProx, so that its term's own pass runs on WebGPU too.
+        proximal_mu: Some(0.1),
         ..TrainConfig::default()
     };
     let base = Weights::initial(&spec, 1);
