@@ -4,9 +4,9 @@
 //! burn's GPU backend runs each tensor operation of the autodiff graph and each optimizer update
 //! as its own kernel, and on the small models nodes train that per-kernel cost is the whole step
 //! (hundreds of milliseconds in a browser on a software adapter). The MLP's forward pass, loss,
-//! backward pass and optimizer step are instead written here as six compute shaders submitted
-//! together, with only the loss read back ([`MlpTrainer`]). They compute what the CPU trainer
-//! computes, on the same batches in the same order, and tests hold them to it.
+//! backward pass and optimizer step are instead written here as six compute shaders (seven with
+//! FedProx) submitted together, with only the loss read back ([`MlpTrainer`]). They compute what
+//! the CPU trainer computes, on the same batches in the same order, and tests hold them to it.
 
 mod mlp;
 
