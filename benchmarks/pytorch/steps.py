@@ -7,7 +7,12 @@ warms up and samples on its side; here 5 warm-up steps run, then the median of 5
 printed. The catalog models are built from their manifests (crates/droppin-task/catalog) layer
 for layer.
 
-    python3 benchmarks/pytorch/steps.py [--device cuda|cpu]
+    python3 benchmarks/pytorch/steps.py [--device cuda|cpu] [--criterion target/criterion]
+
+With --criterion (the folder where that benchmark left its results, run on the same machine
+first), it also prints each workload's dropPIN engines beside PyTorch: ms per step and the ratio
+to PyTorch's step time (the issue's target: within 2x), and the fused kernels' time over burn's
+wgpu backend's (the target: never above 1).
 """
 
 import argparse
@@ -149,17 +154,44 @@ def run(name, device):
     return statistics.median(times[WARMUP:]), times[0]
 
 
+# The step benchmark's engines (crates/droppin-fl/benches/steps.rs), as criterion names them.
+ENGINES = ("kernels", "burn_wgpu", "burn_cpu")
+
+
+def criterion_ms(folder, engine, workload):
+    """Criterion's median for one engine and workload, in ms; None where it did not run."""
+    estimates = pathlib.Path(folder) / "step" / engine / workload / "new" / "estimates.json"
+    if not estimates.exists():
+        return None
+    return json.loads(estimates.read_text())["median"]["point_estimate"] / 1e6
+
+
+def compare(folder, torch_ms):
+    """Each workload's engines beside PyTorch: ms/step (x PyTorch), and kernels / burn wgpu."""
+    print(f"\n{'workload':<12} " + " ".join(f"{engine:>20}" for engine in ENGINES) + f" {'PyTorch':>9} {'kernels/burn':>12}")
+    for workload, reference in torch_ms.items():
+        ms = {engine: criterion_ms(folder, engine, workload) for engine in ENGINES}
+        cells = [f"{ms[e]:>9.3f} ({ms[e] / reference:>5.2f}x)" if ms[e] else f"{'-':>20}" for e in ENGINES]
+        ratio = f"{ms['kernels'] / ms['burn_wgpu']:>12.2f}" if ms["kernels"] and ms["burn_wgpu"] else f"{'-':>12}"
+        print(f"{workload:<12} " + " ".join(f"{cell:>20}" for cell in cells) + f" {reference:>9.3f} {ratio}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--criterion", help="the step benchmark's criterion folder, to compare")
     args = parser.parse_args()
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"PyTorch {torch.__version__} on {name}")
     print(f"{'workload':<12} {'batch':>5} {'ms/step':>9} {'first ms':>9}")
+    torch_ms = {}
     for workload, (_, batch) in WORKLOADS.items():
         median, first = run(workload, device)
+        torch_ms[workload] = median
         print(f"{workload:<12} {batch:>5} {median:>9.3f} {first:>9.1f}")
+    if args.criterion:
+        compare(args.criterion, torch_ms)
 
 
 if __name__ == "__main__":
