@@ -268,11 +268,14 @@ impl MlpTrainer {
             LocalOptimizer::Sgd { .. } => "sgd",
         };
         let tiles = |n: usize| n.div_ceil(TILE);
-        let proximal = config.proximal_mu.is_some_and(|mu| mu > 0.0);
-        let invocations = [
+        let mut invocations = vec![
             ("forward_hidden", tiles(batch) * tiles(hidden)),
             ("forward_logits", batch * classes),
-            ("proximal_partials", proximal_partials * GROUP as usize),
+        ];
+        if config.proximal_mu.is_some_and(|mu| mu > 0.0) {
+            invocations.push(("proximal_partials", proximal_partials * GROUP as usize));
+        }
+        invocations.extend([
             ("forward_loss", GROUP as usize),
             (
                 "backward_output",
@@ -280,10 +283,9 @@ impl MlpTrainer {
             ),
             ("backward_input", tiles(inputs) * tiles(hidden) + hidden),
             (optimizer, params_len),
-        ];
+        ]);
         let passes = invocations
             .iter()
-            .filter(|&&(entry, _)| proximal || entry != "proximal_partials")
             .map(|&(entry, invocations)| {
                 let workgroups = invocations.div_ceil(GROUP as usize) as u32;
                 if workgroups > limits.max_compute_workgroups_per_dimension {
