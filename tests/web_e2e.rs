@@ -25,6 +25,7 @@ use droppin_cli::localnet::{Localnet, LocalnetOptions};
 use droppin_cli::validator::{HeldTask, committee_availability, fetch_updates, judge};
 use droppin_client::{Chain, Protocol, RpcChain, token};
 use droppin_fl::data::task_split;
+use droppin_fl::sim::SimData;
 use droppin_interface::pda::find;
 use droppin_interface::state::{Currency, RoundStatus};
 use droppin_interface::{LAMPORTS_PER_SOL, PROGRAM_ID, availability::availability_deadline};
@@ -151,14 +152,17 @@ fn csv_shard(path: &Path) -> String {
         panic!("a tabular task")
     };
     let split = task_split(&task).unwrap().unwrap();
+    // The clinic's own records: none of them in the task's public sample, which anyone may
+    // train on and which earns nothing.
+    let (_, private) = SimData::split_public(&split.train);
     let mut text = String::from("patient,diagnosis");
     for column in columns.iter().rev() {
         text += &format!(",{}", column.name());
     }
     text += "\n";
     for row in 0..120 {
-        text += &format!("{row},{}", classes[usize::from(split.train.labels[row])]);
-        for value in split.train.row(row).iter().rev() {
+        text += &format!("{row},{}", classes[usize::from(private.labels[row])]);
+        for value in private.row(row).iter().rev() {
             text += &format!(",{value}");
         }
         text += "\n";

@@ -2,7 +2,7 @@
 //! the task's columns, a text file, or images (or a CSV of pixels for an image task). The
 //! samples never leave the tab.
 
-use droppin_fl::data::{Dataset, Partition, parse_csv, partition, read_for, task_split};
+use droppin_fl::data::{Dataset, parse_csv, read_for};
 use droppin_node::RoundTask;
 use droppin_task::DataSchema;
 use solana_address::Address;
@@ -20,16 +20,13 @@ pub fn has_demo_data(task: &RoundTask) -> bool {
 
 /// The demo shard of `node` in `task`'s shipped training data.
 pub fn demo_shard(task: &RoundTask, node: &Address) -> Result<Dataset, AppError> {
-    let split = task_split(&task.manifest).ok_or_else(|| {
+    let index = usize::from(node.as_ref()[0]) % DEMO_SHARDS;
+    Ok(task.demo_shard(index, DEMO_SHARDS).ok_or_else(|| {
         AppError::Invalid(format!(
             "task `{}` ships no demo data: pick your own files",
             task.manifest.name
         ))
-    })??;
-    let index = usize::from(node.as_ref()[0]) % DEMO_SHARDS;
-    Ok(split
-        .train
-        .subset(&partition(&split.train, DEMO_SHARDS, Partition::Iid, 7)?[index]))
+    })??)
 }
 
 fn is_csv(file: &web_sys::File) -> bool {

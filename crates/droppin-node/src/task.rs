@@ -1,6 +1,8 @@
 //! A round's task: the manifest stored under the round's task CID, checked against it, with the
 //! model and the recipe it pins.
 
+use droppin_fl::data::{Dataset, Partition, partition, task_split};
+use droppin_fl::sim::SimData;
 use droppin_fl::{FlError, model::ModelSpec, train::TrainConfig};
 use droppin_interface::{Cid, state::Round};
 use droppin_storage::interface_cid;
@@ -72,7 +74,23 @@ impl RoundTask {
     pub fn recipe(&self, seed: u64) -> TrainConfig {
         droppin_fl::task::train_config(&self.manifest.recipe, seed)
     }
+
+    /// Shard `index` of `count` (IID) of the task's shipped training data, for a node that tries
+    /// the task without data of its own; `None` when the task ships none. The public sample (the
+    /// split's first tenth) is left out: the committee trains its reference update on it, so an
+    /// update trained on it would be judged a retraining of public data and earn nothing.
+    pub fn demo_shard(&self, index: usize, count: usize) -> Option<Result<Dataset, FlError>> {
+        let split = task_split(&self.manifest)?;
+        Some(split.and_then(|split| {
+            let (_, private) = SimData::split_public(&split.train);
+            let shards = partition(&private, count, Partition::Iid, DEMO_PARTITION_SEED)?;
+            Ok(private.subset(&shards[index]))
+        }))
+    }
 }
+
+/// The seed of the demo shards' partition: fixed, so a node's shard is the same every time.
+const DEMO_PARTITION_SEED: u64 = 7;
 
 #[cfg(test)]
 mod tests {
@@ -98,5 +116,33 @@ mod tests {
         let junk = b"{\"name\": 3}".to_vec();
         let error = RoundTask::from_stored(&junk, &interface_cid(&junk)).unwrap_err();
         assert!(error.to_string().contains("name"), "{error}");
+    }
+
+    /// A demo shard never holds the public sample the committee's reference trains on, and the
+    /// shards split the rest between them.
+    #[test]
+    fn demo_shards_leave_the_public_sample_out() {
+        let task = RoundTask::new(catalog::get("breast-cancer").unwrap()).unwrap();
+        let split = task_split(&task.manifest).unwrap().unwrap();
+        let (public, private) = SimData::split_public(&split.train);
+        let shards: Vec<Dataset> = (0..4)
+            .map(|i| task.demo_shard(i, 4).unwrap().unwrap())
+            .collect();
+        assert_eq!(
+            shards.iter().map(Dataset::len).sum::<usize>(),
+            private.len()
+        );
+        let row = |data: &Dataset, i: usize| data.row(i).to_vec();
+        let public_rows: Vec<Vec<f32>> = (0..public.len()).map(|i| row(&public, i)).collect();
+        for shard in &shards {
+            assert!((0..shard.len()).all(|i| !public_rows.contains(&row(shard, i))));
+        }
+        let mut own = catalog::get("breast-cancer").unwrap();
+        own.name = "my-clinic".into();
+        let own = RoundTask::new(own).unwrap();
+        assert!(
+            own.demo_shard(0, 4).is_none(),
+            "a task without shipped data"
+        );
     }
 }

@@ -29,7 +29,7 @@ use droppin_cli::{
 };
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{
-    data::{Partition, partition, read_for, task_split},
+    data::{read_for, task_split},
     model::Weights,
     update::export_safetensors,
 };

@@ -40,7 +40,7 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
         .context("--shard takes INDEX/COUNT with INDEX < COUNT")
 }
 
-/// The node's own data for `task`: its shard of the task's shipped training split, or its file.
+/// The node's own data for `task`: its file, or its demo shard of the task's shipped data.
 fn node_data(args: &NodeRunArgs, task: &RoundTask) -> anyhow::Result<droppin_fl::data::Dataset> {
     let name = &task.manifest.name;
     if let Some(path) = &args.data {
@@ -52,11 +52,9 @@ fn node_data(args: &NodeRunArgs, task: &RoundTask) -> anyhow::Result<droppin_fl:
         )?);
     }
     let (index, count) = parse_shard(args.shard.as_deref().unwrap_or_default())?;
-    let split = task_split(&task.manifest)
-        .with_context(|| format!("task `{name}` ships no data: train on yours with --data"))??;
-    Ok(split
-        .train
-        .subset(&partition(&split.train, count, Partition::Iid, 7)?[index]))
+    Ok(task
+        .demo_shard(index, count)
+        .with_context(|| format!("task `{name}` ships no data: train on yours with --data"))??)
 }
 
 /// Trains by the task's recipe and returns the committed-to-be update and its bytes.
