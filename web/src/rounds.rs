@@ -204,14 +204,14 @@ fn Lineage(shipped: Memo<Vec<ShippedModel>>) -> impl IntoView {
     let points = LocalResource::new(move || lineage_accuracy(session, shipped.get()));
     move || {
         match points.get() {
-        None => view! { <p class="note">"Measuring each shipped model on the digits test split..."</p> }.into_any(),
+        None => view! { <p class="note">"Measuring each shipped model on its task's test split..."</p> }.into_any(),
         Some(Err(error)) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
         Some(Ok(points)) if points.is_empty() => view! {
             <p class="note" id="lineage">"No round has shipped a model yet: the global model's accuracy, round by round, will show here."</p>
         }.into_any(),
         Some(Ok(points)) => view! {
             <div id="lineage" class="panel">
-                <LineChart id="lineage-chart" title="Global model accuracy by round (digits test split, measured in this tab)"
+                <LineChart id="lineage-chart" title="Global model accuracy by round (on the task's shipped test split, measured in this tab)"
                     x_title="round" y_title="accuracy (%)" class="series-model" data=points
                     y_range=(0.0, 1.0) x_format=chart::whole y_format=chart::percent />
             </div>
