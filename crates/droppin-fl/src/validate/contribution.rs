@@ -10,21 +10,35 @@ use super::rules::quantize;
 /// against a typical 0.59 in the digits' first round).
 const GROUP_RAISE: f64 = 0.4;
 
+/// The cosine bars of [`groups`].
+pub(super) struct Bars {
+    /// The least cosine that links two updates.
+    pub floor: f64,
+    /// The most: copies closer than this are always one group, however the cohort skews the bar.
+    pub ceiling: f64,
+    /// A bar the cohort cannot move (the reference's retraining bar), for when it sets none.
+    pub anchor: Option<f64>,
+}
+
 /// The group of each update: updates whose cosine reaches the threshold are linked, and linked
-/// updates (transitively) form one group, named by its first member. The threshold is `floor`,
+/// updates (transitively) form one group, named by its first member. The threshold is the floor,
 /// raised two fifths of the way from the typical pairwise cosine of the updates to 1 when they
-/// are alike (the first rounds, when every update points the same way), and never above
-/// `ceiling`: however the cohort skews it, copies closer than `ceiling` are always one group.
-/// "Typical" is the median of the pair cosines weighted by the product of the pair's `weights`
-/// (what each surely brought, shared within the groups the floor would form): updates that bring
-/// nothing, sybils' noise for one, cannot lower the bar until honest updates fall into one group.
-/// With fewer than three updates bringing anything there is no typical pair (the only pair may
-/// be two retrainings of one shard, which would set the bar above themselves): the floor holds.
+/// are alike (the first rounds, when every update points the same way), never above the
+/// ceiling. "Typical" is the median of the pair cosines weighted by the product of the pair's
+/// `sure` gains (what each surely brought, shared within the groups the floor would form):
+/// updates that bring nothing, sybils' noise for one, cannot lower the bar until honest updates
+/// fall into one group. With fewer than three updates bringing anything surely, the pairs are
+/// weighted by the `measured` gains (late in training, when one update's gain is within its
+/// error, but most still gain). With fewer than three of those there is no typical pair (the
+/// only pair may be two retrainings of one shard, which would set the bar above themselves):
+/// the anchor holds, or without one the floor. Not the floor when there is an anchor: on an
+/// easy task two updates of different data clear it, and so does a weak update anyone can make
+/// from public data, which would tie them into one group paid its least member's gain: nothing.
 pub(super) fn groups(
     directions: &[Vec<f32>],
-    weights: &[f64],
-    floor: f64,
-    ceiling: f64,
+    sure: &[f64],
+    measured: &[f64],
+    bars: &Bars,
 ) -> Vec<usize> {
     let n = directions.len();
     let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d)).collect();
@@ -35,9 +49,22 @@ pub(super) fn groups(
             (a, b, quantize(c, 1e-6))
         })
         .collect();
+    let threshold = typical_bar(&linked, sure, bars.floor)
+        .or_else(|| typical_bar(&linked, measured, bars.floor))
+        .unwrap_or_else(|| bars.anchor.map_or(bars.floor, |bar| bar.max(bars.floor)))
+        .min(bars.ceiling);
+    link(n, &linked, threshold)
+}
+
+/// The floor raised toward 1 from the typical cosine of the `linked` pairs, each pair weighted
+/// by its members' `weights`; `None` with fewer than three weighted updates.
+fn typical_bar(linked: &[(usize, usize, f64)], weights: &[f64], floor: f64) -> Option<f64> {
+    if weights.iter().filter(|&&w| w > 0.0).count() < 3 {
+        return None;
+    }
     // Weights shared within the groups the floor alone would form, so that copies do not pull
     // the bar up either.
-    let at_floor = link(n, &linked, floor);
+    let at_floor = link(weights.len(), linked, floor);
     let shared: Vec<f64> = weights
         .iter()
         .zip(group_sizes(&at_floor))
@@ -51,7 +78,6 @@ pub(super) fn groups(
     pairs.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
     let total: f64 = pairs.iter().map(|&(_, w)| w).sum();
     let mut below = 0.0;
-    let carrying = weights.iter().filter(|&&w| w > 0.0).count();
     let typical = pairs
         .iter()
         .find(|&&(_, w)| {
@@ -59,14 +85,7 @@ pub(super) fn groups(
             2.0 * below >= total
         })
         .map_or(0.0, |&(c, _)| c);
-    let threshold = if carrying < 3 {
-        floor
-    } else {
-        floor
-            .max(typical + (1.0 - typical) * GROUP_RAISE)
-            .min(ceiling)
-    };
-    link(n, &linked, threshold)
+    Some(floor.max(typical + (1.0 - typical) * GROUP_RAISE))
 }
 
 /// The groups of `n` items whose `linked` pairs `(a, b, cosine)` reach `threshold`, each named
@@ -215,7 +234,7 @@ mod tests {
             vec![0.95, 0.1, 0.0],
             vec![0.0, 0.0, 1.0],
         ];
-        let groups = groups(&directions, &[1.0; 4], 0.9, 0.95);
+        let groups = groups(&directions, &[1.0; 4], &[1.0; 4], &bars(0.9, 0.95));
         assert_eq!(groups, vec![0, 1, 0, 3]);
         let shared = shared_gains(&[0.4, 0.3, 0.2, 0.1], &groups);
         for (got, want) in shared.iter().zip([0.2, 0.3, 0.1, 0.1]) {
@@ -244,7 +263,7 @@ mod tests {
             vec![1.0, 0.0, 0.0, 0.95],
         ];
         assert_eq!(
-            super::groups(&alike, &[1.0; 4], 0.4, 0.85),
+            super::groups(&alike, &[1.0; 4], &[1.0; 4], &bars(0.4, 0.85)),
             vec![0, 1, 2, 2]
         );
         // Updates that bring nothing do not lower the bar: with many orthogonal ones of weight
@@ -258,7 +277,7 @@ mod tests {
         let weights = [[1.0; 4], [0.0; 4]].concat();
         let weights = [&weights[..], &[0.0, 0.0]].concat();
         assert_eq!(
-            super::groups(&crowded, &weights, 0.4, 0.85)[..4],
+            super::groups(&crowded, &weights, &weights, &bars(0.4, 0.85))[..4],
             [0, 1, 2, 2]
         );
     }
@@ -272,14 +291,53 @@ mod tests {
             vec![0.7, 0.714_142_8, 0.0],
             vec![0.0, 0.0, 1.0],
         ];
+        let weights = [1.0, 1.0, 0.0];
         assert_eq!(
-            groups(&directions, &[1.0, 1.0, 0.0], 0.5, 0.85),
+            groups(&directions, &weights, &weights, &bars(0.5, 0.85)),
             vec![0, 0, 2]
         );
         // With a third update bringing something, the typical pair decides as before.
+        let weights = [1.0; 3];
         assert_eq!(
-            groups(&directions, &[1.0, 1.0, 1.0], 0.5, 0.85),
+            groups(&directions, &weights, &weights, &bars(0.5, 0.85)),
             vec![0, 0, 2]
         );
+    }
+
+    #[test]
+    fn a_weak_update_between_two_alike_ones_does_not_tie_them_when_there_is_an_anchor() {
+        // Two updates of different data on an easy task (cosine 0.8), and a weak one at 0.8 from
+        // both that brings nothing: over the floor, they are one group, paid the weak one's gain.
+        let directions = vec![
+            vec![1.0, 0.0, 0.0],
+            vec![0.8, 0.6, 0.0],
+            vec![0.9, 0.3, 0.605],
+        ];
+        let (sure, measured) = ([0.1, 0.1, 0.0], [0.1, 0.1, 0.0]);
+        assert_eq!(
+            groups(&directions, &sure, &measured, &bars(0.5, 0.85)),
+            vec![0, 0, 0]
+        );
+        let anchored = Bars {
+            anchor: Some(0.84),
+            ..bars(0.5, 0.85)
+        };
+        assert_eq!(
+            groups(&directions, &sure, &measured, &anchored),
+            vec![0, 1, 2]
+        );
+        // When the weak one's measured gain counts, the pair's typical cosine sets the bar.
+        assert_eq!(
+            groups(&directions, &sure, &[0.1, 0.1, 1e-4], &bars(0.5, 0.85)),
+            vec![0, 1, 2]
+        );
+    }
+
+    fn bars(floor: f64, ceiling: f64) -> Bars {
+        Bars {
+            floor,
+            ceiling,
+            anchor: None,
+        }
     }
 }

@@ -30,8 +30,11 @@
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
 //! Accepted updates whose marginal directions have a cosine >= 0.5 (raised toward 0.85 when the
-//! updates that surely help are alike) form one group (the same data trained again under
-//! several keys): a group is paid its *least* member's gain once, split among its members, so
+//! updates that help are alike, each pair weighed by what its updates surely brought, or by
+//! their measured gains when fewer than three surely help; when fewer than three gain at all,
+//! the reference's retraining bar below holds, which the cohort cannot move) form one group (the
+//! same data trained again under several keys): a group is paid its *least* member's gain once,
+//! split among its members, so
 //! neither the luckiest of several retrainings nor their steadier average is what is paid, and
 //! splitting a shard over keys never pays. The committee's
 //! reference update (the round's recipe on the task's public data, [`Reference`]) is an anchor:
@@ -269,11 +272,24 @@ pub fn validate(
                     .sure_gain(config.significance, config.min_gain)
             })
             .collect();
+        let measured: Vec<f64> = accepted
+            .iter()
+            .map(|&k| {
+                scores[k]
+                    .expect("accepted updates are scored")
+                    .gain
+                    .max(0.0)
+            })
+            .collect();
         let groups = contribution::groups(
             &marginal_directions,
             &sure,
-            config.group_cosine,
-            config.group_cosine_ceiling,
+            &measured,
+            &contribution::Bars {
+                floor: config.group_cosine,
+                ceiling: config.group_cosine_ceiling,
+                anchor: public.as_ref().map(|(_, _, bar)| *bar),
+            },
         );
         let split = |shared: Vec<f64>| {
             let shares = basis_points(
@@ -288,15 +304,6 @@ pub fn validate(
         // or useless updates do not dilute it and a skewed shard that helps still counts; each
         // is clipped (below), so no few updates can steer it. The base stays when nothing
         // helped.
-        let measured: Vec<f64> = accepted
-            .iter()
-            .map(|&k| {
-                scores[k]
-                    .expect("accepted updates are scored")
-                    .gain
-                    .max(0.0)
-            })
-            .collect();
         let blend = split(contribution::shared_gains(&measured, &groups));
         let contributing: Vec<usize> = (0..accepted.len()).filter(|&p| blend[p] > 0).collect();
         let model = if contributing.is_empty() {

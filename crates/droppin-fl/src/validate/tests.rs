@@ -341,16 +341,7 @@ fn repeating_the_public_step_earns_nothing() {
 #[test]
 fn training_on_public_data_earns_nothing() {
     let fixture = round_submissions();
-    let split = digits().unwrap();
-    // The public data: a part of the test split, which no fixture node trained on.
-    let public = split.test.subset(&(0..200).collect::<Vec<_>>());
-    let recipe = TrainConfig {
-        learning_rate: 0.002,
-        epochs: 4,
-        seed: 21,
-        ..TrainConfig::default()
-    };
-    let reference = Reference::train(&fixture.spec, &fixture.base, &public, &recipe).unwrap();
+    let (public, recipe, reference) = public_reference(&fixture);
     let bytes = fixture.encode(
         fixture.trained_on(&public, &TrainConfig { seed: 22, ..recipe }),
         200,
@@ -376,6 +367,91 @@ fn training_on_public_data_earns_nothing() {
     );
     let honest_paid = (1..=5).filter(|&n| paid(&with, [n; 32]) > 0).count();
     assert!(honest_paid >= 4, "{:?}", with.verdicts);
+}
+
+/// The public reference and the recipe it was trained with: 200 samples of the digits' test
+/// split, which no fixture node trained on.
+fn public_reference(fixture: &Fixture) -> (crate::data::Dataset, TrainConfig, Reference) {
+    let public = digits().unwrap().test.subset(&(0..200).collect::<Vec<_>>());
+    let recipe = TrainConfig {
+        learning_rate: 0.002,
+        epochs: 4,
+        seed: 21,
+        ..TrainConfig::default()
+    };
+    let reference = Reference::train(&fixture.spec, &fixture.base, &public, &recipe).unwrap();
+    (public, recipe, reference)
+}
+
+/// The pay of the fixture's first `honest` nodes, judged beside `extra` blobs.
+fn honest_pay(
+    fixture: &Fixture,
+    honest: usize,
+    extra: &[([u8; 32], Vec<u8>)],
+    reference: &Reference,
+) -> Vec<u16> {
+    let blobs = [&fixture.submissions[..honest], extra].concat();
+    let report = fixture
+        .judge(&as_submissions(&blobs), None, Some(reference))
+        .unwrap();
+    (1..=honest as u8)
+        .map(|n| report.verdict_of(&[n; 32]).unwrap().weight_bps)
+        .collect()
+}
+
+/// The committee's validation set is private until the round ends, but the direction every
+/// honest update shares is not: anyone can train the public sample, or data of their own from
+/// the same distribution, and land near the middle of the honest updates without seeing one. A
+/// weak update there (it earns nothing, and its stake comes back) must not tie honest updates
+/// into one group and so cut their pay to the least member's: the funder behind it would get
+/// the pool back. With two honest nodes the cohort sets no grouping bar of its own; the
+/// reference's retraining bar holds then.
+#[test]
+fn a_weak_update_in_the_middle_of_the_cohort_takes_no_honest_pay() {
+    let fixture = round_submissions();
+    let (public, recipe, reference) = public_reference(&fixture);
+    // Scaled to a little over the least norm the task accepts: it gains too little to carry any
+    // weight of its own.
+    let least_norm = ValidatorConfig::default().norm_range.0;
+    let weak = |delta: Vec<f32>| -> Vec<f32> {
+        let scale = (1.2 * least_norm / l2_norm(&delta)) as f32;
+        delta.iter().map(|v| v * scale).collect()
+    };
+    // The public sample retrained, and the attacker's own three shards (of the test split, which
+    // no fixture node trained on) trained and averaged.
+    let retrained = fixture.trained_on(&public, &TrainConfig { seed: 23, ..recipe });
+    let split = digits().unwrap();
+    let own: Vec<Vec<f32>> = (0..3)
+        .map(|k| {
+            let shard = split
+                .test
+                .subset(&(200 + 50 * k..250 + 50 * k).collect::<Vec<_>>());
+            let seed = 40 + k as u64;
+            fixture.trained_on(&shard, &TrainConfig { seed, ..recipe })
+        })
+        .collect();
+    let centroid: Vec<f32> = (0..own[0].len())
+        .map(|i| own.iter().map(|d| d[i]).sum::<f32>() / 3.0)
+        .collect();
+    let attackers = [("public", weak(retrained)), ("centroid", weak(centroid))];
+    for honest in [2, 5] {
+        let before = honest_pay(&fixture, honest, &[], &reference);
+        assert!(before.iter().all(|&w| w > 0), "{honest} honest: {before:?}");
+        if honest == 2 {
+            // Two shards of different data are not one group: each is paid in full (the cap).
+            let cap = ValidatorConfig::default().max_share_bps;
+            assert_eq!(before, [cap, cap]);
+        }
+        for (name, delta) in &attackers {
+            let attacker = [([0xc0; 32], fixture.encode(delta.clone(), 200))];
+            let after = honest_pay(&fixture, honest, &attacker, &reference);
+            let total = |pay: &[u16]| pay.iter().map(|&w| u32::from(w)).sum::<u32>();
+            assert!(
+                after.iter().all(|&w| w > 0) && 10 * total(&after) >= 9 * total(&before),
+                "{name}, {honest} honest: pay {before:?} alone, {after:?} beside the weak update"
+            );
+        }
+    }
 }
 
 /// A party that trains its one shard under three keys (three batch orders) is one group, paid
