@@ -16,7 +16,8 @@ pub(super) struct Bars {
     pub floor: f64,
     /// The most: copies closer than this are always one group, however the cohort skews the bar.
     pub ceiling: f64,
-    /// A bar the cohort cannot move (the reference's retraining bar), for when it sets none.
+    /// A bar the cohort cannot move (the reference's retraining bar, never under the floor), for
+    /// when it sets none.
     pub anchor: Option<f64>,
 }
 
@@ -51,7 +52,7 @@ pub(super) fn groups(
         .collect();
     let threshold = typical_bar(&linked, sure, bars.floor)
         .or_else(|| typical_bar(&linked, measured, bars.floor))
-        .unwrap_or_else(|| bars.anchor.map_or(bars.floor, |bar| bar.max(bars.floor)))
+        .unwrap_or(bars.anchor.unwrap_or(bars.floor))
         .min(bars.ceiling);
     link(n, &linked, threshold)
 }

@@ -34,9 +34,8 @@
 //! their measured gains when fewer than three surely help; when fewer than three gain at all,
 //! the reference's retraining bar below holds, which the cohort cannot move) form one group (the
 //! same data trained again under several keys): a group is paid its *least* member's gain once,
-//! split among its members, so
-//! neither the luckiest of several retrainings nor their steadier average is what is paid, and
-//! splitting a shard over keys never pays. The committee's
+//! split among its members, so neither the luckiest of several retrainings nor their steadier
+//! average is what is paid, and splitting a shard over keys never pays. The committee's
 //! reference update (the round's recipe on the task's public data, [`Reference`]) is an anchor:
 //! an update whose own cosine with it reaches 0.9 of the cosine between two retrainings of the
 //! reference (and at least the grouping floor) is one more retraining of public data and earns
