@@ -35,26 +35,73 @@ pub(super) struct Bars {
 /// the anchor holds, or without one the floor. Not the floor when there is an anchor: on an
 /// easy task two updates of different data clear it, and so does a weak update anyone can make
 /// from public data, which would tie them into one group paid its least member's gain: nothing.
+/// For the same reason, when the cohort sets no bar, an update that gains nothing links only as
+/// a near-copy (at the ceiling).
 pub(super) fn groups(
     directions: &[Vec<f32>],
     sure: &[f64],
     measured: &[f64],
     bars: &Bars,
 ) -> Vec<usize> {
+    let linked = pair_cosines(directions);
     let n = directions.len();
-    let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d)).collect();
-    let linked: Vec<(usize, usize, f64)> = (0..n)
+    if let Some(typical) = typical_bar(&linked, sure, bars.floor)
+        .or_else(|| typical_bar(&linked, measured, bars.floor))
+    {
+        return link(n, &linked, typical.min(bars.ceiling));
+    }
+    let (bar, ceiling) = (
+        bars.anchor.unwrap_or(bars.floor).min(bars.ceiling),
+        bars.ceiling,
+    );
+    let linked: Vec<(usize, usize, f64)> = linked
+        .into_iter()
+        .filter(|&(a, b, c)| (measured[a] > 0.0 && measured[b] > 0.0) || c >= ceiling)
+        .collect();
+    link(n, &linked, bar)
+}
+
+/// The norm the gains are measured at, at most, when there is no reference: the median norm
+/// of the updates that gain, each group the floor forms (`directions` with a cosine of at
+/// least `floor`) counting once. One update boosted past it gains no more; moving it takes as
+/// many gaining updates above it as there are below (each group counting once, so copies of one
+/// update do not add up), and noise gains nothing. `None` without any update.
+pub(super) fn typical_norm(directions: &[&[f32]], norms: &[f64], floor: f64) -> Option<f64> {
+    let at_floor = link(directions.len(), &pair_cosines(directions), floor);
+    let weighted = norms
+        .iter()
+        .zip(group_sizes(&at_floor))
+        .map(|(&norm, size)| (norm, 1.0 / size as f64))
+        .collect();
+    weighted_median(weighted)
+}
+
+/// The quantized cosine of each pair `(a, b)` of `directions`, `a < b`.
+fn pair_cosines<D: AsRef<[f32]>>(directions: &[D]) -> Vec<(usize, usize, f64)> {
+    let n = directions.len();
+    let norms: Vec<f64> = directions.iter().map(|d| l2_norm(d.as_ref())).collect();
+    (0..n)
         .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
         .map(|(a, b)| {
-            let c = cosine(&directions[a], &directions[b], norms[a], norms[b]);
-            (a, b, quantize(c, 1e-6))
+            let (x, y) = (directions[a].as_ref(), directions[b].as_ref());
+            (a, b, quantize(cosine(x, y, norms[a], norms[b]), 1e-6))
         })
-        .collect();
-    let threshold = typical_bar(&linked, sure, bars.floor)
-        .or_else(|| typical_bar(&linked, measured, bars.floor))
-        .unwrap_or(bars.anchor.unwrap_or(bars.floor))
-        .min(bars.ceiling);
-    link(n, &linked, threshold)
+        .collect()
+}
+
+/// The lower weighted median of `(value, weight)` pairs (ties in value broken by weight, so the
+/// result does not depend on their order); `None` when empty.
+fn weighted_median(mut pairs: Vec<(f64, f64)>) -> Option<f64> {
+    pairs.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
+    let total: f64 = pairs.iter().map(|&(_, w)| w).sum();
+    let mut below = 0.0;
+    pairs
+        .iter()
+        .find(|&&(_, w)| {
+            below += w;
+            2.0 * below >= total
+        })
+        .map(|&(value, _)| value)
 }
 
 /// The floor raised toward 1 from the typical cosine of the `linked` pairs, each pair weighted
@@ -71,21 +118,12 @@ fn typical_bar(linked: &[(usize, usize, f64)], weights: &[f64], floor: f64) -> O
         .zip(group_sizes(&at_floor))
         .map(|(w, size)| w / size as f64)
         .collect();
-    let mut pairs: Vec<(f64, f64)> = linked
+    let pairs = linked
         .iter()
         .map(|&(a, b, c)| (c, shared[a] * shared[b]))
         .filter(|&(_, w)| w > 0.0)
         .collect();
-    pairs.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
-    let total: f64 = pairs.iter().map(|&(_, w)| w).sum();
-    let mut below = 0.0;
-    let typical = pairs
-        .iter()
-        .find(|&&(_, w)| {
-            below += w;
-            2.0 * below >= total
-        })
-        .map_or(0.0, |&(c, _)| c);
+    let typical = weighted_median(pairs).unwrap_or(0.0);
     Some(floor.max(typical + (1.0 - typical) * GROUP_RAISE))
 }
 
@@ -306,9 +344,11 @@ mod tests {
     }
 
     #[test]
-    fn a_weak_update_between_two_alike_ones_does_not_tie_them_when_there_is_an_anchor() {
+    fn a_weak_update_between_two_alike_ones_does_not_tie_them() {
         // Two updates of different data on an easy task (cosine 0.8), and a weak one at 0.8 from
-        // both that brings nothing: over the floor, they are one group, paid the weak one's gain.
+        // both that brings nothing: over the floor, it would tie them into one group, paid its
+        // gain. Without an anchor the two still clear the floor together; the weak one stays
+        // apart, as it would be even at the ceiling (0.85).
         let directions = vec![
             vec![1.0, 0.0, 0.0],
             vec![0.8, 0.6, 0.0],
@@ -317,6 +357,10 @@ mod tests {
         let (sure, measured) = ([0.1, 0.1, 0.0], [0.1, 0.1, 0.0]);
         assert_eq!(
             groups(&directions, &sure, &measured, &bars(0.5, 0.85)),
+            vec![0, 0, 2]
+        );
+        assert_eq!(
+            groups(&directions, &sure, &measured, &bars(0.5, 0.79)),
             vec![0, 0, 0]
         );
         let anchored = Bars {

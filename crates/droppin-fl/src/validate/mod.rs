@@ -23,30 +23,32 @@
 //!    below zero. The marginal gain is how much the validation loss falls when the base moves by
 //!    the update's new part (the update minus its projection on the previous round's global
 //!    step, which anyone can repeat for free) at its share of an average (divided by the number
-//!    of decoded updates), the update first clipped to the reference update's norm when there is
-//!    one. Free riders and noise gain nothing (accepted, paid nothing); updates against the
-//!    descent direction are excluded.
+//!    of decoded updates), the update first clipped to the reference update's norm, or without a
+//!    reference to the median norm of the updates that gain at their own (each group the
+//!    grouping floor forms counting once), so that scaling an update up buys nothing. Free
+//!    riders and noise gain nothing (accepted, paid nothing); updates against the descent
+//!    direction are excluded.
 //!
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
 //! Accepted updates whose marginal directions have a cosine >= 0.5 (raised toward 0.85 when the
-//! updates that help are alike, each pair weighed by what its updates surely brought, or by
-//! their measured gains when fewer than three surely help; when fewer than three gain at all,
-//! the reference's retraining bar below holds, which the cohort cannot move) form one group (the
-//! same data trained again under several keys): a group is paid its *least* member's gain once,
-//! split among its members, so neither the luckiest of several retrainings nor their steadier
-//! average is what is paid, and splitting a shard over keys never pays. The committee's
-//! reference update (the round's recipe on the task's public data, [`Reference`]) is an anchor:
-//! an update whose own cosine with it reaches 0.9 of the cosine between two retrainings of the
-//! reference (and at least the grouping floor) is one more retraining of public data and earns
-//! nothing, nor does its group: training on public data, the validation sets of earlier rounds
-//! included, is free to anyone. Weights are proportional to those shares, capped per node (2,500
-//! bps by default); below a minimum total gain nobody is paid; what is not paid goes back to the
-//! funder. The new model averages the accepted updates weighted by their measured gains (a
-//! group's average gain, each member its own over the group's size), each clipped to the reference update's norm (without one, to the median norm of
-//! the updates that help): copies count once, tiny or useless updates do not dilute it, and a few
-//! boosted ones cannot steer it. Only parameters that updates holding half the weight move are
-//! moved. The base stays when nothing helped.
+//! updates that help are alike, each pair weighed by what its updates surely brought, or by their
+//! measured gains when fewer than three surely help; when fewer than three gain at all, the
+//! reference's retraining bar below holds, which the cohort cannot move, and an update that gains
+//! nothing links only as a near-copy, at 0.85) form one group (the same data trained again under
+//! several keys): a group is paid its *least* member's gain once, split among its members, so
+//! neither the luckiest of several retrainings nor their steadier average is what is paid, and
+//! splitting a shard over keys never pays. The committee's reference update (the round's recipe on
+//! the task's public data, [`Reference`]) is an anchor: an update whose own cosine with it reaches
+//! 0.9 of the cosine between two retrainings of the reference (and at least the grouping floor) is
+//! one more retraining of public data and earns nothing, nor does its group: training on public
+//! data, the validation sets of earlier rounds included, is free to anyone. Weights are
+//! proportional to those shares, capped per node (2,500 bps by default); below a minimum total gain
+//! nobody is paid; what is not paid goes back to the funder. The new model averages the accepted
+//! updates weighted by their measured gains (a group's average gain, each member its own over the
+//! group's size), each clipped to the norm the gains were measured at: copies count once, tiny or
+//! useless updates do not dilute it, and a few boosted ones cannot steer it. Only parameters that
+//! updates holding half the weight move are moved. The base stays when nothing helped.
 //!
 //! Determinism: every loss that decides a verdict comes from [`score`], a scalar `f64` forward
 //! pass with a fixed summation order and software `exp`/`log`, and the reference update from the
@@ -202,7 +204,22 @@ pub fn validate(
         let bar = (alike * config.public_cosine_share).max(config.group_cosine);
         Some((direction, norm, bar))
     });
-    let scores: Vec<Option<rules::Scores>> = decoded
+    // The gain of `direction` as one share of an average, `clip` times its size.
+    let gain_at = |direction: &[f32], clip: f64| -> Result<(f64, f64), FlError> {
+        let share: Vec<f32> = direction
+            .iter()
+            .map(|v| v * clip as f32 / valid as f32)
+            .collect();
+        let (stepped, _) = score::sample_losses(spec, &base.apply(&share), validation)?;
+        let (gain, gain_error) = mean_and_error(&base_losses, &stepped);
+        Ok((
+            rules::quantize(gain, config.loss_quantum),
+            rules::quantize(gain_error, config.loss_quantum),
+        ))
+    };
+    // Gains are measured at most at the reference's norm (FLTrust's normalization): scaling an
+    // update up buys no gain.
+    let mut scores: Vec<Option<rules::Scores>> = decoded
         .par_iter()
         .zip(&directions)
         .map(|(update, direction)| -> Result<_, FlError> {
@@ -215,24 +232,55 @@ pub fn validate(
                 .map(|v| v * config.loss_bound_share as f32)
                 .collect();
             let solo = quantized(score(spec, &base.apply(&probe), validation)?, config);
-            // Measured at most at the reference's norm (FLTrust's normalization): scaling an
-            // update up buys no gain.
             let norm = l2_norm(&update.values);
-            let clip = reference_norm.map_or(1.0, |r| (r / norm).min(1.0));
-            let share: Vec<f32> = direction
-                .iter()
-                .map(|v| v * clip as f32 / valid as f32)
-                .collect();
-            let (stepped, _) = score::sample_losses(spec, &base.apply(&share), validation)?;
-            let (gain, gain_error) = mean_and_error(&base_losses, &stepped);
+            let (gain, gain_error) = gain_at(direction, clip_factor(norm, reference_norm))?;
             Ok(Some(rules::Scores {
                 norm,
                 solo_loss: solo.loss,
-                gain: rules::quantize(gain, config.loss_quantum),
-                gain_error: rules::quantize(gain_error, config.loss_quantum),
+                gain,
+                gain_error,
             }))
         })
         .collect::<Result<_, _>>()?;
+    // Without a reference, at most at the typical norm of the updates that gain, measured
+    // again for those above it.
+    let measuring_norm = match reference_norm {
+        Some(norm) => Some(norm),
+        None => {
+            let gaining: Vec<usize> = (0..decoded.len())
+                .filter(|&k| scores[k].is_some_and(|s| s.gain > 0.0))
+                .collect();
+            let typical = contribution::typical_norm(
+                &gaining
+                    .iter()
+                    .map(|&k| directions[k].as_deref().expect("scored updates decode"))
+                    .collect::<Vec<_>>(),
+                &gaining
+                    .iter()
+                    .map(|&k| scores[k].expect("gaining updates are scored").norm)
+                    .collect::<Vec<_>>(),
+                config.group_cosine,
+            );
+            if let Some(typical) = typical {
+                let remeasured: Vec<(usize, (f64, f64))> = (0..decoded.len())
+                    .into_par_iter()
+                    .filter_map(|k| {
+                        let norm = scores[k]?.norm;
+                        (norm > typical).then_some((k, norm))
+                    })
+                    .map(|(k, norm)| {
+                        let direction = directions[k].as_deref().expect("scored updates decode");
+                        Ok((k, gain_at(direction, clip_factor(norm, Some(typical)))?))
+                    })
+                    .collect::<Result<_, FlError>>()?;
+                for (k, (gain, gain_error)) in remeasured {
+                    let score = scores[k].as_mut().expect("remeasured updates are scored");
+                    (score.gain, score.gain_error) = (gain, gain_error);
+                }
+            }
+            typical
+        }
+    };
     let values: Vec<Result<&[f32], Reason>> = decoded
         .iter()
         .map(|d| {
@@ -318,20 +366,9 @@ pub fn validate(
                     samples: u64::from(blend[p]),
                 })
                 .collect();
-            // Each clipped to the reference's norm, or without one to the median norm of the
-            // updates that help.
-            let clip = reference_norm.unwrap_or_else(|| {
-                let mut norms: Vec<f64> = contributing
-                    .iter()
-                    .map(|&p| {
-                        scores[accepted[p]]
-                            .expect("accepted updates are scored")
-                            .norm
-                    })
-                    .collect();
-                norms.sort_unstable_by(f64::total_cmp);
-                norms[norms.len() / 2]
-            }) as f32;
+            // Each clipped to the norm the gains were measured at.
+            let clip =
+                measuring_norm.expect("an update that helps gained, so there is a norm") as f32;
             let mut step = Aggregator::new(config.aggregator.clone())
                 .with_clip_norm(clip)
                 .aggregate(&inputs)?
@@ -412,6 +449,11 @@ fn consensus(step: &mut [f32], inputs: &[ClientUpdate<'_>]) {
             *value = 0.0;
         }
     }
+}
+
+/// What an update of `norm` is scaled by to be at most `at_most`.
+fn clip_factor(norm: f64, at_most: Option<f64>) -> f64 {
+    at_most.map_or(1.0, |limit| (limit / norm).min(1.0))
 }
 
 /// The mean of `before - after` and its standard error, summed in order.

@@ -580,3 +580,51 @@ fn the_consensus_gate_keeps_minority_only_parameters_out() {
     consensus(&mut step, &inputs[1..]);
     assert_eq!(step, vec![0.1, 0.1, 0.1]);
 }
+
+/// Without a reference (a model the committee's exact trainer does not know), no norm was
+/// pinned for measuring gains: an update scaled up gained more, and took the cap and the
+/// honest nodes' pay with it. Now it is measured at the cohort's typical norm, so a boost past
+/// it buys nothing.
+#[test]
+fn a_boosted_update_buys_nothing_without_a_reference() {
+    let fixture = round_submissions();
+    let (public, recipe, _) = public_reference(&fixture);
+    let own = fixture.trained_on(&public, &TrainConfig { seed: 23, ..recipe });
+    let honest = &fixture.submissions[..5];
+    let norm = |blob: &[u8]| {
+        let limits = crate::update::DecodeLimits::delta(
+            &fixture.spec,
+            &fixture.base.layout,
+            Update::model_hash(&fixture.spec, &fixture.base),
+            ROUND,
+        );
+        l2_norm(&Update::decode(blob, &limits).unwrap().values)
+    };
+    let mut honest_norms: Vec<f64> = honest.iter().map(|(_, blob)| norm(blob)).collect();
+    honest_norms.sort_by(f64::total_cmp);
+    // Sent at the honest nodes' median norm, and boosted three and ten times past it.
+    let pay = |boost: f64| -> (Vec<u16>, u16) {
+        let scale = (boost * honest_norms[2] / l2_norm(&own)) as f32;
+        let delta: Vec<f32> = own.iter().map(|v| v * scale).collect();
+        let attacker = [([0xc0; 32], fixture.encode(delta, 200))];
+        let report = fixture
+            .judge(&as_submissions(&[honest, &attacker].concat()), None, None)
+            .unwrap();
+        let weight = |node: [u8; 32]| report.verdict_of(&node).unwrap().weight_bps;
+        (
+            (1..=5u8).map(|n| weight([n; 32])).collect(),
+            weight([0xc0; 32]),
+        )
+    };
+    let total = |pay: &[u16]| pay.iter().map(|&w| u32::from(w)).sum::<u32>();
+    let (honest_plain, attacker_plain) = pay(1.0);
+    for boost in [3.0, 10.0] {
+        let (honest_boosted, attacker_boosted) = pay(boost);
+        assert!(
+            attacker_boosted <= attacker_plain + 50
+                && 100 * total(&honest_boosted) >= 98 * total(&honest_plain),
+            "boosted {boost}x: honest {honest_boosted:?}, attacker {attacker_boosted}; at the \
+             median norm: honest {honest_plain:?}, attacker {attacker_plain}"
+        );
+    }
+}
