@@ -63,15 +63,26 @@ pub(super) fn groups(
 
 /// The norm the gains are measured at, at most, when there is no reference: the median norm
 /// of the updates that gain, each group the floor forms (`directions` with a cosine of at
-/// least `floor`) counting once. One update boosted past it gains no more; moving it takes as
-/// many gaining updates above it as there are below (each group counting once, so copies of one
-/// update do not add up), and noise gains nothing. `None` without any update.
-pub(super) fn typical_norm(directions: &[&[f32]], norms: &[f64], floor: f64) -> Option<f64> {
-    let at_floor = link(directions.len(), &pair_cosines(directions), floor);
-    let weighted = norms
+/// least `floor`) counting once; of those that surely gain (`sure`) when there are three. One
+/// update boosted past it gains no more, and moving it takes as many updates on the other side:
+/// above it, boosted updates that gain (copies of one do not add up); below it, small ones
+/// that surely gain, which a small update hardly does. `None` without any update.
+pub(super) fn typical_norm(
+    directions: &[&[f32]],
+    norms: &[f64],
+    sure: &[f64],
+    floor: f64,
+) -> Option<f64> {
+    let mut chosen: Vec<usize> = (0..norms.len()).filter(|&k| sure[k] > 0.0).collect();
+    if chosen.len() < 3 {
+        chosen = (0..norms.len()).collect();
+    }
+    let directions: Vec<&[f32]> = chosen.iter().map(|&k| directions[k]).collect();
+    let at_floor = link(chosen.len(), &pair_cosines(&directions), floor);
+    let weighted = chosen
         .iter()
         .zip(group_sizes(&at_floor))
-        .map(|(&norm, size)| (norm, 1.0 / size as f64))
+        .map(|(&k, size)| (norms[k], 1.0 / size as f64))
         .collect();
     weighted_median(weighted)
 }
@@ -376,6 +387,40 @@ mod tests {
             groups(&directions, &sure, &[0.1, 0.1, 1e-4], &bars(0.5, 0.85)),
             vec![0, 1, 2]
         );
+    }
+
+    #[test]
+    fn the_typical_norm_is_the_median_of_the_updates_that_gain_each_group_once() {
+        let axis = |k: usize| -> Vec<f32> {
+            let mut v = vec![0.0; 8];
+            v[k] = 1.0;
+            v
+        };
+        // Three updates of different data that surely gain, a boosted one sent under four keys
+        // (one group), and two small ones that gain, not surely.
+        let directions = [
+            axis(0),
+            axis(1),
+            axis(2),
+            axis(3),
+            axis(3),
+            axis(3),
+            axis(3),
+        ];
+        let directions: Vec<Vec<f32>> = directions.into_iter().chain([axis(4), axis(5)]).collect();
+        let views: Vec<&[f32]> = directions.iter().map(Vec::as_slice).collect();
+        let norms = [1.0, 2.0, 3.0, 100.0, 100.0, 100.0, 100.0, 0.1, 0.1];
+        let sure = [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0];
+        assert_eq!(typical_norm(&views, &norms, &sure, 0.5), Some(2.0));
+        // With the four keys counted apart, the boost would set it.
+        assert_eq!(
+            typical_norm(&views[..7], &norms[..7], &sure, 1.1),
+            Some(100.0)
+        );
+        // With fewer than three surely gaining, every update that gains counts, small ones too.
+        let sure = [0.1, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        assert_eq!(typical_norm(&views, &norms, &sure, 0.5), Some(1.0));
+        assert_eq!(typical_norm(&[], &[], &[], 0.5), None);
     }
 
     fn bars(floor: f64, ceiling: f64) -> Bars {

@@ -24,10 +24,10 @@
 //!    the update's new part (the update minus its projection on the previous round's global
 //!    step, which anyone can repeat for free) at its share of an average (divided by the number
 //!    of decoded updates), the update first clipped to the reference update's norm, or without a
-//!    reference to the median norm of the updates that gain at their own (each group the
-//!    grouping floor forms counting once), so that scaling an update up buys nothing. Free
-//!    riders and noise gain nothing (accepted, paid nothing); updates against the descent
-//!    direction are excluded.
+//!    reference to the median norm of the updates that gain at their own and break no other
+//!    rule (of those that surely gain, when three do; each group the grouping floor forms
+//!    counting once), so that scaling an update up buys nothing. Free riders and noise gain
+//!    nothing (accepted, paid nothing); updates against the descent direction are excluded.
 //!
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
@@ -242,22 +242,24 @@ pub fn validate(
             }))
         })
         .collect::<Result<_, _>>()?;
-    // Without a reference, at most at the typical norm of the updates that gain, measured
-    // again for those above it.
+    // Without a reference, at most at the typical norm of the updates that gain (and break no
+    // rule), measured again for those above it.
     let measuring_norm = match reference_norm {
         Some(norm) => Some(norm),
         None => {
-            let gaining: Vec<usize> = (0..decoded.len())
-                .filter(|&k| scores[k].is_some_and(|s| s.gain > 0.0))
+            let gaining: Vec<(usize, rules::Scores)> = (0..decoded.len())
+                .filter_map(|k| Some((k, scores[k]?)))
+                .filter(|(_, s)| s.gain > 0.0 && rules::fault(s, base_eval.loss, config).is_none())
                 .collect();
             let typical = contribution::typical_norm(
                 &gaining
                     .iter()
-                    .map(|&k| directions[k].as_deref().expect("scored updates decode"))
+                    .map(|&(k, _)| directions[k].as_deref().expect("scored updates decode"))
                     .collect::<Vec<_>>(),
+                &gaining.iter().map(|(_, s)| s.norm).collect::<Vec<_>>(),
                 &gaining
                     .iter()
-                    .map(|&k| scores[k].expect("gaining updates are scored").norm)
+                    .map(|(_, s)| s.sure_gain(config.significance, config.min_gain))
                     .collect::<Vec<_>>(),
                 config.group_cosine,
             );

@@ -170,21 +170,28 @@ pub(super) fn judge(
         reasons[a] = Some(Reason::Duplicate);
         reasons[b] = Some(Reason::Duplicate);
     }
-    let (low, high) = config.norm_range;
     for &k in &valid {
-        if reasons[k].is_some() {
-            continue;
+        if reasons[k].is_none() {
+            reasons[k] = fault(
+                &scores[k].expect("valid updates are scored"),
+                base_loss,
+                config,
+            );
         }
-        let scores = scores[k].expect("valid updates are scored");
-        reasons[k] = if q(scores.solo_loss - base_loss) > config.max_loss_increase {
-            Some(Reason::LossIncrease)
-        } else if !(low..=high).contains(&scores.norm) {
-            Some(Reason::NormOutOfRange)
-        } else if scores.gain < -config.significance * scores.gain_error {
-            Some(Reason::Harmful)
-        } else {
-            None
-        };
     }
     reasons
+}
+
+/// What rules 4 to 6 find against one decoded update, from its scores alone.
+pub(super) fn fault(scores: &Scores, base_loss: f64, config: &ValidatorConfig) -> Option<Reason> {
+    let (low, high) = config.norm_range;
+    if quantize(scores.solo_loss - base_loss, 1e-6) > config.max_loss_increase {
+        Some(Reason::LossIncrease)
+    } else if !(low..=high).contains(&scores.norm) {
+        Some(Reason::NormOutOfRange)
+    } else if scores.gain < -config.significance * scores.gain_error {
+        Some(Reason::Harmful)
+    } else {
+        None
+    }
 }
