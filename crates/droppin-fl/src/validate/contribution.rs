@@ -62,27 +62,18 @@ pub(super) fn groups(
 }
 
 /// The norm the gains are measured at, at most, when there is no reference: the median norm
-/// of the updates that gain, each group the floor forms (`directions` with a cosine of at
-/// least `floor`) counting once; of those that surely gain (`sure`) when there are three. One
-/// update boosted past it gains no more, and moving it takes as many updates on the other side:
-/// above it, boosted updates that gain (copies of one do not add up); below it, small ones
-/// that surely gain, which a small update hardly does. `None` without any update.
-pub(super) fn typical_norm(
-    directions: &[&[f32]],
-    norms: &[f64],
-    sure: &[f64],
-    floor: f64,
-) -> Option<f64> {
-    let mut chosen: Vec<usize> = (0..norms.len()).filter(|&k| sure[k] > 0.0).collect();
-    if chosen.len() < 3 {
-        chosen = (0..norms.len()).collect();
-    }
-    let directions: Vec<&[f32]> = chosen.iter().map(|&k| directions[k]).collect();
-    let at_floor = link(chosen.len(), &pair_cosines(&directions), floor);
-    let weighted = chosen
+/// of the updates that gain, near-copies (`directions` with a cosine of at least `near`)
+/// counting once, while updates of different data, alike as they are early in training, count
+/// apart. One update boosted past it gains no more, under any number of near-copies; moving it
+/// takes as many updates of their own on the other side (boosted ones that gain, above it;
+/// small ones that gain, below it), as many as it takes to shrink every gain by joining the
+/// round at all (each is measured as one share of an average). `None` without any update.
+pub(super) fn typical_norm(directions: &[&[f32]], norms: &[f64], near: f64) -> Option<f64> {
+    let copies = link(directions.len(), &pair_cosines(directions), near);
+    let weighted = norms
         .iter()
-        .zip(group_sizes(&at_floor))
-        .map(|(&k, size)| (norms[k], 1.0 / size as f64))
+        .zip(group_sizes(&copies))
+        .map(|(&norm, size)| (norm, 1.0 / size as f64))
         .collect();
     weighted_median(weighted)
 }
@@ -390,14 +381,13 @@ mod tests {
     }
 
     #[test]
-    fn the_typical_norm_is_the_median_of_the_updates_that_gain_each_group_once() {
+    fn the_typical_norm_is_the_median_of_the_updates_that_gain_near_copies_once() {
         let axis = |k: usize| -> Vec<f32> {
             let mut v = vec![0.0; 8];
             v[k] = 1.0;
             v
         };
-        // Three updates of different data that surely gain, a boosted one sent under four keys
-        // (one group), and two small ones that gain, not surely.
+        // Three updates of different data, and a boosted one sent under four keys.
         let directions = [
             axis(0),
             axis(1),
@@ -407,20 +397,26 @@ mod tests {
             axis(3),
             axis(3),
         ];
-        let directions: Vec<Vec<f32>> = directions.into_iter().chain([axis(4), axis(5)]).collect();
         let views: Vec<&[f32]> = directions.iter().map(Vec::as_slice).collect();
-        let norms = [1.0, 2.0, 3.0, 100.0, 100.0, 100.0, 100.0, 0.1, 0.1];
-        let sure = [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.0, 0.0];
-        assert_eq!(typical_norm(&views, &norms, &sure, 0.5), Some(2.0));
-        // With the four keys counted apart, the boost would set it.
-        assert_eq!(
-            typical_norm(&views[..7], &norms[..7], &sure, 1.1),
-            Some(100.0)
-        );
-        // With fewer than three surely gaining, every update that gains counts, small ones too.
-        let sure = [0.1, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-        assert_eq!(typical_norm(&views, &norms, &sure, 0.5), Some(1.0));
-        assert_eq!(typical_norm(&[], &[], &[], 0.5), None);
+        let norms = [1.0, 2.0, 3.0, 100.0, 100.0, 100.0, 100.0];
+        assert_eq!(typical_norm(&views, &norms, 0.85), Some(2.0));
+        // Counted apart, the four keys would set it.
+        assert_eq!(typical_norm(&views, &norms, 1.1), Some(100.0));
+        // Three alike updates of different data (cosines 0.64-0.8, as honest updates early in
+        // training) count apart, so two small keys of other directions do not set it; were alike
+        // updates one group, as at the grouping floor, those two would.
+        let alike = [
+            vec![1.0, 0.0, 0.0, 0.0, 0.0],
+            vec![0.8, 0.6, 0.0, 0.0, 0.0],
+            vec![0.8, 0.0, 0.6, 0.0, 0.0],
+            vec![0.0, 0.0, 0.0, 1.0, 0.0],
+            vec![0.0, 0.0, 0.0, 0.0, 1.0],
+        ];
+        let views: Vec<&[f32]> = alike.iter().map(Vec::as_slice).collect();
+        let norms = [1.0, 2.0, 3.0, 0.01, 0.01];
+        assert_eq!(typical_norm(&views, &norms, 0.85), Some(1.0));
+        assert_eq!(typical_norm(&views, &norms, 0.5), Some(0.01));
+        assert_eq!(typical_norm(&[], &[], 0.85), None);
     }
 
     fn bars(floor: f64, ceiling: f64) -> Bars {

@@ -24,10 +24,10 @@
 //!    the update's new part (the update minus its projection on the previous round's global
 //!    step, which anyone can repeat for free) at its share of an average (divided by the number
 //!    of decoded updates), the update first clipped to the reference update's norm, or without a
-//!    reference to the median norm of the updates that gain at their own and break no other
-//!    rule (of those that surely gain, when three do; each group the grouping floor forms
-//!    counting once), so that scaling an update up buys nothing. Free riders and noise gain
-//!    nothing (accepted, paid nothing); updates against the descent direction are excluded.
+//!    reference to the median norm of the updates that gain at their own and pass rules 4 and 5
+//!    (near-copies, at a cosine of 0.85, counting once), so that scaling an update up buys
+//!    nothing. Free riders and noise gain nothing (accepted, paid nothing); updates against the
+//!    descent direction are excluded.
 //!
 //! Pay is the gain an update *surely* brought: its marginal gain less three standard errors over
 //! the validation samples (`significance`), nothing below `min_gain`, so noise earns nothing.
@@ -217,8 +217,8 @@ pub fn validate(
             rules::quantize(gain_error, config.loss_quantum),
         ))
     };
-    // Gains are measured at most at the reference's norm (FLTrust's normalization): scaling an
-    // update up buys no gain.
+    // Gains are measured at most at the reference's norm (FLTrust's normalization), or without
+    // one at the cohort's (below): scaling an update up buys no gain.
     let mut scores: Vec<Option<rules::Scores>> = decoded
         .par_iter()
         .zip(&directions)
@@ -242,33 +242,33 @@ pub fn validate(
             }))
         })
         .collect::<Result<_, _>>()?;
-    // Without a reference, at most at the typical norm of the updates that gain (and break no
-    // rule), measured again for those above it.
+    // Without a reference, at most at the typical norm of the updates that gain (and pass the
+    // loss bound and the norm range), measured again for those above it whose verdict can
+    // depend on it.
     let measuring_norm = match reference_norm {
         Some(norm) => Some(norm),
         None => {
-            let gaining: Vec<(usize, rules::Scores)> = (0..decoded.len())
+            let fault = |s: &rules::Scores| rules::fault(s, base_eval.loss, config);
+            let gaining: Vec<(usize, f64)> = (0..decoded.len())
                 .filter_map(|k| Some((k, scores[k]?)))
-                .filter(|(_, s)| s.gain > 0.0 && rules::fault(s, base_eval.loss, config).is_none())
+                .filter(|(_, s)| s.gain > 0.0 && fault(s).is_none())
+                .map(|(k, s)| (k, s.norm))
                 .collect();
             let typical = contribution::typical_norm(
                 &gaining
                     .iter()
                     .map(|&(k, _)| directions[k].as_deref().expect("scored updates decode"))
                     .collect::<Vec<_>>(),
-                &gaining.iter().map(|(_, s)| s.norm).collect::<Vec<_>>(),
-                &gaining
-                    .iter()
-                    .map(|(_, s)| s.sure_gain(config.significance, config.min_gain))
-                    .collect::<Vec<_>>(),
-                config.group_cosine,
+                &gaining.iter().map(|&(_, norm)| norm).collect::<Vec<_>>(),
+                config.group_cosine_ceiling,
             );
             if let Some(typical) = typical {
                 let remeasured: Vec<(usize, (f64, f64))> = (0..decoded.len())
                     .into_par_iter()
                     .filter_map(|k| {
-                        let norm = scores[k]?.norm;
-                        (norm > typical).then_some((k, norm))
+                        let scores = scores[k]?;
+                        let judged_on_gain = matches!(fault(&scores), None | Some(Reason::Harmful));
+                        (scores.norm > typical && judged_on_gain).then_some((k, scores.norm))
                     })
                     .map(|(k, norm)| {
                         let direction = directions[k].as_deref().expect("scored updates decode");
