@@ -34,21 +34,22 @@
 //! Accepted updates whose marginal directions have a cosine >= 0.5 (raised toward 0.85 when the
 //! updates that help are alike, each pair weighed by what its updates surely brought, or by their
 //! measured gains when fewer than three surely help; when fewer than three gain at all, the
-//! reference's retraining bar below holds, which the cohort cannot move, and an update that gains
-//! nothing links only as a near-copy, at 0.85) form one group (the same data trained again under
-//! several keys): a group is paid its *least* member's gain once, split among its members, so
-//! neither the luckiest of several retrainings nor their steadier average is what is paid, and
-//! splitting a shard over keys never pays. The committee's reference update (the round's recipe on
-//! the task's public data, [`Reference`]) is an anchor: an update whose own cosine with it reaches
-//! 0.9 of the cosine between two retrainings of the reference (and at least the grouping floor) is
-//! one more retraining of public data and earns nothing, nor does its group: training on public
-//! data, the validation sets of earlier rounds included, is free to anyone. Weights are
-//! proportional to those shares, capped per node (2,500 bps by default); below a minimum total gain
-//! nobody is paid; what is not paid goes back to the funder. The new model averages the accepted
-//! updates weighted by their measured gains (a group's average gain, each member its own over the
-//! group's size), each clipped to the norm the gains were measured at: copies count once, tiny or
-//! useless updates do not dilute it, and a few boosted ones cannot steer it. Only parameters that
-//! updates holding half the weight move are moved. The base stays when nothing helped.
+//! reference's retraining bar below holds, which the cohort cannot move (without a reference, the
+//! floor), and an update that gains nothing links only as a near-copy, at 0.85) form one group (the
+//! same data trained again under several keys): a group is paid its *least* member's gain once,
+//! split among its members, so neither the luckiest of several retrainings nor their steadier
+//! average is what is paid, and splitting a shard over keys never pays. The committee's reference
+//! update (the round's recipe on the task's public data, [`Reference`]) is an anchor: an update
+//! whose own cosine with it reaches 0.9 of the cosine between two retrainings of the reference (and
+//! at least the grouping floor) is one more retraining of public data and earns nothing, nor does
+//! its group: training on public data, the validation sets of earlier rounds included, is free to
+//! anyone. Weights are proportional to those shares, capped per node (2,500 bps by default); below
+//! a minimum total gain nobody is paid; what is not paid goes back to the funder. The new model
+//! averages the accepted updates weighted by their measured gains (a group's average gain, each
+//! member its own over the group's size), each clipped to the norm the gains were measured at:
+//! copies count once, tiny or useless updates do not dilute it, and a few boosted ones cannot steer
+//! it. Only parameters that updates holding half the weight move are moved. The base stays when
+//! nothing helped.
 //!
 //! Determinism: every loss that decides a verdict comes from [`score`], a scalar `f64` forward
 //! pass with a fixed summation order and software `exp`/`log`, and the reference update from the
@@ -118,7 +119,8 @@ pub struct NodeVerdict {
     /// Validation loss of the base model plus the loss-bound share of this update (quantized),
     /// when it decoded.
     pub solo_loss: Option<f64>,
-    /// The update's marginal gain in nats (see the module docs), when it decoded.
+    /// The update's marginal gain in nats (see the module docs), when it decoded; measured at
+    /// the update's own norm when rule 4 or 5 rejected it, which no gain changes.
     pub gain: Option<f64>,
 }
 
