@@ -57,9 +57,10 @@ pub struct SimArgs {
     learning_rate: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
-    /// What a backdoor attacker multiplies its update by (model replacement; 1 for none).
-    #[arg(long, default_value_t = 1.0)]
-    boost: f32,
+    /// What a scaling or backdoor attacker multiplies its update by (model replacement; 10 for
+    /// scaling and 1, none, for a backdoor unless set).
+    #[arg(long)]
+    boost: Option<f32>,
     /// Where nodes train: cpu, or wgpu (a build with the `wgpu` feature and a GPU adapter).
     #[arg(long, default_value = "cpu", value_parser = clap::builder::PossibleValuesParser::new(DEVICE_NAMES))]
     device: String,
@@ -153,7 +154,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             .map_or(Partition::Iid, |alpha| Partition::Dirichlet { alpha }),
         dp_epsilon: args.scenario.dp_epsilon,
         device: device(&args.device)?,
-        boost: args.boost,
+        boost: args.boost.unwrap_or(attack.default_boost()),
     };
     if !args.json {
         println!(

@@ -576,7 +576,7 @@ impl<C: Chain> Demo<'_, C> {
                 // The shipped digits are all public, the committee's split included.
                 public: &self.data.validation,
                 previous_step: self.previous_step.as_deref(),
-                boost: 1.0,
+                boost: config.attack.default_boost(),
             },
             || training.inc(1),
         )?;

@@ -16,7 +16,8 @@ pub const BACKDOOR_TARGET: u8 = 0;
 pub enum Attack {
     /// Trains honestly, sends the negated update.
     SignFlip,
-    /// Trains honestly, sends the update times 10 (model-replacement boosting).
+    /// Trains honestly, sends the update times the simulation's boost (10 unless set:
+    /// model-replacement boosting).
     Scaling,
     /// Sends N(0, 1) noise in every coordinate.
     Noise,
@@ -82,6 +83,12 @@ impl Attack {
         "validation-trainer",
         "replay",
     ];
+    /// What the attack multiplies its update by unless told otherwise: a scaling attacker
+    /// boosts ten times; a backdoor is sent as trained.
+    pub fn default_boost(self) -> f32 {
+        if self == Attack::Scaling { 10.0 } else { 1.0 }
+    }
+
     pub const ALL: [Attack; 19] = [
         Attack::SignFlip,
         Attack::Scaling,
@@ -138,7 +145,7 @@ pub struct Knowledge<'a> {
     pub previous_step: Option<&'a [f32]>,
     /// Nodes in the round.
     pub nodes: usize,
-    /// The backdoor's boost.
+    /// What a scaling or backdoor attacker multiplies its update by.
     pub boost: f32,
 }
 
@@ -155,8 +162,7 @@ pub fn craft(attack: Attack, own: &[Vec<f32>], knows: &Knowledge<'_>, seed: u64)
     };
     match attack {
         Attack::SignFlip => scaled(-1.0),
-        Attack::Scaling => scaled(10.0),
-        Attack::Backdoor => scaled(knows.boost),
+        Attack::Scaling | Attack::Backdoor => scaled(knows.boost),
         Attack::SybilTiny => scaled(1e-3),
         Attack::SybilHuge => scaled(-100.0),
         Attack::LabelFlip

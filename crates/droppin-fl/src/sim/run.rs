@@ -41,7 +41,8 @@ pub struct SimConfig {
     pub device: Device,
     /// DP-SGD target epsilon of every honest node's data over all rounds (delta 1e-5).
     pub dp_epsilon: Option<f64>,
-    /// What a backdoor attacker multiplies its update by (model replacement; 1 for none).
+    /// What a scaling or backdoor attacker multiplies its update by
+    /// ([`Attack::default_boost`] unless set).
     pub boost: f32,
 }
 
@@ -412,7 +413,7 @@ pub struct LocalRound<'a> {
     pub public: &'a Dataset,
     /// The previous round's global step, once there is one (public).
     pub previous_step: Option<&'a [f32]>,
-    /// The backdoor's boost (1 for none).
+    /// What a scaling or backdoor attacker multiplies its update by.
     pub boost: f32,
 }
 
