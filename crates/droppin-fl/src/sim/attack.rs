@@ -83,12 +83,6 @@ impl Attack {
         "validation-trainer",
         "replay",
     ];
-    /// What the attack multiplies its update by unless told otherwise: a scaling attacker
-    /// boosts ten times; a backdoor is sent as trained.
-    pub fn default_boost(self) -> f32 {
-        if self == Attack::Scaling { 10.0 } else { 1.0 }
-    }
-
     pub const ALL: [Attack; 19] = [
         Attack::SignFlip,
         Attack::Scaling,
@@ -110,6 +104,12 @@ impl Attack {
         Attack::ValidationTrainer,
         Attack::Replay,
     ];
+
+    /// What the attack multiplies its update by unless told otherwise: a scaling attacker
+    /// boosts ten times; a backdoor is sent as trained.
+    pub fn default_boost(self) -> f32 {
+        if self == Attack::Scaling { 10.0 } else { 1.0 }
+    }
 
     pub fn name(self) -> &'static str {
         Self::NAMES[Self::ALL.iter().position(|&a| a == self).expect("listed")]

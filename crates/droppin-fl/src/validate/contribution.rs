@@ -50,15 +50,15 @@ pub(super) fn groups(
     {
         return link(n, &linked, typical.min(bars.ceiling));
     }
-    let (bar, ceiling) = (
-        bars.anchor.unwrap_or(bars.floor).min(bars.ceiling),
-        bars.ceiling,
-    );
     let linked: Vec<(usize, usize, f64)> = linked
         .into_iter()
-        .filter(|&(a, b, c)| (measured[a] > 0.0 && measured[b] > 0.0) || c >= ceiling)
+        .filter(|&(a, b, c)| (measured[a] > 0.0 && measured[b] > 0.0) || c >= bars.ceiling)
         .collect();
-    link(n, &linked, bar)
+    link(
+        n,
+        &linked,
+        bars.anchor.unwrap_or(bars.floor).min(bars.ceiling),
+    )
 }
 
 /// The norm the gains are measured at, at most, when there is no reference: the median norm

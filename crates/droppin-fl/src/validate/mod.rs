@@ -220,7 +220,7 @@ pub fn validate(
         ))
     };
     // Gains are measured at most at the reference's norm (FLTrust's normalization), or without
-    // one at the cohort's (below): scaling an update up buys no gain.
+    // one at the cohort's ([`measure_at_cohort_norm`]): scaling an update up buys no gain.
     let mut scores: Vec<Option<rules::Scores>> = decoded
         .par_iter()
         .zip(&directions)
@@ -244,46 +244,9 @@ pub fn validate(
             }))
         })
         .collect::<Result<_, _>>()?;
-    // Without a reference, at most at the typical norm of the updates that gain (and pass the
-    // loss bound and the norm range), measured again for those above it whose verdict can
-    // depend on it.
     let measuring_norm = match reference_norm {
         Some(norm) => Some(norm),
-        None => {
-            let fault = |s: &rules::Scores| rules::fault(s, base_eval.loss, config);
-            let gaining: Vec<(usize, f64)> = (0..decoded.len())
-                .filter_map(|k| Some((k, scores[k]?)))
-                .filter(|(_, s)| s.gain > 0.0 && fault(s).is_none())
-                .map(|(k, s)| (k, s.norm))
-                .collect();
-            let typical = contribution::typical_norm(
-                &gaining
-                    .iter()
-                    .map(|&(k, _)| directions[k].as_deref().expect("scored updates decode"))
-                    .collect::<Vec<_>>(),
-                &gaining.iter().map(|&(_, norm)| norm).collect::<Vec<_>>(),
-                config.group_cosine_ceiling,
-            );
-            if let Some(typical) = typical {
-                let remeasured: Vec<(usize, (f64, f64))> = (0..decoded.len())
-                    .into_par_iter()
-                    .filter_map(|k| {
-                        let scores = scores[k]?;
-                        let judged_on_gain = matches!(fault(&scores), None | Some(Reason::Harmful));
-                        (scores.norm > typical && judged_on_gain).then_some((k, scores.norm))
-                    })
-                    .map(|(k, norm)| {
-                        let direction = directions[k].as_deref().expect("scored updates decode");
-                        Ok((k, gain_at(direction, clip_factor(norm, Some(typical)))?))
-                    })
-                    .collect::<Result<_, FlError>>()?;
-                for (k, (gain, gain_error)) in remeasured {
-                    let score = scores[k].as_mut().expect("remeasured updates are scored");
-                    (score.gain, score.gain_error) = (gain, gain_error);
-                }
-            }
-            typical
-        }
+        None => measure_at_cohort_norm(&mut scores, &directions, base_eval.loss, config, gain_at)?,
     };
     let values: Vec<Result<&[f32], Reason>> = decoded
         .iter()
@@ -453,6 +416,50 @@ fn consensus(step: &mut [f32], inputs: &[ClientUpdate<'_>]) {
             *value = 0.0;
         }
     }
+}
+
+/// Without a reference: the typical norm of the updates that gain and pass the loss bound and
+/// the norm range ([`contribution::typical_norm`]), with the gains of the updates above it
+/// measured again at it (by `gain_at`), those whose verdict can depend on their gain. `None`
+/// when no update gains.
+fn measure_at_cohort_norm(
+    scores: &mut [Option<rules::Scores>],
+    directions: &[Option<Vec<f32>>],
+    base_loss: f64,
+    config: &ValidatorConfig,
+    gain_at: impl Fn(&[f32], f64) -> Result<(f64, f64), FlError> + Sync,
+) -> Result<Option<f64>, FlError> {
+    let fault = |s: &rules::Scores| rules::fault(s, base_loss, config);
+    let direction = |k: usize| directions[k].as_deref().expect("scored updates decode");
+    let gaining: Vec<(usize, f64)> = (0..scores.len())
+        .filter_map(|k| Some((k, scores[k]?)))
+        .filter(|(_, s)| s.gain > 0.0 && fault(s).is_none())
+        .map(|(k, s)| (k, s.norm))
+        .collect();
+    let Some(typical) = contribution::typical_norm(
+        &gaining
+            .iter()
+            .map(|&(k, _)| direction(k))
+            .collect::<Vec<_>>(),
+        &gaining.iter().map(|&(_, norm)| norm).collect::<Vec<_>>(),
+        config.group_cosine_ceiling,
+    ) else {
+        return Ok(None);
+    };
+    let remeasured: Vec<(usize, (f64, f64))> = (0..scores.len())
+        .into_par_iter()
+        .filter_map(|k| {
+            let scores = scores[k]?;
+            let judged_on_gain = matches!(fault(&scores), None | Some(Reason::Harmful));
+            (scores.norm > typical && judged_on_gain).then_some((k, scores.norm))
+        })
+        .map(|(k, norm)| Ok((k, gain_at(direction(k), clip_factor(norm, Some(typical)))?)))
+        .collect::<Result<_, FlError>>()?;
+    for (k, (gain, gain_error)) in remeasured {
+        let score = scores[k].as_mut().expect("remeasured updates are scored");
+        (score.gain, score.gain_error) = (gain, gain_error);
+    }
+    Ok(Some(typical))
 }
 
 /// What an update of `norm` is scaled by to be at most `at_most`.
