@@ -628,3 +628,45 @@ fn a_boosted_update_buys_nothing_without_a_reference() {
         );
     }
 }
+
+/// The other way round: without a reference, small keys that gain a little must not pull the
+/// norm every gain is measured at down to theirs, which would put every honest gain under the
+/// least pay and send the pool back to the funder behind them. Six keys, each trained on one
+/// digit class of data of their own and sent at a little over the least norm: their directions
+/// are far from the honest ones and from each other, while the honest updates are alike (were
+/// alike updates counted as one, these keys would set the norm, and the honest nodes would be
+/// paid nothing).
+#[test]
+fn small_keys_do_not_pull_every_gain_down_without_a_reference() {
+    let fixture = round_submissions();
+    let (_, recipe, _) = public_reference(&fixture);
+    let split = digits().unwrap();
+    let least_norm = ValidatorConfig::default().norm_range.0;
+    let small: Vec<([u8; 32], Vec<u8>)> = (0..6u8)
+        .map(|class| {
+            let rows: Vec<usize> = (0..split.test.len())
+                .filter(|&i| split.test.labels[i] == class)
+                .collect();
+            let seed = 60 + u64::from(class);
+            let delta =
+                fixture.trained_on(&split.test.subset(&rows), &TrainConfig { seed, ..recipe });
+            let scale = (1.2 * least_norm / l2_norm(&delta)) as f32;
+            let delta = delta.iter().map(|v| v * scale).collect();
+            ([0xb0 + class; 32], fixture.encode(delta, 200))
+        })
+        .collect();
+    let honest = &fixture.submissions[..5];
+    let honest_total = |extra: &[([u8; 32], Vec<u8>)]| -> u32 {
+        let report = fixture
+            .judge(&as_submissions(&[honest, extra].concat()), None, None)
+            .unwrap();
+        (1..=5u8)
+            .map(|n| u32::from(report.verdict_of(&[n; 32]).unwrap().weight_bps))
+            .sum()
+    };
+    let (alone, beside) = (honest_total(&[]), honest_total(&small));
+    assert!(
+        100 * beside >= 98 * alone,
+        "honest nodes paid {alone} bps alone, {beside} beside six small keys"
+    );
+}
