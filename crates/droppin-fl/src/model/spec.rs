@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 
 use crate::FlError;
 
-/// The two standard architectures the CLI offers with `--model`, and the two the committee's
-/// exact reference trainer and the fused GPU kernels know ([`ModelSpec::standard`]).
+/// The two standard architectures the CLI offers with `--model`; the fused GPU kernels train the
+/// MLP ([`ModelSpec::standard`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {

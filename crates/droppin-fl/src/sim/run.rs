@@ -261,19 +261,15 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                         reputation_bps: droppin_interface::BPS,
                     })
                     .collect();
-                let reference = Reference::applies_to(&config.spec)
-                    .then(|| {
-                        Reference::train(
-                            &config.spec,
-                            &global,
-                            &data.public,
-                            &TrainConfig {
-                                seed: round_seed,
-                                ..config.train
-                            },
-                        )
-                    })
-                    .transpose()?;
+                let reference = Reference::train(
+                    &config.spec,
+                    &global,
+                    &data.public,
+                    &TrainConfig {
+                        seed: round_seed,
+                        ..config.train
+                    },
+                )?;
                 let report = validate(
                     &config.spec,
                     &global,
@@ -282,7 +278,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     &RoundContext {
                         round: round_key,
                         previous_step: previous_step.as_deref(),
-                        reference: reference.as_ref(),
+                        reference: Some(&reference),
                     },
                     &ValidatorConfig::default(),
                 )?;

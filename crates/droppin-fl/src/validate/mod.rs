@@ -60,7 +60,6 @@
 mod contribution;
 mod exact;
 mod list;
-mod network;
 mod reference;
 mod rules;
 mod score;
@@ -194,7 +193,10 @@ pub fn validate(
     let reference_norm = reference.map(|r| l2_norm(&r.update));
     // The reference's own part beyond the previous step (what it adds to public knowledge), and
     // the bar of a retraining: a share of the cosine between the two trainings' parts, never
-    // under the grouping floor. A reference that adds nothing beyond the step is no anchor.
+    // under the grouping floor. A reference that adds nothing beyond the step is no anchor, and
+    // neither is one whose two trainings are not near-copies: where training is that chaotic
+    // (the character model's first rounds: 0.57 and 0.74), updates of other data sit as close to
+    // it as a retraining does, and it cannot tell them apart.
     let public = reference.and_then(|r| {
         let direction = marginal(&r.update, previous_step);
         let retrained = marginal(&r.retrained, previous_step);
@@ -203,6 +205,9 @@ pub fn validate(
             return None;
         }
         let alike = rules::quantize(cosine(&direction, &retrained, norm, retrained_norm), 1e-6);
+        if alike < config.group_cosine_ceiling {
+            return None;
+        }
         let bar = (alike * config.public_cosine_share).max(config.group_cosine);
         Some((direction, norm, bar))
     });

@@ -6,15 +6,18 @@
 //! The reference is that update; an update the validator groups with it earns nothing. It is an
 //! anchor the cohort cannot move: it depends on the base, the recipe and public data alone.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 use crate::FlError;
 use crate::data::Dataset;
 use crate::model::{ModelSpec, Weights};
 use crate::train::{BatchSchedule, LocalOptimizer, TrainConfig};
 
-use super::network::{Network, check_data};
+use super::exact::{ExactModel, check_data};
 
-/// The committee's reference, trained twice: with the recipe's seed and with another batch order,
-/// so that the validator knows how alike two retrainings of the same data are (the bar at which
+/// The committee's reference, trained twice: with the recipe's seed and with another (another
+/// batch order and other dropout masks), so that the validator knows how alike two retrainings of the same data are (the bar at which
 /// an update counts as one more retraining of public data).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reference {
@@ -23,13 +26,6 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Whether the committee trains a reference for `spec`: its exact trainer knows the standard
-    /// MLP and CNN ([`ModelSpec::standard`]); any other model is judged without the anchor (on
-    /// validation gain, grouping and the loss bound alone).
-    pub fn applies_to(spec: &ModelSpec) -> bool {
-        spec.standard().is_some()
-    }
-
     /// Both trainings of `base` on `public` with `recipe`, each by `reference_update`.
     pub fn train(
         spec: &ModelSpec,
@@ -54,6 +50,8 @@ impl Reference {
 
 /// What the second training's seed differs by.
 const RETRAINING_SEED: u64 = 0x5eed_2e7a_0f0f;
+/// What the dropout masks' seed differs from the recipe's by.
+const DROPOUT_SEED: u64 = 0xd20f_0a75;
 
 /// burn's Adam defaults, which nodes train with.
 const ADAM_BETAS: (f64, f64) = (0.9, 0.999);
@@ -77,8 +75,10 @@ fn reference_update(
     };
     check_data(spec, public, "the public data")?;
     recipe.check(spec, public)?;
-    let mut net = Network::of(spec, base)?;
+    let mut net = ExactModel::of(spec, base)?;
     let start = net.params.clone();
+    let mut dropout = ChaCha8Rng::seed_from_u64(recipe.seed ^ DROPOUT_SEED);
+    let per_sample = spec.outputs_per_sample();
     let mut optimizer = Optimizer::new(recipe.optimizer, start.len());
     let mut gradient = vec![0f64; start.len()];
     // As the trainer: FedProx only with a positive weight.
@@ -88,11 +88,13 @@ fn reference_update(
         for &row in &batch.rows {
             net.accumulate_gradient(
                 public.row(row),
-                usize::from(public.labels[row]),
+                public.targets(row, per_sample),
+                &mut dropout,
                 &mut gradient,
             );
         }
-        let scale = 1.0 / batch.rows.len() as f64;
+        // The mean over the batch's predictions, as the trainer's loss.
+        let scale = 1.0 / (batch.rows.len() * per_sample) as f64;
         for ((g, &p), &s) in gradient.iter_mut().zip(&net.params).zip(&start) {
             *g = *g * scale + proximal * (p - s);
         }
@@ -226,6 +228,59 @@ mod tests {
                 assert!(cosine_of(&exact, &other_seed) < c, "{spec:?} {optimizer:?}");
             }
         }
+    }
+
+    /// Every catalog model with its dropout taken out (the trainer's masks come from the
+    /// device's generator, the committee's from its own), trained on seeded samples with the
+    /// recipe's seed by the committee and by the trainer: the same batches, the same update up to
+    /// `f32` rounding.
+    #[test]
+    fn matches_the_trainer_on_every_catalog_model() {
+        for name in ["mnist-cnn", "cifar10-cnn", "char-lm"] {
+            let mut workload = crate::workload::Workload::parse(name).unwrap();
+            workload
+                .spec
+                .layers
+                .retain(|layer| !matches!(layer, droppin_task::Layer::Dropout { .. }));
+            workload.batch = 4;
+            let (spec, data) = (&workload.spec, workload.synthetic_data(3).unwrap());
+            let base = Weights::initial(spec, 5);
+            let recipe = TrainConfig {
+                learning_rate: 0.001,
+                batch_size: 4,
+                seed: 11,
+                ..TrainConfig::default()
+            };
+            let exact = reference_update(spec, &base, &data, &recipe).unwrap();
+            let trained = train(spec, &base, &data, &recipe, &Device::flex(), |_| {})
+                .unwrap()
+                .delta_from(&base);
+            let c = cosine_of(&exact, &trained);
+            assert!(c > 0.999, "{name}: cosine {c}");
+        }
+    }
+
+    /// Dropout's masks are drawn from the recipe's seed: the same seed, the same bits; the
+    /// retraining's seed, other masks.
+    #[test]
+    fn dropout_masks_follow_the_seed() {
+        let workload = crate::workload::Workload::parse("cifar10-cnn").unwrap();
+        let data = workload.synthetic_data(1).unwrap().subset(&[0, 1, 2, 3]);
+        let base = Weights::initial(&workload.spec, 5);
+        let recipe = TrainConfig {
+            batch_size: 4,
+            seed: 11,
+            ..TrainConfig::default()
+        };
+        let once = reference_update(&workload.spec, &base, &data, &recipe).unwrap();
+        assert_eq!(
+            once,
+            reference_update(&workload.spec, &base, &data, &recipe).unwrap()
+        );
+        let reference = Reference::train(&workload.spec, &base, &data, &recipe).unwrap();
+        assert_eq!(reference.update, once);
+        // One batch: the batch order is the same, only the masks differ.
+        assert_ne!(reference.retrained, once);
     }
 
     /// The bits are pinned: any change to the arithmetic, its order or the schedule shows here,

@@ -1,5 +1,5 @@
 //! The evaluation that decides verdicts: the committee's bit-reproducible forward pass
-//! ([`Network`]) over the validation set, losses summed in order.
+//! ([`super::exact`]) over the validation set, losses summed in order.
 
 use rayon::prelude::*;
 
@@ -8,8 +8,7 @@ use crate::data::Dataset;
 use crate::evaluate::{Evaluation, cross_entropy};
 use crate::model::{ModelSpec, Weights};
 
-use super::exact::ExactModel;
-use super::network::check_data;
+use super::exact::{ExactModel, check_data};
 
 /// Mean cross-entropy (nats) and accuracy of `weights` on `data`, bit-identical everywhere.
 /// A text model's loss is per token, and its accuracy counts every position's next token.
