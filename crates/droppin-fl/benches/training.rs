@@ -1,6 +1,8 @@
 //! Local training throughput (samples per second) of both models on the CPU (Flex backend), and on
 //! wgpu when built with the `wgpu` feature on a machine with a GPU adapter: burn's backend, and
-//! the engine's fused MLP kernels (feature `gpu`).
+//! the engine's fused MLP kernels (feature `gpu`). Then the committee's reference update on each
+//! catalog model (its exact `f64` trainer, twice: the recipe's seed and the retraining's) beside
+//! one training of the same samples on burn's CPU backend.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use droppin_fl::data::digits;
@@ -8,6 +10,8 @@ use droppin_fl::device::device;
 use droppin_fl::model::{ModelSpec, Weights};
 use droppin_fl::privacy::DpSgd;
 use droppin_fl::train::{TrainConfig, train};
+use droppin_fl::validate::Reference;
+use droppin_fl::workload::Workload;
 
 fn training(c: &mut Criterion) {
     let split = digits().expect("shipped digits");
@@ -85,5 +89,33 @@ fn fused_kernels(
     });
 }
 
-criterion_group!(benches, training);
+/// The committee's reference (two exact trainings) against one training on burn's CPU backend:
+/// one epoch over four of each workload's batches, at its recipe's batch size.
+fn reference(c: &mut Criterion) {
+    let mut group = c.benchmark_group("reference");
+    group.sample_size(10);
+    let device = device("cpu").expect("the CPU is always there");
+    for name in ["digits", "mnist-cnn", "cifar10-cnn", "char-lm"] {
+        let workload = Workload::parse(name).expect("a workload");
+        let data = workload.synthetic_data(4).expect("fits the model");
+        let base = Weights::initial(&workload.spec, 1);
+        let config = TrainConfig {
+            epochs: 1,
+            batch_size: workload.batch,
+            ..TrainConfig::default()
+        };
+        group.throughput(Throughput::Elements(data.len() as u64));
+        group.bench_function(BenchmarkId::new("exact_twice", name), |b| {
+            b.iter(|| Reference::train(&workload.spec, &base, &data, &config).expect("trains"))
+        });
+        group.bench_function(BenchmarkId::new("burn_cpu_once", name), |b| {
+            b.iter(|| {
+                train(&workload.spec, &base, &data, &config, &device, |_| {}).expect("trains")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, training, reference);
 criterion_main!(benches);

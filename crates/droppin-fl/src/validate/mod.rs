@@ -43,7 +43,9 @@
 //! whose own cosine with it reaches 0.9 of the cosine between two retrainings of the reference (and
 //! at least the grouping floor) is one more retraining of public data and earns nothing, nor does
 //! its group: training on public data, the validation sets of earlier rounds included, is free to
-//! anyone. Weights are proportional to those shares, capped per node (2,500 bps by default); below
+//! anyone. That takes two retrainings that are near-copies (0.85); where training is more chaotic
+//! than that, updates of other data sit as close to the reference as a retraining, and it only
+//! sets the norm gains are measured at. Weights are proportional to those shares, capped per node (2,500 bps by default); below
 //! a minimum total gain nobody is paid; what is not paid goes back to the funder. The new model
 //! averages the accepted updates weighted by their measured gains (a group's average gain, each
 //! member its own over the group's size), each clipped to the norm the gains were measured at:

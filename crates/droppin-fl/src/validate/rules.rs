@@ -39,7 +39,8 @@ pub struct ValidatorConfig {
     pub group_cosine_ceiling: f64,
     /// An update whose own cosine with the public reference reaches this share of the cosine
     /// between two retrainings of the reference (and at least `group_cosine`) is one more
-    /// retraining of public data: it earns nothing.
+    /// retraining of public data: it earns nothing. Only where the two retrainings are
+    /// near-copies (`group_cosine_ceiling`): otherwise updates of other data sit as close.
     pub public_cosine_share: f64,
     /// Most any node may earn, in bps of the node pool; the rest goes back to the funder.
     pub max_share_bps: u16,
