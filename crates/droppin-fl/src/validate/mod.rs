@@ -43,9 +43,9 @@
 //! whose own cosine with it reaches 0.9 of the cosine between two retrainings of the reference (and
 //! at least the grouping floor) is one more retraining of public data and earns nothing, nor does
 //! its group: training on public data, the validation sets of earlier rounds included, is free to
-//! anyone. That takes two retrainings that are near-copies (0.85); where training is more chaotic
-//! than that, updates of other data sit as close to the reference as a retraining, and it only
-//! sets the norm gains are measured at. Weights are proportional to those shares, capped per node (2,500 bps by default); below
+//! anyone. That takes two retrainings at least 0.7 alike; where training is more chaotic than
+//! that (the character model's first round), updates of other data sit as close to the reference
+//! as a retraining, and it only sets the norm gains are measured at. Weights are proportional to those shares, capped per node (2,500 bps by default); below
 //! a minimum total gain nobody is paid; what is not paid goes back to the funder. The new model
 //! averages the accepted updates weighted by their measured gains (a group's average gain, each
 //! member its own over the group's size), each clipped to the norm the gains were measured at:
@@ -196,9 +196,8 @@ pub fn validate(
     // The reference's own part beyond the previous step (what it adds to public knowledge), and
     // the bar of a retraining: a share of the cosine between the two trainings' parts, never
     // under the grouping floor. A reference that adds nothing beyond the step is no anchor, and
-    // neither is one whose two trainings are not near-copies: where training is that chaotic
-    // (the character model's first rounds: 0.57 and 0.74), updates of other data sit as close to
-    // it as a retraining does, and it cannot tell them apart.
+    // neither is one whose two trainings are too far apart (`public_min_alike`): there updates of
+    // other data sit as close to it as a retraining does, and it cannot tell them apart.
     let public = reference.and_then(|r| {
         let direction = marginal(&r.update, previous_step);
         let retrained = marginal(&r.retrained, previous_step);
@@ -207,7 +206,7 @@ pub fn validate(
             return None;
         }
         let alike = rules::quantize(cosine(&direction, &retrained, norm, retrained_norm), 1e-6);
-        if alike < config.group_cosine_ceiling {
+        if alike < config.public_min_alike {
             return None;
         }
         let bar = (alike * config.public_cosine_share).max(config.group_cosine);

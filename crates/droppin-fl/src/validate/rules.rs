@@ -39,9 +39,12 @@ pub struct ValidatorConfig {
     pub group_cosine_ceiling: f64,
     /// An update whose own cosine with the public reference reaches this share of the cosine
     /// between two retrainings of the reference (and at least `group_cosine`) is one more
-    /// retraining of public data: it earns nothing. Only where the two retrainings are
-    /// near-copies (`group_cosine_ceiling`): otherwise updates of other data sit as close.
+    /// retraining of public data: it earns nothing.
     pub public_cosine_share: f64,
+    /// Below this cosine between its two retrainings, the reference marks no retraining: where
+    /// training is that chaotic (the character model's first round: 0.57), updates of other
+    /// data sit as close to it as a retraining does.
+    pub public_min_alike: f64,
     /// Most any node may earn, in bps of the node pool; the rest goes back to the funder.
     pub max_share_bps: u16,
     pub loss_quantum: f64,
@@ -63,6 +66,7 @@ impl Default for ValidatorConfig {
             group_cosine: 0.5,
             group_cosine_ceiling: 0.85,
             public_cosine_share: 0.9,
+            public_min_alike: 0.7,
             max_share_bps: 2_500,
             loss_quantum: 1e-5,
             aggregator: crate::aggregate::Rule::FedAvg,

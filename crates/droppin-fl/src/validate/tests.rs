@@ -369,11 +369,10 @@ fn training_on_public_data_earns_nothing() {
     assert!(honest_paid >= 4, "{:?}", with.verdicts);
 }
 
-/// Where two trainings of the public data are not near-copies (the character model's first
-/// rounds, 35 Adam steps through attention: 0.57 and 0.74), honest updates of other data sit as
-/// close to the reference as a retraining does. Such a reference cannot mark retrainings, and
-/// must not mark honest nodes: here its second training runs on other data, as far from the
-/// first as honest updates are from each other.
+/// Where two trainings of the public data are far apart (the character model's first round, 35
+/// Adam steps through attention: 0.57), honest updates of other data sit as close to the
+/// reference as a retraining does. Such a reference cannot mark retrainings, and must not mark
+/// honest nodes: here its second training runs on 40 other samples, under 0.7 from the first.
 #[test]
 fn a_reference_that_cannot_tell_a_retraining_marks_nobody() {
     let fixture = round_submissions();
@@ -381,7 +380,7 @@ fn a_reference_that_cannot_tell_a_retraining_marks_nobody() {
     let other = digits()
         .unwrap()
         .test
-        .subset(&(200..360).collect::<Vec<_>>());
+        .subset(&(200..240).collect::<Vec<_>>());
     let chaotic = Reference {
         retrained: fixture.trained_on(&other, &recipe),
         ..reference
@@ -392,7 +391,7 @@ fn a_reference_that_cannot_tell_a_retraining_marks_nobody() {
         crate::aggregate::l2_norm(&chaotic.update),
         crate::aggregate::l2_norm(&chaotic.retrained),
     );
-    assert!((0.5..0.85).contains(&alike), "{alike}");
+    assert!((0.5..0.7).contains(&alike), "{alike}");
     let pay = honest_pay(&fixture, 5, &[], &chaotic);
     assert!(pay.iter().all(|&bps| bps > 0), "{pay:?}");
 }
