@@ -79,6 +79,14 @@ impl Conv {
         [self.filters, side(height), side(width)]
     }
 
+    /// The input row (or column) that tap `tap` of output `out` reads along a side of `len`,
+    /// unless it falls in the padding.
+    fn source(&self, out: usize, tap: usize, len: usize) -> Option<usize> {
+        (out * self.stride + tap)
+            .checked_sub(self.padding)
+            .filter(|&v| v < len)
+    }
+
     /// Calls `visit(input index, kernel index)` for each tap of output `(f, oy, ox)`, channel
     /// after channel, row after row: the order every sum over the taps runs in.
     fn taps(&self, f: usize, oy: usize, ox: usize, mut visit: impl FnMut(usize, usize)) {
@@ -86,17 +94,11 @@ impl Conv {
         let k = self.kernel;
         for c in 0..channels {
             for ky in 0..k {
-                let Some(iy) = (oy * self.stride + ky)
-                    .checked_sub(self.padding)
-                    .filter(|&v| v < height)
-                else {
+                let Some(iy) = self.source(oy, ky, height) else {
                     continue;
                 };
                 for kx in 0..k {
-                    let Some(ix) = (ox * self.stride + kx)
-                        .checked_sub(self.padding)
-                        .filter(|&v| v < width)
-                    else {
+                    let Some(ix) = self.source(ox, kx, width) else {
                         continue;
                     };
                     visit(
