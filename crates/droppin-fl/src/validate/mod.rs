@@ -190,7 +190,7 @@ pub fn validate(
     let reference = context.reference.filter(|r| {
         [&r.update, &r.retrained]
             .iter()
-            .all(|u| u.len() == base.values.len() && l2_norm(u) > 0.0)
+            .all(|u| u.len() == base.values.len() && l2_norm(u).is_finite() && l2_norm(u) > 0.0)
     });
     let reference_norm = reference.map(|r| l2_norm(&r.update));
     // The reference's own part beyond the previous step (what it adds to public knowledge), and
@@ -206,7 +206,7 @@ pub fn validate(
             return None;
         }
         let alike = rules::quantize(cosine(&direction, &retrained, norm, retrained_norm), 1e-6);
-        if alike < config.public_min_alike {
+        if alike.is_nan() || alike < config.public_min_alike {
             return None;
         }
         let bar = (alike * config.public_cosine_share).max(config.group_cosine);

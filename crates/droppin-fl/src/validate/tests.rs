@@ -396,6 +396,23 @@ fn a_reference_that_cannot_tell_a_retraining_marks_nobody() {
     assert!(pay.iter().all(|&bps| bps > 0), "{pay:?}");
 }
 
+/// A reference that overflowed (an infinite weight) is no anchor: the round is judged as
+/// without one, rather than at an infinite norm against a bar no cosine can be compared with.
+#[test]
+fn a_reference_with_an_infinite_weight_is_set_aside() {
+    let fixture = round_submissions();
+    let (_, _, reference) = public_reference(&fixture);
+    let mut update = reference.update.clone();
+    update[7] = f32::INFINITY;
+    let broken = Reference {
+        update,
+        ..reference
+    };
+    let submissions = as_submissions(&fixture.submissions[..5]);
+    let judge = |reference| fixture.judge(&submissions, None, reference).unwrap();
+    assert_eq!(judge(Some(&broken)).verdicts, judge(None).verdicts);
+}
+
 /// The public reference and the recipe it was trained with: 200 samples of the digits' test
 /// split, which no fixture node trained on.
 fn public_reference(fixture: &Fixture) -> (crate::data::Dataset, TrainConfig, Reference) {

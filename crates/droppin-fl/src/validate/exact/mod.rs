@@ -199,7 +199,8 @@ impl<'a> ExactModel<'a> {
                     Saved::Nothing,
                 );
             }
-            Layer::Relu => x.iter().map(|v| v.max(0.0)).collect(),
+            // Written out rather than `max`, which leaves the sign of a zero input open.
+            Layer::Relu => x.iter().map(|&v| if v > 0.0 { v } else { 0.0 }).collect(),
             Layer::Gelu => x.iter().map(|&v| ops::gelu(v)).collect(),
             Layer::Tanh => x.iter().map(|&v| libm::tanh(v)).collect(),
             Layer::Dropout { rate } => {
