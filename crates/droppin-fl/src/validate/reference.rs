@@ -8,6 +8,7 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use crate::FlError;
 use crate::data::Dataset;
@@ -60,9 +61,10 @@ const ADAM_EPSILON: f64 = 1e-5;
 const DAMPENING: f64 = 0.1;
 
 /// Trains `base` on `public` with `recipe` (its optimizer, epochs, batch size, learning rate,
-/// FedProx weight and seed; DP-SGD does not apply to public data) in `f64`, one sample after the
-/// other in the schedule's order, and returns the delta. The same inputs give the same bits on
-/// any CPU and thread count.
+/// FedProx weight and seed; DP-SGD does not apply to public data) in `f64`, and returns the delta.
+/// Each sample's gradient is its own (its dropout masks drawn from the seed and its position in
+/// the training), and a batch adds them in the schedule's order: the same inputs give the same
+/// bits on any CPU and thread count.
 fn reference_update(
     spec: &ModelSpec,
     base: &Weights,
@@ -77,21 +79,44 @@ fn reference_update(
     recipe.check(spec, public)?;
     let mut net = ExactModel::of(spec, base)?;
     let start = net.params.clone();
-    let mut dropout = ChaCha8Rng::seed_from_u64(recipe.seed ^ DROPOUT_SEED);
     let per_sample = spec.outputs_per_sample();
     let mut optimizer = Optimizer::new(recipe.optimizer, start.len());
     let mut gradient = vec![0f64; start.len()];
+    let mut samples = vec![vec![0f64; start.len()]; WAVE.min(recipe.batch_size.max(1))];
+    // The position of a wave's first sample in the whole training: it picks its dropout masks.
+    let mut position = 0u64;
     // As the trainer: FedProx only with a positive weight.
     let proximal = recipe.proximal_mu.filter(|mu| *mu > 0.0).unwrap_or(0.0);
     for batch in BatchSchedule::new(public.len(), &recipe) {
         gradient.fill(0.0);
-        for &row in &batch.rows {
-            net.accumulate_gradient(
-                public.row(row),
-                public.targets(row, per_sample),
-                &mut dropout,
-                &mut gradient,
-            );
+        for wave in batch.rows.chunks(samples.len()) {
+            let sample_gradient = |(k, (sample, &row)): (usize, (&mut Vec<f64>, &usize))| {
+                sample.fill(0.0);
+                let mut dropout = ChaCha8Rng::seed_from_u64(recipe.seed ^ DROPOUT_SEED);
+                dropout.set_stream(position + k as u64);
+                net.accumulate_gradient(
+                    public.row(row),
+                    public.targets(row, per_sample),
+                    &mut dropout,
+                    sample,
+                );
+            };
+            let wave_samples = &mut samples[..wave.len()];
+            if start.len() < PARALLEL_FROM {
+                wave_samples
+                    .iter_mut()
+                    .zip(wave)
+                    .enumerate()
+                    .for_each(sample_gradient);
+            } else {
+                wave_samples
+                    .par_iter_mut()
+                    .zip(wave)
+                    .enumerate()
+                    .for_each(sample_gradient);
+            }
+            add_in_order(&mut gradient, &samples[..wave.len()]);
+            position += wave.len() as u64;
         }
         // The mean over the batch's predictions, as the trainer's loss.
         let scale = 1.0 / (batch.rows.len() * per_sample) as f64;
@@ -106,6 +131,31 @@ fn reference_update(
         .zip(&start)
         .map(|(p, s)| (p - s) as f32)
         .collect())
+}
+
+/// How many samples' gradients are held at once. Each sample's gradient is worked out on its own
+/// (in parallel) and the batch's sum adds them in the batch's order, so the bits depend neither
+/// on this nor on the thread count.
+const WAVE: usize = 8;
+/// The parameter count from which samples are worked out in parallel: a smaller model's sample
+/// takes less time than handing it to another thread.
+const PARALLEL_FROM: usize = 16_384;
+
+/// Adds each of `samples` to `gradient`, one after the other for every parameter (in parallel
+/// over the parameters, which changes no sum's order).
+fn add_in_order(gradient: &mut [f64], samples: &[Vec<f64>]) {
+    const SPAN: usize = 1 << 14;
+    gradient
+        .par_chunks_mut(SPAN)
+        .enumerate()
+        .for_each(|(span, gradient)| {
+            let from = span * SPAN;
+            for sample in samples {
+                for (g, s) in gradient.iter_mut().zip(&sample[from..]) {
+                    *g += s;
+                }
+            }
+        });
 }
 
 /// The optimizer's state, in `f64`.
@@ -310,6 +360,52 @@ mod tests {
         assert_eq!(
             digest(&ModelSpec::digits_cnn()),
             "723af82e6b742bea2e1efd13e07145358bfb1ae2224d1c88deb6b773a9797412"
+        );
+        assert_eq!(
+            digest(&digits_mlp_with_dropout()),
+            "6a9af464c5c93b2ba3c00b0d2e2b0e59e66d0f44c919c0b648d984762eec2755"
+        );
+    }
+
+    /// The digits MLP with dropout after its hidden layer.
+    fn digits_mlp_with_dropout() -> ModelSpec {
+        digits_mlp_dropping(64, 0.3)
+    }
+
+    fn digits_mlp_dropping(width: usize, rate: f64) -> ModelSpec {
+        let mut spec = ModelSpec::mlp(vec![1, 8, 8], width, 10);
+        spec.layers.insert(2, droppin_task::Layer::Dropout { rate });
+        spec
+    }
+
+    /// Samples' gradients are worked out in parallel: one thread or three, the same bits, dropout
+    /// masks included (three batches of 16, so waves end inside a batch and across the last).
+    #[test]
+    fn the_thread_count_changes_no_bit() {
+        let split = digits().unwrap();
+        let public = split.validation.subset(&(0..40).collect::<Vec<_>>());
+        // Wide enough to be worked out in parallel.
+        let spec = digits_mlp_dropping(256, 0.3);
+        let base = Weights::initial(&spec, 2);
+        assert!(base.values.len() >= PARALLEL_FROM);
+        let recipe = TrainConfig {
+            batch_size: 16,
+            seed: 9,
+            ..TrainConfig::default()
+        };
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| reference_update(&spec, &base, &public, &recipe).unwrap())
+        };
+        let one = on(1);
+        assert_eq!(one, on(3));
+        assert_ne!(
+            one,
+            reference_update(&digits_mlp_dropping(256, 0.0), &base, &public, &recipe).unwrap(),
+            "dropout applies"
         );
     }
 
