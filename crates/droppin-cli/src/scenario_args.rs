@@ -5,7 +5,7 @@ use droppin_fl::{model::ModelKind, sim::Attack};
 
 #[derive(Args)]
 pub struct ScenarioArgs {
-    /// sign-flip, scaling, noise, label-flip, alie, ipm, free-rider, copy or nan.
+    /// What the malicious nodes do.
     #[arg(long, default_value = "sign-flip", value_parser = clap::builder::PossibleValuesParser::new(Attack::NAMES))]
     attack: String,
     /// mlp or cnn.

@@ -43,9 +43,12 @@
 //! whose own cosine with it reaches 0.9 of the cosine between two retrainings of the reference (and
 //! at least the grouping floor) is one more retraining of public data and earns nothing, nor does
 //! its group: training on public data, the validation sets of earlier rounds included, is free to
-//! anyone. That takes two retrainings at least 0.7 alike; where training is more chaotic than
-//! that (the character model's first round), updates of other data sit as close to the reference
-//! as a retraining, and it only sets the norm gains are measured at. Weights are proportional to those shares, capped per node (2,500 bps by default); below
+//! anyone. The bar never falls under where an update of other data is expected: the reference is
+//! also trained on each half of the public sample, and the cosine of the two, scaled up to the
+//! whole sample's size ([`rules::expected_alike`]), plus a margin of 0.05, bounds it from below.
+//! Where training is chaotic (the character model's first rounds) two retrainings are no more
+//! alike than honest updates, and the reference then only sets the norm gains are measured at.
+//! Weights are proportional to those shares, capped per node (2,500 bps by default); below
 //! a minimum total gain nobody is paid; what is not paid goes back to the funder. The new model
 //! averages the accepted updates weighted by their measured gains (a group's average gain, each
 //! member its own over the group's size), each clipped to the norm the gains were measured at:
@@ -188,30 +191,12 @@ pub fn validate(
         .map(|d| d.as_ref().ok().map(|u| marginal(&u.values, previous_step)))
         .collect();
     let reference = context.reference.filter(|r| {
-        [&r.update, &r.retrained]
+        [&r.update, &r.retrained, &r.halves[0], &r.halves[1]]
             .iter()
             .all(|u| u.len() == base.values.len() && l2_norm(u).is_finite() && l2_norm(u) > 0.0)
     });
     let reference_norm = reference.map(|r| l2_norm(&r.update));
-    // The reference's own part beyond the previous step (what it adds to public knowledge), and
-    // the bar of a retraining: a share of the cosine between the two trainings' parts, never
-    // under the grouping floor. A reference that adds nothing beyond the step is no anchor, and
-    // neither is one whose two trainings are too far apart (`public_min_alike`): there updates of
-    // other data sit as close to it as a retraining does, and it cannot tell them apart.
-    let public = reference.and_then(|r| {
-        let direction = marginal(&r.update, previous_step);
-        let retrained = marginal(&r.retrained, previous_step);
-        let (norm, retrained_norm) = (l2_norm(&direction), l2_norm(&retrained));
-        if norm == 0.0 || retrained_norm == 0.0 {
-            return None;
-        }
-        let alike = rules::quantize(cosine(&direction, &retrained, norm, retrained_norm), 1e-6);
-        if alike.is_nan() || alike < config.public_min_alike {
-            return None;
-        }
-        let bar = (alike * config.public_cosine_share).max(config.group_cosine);
-        Some((direction, norm, bar))
-    });
+    let public = reference.and_then(|r| public_anchor(r, previous_step, config));
     // The gain of `direction` as one share of an average, `clip` times its size.
     let gain_at = |direction: &[f32], clip: f64| -> Result<(f64, f64), FlError> {
         let share: Vec<f32> = direction
@@ -484,6 +469,42 @@ fn mean_and_error(before: &[f64], after: &[f64]) -> (f64, f64) {
         .sum::<f64>()
         / (n - 1.0).max(1.0);
     (mean, (variance / n).sqrt())
+}
+
+/// The reference's own part beyond the previous step (what it adds to public knowledge), its
+/// norm, and the bar of a retraining: a share of the cosine between its two trainings' parts,
+/// never under the grouping floor, nor under where an update of other data of the sample's size
+/// is expected (from the halves' trainings), raised by `public_margin`. That last keeps honest
+/// updates under the bar where training is chaotic: the character model's first rounds, whose
+/// two trainings are 0.57-0.74 alike, as alike as honest updates. A reference that adds nothing
+/// beyond the step is no anchor.
+fn public_anchor(
+    reference: &Reference,
+    previous_step: Option<&[f32]>,
+    config: &ValidatorConfig,
+) -> Option<(Vec<f32>, f64, f64)> {
+    let direction = marginal(&reference.update, previous_step);
+    let parts = [
+        &reference.retrained,
+        &reference.halves[0],
+        &reference.halves[1],
+    ]
+    .map(|update| marginal(update, previous_step));
+    let norm = l2_norm(&direction);
+    if norm == 0.0 || parts.iter().any(|part| l2_norm(part) == 0.0) {
+        return None;
+    }
+    let alike_of =
+        |a: &[f32], b: &[f32]| rules::quantize(cosine(a, b, l2_norm(a), l2_norm(b)), 1e-6);
+    let alike = alike_of(&direction, &parts[0]);
+    let other = rules::expected_alike(alike_of(&parts[1], &parts[2]));
+    if alike.is_nan() || other.is_nan() {
+        return None;
+    }
+    let bar = (alike * config.public_cosine_share)
+        .max(config.group_cosine)
+        .max(other + config.public_margin);
+    Some((direction, norm, bar))
 }
 
 /// The update without its component along the public previous step.

@@ -17,23 +17,45 @@ use crate::train::{BatchSchedule, LocalOptimizer, TrainConfig};
 
 use super::exact::{ExactModel, check_data};
 
-/// The committee's reference, trained twice: with the recipe's seed and with another (another
-/// batch order and other dropout masks), so that the validator knows how alike two retrainings of the same data are (the bar at which
-/// an update counts as one more retraining of public data).
+/// The committee's reference, trained twice on the public sample: with the recipe's seed and
+/// with another (another batch order and other dropout masks), so that the validator knows how
+/// alike two retrainings of the same data are (the bar at which an update counts as one more
+/// retraining of public data); and once on each half of the sample, so that it knows how alike
+/// trainings on *different* data of the same kind are (where an honest update sits).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reference {
     pub update: Vec<f32>,
     pub retrained: Vec<f32>,
+    /// Trainings on the sample's first and second halves, each for twice the recipe's epochs (as
+    /// many steps as on the whole sample).
+    pub halves: [Vec<f32>; 2],
 }
 
 impl Reference {
-    /// Both trainings of `base` on `public` with `recipe`, each by `reference_update`.
+    /// The four trainings of `base` with `recipe`, each by `reference_update`.
     pub fn train(
         spec: &ModelSpec,
         base: &Weights,
         public: &Dataset,
         recipe: &TrainConfig,
     ) -> Result<Self, FlError> {
+        let half = public.len() / 2;
+        if half == 0 {
+            return Err(FlError::Data(format!(
+                "the public sample holds {} samples: the reference needs two at least, one for each half",
+                public.len()
+            )));
+        }
+        let halves = [
+            (0..half).collect::<Vec<_>>(),
+            (half..public.len()).collect(),
+        ];
+        let twice = TrainConfig {
+            epochs: recipe.epochs.saturating_mul(2),
+            ..*recipe
+        };
+        let [first, second] =
+            halves.map(|rows| reference_update(spec, base, &public.subset(&rows), &twice));
         Ok(Self {
             update: reference_update(spec, base, public, recipe)?,
             retrained: reference_update(
@@ -45,6 +67,7 @@ impl Reference {
                     ..*recipe
                 },
             )?,
+            halves: [first?, second?],
         })
     }
 }

@@ -41,10 +41,10 @@ pub struct ValidatorConfig {
     /// between two retrainings of the reference (and at least `group_cosine`) is one more
     /// retraining of public data: it earns nothing.
     pub public_cosine_share: f64,
-    /// Below this cosine between its two retrainings, the reference marks no retraining: where
-    /// training is that chaotic (the character model's first round: 0.57), updates of other
-    /// data sit as close to it as a retraining does.
-    pub public_min_alike: f64,
+    /// How far above the cosine expected between trainings on different data of the public
+    /// sample's size ([`expected_alike`]) the retraining bar sits at least: honest updates
+    /// scatter around that cosine.
+    pub public_margin: f64,
     /// Most any node may earn, in bps of the node pool; the rest goes back to the funder.
     pub max_share_bps: u16,
     pub loss_quantum: f64,
@@ -66,7 +66,7 @@ impl Default for ValidatorConfig {
             group_cosine: 0.5,
             group_cosine_ceiling: 0.85,
             public_cosine_share: 0.9,
-            public_min_alike: 0.7,
+            public_margin: 0.05,
             max_share_bps: 2_500,
             loss_quantum: 1e-5,
             aggregator: crate::aggregate::Rule::FedAvg,
@@ -116,6 +116,16 @@ impl std::fmt::Display for Reason {
             Reason::Harmful => f.write_str("its new part raises the validation loss"),
         }
     }
+}
+
+/// The cosine expected between two trainings on different data of some size, from `halves`,
+/// the cosine between two trainings on different data of half that size. An update is a signal
+/// every sample shares plus noise that averages out over the samples: at `n` samples each, two
+/// updates are `1 / (1 + k / n)` alike, so doubling the data turns `c` into `2c / (1 + c)` (the
+/// Spearman-Brown formula). Unlike halves are taken as unrelated (0).
+pub(super) fn expected_alike(halves: f64) -> f64 {
+    let halves = halves.max(0.0);
+    quantize(2.0 * halves / (1.0 + halves), 1e-6)
 }
 
 pub(crate) fn quantize(value: f64, quantum: f64) -> f64 {
@@ -198,5 +208,43 @@ pub(super) fn fault(scores: &Scores, base_loss: f64, config: &ValidatorConfig) -
         Some(Reason::Harmful)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, Normal};
+
+    use super::*;
+    use crate::aggregate::{cosine, l2_norm};
+
+    /// Updates made of a shared signal and noise averaging out over `n` samples: the cosine of
+    /// two on `n / 2` samples each predicts the cosine of two on `n`.
+    #[test]
+    fn halves_predict_how_alike_whole_samples_are() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let unit = Normal::new(0.0, 1.0).unwrap();
+        let signal: Vec<f64> = (0..20_000).map(|_| unit.sample(&mut rng)).collect();
+        let mut update = |samples: f64| -> Vec<f32> {
+            let spread = (4.0 / samples).sqrt();
+            signal
+                .iter()
+                .map(|s| (s + spread * unit.sample(&mut rng)) as f32)
+                .collect()
+        };
+        let alike = |a: &[f32], b: &[f32]| cosine(a, b, l2_norm(a), l2_norm(b));
+        for samples in [2.0, 8.0, 40.0] {
+            let halves = alike(&update(samples / 2.0), &update(samples / 2.0));
+            let whole = alike(&update(samples), &update(samples));
+            let expected = expected_alike(halves);
+            assert!(
+                (expected - whole).abs() < 0.02 && whole - halves > 0.05,
+                "{samples}: halves {halves}, whole {whole}, expected {expected}"
+            );
+        }
+        assert_eq!(expected_alike(-0.3), 0.0);
+        assert_eq!(expected_alike(1.0), 1.0);
     }
 }

@@ -371,8 +371,10 @@ fn training_on_public_data_earns_nothing() {
 
 /// Where two trainings of the public data are far apart (the character model's first round, 35
 /// Adam steps through attention: 0.57), honest updates of other data sit as close to the
-/// reference as a retraining does. Such a reference cannot mark retrainings, and must not mark
-/// honest nodes: here its second training runs on 40 other samples, under 0.7 from the first.
+/// reference as a retraining does. The bar must not fall to where honest nodes sit: here the
+/// second training runs on 40 other samples (0.5-0.7 from the first, so a bar of 0.9 of that
+/// would take in every honest update, at 0.77-0.81), and the halves' trainings hold the bar above
+/// where updates of other data are expected.
 #[test]
 fn a_reference_that_cannot_tell_a_retraining_marks_nobody() {
     let fixture = round_submissions();
