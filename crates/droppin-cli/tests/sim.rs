@@ -45,6 +45,7 @@ fn json_reports_every_field() {
         "clean_backdoor_success",
         "honest_slashed",
         "honest_excluded",
+        "honest_unpaid",
         "malicious_share",
         "honest_share",
     ] {

@@ -111,6 +111,10 @@ pub struct SimResult {
     pub honest_slashed: Option<usize>,
     /// Honest updates excluded, summed over rounds (the validator's pipeline only).
     pub honest_excluded: Option<usize>,
+    /// Honest updates accepted but paid nothing, summed over rounds (the validator's pipeline
+    /// only): gains under the noise floor, and updates the verdicts took for retrainings of
+    /// public data.
+    pub honest_unpaid: Option<usize>,
     /// Average fraction of a round's node pool per malicious node, from the verdicts' weights.
     pub malicious_share: Option<f64>,
     /// Average fraction of a round's node pool per honest node.
@@ -157,6 +161,7 @@ pub fn simulate(config: &SimConfig, data: &SimData) -> Result<SimResult, FlError
         clean_backdoor_success: clean.backdoor_success,
         honest_slashed: verdicts.map(|v| v.honest_slashed),
         honest_excluded: verdicts.map(|v| v.honest_excluded),
+        honest_unpaid: verdicts.map(|v| v.honest_unpaid),
         malicious_share: verdicts
             .filter(|_| config.malicious > 0)
             .map(|v| per_node(v.malicious_pool, config.malicious)),
@@ -169,6 +174,7 @@ pub fn simulate(config: &SimConfig, data: &SimData) -> Result<SimResult, FlError
 struct VerdictTotals {
     honest_slashed: usize,
     honest_excluded: usize,
+    honest_unpaid: usize,
     /// Fractions of a round's node pool, summed over rounds and nodes.
     honest_pool: f64,
     malicious_pool: f64,
@@ -296,6 +302,9 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                         totals.honest_pool += share;
                         totals.honest_slashed += usize::from(verdict.outcome == Outcome::Slashed);
                         totals.honest_excluded += usize::from(verdict.outcome == Outcome::Excluded);
+                        totals.honest_unpaid += usize::from(
+                            verdict.outcome == Outcome::Accepted && verdict.weight_bps == 0,
+                        );
                     } else {
                         totals.malicious_pool += share;
                     }
