@@ -139,14 +139,16 @@ impl HeldTask {
         })
     }
 
-    /// The view [`judge`] takes.
+    /// The view [`judge`] takes. A public sample too small to train the reference on (a task
+    /// shipping under 20 training samples) is judged without one, by every validator alike.
     pub fn view(&self) -> Task<'_> {
         Task {
             cid: self.task.cid,
             spec: &self.task.spec,
             validation: &self.validation,
             config: &self.config,
-            public: Some((&self.public, &self.recipe)),
+            public: (self.public.len() >= Reference::LEAST_SAMPLES)
+                .then_some((&self.public, &self.recipe)),
         }
     }
 }

@@ -112,8 +112,8 @@ pub struct SimResult {
     /// Honest updates excluded, summed over rounds (the validator's pipeline only).
     pub honest_excluded: Option<usize>,
     /// Honest updates accepted but paid nothing, summed over rounds (the validator's pipeline
-    /// only): gains under the noise floor, and updates the verdicts took for retrainings of
-    /// public data.
+    /// only): gains under the noise floor, updates taken for retrainings of public data, and
+    /// every update of a round whose total gain was under the minimum.
     pub honest_unpaid: Option<usize>,
     /// Average fraction of a round's node pool per malicious node, from the verdicts' weights.
     pub malicious_share: Option<f64>,
@@ -267,15 +267,20 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                         reputation_bps: droppin_interface::BPS,
                     })
                     .collect();
-                let reference = Reference::train(
-                    &config.spec,
-                    &global,
-                    &data.public,
-                    &TrainConfig {
-                        seed: round_seed,
-                        ..config.train
-                    },
-                )?;
+                // As a validator: a public sample too small to train on leaves no reference.
+                let reference = (data.public.len() >= Reference::LEAST_SAMPLES)
+                    .then(|| {
+                        Reference::train(
+                            &config.spec,
+                            &global,
+                            &data.public,
+                            &TrainConfig {
+                                seed: round_seed,
+                                ..config.train
+                            },
+                        )
+                    })
+                    .transpose()?;
                 let report = validate(
                     &config.spec,
                     &global,
@@ -284,7 +289,7 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                     &RoundContext {
                         round: round_key,
                         previous_step: previous_step.as_deref(),
-                        reference: Some(&reference),
+                        reference: reference.as_ref(),
                     },
                     &ValidatorConfig::default(),
                 )?;

@@ -164,9 +164,9 @@ pub fn validate(
             "a node appears twice in the submissions".into(),
         ));
     }
-    let previous_step = context
-        .previous_step
-        .filter(|step| step.len() == base.values.len() && l2_norm(step) > 0.0);
+    let previous_step = context.previous_step.filter(|step| {
+        step.len() == base.values.len() && l2_norm(step).is_finite() && l2_norm(step) > 0.0
+    });
     let base_hash = Update::model_hash(spec, base);
     let limits = DecodeLimits::delta(spec, &base.layout, base_hash, context.round);
     let decoded: Vec<Result<Update, Reason>> = order
@@ -476,8 +476,10 @@ fn mean_and_error(before: &[f64], after: &[f64]) -> (f64, f64) {
 /// never under the grouping floor, nor under where an update of other data of the sample's size
 /// is expected (from the halves' trainings), raised by `public_margin`. That last keeps honest
 /// updates under the bar where training is chaotic: the character model's first rounds, whose
-/// two trainings are 0.57-0.74 alike, as alike as honest updates. A reference that adds nothing
-/// beyond the step is no anchor.
+/// two trainings are 0.57-0.74 alike, as alike as honest updates. That expectation is for nodes
+/// holding about the sample's data: one holding more, trained by the recipe, takes more steps and
+/// moves further from the reference, not closer (`a_node_with_five_times_the_public_data_is_paid`).
+/// A reference that adds nothing beyond the step is no anchor.
 fn public_anchor(
     reference: &Reference,
     previous_step: Option<&[f32]>,
@@ -491,19 +493,20 @@ fn public_anchor(
     ]
     .map(|update| marginal(update, previous_step));
     let norm = l2_norm(&direction);
-    if norm == 0.0 || parts.iter().any(|part| l2_norm(part) == 0.0) {
+    let usable = |norm: f64| norm.is_finite() && norm > 0.0;
+    if !usable(norm) || parts.iter().any(|part| !usable(l2_norm(part))) {
         return None;
     }
     let alike_of =
         |a: &[f32], b: &[f32]| rules::quantize(cosine(a, b, l2_norm(a), l2_norm(b)), 1e-6);
     let alike = alike_of(&direction, &parts[0]);
-    let other = rules::expected_alike(alike_of(&parts[1], &parts[2]));
-    if alike.is_nan() || other.is_nan() {
+    let halves = alike_of(&parts[1], &parts[2]);
+    if alike.is_nan() || halves.is_nan() {
         return None;
     }
     let bar = (alike * config.public_cosine_share)
         .max(config.group_cosine)
-        .max(other + config.public_margin);
+        .max(rules::expected_alike(halves) + config.public_margin);
     Some((direction, norm, bar))
 }
 

@@ -26,12 +26,15 @@ use super::exact::{ExactModel, check_data};
 pub struct Reference {
     pub update: Vec<f32>,
     pub retrained: Vec<f32>,
-    /// Trainings on the sample's first and second halves, each for twice the recipe's epochs (as
-    /// many steps as on the whole sample).
+    /// Trainings on the sample's first and second halves, each for twice the recipe's epochs
+    /// (about as many steps as on the whole sample).
     pub halves: [Vec<f32>; 2],
 }
 
 impl Reference {
+    /// The fewest public samples a reference trains on: one for each half.
+    pub const LEAST_SAMPLES: usize = 2;
+
     /// The four trainings of `base` with `recipe`, each by `reference_update`.
     pub fn train(
         spec: &ModelSpec,
@@ -39,13 +42,14 @@ impl Reference {
         public: &Dataset,
         recipe: &TrainConfig,
     ) -> Result<Self, FlError> {
-        let half = public.len() / 2;
-        if half == 0 {
+        if public.len() < Self::LEAST_SAMPLES {
             return Err(FlError::Data(format!(
-                "the public sample holds {} samples: the reference needs two at least, one for each half",
-                public.len()
+                "the public sample holds {} samples: the reference needs {} at least, one for each half",
+                public.len(),
+                Self::LEAST_SAMPLES
             )));
         }
+        let half = public.len() / 2;
         let halves = [
             (0..half).collect::<Vec<_>>(),
             (half..public.len()).collect(),
@@ -402,11 +406,12 @@ mod tests {
     }
 
     /// Samples' gradients are worked out in parallel: one thread or three, the same bits, dropout
-    /// masks included (three batches of 16, so waves end inside a batch and across the last).
+    /// masks included, waves of eight and a shorter last one.
     #[test]
     fn the_thread_count_changes_no_bit() {
         let split = digits().unwrap();
-        let public = split.validation.subset(&(0..40).collect::<Vec<_>>());
+        // 44 rows: batches of 16, 16 and 12, so the last wave holds four.
+        let public = split.validation.subset(&(0..44).collect::<Vec<_>>());
         // Wide enough to be worked out in parallel.
         let spec = digits_mlp_dropping(256, 0.3);
         let base = Weights::initial(&spec, 2);

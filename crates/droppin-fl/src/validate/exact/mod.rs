@@ -1,5 +1,5 @@
 //! The committee's own copy of the model, for any layer list a task manifest can hold: forward
-//! and backward passes in `f64`, one sample after the other, every sum in one fixed order, with
+//! and backward passes in `f64`, one sample at a time, every sum in one fixed order, with
 //! `libm`'s `exp`, `erf`, `log` and `sqrt` (plain IEEE arithmetic, no platform intrinsics).
 //!
 //! Basic IEEE operations are correctly rounded and Rust never fuses a multiply and an add on its
