@@ -139,16 +139,14 @@ impl HeldTask {
         })
     }
 
-    /// The view [`judge`] takes. A public sample too small to train the reference on (a task
-    /// shipping under 20 training samples) is judged without one, by every validator alike.
+    /// The view [`judge`] takes.
     pub fn view(&self) -> Task<'_> {
         Task {
             cid: self.task.cid,
             spec: &self.task.spec,
             validation: &self.validation,
             config: &self.config,
-            public: (self.public.len() >= Reference::LEAST_SAMPLES)
-                .then_some((&self.public, &self.recipe)),
+            public: Some((&self.public, &self.recipe)),
         }
     }
 }
@@ -304,9 +302,10 @@ pub fn judge<C: Chain>(
         .map(|(public, recipe)| {
             // Every validator trains the same reference: the recipe seeded by the round.
             let seed = u64::from_le_bytes(round_address.to_bytes()[..8].try_into().expect("8"));
-            Reference::train(spec, &base, public, &TrainConfig { seed, ..*recipe })
+            Reference::for_round(spec, &base, public, &TrainConfig { seed, ..*recipe })
         })
-        .transpose()?;
+        .transpose()?
+        .flatten();
     let context = RoundContext {
         round: round_address.to_bytes(),
         previous_step: previous_step.as_deref(),

@@ -267,20 +267,15 @@ fn run(config: &SimConfig, data: &SimData) -> Result<RunOutcome, FlError> {
                         reputation_bps: droppin_interface::BPS,
                     })
                     .collect();
-                // As a validator: a public sample too small to train on leaves no reference.
-                let reference = (data.public.len() >= Reference::LEAST_SAMPLES)
-                    .then(|| {
-                        Reference::train(
-                            &config.spec,
-                            &global,
-                            &data.public,
-                            &TrainConfig {
-                                seed: round_seed,
-                                ..config.train
-                            },
-                        )
-                    })
-                    .transpose()?;
+                let reference = Reference::for_round(
+                    &config.spec,
+                    &global,
+                    &data.public,
+                    &TrainConfig {
+                        seed: round_seed,
+                        ..config.train
+                    },
+                )?;
                 let report = validate(
                     &config.spec,
                     &global,

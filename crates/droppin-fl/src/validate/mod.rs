@@ -164,9 +164,8 @@ pub fn validate(
             "a node appears twice in the submissions".into(),
         ));
     }
-    let previous_step = context.previous_step.filter(|step| {
-        step.len() == base.values.len() && l2_norm(step).is_finite() && l2_norm(step) > 0.0
-    });
+    let fits = |values: &[f32]| values.len() == base.values.len() && usable_norm(values).is_some();
+    let previous_step = context.previous_step.filter(|step| fits(step));
     let base_hash = Update::model_hash(spec, base);
     let limits = DecodeLimits::delta(spec, &base.layout, base_hash, context.round);
     let decoded: Vec<Result<Update, Reason>> = order
@@ -193,7 +192,7 @@ pub fn validate(
     let reference = context.reference.filter(|r| {
         [&r.update, &r.retrained, &r.halves[0], &r.halves[1]]
             .iter()
-            .all(|u| u.len() == base.values.len() && l2_norm(u).is_finite() && l2_norm(u) > 0.0)
+            .all(|u| fits(u))
     });
     let reference_norm = reference.map(|r| l2_norm(&r.update));
     let public = reference.and_then(|r| public_anchor(r, previous_step, config));
@@ -485,29 +484,38 @@ fn public_anchor(
     previous_step: Option<&[f32]>,
     config: &ValidatorConfig,
 ) -> Option<(Vec<f32>, f64, f64)> {
-    let direction = marginal(&reference.update, previous_step);
-    let parts = [
+    // Each training's part beyond the step, with its norm.
+    let part = |update: &[f32]| {
+        let part = marginal(update, previous_step);
+        usable_norm(&part).map(|norm| (part, norm))
+    };
+    let [own, retrained, first, second] = [
+        &reference.update,
         &reference.retrained,
         &reference.halves[0],
         &reference.halves[1],
     ]
-    .map(|update| marginal(update, previous_step));
-    let norm = l2_norm(&direction);
-    let usable = |norm: f64| norm.is_finite() && norm > 0.0;
-    if !usable(norm) || parts.iter().any(|part| !usable(l2_norm(part))) {
-        return None;
-    }
-    let alike_of =
-        |a: &[f32], b: &[f32]| rules::quantize(cosine(a, b, l2_norm(a), l2_norm(b)), 1e-6);
-    let alike = alike_of(&direction, &parts[0]);
-    let halves = alike_of(&parts[1], &parts[2]);
+    .map(|update| part(update));
+    let (own, retrained, first, second) = (own?, retrained?, first?, second?);
+    let alike_of = |(a, a_norm): &(Vec<f32>, f64), (b, b_norm): &(Vec<f32>, f64)| {
+        rules::quantize(cosine(a, b, *a_norm, *b_norm), 1e-6)
+    };
+    let alike = alike_of(&own, &retrained);
+    let halves = alike_of(&first, &second);
     if alike.is_nan() || halves.is_nan() {
         return None;
     }
     let bar = (alike * config.public_cosine_share)
         .max(config.group_cosine)
         .max(rules::expected_alike(halves) + config.public_margin);
+    let (direction, norm) = own;
     Some((direction, norm, bar))
+}
+
+/// The norm of `values` when it is finite and positive: what a direction needs to count.
+fn usable_norm(values: &[f32]) -> Option<f64> {
+    let norm = l2_norm(values);
+    (norm.is_finite() && norm > 0.0).then_some(norm)
 }
 
 /// The update without its component along the public previous step.

@@ -33,7 +33,21 @@ pub struct Reference {
 
 impl Reference {
     /// The fewest public samples a reference trains on: one for each half.
-    pub const LEAST_SAMPLES: usize = 2;
+    const LEAST_SAMPLES: usize = 2;
+
+    /// The reference a round is judged with, or none where the public sample is too small to
+    /// halve (a task shipping under 20 training samples): every validator, and the simulator,
+    /// then judges without one alike.
+    pub fn for_round(
+        spec: &ModelSpec,
+        base: &Weights,
+        public: &Dataset,
+        recipe: &TrainConfig,
+    ) -> Result<Option<Self>, FlError> {
+        (public.len() >= Self::LEAST_SAMPLES)
+            .then(|| Self::train(spec, base, public, recipe))
+            .transpose()
+    }
 
     /// The four trainings of `base` with `recipe`, each by `reference_update`.
     pub fn train(
