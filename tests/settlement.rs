@@ -357,3 +357,51 @@ fn finding_9_node_cap_settler_bounty_and_the_treasury_checked_by_key() {
     assert_eq!(bounty, bps_of(rent, droppin_coordinator::SETTLE_BOUNTY_BPS));
     assert_eq!(run.state(&h).status, RoundStatus::Failed);
 }
+
+#[test]
+fn finding_10_closing_cannot_skip_the_posted_leaves_and_strand_their_rent() {
+    // Anyone may close a settled round. Naming a fresh key in place of the posted leaves used to
+    // pass as "no leaves at that level": the round closed and the real leaves, which only
+    // closing the round returns, held their poster's rent for ever.
+    let mut h = Harness::new();
+    let (run, nodes, drawn) = judged_round(&mut h, 2);
+    let (tree, vote) = run.verdict(&[accepted(5_000), accepted(5_000)]);
+    let votes: Vec<_> = drawn.iter().map(|v| (v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, &drawn[0]).unwrap();
+    run.post(&mut h, &drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    for node in &nodes {
+        run.settle_node(&mut h, node).unwrap();
+    }
+    for v in &drawn {
+        run.settle_seat(&mut h, v, &v.pubkey(), 0).unwrap();
+    }
+    let leaves = find::verdict(&h.program, &run.round, 0);
+    let poster = drawn[0].pubkey();
+    let closer = h.funded(1);
+    for position in [4, 5] {
+        let mut ix = builders::close_round(
+            &h.program,
+            &run.round,
+            &run.funder.pubkey(),
+            [Some(poster), None],
+        );
+        ix.accounts[position].pubkey = Address::new_unique();
+        assert_eq!(
+            h.send(&[ix], &[&closer]),
+            err(DropPinError::InvalidPda),
+            "a stand-in for the leaves at account {position}"
+        );
+    }
+    let rent = h.balance(&leaves);
+    assert!(rent > 0);
+    let before = h.balance(&poster);
+    run.close(&mut h).unwrap();
+    assert_eq!(
+        h.balance(&poster) - before,
+        rent,
+        "the poster gets its rent back"
+    );
+    assert_eq!(h.balance(&leaves), 0);
+}

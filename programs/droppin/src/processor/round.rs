@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use droppin_coordinator as coordinator;
 use droppin_interface::{
     instruction::OpenRoundArgs,
-    pda::{CONTRIBUTION_SEED, ROUND_SEED, TOKEN_VAULT_SEED, VAULT_SEED},
+    pda::{CONTRIBUTION_SEED, ROUND_SEED, TOKEN_VAULT_SEED, VAULT_SEED, VERDICT_SEED},
     state::{
         Contribution, Currency, ProtocolConfig, Registry, Round, Treasury, Vault, VerdictLeaves,
     },
@@ -327,6 +327,8 @@ pub fn close(program_id: &Address, accounts: &mut [AccountView]) -> Result {
 }
 
 /// Closes a verdict's leaves account, if it exists, returning its rent to whoever posted it.
+/// The address is checked first: a stand-in key would read as "no leaves" and strand the real
+/// ones' rent, since nothing else closes them once the round is gone.
 fn close_leaves(
     program_id: &Address,
     round: &AccountView,
@@ -334,6 +336,11 @@ fn close_leaves(
     payer: &mut AccountView,
     level: u8,
 ) -> Result {
+    require_canonical_pda(
+        leaves,
+        &[VERDICT_SEED, round.address().as_ref(), &[level]],
+        program_id,
+    )?;
     if is_uninitialized(leaves) || leaves.lamports() == 0 {
         return Ok(());
     }
