@@ -264,18 +264,7 @@ pub fn reveal_vote<H: Hasher>(
     }
     check_vote(round, vote)?;
     let committee = &mut round.committees[usize::from(seat.level)];
-    let existing = committee
-        .tallies
-        .iter()
-        .position(|t| t.votes > 0 && t.digest == digest);
-    // A vote for a verdict beyond the tally's capacity counts for none.
-    if let Some(index) = existing.or_else(|| committee.tallies.iter().position(|t| t.votes == 0)) {
-        let tally = &mut committee.tallies[index];
-        *tally = VoteTally {
-            digest,
-            votes: tally.votes + 1,
-        };
-    }
+    count_vote(&mut committee.tallies, digest);
     committee.revealed += 1;
     seat.status = SeatStatus::Revealed;
     seat.vote = *vote;
@@ -284,6 +273,30 @@ pub fn reveal_vote<H: Hasher>(
 }
 
 const _: () = assert!(MAX_TALLIES <= 8);
+
+/// Adds a revealed vote for `digest` to `tallies`, which hold their verdicts in the order they
+/// first came. When every tally is taken by other verdicts, the one with the fewest votes (the
+/// oldest of those) gives way: a verdict's tally is never full before its voters reveal, so
+/// sybils revealing distinct junk first (the slot leader orders them) cannot leave the honest
+/// verdict without a tally. Pushing a tally out takes seven others with as many votes each, all
+/// newer, and one more junk reveal: its votes are lost, so each junk reveal costs an honest
+/// verdict at most an eighth of a vote, against a whole one for a seat voting it down.
+fn count_vote(tallies: &mut [VoteTally; MAX_TALLIES], digest: [u8; 32]) {
+    let taken = tallies.iter().take_while(|t| t.votes > 0).count();
+    if let Some(tally) = tallies[..taken].iter_mut().find(|t| t.digest == digest) {
+        tally.votes = tally.votes.saturating_add(1);
+        return;
+    }
+    let free = if taken < MAX_TALLIES {
+        taken
+    } else {
+        let fewest = tallies.iter().map(|t| t.votes).min().unwrap_or(0);
+        let oldest = tallies.iter().position(|t| t.votes == fewest).unwrap_or(0);
+        tallies.copy_within(oldest + 1.., oldest);
+        MAX_TALLIES - 1
+    };
+    tallies[free] = VoteTally { digest, votes: 1 };
+}
 
 /// What reporting an absence moves out of the absent validator's bond, in its currency.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -211,6 +211,108 @@ fn quorum_is_measured_against_at_least_the_smallest_committee() {
     assert!(has_quorum(&round, &committee, 6));
 }
 
+/// A round whose first committee has `seats` seats, all committed, its vote reveals open.
+fn committee_of(seats: u8) -> (Round, u64) {
+    let mut round = Round::default();
+    open_round(
+        &params(),
+        &keys_with(SOL),
+        &args(0, 8, SOL, 3),
+        0,
+        &mut round,
+    )
+    .unwrap();
+    let committee = &mut round.committees[0];
+    committee.drawn = true;
+    committee.seats = seats;
+    committee.vote_deadline = 100;
+    committee.reveal_deadline = 200;
+    (round, 100)
+}
+
+/// A vote no check refuses (no node joined), told apart by `tag`.
+fn vote_tagged(tag: u8) -> VerdictVote {
+    let model = [tag; 32];
+    VerdictVote {
+        leaves_root: [tag; 32],
+        new_model_hash: model,
+        new_model_cid: Cid::from_digest(&model),
+        verdict_list_cid: Cid::from_digest(&[3; 32]),
+        accepted: 0,
+        excluded: 0,
+        slashed: 0,
+        no_shows: 0,
+        weight_sum_bps: 0,
+    }
+}
+
+/// Seat `index` of `round`'s first committee seals `vote` and reveals it at `slot`.
+fn seal_and_reveal(round: &mut Round, index: u8, vote: &VerdictVote, slot: u64) {
+    let validator = [index; 32];
+    let mut seat = Seat {
+        round: ROUND_KEY,
+        validator,
+        vote_deadline: round.committees[0].vote_deadline,
+        ..Seat::default()
+    };
+    let salt = [index ^ 0x33; 32];
+    let sealed =
+        vote_commitment::<Sha256>(&ROUND_KEY, &validator, 0, &vote.digest::<Sha256>(), &salt);
+    commit_vote(&mut seat, 0, sealed).unwrap();
+    let opening = RevealVoteArgs {
+        level: 0,
+        vote: *vote,
+        salt,
+    };
+    reveal_vote::<Sha256>(round, &ROUND_KEY, &mut seat, slot, &opening).unwrap();
+}
+
+#[test]
+fn junk_verdicts_revealed_first_cannot_crowd_out_the_honest_one() {
+    // 31 seats, 8 of them a funder's sybils (a quarter: too few to block the quorum by staying
+    // silent or by voting against it). The slot leader puts their reveals first, eight verdicts
+    // differing in one root, each taking a tally; every honest reveal used to find no tally left
+    // and count for none, so no verdict had the quorum and the funder got its pool back.
+    let honest = vote_tagged(200);
+    let (mut round, slot) = committee_of(31);
+    for sybil in 0..8 {
+        seal_and_reveal(&mut round, sybil, &vote_tagged(sybil), slot);
+    }
+    for seat in 8..31 {
+        seal_and_reveal(&mut round, seat, &honest, slot);
+    }
+    let committee = &round.committees[0];
+    assert_eq!(committee.votes_for(&honest.digest::<Sha256>()), 23);
+    assert!(has_quorum(&round, committee, 23));
+
+    // When every tally is taken, junk pushes out the least-voted, oldest one: eight junk
+    // reveals right after the honest verdict's first vote push out its tally and that vote, so
+    // sybils take at most one honest vote per eight of them. Ten sybils interleaved with the
+    // reveals so: the honest verdict keeps 20 of its 21 votes.
+    let (mut round, slot) = committee_of(31);
+    let mut sybils = 0..10u8;
+    for seat in 10..31 {
+        seal_and_reveal(&mut round, seat, &honest, slot);
+        for sybil in sybils.by_ref().take(if seat == 10 { 8 } else { 1 }) {
+            seal_and_reveal(&mut round, sybil, &vote_tagged(sybil), slot);
+        }
+    }
+    let honest_votes = |round: &Round| round.committees[0].votes_for(&honest.digest::<Sha256>());
+    assert_eq!(honest_votes(&round), 20);
+
+    // With two votes in, junk with one vote each only pushes out junk.
+    let (mut round, slot) = committee_of(31);
+    for seat in (0..2).chain(12..31) {
+        if seat == 12 {
+            for sybil in 2..12 {
+                seal_and_reveal(&mut round, sybil, &vote_tagged(sybil), slot);
+            }
+        }
+        seal_and_reveal(&mut round, seat, &honest, slot);
+    }
+    assert_eq!(honest_votes(&round), 21);
+}
+
 #[test]
 fn config_changes_wait_out_the_timelock_in_bounded_steps() {
     let mut config = droppin_interface::state::ProtocolConfig {

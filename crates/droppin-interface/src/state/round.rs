@@ -6,7 +6,8 @@ use codama_macros::{CodamaAccount, CodamaType};
 use super::{AccountState, AccountType};
 use crate::{Cid, Pubkey, instruction::VerdictVote};
 
-/// Distinct verdicts a committee's tally keeps; a vote for any further one counts for none.
+/// Distinct verdicts a committee's tally keeps, in the order they first came; a vote for a further
+/// one takes the place of the least-voted (the oldest of those).
 pub const MAX_TALLIES: usize = 8;
 
 /// What a round's stakes and rewards are paid in.
