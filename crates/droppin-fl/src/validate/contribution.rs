@@ -26,7 +26,8 @@ pub(super) struct Bars {
 /// raised two fifths of the way from the typical pairwise cosine of the updates to 1 when they
 /// are alike (the first rounds, when every update points the same way), never above the
 /// ceiling. "Typical" is the median of the pair cosines weighted by the product of the pair's
-/// `sure` gains (what each surely brought, shared within the groups the floor would form):
+/// `sure` gains (what each surely brought, shared within the groups the floor would form, but
+/// for a group of half the updates or more: see [`typical_bar`]):
 /// updates that bring nothing, sybils' noise for one, cannot lower the bar until honest updates
 /// fall into one group. With fewer than three updates bringing anything surely, the pairs are
 /// weighted by the `measured` gains (late in training, when one update's gain is within its
@@ -113,12 +114,15 @@ fn typical_bar(linked: &[(usize, usize, f64)], weights: &[f64], floor: f64) -> O
         return None;
     }
     // Weights shared within the groups the floor alone would form, so that copies do not pull
-    // the bar up either.
-    let at_floor = link(weights.len(), linked, floor);
+    // the bar up either; but not within a group of half the updates or more: that is the
+    // cohort's own likeness (every update of the first rounds), and shared, its pairs would
+    // weigh as one update's against those of a single unlike one, which would set the bar.
+    let n = weights.len();
+    let at_floor = link(n, linked, floor);
     let shared: Vec<f64> = weights
         .iter()
         .zip(group_sizes(&at_floor))
-        .map(|(w, size)| w / size as f64)
+        .map(|(w, size)| if 2 * size >= n { *w } else { w / size as f64 })
         .collect();
     let pairs = linked
         .iter()
@@ -307,12 +311,12 @@ mod tests {
             super::groups(&alike, &[1.0; 4], &[1.0; 4], &bars(0.4, 0.85)),
             vec![0, 1, 2, 2]
         );
-        // Updates that bring nothing do not lower the bar: with many orthogonal ones of weight
+        // Updates that bring nothing do not lower the bar: with many opposed ones of weight
         // zero beside them, the alike updates still separate as before.
         let mut crowded = alike.clone();
         crowded.extend((0..6).map(|k| {
             let mut v = vec![0.0; 4];
-            v[k % 4] = if k < 4 { -1.0 } else { 1.0 };
+            v[k % 4] = -1.0;
             v
         }));
         let weights = [[1.0; 4], [0.0; 4]].concat();
@@ -377,6 +381,47 @@ mod tests {
         assert_eq!(
             groups(&directions, &sure, &[0.1, 0.1, 1e-4], &bars(0.5, 0.85)),
             vec![0, 1, 2]
+        );
+    }
+
+    #[test]
+    fn one_update_unlike_the_rest_does_not_tie_them_into_one_group() {
+        // Five honest updates of different data, alike as early in training (pairwise cosine
+        // 0.75), and one unlike them all (0.476 from each: a label-skewed shard, or a key sent
+        // to do this) that gains 0.6 of theirs. The five are one group at the floor, so their
+        // pairs shared one update's weight while the outsider's five pairs kept theirs: the
+        // typical pair became the outsider's, the bar fell to 0.69, and the five honest updates
+        // became one group, paid its least member's gain once and capped at one share.
+        let axis = |k: usize, along: f32, at: f32| -> Vec<f32> {
+            let mut v = vec![0.0; 8];
+            v[0] = along;
+            v[k] = at;
+            v
+        };
+        let mut directions: Vec<Vec<f32>> = (1..=5).map(|k| axis(k, 1.0, 0.577_350_3)).collect();
+        let alone = groups(&directions, &[1.0; 5], &[1.0; 5], &bars(0.5, 0.85));
+        assert_eq!(alone, vec![0, 1, 2, 3, 4]);
+        directions.push(axis(7, 0.55, 0.835));
+        let gains = [1.0, 1.0, 1.0, 1.0, 1.0, 0.6];
+        assert_eq!(
+            groups(&directions, &gains, &gains, &bars(0.5, 0.85)),
+            vec![0, 1, 2, 3, 4, 5]
+        );
+        // A minority of alike updates still counts once: late in training, three keys sharing
+        // a trigger (0.67 alike) beside one other update that gains and six that gain nothing
+        // are one group, not paid three times.
+        let axis = |k: usize, along: f32, at: f32| -> Vec<f32> {
+            let mut v = vec![0.0; 12];
+            v[0] = along;
+            v[k] = at;
+            v
+        };
+        let mut late: Vec<Vec<f32>> = (1..=3).map(|k| axis(k, 1.0, 0.7)).collect();
+        late.extend((4..=10).map(|k| axis(k, 0.0, 1.0)));
+        let gains = [0.002, 0.003, 0.0013, 0.0008, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        assert_eq!(
+            groups(&late, &gains, &gains, &bars(0.5, 0.85))[..4],
+            [0, 0, 0, 3]
         );
     }
 
