@@ -953,3 +953,37 @@ fn a_round_cannot_settle_or_close_while_its_absences_may_be_reported() {
     }
     run.settle_appeal_and_close(&mut h).unwrap();
 }
+
+#[test]
+fn junk_votes_revealed_first_leave_the_honest_verdict_its_tally() {
+    // Eight seats of a 31-seat committee reveal eight junk verdicts (one byte of the root each)
+    // before anyone else: the committee keeps eight tallies, and the honest reveals used to find
+    // none left and count for nothing, so the round could never be finalized.
+    let mut h = Harness::new();
+    let validators = h.validators(40, 5);
+    let (run, _) = revealed_round(&mut h, 2, |args| args.committee_size = 31);
+    let ((_, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let honest_seats = drawn.len() - 8;
+    assert!(3 * honest_seats >= 2 * drawn.len(), "{} drawn", drawn.len());
+    let junk = |k: u8| {
+        let mut vote = honest;
+        vote.leaves_root[0] ^= k + 1;
+        vote
+    };
+    let votes: Vec<_> = drawn
+        .iter()
+        .zip(0u8..)
+        .map(|(v, k)| (*v, Some(if k < 8 { junk(k) } else { honest })))
+        .collect();
+    run.judge(&mut h, 0, &votes);
+    let digest = honest.digest::<Sha256>();
+    assert_eq!(
+        usize::from(run.state(&h).committees[0].votes_for(&digest)),
+        honest_seats
+    );
+    run.finalize(&mut h, drawn[8]).unwrap();
+    assert_eq!(run.state(&h).status, RoundStatus::Finalized);
+    assert_eq!(run.state(&h).outcome.digest, digest);
+}
