@@ -56,13 +56,16 @@ pub enum Attack {
     /// Trains on the validation data it can see instead of data of its own: the task's public
     /// sample (the committee's own set never reaches nodes before the reveal deadline).
     ValidationTrainer,
+    /// Trains on the public sample as [`Attack::ValidationTrainer`] does, and adds Gaussian
+    /// noise of half its update's norm: the retraining bar is a cosine, and noise lowers it.
+    PaddedValidationTrainer,
     /// Replays an honest node's update revealed in another round on the same base model (a twin
     /// round): the blob carries that round's key.
     Replay,
 }
 
 impl Attack {
-    pub const NAMES: [&'static str; 19] = [
+    pub const NAMES: [&'static str; 20] = [
         "sign-flip",
         "scaling",
         "noise",
@@ -81,9 +84,10 @@ impl Attack {
         "retrained-copies",
         "free-ride-momentum",
         "validation-trainer",
+        "padded-validation-trainer",
         "replay",
     ];
-    pub const ALL: [Attack; 19] = [
+    pub const ALL: [Attack; 20] = [
         Attack::SignFlip,
         Attack::Scaling,
         Attack::Noise,
@@ -102,6 +106,7 @@ impl Attack {
         Attack::RetrainedCopies,
         Attack::FreeRideMomentum,
         Attack::ValidationTrainer,
+        Attack::PaddedValidationTrainer,
         Attack::Replay,
     ];
 
@@ -177,6 +182,16 @@ pub fn craft(attack: Attack, own: &[Vec<f32>], knows: &Knowledge<'_>, seed: u64)
                 noise(dim, scale, &mut rng)
             })
             .collect(),
+        Attack::PaddedValidationTrainer => own
+            .iter()
+            .map(|u| {
+                let scale = 0.5 * l2_norm(u) as f32 / (dim.max(1) as f32).sqrt();
+                u.iter()
+                    .zip(noise(dim, scale, &mut rng))
+                    .map(|(v, n)| v + n)
+                    .collect()
+            })
+            .collect(),
         Attack::Alie | Attack::Ipm => {
             let (mean, std) = mean_std(knows.honest);
             let crafted: Vec<f32> = if attack == Attack::Ipm {
@@ -247,7 +262,7 @@ pub fn attacker_data(
             mixed
         }
         Attack::RetrainedCopies => first_attacker.clone(),
-        Attack::ValidationTrainer => public.clone(),
+        Attack::ValidationTrainer | Attack::PaddedValidationTrainer => public.clone(),
         _ => own.clone(),
     }
 }
