@@ -62,17 +62,24 @@ fn keys_with(bonded_total: u64) -> RoundKeys {
     }
 }
 
-#[test]
-fn a_seat_reports_what_it_fetched_until_halfway_through_validation() {
+/// A round opened at slot 0 (8 nodes, a committee of 3) with `bonded` lamports in the registry
+/// and `amount` funded.
+fn opened(bonded: u64, amount: u64) -> Round {
     let mut round = Round::default();
     open_round(
         &params(),
-        &keys_with(10 * SOL),
-        &args(0, 8, SOL, 3),
+        &keys_with(bonded),
+        &args(0, 8, amount, 3),
         0,
         &mut round,
     )
     .unwrap();
+    round
+}
+
+#[test]
+fn a_seat_reports_what_it_fetched_until_halfway_through_validation() {
+    let mut round = opened(10 * SOL, SOL);
     round.counts.nodes_joined = 3;
     let mut seat = Seat::default();
     let deadline = droppin_interface::availability::availability_deadline(&round.committees[0]);
@@ -171,16 +178,7 @@ fn the_default_phases_are_hours_and_a_ten_slot_round_is_refused() {
 
 #[test]
 fn a_seat_lock_exceeds_what_the_smallest_captive_quorum_could_move() {
-    let params = params();
-    let mut round = Round::default();
-    open_round(
-        &params,
-        &keys_with(SOL),
-        &args(0, 8, 5 * SOL, 3),
-        0,
-        &mut round,
-    )
-    .unwrap();
+    let mut round = opened(SOL, 5 * SOL);
     round.counts.nodes_joined = 8;
     let lock = seat_lock(&round).unwrap();
     let at_risk = round.pool + 8 * bps_of(round.node_stake, round.terms.slash_bps);
@@ -190,15 +188,7 @@ fn a_seat_lock_exceeds_what_the_smallest_captive_quorum_could_move() {
 
 #[test]
 fn quorum_is_measured_against_at_least_the_smallest_committee() {
-    let mut round = Round::default();
-    open_round(
-        &params(),
-        &keys_with(SOL),
-        &args(0, 8, SOL, 3),
-        0,
-        &mut round,
-    )
-    .unwrap();
+    let round = opened(SOL, SOL);
     let mut committee = round.committees[0];
     committee.seats = 1;
     assert!(
@@ -213,15 +203,7 @@ fn quorum_is_measured_against_at_least_the_smallest_committee() {
 
 /// A round whose first committee has `seats` seats, all committed, its vote reveals open.
 fn committee_of(seats: u8) -> (Round, u64) {
-    let mut round = Round::default();
-    open_round(
-        &params(),
-        &keys_with(SOL),
-        &args(0, 8, SOL, 3),
-        0,
-        &mut round,
-    )
-    .unwrap();
+    let mut round = opened(SOL, SOL);
     let committee = &mut round.committees[0];
     committee.drawn = true;
     committee.seats = seats;
