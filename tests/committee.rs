@@ -987,3 +987,71 @@ fn junk_votes_revealed_first_leave_the_honest_verdict_its_tally() {
     assert_eq!(run.state(&h).status, RoundStatus::Finalized);
     assert_eq!(run.state(&h).outcome.digest, digest);
 }
+
+#[test]
+fn an_honest_vote_pushed_out_of_the_tally_is_still_paid_and_the_round_closes() {
+    // The honest verdict's first vote, then eight junk verdicts: its tally gives way and that
+    // vote is lost, so the verdict holds one vote fewer than the seats that revealed it. Split
+    // by its tally, the validators' pool would run out before the last of them settled, and the
+    // round could never close; split by the most seats that can have revealed it, every one is
+    // paid and the pool is never overdrawn.
+    let mut h = Harness::new();
+    let validators = h.validators(40, 5);
+    let (run, nodes) = revealed_round(&mut h, 2, |args| args.committee_size = 31);
+    let ((tree, honest), _) = verdicts(&run, 2);
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    let junk = |k: u8| {
+        let mut vote = honest;
+        vote.leaves_root[0] ^= k + 1;
+        vote
+    };
+    let votes: Vec<_> = drawn
+        .iter()
+        .zip(0u8..)
+        .map(|(v, k)| (*v, Some(if (1..9).contains(&k) { junk(k) } else { honest })))
+        .collect();
+    run.judge(&mut h, 0, &votes);
+    let digest = honest.digest::<Sha256>();
+    let committee = run.state(&h).committees[0];
+    let honest_seats = drawn.len() - 8;
+    assert_eq!(usize::from(committee.votes_for(&digest)), honest_seats - 1);
+    assert_eq!(
+        committee.untallied(),
+        2,
+        "the honest vote and one junk vote"
+    );
+    run.finalize(&mut h, drawn[9]).unwrap();
+    run.post(&mut h, drawn[9], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+    for node in &nodes {
+        run.settle_node(&mut h, node).unwrap();
+    }
+    let pool = run.state(&h).outcome.validator_pool;
+    let share = pool / (honest_seats as u64 + 1);
+    for (v, vote) in &votes {
+        let paid = |h: &Harness| run.state(h).outcome.validator_rewards_paid;
+        let (before, bond) = (paid(&h), h.bond(&v.pubkey()).bond);
+        run.settle_seat(&mut h, v, &v.pubkey(), 0).unwrap();
+        if *vote == Some(honest) {
+            assert_eq!(
+                paid(&h) - before,
+                share,
+                "each honest seat, the lost vote's too"
+            );
+        } else {
+            assert_eq!(paid(&h), before);
+            assert!(
+                h.bond(&v.pubkey()).bond < bond,
+                "a junk vote pays its penalty"
+            );
+        }
+    }
+    let round = run.state(&h);
+    assert_eq!(
+        round.outcome.validator_rewards_paid,
+        share * honest_seats as u64
+    );
+    assert!(round.outcome.validator_rewards_paid <= pool);
+    run.close(&mut h).unwrap();
+}

@@ -135,7 +135,7 @@ pub fn settle_appeal(round: &mut Round) -> Result<AppealPayout> {
             to_treasury: 0,
         },
         AppealResolution::Confirmed => {
-            let confirming = u64::from(round.committees[1].votes_for(&round.outcome.digest));
+            let confirming = u64::from(round.committees[1].most_votes_for(&round.outcome.digest));
             let shares = appeal_share(round) * confirming;
             AppealPayout {
                 to_appellant: 0,

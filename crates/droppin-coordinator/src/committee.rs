@@ -497,13 +497,15 @@ fn count_settled(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
 /// final verdict, checked against the pool.
 fn validator_share(round: &mut Round) -> Result<u64> {
     let digest = round.outcome.digest;
+    // Split among the most seats that can have revealed the verdict: a vote whose tally gave
+    // way to junk still earns its seat a share, and the shares never exceed the pool.
     let appeal_votes = match round.appeal.resolution {
         AppealResolution::Confirmed | AppealResolution::Overturned | AppealResolution::Decided => {
-            round.committees[1].votes_for(&digest)
+            round.committees[1].most_votes_for(&digest)
         }
         _ => 0,
     };
-    let agreeing = u64::from(round.committees[0].votes_for(&digest)) + u64::from(appeal_votes);
+    let agreeing = u64::from(round.committees[0].most_votes_for(&digest)) + u64::from(appeal_votes);
     let share = round.outcome.validator_pool / agreeing.max(1);
     let paid = add(round.outcome.validator_rewards_paid, share)?;
     if paid > round.outcome.validator_pool {
@@ -515,6 +517,6 @@ fn validator_share(round: &mut Round) -> Result<u64> {
 
 /// Each confirming appeal seat's share of the appellant's bond.
 pub(crate) fn appeal_share(round: &Round) -> u64 {
-    let confirming = round.committees[1].votes_for(&round.outcome.digest);
+    let confirming = round.committees[1].most_votes_for(&round.outcome.digest);
     bps_of(round.appeal.bond, round.terms.appeal_reward_bps) / u64::from(confirming.max(1))
 }

@@ -187,6 +187,19 @@ impl CommitteeDraw {
             .map_or(0, |t| t.votes)
     }
 
+    /// Revealed votes no tally holds any more: votes for verdicts whose tally gave way to a
+    /// further one. A verdict may have up to these beyond its tally's votes.
+    pub fn untallied(&self) -> u8 {
+        let tallied: u16 = self.tallies.iter().map(|t| u16::from(t.votes)).sum();
+        u8::try_from(u16::from(self.revealed).saturating_sub(tallied)).unwrap_or(u8::MAX)
+    }
+
+    /// The most seats that can have revealed `digest`: its tally's votes and the untallied ones.
+    /// Shares split by this bound never pay out more than there is, whoever's vote was lost.
+    pub fn most_votes_for(&self, digest: &[u8; 32]) -> u8 {
+        self.votes_for(digest).saturating_add(self.untallied())
+    }
+
     /// The most-voted digest and its votes (the first one on a tie).
     pub fn leader(&self) -> Option<VoteTally> {
         self.tallies
