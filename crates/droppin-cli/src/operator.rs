@@ -176,7 +176,21 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     temporary
         .persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
+    // The rename itself is durable only once the directory is synced.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))?;
     Ok(())
+}
+
+/// The pending commitment saved at `path`, `None` if nothing was saved there. A file that is
+/// there but cannot be read back is an error, never "nothing saved": a node that took it for
+/// none would train again over a salt an in-flight commit needs, or give up its reveal.
+pub fn saved_commitment(path: &Path) -> anyhow::Result<Option<(Commitment, Vec<u8>)>> {
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        _ => load_pending(path).map(Some),
+    }
 }
 
 /// Loads a pending commitment and its update, checking the update still has the CID.
@@ -234,5 +248,9 @@ mod tests {
         .unwrap();
         let error = load_pending(&path).unwrap_err().to_string();
         assert!(error.contains("does not match its CID"), "{error}");
+        // Damaged is an error, not "nothing saved"; only a missing file is that.
+        assert!(saved_commitment(&path).is_err());
+        std::fs::remove_file(&path).unwrap();
+        assert!(saved_commitment(&path).unwrap().is_none());
     }
 }

@@ -2,7 +2,7 @@
 //! the slot) and what the node saved (its commitment), the next thing to do. The CLI's loop and
 //! the browser's page both follow it; they only differ in how they carry a step out.
 
-use droppin_coordinator::{Phase, crank_timeout, phase, settlement_open};
+use droppin_coordinator::{Phase, absences_over, crank_timeout, phase, settlement_open};
 use droppin_interface::state::{NodeState, NodeStatus, Round, RoundStatus};
 
 use crate::record::Commitment;
@@ -52,8 +52,8 @@ pub enum Step {
     Done,
     /// The node cannot take part (too late to join, or the round is closed to it).
     Closed,
-    /// The node committed but holds no saved commitment: it cannot reveal. It settles what is
-    /// left once the round settles.
+    /// The node cannot reveal: it committed but holds no saved commitment, or training closed
+    /// before it committed. A no-show, it settles what is left once the round settles.
     Unrevealable,
 }
 
@@ -67,11 +67,13 @@ pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
         return Step::FailRound;
     }
     match round.status {
+        RoundStatus::Failed if node.is_none() => return Step::Done,
+        RoundStatus::Failed if settlement_open(round, slot) => return Step::Settle,
+        // Failed before a drawn committee's absences are all reportable: settling waits.
         RoundStatus::Failed => {
-            return if node.is_some() {
-                Step::Settle
-            } else {
-                Step::Done
+            return Step::Wait {
+                awaited: Awaited::Settlement,
+                until: absences_over(round),
             };
         }
         RoundStatus::Finalized if node.is_none() => return Step::Done,
@@ -95,7 +97,9 @@ pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
             until: d.commit,
         },
         (Phase::Reveal, Some(NodeStatus::Committed), Some(_)) => Step::Reveal,
-        (_, Some(NodeStatus::Committed), None) => Step::Unrevealable,
+        (_, Some(NodeStatus::Committed), None) | (_, Some(NodeStatus::Joined), _) => {
+            Step::Unrevealable
+        }
         (_, Some(NodeStatus::Revealed | NodeStatus::Committed), _) => Step::Wait {
             awaited: Awaited::Verdict,
             until: round.committees[0].reveal_deadline.max(d.vote_reveal),
@@ -125,7 +129,7 @@ impl Step {
             Step::Settle => "Settle: the stake and reward by the verdict (or the refund of a failed round).".into(),
             Step::Done => "Done: this node's stake and reward are paid out.".into(),
             Step::Closed => "Training has closed for this round: pick another.".into(),
-            Step::Unrevealable => "No saved update for this round: it cannot be revealed, and part of the stake will be slashed. Settle what is left once the round settles.".into(),
+            Step::Unrevealable => "No committed update this node can reveal (none saved, or training closed before the commit): part of the stake will be slashed. Settle what is left once the round settles.".into(),
         }
     }
 }
@@ -242,5 +246,40 @@ mod tests {
             Step::Done
         );
         assert!(!Step::Reveal.describe(150).is_empty());
+    }
+
+    #[test]
+    fn a_failed_round_is_settled_only_once_its_absences_are_over() {
+        // No seat taken: the round fails at the validation deadline, but settles only once the
+        // committee's absences can no longer be reported (its reveal deadline and the posting
+        // time after it). Settling before that is refused on-chain.
+        let mut failed = Round {
+            status: RoundStatus::Failed,
+            ..round()
+        };
+        failed.committees[0].drawn = true;
+        failed.committees[0].reveal_deadline = 350;
+        failed.terms.post_slots = 100;
+        let revealed = node(NodeStatus::Revealed);
+        assert_eq!(
+            step(320, &failed, Some(&revealed), None),
+            Step::Wait {
+                awaited: Awaited::Settlement,
+                until: 450
+            }
+        );
+        assert_eq!(step(450, &failed, Some(&revealed), None), Step::Settle);
+    }
+
+    #[test]
+    fn a_node_that_missed_its_commit_settles_what_is_left() {
+        // Joined, never committed (training took too long): a no-show, not a stranger to the
+        // round. Its stake, less the slash, comes back once the round settles.
+        let joined = node(NodeStatus::Joined);
+        assert_eq!(step(150, &round(), Some(&joined), None), Step::Unrevealable);
+        assert_eq!(
+            step(150, &round(), Some(&joined), Some(&saved())),
+            Step::Unrevealable
+        );
     }
 }

@@ -24,7 +24,9 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use droppin_cli::{
     node::{Commitment, commit, encode_delta, upload_and_reveal},
-    operator::{list_rounds, load_pending, pending_path, save_pending, summarize, write_private},
+    operator::{
+        list_rounds, pending_path, save_pending, saved_commitment, summarize, write_private,
+    },
     validator::{HeldTask, fetch_task, judge, load_model, publish_model, publish_task},
 };
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};

@@ -118,14 +118,14 @@ fn run_round(
     let address = node.pubkey();
     let round_address = parse_address(&args.round)?;
     let saved_file = pending_path(&cluster.state_dir(), &round_address, &address);
-    // A round's task never changes: it is fetched and checked against its CID once.
-    let task = fetch_task(store, &protocol.round(&round_address)?.task_cid)
-        .context("the round's task is not available: not staking")?;
+    // A round's task never changes: it is fetched and checked against its CID once, when first
+    // needed, so a node restarted to reveal or settle does not depend on storage for it.
+    let mut task = None;
     loop {
         let round = protocol.round(&round_address)?;
         let slot = protocol.chain.slot()?;
         let state = node_state(protocol, &round_address, &address)?;
-        let saved = load_pending(&saved_file).ok();
+        let saved = saved_commitment(&saved_file)?;
         let step = next_step(
             Snapshot {
                 slot,
@@ -138,14 +138,16 @@ fn run_round(
             Step::Join => {
                 // Nothing is staked on a round whose task this node cannot train or whose
                 // model it cannot fetch: a funder with a missing blob takes nobody's stake.
-                check_task(args, &task, store, &round)?;
+                let task = round_task(&mut task, store, &round)?;
+                check_task(args, task, store, &round)?;
                 protocol.join_round(node, &round_address)?;
                 say(cluster, "joined: stake locked");
             }
             Step::TrainAndCommit => {
                 // Saved before the commit is sent: if it lands unseen, only this salt reveals.
+                let task = round_task(&mut task, store, &round)?;
                 let (pending, bytes) =
-                    train_update(args, &task, store, &round_address, &round, cluster)?;
+                    train_update(args, task, store, &round_address, &round, cluster)?;
                 save_pending(&saved_file, &pending, &bytes)?;
                 commit(protocol, node, &round_address, &pending)?;
                 say(cluster, "committed");
@@ -216,6 +218,20 @@ fn run_round(
             ),
         }
     }
+}
+
+/// The round's task, fetched and checked against its CID the first time it is asked for.
+fn round_task<'t>(
+    cached: &'t mut Option<RoundTask>,
+    store: &dyn BlobStore,
+    round: &Round,
+) -> anyhow::Result<&'t RoundTask> {
+    if cached.is_none() {
+        let task = fetch_task(store, &round.task_cid)
+            .context("the round's task is not available: not staking")?;
+        *cached = Some(task);
+    }
+    Ok(cached.as_ref().expect("fetched above"))
 }
 
 /// The round's task must be one this node can train, on data it holds, from a model it can
