@@ -47,7 +47,8 @@ impl BlobStore for LocalStore {
         self.limits.check(bytes.len() as u64)?;
         let cid = content_id(bytes);
         let path = self.path(&cid);
-        if path.exists() {
+        // A copy already there is kept only if it reads back whole: a damaged one is replaced.
+        if path.exists() && self.get(&cid).is_ok() {
             return Ok(cid);
         }
         let mut file =
@@ -103,6 +104,16 @@ mod tests {
         let cid = store.put(b"delta").unwrap();
         assert_eq!(cid, content_id(b"delta"));
         assert_eq!(store.put(b"delta").unwrap(), cid, "idempotent");
+        assert_eq!(store.get(&cid).unwrap(), b"delta");
+    }
+
+    #[test]
+    fn a_damaged_copy_is_replaced_by_the_next_put() {
+        let (_dir, store) = store(1024);
+        let cid = store.put(b"delta").unwrap();
+        fs::write(store.path(&cid), b"delt").unwrap();
+        assert!(store.get(&cid).is_err());
+        assert_eq!(store.put(b"delta").unwrap(), cid);
         assert_eq!(store.get(&cid).unwrap(), b"delta");
     }
 
