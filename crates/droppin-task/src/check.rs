@@ -10,6 +10,13 @@ use crate::{
 /// its header, fits the largest blob the protocol's stores take (16 MiB).
 pub const MAX_PARAMETERS: u64 = 4_000_000;
 
+/// The most values one optimizer step may keep for its backward pass: the batch times every
+/// layer's output (and the input) for one sample. 2^27 `f32`s (512 MB) is what a browser tab's
+/// GPU or a validator training the committee's reference can be asked to hold; a model small in
+/// parameters can still be huge in activations (wide convolutions over large images). The
+/// catalog's largest step, the CIFAR-shaped CNN's at a batch of 64, holds under 4M.
+pub const MAX_STEP_ACTIVATIONS: u64 = 1 << 27;
+
 /// What a checked manifest's model is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checked {
@@ -326,6 +333,25 @@ impl Manifest {
         let text = matches!(self.data, DataSchema::Text { .. });
         let (shapes, parameters) = check_model(&self.model, &input, outputs, text)?;
         self.check_recipe()?;
+        let per_sample = std::iter::once(&input)
+            .chain(&shapes)
+            .map(|shape| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d)))
+            .fold(0u64, u64::saturating_add);
+        let step = per_sample.saturating_mul(u64::from(self.recipe.batch_size));
+        if step > MAX_STEP_ACTIVATIONS {
+            let field = if per_sample > MAX_STEP_ACTIVATIONS {
+                "model"
+            } else {
+                "recipe.batch_size"
+            };
+            return Err(fail(
+                field,
+                format!(
+                    "a step holds {step} activations ({per_sample} a sample), over the limit of \
+                     {MAX_STEP_ACTIVATIONS}: lower the batch size or the layers' widths"
+                ),
+            ));
+        }
         match (self.validation.metric, text) {
             (Metric::Perplexity, false) => {
                 return Err(fail(

@@ -16,7 +16,9 @@ mod check;
 mod describe;
 mod manifest;
 
-pub use check::{Checked, MAX_PARAMETERS, check_model, layer_name, shape_text};
+pub use check::{
+    Checked, MAX_PARAMETERS, MAX_STEP_ACTIVATIONS, check_model, layer_name, shape_text,
+};
 pub use manifest::{
     Column, DataSchema, ImageLabels, Layer, Manifest, Metric, Missing, Optimizer, Privacy, Recipe,
     Validation, Vocabulary,

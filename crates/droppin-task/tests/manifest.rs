@@ -1,7 +1,7 @@
 //! Manifests: the catalog checks, the canonical encoding is stable, and every kind of mistake
 //! gets one error that names its field.
 
-use droppin_task::{Layer, MAX_PARAMETERS, Manifest, TaskError, catalog};
+use droppin_task::{Layer, MAX_PARAMETERS, MAX_STEP_ACTIVATIONS, Manifest, TaskError, catalog};
 
 #[test]
 fn every_catalog_task_checks_with_its_expected_size() {
@@ -107,6 +107,29 @@ fn each_mistake_is_one_error_naming_its_field() {
         huge.unwrap_err()
             .to_string()
             .contains(&MAX_PARAMETERS.to_string())
+    );
+    // Few parameters, but more activations than a step may hold: a wide convolution, and a
+    // batch too large for a model that fits one sample.
+    let wide = edited("mnist-cnn", |v| {
+        v["data"]["channels"] = 4.into();
+        v["data"]["height"] = 1024.into();
+        v["data"]["width"] = 1024.into();
+        v["model"] = serde_json::json!([
+            {"layer": "conv2d", "channels": 256, "kernel": 1},
+            {"layer": "max_pool2d", "kernel": 1024},
+            {"layer": "flatten"},
+            {"layer": "dense", "units": 10}
+        ]);
+    });
+    assert_eq!(field_of(wide.clone()), "model");
+    assert!(
+        wide.unwrap_err()
+            .to_string()
+            .contains(&MAX_STEP_ACTIVATIONS.to_string())
+    );
+    assert_eq!(
+        field_of(edited("cifar10-cnn", |v| v["recipe"]["batch_size"] = 4096.into())),
+        "recipe.batch_size"
     );
     // An unknown field in a column, too (the parser names the field itself, inside `data`).
     let column = edited("breast-cancer", |v| {
