@@ -954,28 +954,48 @@ fn a_round_cannot_settle_or_close_while_its_absences_may_be_reported() {
     run.settle_appeal_and_close(&mut h).unwrap();
 }
 
+/// A round of 2 revealed nodes judged by a committee of 31 expected seats (40 validators
+/// bonding 5 SOL each), drawn: the run, its nodes, the honest verdict and the drawn validators.
+fn large_committee(
+    h: &mut Harness,
+) -> (
+    RoundRun,
+    Vec<Node>,
+    (VerdictTree, VerdictVote),
+    Vec<Keypair>,
+) {
+    let validators = h.validators(40, 5);
+    let (run, nodes) = revealed_round(h, 2, |args| args.committee_size = 31);
+    let (honest, _) = verdicts(&run, 2);
+    run.draw(h, 0).unwrap();
+    let drawn = run
+        .drawn(h, &validators, 0)
+        .into_iter()
+        .map(|k| k.insecure_clone())
+        .collect();
+    (run, nodes, honest, drawn)
+}
+
+/// `honest` with one byte of its root changed by `k`: a junk verdict no check refuses.
+fn junk(honest: &VerdictVote, k: u8) -> VerdictVote {
+    let mut vote = *honest;
+    vote.leaves_root[0] ^= k + 1;
+    vote
+}
+
 #[test]
 fn junk_votes_revealed_first_leave_the_honest_verdict_its_tally() {
     // Eight seats of a 31-seat committee reveal eight junk verdicts (one byte of the root each)
     // before anyone else: the committee keeps eight tallies, and the honest reveals used to find
     // none left and count for nothing, so the round could never be finalized.
     let mut h = Harness::new();
-    let validators = h.validators(40, 5);
-    let (run, _) = revealed_round(&mut h, 2, |args| args.committee_size = 31);
-    let ((_, honest), _) = verdicts(&run, 2);
-    run.draw(&mut h, 0).unwrap();
-    let drawn = run.drawn(&h, &validators, 0);
+    let (run, _, (_, honest), drawn) = large_committee(&mut h);
     let honest_seats = drawn.len() - 8;
     assert!(3 * honest_seats >= 2 * drawn.len(), "{} drawn", drawn.len());
-    let junk = |k: u8| {
-        let mut vote = honest;
-        vote.leaves_root[0] ^= k + 1;
-        vote
-    };
     let votes: Vec<_> = drawn
         .iter()
         .zip(0u8..)
-        .map(|(v, k)| (*v, Some(if k < 8 { junk(k) } else { honest })))
+        .map(|(v, k)| (v, Some(if k < 8 { junk(&honest, k) } else { honest })))
         .collect();
     run.judge(&mut h, 0, &votes);
     let digest = honest.digest::<Sha256>();
@@ -983,7 +1003,7 @@ fn junk_votes_revealed_first_leave_the_honest_verdict_its_tally() {
         usize::from(run.state(&h).committees[0].votes_for(&digest)),
         honest_seats
     );
-    run.finalize(&mut h, drawn[8]).unwrap();
+    run.finalize(&mut h, &drawn[8]).unwrap();
     assert_eq!(run.state(&h).status, RoundStatus::Finalized);
     assert_eq!(run.state(&h).outcome.digest, digest);
 }
@@ -996,20 +1016,18 @@ fn an_honest_vote_pushed_out_of_the_tally_is_still_paid_and_the_round_closes() {
     // round could never close; split by the most seats that can have revealed it, every one is
     // paid and the pool is never overdrawn.
     let mut h = Harness::new();
-    let validators = h.validators(40, 5);
-    let (run, nodes) = revealed_round(&mut h, 2, |args| args.committee_size = 31);
-    let ((tree, honest), _) = verdicts(&run, 2);
-    run.draw(&mut h, 0).unwrap();
-    let drawn = run.drawn(&h, &validators, 0);
-    let junk = |k: u8| {
-        let mut vote = honest;
-        vote.leaves_root[0] ^= k + 1;
-        vote
-    };
+    let (run, nodes, (tree, honest), drawn) = large_committee(&mut h);
     let votes: Vec<_> = drawn
         .iter()
         .zip(0u8..)
-        .map(|(v, k)| (*v, Some(if (1..9).contains(&k) { junk(k) } else { honest })))
+        .map(|(v, k)| {
+            let vote = if (1..9).contains(&k) {
+                junk(&honest, k)
+            } else {
+                honest
+            };
+            (v, Some(vote))
+        })
         .collect();
     run.judge(&mut h, 0, &votes);
     let digest = honest.digest::<Sha256>();
@@ -1021,8 +1039,8 @@ fn an_honest_vote_pushed_out_of_the_tally_is_still_paid_and_the_round_closes() {
         2,
         "the honest vote and one junk vote"
     );
-    run.finalize(&mut h, drawn[9]).unwrap();
-    run.post(&mut h, drawn[9], 0, &tree).unwrap();
+    run.finalize(&mut h, &drawn[9]).unwrap();
+    run.post(&mut h, &drawn[9], 0, &tree).unwrap();
     run.wait_out_appeals(&mut h);
     for node in &nodes {
         run.settle_node(&mut h, node).unwrap();
