@@ -48,7 +48,7 @@ impl BlobStore for LocalStore {
         let cid = content_id(bytes);
         let path = self.path(&cid);
         // A copy already there is kept only if it reads back whole: a damaged one is replaced.
-        if path.exists() && self.get(&cid).is_ok() {
+        if self.get(&cid).is_ok() {
             return Ok(cid);
         }
         let mut file =

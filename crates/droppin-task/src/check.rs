@@ -238,7 +238,7 @@ fn apply(
         Layer::Relu | Layer::Gelu | Layer::Tanh => Ok((shape.to_vec(), 0)),
         Layer::Dropout { rate } if (0.0..1.0).contains(rate) => Ok((shape.to_vec(), 0)),
         Layer::Dropout { .. } => Err("rate must be in [0, 1)".into()),
-        Layer::Flatten => Ok((vec![shape.iter().fold(1, |a, &b| a.saturating_mul(b))], 0)),
+        Layer::Flatten => Ok((vec![elements(shape)], 0)),
         Layer::LayerNorm => Ok((shape.to_vec(), last.saturating_mul(2))),
         Layer::TransformerBlock { heads, hidden } => match shape {
             [_, width] if *heads > 0 && width % u64::from(*heads) == 0 && *hidden > 0 => {
@@ -261,6 +261,11 @@ fn apply(
             )),
         },
     }
+}
+
+/// How many values a tensor of `shape` holds (saturating: shapes come from manifests).
+fn elements(shape: &[u64]) -> u64 {
+    shape.iter().fold(1, |n, &d| n.saturating_mul(d))
 }
 
 /// The model half of [`Manifest::check`], for callers holding a layer list without a whole
@@ -335,7 +340,7 @@ impl Manifest {
         self.check_recipe()?;
         let per_sample = std::iter::once(&input)
             .chain(&shapes)
-            .map(|shape| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d)))
+            .map(|shape| elements(shape))
             .fold(0u64, u64::saturating_add);
         let step = per_sample.saturating_mul(u64::from(self.recipe.batch_size));
         if step > MAX_STEP_ACTIVATIONS {

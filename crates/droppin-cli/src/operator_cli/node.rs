@@ -226,12 +226,13 @@ fn round_task<'t>(
     store: &dyn BlobStore,
     round: &Round,
 ) -> anyhow::Result<&'t RoundTask> {
-    if cached.is_none() {
-        let task = fetch_task(store, &round.task_cid)
-            .context("the round's task is not available: not staking")?;
-        *cached = Some(task);
+    match cached {
+        Some(task) => Ok(task),
+        None => Ok(cached.insert(
+            fetch_task(store, &round.task_cid)
+                .context("the round's task is not available: not staking")?,
+        )),
     }
-    Ok(cached.as_ref().expect("fetched above"))
 }
 
 /// The round's task must be one this node can train, on data it holds, from a model it can
