@@ -42,10 +42,14 @@ pub fn digits_task() -> RoundTask {
         .expect("the digits task builds")
 }
 
-/// The task `round` trains, fetched from storage by its CID and checked against it.
+/// The task `round` trains, fetched from storage by its CID and checked against it, and
+/// against the validation set the round pins: nobody stakes on a round no committee can judge.
 pub async fn round_task(session: &Session, round: &Round) -> Result<RoundTask, AppError> {
     let bytes = storage::download(&session.storage_url(), &round.task_cid).await?;
-    RoundTask::from_stored(&bytes, &round.task_cid).map_err(|e| AppError::Invalid(e.to_string()))
+    let invalid = |e: droppin_node::TaskLoadError| AppError::Invalid(e.to_string());
+    let task = RoundTask::from_stored(&bytes, &round.task_cid).map_err(invalid)?;
+    task.judged_split(round).map_err(invalid)?;
+    Ok(task)
 }
 
 /// The node's next step in `round`, as the node library decides it.

@@ -1,7 +1,6 @@
 //! Opening and funding a round from the order form: publish the initial global model to the
 //! storage gateway, then one `OpenRound` transaction signed by the funder's wallet.
 
-use droppin_fl::data::task_split;
 use droppin_fl::model::Weights;
 use droppin_fl::update::{Encoding, Update};
 use droppin_interface::builders;
@@ -56,13 +55,9 @@ pub async fn open_round(
                 .join("; "),
         )
     })?;
-    let validation = task_split(&task.manifest)
-        .ok_or_else(|| {
-            AppError::Invalid(format!(
-                "task `{}` ships no data, so no committee holds a validation set for it",
-                task.manifest.name
-            ))
-        })??
+    let validation = task
+        .committee_split()
+        .map_err(|e| AppError::Invalid(e.to_string()))?
         .validation;
     let spec = &task.spec;
     let task_cid = storage::upload(&session.storage_url(), &task.bytes()).await?;

@@ -7,7 +7,7 @@
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol};
 use droppin_fl::{
-    data::{Dataset, task_split},
+    data::Dataset,
     model::{ModelSpec, Weights},
     sim::SimData,
     train::TrainConfig,
@@ -116,19 +116,7 @@ impl HeldTask {
     /// gives; refuses a round pinning another validation set.
     pub fn load(store: &dyn BlobStore, round: &Round) -> anyhow::Result<Self> {
         let task = fetch_task(store, &round.task_cid)?;
-        let Some(split) = task_split(&task.manifest) else {
-            bail!(
-                "task `{}` ships no data: this validator holds no validation set for it",
-                task.manifest.name
-            );
-        };
-        let split = split?;
-        if split.validation.hash() != round.validation_set_hash {
-            bail!(
-                "the round pins another validation set than task `{}`'s shipped one",
-                task.manifest.name
-            );
-        }
+        let split = task.judged_split(round)?;
         let (public, _) = SimData::split_public(&split.train);
         Ok(Self {
             recipe: task.recipe(0),

@@ -1,7 +1,7 @@
 //! A round's task: the manifest stored under the round's task CID, checked against it, with the
 //! model and the recipe it pins.
 
-use droppin_fl::data::{Dataset, Partition, partition, task_split};
+use droppin_fl::data::{Dataset, Partition, Split, partition, task_split};
 use droppin_fl::sim::SimData;
 use droppin_fl::{FlError, model::ModelSpec, train::TrainConfig};
 use droppin_interface::{Cid, state::Round};
@@ -23,6 +23,14 @@ pub enum TaskLoadError {
     /// The engine cannot build the manifest's model.
     #[error("the round's task cannot train here: {0}")]
     Engine(#[from] FlError),
+    /// The task ships no data, so no validator holds a validation set for it.
+    #[error("task `{0}` ships no data, so no committee holds a validation set for it")]
+    NoValidationSet(String),
+    /// The round pins a validation set other than the one the task's shipped data gives.
+    #[error(
+        "the round pins another validation set than task `{0}`'s shipped one, so no committee can judge it"
+    )]
+    ForeignValidationSet(String),
 }
 
 /// A task as a round pins it: the manifest, its CID and the model it builds.
@@ -68,6 +76,27 @@ impl RoundTask {
     /// Whether `round` trains this task.
     pub fn is_of(&self, round: &Round) -> bool {
         round.task_cid == self.cid
+    }
+
+    /// The split a committee judges this task's rounds on: the task's shipped data gives the
+    /// only validation set a validator holds, so a task shipping none cannot be judged.
+    pub fn committee_split(&self) -> Result<Split, TaskLoadError> {
+        let name = &self.manifest.name;
+        Ok(task_split(&self.manifest)
+            .ok_or_else(|| TaskLoadError::NoValidationSet(name.clone()))??)
+    }
+
+    /// [`Self::committee_split`], checked against the validation set `round` pins. A round
+    /// pinning another set can never be judged: it would fail, refund its funder and leave the
+    /// funder every revealed update for nothing, so no node stakes on it and no validator sits.
+    pub fn judged_split(&self, round: &Round) -> Result<Split, TaskLoadError> {
+        let split = self.committee_split()?;
+        if split.validation.hash() != round.validation_set_hash {
+            return Err(TaskLoadError::ForeignValidationSet(
+                self.manifest.name.clone(),
+            ));
+        }
+        Ok(split)
     }
 
     /// The recipe's training configuration, seeded by the node.
@@ -144,5 +173,32 @@ mod tests {
             own.demo_shard(0, 4).is_none(),
             "a task without shipped data"
         );
+    }
+
+    /// A node stakes, and a validator sits, only where a committee can judge: on a round
+    /// pinning the validation set the task's shipped data gives. Any other round would fail
+    /// and hand its funder the revealed updates for nothing.
+    #[test]
+    fn only_a_round_pinning_the_shipped_validation_set_is_judged() {
+        let task = RoundTask::new(catalog::get("breast-cancer").unwrap()).unwrap();
+        let validation = task.committee_split().unwrap().validation;
+        let pinning = |hash| Round {
+            validation_set_hash: hash,
+            ..Round::default()
+        };
+        let judged = task.judged_split(&pinning(validation.hash())).unwrap();
+        assert_eq!(judged.validation.hash(), validation.hash());
+        let error = task.judged_split(&pinning([0x33; 32])).unwrap_err();
+        assert!(matches!(error, TaskLoadError::ForeignValidationSet(_)));
+        assert!(error.to_string().contains("breast-cancer"), "{error}");
+        let mut own = catalog::get("breast-cancer").unwrap();
+        own.name = "my-clinic".into();
+        let own = RoundTask::new(own).unwrap();
+        let error = own.judged_split(&pinning(validation.hash())).unwrap_err();
+        assert!(
+            matches!(error, TaskLoadError::NoValidationSet(_)),
+            "{error}"
+        );
+        assert!(error.to_string().contains("my-clinic"), "{error}");
     }
 }

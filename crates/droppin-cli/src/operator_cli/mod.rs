@@ -30,11 +30,7 @@ use droppin_cli::{
     validator::{HeldTask, fetch_task, judge, load_model, publish_model, publish_task},
 };
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
-use droppin_fl::{
-    data::{read_for, task_split},
-    model::Weights,
-    update::export_safetensors,
-};
+use droppin_fl::{data::read_for, model::Weights, update::export_safetensors};
 use droppin_interface::{
     LAMPORTS_PER_SOL,
     instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs, phase_schedule},

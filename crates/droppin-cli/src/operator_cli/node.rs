@@ -235,14 +235,15 @@ fn round_task<'t>(
     }
 }
 
-/// The round's task must be one this node can train, on data it holds, from a model it can
-/// fetch.
+/// The round's task must be one a committee can judge, that this node can train, on data it
+/// holds, from a model it can fetch.
 fn check_task(
     args: &NodeRunArgs,
     task: &RoundTask,
     store: &dyn BlobStore,
     round: &Round,
 ) -> anyhow::Result<()> {
+    task.judged_split(round).context("not staking")?;
     node_data(args, task).context("not staking")?;
     load_model(store, &task.spec, &round.model_cid, &round.model_hash)
         .context("the round's starting model is not available: not staking")?;

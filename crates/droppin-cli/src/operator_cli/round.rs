@@ -63,15 +63,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
             let funder = cluster.signer()?;
             let store = cluster.store()?;
             let task = RoundTask::new(load_task(&args.task)?.0)?;
-            let name = &task.manifest.name;
-            let validation_set = task_split(&task.manifest)
-                .with_context(|| {
-                    format!(
-                        "task `{name}` ships no data, so no committee holds a validation set for it"
-                    )
-                })?
-                .with_context(|| format!("loading task `{name}`'s data"))?
-                .validation;
+            let validation_set = task.committee_split()?.validation;
             let spec = &task.spec;
             let task_cid = publish_task(store.as_ref(), &task)?;
             let (model_cid, model_hash) = match &args.model_cid {
