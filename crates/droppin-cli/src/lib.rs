@@ -8,5 +8,6 @@ pub mod local_training;
 pub mod localnet;
 pub mod node;
 pub mod operator;
+pub mod patience;
 pub mod plot;
 pub mod validator;

@@ -2,6 +2,8 @@
 //! commit deadline upload it and reveal. Uploading after committing keeps the CID unknown while
 //! others can still commit: nobody can copy it into a commitment of their own.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use droppin_client::{Chain, Protocol};
 pub use droppin_fl::update::encode_delta;
@@ -10,6 +12,8 @@ use droppin_storage::{BlobStore, to_interface};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+
+use crate::patience::Patience;
 
 /// Commits `pending` (its CID only: the bytes stay local until the reveal).
 pub fn commit<C: Chain>(
@@ -27,7 +31,8 @@ pub fn commit<C: Chain>(
 
 /// Uploads the committed bytes, then reveals, even when the upload failed: an unavailable
 /// update is excluded (stake back), while a node that never reveals loses the slash fraction.
-/// Returns the upload's error, if it failed.
+/// A store that does not answer is tried again for a few seconds ([`Patience::UPLOAD`];
+/// `on_retry` hears each pause). Returns the upload's error, if it failed.
 pub fn upload_and_reveal<C: Chain>(
     protocol: &mut Protocol<C>,
     store: &dyn BlobStore,
@@ -35,10 +40,13 @@ pub fn upload_and_reveal<C: Chain>(
     round: &Address,
     pending: &Commitment,
     bytes: &[u8],
+    on_retry: impl FnMut(&anyhow::Error, Duration),
 ) -> anyhow::Result<Option<anyhow::Error>> {
-    let uploaded = store
-        .put(bytes)
-        .context("uploading the update")
+    let uploaded = Patience::UPLOAD
+        .retry(
+            || store.put(bytes).context("uploading the update"),
+            on_retry,
+        )
         .and_then(|cid| Ok(to_interface(&cid)?))
         .and_then(|stored| {
             anyhow::ensure!(

@@ -12,8 +12,11 @@ mod common;
 
 use common::{Operator, ok};
 
-use droppin_client::{Chain, RpcChain, write_new_keypair};
+use std::time::Duration;
+
+use droppin_client::{Chain, Protocol, RpcChain, write_new_keypair};
 use droppin_interface::LAMPORTS_PER_SOL;
+use solana_address::Address;
 use solana_signer::Signer;
 
 #[test]
@@ -70,27 +73,58 @@ fn a_round_driven_by_operators_commands() {
     let round = opened["address"].as_str().unwrap().to_string();
     assert_eq!(opened["phase"], "training");
     assert_eq!(opened["drawn"], false, "nobody knows the committee yet");
+    // Nodes and validators reach the cluster through a relay that goes down for 5 s once the
+    // nodes have joined: they wait for it to come back (a minute's patience, so that none
+    // lingers long should the test fail) and finish the round.
+    let outage = Outage::relay(&localnet.rpc_url);
+    let relayed = Operator {
+        rpc: outage.url.clone(),
+        ..operator.clone()
+    };
     let nodes: Vec<Child> = (0..3)
         .map(|i| {
             let shard = format!("{i}/3");
-            operator.spawn(
+            relayed.spawn(
                 &keys[1 + i],
-                &["node", "run", &round, "--shard", &shard, "--json"],
+                &[
+                    "node",
+                    "run",
+                    &round,
+                    "--shard",
+                    &shard,
+                    "--json",
+                    "--patience",
+                    "60",
+                ],
             )
         })
         .collect();
     let serving: Vec<Child> = validators
         .iter()
-        .map(|v| operator.spawn(v, &["validate", &round]))
+        .map(|v| relayed.spawn(v, &["validate", &round, "--patience", "60"]))
         .collect();
-    let settled: Vec<String> = nodes
-        .into_iter()
-        .map(|node| ok(node.wait_with_output().unwrap()))
-        .collect();
-    let served: Vec<String> = serving
-        .into_iter()
-        .map(|validator| ok(validator.wait_with_output().unwrap()))
-        .collect();
+    let protocol = Protocol::new(RpcChain::connect(&localnet.rpc_url).unwrap());
+    let round_address: Address = round.parse().unwrap();
+    while protocol.round(&round_address).unwrap().counts.nodes_joined < 3 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    outage.cut(Duration::from_secs(5));
+    let finished = |process: Child| {
+        let output = process.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        (ok(output), stderr)
+    };
+    let (settled, nodes_told): (Vec<String>, Vec<String>) = nodes.into_iter().map(finished).unzip();
+    let (served, validators_told): (Vec<String>, Vec<String>) =
+        serving.into_iter().map(finished).unzip();
+    for told in [&nodes_told, &validators_told] {
+        assert!(
+            told.iter()
+                .any(|stderr| stderr.contains("cannot reach the cluster")
+                    && stderr.contains("trying again in")),
+            "{told:?}"
+        );
+    }
     // What the validators did and where the round ended, should a node not be paid.
     let story = || {
         let shown = ok(operator.run(&keys[0], &["round", "show", &round, "--json"]));
@@ -248,5 +282,66 @@ fn operators_errors_are_one_line() {
             stderr.contains(message) || stderr.contains("cannot reach"),
             "{stderr}"
         );
+    }
+}
+
+/// A TCP relay to a cluster's RPC port that can be cut off for a while, as a network outage:
+/// while it is cut, open connections are severed and new ones are closed unanswered.
+pub struct Outage {
+    /// The URL to give the commands instead of the cluster's.
+    pub url: String,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Outage {
+    /// A relay to the cluster at `url` (`http://127.0.0.1:PORT`), up.
+    pub fn relay(url: &str) -> Outage {
+        use std::{
+            net::{TcpListener, TcpStream},
+            sync::atomic::Ordering,
+        };
+        let target = url.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let outage = Outage {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            down: Default::default(),
+            open: Default::default(),
+        };
+        let (down, open) = (outage.down.clone(), outage.open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if down.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut open = open.lock().unwrap();
+                open.extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        outage
+    }
+
+    /// Cuts the relay for `length`: every request in that time fails as if the cluster were
+    /// unreachable.
+    pub fn cut(&self, length: std::time::Duration) {
+        use std::sync::atomic::Ordering;
+        self.down.store(true, Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        std::thread::sleep(length);
+        self.down.store(false, Ordering::SeqCst);
     }
 }

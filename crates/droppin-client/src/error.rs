@@ -40,6 +40,21 @@ pub enum ChainError {
         /// How long we waited.
         seconds: u64,
     },
+    /// A sent transaction's blockhash expired before it landed: it never will, so sending the
+    /// step again is safe.
+    #[error("transaction {signature} expired without landing; nothing happened, retrying is safe")]
+    Expired {
+        /// Its signature.
+        signature: String,
+    },
+    /// The cluster answers, but its slots stopped advancing.
+    #[error("the cluster did not reach slot {slot} within {seconds} s")]
+    Stalled {
+        /// The slot waited for.
+        slot: u64,
+        /// How long we waited.
+        seconds: u64,
+    },
     /// The program binary cannot be loaded.
     #[error("cannot load the program from {path}: {reason} (run scripts/build-programs)")]
     ProgramMissing {
@@ -59,6 +74,20 @@ pub enum ChainError {
     /// An account that should exist does not, or holds something else.
     #[error("{0}")]
     Account(String),
+}
+
+impl ChainError {
+    /// Whether a later try may succeed where this one failed: the cluster did not answer or
+    /// stalled, or a transaction did not land. A refusal, missing funds or a bad key fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ChainError::Unreachable { .. }
+                | ChainError::Timeout { .. }
+                | ChainError::Expired { .. }
+                | ChainError::Stalled { .. }
+        )
+    }
 }
 
 /// The system program's address in logs.

@@ -8,7 +8,7 @@ use std::{
 };
 
 use droppin_interface::PROGRAM_ID;
-use solana_account_decoder_client_types::UiAccountEncoding;
+use solana_account_decoder_client_types::{UiAccount, UiAccountEncoding};
 use solana_address::Address;
 use solana_commitment_config::CommitmentConfig;
 use solana_instruction::Instruction;
@@ -19,6 +19,7 @@ use solana_rpc_client_api::{
     config::{RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcTransactionConfig},
     filter::{Memcmp, RpcFilterType},
     request::{RpcError, RpcRequest, RpcResponseErrorData},
+    response::Response,
 };
 use solana_signature::Signature;
 use solana_signer::Signer;
@@ -132,9 +133,9 @@ impl RpcChain {
                 if let Some(Some(status)) = statuses.value.first() {
                     return Ok(status.err.clone());
                 }
-                return Err(ChainError::Rejected(format!(
-                    "transaction {signature} expired without landing; nothing happened, retrying is safe"
-                )));
+                return Err(ChainError::Expired {
+                    signature: signature.to_string(),
+                });
             }
             if started.elapsed() > CONFIRM_TIMEOUT {
                 return Err(ChainError::Timeout {
@@ -219,15 +220,21 @@ impl Chain for RpcChain {
     }
 
     fn account(&self, address: &Address) -> Result<Option<Account>, ChainError> {
-        let response = self
+        // The client's `get_account*` helpers report a dropped connection as a missing
+        // account: ask for it directly, so that an outage reads as one.
+        let config = RpcAccountInfoConfig {
+            encoding: Some(UiAccountEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            ..RpcAccountInfoConfig::default()
+        };
+        let response: Response<Option<UiAccount>> = self
             .client
-            .get_account_with_commitment(address, CommitmentConfig::confirmed())
+            .send(
+                RpcRequest::GetAccountInfo,
+                serde_json::json!([address.to_string(), config]),
+            )
             .map_err(|e| self.unreachable(e))?;
-        Ok(response.value.map(|a| Account {
-            lamports: a.lamports,
-            owner: a.owner,
-            data: a.data,
-        }))
+        response.value.map(|ui| decoded(address, ui)).transpose()
     }
 
     fn program_accounts(
@@ -254,22 +261,7 @@ impl Chain for RpcChain {
             .map_err(|e| self.unreachable(e))?;
         accounts
             .into_iter()
-            .map(|(address, ui)| {
-                let data = ui.data.decode().ok_or_else(|| {
-                    ChainError::Account(format!("{address}: the cluster sent undecodable data"))
-                })?;
-                let owner = Address::from_str(&ui.owner).map_err(|_| {
-                    ChainError::Account(format!("{address}: the cluster sent a bad owner"))
-                })?;
-                Ok((
-                    address,
-                    Account {
-                        lamports: ui.lamports,
-                        owner,
-                        data,
-                    },
-                ))
-            })
+            .map(|(address, ui)| Ok((address, decoded(&address, ui)?)))
             .collect()
     }
 
@@ -286,10 +278,10 @@ impl Chain for RpcChain {
         let limit = Duration::from_secs(slot.saturating_sub(start_slot) + 30);
         while self.slot()? < slot {
             if started.elapsed() > limit {
-                return Err(ChainError::Rejected(format!(
-                    "the cluster did not reach slot {slot} within {} s",
-                    limit.as_secs()
-                )));
+                return Err(ChainError::Stalled {
+                    slot,
+                    seconds: limit.as_secs(),
+                });
             }
             sleep(POLL);
         }
@@ -310,4 +302,18 @@ impl Chain for RpcChain {
     fn describe(&self) -> String {
         self.url.clone()
     }
+}
+
+/// An account as the cluster sent it (base64), decoded.
+fn decoded(address: &Address, ui: UiAccount) -> Result<Account, ChainError> {
+    let data = ui.data.decode().ok_or_else(|| {
+        ChainError::Account(format!("{address}: the cluster sent undecodable data"))
+    })?;
+    let owner = Address::from_str(&ui.owner)
+        .map_err(|_| ChainError::Account(format!("{address}: the cluster sent a bad owner")))?;
+    Ok(Account {
+        lamports: ui.lamports,
+        owner,
+        data,
+    })
 }

@@ -56,3 +56,11 @@ pub enum StorageError {
         source: std::io::Error,
     },
 }
+
+impl StorageError {
+    /// Whether a later try may succeed where this one failed: the service did not answer. A
+    /// missing, corrupt or oversized blob stays so.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StorageError::Unreachable { .. })
+    }
+}

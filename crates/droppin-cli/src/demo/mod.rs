@@ -637,6 +637,7 @@ impl<C: Chain> Demo<'_, C> {
                         round,
                         pending,
                         bytes,
+                        |_, _| {},
                     )? {
                         return Err(error);
                     }

@@ -44,7 +44,10 @@ pub fn run_validate(
     }
     let mut tasks = HeldTasks::default();
     let only = round.map(parse_address).transpose()?;
-    loop {
+    // One pass over the rounds; it answers whether the service is over. A pass that failed
+    // because the cluster did not answer is tried again, with pauses, for the cluster's
+    // patience: a validator that stops on one dropped request misses its votes.
+    let mut pass = || -> anyhow::Result<bool> {
         let rounds = match &only {
             Some(address) => vec![*address],
             None => protocol.rounds()?.into_iter().map(|(a, _)| a).collect(),
@@ -54,6 +57,8 @@ pub fn run_validate(
             if protocol.state::<Round>(&address)?.is_none() {
                 continue;
             }
+            // One round's failure, transient or not, does not hold up the others: the next
+            // pass looks at it again.
             match serve(
                 &mut protocol,
                 &store,
@@ -67,11 +72,20 @@ pub fn run_validate(
                 Err(error) => say(cluster, &format!("round {address}: {error:#}")),
             }
         }
-        if once || (only.is_some() && open == 0) {
+        let done = once || (only.is_some() && open == 0);
+        if !done {
+            let slot = protocol.chain.slot()?;
+            protocol.chain.wait_for_slot(slot + 4)?;
+        }
+        Ok(done)
+    };
+    loop {
+        let done = cluster
+            .patience()
+            .retry(&mut pass, |error, pause| cluster.retrying(error, pause))?;
+        if done {
             return Ok(());
         }
-        let slot = protocol.chain.slot()?;
-        protocol.chain.wait_for_slot(slot + 4)?;
     }
 }
 

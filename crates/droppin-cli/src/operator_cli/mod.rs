@@ -18,7 +18,10 @@ pub use task::{TaskCommand, load_task, run_task};
 pub use treasury::{TreasuryCommand, run_treasury};
 pub use validator::{ValidatorCommand, run_validator};
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -27,6 +30,7 @@ use droppin_cli::{
     operator::{
         list_rounds, pending_path, save_pending, saved_commitment, summarize, write_private,
     },
+    patience::Patience,
     validator::{HeldTask, fetch_task, judge, load_model, publish_model, publish_task},
 };
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
@@ -67,6 +71,10 @@ pub struct Cluster {
     /// Print JSON.
     #[arg(long, global = true)]
     json: bool,
+    /// How long a node or a validator keeps trying a step again while the cluster or the
+    /// storage does not answer, in seconds (pauses double from 1 s to 30 s).
+    #[arg(long, global = true, default_value_t = 600, value_name = "SECONDS")]
+    patience: u64,
 }
 
 impl Cluster {
@@ -90,6 +98,16 @@ impl Cluster {
                 .and_then(|p| p.parent())
                 .map_or_else(|| PathBuf::from(".droppin"), |c| c.join("droppin"))
         })
+    }
+
+    fn patience(&self) -> Patience {
+        Patience::lasting(Duration::from_secs(self.patience))
+    }
+
+    /// Says that a step failed for now and when it is tried again (on standard error, so that
+    /// `--json` output stays one document).
+    fn retrying(&self, error: &anyhow::Error, pause: Duration) {
+        eprintln!("{error:#}; trying again in {:.1} s", pause.as_secs_f64());
     }
 
     fn print<T: Serialize>(&self, value: &T, text: impl FnOnce(&T)) -> anyhow::Result<()> {

@@ -1,5 +1,7 @@
 //! `dpin node`: a node's whole round, and claims.
 
+use std::ops::ControlFlow;
+
 use droppin_node::{Snapshot, Step, next_step, step::Awaited};
 
 use droppin_cli::local_training::{Hardware, train_locally};
@@ -104,7 +106,9 @@ pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
 }
 
 /// Follows the node's steps ([`next_step`]) until its part in the round is over, reading the
-/// chain and its saved commitment before each: run again after an interruption, it resumes.
+/// chain and its saved commitment before each: run again after an interruption, it resumes. A
+/// step that failed because the cluster or the store did not answer is tried again, with
+/// pauses, for the cluster's patience: it reads the chain first, so it never acts twice.
 fn run_round(
     args: &NodeRunArgs,
     protocol: &mut Protocol<RpcChain>,
@@ -115,17 +119,52 @@ fn run_round(
     if let Some(shard) = &args.shard {
         parse_shard(shard)?;
     }
-    let address = node.pubkey();
     let round_address = parse_address(&args.round)?;
-    let saved_file = pending_path(&cluster.state_dir(), &round_address, &address);
-    // A round's task never changes: it is fetched and checked against its CID once, when first
-    // needed, so a node restarted to reveal or settle does not depend on storage for it.
-    let mut task = None;
+    let mut run = NodeRun {
+        saved_file: pending_path(&cluster.state_dir(), &round_address, &node.pubkey()),
+        args,
+        store,
+        node,
+        round_address,
+        cluster,
+        task: None,
+    };
     loop {
+        let flow = cluster.patience().retry(
+            || run.step(protocol),
+            |error, pause| cluster.retrying(error, pause),
+        )?;
+        if flow.is_break() {
+            return Ok(());
+        }
+    }
+}
+
+/// One node's run of one round.
+struct NodeRun<'a> {
+    args: &'a NodeRunArgs,
+    store: &'a dyn BlobStore,
+    node: &'a Keypair,
+    round_address: Address,
+    /// Where the node's commitment is saved between its steps.
+    saved_file: PathBuf,
+    cluster: &'a Cluster,
+    /// A round's task never changes: it is fetched and checked against its CID once, when
+    /// first needed, so a node restarted to reveal or settle does not depend on storage for it.
+    task: Option<RoundTask>,
+}
+
+impl NodeRun<'_> {
+    /// Reads the chain and the saved commitment, and takes the node's next step; breaks once
+    /// the node's part in the round is over.
+    fn step(&mut self, protocol: &mut Protocol<RpcChain>) -> anyhow::Result<ControlFlow<()>> {
+        let (args, store, node, cluster) = (self.args, self.store, self.node, self.cluster);
+        let round_address = self.round_address;
+        let saved_file = &self.saved_file;
         let round = protocol.round(&round_address)?;
         let slot = protocol.chain.slot()?;
-        let state = node_state(protocol, &round_address, &address)?;
-        let saved = saved_commitment(&saved_file)?;
+        let state = node_state(protocol, &round_address, &node.pubkey())?;
+        let saved = saved_commitment(saved_file)?;
         let step = next_step(
             Snapshot {
                 slot,
@@ -138,17 +177,17 @@ fn run_round(
             Step::Join => {
                 // Nothing is staked on a round whose task this node cannot train or whose
                 // model it cannot fetch: a funder with a missing blob takes nobody's stake.
-                let task = round_task(&mut task, store, &round)?;
+                let task = round_task(&mut self.task, store, &round)?;
                 check_task(args, task, store, &round)?;
                 protocol.join_round(node, &round_address)?;
                 say(cluster, "joined: stake locked");
             }
             Step::TrainAndCommit => {
                 // Saved before the commit is sent: if it lands unseen, only this salt reveals.
-                let task = round_task(&mut task, store, &round)?;
+                let task = round_task(&mut self.task, store, &round)?;
                 let (pending, bytes) =
                     train_update(args, task, store, &round_address, &round, cluster)?;
-                save_pending(&saved_file, &pending, &bytes)?;
+                save_pending(saved_file, &pending, &bytes)?;
                 commit(protocol, node, &round_address, &pending)?;
                 say(cluster, "committed");
             }
@@ -159,7 +198,16 @@ fn run_round(
             }
             Step::Reveal => {
                 let (mut pending, bytes) = saved.context("the saved commitment vanished")?;
-                match upload_and_reveal(protocol, store, node, &round_address, &pending, &bytes)? {
+                let uploaded = upload_and_reveal(
+                    protocol,
+                    store,
+                    node,
+                    &round_address,
+                    &pending,
+                    &bytes,
+                    |error, pause| cluster.retrying(error, pause),
+                )?;
+                match uploaded {
                     None => say(cluster, "uploaded and revealed"),
                     Some(error) => say(
                         cluster,
@@ -169,7 +217,7 @@ fn run_round(
                     ),
                 }
                 pending.revealed = true;
-                save_pending(&saved_file, &pending, &bytes)?;
+                save_pending(saved_file, &pending, &bytes)?;
             }
             Step::Wait {
                 awaited: Awaited::RevealPhase,
@@ -204,19 +252,20 @@ fn run_round(
                 claim(protocol, node, &round_address, cluster)?;
                 if let Some((mut pending, bytes)) = saved {
                     pending.settled = true;
-                    save_pending(&saved_file, &pending, &bytes)?;
+                    save_pending(saved_file, &pending, &bytes)?;
                 }
-                return Ok(());
+                return Ok(ControlFlow::Break(()));
             }
             Step::Done => {
                 say(cluster, &step.describe(slot));
-                return Ok(());
+                return Ok(ControlFlow::Break(()));
             }
             Step::Closed => bail!(
                 "training closes at slot {} and it is slot {slot}: too late to join this round",
                 round.deadlines.commit
             ),
         }
+        Ok(ControlFlow::Continue(()))
     }
 }
 

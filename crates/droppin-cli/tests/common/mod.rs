@@ -33,10 +33,14 @@ pub fn localnet(dir: &std::path::Path, admin: &solana_keypair::Keypair) -> Local
 }
 
 /// Runs `dpin` against a local network, its cluster and storage flags filled in.
+#[derive(Clone)]
 pub struct Operator {
-    rpc: String,
-    storage: String,
-    state: PathBuf,
+    /// The cluster's JSON-RPC URL.
+    pub rpc: String,
+    /// The storage flag.
+    pub storage: String,
+    /// Where nodes and validators keep their state.
+    pub state: PathBuf,
 }
 
 impl Operator {
