@@ -131,9 +131,9 @@ pub fn FundRound() -> impl IntoView {
     let submitted = RwSignal::new(None::<Result<Opened, String>>);
     let busy = RwSignal::new(false);
     let currency = RwSignal::new(defaults.currency);
-    let amount = RwSignal::new(defaults.amount.to_string());
+    let amount = RwSignal::new(defaults.amount);
     let max_nodes = RwSignal::new(defaults.max_nodes.to_string());
-    let stake = RwSignal::new(defaults.node_stake.to_string());
+    let stake = RwSignal::new(defaults.node_stake);
     let phase_slots = RwSignal::new(defaults.phase_slots.to_string());
     let committee_size = RwSignal::new(defaults.committee_size.to_string());
     // The cluster's own limits replace the defaults' phase and committee when they arrive.
@@ -144,9 +144,9 @@ pub fn FundRound() -> impl IntoView {
     });
     let order = move || Order {
         currency: currency.get(),
-        amount: amount.get().trim().parse().unwrap_or(f64::NAN),
+        amount: amount.get(),
         max_nodes: max_nodes.get().trim().parse().unwrap_or(0),
-        node_stake: stake.get().trim().parse().unwrap_or(f64::NAN),
+        node_stake: stake.get(),
         phase_slots: phase_slots.get().trim().parse().unwrap_or(0),
         committee_size: committee_size.get().trim().parse().unwrap_or(0),
     };
@@ -154,7 +154,7 @@ pub fn FundRound() -> impl IntoView {
     // The task: a catalog entry, or a manifest file the funder loads.
     let task = RwSignal::new(Ok::<RoundTask, String>(digits_task()));
     let open = Action::new_local(move |(order, task): &(Order, RoundTask)| {
-        let (order, task) = (*order, task.clone());
+        let (order, task) = (order.clone(), task.clone());
         async move { open_round(&session, &order, &task).await }
     });
     Effect::new(move |_| {

@@ -6,20 +6,20 @@ use droppin_coordinator::{RoundKeys, open_round, seat_lock, split_pool};
 use droppin_interface::Cid;
 use droppin_interface::instruction::{OpenRoundArgs, phase_schedule};
 use droppin_interface::state::{Currency, ProtocolParams, Round};
-use droppin_node::money::{parse_amount, unit_name, unit_size};
+use droppin_node::money::{exact_amount, parse_amount, unit_name};
 use thiserror::Error;
 
 /// What the funder types.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Order {
     /// What the round pays in: SOL, or $dPIN once launched.
     pub currency: Currency,
-    /// Whole units paid, the protocol fee included.
-    pub amount: f64,
+    /// Whole units paid, the protocol fee included, as typed (read exactly, never as a float).
+    pub amount: String,
     /// Most nodes admitted.
     pub max_nodes: u32,
-    /// Stake each node locks, in whole units.
-    pub node_stake: f64,
+    /// Stake each node locks, in whole units, as typed.
+    pub node_stake: String,
     /// Slots in each phase: training, reveal, validation.
     pub phase_slots: u64,
     /// Expected committee size: the protocol draws it from the bonded validators.
@@ -31,9 +31,9 @@ impl Order {
     pub fn for_params(params: &ProtocolParams) -> Order {
         Order {
             currency: Currency::Sol,
-            amount: 1.0,
+            amount: "1".into(),
             max_nodes: 8,
-            node_stake: 0.02,
+            node_stake: "0.02".into(),
             phase_slots: params.min_phase_slots,
             committee_size: params
                 .committee
@@ -71,22 +71,22 @@ pub struct Preview {
 }
 
 /// A field the funder must correct, with the message shown beside it.
-#[derive(Clone, Copy, Debug, Error, PartialEq)]
+#[derive(Clone, Debug, Error, PartialEq)]
 pub enum OrderError {
     #[error("enter an amount above zero")]
     Amount,
     #[error("a round admits 1 to {0} nodes")]
     MaxNodes(u32),
     #[error("the node stake must be at least {0} {1}")]
-    Stake(f64, &'static str),
+    Stake(String, &'static str),
     #[error("each phase lasts {0} to {1} slots")]
     PhaseSlots(u64, u64),
     #[error("a committee has {0} to {1} members")]
     CommitteeSize(u8, u8),
 }
 
-/// Whole units of `currency` as base units, if it is a positive amount.
-pub fn base_units(whole: f64, currency: Currency) -> Option<u64> {
+/// Typed whole units of `currency` as base units, if it is a positive amount.
+pub fn base_units(whole: &str, currency: Currency) -> Option<u64> {
     parse_amount(whole, currency, "the amount").ok()
 }
 
@@ -102,16 +102,16 @@ fn min_stake(params: &ProtocolParams, currency: Currency) -> u64 {
 fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
     let mut errors = Vec::new();
     let currency = order.currency;
-    if base_units(order.amount, currency).is_none() {
+    if base_units(&order.amount, currency).is_none() {
         errors.push(OrderError::Amount);
     }
     if order.max_nodes == 0 || order.max_nodes > params.max_nodes {
         errors.push(OrderError::MaxNodes(params.max_nodes));
     }
     let least = min_stake(params, currency);
-    if base_units(order.node_stake, currency).is_none_or(|s| s < least) {
+    if base_units(&order.node_stake, currency).is_none_or(|s| s < least) {
         errors.push(OrderError::Stake(
-            least as f64 / unit_size(currency) as f64,
+            exact_amount(least, currency),
             unit_name(currency),
         ));
     }
@@ -138,8 +138,8 @@ pub fn round_args(order: &Order, slot: u64) -> Option<OpenRoundArgs> {
         model_cid: Cid::default(),
         validation_set_hash: [0; 32],
         max_nodes: order.max_nodes,
-        node_stake: base_units(order.node_stake, order.currency)?,
-        amount: base_units(order.amount, order.currency)?,
+        node_stake: base_units(&order.node_stake, order.currency)?,
+        amount: base_units(&order.amount, order.currency)?,
         commit,
         reveal,
         validation,
@@ -189,6 +189,7 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
 #[cfg(test)]
 mod tests {
     use droppin_coordinator::bps_of;
+    use droppin_node::money::unit_size;
 
     use super::*;
 
@@ -223,8 +224,8 @@ mod tests {
         let params = ProtocolParams::default();
         let order = Order {
             currency: Currency::Dpin,
-            amount: 1_000.0,
-            node_stake: 0.001,
+            amount: "1000".into(),
+            node_stake: "0.001".into(),
             ..Order::default()
         };
         let errors = preview(&order, &params).unwrap_err();
@@ -232,9 +233,9 @@ mod tests {
             matches!(errors.as_slice(), [OrderError::Stake(_, "$dPIN")]),
             "{errors:?}"
         );
-        let least = params.swap.to_dpin(params.min_stake) as f64 / unit_size(Currency::Dpin) as f64;
+        let least = params.swap.to_dpin(params.min_stake);
         let order = Order {
-            node_stake: least * 2.0,
+            node_stake: exact_amount(least * 2, Currency::Dpin),
             ..order
         };
         let preview = preview(&order, &params).unwrap();
@@ -248,9 +249,9 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let order = Order {
-            amount: f64::NAN,
+            amount: "1,5".into(),
             max_nodes: 0,
-            node_stake: 0.001,
+            node_stake: "0.001".into(),
             committee_size: 200,
             ..Order::default()
         };
@@ -260,7 +261,7 @@ mod tests {
             vec![
                 OrderError::Amount,
                 OrderError::MaxNodes(1_024),
-                OrderError::Stake(0.01, "SOL"),
+                OrderError::Stake("0.01".into(), "SOL"),
                 OrderError::CommitteeSize(3, 31)
             ]
         );

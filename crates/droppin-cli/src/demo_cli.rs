@@ -11,10 +11,10 @@ use droppin_fl::{
     data::task_split,
     model::{ModelKind, ModelSpec},
 };
-use droppin_node::RoundTask;
+use droppin_node::{RoundTask, money::parse_amount};
 
 use crate::scenario_args::ScenarioArgs;
-use droppin_interface::LAMPORTS_PER_SOL;
+use droppin_interface::{LAMPORTS_PER_SOL, state::Currency};
 use droppin_storage::{Limits, LocalStore};
 
 #[derive(Args)]
@@ -35,8 +35,8 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 3)]
     committee_size: u8,
     /// SOL each validator bonds.
-    #[arg(long, default_value_t = 5.0)]
-    bond_sol: f64,
+    #[arg(long, default_value = "5")]
+    bond_sol: String,
     /// Rounds; each starts from the model the previous one published.
     #[arg(long, default_value_t = 1)]
     rounds: usize,
@@ -51,8 +51,8 @@ pub struct DemoArgs {
     #[arg(long)]
     epochs: Option<u32>,
     /// SOL the funder pays per round, the 8% fee included.
-    #[arg(long, default_value_t = 1.0)]
-    fund_sol: f64,
+    #[arg(long, default_value = "1")]
+    fund_sol: String,
     /// Honest nodes that commit and never reveal.
     #[arg(long, default_value_t = 0)]
     no_show: usize,
@@ -92,10 +92,7 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.attack = args.scenario.attack();
     config.validators = args.validators;
     config.committee_size = args.committee_size;
-    if !(args.bond_sol.is_finite() && args.bond_sol > 0.0) {
-        anyhow::bail!("--bond-sol must be a positive amount");
-    }
-    config.bond_lamports = (args.bond_sol * LAMPORTS_PER_SOL as f64).round() as u64;
+    config.bond_lamports = parse_amount(&args.bond_sol, Currency::Sol, "--bond-sol")?;
     config.rounds = args.rounds;
     config.seed = args.scenario.seed;
     let (mut manifest, _) = crate::operator_cli::load_task(&args.task)?;
@@ -120,10 +117,7 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     config.dp_epsilon = args.scenario.dp_epsilon;
     config.validator.aggregator =
         Rule::named(&args.aggregator, 0, args.nodes).expect("clap checked the name");
-    if !(args.fund_sol.is_finite() && args.fund_sol > 0.0) {
-        anyhow::bail!("--fund-sol must be a positive amount");
-    }
-    config.fund_lamports = (args.fund_sol * LAMPORTS_PER_SOL as f64).round() as u64;
+    config.fund_lamports = parse_amount(&args.fund_sol, Currency::Sol, "--fund-sol")?;
     config.faults = Faults {
         no_show: args.no_show,
         lost_blobs: args.lost_blobs,

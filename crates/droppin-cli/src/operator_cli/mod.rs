@@ -125,13 +125,14 @@ fn parse_address(text: &str) -> anyhow::Result<Address> {
         .map_err(|_| anyhow::anyhow!("{text:?} is not a base-58 address"))
 }
 
-fn lamports(sol: f64, what: &str) -> anyhow::Result<u64> {
+/// A typed amount of SOL (`what` names its flag) in lamports.
+fn lamports(sol: &str, what: &str) -> anyhow::Result<u64> {
     Ok(parse_amount(sol, Currency::Sol, what)?)
 }
 
-/// Whole $dPIN in base units.
-fn base_units(whole: f64) -> anyhow::Result<u64> {
-    Ok(parse_amount(whole, Currency::Dpin, "a $dPIN amount")?)
+/// A typed amount of whole $dPIN (`what` names its flag) in base units.
+fn base_units(whole: &str, what: &str) -> anyhow::Result<u64> {
+    Ok(parse_amount(whole, Currency::Dpin, what)?)
 }
 
 /// $dPIN base units as whole tokens.

@@ -11,7 +11,7 @@ pub enum RoundCommand {
     Fund {
         round: String,
         #[arg(long)]
-        sol: f64,
+        sol: String,
     },
     /// A round's phase, pool, head counts and models.
     Show { round: String },
@@ -26,20 +26,20 @@ pub struct OpenArgs {
     #[arg(long, default_value_t = DEFAULT_COMMITTEE_SIZE)]
     committee_size: u8,
     /// SOL paid, the 8% fee included.
-    #[arg(long, default_value_t = 1.0)]
-    fund_sol: f64,
+    #[arg(long, default_value = "1")]
+    fund_sol: String,
     #[arg(long, default_value_t = 8)]
     max_nodes: u32,
     /// Stake of each node, in SOL.
-    #[arg(long, default_value_t = 0.02)]
-    stake_sol: f64,
+    #[arg(long, default_value = "0.02")]
+    stake_sol: String,
     /// $dPIN paid, the fee included: the round pays in $dPIN (once launched), in place of
     /// --fund-sol.
     #[arg(long, conflicts_with = "fund_sol", requires = "stake_dpin")]
-    fund_dpin: Option<f64>,
+    fund_dpin: Option<String>,
     /// Stake of each node in a $dPIN round, in $dPIN.
     #[arg(long, conflicts_with = "stake_sol", requires = "fund_dpin")]
-    stake_dpin: Option<f64>,
+    stake_dpin: Option<String>,
     /// Slots per phase (training, reveal, validation); default the protocol's shortest phase.
     #[arg(long)]
     phase_slots: Option<u64>,
@@ -74,16 +74,16 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                 }
                 None => publish_model(store.as_ref(), spec, &Weights::initial(spec, args.seed))?,
             };
-            let (currency, amount, node_stake) = match (args.fund_dpin, args.stake_dpin) {
+            let (currency, amount, node_stake) = match (&args.fund_dpin, &args.stake_dpin) {
                 (Some(fund), Some(stake)) => (
                     Currency::Dpin,
-                    parse_amount(fund, Currency::Dpin, "--fund-dpin")?,
-                    parse_amount(stake, Currency::Dpin, "--stake-dpin")?,
+                    base_units(fund, "--fund-dpin")?,
+                    base_units(stake, "--stake-dpin")?,
                 ),
                 _ => (
                     Currency::Sol,
-                    lamports(args.fund_sol, "--fund-sol")?,
-                    lamports(args.stake_sol, "--stake-sol")?,
+                    lamports(&args.fund_sol, "--fund-sol")?,
+                    lamports(&args.stake_sol, "--stake-sol")?,
                 ),
             };
             let params = protocol.config()?.params;
@@ -120,7 +120,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
         RoundCommand::Fund { round, sol } => {
             let funder = cluster.signer()?;
             let round = parse_address(&round)?;
-            protocol.fund_round(&funder, &round, lamports(sol, "--sol")?)?;
+            protocol.fund_round(&funder, &round, lamports(&sol, "--sol")?)?;
             let summary = summarize(&protocol, &round)?;
             cluster.print(&summary, |s| {
                 println!(

@@ -28,7 +28,7 @@ pub enum TreasuryCommand {
 pub struct SwapArgs {
     /// SOL in the batch.
     #[arg(long)]
-    sol: f64,
+    sol: String,
     /// Convert this round's pool instead of buying $dPIN to burn.
     #[arg(long)]
     round: Option<String>,
@@ -38,7 +38,7 @@ pub struct SwapArgs {
     counterparty: PathBuf,
     /// $dPIN the counterparty pays, in whole tokens; default: the reference price.
     #[arg(long)]
-    dpin: Option<f64>,
+    dpin: Option<String>,
 }
 
 /// What `dpin treasury show` reports.
@@ -119,7 +119,7 @@ fn swap(
 ) -> anyhow::Result<()> {
     let caller = cluster.signer()?;
     let counterparty = read_keypair(&args.counterparty)?;
-    let lamports = lamports(args.sol, "--sol")?;
+    let lamports = lamports(&args.sol, "--sol")?;
     let config = protocol.config()?;
     let mint = protocol.dpin_mint()?;
     let round = args.round.as_deref().map(parse_address).transpose()?;
@@ -131,8 +131,8 @@ fn swap(
     // The batch price falls through each window (a Dutch auction); a margin of a few slots
     // covers the time the transaction spends in flight.
     let floor = swap.min_out(lamports, protocol.chain.slot()?);
-    let out = match args.dpin {
-        Some(whole) => base_units(whole)?,
+    let out = match &args.dpin {
+        Some(whole) => base_units(whole, "--dpin")?,
         None => floor,
     };
     if out < floor {

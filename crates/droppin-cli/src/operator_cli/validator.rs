@@ -12,18 +12,18 @@ use super::*;
 pub struct Amount {
     /// SOL (for a SOL bond).
     #[arg(long)]
-    sol: Option<f64>,
+    sol: Option<String>,
     /// $dPIN, whole tokens (for a $dPIN bond, once $dPIN is launched).
     #[arg(long)]
-    dpin: Option<f64>,
+    dpin: Option<String>,
 }
 
 impl Amount {
     /// The currency and the amount in its base units.
     fn parse(&self) -> anyhow::Result<(Currency, u64)> {
-        match (self.sol, self.dpin) {
+        match (&self.sol, &self.dpin) {
             (Some(sol), _) => Ok((Currency::Sol, lamports(sol, "--sol")?)),
-            (None, Some(dpin)) => Ok((Currency::Dpin, base_units(dpin)?)),
+            (None, Some(dpin)) => Ok((Currency::Dpin, base_units(dpin, "--dpin")?)),
             (None, None) => bail!("give --sol or --dpin"),
         }
     }
