@@ -1073,3 +1073,99 @@ fn an_honest_vote_pushed_out_of_the_tally_is_still_paid_and_the_round_closes() {
     assert!(round.outcome.validator_rewards_paid <= pool);
     run.close(&mut h).unwrap();
 }
+
+/// A funder opens a round nobody can judge (it pins a validation set no task's shipped data
+/// gives), and joins a node of its own so that a committee is drawn. Before, every drawn
+/// validator stayed away, unable to load the task, and the funder could report each absence and
+/// take the bounty out of the half a seat's lock it slashed. Now each validator finds the round
+/// unjudgeable, sits and votes the void verdict, which every honest validator computes alike:
+/// the round finalizes, the seats are paid and keep their bonds, the node gets its stake back,
+/// the funder its node pool (it paid the fee and the committee for nothing), and not a lamport
+/// is lost.
+#[test]
+fn a_round_nobody_can_judge_pays_its_committee_the_void_verdict_instead_of_slashing_it() {
+    use droppin_cli::validator::{
+        HeldTasks, UNJUDGEABLE, publish_model, publish_task, void_verdict,
+    };
+    use droppin_fl::model::Weights;
+    use droppin_interface::state::NodeState;
+    use droppin_node::RoundTask;
+
+    let mut h = Harness::new();
+    let validators = h.validators(6, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let store = droppin_storage::LocalStore::open(dir.path(), Default::default()).unwrap();
+    let task = RoundTask::new(droppin_task::catalog::get("breast-cancer").unwrap()).unwrap();
+    let task_cid = publish_task(&store, &task).unwrap();
+    let (model_cid, model_hash) =
+        publish_model(&store, &task.spec, &Weights::initial(&task.spec, 1)).unwrap();
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |args| {
+        (args.task_cid, args.model_cid, args.model_hash) = (task_cid, model_cid, model_hash);
+        args.validation_set_hash = [0x33; 32];
+    });
+    let mut tasks = HeldTasks::default();
+    assert!(
+        tasks.judgeable(&store, &run.state(&h)).unwrap().is_none(),
+        "no validator holds the round's validation set"
+    );
+    let node = Node::new(&mut h, 1);
+    run.join_and_commit(&mut h, &node);
+    h.warp(run.deadlines.commit);
+    run.reveal(&mut h, &node).unwrap();
+    let ledger = run.ledger(&h, &[&node], &validators);
+    let total_before = h.total(&ledger) + h.fees_paid();
+    let funder_before = h.balance(&run.funder.pubkey());
+
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(drawn.len() >= 2, "{} drawn", drawn.len());
+    let round = run.state(&h);
+    let joined: Vec<NodeState> = vec![
+        h.state(&find::node(&h.program, &run.round, &node.address()))
+            .unwrap(),
+    ];
+    let (tree, list, void) = void_verdict(&store, &run.round, &round, &joined).unwrap();
+    assert_eq!((void.accepted, void.excluded, void.slashed), (0, 1, 0));
+    assert_eq!(void.new_model_hash, round.model_hash, "the model is kept");
+    assert_eq!(list.verdicts[0].reason.as_deref(), Some(UNJUDGEABLE));
+    // Every validator computes the same void verdict from the round's accounts alone.
+    let again = void_verdict(&store, &run.round, &round, &joined).unwrap().2;
+    assert_eq!(again.digest::<Sha256>(), void.digest::<Sha256>());
+    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(void))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, drawn[0]).unwrap();
+    run.post(&mut h, drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+
+    let round = run.state(&h);
+    assert_eq!(round.committees[0].absent, 0, "nobody stayed away");
+    let before = h.balance(&node.address());
+    let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
+        + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
+    run.settle_node(&mut h, &node).unwrap();
+    assert_eq!(
+        h.balance(&node.address()) + 5_000 - before - rent,
+        round.node_stake,
+        "the node's stake comes back whole"
+    );
+    for v in &drawn {
+        let before = h.balance(&v.pubkey());
+        run.settle_seat(&mut h, v, &v.pubkey(), 0).unwrap();
+        assert!(h.balance(&v.pubkey()) > before, "the seat is paid");
+        assert_eq!(
+            h.bond(&v.pubkey()).bond,
+            5 * LAMPORTS_PER_SOL,
+            "and not slashed"
+        );
+    }
+    run.close(&mut h).unwrap();
+    assert!(
+        h.balance(&run.funder.pubkey()) + 5_000 * 3 - funder_before >= round.outcome.node_pool,
+        "the funder gets its node pool back"
+    );
+    assert_eq!(
+        h.total(&ledger) + h.fees_paid(),
+        total_before,
+        "not a lamport created or lost"
+    );
+}

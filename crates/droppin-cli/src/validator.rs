@@ -4,9 +4,12 @@
 //! join order, publish the new model and the verdict list, and compute the vote. Two honest
 //! validators read the same reports, judge the same set and produce the same vote.
 
+use std::collections::{BTreeMap, btree_map::Entry};
+
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol};
 use droppin_fl::{
+    FlError,
     data::Dataset,
     model::{ModelSpec, Weights},
     sim::SimData,
@@ -25,7 +28,7 @@ use droppin_interface::{
     state::{NodeState, NodeStatus, Round, RoundStatus},
     verdict::{Leaf, Outcome, VerdictTree},
 };
-use droppin_node::RoundTask;
+use droppin_node::{RoundTask, TaskLoadError};
 use droppin_storage::{BlobStore, from_interface, to_interface};
 use rayon::prelude::*;
 use solana_address::Address;
@@ -139,6 +142,39 @@ impl HeldTask {
     }
 }
 
+/// The tasks a validator holds, by CID: each loaded once, when a round first names it.
+#[derive(Default)]
+pub struct HeldTasks(BTreeMap<[u8; 36], HeldTask>);
+
+impl HeldTasks {
+    /// The task `round` names, loaded and checked the first time it is asked for.
+    pub fn of(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
+        Ok(match self.0.entry(round.task_cid.0) {
+            Entry::Occupied(held) => held.into_mut(),
+            Entry::Vacant(slot) => slot.insert(HeldTask::load(store, round)?),
+        })
+    }
+
+    /// The task to judge `round` by, once its starting model is checked too; `None` when
+    /// nobody can judge the round ([`unjudgeable`]): the validator then votes the
+    /// [`void_verdict`]. A transient failure is an error: the next try may succeed.
+    pub fn judgeable(
+        &mut self,
+        store: &dyn BlobStore,
+        round: &Round,
+    ) -> anyhow::Result<Option<&HeldTask>> {
+        let held = self.of(store, round).and_then(|held| {
+            load_model(store, &held.task.spec, &round.model_cid, &round.model_hash)?;
+            Ok(held)
+        });
+        match held {
+            Ok(held) => Ok(Some(held)),
+            Err(error) if unjudgeable(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
 /// What a validator holds of a round's task.
 #[derive(Clone, Copy)]
 pub struct Task<'a> {
@@ -171,6 +207,16 @@ pub fn round_inputs<C: Chain>(
     if round.task_cid != task.cid {
         bail!("round {round_address} trains another task than this validator holds");
     }
+    let nodes = joined_nodes(protocol, round_address, &round)?;
+    Ok((round, nodes))
+}
+
+/// Every node that joined `round`, in join order.
+pub fn joined_nodes<C: Chain>(
+    protocol: &Protocol<C>,
+    round_address: &Address,
+    round: &Round,
+) -> anyhow::Result<Vec<NodeState>> {
     let nodes = protocol.round_nodes(round_address)?;
     if nodes.len() != round.counts.nodes_joined as usize {
         bail!(
@@ -179,7 +225,7 @@ pub fn round_inputs<C: Chain>(
             round.counts.nodes_joined
         );
     }
-    Ok((round, nodes))
+    Ok(nodes)
 }
 
 /// What a validator fetched of a round's revealed updates.
@@ -326,8 +372,8 @@ pub fn judge<C: Chain>(
             ),
         })
         .collect();
-    let new_model = report.new_model.clone();
-    let judged = publish_verdict(store, round_address, spec, &nodes, entries, &new_model)?;
+    let new_model = publish_model(store, spec, &report.new_model)?;
+    let judged = publish_verdict(store, round_address, &nodes, entries, new_model)?;
     Ok(Judgement {
         available: *available,
         report,
@@ -358,17 +404,15 @@ fn previous_step<C: Chain>(
     Some(base.delta_from(&previous))
 }
 
-/// Builds the tree of `entries` (one per node, in join order, with its reason), publishes
-/// `model` and the verdict list, and returns the tree, the list and the vote.
+/// Builds the tree of `entries` (one per node, in join order, with its reason), publishes the
+/// verdict list naming the published `new_model`, and returns the tree, the list and the vote.
 pub fn publish_verdict(
     store: &dyn BlobStore,
     round_address: &Address,
-    spec: &ModelSpec,
     nodes: &[NodeState],
     entries: Vec<(Leaf, Option<String>)>,
-    model: &Weights,
+    (new_model_cid, new_model_hash): (Cid, [u8; 32]),
 ) -> anyhow::Result<(VerdictTree, VerdictList, VerdictVote)> {
-    let (new_model_cid, new_model_hash) = publish_model(store, spec, model)?;
     let tree = VerdictTree::new::<Sha256>(
         round_address.to_bytes(),
         entries.iter().map(|(leaf, _)| *leaf).collect(),
@@ -418,6 +462,63 @@ pub fn publish_verdict(
     Ok((tree, list, vote))
 }
 
+/// The canonical reason the void verdict gives every revealed update.
+pub const UNJUDGEABLE: &str = "the round cannot be judged: its task or starting model is missing or invalid, or it pins a validation set no validator holds";
+
+/// Whether `error`, met loading a round's task or starting model, means that nobody can judge
+/// the round: the blob is missing from storage or does not match its CID, the manifest or the
+/// model is invalid, or the round pins a validation set no validator holds. A cluster or store
+/// that does not answer does not count: it may answer on the next try.
+pub fn unjudgeable(error: &anyhow::Error) -> bool {
+    use droppin_storage::StorageError;
+    !crate::patience::transient(error)
+        && error.chain().any(|cause| {
+            cause.is::<TaskLoadError>()
+                || cause.is::<FlError>()
+                || matches!(
+                    cause.downcast_ref::<StorageError>(),
+                    Some(
+                        StorageError::NotFound(_)
+                            | StorageError::HashMismatch { .. }
+                            | StorageError::TooLarge { .. }
+                            | StorageError::InvalidCid { .. }
+                            | StorageError::UnsupportedCid(_)
+                    )
+                )
+        })
+}
+
+/// The verdict on a round nobody can judge ([`unjudgeable`]): every revealed update excluded
+/// (its stake back), every other node a no-show, the starting model kept. Every honest
+/// validator votes it, so a funder who opens such a round (and joins its own nodes to have a
+/// committee drawn) pays the committee for its seats instead of having it slashed as absent,
+/// gets its node pool back, and nobody is paid for updates nobody could judge. Needs neither
+/// the task nor the model: only `round` and its joined `nodes` ([`joined_nodes`]).
+pub fn void_verdict(
+    store: &dyn BlobStore,
+    round_address: &Address,
+    round: &Round,
+    nodes: &[NodeState],
+) -> anyhow::Result<(VerdictTree, VerdictList, VerdictVote)> {
+    let entries = nodes
+        .iter()
+        .map(|n| {
+            let (outcome, reason) = if n.status == NodeStatus::Revealed {
+                (Outcome::Excluded, UNJUDGEABLE)
+            } else {
+                (Outcome::NoShow, "never revealed")
+            };
+            let leaf = Leaf {
+                outcome,
+                weight_bps: 0,
+            };
+            (leaf, Some(reason.to_string()))
+        })
+        .collect();
+    let model = (round.model_cid, *round.model_cid.digest());
+    publish_verdict(store, round_address, nodes, entries, model)
+}
+
 /// Fetches the verdict list a vote names and rebuilds its tree, checking it against the vote's
 /// leaves root: anyone holding the list can post the leaves.
 pub fn tree_from_list(
@@ -436,4 +537,36 @@ pub fn tree_from_list(
         bail!("the verdict list {list_cid} does not rebuild the verdict's leaves root");
     }
     Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use droppin_storage::StorageError;
+
+    use super::*;
+
+    /// A round is void only for what no retry can cure: a missing, corrupt or invalid task or
+    /// model, or a validation set nobody holds; a store or cluster that does not answer is
+    /// tried again.
+    #[test]
+    fn only_a_failure_no_retry_cures_makes_a_round_unjudgeable() {
+        let foreign = TaskLoadError::ForeignValidationSet("digits".into());
+        let missing = StorageError::NotFound("bafkrei".into());
+        let down = StorageError::Unreachable {
+            url: "http://127.0.0.1:9".into(),
+            reason: "connection refused".into(),
+        };
+        let corrupt = FlError::Model("4,810 parameters expected, 10 found".into());
+        assert!(unjudgeable(&anyhow::Error::from(foreign)));
+        assert!(unjudgeable(
+            &anyhow::Error::from(missing).context("fetching the round's task manifest")
+        ));
+        assert!(unjudgeable(&anyhow::Error::from(corrupt)));
+        assert!(!unjudgeable(
+            &anyhow::Error::from(down).context("fetching the global model")
+        ));
+        assert!(!unjudgeable(&anyhow::anyhow!(
+            "the cluster's account index is behind"
+        )));
+    }
 }

@@ -841,14 +841,8 @@ impl<C: Chain> Demo<'_, C> {
                 )
             })
             .collect();
-        let (_, _, vote) = publish_verdict(
-            self.store,
-            round,
-            &self.config.task.spec,
-            &nodes,
-            entries,
-            &base,
-        )?;
+        let model = publish_model(self.store, &self.config.task.spec, &base)?;
+        let (_, _, vote) = publish_verdict(self.store, round, &nodes, entries, model)?;
         Ok(vote)
     }
 

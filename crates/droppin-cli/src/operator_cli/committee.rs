@@ -4,12 +4,11 @@
 use droppin_cli::{
     committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
-    validator::{committee_availability, fetch_updates},
+    validator::{HeldTasks, committee_availability, fetch_updates, joined_nodes, void_verdict},
 };
-use std::collections::{BTreeMap, btree_map::Entry};
 
 use droppin_interface::{
-    availability::availability_deadline,
+    availability::{Availability, availability_deadline},
     state::{AppealResolution, SeatStatus},
 };
 use droppin_storage::Replicating;
@@ -135,9 +134,24 @@ fn serve(
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
         match seat.as_ref().map(|(s, _)| s.status) {
             None | Some(SeatStatus::Seated) if reporting && seated => {
-                let task = tasks.of(store, &round)?.view();
-                let fetched = fetch_updates(protocol, store, address, &task)?;
-                let held = fetched.availability();
+                // A round nobody can judge still gets its seat (and the void verdict later):
+                // staying away would be slashed as an absence the funder caused.
+                let (held, fetched) = match tasks.judgeable(store, &round)? {
+                    Some(task) => {
+                        let fetched = fetch_updates(protocol, store, address, &task.view())?;
+                        let revealed = fetched
+                            .nodes
+                            .iter()
+                            .filter(|n| n.status == NodeStatus::Revealed)
+                            .count();
+                        let count = fetched.blobs.iter().flatten().count();
+                        (
+                            fetched.availability(),
+                            format!("fetched {count} of {revealed} revealed updates"),
+                        )
+                    }
+                    None => (Availability::default(), "the round cannot be judged".into()),
+                };
                 // Reported again, until the deadline, whenever what it holds changed: a blob
                 // that failed to come at first may come later.
                 let reported = seat.filter(|(s, _)| s.reported).map(|(_, fetched)| fetched);
@@ -145,27 +159,28 @@ fn serve(
                     continue;
                 }
                 sit_and_report(protocol, validator, address, level, &held)?;
-                let revealed = fetched
-                    .nodes
-                    .iter()
-                    .filter(|n| n.status == NodeStatus::Revealed);
                 say(
                     cluster,
-                    &format!(
-                        "round {address}: drawn for committee {level}, seated, fetched {} of {} revealed updates",
-                        fetched.blobs.iter().flatten().count(),
-                        revealed.count()
-                    ),
+                    &format!("round {address}: drawn for committee {level}, seated, {fetched}"),
                 );
             }
             None | Some(SeatStatus::Seated)
                 if judging && seated && slot < committee.vote_deadline =>
             {
-                let available = committee_availability(protocol, address, level)?;
-                let task = tasks.of(store, &round)?.view();
-                let judgement = judge(protocol, store, address, &task, &available)?;
+                let (vote, judged) = match tasks.judgeable(store, &round)? {
+                    Some(task) => {
+                        let available = committee_availability(protocol, address, level)?;
+                        let vote = judge(protocol, store, address, &task.view(), &available)?.vote;
+                        (vote, "on what its majority fetched")
+                    }
+                    None => {
+                        let nodes = joined_nodes(protocol, address, &round)?;
+                        let vote = void_verdict(store, address, &round, &nodes)?.2;
+                        (vote, "void: the round cannot be judged")
+                    }
+                };
                 let sealed = SealedVote {
-                    vote: judgement.vote,
+                    vote,
                     salt: rand::rng().random(),
                 };
                 save_sealed(&sealed_path, &sealed)?;
@@ -173,8 +188,8 @@ fn serve(
                 say(
                     cluster,
                     &format!(
-                        "round {address}: committee {level} sealed its vote on what its majority fetched ({} accepted, {} excluded, {} slashed)",
-                        judgement.vote.accepted, judgement.vote.excluded, judgement.vote.slashed
+                        "round {address}: committee {level} sealed its vote {judged} ({} accepted, {} excluded, {} slashed)",
+                        vote.accepted, vote.excluded, vote.slashed
                     ),
                 );
             }
@@ -198,19 +213,6 @@ fn serve(
         return Ok(false);
     }
     Ok(true)
-}
-
-/// The tasks this validator holds, by CID: each loaded once, when a round first names it.
-#[derive(Default)]
-struct HeldTasks(BTreeMap<[u8; 36], HeldTask>);
-
-impl HeldTasks {
-    fn of(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
-        Ok(match self.0.entry(round.task_cid.0) {
-            Entry::Occupied(held) => held.into_mut(),
-            Entry::Vacant(slot) => slot.insert(HeldTask::load(store, round)?),
-        })
-    }
 }
 
 /// Where a validator keeps a sealed vote until it reveals it.

@@ -31,7 +31,7 @@ use droppin_cli::{
         list_rounds, pending_path, save_pending, saved_commitment, summarize, write_private,
     },
     patience::Patience,
-    validator::{HeldTask, fetch_task, judge, load_model, publish_model, publish_task},
+    validator::{fetch_task, judge, load_model, publish_model, publish_task},
 };
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{data::read_for, model::Weights, update::export_safetensors};
