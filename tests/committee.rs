@@ -1103,7 +1103,14 @@ fn a_round_nobody_can_judge_pays_its_committee_the_void_verdict_instead_of_slash
         (args.task_cid, args.model_cid, args.model_hash) = (task_cid, model_cid, model_hash);
         args.validation_set_hash = [0x33; 32];
     });
+    // A validator that already judged a round of the same task, pinning its shipped set, still
+    // finds this one unjudgeable: what it holds is checked against each round.
     let mut tasks = HeldTasks::default();
+    let proper = Round {
+        validation_set_hash: task.committee_split().unwrap().validation.hash(),
+        ..run.state(&h)
+    };
+    assert!(tasks.judgeable(&store, &proper).unwrap().is_some());
     assert!(
         tasks.judgeable(&store, &run.state(&h)).unwrap().is_none(),
         "no validator holds the round's validation set"

@@ -263,7 +263,7 @@ fn judge_rounds(
         let held = HeldTask::load(store, &drawn_round).unwrap();
         assert_eq!(held.task.manifest.name, "breast-cancer");
         for validator in &seated {
-            let fetched = fetch_updates(protocol, store, round_address, &held.view()).unwrap();
+            let fetched = fetch_updates(protocol, store, round_address, &drawn_round).unwrap();
             sit_and_report(
                 protocol,
                 validator,

@@ -537,6 +537,12 @@ async fn join_and_train(
     let program = session.program();
     let state =
         chain::state::<NodeState>(&session, &find::node(&program, &round_address, &node)).await?;
+    if state.is_none() {
+        // Checked against this round, not only its task: another round of the same task may
+        // pin a validation set no committee holds.
+        task.judged_split(&round)
+            .map_err(|e| AppError::Invalid(format!("not staking: {e}")))?;
+    }
     let slot = session.rpc().slot().await?;
     let saved = match step_of(
         &round,

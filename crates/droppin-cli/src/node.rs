@@ -29,34 +29,26 @@ pub fn commit<C: Chain>(
     Ok(())
 }
 
-/// Uploads the committed bytes, then reveals, even when the upload failed: an unavailable
-/// update is excluded (stake back), while a node that never reveals loses the slash fraction.
-/// A store that does not answer is tried again for a few seconds ([`Patience::UPLOAD`];
-/// `on_retry` hears each pause). Returns the upload's error, if it failed.
-pub fn upload_and_reveal<C: Chain>(
-    protocol: &mut Protocol<C>,
+/// Uploads the committed bytes before the reveal, trying a store that does not answer again
+/// for `patience` (`on_retry` hears each pause). The caller reveals even when this failed: an
+/// unavailable update is excluded (stake back), while a node that never reveals loses the
+/// slash fraction.
+pub fn upload(
     store: &dyn BlobStore,
-    node: &Keypair,
-    round: &Address,
     pending: &Commitment,
     bytes: &[u8],
+    patience: &Patience,
     on_retry: impl FnMut(&anyhow::Error, Duration),
-) -> anyhow::Result<Option<anyhow::Error>> {
-    let uploaded = Patience::UPLOAD
-        .retry(
-            || store.put(bytes).context("uploading the update"),
-            on_retry,
-        )
-        .and_then(|cid| Ok(to_interface(&cid)?))
-        .and_then(|stored| {
-            anyhow::ensure!(
-                stored == pending.cid,
-                "the update's bytes changed since the commitment"
-            );
-            Ok(())
-        });
-    reveal(protocol, node, round, pending)?;
-    Ok(uploaded.err())
+) -> anyhow::Result<()> {
+    let cid = patience.retry(
+        || store.put(bytes).context("uploading the update"),
+        on_retry,
+    )?;
+    anyhow::ensure!(
+        to_interface(&cid)? == pending.cid,
+        "the update's bytes changed since the commitment"
+    );
+    Ok(())
 }
 
 /// Reveals a committed update (its bytes must already be in storage).

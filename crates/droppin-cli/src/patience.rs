@@ -12,17 +12,19 @@ use droppin_storage::StorageError;
 /// How long, and how often, to try again while the failure is transient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Patience {
-    /// The first pause; each next one doubles (with jitter, so that many nodes cut off at once
-    /// do not all come back in the same instant).
+    /// The first pause; each next one doubles. Jitter adds up to as much again to each, so
+    /// that many nodes cut off at once do not all come back in the same instant.
     pub first: Duration,
-    /// The longest pause.
+    /// The longest pause before jitter.
     pub longest: Duration,
-    /// The pauses' sum after which the last error is returned.
+    /// The pauses' sum after which the last error is returned (the tries' own time, up to a
+    /// request's timeout each, comes on top).
     pub total: Duration,
 }
 
 impl Patience {
-    /// A long-running command's: pauses from one second doubling to thirty, for `total`.
+    /// A long-running command's: pauses from one second doubling to thirty (before jitter),
+    /// for `total`.
     pub fn lasting(total: Duration) -> Self {
         Patience {
             first: Duration::from_secs(1),
@@ -31,13 +33,17 @@ impl Patience {
         }
     }
 
-    /// An update's upload just before its reveal: a few quick tries, since the reveal itself
-    /// must still land before its deadline.
-    pub const UPLOAD: Patience = Patience {
-        first: Duration::from_millis(500),
-        longest: Duration::from_secs(4),
-        total: Duration::from_secs(15),
-    };
+    /// An update's upload before its reveal, `slots_left` before the reveal deadline: tried
+    /// for half the time left (at 400 ms a slot, 15 s at least), so that the reveal itself
+    /// still lands in time.
+    pub fn before_deadline(slots_left: u64) -> Self {
+        let half = Duration::from_millis(slots_left.saturating_mul(200));
+        Patience {
+            first: Duration::from_millis(500),
+            longest: Duration::from_secs(30),
+            total: half.max(Duration::from_secs(15)),
+        }
+    }
 
     /// Runs `op` until it succeeds, fails for good, or this patience runs out (then its last
     /// error is returned). `on_retry` hears each transient error and the pause before the next
@@ -98,6 +104,8 @@ mod tests {
             signature: "5x".into(),
         };
         assert!(transient(&anyhow::Error::from(expired)));
+        let early = ChainError::NotAccepted("Blockhash not found".into());
+        assert!(transient(&anyhow::Error::from(early)));
         let storage = StorageError::Unreachable {
             url: "http://127.0.0.1:9".into(),
             reason: "502".into(),

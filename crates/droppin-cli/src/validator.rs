@@ -4,7 +4,7 @@
 //! join order, publish the new model and the verdict list, and compute the vote. Two honest
 //! validators read the same reports, judge the same set and produce the same vote.
 
-use std::collections::{BTreeMap, btree_map::Entry};
+use std::collections::{BTreeMap, BTreeSet, btree_map::Entry};
 
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol};
@@ -144,31 +144,48 @@ impl HeldTask {
 
 /// The tasks a validator holds, by CID: each loaded once, when a round first names it.
 #[derive(Default)]
-pub struct HeldTasks(BTreeMap<[u8; 36], HeldTask>);
+pub struct HeldTasks {
+    /// By task CID and the validation set a round pins: a round of a held task pinning
+    /// another set is loaded, checked and refused on its own, never judged on the held set.
+    tasks: BTreeMap<([u8; 36], [u8; 32]), HeldTask>,
+    /// The starting models already fetched and decoded, by task CID and model CID.
+    models: BTreeSet<([u8; 36], [u8; 36])>,
+}
 
 impl HeldTasks {
-    /// The task `round` names, loaded and checked the first time it is asked for.
-    pub fn of(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
-        Ok(match self.0.entry(round.task_cid.0) {
+    /// The task `round` names, loaded and checked against the round the first time it is
+    /// asked for.
+    fn of(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
+        let key = (round.task_cid.0, round.validation_set_hash);
+        Ok(match self.tasks.entry(key) {
             Entry::Occupied(held) => held.into_mut(),
             Entry::Vacant(slot) => slot.insert(HeldTask::load(store, round)?),
         })
     }
 
-    /// The task to judge `round` by, once its starting model is checked too; `None` when
-    /// nobody can judge the round ([`unjudgeable`]): the validator then votes the
-    /// [`void_verdict`]. A transient failure is an error: the next try may succeed.
+    /// The task to judge `round` by, once its starting model is fetched and decoded too;
+    /// `None` when nobody can judge the round ([`unjudgeable`]): the validator then votes the
+    /// [`void_verdict`]. A task or a model that cannot be fetched is an error, not a void: the
+    /// next try may get it, and a validator that never does stays out of the committee rather
+    /// than vote against those that could judge.
     pub fn judgeable(
         &mut self,
         store: &dyn BlobStore,
         round: &Round,
     ) -> anyhow::Result<Option<&HeldTask>> {
+        let model = (round.task_cid.0, round.model_cid.0);
+        let checked = self.models.contains(&model);
         let held = self.of(store, round).and_then(|held| {
-            load_model(store, &held.task.spec, &round.model_cid, &round.model_hash)?;
+            if !checked {
+                load_model(store, &held.task.spec, &round.model_cid, &round.model_hash)?;
+            }
             Ok(held)
         });
         match held {
-            Ok(held) => Ok(Some(held)),
+            Ok(_) => {
+                self.models.insert(model);
+                self.of(store, round).map(Some)
+            }
             Err(error) if unjudgeable(&error) => Ok(None),
             Err(error) => Err(error),
         }
@@ -268,14 +285,14 @@ fn fetch_blobs(
 }
 
 /// Fetches a round's revealed updates once its reveal phase has closed: what this validator
-/// reports as available.
+/// reports as available. Needs only the round's accounts, not its task.
 pub fn fetch_updates<C: Chain>(
     protocol: &Protocol<C>,
     store: &dyn BlobStore,
     round_address: &Address,
-    task: &Task<'_>,
+    round: &Round,
 ) -> anyhow::Result<Fetched> {
-    let (_, nodes) = round_inputs(protocol, round_address, task)?;
+    let nodes = joined_nodes(protocol, round_address, round)?;
     let blobs = fetch_blobs(store, &nodes, |_| true);
     Ok(Fetched { nodes, blobs })
 }
@@ -463,29 +480,20 @@ pub fn publish_verdict(
 }
 
 /// The canonical reason the void verdict gives every revealed update.
-pub const UNJUDGEABLE: &str = "the round cannot be judged: its task or starting model is missing or invalid, or it pins a validation set no validator holds";
+pub const UNJUDGEABLE: &str = "the round cannot be judged: its task or starting model is invalid, or it pins a validation set no validator holds";
 
 /// Whether `error`, met loading a round's task or starting model, means that nobody can judge
-/// the round: the blob is missing from storage or does not match its CID, the manifest or the
-/// model is invalid, or the round pins a validation set no validator holds. A cluster or store
-/// that does not answer does not count: it may answer on the next try.
+/// the round, as every validator sees alike from the round's accounts and content-addressed
+/// bytes: the round pins a validation set no validator holds, or the manifest or the model
+/// (whose bytes match their CIDs) is invalid. What a store did or did not serve never counts:
+/// a funder could serve a blob to some validators and not others, and split the committee.
 pub fn unjudgeable(error: &anyhow::Error) -> bool {
-    use droppin_storage::StorageError;
-    !crate::patience::transient(error)
-        && error.chain().any(|cause| {
-            cause.is::<TaskLoadError>()
-                || cause.is::<FlError>()
-                || matches!(
-                    cause.downcast_ref::<StorageError>(),
-                    Some(
-                        StorageError::NotFound(_)
-                            | StorageError::HashMismatch { .. }
-                            | StorageError::TooLarge { .. }
-                            | StorageError::InvalidCid { .. }
-                            | StorageError::UnsupportedCid(_)
-                    )
-                )
-        })
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<TaskLoadError>(),
+            Some(error) if !matches!(error, TaskLoadError::HashMismatch)
+        ) || cause.is::<FlError>()
+    })
 }
 
 /// The verdict on a round nobody can judge ([`unjudgeable`]): every revealed update excluded
@@ -515,6 +523,8 @@ pub fn void_verdict(
             (leaf, Some(reason.to_string()))
         })
         .collect();
+    // The round's model CID, with the hash it names: a vote's model hash must be its CID's
+    // digest, even where the funder pinned another hash (the void verdict ships no new model).
     let model = (round.model_cid, *round.model_cid.digest());
     publish_verdict(store, round_address, nodes, entries, model)
 }
@@ -545,11 +555,10 @@ mod tests {
 
     use super::*;
 
-    /// A round is void only for what no retry can cure: a missing, corrupt or invalid task or
-    /// model, or a validation set nobody holds; a store or cluster that does not answer is
-    /// tried again.
+    /// A round is void only for what every validator sees alike: an invalid task or model, or a
+    /// validation set nobody holds. What a store served, or failed to, never makes it void.
     #[test]
-    fn only_a_failure_no_retry_cures_makes_a_round_unjudgeable() {
+    fn only_what_every_validator_sees_alike_makes_a_round_unjudgeable() {
         let foreign = TaskLoadError::ForeignValidationSet("digits".into());
         let missing = StorageError::NotFound("bafkrei".into());
         let down = StorageError::Unreachable {
@@ -559,9 +568,14 @@ mod tests {
         let corrupt = FlError::Model("4,810 parameters expected, 10 found".into());
         assert!(unjudgeable(&anyhow::Error::from(foreign)));
         assert!(unjudgeable(
+            &anyhow::Error::from(corrupt).context("the global model")
+        ));
+        assert!(!unjudgeable(
             &anyhow::Error::from(missing).context("fetching the round's task manifest")
         ));
-        assert!(unjudgeable(&anyhow::Error::from(corrupt)));
+        assert!(!unjudgeable(&anyhow::Error::from(
+            TaskLoadError::HashMismatch
+        )));
         assert!(!unjudgeable(
             &anyhow::Error::from(down).context("fetching the global model")
         ));

@@ -105,7 +105,12 @@ fn a_round_driven_by_operators_commands() {
         .collect();
     let protocol = Protocol::new(RpcChain::connect(&localnet.rpc_url).unwrap());
     let round_address: Address = round.parse().unwrap();
+    let joining = std::time::Instant::now();
     while protocol.round(&round_address).unwrap().counts.nodes_joined < 3 {
+        assert!(
+            joining.elapsed() < Duration::from_secs(300),
+            "the nodes did not all join"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     outage.cut(Duration::from_secs(5));

@@ -47,6 +47,10 @@ pub enum ChainError {
         /// Its signature.
         signature: String,
     },
+    /// The cluster refused a transaction before running it, for a reason of its own that may
+    /// pass (its blockhash not yet or no longer known): nothing happened.
+    #[error("transaction not accepted ({0}); nothing happened, retrying is safe")]
+    NotAccepted(String),
     /// The cluster answers, but its slots stopped advancing.
     #[error("the cluster did not reach slot {slot} within {seconds} s")]
     Stalled {
@@ -85,6 +89,7 @@ impl ChainError {
             ChainError::Unreachable { .. }
                 | ChainError::Timeout { .. }
                 | ChainError::Expired { .. }
+                | ChainError::NotAccepted(_)
                 | ChainError::Stalled { .. }
         )
     }
@@ -106,6 +111,7 @@ pub(crate) fn explain(
         logs.iter().any(|line| line.starts_with(&prefix))
     };
     match error {
+        TransactionError::BlockhashNotFound => ChainError::NotAccepted(error.to_string()),
         TransactionError::InsufficientFundsForFee => {
             ChainError::InsufficientFunds("the fee payer cannot pay the transaction fee".into())
         }

@@ -35,6 +35,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a sent transaction may take to confirm, at most: a blockhash lives about 60 to 90
 /// seconds, and until it has expired a transaction not yet seen may still land.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(180);
+/// The JSON-RPC error code of a node that is behind or unhealthy: another try may find it
+/// caught up.
+const NODE_UNHEALTHY: i64 = -32005;
 /// Pause between status polls.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -64,12 +67,16 @@ impl RpcChain {
 
     fn unreachable(&self, error: ClientError) -> ChainError {
         match error.kind() {
-            ErrorKind::Reqwest(_) | ErrorKind::Io(_) | ErrorKind::Middleware(_) => {
-                ChainError::Unreachable {
-                    url: self.url.clone(),
-                    reason: error.to_string(),
-                }
-            }
+            ErrorKind::Reqwest(_)
+            | ErrorKind::Io(_)
+            | ErrorKind::Middleware(_)
+            | ErrorKind::RpcError(RpcError::RpcResponseError {
+                code: NODE_UNHEALTHY,
+                ..
+            }) => ChainError::Unreachable {
+                url: self.url.clone(),
+                reason: error.to_string(),
+            },
             _ => ChainError::Rejected(error.to_string()),
         }
     }

@@ -87,8 +87,9 @@ impl RoundTask {
     }
 
     /// [`Self::committee_split`], checked against the validation set `round` pins. A round
-    /// pinning another set can never be judged: it would fail, refund its funder and leave the
-    /// funder every revealed update for nothing, so no node stakes on it and no validator sits.
+    /// pinning another set can never be judged: its committee votes the void verdict, which
+    /// pays no node and leaves the funder every revealed update for the fee, so no node stakes
+    /// on it.
     pub fn judged_split(&self, round: &Round) -> Result<Split, TaskLoadError> {
         let split = self.committee_split()?;
         if split.validation.hash() != round.validation_set_hash {
@@ -175,9 +176,9 @@ mod tests {
         );
     }
 
-    /// A node stakes, and a validator sits, only where a committee can judge: on a round
-    /// pinning the validation set the task's shipped data gives. Any other round would fail
-    /// and hand its funder the revealed updates for nothing.
+    /// A node stakes, and a validator judges, only where a committee can judge: on a round
+    /// pinning the validation set the task's shipped data gives. Any other round is void and
+    /// would hand its funder the revealed updates without paying for them.
     #[test]
     fn only_a_round_pinning_the_shipped_validation_set_is_judged() {
         let task = RoundTask::new(catalog::get("breast-cancer").unwrap()).unwrap();

@@ -53,7 +53,8 @@ pub use report::{
 use crate::{
     committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal},
     keeper::{self, Step},
-    node::{Commitment, commit, encode_delta, reveal as reveal_update, upload_and_reveal},
+    node::{Commitment, commit, encode_delta, reveal as reveal_update, upload},
+    patience::Patience,
     validator::{
         Judgement, Task, committee_availability, fetch_updates, judge, publish_model, publish_task,
         publish_verdict, round_inputs,
@@ -630,17 +631,15 @@ impl<C: Chain> Demo<'_, C> {
                         NodeRole::ScarceBlob => &self.served.scarce,
                         _ => self.store,
                     };
-                    if let Some(error) = upload_and_reveal(
-                        &mut self.protocol,
+                    let uploaded = upload(
                         store,
-                        &node.key,
-                        round,
                         pending,
                         bytes,
+                        &Patience::before_deadline(0),
                         |_, _| {},
-                    )? {
-                        return Err(error);
-                    }
+                    );
+                    reveal_update(&mut self.protocol, &node.key, round, pending)?;
+                    uploaded?;
                 }
             }
             revealing.inc(1);
@@ -716,7 +715,7 @@ impl<C: Chain> Demo<'_, C> {
             order += 1;
             // What it fetched lands in its own store, from which it serves the others.
             let view = Replicating::new(&self.served.own[i], sources);
-            let fetched = fetch_updates(&self.protocol, &view, round, &self.task())?;
+            let fetched = fetch_updates(&self.protocol, &view, round, &state)?;
             sit_and_report(
                 &mut self.protocol,
                 validator,

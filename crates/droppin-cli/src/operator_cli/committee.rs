@@ -8,7 +8,7 @@ use droppin_cli::{
 };
 
 use droppin_interface::{
-    availability::{Availability, availability_deadline},
+    availability::availability_deadline,
     state::{AppealResolution, SeatStatus},
 };
 use droppin_storage::Replicating;
@@ -56,8 +56,8 @@ pub fn run_validate(
             if protocol.state::<Round>(&address)?.is_none() {
                 continue;
             }
-            // One round's failure, transient or not, does not hold up the others: the next
-            // pass looks at it again.
+            // One round's failure, transient or not, does not hold up the others, and the
+            // round still counts as open: the next pass looks at it again.
             match serve(
                 &mut protocol,
                 &store,
@@ -68,7 +68,10 @@ pub fn run_validate(
             ) {
                 Ok(true) => open += 1,
                 Ok(false) => {}
-                Err(error) => say(cluster, &format!("round {address}: {error:#}")),
+                Err(error) => {
+                    open += 1;
+                    say(cluster, &format!("round {address}: {error:#}"));
+                }
             }
         }
         let done = once || (only.is_some() && open == 0);
@@ -134,24 +137,12 @@ fn serve(
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
         match seat.as_ref().map(|(s, _)| s.status) {
             None | Some(SeatStatus::Seated) if reporting && seated => {
-                // A round nobody can judge still gets its seat (and the void verdict later):
-                // staying away would be slashed as an absence the funder caused.
-                let (held, fetched) = match tasks.judgeable(store, &round)? {
-                    Some(task) => {
-                        let fetched = fetch_updates(protocol, store, address, &task.view())?;
-                        let revealed = fetched
-                            .nodes
-                            .iter()
-                            .filter(|n| n.status == NodeStatus::Revealed)
-                            .count();
-                        let count = fetched.blobs.iter().flatten().count();
-                        (
-                            fetched.availability(),
-                            format!("fetched {count} of {revealed} revealed updates"),
-                        )
-                    }
-                    None => (Availability::default(), "the round cannot be judged".into()),
-                };
+                // It sits once it holds the task and the model, or knows that nobody can judge
+                // the round (it will vote the void verdict: staying away would be slashed as an
+                // absence the funder caused). Either way it reports the blobs it fetched.
+                let judgeable = tasks.judgeable(store, &round)?.is_some();
+                let fetched = fetch_updates(protocol, store, address, &round)?;
+                let held = fetched.availability();
                 // Reported again, until the deadline, whenever what it holds changed: a blob
                 // that failed to come at first may come later.
                 let reported = seat.filter(|(s, _)| s.reported).map(|(_, fetched)| fetched);
@@ -159,31 +150,54 @@ fn serve(
                     continue;
                 }
                 sit_and_report(protocol, validator, address, level, &held)?;
+                let revealed = fetched
+                    .nodes
+                    .iter()
+                    .filter(|n| n.status == NodeStatus::Revealed)
+                    .count();
+                let void = if judgeable {
+                    ""
+                } else {
+                    " (the round cannot be judged)"
+                };
                 say(
                     cluster,
-                    &format!("round {address}: drawn for committee {level}, seated, {fetched}"),
+                    &format!(
+                        "round {address}: drawn for committee {level}, seated, fetched {} of {revealed} revealed updates{void}",
+                        fetched.blobs.iter().flatten().count(),
+                    ),
                 );
             }
             None | Some(SeatStatus::Seated)
                 if judging && seated && slot < committee.vote_deadline =>
             {
-                let (vote, judged) = match tasks.judgeable(store, &round)? {
-                    Some(task) => {
-                        let available = committee_availability(protocol, address, level)?;
-                        let vote = judge(protocol, store, address, &task.view(), &available)?.vote;
-                        (vote, "on what its majority fetched")
-                    }
-                    None => {
-                        let nodes = joined_nodes(protocol, address, &round)?;
-                        let vote = void_verdict(store, address, &round, &nodes)?.2;
-                        (vote, "void: the round cannot be judged")
+                // A vote sealed by an earlier try is sent again as it is, never replaced: its
+                // commitment may have landed unseen, and only its salt opens it.
+                let (sealed, judged) = match load_sealed(&sealed_path) {
+                    Ok(sealed) => (sealed, "as sealed before"),
+                    Err(_) => {
+                        let (vote, judged) = match tasks.judgeable(store, &round)? {
+                            Some(task) => {
+                                let available = committee_availability(protocol, address, level)?;
+                                let task = task.view();
+                                let vote = judge(protocol, store, address, &task, &available)?.vote;
+                                (vote, "on what its majority fetched")
+                            }
+                            None => {
+                                let nodes = joined_nodes(protocol, address, &round)?;
+                                let vote = void_verdict(store, address, &round, &nodes)?.2;
+                                (vote, "void: the round cannot be judged")
+                            }
+                        };
+                        let sealed = SealedVote {
+                            vote,
+                            salt: rand::rng().random(),
+                        };
+                        save_sealed(&sealed_path, &sealed)?;
+                        (sealed, judged)
                     }
                 };
-                let sealed = SealedVote {
-                    vote,
-                    salt: rand::rng().random(),
-                };
-                save_sealed(&sealed_path, &sealed)?;
+                let vote = sealed.vote;
                 sit_and_seal(protocol, validator, address, level, &sealed)?;
                 say(
                     cluster,

@@ -26,7 +26,7 @@ use std::{
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use droppin_cli::{
-    node::{Commitment, commit, encode_delta, upload_and_reveal},
+    node::{Commitment, commit, encode_delta, reveal, upload},
     operator::{
         list_rounds, pending_path, save_pending, saved_commitment, summarize, write_private,
     },
@@ -72,7 +72,7 @@ pub struct Cluster {
     #[arg(long, global = true)]
     json: bool,
     /// How long a node or a validator keeps trying a step again while the cluster or the
-    /// storage does not answer, in seconds (pauses double from 1 s to 30 s).
+    /// storage does not answer, in seconds of pauses (doubling from 1 s to 30 s, plus jitter).
     #[arg(long, global = true, default_value_t = 600, value_name = "SECONDS")]
     patience: u64,
 }

@@ -198,18 +198,15 @@ impl NodeRun<'_> {
             }
             Step::Reveal => {
                 let (mut pending, bytes) = saved.context("the saved commitment vanished")?;
-                let uploaded = upload_and_reveal(
-                    protocol,
-                    store,
-                    node,
-                    &round_address,
-                    &pending,
-                    &bytes,
-                    |error, pause| cluster.retrying(error, pause),
-                )?;
+                let patience =
+                    Patience::before_deadline(round.deadlines.reveal.saturating_sub(slot));
+                let uploaded = upload(store, &pending, &bytes, &patience, |error, pause| {
+                    cluster.retrying(error, pause)
+                });
+                reveal(protocol, node, &round_address, &pending)?;
                 match uploaded {
-                    None => say(cluster, "uploaded and revealed"),
-                    Some(error) => say(
+                    Ok(()) => say(cluster, "uploaded and revealed"),
+                    Err(error) => say(
                         cluster,
                         &format!(
                             "revealed, but the upload failed ({error:#}): the update will be excluded, the stake returned"
