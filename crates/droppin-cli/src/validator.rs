@@ -347,7 +347,7 @@ pub fn judge<C: Chain>(
             reputation_bps: n.reputation_bps,
         })
         .collect();
-    let previous_step = previous_step(protocol, store, spec, &round, &base);
+    let previous_step = previous_step(store, spec, &protocol.rounds()?, &round, &base)?;
     let reference = task
         .public
         .map(|(public, recipe)| {
@@ -400,25 +400,33 @@ pub fn judge<C: Chain>(
     })
 }
 
-/// The step that made `base`: its model minus the model of the finalized round that shipped it
-/// (the latest, if several did). `None` for a first model or one no reachable round shipped; the
-/// step is public, so an update that repeats it earns nothing.
-fn previous_step<C: Chain>(
-    protocol: &Protocol<C>,
+/// The step that made `base`: its model minus the model of the finalized round among `rounds`
+/// that shipped it (the latest, if several did). `None` for a first model or one no listed round
+/// shipped, or whose parent model no store holds or decodes; the step is public, so an update
+/// that repeats it earns nothing. A store that does not answer is an error, never a `None`: the
+/// step changes the verdict, so judging without it for a passing outage would split the
+/// committee.
+fn previous_step(
     store: &dyn BlobStore,
     spec: &ModelSpec,
+    rounds: &[(Address, Round)],
     round: &Round,
     base: &Weights,
-) -> Option<Vec<f32>> {
-    let rounds = protocol.rounds().ok()?;
-    let (_, parent) = rounds
+) -> anyhow::Result<Option<Vec<f32>>> {
+    let parent = rounds
         .iter()
         .filter(|(_, r)| {
             r.status == RoundStatus::Finalized && r.outcome.vote.new_model_hash == round.model_hash
         })
-        .max_by_key(|(_, r)| r.id)?;
-    let previous = load_model(store, spec, &parent.model_cid, &parent.model_hash).ok()?;
-    Some(base.delta_from(&previous))
+        .max_by_key(|(_, r)| r.id);
+    let Some((_, parent)) = parent else {
+        return Ok(None);
+    };
+    match load_model(store, spec, &parent.model_cid, &parent.model_hash) {
+        Ok(previous) => Ok(Some(base.delta_from(&previous))),
+        Err(error) if crate::patience::transient(&error) => Err(error),
+        Err(_) => Ok(None),
+    }
 }
 
 /// Builds the tree of `entries` (one per node, in join order, with its reason), publishes the
@@ -582,5 +590,49 @@ mod tests {
         assert!(!unjudgeable(&anyhow::anyhow!(
             "the cluster's account index is behind"
         )));
+    }
+
+    /// The previous step changes the verdict, so a validator whose store does not answer for
+    /// the parent model must not judge without it (its vote would differ from the committee's):
+    /// it fails and tries again. A parent nobody holds is judged without, by everyone alike.
+    #[test]
+    fn the_previous_step_is_never_dropped_for_a_passing_outage() {
+        let spec = droppin_node::RoundTask::new(droppin_task::catalog::get("digits").unwrap())
+            .unwrap()
+            .spec;
+        let dir = tempfile::tempdir().unwrap();
+        let store = droppin_storage::LocalStore::open(dir.path(), Default::default()).unwrap();
+        let parent_model = Weights::initial(&spec, 1);
+        let base = Weights::initial(&spec, 2);
+        let (parent_cid, parent_hash) = publish_model(&store, &spec, &parent_model).unwrap();
+        let (base_cid, base_hash) = publish_model(&store, &spec, &base).unwrap();
+        let mut parent = Round {
+            status: RoundStatus::Finalized,
+            model_cid: parent_cid,
+            model_hash: parent_hash,
+            ..Round::default()
+        };
+        parent.outcome.vote.new_model_hash = base_hash;
+        let rounds = vec![(Address::new_from_array([1; 32]), parent)];
+        let round = Round {
+            model_cid: base_cid,
+            model_hash: base_hash,
+            ..Round::default()
+        };
+        let step = previous_step(&store, &spec, &rounds, &round, &base).unwrap();
+        assert_eq!(step, Some(base.delta_from(&parent_model)));
+        let down = droppin_storage::open("kubo+http://127.0.0.1:9", Default::default()).unwrap();
+        let error = previous_step(down.as_ref(), &spec, &rounds, &round, &base).unwrap_err();
+        assert!(crate::patience::transient(&error), "{error:#}");
+        let empty = tempfile::tempdir().unwrap();
+        let empty = droppin_storage::LocalStore::open(empty.path(), Default::default()).unwrap();
+        assert_eq!(
+            previous_step(&empty, &spec, &rounds, &round, &base).unwrap(),
+            None
+        );
+        assert_eq!(
+            previous_step(&store, &spec, &[], &round, &base).unwrap(),
+            None
+        );
     }
 }
