@@ -872,3 +872,22 @@ fn dpin_bonds_are_drawn_by_their_worth_and_lose_pay_and_withdraw_in_dpin() {
     );
     assert_eq!(h.registry().total_dpin_bond, bonded - amount);
 }
+
+/// A node one base unit short of a $dPIN round's stake is told that it lacks tokens: the token
+/// program's code 1 inside the transfer is its "insufficient funds", not the dropPIN program's
+/// error 1 ("not enough accounts"), which it used to read as.
+#[test]
+fn a_node_short_of_its_dpin_stake_is_told_so() {
+    let mut h = Harness::new();
+    h.validators(4, 5);
+    let dpin = Dpin::launch(&mut h);
+    let run = dpin.open_round(&mut h, 1_000 * DPIN);
+    let node = Node::new(&mut h, 1);
+    dpin.give(&mut h, &node.address(), STAKE - 1);
+    let join = builders::join_round(&h.program, &node.address(), &run.round);
+    let refused = h.send(&[dpin.ix(join, &run.round, &node.address())], &[&node.key]);
+    assert!(
+        matches!(&refused, Err(Failure::Other(text)) if text.contains("JoinRound needs more tokens than the signer holds")),
+        "{refused:?}"
+    );
+}

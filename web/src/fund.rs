@@ -231,7 +231,7 @@ pub fn FundRound() -> impl IntoView {
                         <tr><td>{format!("Protocol fee ({}%): buys $dPIN and burns it", params.fee_bps / 100)}</td><td id="fee">{show(p.fee)}</td>{in_dpin(p.fee)}</tr>
                         <tr><td>"Validators' share of the pool"</td><td>{show(p.validators)}</td>{in_dpin(p.validators)}</tr>
                         <tr><td>"Stakes locked by a full round"</td><td>{show(p.stakes_locked)}</td>{in_dpin(p.stakes_locked)}</tr>
-                        <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{show(p.seat_lock)}</td>{in_dpin(p.seat_lock)}</tr>
+                        <tr><td>"Bond each committee seat locks"</td><td id="seat-lock">{format_amount(p.seat_lock, Currency::Sol)}</td>{in_dpin(p.seat_lock)}</tr>
                         <tr><td>"Each honest node earns, on average"</td><td id="per-node">{show(p.per_honest_node)}</td>{in_dpin(p.per_honest_node)}</tr>
                     </table></div>
                     <p class="note">"What no accepted node earns comes back to you. A SOL round opened before $dPIN is live is paid in SOL; once it launches, the treasury converts such a pool to $dPIN in rate-limited batches, and a round can be paid in $dPIN from the start."</p>

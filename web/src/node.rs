@@ -13,8 +13,9 @@ use droppin_fl::update::decode_model;
 use droppin_fl::validate::outcome_name;
 use droppin_interface::builders;
 use droppin_interface::pda::find;
-use droppin_interface::state::{NodeState, Reputation, Round, RoundStatus};
+use droppin_interface::state::{Currency, NodeState, NodeStatus, Reputation, Round, RoundStatus};
 use droppin_node::currency::paying;
+use droppin_node::money::format_amount;
 use droppin_node::trainer::{TrainerKind, choose_trainer};
 use droppin_node::{RoundTask, Snapshot, Step, next_step};
 use droppin_task::catalog;
@@ -345,7 +346,8 @@ pub fn RunNode() -> impl IntoView {
     let appeal_bond = move || {
         round_of().and_then(|(_, r)| {
             let open = !r.appeal.filed() && r.appeal_deadline().is_some_and(|end| slot.get() < end);
-            open.then(|| amount(&r, r.committees[0].seat_lock))
+            // A seat's lock, and so the appeal bond, is in lamports whatever the round pays in.
+            open.then(|| format_amount(r.committees[0].seat_lock, Currency::Sol))
         })
     };
 
@@ -354,7 +356,7 @@ pub fn RunNode() -> impl IntoView {
         let (_, round) = round_of()?;
         let line = if can_train() {
             format!(
-                "\"Join, train and commit\" asks your wallet to sign two transactions: JoinRound, which stakes {} into round #{}'s escrow (skipped if you already joined), then, after training, CommitUpdate, which records your update's hash. Nothing else leaves this tab.",
+                "\"Join, train and commit\" trains first, then asks your wallet to sign one transaction: JoinRound, which stakes {} into round #{}'s escrow (left out if you already joined), with CommitUpdate, which records your update's hash. Nothing else leaves this tab.",
                 amount(&round, round.node_stake),
                 round.id
             )
@@ -559,27 +561,30 @@ async fn join_and_train(
         other => return Err(AppError::Invalid(other.describe(slot))),
     };
     record.set(Some(saved.clone()));
+    // Joining and committing in one transaction: the stake is never locked without the
+    // commitment that saves it from the no-show's slash, however long training took.
+    let mut instructions = Vec::new();
     if state.is_none() {
         let mint = dpin_mint(&session).await?;
-        let join = builders::in_currency(
-            builders::join_round(&program, &node, &round_address),
-            round.currency,
-            &round_address,
-            &node,
-            mint.as_ref(),
-        )
-        .map_err(|e| AppError::Invalid(e.to_string()))?;
-        session.send(&[join]).await?;
+        instructions.push(
+            builders::in_currency(
+                builders::join_round(&program, &node, &round_address),
+                round.currency,
+                &round_address,
+                &node,
+                mint.as_ref(),
+            )
+            .map_err(|e| AppError::Invalid(e.to_string()))?,
+        );
     }
     let hash = saved.commitment.hash(&node.to_bytes());
-    let signature = session
-        .send(&[builders::commit_update(
-            &program,
-            &node,
-            &round_address,
-            hash,
-        )])
-        .await?;
+    instructions.push(builders::commit_update(
+        &program,
+        &node,
+        &round_address,
+        hash,
+    ));
+    let signature = session.send(&instructions).await?;
     Ok(Done {
         message:
             "Committed: your update's hash is on-chain. Reveal it when the reveal phase opens."
@@ -662,7 +667,20 @@ async fn train_and_save(
         data.len() as u64,
     );
     saved.epsilon = spent;
-    saved.save();
+    // Another tab may have committed meanwhile: its saved salt is the only one that reveals
+    // what the chain holds, so it is never replaced.
+    let node_account = find::node(&session.program(), &round_address, &node);
+    if chain::state::<NodeState>(session, &node_account)
+        .await?
+        .is_some_and(|state| state.status != NodeStatus::Joined)
+    {
+        return Err(AppError::Invalid(
+            "this round already holds a commitment of yours (made in another tab?): its saved update is kept, this one is dropped".into(),
+        ));
+    }
+    // Nothing is staked or committed unless the salt is kept: without it the update can never
+    // be revealed, and the stake would be slashed as a no-show's.
+    saved.save().map_err(AppError::Invalid)?;
     Ok(saved)
 }
 
@@ -690,7 +708,8 @@ async fn reveal(
         )])
         .await?;
     saved.commitment.revealed = true;
-    saved.save();
+    // The chain says it was revealed too: the flag only spares a lookup.
+    let _ = saved.save();
     record.set(Some(saved));
     Ok(Done {
         message: match uploaded {
@@ -719,7 +738,7 @@ async fn appeal(session: Session, round_address: Address, round: Round) -> Resul
     Ok(Done {
         message: format!(
             "Appealed with a bond of {}: a larger committee is drawn to judge the round again. If it overturns the verdict, the bond comes back with a reward from the first majority's bonds.",
-            amount(&round, round.committees[0].seat_lock)
+            format_amount(round.committees[0].seat_lock, Currency::Sol)
         ),
         signature,
     })
@@ -794,8 +813,9 @@ async fn settle(
     );
     let signature = session.send(&instructions).await?;
     if let Some(mut saved) = record.get_untracked() {
+        // Settled: the update and its salt are of no more use, and local storage is small.
+        saved.forget();
         saved.commitment.settled = true;
-        saved.save();
         record.set(Some(saved));
     }
     let half_life = round.terms.reputation_half_life;

@@ -49,13 +49,20 @@ impl NodeRecord {
             .then_some(record)
     }
 
-    /// Saves the record and remembers its round as the current one.
-    pub fn save(&self) {
-        local_set(
-            &key(&self.round, &self.node),
-            &serde_json::to_string(self).expect("serializes"),
-        );
+    /// Saves the record and remembers its round as the current one; fails unless the browser
+    /// kept it (local storage full, disabled or private), read back to be sure.
+    pub fn save(&self) -> Result<(), String> {
+        let key = key(&self.round, &self.node);
+        let json = serde_json::to_string(self).expect("serializes");
+        local_set(&key, &json);
+        if local_get(&key).as_deref() != Some(json.as_str()) {
+            return Err(
+                "this browser did not keep your update and its salt (local storage full or disabled): nothing was staked or committed"
+                    .into(),
+            );
+        }
         local_set(CURRENT_KEY, &self.round);
+        Ok(())
     }
 
     pub fn forget(&self) {

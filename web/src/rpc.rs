@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use droppin_interface::DropPinError;
+use droppin_interface::{DropPinError, PROGRAM_ID};
 use droppin_node::confirm::{Confirmation, confirmation};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -241,16 +241,24 @@ fn classify(error: ErrorObject) -> RpcError {
     }
 }
 
-/// The transaction error in words: insufficient funds, one of the program's errors by name, or
-/// the runtime's own text.
+/// The transaction error in words: insufficient funds (lamports, or tokens in the token
+/// program's words), one of the program's errors by name, or the runtime's own text. A custom
+/// code is the dropPIN program's only when no other program (the token program inside a $dPIN
+/// transfer) failed first: the same number means something else there.
 pub fn transaction_error(err: &Value, logs: &[&str]) -> RpcError {
     let text = err.to_string();
     if text.contains("InsufficientFunds")
-        || logs
-            .iter()
-            .any(|line| line.contains("insufficient lamports"))
+        || logs.iter().any(|line| {
+            line.contains("insufficient lamports") || line.contains("Error: insufficient funds")
+        })
     {
         return RpcError::InsufficientFunds;
+    }
+    let droppin = format!("Program {} ", Address::new_from_array(PROGRAM_ID));
+    if let Some(other) = logs.iter().find(|line| {
+        line.starts_with("Program ") && line.contains(" failed") && !line.starts_with(&droppin)
+    }) {
+        return RpcError::Transaction(format!("{text} ({other})"));
     }
     let custom = err["InstructionError"][1]["Custom"].as_u64();
     match custom.and_then(|code| DropPinError::from_code(u32::try_from(code).ok()?)) {
@@ -284,5 +292,31 @@ mod tests {
             transaction_error(&json!("AccountInUse"), &[]),
             RpcError::Transaction(_)
         ));
+        // The token program's code 1 inside a $dPIN transfer is its "insufficient funds", not
+        // the dropPIN program's error 1; another of its failures is shown as the token
+        // program's.
+        let token = "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+        let short = [
+            "Program log: Error: insufficient funds",
+            &format!("{token} failed: custom program error: 0x1"),
+        ];
+        assert_eq!(
+            transaction_error(&poor, &short),
+            RpcError::InsufficientFunds
+        );
+        let frozen = [&format!("{token} failed: custom program error: 0x11") as &str];
+        let owner = json!({"InstructionError": [0, {"Custom": 17}]});
+        assert!(matches!(
+            transaction_error(&owner, &frozen),
+            RpcError::Transaction(text) if text.contains("Tokenkeg")
+        ));
+        let droppin = format!(
+            "Program {} failed: custom program error: 0x1",
+            Address::new_from_array(PROGRAM_ID)
+        );
+        assert_eq!(
+            transaction_error(&poor, &[&droppin]),
+            RpcError::Program(DropPinError::NotEnoughAccountKeys)
+        );
     }
 }

@@ -136,6 +136,26 @@ pub(crate) fn explain(
                     }
                 };
             }
+            // A program the dropPIN program called (the token program in a $dPIN transfer)
+            // failed first: the code is that program's, not dropPIN's.
+            let droppin = format!("Program {program} ");
+            let inner = logs.iter().find(|line| {
+                line.starts_with("Program ")
+                    && line.contains(" failed")
+                    && !line.starts_with(&droppin)
+            });
+            if let Some(inner) = inner {
+                return if logs
+                    .iter()
+                    .any(|line| line.contains("Error: insufficient funds"))
+                {
+                    ChainError::InsufficientFunds(format!(
+                        "{instruction} needs more tokens than the signer holds"
+                    ))
+                } else {
+                    ChainError::Rejected(format!("{instruction}: {inner}"))
+                };
+            }
             match DropPinError::from_code(code) {
                 Some(error) if failed(&program.to_string()) => {
                     ChainError::Program { instruction, error }
@@ -156,4 +176,36 @@ pub(crate) fn explain(
 fn last_log(logs: &[String]) -> String {
     logs.last()
         .map_or_else(String::new, |line| format!(" ({line})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The token program's code 1 inside a $dPIN transfer is its "insufficient funds", not the
+    /// dropPIN program's error 1 (not enough accounts); the dropPIN program's own code 1 still
+    /// reads as its error.
+    #[test]
+    fn a_code_is_read_as_the_failing_programs() {
+        let program = Address::new_from_array(droppin_interface::PROGRAM_ID);
+        let code_1 = || TransactionError::InstructionError(0, InstructionError::Custom(1));
+        let token = "Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+        let ours = format!("Program {program} failed: custom program error: 0x1");
+        let short = [
+            "Program log: Error: insufficient funds".to_string(),
+            format!("{token} failed: custom program error: 0x1"),
+            ours.clone(),
+        ];
+        assert!(matches!(
+            explain(code_1(), &short, &program, &["JoinRound"]),
+            ChainError::InsufficientFunds(text) if text.contains("JoinRound")
+        ));
+        assert!(matches!(
+            explain(code_1(), &[ours], &program, &["JoinRound"]),
+            ChainError::Program {
+                error: DropPinError::NotEnoughAccountKeys,
+                ..
+            }
+        ));
+    }
 }
