@@ -202,11 +202,11 @@ pub fn FundRound() -> impl IntoView {
                 </select>
             </label>
             <Field label="Amount to pay, the fee included (in the currency above)" id="amount" inputmode="decimal" value=amount result=result
-                matches=|e| matches!(e, OrderError::Amount) />
+                matches=|e| matches!(e, OrderError::Amount(_)) />
             <Field label="Max nodes" id="max-nodes" inputmode="numeric" value=max_nodes result=result
                 matches=|e| matches!(e, OrderError::MaxNodes(_)) />
             <Field label="Node stake (in the currency above)" id="stake" inputmode="decimal" value=stake result=result
-                matches=|e| matches!(e, OrderError::Stake(..)) />
+                matches=|e| matches!(e, OrderError::Stake(..) | OrderError::StakeText(_)) />
             <Field label="Slots per phase (training, reveal, validation; a slot is about 0.4 s)" id="phase-slots" inputmode="numeric" value=phase_slots result=result
                 matches=|e| matches!(e, OrderError::PhaseSlots(..)) />
             <Field label="Committee size (expected members, drawn by stake)" id="committee-size" inputmode="numeric" value=committee_size result=result

@@ -73,12 +73,17 @@ pub struct Preview {
 /// A field the funder must correct, with the message shown beside it.
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum OrderError {
-    #[error("enter an amount above zero")]
-    Amount,
+    /// The amount is not one (the reason, in the parser's words), or the program would refuse
+    /// it.
+    #[error("{0}")]
+    Amount(String),
     #[error("a round admits 1 to {0} nodes")]
     MaxNodes(u32),
     #[error("the node stake must be at least {0} {1}")]
     Stake(String, &'static str),
+    /// The stake is not an amount (the parser's words).
+    #[error("{0}")]
+    StakeText(String),
     #[error("each phase lasts {0} to {1} slots")]
     PhaseSlots(u64, u64),
     #[error("a committee has {0} to {1} members")]
@@ -86,7 +91,7 @@ pub enum OrderError {
 }
 
 /// Typed whole units of `currency` as base units, if it is a positive amount.
-pub fn base_units(whole: &str, currency: Currency) -> Option<u64> {
+fn base_units(whole: &str, currency: Currency) -> Option<u64> {
     parse_amount(whole, currency, "the amount").ok()
 }
 
@@ -102,18 +107,20 @@ fn min_stake(params: &ProtocolParams, currency: Currency) -> u64 {
 fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
     let mut errors = Vec::new();
     let currency = order.currency;
-    if base_units(&order.amount, currency).is_none() {
-        errors.push(OrderError::Amount);
+    if let Err(error) = parse_amount(&order.amount, currency, "the amount") {
+        errors.push(OrderError::Amount(error.to_string()));
     }
     if order.max_nodes == 0 || order.max_nodes > params.max_nodes {
         errors.push(OrderError::MaxNodes(params.max_nodes));
     }
     let least = min_stake(params, currency);
-    if base_units(&order.node_stake, currency).is_none_or(|s| s < least) {
-        errors.push(OrderError::Stake(
+    match parse_amount(&order.node_stake, currency, "the node stake") {
+        Err(error) => errors.push(OrderError::StakeText(error.to_string())),
+        Ok(stake) if stake < least => errors.push(OrderError::Stake(
             exact_amount(least, currency),
             unit_name(currency),
-        ));
+        )),
+        Ok(_) => {}
     }
     if !(params.min_phase_slots..=params.max_phase_slots).contains(&order.phase_slots) {
         errors.push(OrderError::PhaseSlots(
@@ -148,6 +155,13 @@ pub fn round_args(order: &Order, slot: u64) -> Option<OpenRoundArgs> {
     })
 }
 
+/// What the program would say to an order whose fields each look right.
+fn refused(error: droppin_interface::DropPinError) -> Vec<OrderError> {
+    vec![OrderError::Amount(format!(
+        "the program would refuse this order: {error}"
+    ))]
+}
+
 /// The preview of `order` under `params`, or every field that needs correcting.
 pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<OrderError>> {
     let errors = field_errors(order, params);
@@ -169,12 +183,11 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
         ..RoundKeys::default()
     };
     let mut round = Round::default();
-    let funding =
-        open_round(params, &keys, &args, 0, &mut round).map_err(|_| vec![OrderError::Amount])?;
+    let funding = open_round(params, &keys, &args, 0, &mut round).map_err(refused)?;
     round.counts.nodes_joined = order.max_nodes;
-    let seat_lock = seat_lock(&round).map_err(|_| vec![OrderError::Amount])?;
-    let (validators, nodes) = split_pool(funding.to_pool, params.validator_share_bps)
-        .map_err(|_| vec![OrderError::Amount])?;
+    let seat_lock = seat_lock(&round).map_err(refused)?;
+    let (validators, nodes) =
+        split_pool(funding.to_pool, params.validator_share_bps).map_err(refused)?;
     Ok(Preview {
         fee: funding.fee,
         pool: funding.to_pool,
@@ -259,7 +272,9 @@ mod tests {
         assert_eq!(
             errors,
             vec![
-                OrderError::Amount,
+                OrderError::Amount(
+                    "the amount: `1,5` is not a decimal amount of SOL (digits, one `.`)".into()
+                ),
                 OrderError::MaxNodes(1_024),
                 OrderError::Stake("0.01".into(), "SOL"),
                 OrderError::CommitteeSize(3, 31)
@@ -268,6 +283,16 @@ mod tests {
         assert_eq!(
             errors[2].to_string(),
             "the node stake must be at least 0.01 SOL"
+        );
+        let finer = Order {
+            node_stake: "0.0000000001".into(),
+            ..Order::default()
+        };
+        assert_eq!(
+            preview(&finer, &ProtocolParams::default()).unwrap_err(),
+            vec![OrderError::StakeText(
+                "the node stake has more decimals than SOL has (9)".into()
+            )]
         );
     }
 }

@@ -30,21 +30,29 @@ impl BlobStore for Replicating<'_> {
         self.own.put(bytes)
     }
 
+    /// The blob from the own store, else from the first peer that has it. When nobody has it
+    /// and a store did not answer, that is the error (it may answer on the next try), not the
+    /// own store's "not found", which would read as final.
     fn get(&self, cid: &Cid) -> Result<Vec<u8>, StorageError> {
-        let missing = match self.own.get(cid) {
+        let mut failure = match self.own.get(cid) {
             Ok(bytes) => return Ok(bytes),
             Err(error) => error,
         };
         for peer in &self.peers {
-            if let Ok(bytes) = peer.get(cid) {
-                // Kept to serve it in turn; a read-only own store still returns what it found.
-                if self.own.writable() {
-                    self.own.put(&bytes)?;
+            match peer.get(cid) {
+                Ok(bytes) => {
+                    // Kept to serve it in turn, when the own store can; what was fetched and
+                    // checked is returned either way.
+                    if self.own.writable() {
+                        let _ = self.own.put(&bytes);
+                    }
+                    return Ok(bytes);
                 }
-                return Ok(bytes);
+                Err(error) if error.is_transient() => failure = error,
+                Err(_) => {}
             }
         }
-        Err(missing)
+        Err(failure)
     }
 
     fn location(&self) -> String {
@@ -81,5 +89,10 @@ mod tests {
         );
         let absent = crate::content_id(b"nobody has it");
         assert!(matches!(own.get(&absent), Err(StorageError::NotFound(_))));
+        // A peer that does not answer makes a miss a failure to try again, not a final one.
+        let down = crate::open("kubo+http://127.0.0.1:9", Limits::default()).unwrap();
+        let partly = Replicating::new(&stores[0], vec![down.as_ref(), &stores[1]]);
+        let error = partly.get(&absent).unwrap_err();
+        assert!(error.is_transient(), "{error}");
     }
 }
