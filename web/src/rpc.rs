@@ -248,16 +248,15 @@ fn classify(error: ErrorObject) -> RpcError {
 pub fn transaction_error(err: &Value, logs: &[&str]) -> RpcError {
     let text = err.to_string();
     if text.contains("InsufficientFunds")
-        || logs.iter().any(|line| {
-            line.contains("insufficient lamports") || line.contains("Error: insufficient funds")
-        })
+        || droppin_interface::logs::tokens_short(logs)
+        || logs
+            .iter()
+            .any(|line| line.contains("insufficient lamports"))
     {
         return RpcError::InsufficientFunds;
     }
-    let droppin = format!("Program {} ", Address::new_from_array(PROGRAM_ID));
-    if let Some(other) = logs.iter().find(|line| {
-        line.starts_with("Program ") && line.contains(" failed") && !line.starts_with(&droppin)
-    }) {
+    let droppin = Address::new_from_array(PROGRAM_ID).to_string();
+    if let Some(other) = droppin_interface::logs::failed_elsewhere(logs, &droppin) {
         return RpcError::Transaction(format!("{text} ({other})"));
     }
     let custom = err["InstructionError"][1]["Custom"].as_u64();

@@ -1,7 +1,7 @@
 //! Chain errors, each one line a user can act on: the program's own message for its error
 //! codes, and a plain statement for missing funds, an unreachable cluster or a timeout.
 
-use droppin_interface::DropPinError;
+use droppin_interface::{DropPinError, logs};
 use solana_address::Address;
 use solana_instruction_error::InstructionError;
 use solana_transaction_error::TransactionError;
@@ -138,17 +138,8 @@ pub(crate) fn explain(
             }
             // A program the dropPIN program called (the token program in a $dPIN transfer)
             // failed first: the code is that program's, not dropPIN's.
-            let droppin = format!("Program {program} ");
-            let inner = logs.iter().find(|line| {
-                line.starts_with("Program ")
-                    && line.contains(" failed")
-                    && !line.starts_with(&droppin)
-            });
-            if let Some(inner) = inner {
-                return if logs
-                    .iter()
-                    .any(|line| line.contains("Error: insufficient funds"))
-                {
+            if let Some(inner) = logs::failed_elsewhere(logs, &program.to_string()) {
+                return if logs::tokens_short(logs) {
                     ChainError::InsufficientFunds(format!(
                         "{instruction} needs more tokens than the signer holds"
                     ))

@@ -21,6 +21,7 @@ pub mod cid;
 pub mod error;
 pub mod hash;
 pub mod instruction;
+pub mod logs;
 pub mod pda;
 pub mod sortition;
 pub mod state;
