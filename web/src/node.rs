@@ -361,7 +361,7 @@ pub fn RunNode() -> impl IntoView {
                 round.id
             )
         } else if can_reveal() {
-            "\"Upload and reveal\" uploads your update and asks your wallet to sign RevealUpdate, which publishes its CID and salt; no funds move.".into()
+            "\"Upload and reveal\" asks your wallet to sign RevealUpdate, which publishes your update's CID and salt (no funds move), then uploads the update to the storage gateway for the committee.".into()
         } else if can_settle() {
             if step_now() == Some(Step::FailRound) {
                 "\"Settle\" asks your wallet to sign CrankTimeout, which fails the timed-out round, and SettleNode, which refunds your stake to this wallet.".into()
@@ -694,9 +694,10 @@ async fn reveal(
         .ok_or_else(|| AppError::Invalid("nothing to reveal".into()))?;
     let node = session.address()?;
     let committed = saved.commitment;
-    // Revealed even when the upload fails: an unavailable update is excluded with its stake
-    // back, while a node that never reveals loses the slash fraction.
-    let uploaded = storage::upload(&session.storage_url(), &saved.update_bytes()).await;
+    // Revealed first, then uploaded: the committee fetches updates only once the reveal phase
+    // is over, so a gateway that stalls or fails cannot make the node miss its reveal (a
+    // no-show loses the slash fraction; an update that never reaches the gateway is excluded,
+    // its stake back).
     let signature = session
         .send(&[builders::reveal_update(
             &session.program(),
@@ -710,6 +711,7 @@ async fn reveal(
     saved.commitment.revealed = true;
     // The chain says it was revealed too: the flag only spares a lookup.
     let _ = saved.save();
+    let uploaded = upload_patiently(&session, &saved.update_bytes()).await;
     record.set(Some(saved));
     Ok(Done {
         message: match uploaded {
@@ -723,6 +725,23 @@ async fn reveal(
         },
         signature,
     })
+}
+
+/// Uploads an update, trying again after a failure: five tries, 1 to 8 s apart.
+async fn upload_patiently(
+    session: &Session,
+    bytes: &[u8],
+) -> Result<droppin_interface::Cid, storage::StorageError> {
+    let mut pause_ms = 1_000;
+    loop {
+        match storage::upload(&session.storage_url(), bytes).await {
+            Err(_) if pause_ms <= 8_000 => {
+                crate::timer::sleep_ms(pause_ms).await;
+                pause_ms *= 2;
+            }
+            uploaded => return uploaded,
+        }
+    }
 }
 
 /// Files an appeal against the first verdict, bonding a seat's lock from the wallet.

@@ -34,6 +34,10 @@ pub enum RpcError {
         "transaction {0} expired without landing: its blockhash is no longer valid, so it never will; send it again"
     )]
     Expired(String),
+    #[error(
+        "transaction {signature} was sent, but the cluster stopped answering before it confirmed ({reason}): it may still land, so check it in an explorer before sending it again"
+    )]
+    Unconfirmed { signature: String, reason: String },
 }
 
 /// A JSON-RPC endpoint.
@@ -191,16 +195,26 @@ impl Rpc {
             .as_str()
             .ok_or_else(|| RpcError::Malformed("signature".into()))?
             .to_owned();
+        // Polls the cluster stops answering are waited out, a while: the transaction may land
+        // meanwhile, and a page that gave up at once would invite sending it again.
+        let mut unanswered = 0;
         loop {
-            let statuses = self
-                .call("getSignatureStatuses", json!([[signature]]))
-                .await?;
+            let (statuses, height) = match self.poll(&signature).await {
+                Ok(polled) => {
+                    unanswered = 0;
+                    polled
+                }
+                Err(RpcError::Unreachable { .. }) if unanswered < UNANSWERED_POLLS => {
+                    unanswered += 1;
+                    sleep_ms(1_000).await;
+                    continue;
+                }
+                Err(RpcError::Unreachable { reason, .. }) => {
+                    return Err(RpcError::Unconfirmed { signature, reason });
+                }
+                Err(error) => return Err(error),
+            };
             let status = &statuses["value"][0];
-            let height = self
-                .call("getBlockHeight", json!([{"commitment": "confirmed"}]))
-                .await?
-                .as_u64()
-                .ok_or_else(|| RpcError::Malformed("block height".into()))?;
             let seen = (!status.is_null()).then(|| {
                 (
                     status["confirmationStatus"].as_str().unwrap_or("processed"),
@@ -214,6 +228,25 @@ impl Rpc {
                 Confirmation::Pending => sleep_ms(500).await,
             }
         }
+    }
+}
+
+/// Consecutive confirmation polls the cluster may leave unanswered (about a second apart)
+/// before the page says it cannot tell whether the transaction landed.
+const UNANSWERED_POLLS: u32 = 30;
+
+impl Rpc {
+    /// A sent transaction's status and the cluster's block height, read together.
+    async fn poll(&self, signature: &str) -> Result<(Value, u64), RpcError> {
+        let statuses = self
+            .call("getSignatureStatuses", json!([[signature]]))
+            .await?;
+        let height = self
+            .call("getBlockHeight", json!([{"commitment": "confirmed"}]))
+            .await?
+            .as_u64()
+            .ok_or_else(|| RpcError::Malformed("block height".into()))?;
+        Ok((statuses, height))
     }
 }
 
