@@ -136,11 +136,24 @@ pub fn FundRound() -> impl IntoView {
     let stake = RwSignal::new(defaults.node_stake);
     let phase_slots = RwSignal::new(defaults.phase_slots.to_string());
     let committee_size = RwSignal::new(defaults.committee_size.to_string());
-    // The cluster's own limits replace the defaults' phase and committee when they arrive.
-    Effect::new(move |_| {
+    // The cluster's own limits replace the suggested phase and committee when they arrive,
+    // but never what the funder typed: a field is replaced only while it holds the last
+    // suggestion.
+    Effect::new(move |last: Option<(String, String)>| {
         let suggested = Order::for_params(&params.get());
-        phase_slots.set(suggested.phase_slots.to_string());
-        committee_size.set(suggested.committee_size.to_string());
+        let next = (
+            suggested.phase_slots.to_string(),
+            suggested.committee_size.to_string(),
+        );
+        let (last_phase, last_committee) =
+            last.unwrap_or_else(|| (phase_slots.get_untracked(), committee_size.get_untracked()));
+        if phase_slots.get_untracked() == last_phase {
+            phase_slots.set(next.0.clone());
+        }
+        if committee_size.get_untracked() == last_committee {
+            committee_size.set(next.1.clone());
+        }
+        next
     });
     let order = move || Order {
         currency: currency.get(),
