@@ -228,11 +228,7 @@ fn thirty_percent_of_the_bond_colluding_with_the_funder_cannot_get_honest_nodes_
     let round = run.state(&h);
     let stake = round.node_stake;
     for node in &nodes {
-        let before = h.balance(&node.address());
-        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
-            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
-        run.settle_node(&mut h, node).unwrap();
-        let received = h.balance(&node.address()) + 5_000 - before - rent;
+        let received = run.settle_node_paid(&mut h, node);
         assert!(
             received >= stake + round.outcome.node_pool / 4 - 1,
             "{received}"
@@ -728,12 +724,8 @@ fn appeals_confirmed_late_twice_and_without_a_quorum_each_end_defined() {
     run.wait_out_appeals(&mut h);
     let stake = round.node_stake;
     for node in &nodes {
-        let before = h.balance(&node.address());
-        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
-            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
-        run.settle_node(&mut h, node).unwrap();
         assert_eq!(
-            h.balance(&node.address()) + 5_000 - before - rent,
+            run.settle_node_paid(&mut h, node),
             stake,
             "a void round refunds"
         );
@@ -1146,12 +1138,8 @@ fn a_round_nobody_can_judge_pays_its_committee_the_void_verdict_instead_of_slash
 
     let round = run.state(&h);
     assert_eq!(round.committees[0].absent, 0, "nobody stayed away");
-    let before = h.balance(&node.address());
-    let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
-        + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
-    run.settle_node(&mut h, &node).unwrap();
     assert_eq!(
-        h.balance(&node.address()) + 5_000 - before - rent,
+        run.settle_node_paid(&mut h, &node),
         round.node_stake,
         "the node's stake comes back whole"
     );

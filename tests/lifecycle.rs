@@ -80,11 +80,7 @@ fn an_eight_node_round_pays_by_its_on_chain_leaves_and_conserves_every_lamport()
     let node_pool = round.outcome.node_pool;
     let treasury_before = h.treasury();
     for (i, node) in nodes.iter().enumerate() {
-        let before = h.balance(&node.address());
-        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
-            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
-        run.settle_node(&mut h, node).unwrap();
-        let received = h.balance(&node.address()) + 5_000 - before - rent;
+        let received = run.settle_node_paid(&mut h, node);
         let expected = match leaves[i].outcome {
             Outcome::Accepted => stake + bps_of(node_pool, leaves[i].weight_bps),
             Outcome::Excluded => stake,
@@ -268,11 +264,7 @@ fn without_a_quorum_the_round_waits_for_an_escalation_then_fails_and_the_silent_
     assert_eq!(run.state(&h).failure, FailReason::NoQuorum);
     let stake = run.state(&h).node_stake;
     for node in &nodes {
-        let before = h.balance(&node.address());
-        let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
-            + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
-        run.settle_node(&mut h, node).unwrap();
-        assert_eq!(h.balance(&node.address()) + 5_000 - before - rent, stake);
+        assert_eq!(run.settle_node_paid(&mut h, node), stake);
     }
     let lock = run.state(&h).committees[0].seat_lock;
     for (v, vote) in &votes {

@@ -41,15 +41,6 @@ fn judged_round(h: &mut Harness, n: u8) -> (RoundRun, Vec<Node>, Vec<Keypair>) {
     (run, nodes, drawn)
 }
 
-/// What settling a node paid it, rent and its own fee aside.
-fn settle(h: &mut Harness, run: &RoundRun, node: &Node) -> u64 {
-    let before = h.balance(&node.address());
-    let rent = h.balance(&find::node(&h.program, &run.round, &node.address()))
-        + h.balance(&find::cid_marker(&h.program, &run.round, &node.cid));
-    run.settle_node(h, node).unwrap();
-    h.balance(&node.address()) + 5_000 - before - rent
-}
-
 #[test]
 fn finding_1_slashing_never_pays_the_funder_or_the_other_nodes() {
     // A funder (with a captive committee) slashes every node: before, it took the pool back and
@@ -66,7 +57,7 @@ fn finding_1_slashing_never_pays_the_funder_or_the_other_nodes() {
     let slash = bps_of(round.node_stake, round.terms.slash_bps);
     let treasury = h.treasury().slashes_collected;
     for node in &nodes {
-        assert_eq!(settle(&mut h, &run, node), round.node_stake - slash);
+        assert_eq!(run.settle_node_paid(&mut h, node), round.node_stake - slash);
     }
     assert_eq!(h.treasury().slashes_collected - treasury, 4 * slash);
     for v in &drawn {
@@ -119,7 +110,7 @@ fn finding_2_a_verdict_cannot_claim_more_than_its_leaves_hold() {
     assert_eq!(run.state(&h).failure, FailReason::VerdictWithheld);
     for node in &nodes {
         assert_eq!(
-            settle(&mut h, &run, node),
+            run.settle_node_paid(&mut h, node),
             round.node_stake,
             "every node is refunded"
         );
@@ -153,9 +144,12 @@ fn finding_3_a_revealed_node_settles_only_by_its_leaf_and_never_too_late() {
     h.warp(slot + 365 * 24 * 9_000);
     let round = run.state(&h);
     let slash = bps_of(round.node_stake, round.terms.slash_bps);
-    assert_eq!(settle(&mut h, &run, &nodes[1]), round.node_stake - slash);
     assert_eq!(
-        settle(&mut h, &run, &nodes[0]),
+        run.settle_node_paid(&mut h, &nodes[1]),
+        round.node_stake - slash
+    );
+    assert_eq!(
+        run.settle_node_paid(&mut h, &nodes[0]),
         round.node_stake + round.outcome.node_pool
     );
 }
@@ -188,7 +182,7 @@ fn finding_4_settlement_needs_only_the_chain_and_validators_are_paid_last() {
     )
     .unwrap();
     for node in &nodes {
-        assert_eq!(settle(&mut h, &run, node), round.node_stake);
+        assert_eq!(run.settle_node_paid(&mut h, node), round.node_stake);
     }
     for v in &drawn {
         let before = h.bond(&v.pubkey()).bond;
@@ -218,7 +212,7 @@ fn finding_5_a_no_show_loses_at_most_the_slash_and_phases_are_hours() {
     run.wait_out_appeals(&mut h);
     let round = run.state(&h);
     let slash = bps_of(round.node_stake, round.terms.slash_bps);
-    assert_eq!(settle(&mut h, &run, &b), round.node_stake - slash);
+    assert_eq!(run.settle_node_paid(&mut h, &b), round.node_stake - slash);
     // The protocol's own parameters refuse ten-slot phases.
     let mut h = Harness::with_params(ProtocolParams::default());
     h.validators(3, 5);

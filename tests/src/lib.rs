@@ -583,6 +583,16 @@ impl RoundRun {
         self.settle_node_by(h, &node.key, &node.address())
     }
 
+    /// Settles `node` (the node signs for itself) and returns what it was paid, the rent of its
+    /// accounts and its own fee aside.
+    pub fn settle_node_paid(&self, h: &mut Harness, node: &Node) -> u64 {
+        let before = h.balance(&node.address());
+        let rent = h.balance(&find::node(&h.program, &self.round, &node.address()))
+            + h.balance(&find::cid_marker(&h.program, &self.round, &node.cid));
+        self.settle_node(h, node).unwrap();
+        h.balance(&node.address()) + 5_000 - before - rent
+    }
+
     /// Settles `node`, `settler` signing.
     pub fn settle_node_by(
         &self,

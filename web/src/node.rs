@@ -155,8 +155,10 @@ pub fn RunNode() -> impl IntoView {
     let prefer_cpu = RwSignal::new(false);
     let dp_on = RwSignal::new(false);
     let epsilon = RwSignal::new("3".to_owned());
-    // The chosen round's task, fetched by its CID (or why it could not be).
-    let task = RwSignal::new(None::<Result<RoundTask, String>>);
+    // The task of the round it names, fetched by its CID and checked against that round (or
+    // why it could not be): another round of the same task may pin another validation set.
+    let task = RwSignal::new(None::<(Address, Result<RoundTask, String>)>);
+    let loaded = move || task.get().map(|(_, loaded)| loaded);
     let progress = RwSignal::new(Progress::default());
     let backend_note = RwSignal::new(None::<String>);
     let verdict = RwSignal::new(None::<String>);
@@ -184,17 +186,15 @@ pub fn RunNode() -> impl IntoView {
                             .cloned()
                     });
                     rounds.set(read.rounds);
-                    if let Some((_, round)) = chosen_round {
+                    if let Some((address, round)) = chosen_round {
                         let known = task
                             .get_untracked()
-                            .and_then(Result::ok)
-                            .is_some_and(|t| t.is_of(&round));
+                            .is_some_and(|(checked, t)| checked == address && t.is_ok());
                         if !known {
-                            task.set(Some(
-                                round_task(&session, &round)
-                                    .await
-                                    .map_err(|e| e.to_string()),
-                            ));
+                            let loaded = round_task(&session, &round)
+                                .await
+                                .map_err(|e| e.to_string());
+                            task.set(Some((address, loaded)));
                         }
                     }
                     if let Some((round, node, state)) = read.node {
@@ -237,7 +237,7 @@ pub fn RunNode() -> impl IntoView {
         spawn_local(async move {
             let outcome = match action {
                 "train" => match task.get_untracked() {
-                    Some(Ok(task)) => {
+                    Some((checked, Ok(task))) if checked == round_address => {
                         let choices = Choices {
                             own_files: use_own_file
                                 .get_untracked()
@@ -330,7 +330,7 @@ pub fn RunNode() -> impl IntoView {
             )
         })
     };
-    let task_ready = move || matches!(task.get(), Some(Ok(_)));
+    let task_ready = move || matches!(loaded(), Some(Ok(_)));
     let can_train = move || {
         !busy.get()
             && task_ready()
@@ -405,7 +405,7 @@ pub fn RunNode() -> impl IntoView {
                     }
                 })}
             </div>
-            {move || task.get().map(|loaded| match loaded {
+            {move || loaded().map(|loaded| match loaded {
                 Ok(task) => {
                     let parameters = task.spec.check().unwrap_or_default();
                     view! {
@@ -420,7 +420,7 @@ pub fn RunNode() -> impl IntoView {
             })}
             <fieldset>
                 <legend>"Your data"</legend>
-                {move || task.get().and_then(Result::ok).filter(has_demo_data).map(|task| view! {
+                {move || loaded().and_then(Result::ok).filter(has_demo_data).map(|task| view! {
                     <label class="inline"><input type="radio" name="data" id="data-demo" prop:checked=move || !use_own_file.get()
                         on:change=move |_| use_own_file.set(false) />{format!(" Demo shard of the task's shipped data ({})", task.manifest.name)}</label>
                 })}
@@ -539,12 +539,6 @@ async fn join_and_train(
     let program = session.program();
     let state =
         chain::state::<NodeState>(&session, &find::node(&program, &round_address, &node)).await?;
-    if state.is_none() {
-        // Checked against this round, not only its task: another round of the same task may
-        // pin a validation set no committee holds.
-        task.judged_split(&round)
-            .map_err(|e| AppError::Invalid(format!("not staking: {e}")))?;
-    }
     let slot = session.rpc().slot().await?;
     let saved = match step_of(
         &round,

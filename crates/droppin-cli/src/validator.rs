@@ -153,16 +153,6 @@ pub struct HeldTasks {
 }
 
 impl HeldTasks {
-    /// The task `round` names, loaded and checked against the round the first time it is
-    /// asked for.
-    fn of(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
-        let key = (round.task_cid.0, round.validation_set_hash);
-        Ok(match self.tasks.entry(key) {
-            Entry::Occupied(held) => held.into_mut(),
-            Entry::Vacant(slot) => slot.insert(HeldTask::load(store, round)?),
-        })
-    }
-
     /// The task to judge `round` by, once its starting model is fetched and decoded too;
     /// `None` when nobody can judge the round ([`unjudgeable`]): the validator then votes the
     /// [`void_verdict`]. A task or a model that cannot be fetched is an error, not a void: the
@@ -173,22 +163,27 @@ impl HeldTasks {
         store: &dyn BlobStore,
         round: &Round,
     ) -> anyhow::Result<Option<&HeldTask>> {
-        let model = (round.task_cid.0, round.model_cid.0);
-        let checked = self.models.contains(&model);
-        let held = self.of(store, round).and_then(|held| {
-            if !checked {
-                load_model(store, &held.task.spec, &round.model_cid, &round.model_hash)?;
-            }
-            Ok(held)
-        });
-        match held {
-            Ok(_) => {
-                self.models.insert(model);
-                self.of(store, round).map(Some)
-            }
+        match self.checked(store, round) {
+            Ok(held) => Ok(Some(held)),
             Err(error) if unjudgeable(&error) => Ok(None),
             Err(error) => Err(error),
         }
+    }
+
+    /// The task `round` names, loaded and checked against the round, and its starting model
+    /// fetched and decoded: each the first time it is asked for.
+    fn checked(&mut self, store: &dyn BlobStore, round: &Round) -> anyhow::Result<&HeldTask> {
+        let key = (round.task_cid.0, round.validation_set_hash);
+        let held = match self.tasks.entry(key) {
+            Entry::Occupied(held) => held.into_mut(),
+            Entry::Vacant(slot) => slot.insert(HeldTask::load(store, round)?),
+        };
+        let model = (round.task_cid.0, round.model_cid.0);
+        if !self.models.contains(&model) {
+            load_model(store, &held.task.spec, &round.model_cid, &round.model_hash)?;
+            self.models.insert(model);
+        }
+        Ok(held)
     }
 }
 

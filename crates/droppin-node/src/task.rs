@@ -73,11 +73,6 @@ impl RoundTask {
         self.manifest.canonical()
     }
 
-    /// Whether `round` trains this task.
-    pub fn is_of(&self, round: &Round) -> bool {
-        round.task_cid == self.cid
-    }
-
     /// The split a committee judges this task's rounds on: the task's shipped data gives the
     /// only validation set a validator holds, so a task shipping none cannot be judged.
     pub fn committee_split(&self) -> Result<Split, TaskLoadError> {
