@@ -153,8 +153,8 @@ impl Localnet {
         let gateway = RunningGateway::start(
             Arc::new(store),
             GatewayConfig {
-                limits: Limits::default(),
                 web_root: options.web_root,
+                ..GatewayConfig::default()
             },
             SocketAddr::from(([127, 0, 0, 1], options.gateway_port)),
         )

@@ -6,9 +6,19 @@ use reqwest::{StatusCode, blocking::Response};
 
 use crate::{Limits, StorageError};
 
-/// How long one request may take before the store is called unreachable: short, since a
-/// validator fetching a missing block must still vote before its deadline.
+/// How long a store may keep a request waiting, for its answer and then for each read of the
+/// body, before it is called unreachable: short, since a validator fetching a missing block
+/// must still vote before its deadline. A slow but steady download is never cut.
 const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The slowest upload a put waits for (1 Mbit/s): the request's body is sent within its
+/// timeout, so a large update on a slow uplink needs more than [`TIMEOUT`].
+const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 128 * 1024;
+
+/// How long a put of `bytes` may take: [`TIMEOUT`] plus the body's time at the slowest upload.
+pub(crate) fn upload_timeout(bytes: usize) -> Duration {
+    TIMEOUT + Duration::from_secs((bytes as u64).div_ceil(SLOWEST_UPLOAD_BYTES_PER_SEC))
+}
 
 /// A blocking client with dropPIN's timeouts.
 pub(crate) fn client(url: &str) -> Result<reqwest::blocking::Client, StorageError> {
@@ -65,4 +75,20 @@ pub(crate) fn read_body(
             message.chars().take(200).collect::<String>()
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 16 MiB update needs 128 s at 1 Mbit/s: its put waits that long, beyond the answer's.
+    #[test]
+    fn a_large_upload_gets_the_time_a_slow_uplink_needs() {
+        assert_eq!(upload_timeout(0), TIMEOUT);
+        assert_eq!(upload_timeout(1), TIMEOUT + Duration::from_secs(1));
+        assert_eq!(
+            upload_timeout(16 << 20),
+            TIMEOUT + Duration::from_secs(128)
+        );
+    }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::{
     BlobStore, Limits, StorageError, content_id,
-    http::{client, read_body, unreachable},
+    http::{client, read_body, unreachable, upload_timeout},
     store::verify,
 };
 
@@ -49,6 +49,7 @@ impl BlobStore for KuboStore {
             .client
             .post(&url)
             .multipart(form)
+            .timeout(upload_timeout(bytes.len()))
             .send()
             .map_err(|error| unreachable(&url, &error))?;
         let body = read_body(response, &Limits::default(), "block/put")?;

@@ -1,10 +1,23 @@
 //! The storage gateway browser nodes talk to: a store exposed as an IPFS trustless gateway
 //! (`GET /ipfs/{cid}`, raw blocks) plus the two Kubo RPC calls dropPIN uses
-//! (`POST /api/v0/block/put`, `POST /api/v0/block/get?arg=`), with CORS and bounded request
-//! sizes. Anything that is not a dropPIN CID is refused before the store is touched.
-//! Optionally serves the built web app from the same origin.
+//! (`POST /api/v0/block/put`, `POST /api/v0/block/get?arg=`), with CORS, bounded request
+//! sizes and times, and an upload quota. Anything that is not a dropPIN CID is refused before
+//! the store is touched. Optionally serves the built web app from the same origin.
+//!
+//! Its CORS lets any page read it (the app may be served from anywhere), and a page on any site
+//! may post to it whatever CORS says: the quota bounds what such a page can write.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle};
+use std::{
+    future::IntoFuture,
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    thread::JoinHandle,
+    time::Duration,
+};
 
 use axum::{
     Json, Router,
@@ -19,6 +32,7 @@ use tower_http::{
     compression::Compression,
     cors::{Any, CorsLayer},
     services::ServeDir,
+    timeout::TimeoutLayer,
 };
 
 use crate::{BlobStore, Limits, StorageError, parse_cid};
@@ -26,18 +40,71 @@ use crate::{BlobStore, Limits, StorageError, parse_cid};
 /// Room for the multipart envelope around an uploaded blob.
 const MULTIPART_OVERHEAD: usize = 64 << 10;
 
+/// How long a stopped gateway lets requests under way finish before it closes them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// What the gateway serves.
 pub struct GatewayConfig {
     /// Size bounds on uploads and downloads.
     pub limits: Limits,
     /// A directory served at `/` (the built web app), if any.
     pub web_root: Option<PathBuf>,
+    /// Bytes of new blobs the gateway takes while it runs; past them, uploads of blobs it does
+    /// not hold are refused (507).
+    pub quota_bytes: u64,
+    /// How long one request may take, its upload included, before it is answered 408: long
+    /// enough for the largest blob at 1 Mbit/s, short enough that a stalled client lets go.
+    pub request_timeout: Duration,
+}
+
+impl Default for GatewayConfig {
+    /// Default limits, no web app, 4 GiB of uploads, three minutes a request.
+    fn default() -> Self {
+        GatewayConfig {
+            limits: Limits::default(),
+            web_root: None,
+            quota_bytes: 4 << 30,
+            request_timeout: Duration::from_secs(180),
+        }
+    }
 }
 
 #[derive(Clone)]
 struct Gateway {
     store: Arc<dyn BlobStore>,
     limits: Limits,
+    quota: Arc<Quota>,
+}
+
+/// The upload quota: bytes taken so far, of at most `limit`.
+struct Quota {
+    limit: u64,
+    taken: AtomicU64,
+}
+
+impl Quota {
+    /// Takes `size` bytes of the quota, or refuses without taking any.
+    fn take(&self, size: u64) -> Result<(), ApiError> {
+        self.taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |taken| {
+                taken.checked_add(size).filter(|&total| total <= self.limit)
+            })
+            .map(|_| ())
+            .map_err(|_| {
+                ApiError(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    format!(
+                        "this gateway's upload quota ({} bytes) is used up",
+                        self.limit
+                    ),
+                )
+            })
+    }
+
+    /// Gives back what an upload that failed took.
+    fn give_back(&self, size: u64) {
+        self.taken.fetch_sub(size, Ordering::SeqCst);
+    }
 }
 
 /// A storage error as an HTTP status and a one-line message.
@@ -72,6 +139,10 @@ pub fn router(store: Arc<dyn BlobStore>, config: GatewayConfig) -> Router {
     let state = Gateway {
         store,
         limits: config.limits,
+        quota: Arc::new(Quota {
+            limit: config.quota_bytes,
+            taken: AtomicU64::new(0),
+        }),
     };
     let body_limit = usize::try_from(config.limits.max_blob_bytes)
         .unwrap_or(usize::MAX)
@@ -92,7 +163,11 @@ pub fn router(store: Arc<dyn BlobStore>, config: GatewayConfig) -> Router {
         Some(root) => api.fallback_service(Compression::new(ServeDir::new(root))),
         None => api,
     };
-    app.layer(cors)
+    app.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        config.request_timeout,
+    ))
+    .layer(cors)
 }
 
 async fn read_block(gateway: Gateway, text: String) -> Result<Response, ApiError> {
@@ -167,11 +242,23 @@ async fn block_put(
         }
     })?;
     gateway.limits.check(bytes.len() as u64)?;
-    let store = gateway.store.clone();
+    let (store, quota) = (gateway.store.clone(), gateway.quota.clone());
     let size = bytes.len();
-    let cid = tokio::task::spawn_blocking(move || store.put(&bytes))
-        .await
-        .map_err(|error| ApiError(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))??;
+    let cid = tokio::task::spawn_blocking(move || {
+        // A blob already held costs nothing (a node's retried upload, a re-upload).
+        let cid = crate::content_id(&bytes);
+        if store.get(&cid).is_ok() {
+            return Ok(cid);
+        }
+        quota.take(size as u64)?;
+        // Given back here, not in the handler: a request that timed out no longer runs it.
+        store.put(&bytes).map_err(|error| {
+            quota.give_back(size as u64);
+            ApiError::from(error)
+        })
+    })
+    .await
+    .map_err(|error| ApiError(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))??;
     Ok(Json(BlockStat {
         key: cid.to_string(),
         size,
@@ -181,7 +268,7 @@ async fn block_put(
 /// A gateway running on its own thread; dropping it stops the server.
 pub struct RunningGateway {
     address: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -199,15 +286,29 @@ impl RunningGateway {
         let listener = runtime.block_on(tokio::net::TcpListener::bind(address))?;
         let address = listener.local_addr()?;
         let app = router(store, config);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut graceful = stopped.clone();
+        let mut cut = stopped;
         let thread = std::thread::spawn(move || {
-            runtime.block_on(async move {
-                axum::serve(listener, app)
+            let served = runtime.block_on(async move {
+                let serve = axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
+                        let _ = graceful.wait_for(|&stop| stop).await;
                     })
-                    .await
-            })
+                    .into_future();
+                // Requests under way get a grace period to finish, not forever: a client that
+                // stalls must not keep the gateway (and `dpin localnet`) from stopping.
+                tokio::select! {
+                    served = serve => served,
+                    () = async move {
+                        let _ = cut.wait_for(|&stop| stop).await;
+                        tokio::time::sleep(SHUTDOWN_GRACE).await;
+                    } => Ok(()),
+                }
+            });
+            // Nor does a store call still running (a slow Kubo behind the gateway).
+            runtime.shutdown_timeout(SHUTDOWN_GRACE);
+            served
         });
         Ok(RunningGateway {
             address,
@@ -230,7 +331,7 @@ impl RunningGateway {
 impl Drop for RunningGateway {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

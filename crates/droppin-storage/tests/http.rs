@@ -1,6 +1,9 @@
 //! The HTTP clients against the real gateway server over TCP: uploads, verified reads, refusals.
 
-use std::sync::Arc;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use droppin_storage::{
     BlobStore, GatewayStore, KuboStore, Limits, LocalStore, StorageError, content_id,
@@ -16,12 +19,17 @@ fn limits() -> Limits {
 }
 
 fn gateway(dir: &tempfile::TempDir) -> RunningGateway {
+    gateway_with(dir, GatewayConfig::default())
+}
+
+/// A gateway over a store in `dir`, with the tests' size limits and `config`'s other settings.
+fn gateway_with(dir: &tempfile::TempDir, config: GatewayConfig) -> RunningGateway {
     let store = LocalStore::open(dir.path(), limits()).unwrap();
     RunningGateway::start(
         Arc::new(store),
         GatewayConfig {
             limits: limits(),
-            web_root: None,
+            ..config
         },
         "127.0.0.1:0".parse().unwrap(),
     )
@@ -155,4 +163,82 @@ fn an_unreachable_store_says_where() {
         .unwrap_err();
     assert!(matches!(error, StorageError::Unreachable { .. }));
     assert!(error.to_string().contains(&url), "{error}");
+}
+
+/// A page on any site may post to a gateway on the visitor's machine (CORS only hides the
+/// answers): past its quota, the gateway takes no new blob, and still serves what it holds.
+#[test]
+fn uploads_past_the_quota_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = gateway_with(
+        &dir,
+        GatewayConfig {
+            quota_bytes: 2 * LIMIT,
+            ..GatewayConfig::default()
+        },
+    );
+    let kubo = KuboStore::new(&server.url(), limits()).unwrap();
+    let first = kubo.put(&[1; 1000]).unwrap();
+    kubo.put(&[2; 1000]).unwrap();
+    let refused = kubo.put(&[3; 1000]).unwrap_err();
+    assert!(refused.to_string().contains("quota"), "{refused}");
+    assert!(!dir.path().join(content_id(&[3; 1000]).to_string()).exists());
+    assert_eq!(kubo.get(&first).unwrap(), vec![1; 1000]);
+    assert_eq!(
+        kubo.put(&[1; 1000]).unwrap(),
+        first,
+        "a blob it holds costs nothing: a node's retried upload still goes through"
+    );
+}
+
+/// An upload whose body is promised and never sent, over a raw connection to `server`.
+fn stalled_upload(server: &RunningGateway) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+    let head = format!(
+        "POST /api/v0/block/put HTTP/1.1\r\nhost: {}\r\ncontent-type: multipart/form-data; boundary=x\r\ncontent-length: 900\r\n\r\n--x\r\n",
+        server.address()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
+/// A client that stalls mid-upload is answered 408 once the request's time is up, instead of
+/// holding its connection and a worker forever.
+#[test]
+fn a_stalled_upload_times_out() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let server = gateway_with(
+        &dir,
+        GatewayConfig {
+            request_timeout: Duration::from_secs(1),
+            ..GatewayConfig::default()
+        },
+    );
+    let mut stream = stalled_upload(&server);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = [0; 12];
+    stream.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 408");
+}
+
+/// A gateway stopped while a client stalls mid-upload stops after a short grace, not once the
+/// request's three minutes are up.
+#[test]
+fn a_stalled_client_does_not_keep_the_gateway_from_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = gateway(&dir);
+    let _stream = stalled_upload(&server);
+    // The request is under way before the gateway is stopped.
+    std::thread::sleep(Duration::from_millis(300));
+    let stopping = Instant::now();
+    drop(server);
+    assert!(
+        stopping.elapsed() < Duration::from_secs(15),
+        "stopped after {:?}",
+        stopping.elapsed()
+    );
 }

@@ -96,8 +96,8 @@ fn main() -> anyhow::Result<()> {
     let store_dir = tempfile::tempdir()?;
     let store = Arc::new(LocalStore::open(store_dir.path(), Limits::default())?);
     let config = GatewayConfig {
-        limits: Limits::default(),
         web_root: Some(site_dir.path().to_path_buf()),
+        ..GatewayConfig::default()
     };
     let gateway = RunningGateway::start(store, config, "127.0.0.1:0".parse()?)?;
     let base = gateway.url();
