@@ -33,9 +33,9 @@ impl Patience {
         }
     }
 
-    /// An update's upload before its reveal, `slots_left` before the reveal deadline: tried
-    /// for half the time left (at 400 ms a slot, 15 s at least), so that the reveal itself
-    /// still lands in time.
+    /// An update's upload `slots_left` before its deadline (the reveal's, or, once revealed,
+    /// the committee's reports'): tried for half the time left (at 400 ms a slot, 15 s at
+    /// least), so that the reveal itself, or another try, still comes in time.
     pub fn before_deadline(slots_left: u64) -> Self {
         let half = Duration::from_millis(slots_left.saturating_mul(200));
         Patience {

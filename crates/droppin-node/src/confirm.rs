@@ -15,6 +15,11 @@ pub enum Confirmation {
     Expired,
 }
 
+/// Block heights a blockhash stays valid for, with room to spare (the cluster's is 150): a
+/// transaction whose last valid height is further ahead than this was built on another chain
+/// (a local network restarted since), and never lands on this one.
+pub const LONGEST_VALIDITY: u64 = 300;
+
 /// The verdict of one poll: `status` is the transaction's confirmation status (`processed`,
 /// `confirmed`, `finalized`) if the cluster knows it, with whether it failed; `block_height`
 /// is the cluster's, `last_valid` the blockhash's last valid block height.
@@ -27,6 +32,7 @@ pub fn confirmation(
         Some((_, true)) => Confirmation::Failed,
         Some(("confirmed" | "finalized", false)) => Confirmation::Landed,
         _ if block_height > last_valid => Confirmation::Expired,
+        _ if last_valid - block_height > LONGEST_VALIDITY => Confirmation::Expired,
         _ => Confirmation::Pending,
     }
 }
@@ -51,6 +57,15 @@ mod tests {
             Confirmation::Failed
         );
         assert_eq!(confirmation(None, 161, 160), Confirmation::Expired);
+        assert_eq!(
+            confirmation(None, 10, 10 + LONGEST_VALIDITY + 1),
+            Confirmation::Expired,
+            "built on a chain since restarted: it never lands here"
+        );
+        assert_eq!(
+            confirmation(None, 10, 10 + LONGEST_VALIDITY),
+            Confirmation::Pending
+        );
         assert_eq!(
             confirmation(Some(("finalized", false)), 500, 160),
             Confirmation::Landed,

@@ -24,6 +24,9 @@ pub struct Commitment {
     /// Whether the reveal landed.
     #[serde(default)]
     pub revealed: bool,
+    /// Whether the store took the update's bytes (after which the committee can fetch them).
+    #[serde(default)]
+    pub uploaded: bool,
     /// Whether the node settled.
     #[serde(default)]
     pub settled: bool,
@@ -37,6 +40,7 @@ impl Commitment {
             salt,
             samples,
             revealed: false,
+            uploaded: false,
             settled: false,
         }
     }

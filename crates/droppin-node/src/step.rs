@@ -3,7 +3,10 @@
 //! the browser's page both follow it; they only differ in how they carry a step out.
 
 use droppin_coordinator::{Phase, absences_over, crank_timeout, phase, settlement_open};
-use droppin_interface::state::{NodeState, NodeStatus, Round, RoundStatus};
+use droppin_interface::{
+    availability::availability_deadline,
+    state::{NodeState, NodeStatus, Round, RoundStatus},
+};
 
 use crate::record::Commitment;
 
@@ -41,6 +44,10 @@ pub enum Step {
     Commit,
     /// Upload the committed update, then reveal it (`RevealUpdate`), even if the upload fails.
     Reveal,
+    /// Revealed, but the store never took the update (the upload failed, or the node stopped
+    /// between the reveal and the upload): upload it (no transaction) while the committee can
+    /// still report it fetched, before `until`.
+    Upload { until: u64 },
     /// Nothing to do before `until` (a slot); anyone may move the round along meanwhile.
     Wait { awaited: Awaited, until: u64 },
     /// The round timed out without what it needed (no committee, no quorum, withheld leaves):
@@ -97,6 +104,13 @@ pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
             until: d.commit,
         },
         (Phase::Reveal, Some(NodeStatus::Committed), Some(_)) => Step::Reveal,
+        (_, Some(NodeStatus::Revealed), Some(saved))
+            if !saved.uploaded && slot < availability_deadline(&round.committees[0]) =>
+        {
+            Step::Upload {
+                until: availability_deadline(&round.committees[0]),
+            }
+        }
         (_, Some(NodeStatus::Committed), None) | (_, Some(NodeStatus::Joined), _) => {
             Step::Unrevealable
         }
@@ -116,6 +130,9 @@ impl Step {
             Step::TrainAndCommit => "Joined: train on your data and commit to the update.".into(),
             Step::Commit => "An update is saved but its commitment has not landed: commit it.".into(),
             Step::Reveal => "Reveal now: upload the committed update and reveal it before the reveal phase closes.".into(),
+            Step::Upload { until } => format!(
+                "Revealed, but the storage never took the update: upload it before slot {until} (now {slot}), while the committee still fetches, or it is excluded (the stake comes back)."
+            ),
             Step::Wait { awaited: Awaited::RevealPhase, until } => format!(
                 "Committed. The reveal phase opens at slot {until} (now {slot}); the update and its salt are saved."
             ),
@@ -172,6 +189,7 @@ mod tests {
             salt: [2; 32],
             samples: 10,
             revealed: false,
+            uploaded: true,
             settled: false,
         }
     }
@@ -269,6 +287,38 @@ mod tests {
             }
         );
         assert_eq!(step(450, &failed, Some(&revealed), None), Step::Settle);
+    }
+
+    /// A node revealed but its upload failed, or it stopped between the two: it uploads again
+    /// until the committee's availability reports close, then waits for the verdict (its
+    /// update excluded, its stake back).
+    #[test]
+    fn a_revealed_update_the_store_never_took_is_uploaded_while_the_committee_fetches() {
+        let mut open = round();
+        (open.committees[0].seed_slot, open.committees[0].vote_deadline) = (200, 300);
+        let revealed = node(NodeStatus::Revealed);
+        let unsent = Commitment {
+            uploaded: false,
+            ..saved()
+        };
+        for slot in [150, 249] {
+            assert_eq!(
+                step(slot, &open, Some(&revealed), Some(&unsent)),
+                Step::Upload { until: 250 }
+            );
+        }
+        assert!(matches!(
+            step(250, &open, Some(&revealed), Some(&unsent)),
+            Step::Wait {
+                awaited: Awaited::Verdict,
+                ..
+            }
+        ));
+        assert!(matches!(
+            step(150, &open, Some(&revealed), Some(&saved())),
+            Step::Wait { .. }
+        ));
+        assert!(Step::Upload { until: 250 }.describe(150).contains("250"));
     }
 
     #[test]

@@ -204,17 +204,37 @@ impl NodeRun<'_> {
                     cluster.retrying(error, pause)
                 });
                 reveal(protocol, node, &round_address, &pending)?;
-                match uploaded {
+                match &uploaded {
                     Ok(()) => say(cluster, "uploaded and revealed"),
                     Err(error) => say(
                         cluster,
                         &format!(
-                            "revealed, but the upload failed ({error:#}): the update will be excluded, the stake returned"
+                            "revealed, but the upload failed ({error:#}): uploading again while the committee fetches"
                         ),
                     ),
                 }
                 pending.revealed = true;
+                pending.uploaded = uploaded.is_ok();
                 save_pending(saved_file, &pending, &bytes)?;
+            }
+            Step::Upload { until } => {
+                let (mut pending, bytes) = saved.context("the saved commitment vanished")?;
+                let patience = Patience::before_deadline(until.saturating_sub(slot));
+                match upload(store, &pending, &bytes, &patience, |error, pause| {
+                    cluster.retrying(error, pause)
+                }) {
+                    Ok(()) => {
+                        pending.uploaded = true;
+                        save_pending(saved_file, &pending, &bytes)?;
+                        say(cluster, "uploaded the revealed update");
+                    }
+                    // Tried again at the next step while the committee still fetches; once its
+                    // reports close, the node waits for the verdict (its update excluded).
+                    Err(error) => {
+                        say(cluster, &format!("{}: {error:#}", step.describe(slot)));
+                        wait_until(protocol, slot + 4, "the next upload try", cluster)?;
+                    }
+                }
             }
             Step::Wait {
                 awaited: Awaited::RevealPhase,
