@@ -127,7 +127,8 @@ fn TrainingCharts(losses: Vec<f32>, accuracies: Vec<f64>) -> impl IntoView {
 #[derive(Clone, Debug)]
 struct Done {
     message: String,
-    signature: String,
+    /// The transaction the action sent; `None` for an upload, which sends none.
+    signature: Option<String>,
 }
 
 /// Live training progress.
@@ -270,6 +271,7 @@ pub fn RunNode() -> impl IntoView {
                     )),
                 },
                 "reveal" => reveal(session, round_address, record).await,
+                "upload" => upload_again(session, record).await,
                 "appeal" => appeal(session, round_address, round).await,
                 _ => settle(session, round_address, record, verdict).await,
             };
@@ -340,6 +342,7 @@ pub fn RunNode() -> impl IntoView {
             )
     };
     let can_reveal = move || !busy.get() && step_now() == Some(Step::Reveal);
+    let can_upload = move || !busy.get() && matches!(step_now(), Some(Step::Upload { .. }));
     let can_settle =
         move || !busy.get() && matches!(step_now(), Some(Step::Settle | Step::FailRound));
     // Anyone may appeal a first verdict while its window is open, bonding a seat's lock.
@@ -362,6 +365,8 @@ pub fn RunNode() -> impl IntoView {
             )
         } else if can_reveal() {
             "\"Upload and reveal\" asks your wallet to sign RevealUpdate, which publishes your update's CID and salt (no funds move), then uploads the update to the storage gateway for the committee.".into()
+        } else if can_upload() {
+            "\"Upload the update\" sends your revealed update to the storage gateway again; your wallet signs nothing.".into()
         } else if can_settle() {
             if step_now() == Some(Step::FailRound) {
                 "\"Settle\" asks your wallet to sign CrankTimeout, which fails the timed-out round, and SettleNode, which refunds your stake to this wallet.".into()
@@ -449,6 +454,9 @@ pub fn RunNode() -> impl IntoView {
             <div class="actions">
                 <button id="train" class=move || primary(can_train()) prop:disabled=move || !can_train() on:click=move |_| run("train")>"Join, train and commit"</button>
                 <button id="reveal" class=move || primary(can_reveal()) prop:disabled=move || !can_reveal() on:click=move |_| run("reveal")>"Upload and reveal"</button>
+                {move || can_upload().then(|| view! {
+                    <button id="upload" class="primary" on:click=move |_| run("upload")>"Upload the update"</button>
+                })}
                 <button id="settle" class=move || primary(can_settle()) prop:disabled=move || !can_settle() on:click=move |_| run("settle")>"Settle"</button>
                 {move || appeal_bond().map(|bond| view! {
                     <button id="appeal" prop:disabled=move || busy.get() || session.wallet.get().is_none()
@@ -474,7 +482,9 @@ pub fn RunNode() -> impl IntoView {
                 {move || status.get().map(|s| match s {
                     Ok(done) => view! {
                         <p id="node-status" class="ok">{done.message}" "
-                            <a href=session.explorer_tx(&done.signature) target="_blank" rel="noopener">"View the transaction"</a>
+                            {done.signature.map(|signature| view! {
+                                <a href=session.explorer_tx(&signature) target="_blank" rel="noopener">"View the transaction"</a>
+                            })}
                         </p>
                     }.into_any(),
                     Err(error) => view! { <p id="node-error" class="error">{error}</p> }.into_any(),
@@ -583,7 +593,7 @@ async fn join_and_train(
         message:
             "Committed: your update's hash is on-chain. Reveal it when the reveal phase opens."
                 .into(),
-        signature,
+        signature: Some(signature),
     })
 }
 
@@ -705,20 +715,50 @@ async fn reveal(
     saved.commitment.revealed = true;
     // The chain says it was revealed too: the flag only spares a lookup.
     let _ = saved.save();
-    let uploaded = upload_patiently(&session, &saved.update_bytes()).await;
+    let uploaded = upload_committed(&session, &mut saved).await;
     record.set(Some(saved));
     Ok(Done {
         message: match uploaded {
-            Ok(cid) if cid == committed.cid => {
-                "Revealed: the committee will validate your update.".into()
-            }
-            Ok(_) => "Revealed, but the gateway stored the update under another CID: it will be excluded and the stake returned.".into(),
+            Ok(()) => "Revealed: the committee will validate your update.".into(),
             Err(error) => format!(
-                "Revealed, but the upload failed ({error}): the update will be excluded and the stake returned."
+                "Revealed, but {error}. Upload it again while the committee fetches (this page offers it), or it is excluded and the stake returned."
             ),
         },
-        signature,
+        signature: Some(signature),
     })
+}
+
+/// Uploads a revealed update the storage never took (the upload failed, or the tab closed
+/// between the reveal and the upload): no transaction, only the gateway.
+async fn upload_again(
+    session: Session,
+    record: RwSignal<Option<NodeRecord>>,
+) -> Result<Done, AppError> {
+    let mut saved = record
+        .get_untracked()
+        .ok_or_else(|| AppError::Invalid("no saved update to upload".into()))?;
+    let uploaded = upload_committed(&session, &mut saved).await;
+    record.set(Some(saved));
+    uploaded.map_err(AppError::Invalid)?;
+    Ok(Done {
+        message: "Uploaded: the committee can fetch your update.".into(),
+        signature: None,
+    })
+}
+
+/// Uploads the saved update and, once the gateway holds it under its committed CID, saves
+/// that it did: the node's next step then waits for the verdict instead of uploading again.
+async fn upload_committed(session: &Session, saved: &mut NodeRecord) -> Result<(), String> {
+    match upload_patiently(session, &saved.update_bytes()).await {
+        Ok(cid) if cid == saved.commitment.cid => {
+            saved.commitment.uploaded = true;
+            // Not kept, the flag only costs another (content-addressed, harmless) upload.
+            let _ = saved.save();
+            Ok(())
+        }
+        Ok(_) => Err("the gateway stored the update under another CID".into()),
+        Err(error) => Err(format!("the upload failed ({error})")),
+    }
 }
 
 /// Uploads an update, trying again after a failure: five tries, 1 to 8 s apart.
@@ -753,7 +793,7 @@ async fn appeal(session: Session, round_address: Address, round: Round) -> Resul
             "Appealed with a bond of {}: a larger committee is drawn to judge the round again. If it overturns the verdict, the bond comes back with a reward from the first majority's bonds.",
             format_amount(round.committees[0].seat_lock, Currency::Sol)
         ),
-        signature,
+        signature: Some(signature),
     })
 }
 
@@ -839,6 +879,6 @@ async fn settle(
             reputation.points_at(slot, half_life),
             f64::from(reputation.multiplier_bps(slot, half_life)) / 10_000.0
         ),
-        signature,
+        signature: Some(signature),
     })
 }
