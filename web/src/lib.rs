@@ -12,6 +12,7 @@ pub mod connect;
 pub mod follow;
 pub mod fund;
 pub mod images;
+pub mod in_flight;
 pub mod node;
 pub mod node_data;
 pub mod node_record;

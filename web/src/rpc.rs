@@ -199,7 +199,7 @@ impl Rpc {
         // meanwhile, and a page that gave up at once would invite sending it again.
         let mut unanswered = 0;
         loop {
-            let (statuses, height) = match self.poll(&signature).await {
+            let (confirmation, status) = match self.poll(&signature, last_valid).await {
                 Ok(polled) => {
                     unanswered = 0;
                     polled
@@ -214,14 +214,7 @@ impl Rpc {
                 }
                 Err(error) => return Err(error),
             };
-            let status = &statuses["value"][0];
-            let seen = (!status.is_null()).then(|| {
-                (
-                    status["confirmationStatus"].as_str().unwrap_or("processed"),
-                    !status["err"].is_null(),
-                )
-            });
-            match confirmation(seen, height, last_valid) {
+            match confirmation {
                 Confirmation::Landed => return Ok(signature),
                 Confirmation::Failed => return Err(transaction_error(&status["err"], &[])),
                 Confirmation::Expired => return Err(RpcError::Expired(signature)),
@@ -236,8 +229,14 @@ impl Rpc {
 const UNANSWERED_POLLS: u32 = 30;
 
 impl Rpc {
-    /// A sent transaction's status and the cluster's block height, read together.
-    async fn poll(&self, signature: &str) -> Result<(Value, u64), RpcError> {
+    /// Where a sent transaction whose blockhash is valid through block height `last_valid`
+    /// stands, with its status as the cluster reported it (`null` if unknown): the status and
+    /// the cluster's block height are read together.
+    pub async fn poll(
+        &self,
+        signature: &str,
+        last_valid: u64,
+    ) -> Result<(Confirmation, Value), RpcError> {
         let statuses = self
             .call("getSignatureStatuses", json!([[signature]]))
             .await?;
@@ -246,7 +245,14 @@ impl Rpc {
             .await?
             .as_u64()
             .ok_or_else(|| RpcError::Malformed("block height".into()))?;
-        Ok((statuses, height))
+        let status = statuses["value"][0].clone();
+        let seen = (!status.is_null()).then(|| {
+            (
+                status["confirmationStatus"].as_str().unwrap_or("processed"),
+                !status["err"].is_null(),
+            )
+        });
+        Ok((confirmation(seen, height, last_valid), status))
     }
 }
 

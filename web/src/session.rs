@@ -2,15 +2,17 @@
 //! through them (build, sign in the wallet, send, confirm).
 
 use droppin_interface::PROGRAM_ID;
+use droppin_node::confirm::Confirmation;
 use leptos::prelude::*;
 use solana_address::Address;
 use solana_instruction::Instruction;
 use thiserror::Error;
 
 use crate::cluster::Cluster;
+use crate::in_flight::InFlight;
 use crate::rpc::{Rpc, RpcError};
 use crate::storage::StorageError;
-use crate::tx::unsigned_transaction;
+use crate::tx::{first_signature, unsigned_transaction};
 use crate::wallet::{Connected, WalletError};
 
 /// Anything a page action can fail with, worded for the visitor.
@@ -97,12 +99,33 @@ impl Session {
             .ok_or(WalletError::NotConnected)?;
         let payer = self.address()?;
         let rpc = self.rpc();
+        settle_in_flight(&rpc, &payer).await?;
         let (blockhash, last_valid) = rpc.latest_blockhash().await?;
         let unsigned = unsigned_transaction(instructions, &payer, &blockhash);
         let signed = wallet
             .sign(self.cluster.get_untracked().chain(), &unsigned)
             .await?;
-        Ok(rpc.send_and_confirm(&signed, last_valid).await?)
+        let signature = first_signature(&signed)
+            .ok_or_else(|| AppError::Invalid("the wallet returned a malformed transaction".into()))?;
+        let in_flight = InFlight {
+            signature: bs58::encode(signature).into_string(),
+            last_valid,
+        };
+        in_flight.save(&rpc.url, &payer);
+        let sent = rpc.send_and_confirm(&signed, last_valid).await;
+        // Forgotten once it is settled: it landed, it failed or was refused, or it expired.
+        // Kept while the cluster's answers left that open: the next send asks again.
+        let open = matches!(
+            sent,
+            Err(RpcError::Unconfirmed { .. }
+                | RpcError::Unreachable { .. }
+                | RpcError::Rpc { .. }
+                | RpcError::Malformed(_))
+        );
+        if !open {
+            InFlight::forget(&rpc.url, &payer);
+        }
+        Ok(sent?)
     }
 
     /// An explorer link to a transaction on the chosen cluster.
@@ -140,4 +163,32 @@ pub fn local_remove(key: &str) {
 /// The element an event fired on, as the type it is.
 pub fn event_target<T: wasm_bindgen::JsCast>(ev: &web_sys::Event) -> T {
     wasm_bindgen::JsCast::unchecked_into(ev.target().expect("an event target"))
+}
+
+/// Lets a new transaction go only once the last one `payer` sent from this browser (the page
+/// may have been reloaded while it was confirming) can no longer land unseen: one still pending
+/// holds it back; one that landed since is told first, once, since the visitor may be about to
+/// send it again (a second order would open and fund a second round).
+async fn settle_in_flight(rpc: &Rpc, payer: &Address) -> Result<(), AppError> {
+    let Some(previous) = InFlight::load(&rpc.url, payer) else {
+        return Ok(());
+    };
+    let (confirmation, _) = rpc.poll(&previous.signature, previous.last_valid).await?;
+    let signature = &previous.signature;
+    match confirmation {
+        Confirmation::Pending => Err(AppError::Invalid(format!(
+            "your last transaction {signature} may still land (until block height {}): this wallet sends nothing else before it lands or expires, within about a minute",
+            previous.last_valid
+        ))),
+        Confirmation::Landed => {
+            InFlight::forget(&rpc.url, payer);
+            Err(AppError::Invalid(format!(
+                "your last transaction {signature} landed after this page stopped following it: check what it did (a round it opened is in the list) before sending again"
+            )))
+        }
+        Confirmation::Failed | Confirmation::Expired => {
+            InFlight::forget(&rpc.url, payer);
+            Ok(())
+        }
+    }
 }

@@ -14,6 +14,7 @@ use droppin_interface::{
     PROGRAM_ID, builders, instruction::DropPinInstruction, state::ProtocolParams,
 };
 use droppin_web::images::read_images;
+use droppin_web::in_flight::InFlight;
 use droppin_web::order::{Order, preview};
 use droppin_web::training::{Backend, Chosen, TabTrainer, choose_device};
 use droppin_web::tx::{message_of, unsigned_transaction};
@@ -68,6 +69,27 @@ fn join_transaction_is_what_the_program_expects() {
     // The fee payer is the first account key, right after the header and the key count.
     assert_eq!(&message[4..36], node.as_ref());
     assert!(message.windows(32).any(|w| w == blockhash.as_ref()));
+}
+
+/// A page reloaded while a transaction confirms finds it again, for that cluster and wallet
+/// only, until it is forgotten.
+#[wasm_bindgen_test]
+fn a_transaction_in_flight_is_remembered_per_cluster_and_wallet() {
+    let wallet = Address::new_from_array([5; 32]);
+    let sent = InFlight {
+        signature: "4vJ9JU1bJJE96FWSJKvHsmmFADCg4gpZQff4P3bkLKi".into(),
+        last_valid: 160,
+    };
+    sent.save("http://127.0.0.1:8899", &wallet);
+    assert_eq!(
+        InFlight::load("http://127.0.0.1:8899", &wallet),
+        Some(sent)
+    );
+    assert_eq!(InFlight::load("https://api.devnet.solana.com", &wallet), None);
+    let other = Address::new_from_array([6; 32]);
+    assert_eq!(InFlight::load("http://127.0.0.1:8899", &other), None);
+    InFlight::forget("http://127.0.0.1:8899", &wallet);
+    assert_eq!(InFlight::load("http://127.0.0.1:8899", &wallet), None);
 }
 
 #[wasm_bindgen_test]
