@@ -157,7 +157,9 @@ impl HeldTasks {
     /// `None` when nobody can judge the round ([`unjudgeable`]): the validator then votes the
     /// [`void_verdict`]. A task or a model that cannot be fetched is an error, not a void: the
     /// next try may get it, and a validator that never does stays out of the committee rather
-    /// than vote against those that could judge.
+    /// than vote against those that could judge. (Nor would a void vote spare it: a funder that
+    /// served the blobs after the vote could appeal, and the appeal's committee, able to judge,
+    /// would overturn the void and hand the appellant half of each void voter's lock.)
     pub fn judgeable(
         &mut self,
         store: &dyn BlobStore,
