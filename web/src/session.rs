@@ -105,8 +105,9 @@ impl Session {
         let signed = wallet
             .sign(self.cluster.get_untracked().chain(), &unsigned)
             .await?;
-        let signature = first_signature(&signed)
-            .ok_or_else(|| AppError::Invalid("the wallet returned a malformed transaction".into()))?;
+        let signature = first_signature(&signed).ok_or_else(|| {
+            AppError::Invalid("the wallet returned a malformed transaction".into())
+        })?;
         let in_flight = InFlight {
             signature: bs58::encode(signature).into_string(),
             last_valid,

@@ -86,9 +86,6 @@ mod tests {
     fn a_large_upload_gets_the_time_a_slow_uplink_needs() {
         assert_eq!(upload_timeout(0), TIMEOUT);
         assert_eq!(upload_timeout(1), TIMEOUT + Duration::from_secs(1));
-        assert_eq!(
-            upload_timeout(16 << 20),
-            TIMEOUT + Duration::from_secs(128)
-        );
+        assert_eq!(upload_timeout(16 << 20), TIMEOUT + Duration::from_secs(128));
     }
 }
