@@ -295,10 +295,11 @@ mod tests {
     #[test]
     fn a_revealed_update_the_store_never_took_is_uploaded_while_the_committee_fetches() {
         let mut open = round();
-        (
-            open.committees[0].seed_slot,
-            open.committees[0].vote_deadline,
-        ) = (200, 300);
+        open.counts.nodes_revealed = 1;
+        let committee = &mut open.committees[0];
+        committee.drawn = true;
+        committee.seed_slot = 200;
+        committee.vote_deadline = 300;
         let revealed = node(NodeStatus::Revealed);
         let unsent = Commitment {
             uploaded: false,
