@@ -909,6 +909,60 @@ fn the_keeper_reports_each_drawn_validator_that_never_sat_once() {
     );
 }
 
+/// The seat's lock grows with the stakes a round holds, which its funder sets. A funder that
+/// staked a node of its own beyond every bond (its stake comes back when the round fails) left
+/// every drawn validator unable to sit, then could report each absent for the bounty: half a
+/// lock no bond covers took whole bonds. A validator drawn on a bond below the lock is not
+/// absent, and the keeper does not report it.
+#[test]
+fn a_funder_staking_beyond_every_bond_cannot_have_the_committee_slashed() {
+    let mut h = Harness::new();
+    let validators = h.validators(6, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |args| {
+        args.node_stake = 60 * LAMPORTS_PER_SOL;
+    });
+    let sybil = Node {
+        key: h.funded(100),
+        cid: droppin_interface::Cid::from_digest(&[9; 32]),
+        salt: [9; 32],
+    };
+    run.join_and_commit(&mut h, &sybil);
+    h.warp(run.deadlines.commit);
+    run.reveal(&mut h, &sybil).unwrap();
+    run.draw(&mut h, 0).unwrap();
+    let drawn = run.drawn(&h, &validators, 0);
+    assert!(!drawn.is_empty());
+    let lock = run.state(&h).committees[0].seat_lock;
+    assert!(lock > 5 * LAMPORTS_PER_SOL, "a lock of {lock} lamports");
+    for v in &drawn {
+        assert_eq!(run.seat(&mut h, v, 0), err(DropPinError::InsufficientBond));
+    }
+    h.warp(run.state(&h).committees[0].vote_deadline);
+    for v in &drawn {
+        let report = builders::report_absent(
+            &h.program,
+            &run.funder.pubkey(),
+            &run.round,
+            &v.pubkey(),
+            0,
+        );
+        assert_eq!(
+            h.send(&[report], &[&run.funder]),
+            err(DropPinError::SeatBeyondBond)
+        );
+        assert_eq!(h.bond(&v.pubkey()).bond, 5 * LAMPORTS_PER_SOL);
+    }
+    let keeper = h.funded(5);
+    let dir = tempfile::tempdir().unwrap();
+    let store = droppin_storage::LocalStore::open(dir.path(), Default::default()).unwrap();
+    let mut protocol = droppin_client::Protocol::new(h.chain);
+    let step = advance(&mut protocol, &keeper, &store, &run.round).unwrap();
+    assert!(
+        !matches!(step, Step::ReportedAbsent { .. }),
+        "the keeper reports nobody: {step:?}"
+    );
+}
+
 #[test]
 fn a_round_cannot_settle_or_close_while_its_absences_may_be_reported() {
     let mut h = Harness::new();

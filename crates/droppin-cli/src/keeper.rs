@@ -5,7 +5,8 @@
 
 use droppin_client::{Chain, ChainError, Protocol};
 use droppin_coordinator::{
-    DRAW_WINDOW_SLOTS, Phase, absences_close, absences_over, has_quorum, phase, settlement_open,
+    DRAW_WINDOW_SLOTS, Phase, absences_close, absences_over, could_sit, has_quorum, phase,
+    settlement_open,
 };
 use droppin_interface::{
     hash::Sha256,
@@ -223,7 +224,12 @@ fn report_absences<C: Chain>(
         let conflicted = key == round.funder
             || nodes.contains(&key)
             || (level == 1 && (key == round.appeal.appellant || sits(&key, 0)));
-        if conflicted || sits(&key, level) || !drawn::<Sha256>(round, &key, &bond, level) {
+        // One whose bond never covered the seat's lock could not sit: it is not absent.
+        if conflicted
+            || sits(&key, level)
+            || !drawn::<Sha256>(round, &key, &bond, level)
+            || !could_sit(round, level, &bond)
+        {
             continue;
         }
         let validator = Address::new_from_array(key);

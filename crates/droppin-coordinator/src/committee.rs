@@ -330,6 +330,9 @@ pub fn report_absent<H: Hasher>(
     if slot >= absences_close(round, level) {
         return Err(DropPinError::ReportClosed);
     }
+    if !could_sit(round, level, bond) {
+        return Err(DropPinError::SeatBeyondBond);
+    }
     let committee = &mut round.committees[usize::from(level)];
     if slot < committee.vote_deadline {
         return Err(DropPinError::NotAbsent);
@@ -345,6 +348,16 @@ pub fn report_absent<H: Hasher>(
         to_treasury: penalty - to_reporter,
         to_reporter,
     })
+}
+
+/// Whether a validator drawn for committee `level` could take its seat: its bond when the round
+/// opened (what drew it) covers the seat's lock. One that could not is never absent: the lock
+/// grows with the stakes the round holds, which its funder sets, and a funder that joined nodes
+/// of its own with stakes no bond covers would otherwise have every drawn validator slashed,
+/// and take the bounty. What the bond locked, unbonded or owed since counts against it as before.
+pub fn could_sit(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
+    let lock = bond.in_bond_units(round.committee(level).seat_lock, round.terms.reference_price);
+    bond.bond_at(round.opened_slot) >= lock
 }
 
 /// The first slot at which committee `level`'s absences can no longer be reported: the end of

@@ -1115,6 +1115,46 @@ fn a_bond_emptied_by_penalties_closes_and_a_partial_one_waits_for_its_delay() {
     assert_eq!((registry.validators, registry.total_bond), (0, 0));
 }
 
+/// The seat's lock grows with the stakes a round holds, which its funder sets: a validator
+/// drawn on a bond below it could never sit, and is not absent. One that could, and shrank its
+/// bond after the round opened, still is.
+#[test]
+fn a_validator_whose_bond_never_covered_the_lock_is_not_absent() {
+    let mut registry = Registry::default();
+    let new = NewBond {
+        validator: &[7; 32],
+        amount: 3 * SOL,
+        currency: Currency::Sol,
+    };
+    let mut bond = register_validator(&mut registry, new, SOL, 0, 1).unwrap();
+    let mut round = Round {
+        opened_slot: 10,
+        ..Round::default()
+    };
+    round.terms.slash_bps = 5_000;
+    round.terms.post_slots = 10;
+    let committee = &mut round.committees[0];
+    committee.drawn = true;
+    committee.expected = 255;
+    committee.bonded_total = 3 * SOL;
+    committee.seat_lock = 4 * SOL;
+    committee.vote_deadline = 20;
+    committee.reveal_deadline = 30;
+    assert!(!could_sit(&round, 0, &bond));
+    assert_eq!(
+        report_absent::<Sha256>(&mut round, 0, &mut bond, &mut registry, 25),
+        Err(DropPinError::SeatBeyondBond)
+    );
+    assert_eq!((bond.bond, bond.debt, round.committees[0].absent), (3 * SOL, 0, 0));
+    round.committees[0].seat_lock = 3 * SOL;
+    assert!(could_sit(&round, 0, &bond), "a bond equal to the lock covers it");
+    // Unbonding after the round opened shrinks nothing it is judged by.
+    unbond(&mut registry, &mut bond, 2 * SOL, 11, 50).unwrap();
+    assert!(could_sit(&round, 0, &bond));
+    let penalty = report_absent::<Sha256>(&mut round, 0, &mut bond, &mut registry, 25).unwrap();
+    assert_eq!(penalty.to_treasury + penalty.to_reporter, 3 * SOL / 2);
+}
+
 #[test]
 fn an_absence_the_free_bond_cannot_cover_is_owed_and_paid_as_locks_release() {
     let mut registry = Registry::default();

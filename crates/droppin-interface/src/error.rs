@@ -324,6 +324,12 @@ pub enum DropPinError {
     /// round's last.
     #[error("the availability report names a node this round does not have")]
     InvalidAvailability = 96,
+    /// The reported validator's bond, when the round opened, was below the seat's lock: it
+    /// could never take its seat, so it is not absent.
+    #[error(
+        "the validator's bond when the round opened was below the seat's lock: it could not sit, so it is not absent"
+    )]
+    SeatBeyondBond = 97,
 }
 
 impl DropPinError {
