@@ -939,13 +939,8 @@ fn a_funder_staking_beyond_every_bond_cannot_have_the_committee_slashed() {
     }
     h.warp(run.state(&h).committees[0].vote_deadline);
     for v in &drawn {
-        let report = builders::report_absent(
-            &h.program,
-            &run.funder.pubkey(),
-            &run.round,
-            &v.pubkey(),
-            0,
-        );
+        let report =
+            builders::report_absent(&h.program, &run.funder.pubkey(), &run.round, &v.pubkey(), 0);
         assert_eq!(
             h.send(&[report], &[&run.funder]),
             err(DropPinError::SeatBeyondBond)

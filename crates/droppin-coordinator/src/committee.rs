@@ -356,7 +356,10 @@ pub fn report_absent<H: Hasher>(
 /// of its own with stakes no bond covers would otherwise have every drawn validator slashed,
 /// and take the bounty. What the bond locked, unbonded or owed since counts against it as before.
 pub fn could_sit(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
-    let lock = bond.in_bond_units(round.committee(level).seat_lock, round.terms.reference_price);
+    let lock = bond.in_bond_units(
+        round.committee(level).seat_lock,
+        round.terms.reference_price,
+    );
     bond.bond_at(round.opened_slot) >= lock
 }
 
