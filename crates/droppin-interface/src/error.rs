@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn codes_are_dense_and_round_trip() {
-        let last = DropPinError::InvalidAvailability.code();
+        let last = DropPinError::SeatBeyondBond.code();
         for code in 0..=last {
             let error = DropPinError::from_code(code).expect("codes have no gaps");
             assert_eq!(error.code(), code);
