@@ -1116,18 +1116,16 @@ fn a_bond_emptied_by_penalties_closes_and_a_partial_one_waits_for_its_delay() {
     assert_eq!((registry.validators, registry.total_bond), (0, 0));
 }
 
-/// The seat's lock grows with the stakes a round holds, which its funder sets: a validator
-/// drawn on a bond below it could never sit, and is not absent. One that could, and shrank its
-/// bond after the round opened, still is.
-#[test]
-fn a_validator_whose_bond_never_covered_the_lock_is_not_absent() {
+/// A validator registered with `amount` of SOL bond, drawn for the first committee of a round
+/// opened after it, whose seats lock 4 SOL and whose absences are reportable at slot 25.
+fn drawn_on_a_bond(amount: u64) -> (Registry, ValidatorBond, Round) {
     let mut registry = Registry::default();
     let new = NewBond {
         validator: &[7; 32],
-        amount: 3 * SOL,
+        amount,
         currency: Currency::Sol,
     };
-    let mut bond = register_validator(&mut registry, new, SOL, 0, 1).unwrap();
+    let bond = register_validator(&mut registry, new, SOL, 0, 1).unwrap();
     let mut round = Round {
         opened_slot: 10,
         ..Round::default()
@@ -1137,10 +1135,19 @@ fn a_validator_whose_bond_never_covered_the_lock_is_not_absent() {
     let committee = &mut round.committees[0];
     committee.drawn = true;
     committee.expected = 255;
-    committee.bonded_total = 3 * SOL;
+    committee.bonded_total = amount;
     committee.seat_lock = 4 * SOL;
     committee.vote_deadline = 20;
     committee.reveal_deadline = 30;
+    (registry, bond, round)
+}
+
+/// The seat's lock grows with the stakes a round holds, which its funder sets: a validator
+/// drawn on a bond below it could never sit, and is not absent. One that could, and shrank its
+/// bond after the round opened, still is.
+#[test]
+fn a_validator_whose_bond_never_covered_the_lock_is_not_absent() {
+    let (mut registry, mut bond, mut round) = drawn_on_a_bond(3 * SOL);
     assert!(!could_sit(&round, 0, &bond));
     assert_eq!(
         report_absent::<Sha256>(&mut round, 0, &mut bond, &mut registry, 25),
@@ -1164,29 +1171,10 @@ fn a_validator_whose_bond_never_covered_the_lock_is_not_absent() {
 
 #[test]
 fn an_absence_the_free_bond_cannot_cover_is_owed_and_paid_as_locks_release() {
-    let mut registry = Registry::default();
-    let new = NewBond {
-        validator: &[7; 32],
-        amount: 10 * SOL,
-        currency: Currency::Sol,
-    };
-    let mut bond = register_validator(&mut registry, new, SOL, 0, 1).unwrap();
+    let (mut registry, mut bond, mut round) = drawn_on_a_bond(10 * SOL);
     // A seat in another round holds most of the bond.
     bond.locked = 9 * SOL;
     bond.open_seats = 1;
-    let mut round = Round {
-        opened_slot: 10,
-        ..Round::default()
-    };
-    round.terms.slash_bps = 5_000;
-    round.terms.post_slots = 10;
-    let committee = &mut round.committees[0];
-    committee.drawn = true;
-    committee.expected = 255;
-    committee.bonded_total = 10 * SOL;
-    committee.seat_lock = 4 * SOL;
-    committee.vote_deadline = 20;
-    committee.reveal_deadline = 30;
     let penalty = report_absent::<Sha256>(&mut round, 0, &mut bond, &mut registry, 25).unwrap();
     assert_eq!(
         penalty.to_treasury + penalty.to_reporter,
