@@ -365,9 +365,6 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
         .enable_all()
         .build()
         .unwrap();
-    runtime
-        .block_on(the_worker_trains_like_the_cpu(&app))
-        .unwrap();
     let mut chain = RpcChain::connect(&rpc).unwrap();
     let [funder, node_a, node_b] = [(); 3].map(|_| Keypair::new());
     let validators = [(); 3].map(|_| Keypair::new());
@@ -496,6 +493,11 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             }
             anyhow::Ok((a, b))
         })
+        .unwrap();
+    // The training worker is compared with the CPU while the rounds wait for their commit
+    // deadline (both nodes have committed), in time the round would spend idle anyway.
+    runtime
+        .block_on(the_worker_trains_like_the_cpu(&app))
         .unwrap();
     let reveal_from = rounds.iter().map(|r| r.deadlines.commit).max().unwrap();
     wait_for_slot(&protocol.chain, reveal_from);

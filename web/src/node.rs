@@ -8,7 +8,6 @@
 
 use droppin_coordinator::{phase_name, settle_node};
 use droppin_fl::model::Weights;
-use droppin_fl::privacy::DpSgd;
 use droppin_fl::update::decode_model;
 use droppin_fl::validate::outcome_name;
 use droppin_interface::builders;
@@ -16,6 +15,7 @@ use droppin_interface::pda::find;
 use droppin_interface::state::{Currency, NodeState, NodeStatus, Reputation, Round, RoundStatus};
 use droppin_node::currency::paying;
 use droppin_node::money::format_amount;
+use droppin_node::privacy::{apply_budget, exposure_warning};
 use droppin_node::trainer::{TrainerKind, choose_trainer};
 use droppin_node::{RoundTask, Snapshot, Step, next_step};
 use droppin_task::catalog;
@@ -162,6 +162,7 @@ pub fn RunNode() -> impl IntoView {
     let loaded = move || task.get().map(|(_, loaded)| loaded);
     let progress = RwSignal::new(Progress::default());
     let backend_note = RwSignal::new(None::<String>);
+    let privacy_note = RwSignal::new(None::<String>);
     let verdict = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<Result<Done, String>>);
     let busy = RwSignal::new(false);
@@ -261,6 +262,7 @@ pub fn RunNode() -> impl IntoView {
                             Live {
                                 progress,
                                 backend_note,
+                                privacy_note,
                             },
                             record,
                         )
@@ -472,6 +474,7 @@ pub fn RunNode() -> impl IntoView {
                     <p class="pending" id="working">"Working: approve in your wallet, then wait for the cluster to confirm..."</p>
                 })}
                 {move || backend_note.get().map(|note| view! { <p id="backend">{note}</p> })}
+                {move || privacy_note.get().map(|note| view! { <p id="privacy-note" class="warn">{note}</p> })}
                 {move || {
                     let p = progress.get();
                     (p.total > 0).then(|| view! {
@@ -525,6 +528,8 @@ async fn global_model(
 struct Live {
     progress: RwSignal<Progress>,
     backend_note: RwSignal<Option<String>>,
+    /// Set when the update comes from few rows without differential privacy.
+    privacy_note: RwSignal<Option<String>>,
 }
 
 /// What the visitor chose on the page for training.
@@ -608,6 +613,7 @@ async fn train_and_save(
     Live {
         progress,
         backend_note,
+        privacy_note,
     }: Live,
 ) -> Result<NodeRecord, AppError> {
     let node = session.address()?;
@@ -617,17 +623,12 @@ async fn train_and_save(
     };
     let base = global_model(session, round, task).await?;
     let mut config = task.recipe(rand::random());
-    let mut spent = None;
-    if let Some(epsilon) = choices.epsilon {
-        if !(epsilon > 0.0 && epsilon.is_finite()) {
-            return Err(AppError::Invalid(
-                "epsilon must be a positive number".into(),
-            ));
-        }
-        let dp = DpSgd::for_budget(epsilon, data.len(), config.batch_size, config.epochs, 1)?;
-        spent = Some(dp.epsilon_spent(data.len(), config.batch_size, config.epochs, 1)?);
-        config.dp_sgd = Some(dp);
-    }
+    let spent = choices
+        .epsilon
+        .map(|epsilon| apply_budget(&mut config, epsilon, data.len()))
+        .transpose()
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    privacy_note.set(exposure_warning(&config, data.len()));
     let chosen = choose_device(if choices.prefer_cpu {
         Backend::Cpu
     } else {

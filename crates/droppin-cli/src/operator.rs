@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use solana_address::Address;
 
 use droppin_node::Commitment;
+use droppin_node::money::unit_name;
 
 /// A round as `dpin round show` and `list` print it.
 #[derive(Clone, Debug, Serialize)]
@@ -28,7 +29,9 @@ pub struct RoundSummary {
     /// Why a failed round failed.
     pub failure: Option<String>,
     pub funder: String,
-    pub currency: &'static str,
+    /// What the amounts below are in (their base units: lamports, or $dPIN's smallest unit).
+    #[serde(serialize_with = "serialize_currency")]
+    pub currency: Currency,
     pub pool: u64,
     pub fee: u64,
     pub node_stake: u64,
@@ -91,7 +94,7 @@ pub fn summarize<C: Chain>(
         phase: phase_name(&round, slot),
         failure: (round.status == RoundStatus::Failed).then(|| format!("{:?}", round.failure)),
         funder: Address::new_from_array(round.funder).to_string(),
-        currency: currency_name(round.currency),
+        currency: round.currency,
         pool: round.pool,
         fee: round.fee_paid,
         node_stake: round.node_stake,
@@ -214,12 +217,12 @@ pub fn load_pending(path: &Path) -> anyhow::Result<(Commitment, Vec<u8>)> {
     Ok((file.commitment, update))
 }
 
-/// How the CLI names a currency.
-pub fn currency_name(currency: Currency) -> &'static str {
-    match currency {
-        Currency::Sol => "SOL",
-        Currency::Dpin => "$dPIN",
-    }
+/// A currency in the CLI's JSON as people name it: `SOL` or `$dPIN`.
+pub fn serialize_currency<S: serde::Serializer>(
+    currency: &Currency,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(unit_name(*currency))
 }
 
 #[cfg(test)]

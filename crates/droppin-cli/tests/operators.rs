@@ -139,7 +139,8 @@ fn a_round_driven_by_operators_commands() {
         let settled: serde_json::Value =
             serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
         assert_eq!(settled["outcome"], "accepted", "{stdout}\n{}", story());
-        assert!(settled["received_lamports"].as_u64().unwrap() > 20_000_000);
+        assert_eq!(settled["currency"], "SOL", "{stdout}");
+        assert!(settled["received"].as_u64().unwrap() > 20_000_000);
     }
     let mut seated = 0;
     for stdout in &served {
@@ -198,12 +199,17 @@ fn a_round_driven_by_operators_commands() {
         .unwrap(),
     )
     .unwrap();
-    assert_eq!(swapped["sol_swapped"], 0.05);
+    // Amounts are exact integers of base units.
+    let dpin = 10u64.pow(u32::from(droppin_interface::DPIN_DECIMALS));
+    assert_eq!(swapped["swapped_lamports"], 50_000_000);
     // The batch pays the auction's price: within 1% of the reference (50 $dPIN).
-    let bought = swapped["dpin_bought"].as_f64().unwrap();
-    assert!((49.5..=50.5).contains(&bought), "{bought}");
+    let bought = swapped["dpin_bought"].as_u64().unwrap();
+    assert!(
+        (4_950 * dpin / 100..=5_050 * dpin / 100).contains(&bought),
+        "{bought}"
+    );
     assert_eq!(swapped["dpin_burned"], bought);
-    assert_eq!(swapped["supply"], 1_000_000.0 - bought);
+    assert_eq!(swapped["supply"], 1_000_000 * dpin - bought);
     let refused = operator.run(
         &admin_path,
         &[

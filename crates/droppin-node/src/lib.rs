@@ -11,10 +11,12 @@
 //! - [`money`]: amounts in SOL and $dPIN, parsed and printed.
 //! - [`confirm`]: when a sent transaction has landed, failed or expired.
 //! - [`trainer`]: where a model trains: the fused kernels, burn's GPU backend or the CPU.
+//! - [`privacy`]: the node's own privacy budget (DP-SGD), and when an update needs one.
 
 pub mod confirm;
 pub mod currency;
 pub mod money;
+pub mod privacy;
 pub mod record;
 pub mod step;
 pub mod task;

@@ -281,8 +281,8 @@ pub fn run_appeal(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
     let summary = summarize(&protocol, &address)?;
     cluster.print(&summary, |_| {
         println!(
-            "appealed: {:.4} SOL bonded; the appeal's committee ({} seats expected) is drawn after slot {} and reveals by slot {}",
-            state.appeal.bond as f64 / LAMPORTS_PER_SOL as f64,
+            "appealed: {} bonded; the appeal's committee ({} seats expected) is drawn after slot {} and reveals by slot {}",
+            format_amount(state.appeal.bond, Currency::Sol),
             state.committees[1].expected,
             state.committees[1].seed_slot,
             state.committees[1].reveal_deadline

@@ -36,14 +36,13 @@ use droppin_cli::{
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{data::read_for, model::Weights, update::export_safetensors};
 use droppin_interface::{
-    LAMPORTS_PER_SOL,
     instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs, phase_schedule},
     pda::find,
     state::{Currency, NodeState, NodeStatus, Round, RoundStatus},
 };
 use droppin_node::{
     RoundTask,
-    money::{format_amount, parse_amount, unit_size},
+    money::{format_amount, parse_amount},
 };
 use droppin_storage::{BlobStore, Limits, open, to_interface};
 use rand::Rng;
@@ -133,11 +132,6 @@ fn lamports(sol: &str, what: &str) -> anyhow::Result<u64> {
 /// A typed amount of whole $dPIN (`what` names its flag) in base units.
 fn base_units(whole: &str, what: &str) -> anyhow::Result<u64> {
     Ok(parse_amount(whole, Currency::Dpin, what)?)
-}
-
-/// $dPIN base units as whole tokens.
-fn tokens(base_units: u64) -> f64 {
-    base_units as f64 / unit_size(Currency::Dpin) as f64
 }
 
 fn node_state<C: Chain>(

@@ -2,9 +2,17 @@
 
 use std::ops::ControlFlow;
 
-use droppin_node::{Snapshot, Step, next_step, step::Awaited};
+use droppin_node::{
+    Snapshot, Step, next_step,
+    privacy::{apply_budget, exposure_warning},
+    step::Awaited,
+};
 
-use droppin_cli::local_training::{Hardware, train_locally};
+use droppin_cli::{
+    local_training::{Hardware, train_locally},
+    operator::serialize_currency,
+};
+use droppin_client::token;
 
 use super::*;
 
@@ -33,6 +41,10 @@ pub struct NodeRunArgs {
     /// model), else the CPU.
     #[arg(long, value_enum, default_value_t = Hardware::Auto)]
     device: Hardware,
+    /// Train with differential privacy (DP-SGD): the update is (EPSILON, 1e-5)-private for
+    /// every row of the node's data. Smaller is more private and noisier.
+    #[arg(long)]
+    epsilon: Option<f64>,
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
@@ -59,6 +71,19 @@ fn node_data(args: &NodeRunArgs, task: &RoundTask) -> anyhow::Result<droppin_fl:
         .with_context(|| format!("task `{name}` ships no data: train on yours with --data"))??)
 }
 
+/// The task's recipe with a fresh seed, with DP-SGD when the node asked for a privacy budget.
+fn private_recipe(
+    args: &NodeRunArgs,
+    task: &RoundTask,
+    rows: usize,
+) -> anyhow::Result<droppin_fl::train::TrainConfig> {
+    let mut config = task.recipe(rand::rng().random());
+    if let Some(epsilon) = args.epsilon {
+        apply_budget(&mut config, epsilon, rows)?;
+    }
+    Ok(config)
+}
+
 /// Trains by the task's recipe and returns the committed-to-be update and its bytes.
 fn train_update(
     args: &NodeRunArgs,
@@ -79,7 +104,10 @@ fn train_update(
             data.len()
         ),
     );
-    let config = task.recipe(rand::rng().random());
+    let config = private_recipe(args, task, data.len())?;
+    if let Some(warning) = exposure_warning(&config, data.len()) {
+        eprintln!("warning: {warning} (--epsilon)");
+    }
     let (trained, engine) = train_locally(args.device, spec, &base, &data, &config)?;
     say(cluster, &format!("trained on {}", engine.describe()));
     let samples = data.len() as u64;
@@ -310,7 +338,8 @@ fn check_task(
     round: &Round,
 ) -> anyhow::Result<()> {
     task.judged_split(round).context("not staking")?;
-    node_data(args, task).context("not staking")?;
+    let data = node_data(args, task).context("not staking")?;
+    private_recipe(args, task, data.len()).context("not staking")?;
     load_model(store, &task.spec, &round.model_cid, &round.model_hash)
         .context("the round's starting model is not available: not staking")?;
     Ok(())
@@ -322,7 +351,27 @@ struct Settled {
     node: String,
     outcome: String,
     weight_bps: u16,
-    received_lamports: u64,
+    /// The round's currency, in which `received` is counted (its base units).
+    #[serde(serialize_with = "serialize_currency")]
+    currency: Currency,
+    /// What the node's holding in that currency grew by: its stake and reward (in SOL, net of
+    /// the transaction's fee and with its account's rent).
+    received: u64,
+}
+
+/// What `node` holds in `currency`: its lamports, or the $dPIN in its wallet's token account.
+fn holding(
+    protocol: &Protocol<RpcChain>,
+    currency: Currency,
+    node: &Address,
+) -> anyhow::Result<u64> {
+    Ok(match currency {
+        Currency::Sol => protocol.chain.balance(node)?,
+        Currency::Dpin => {
+            let account = token::wallet_account(node, &protocol.dpin_mint()?);
+            token::balance(&protocol.chain, &account)?.unwrap_or(0)
+        }
+    })
 }
 
 fn claim(
@@ -354,21 +403,22 @@ fn claim(
             }
         }
     };
-    let before = protocol.chain.balance(&node)?;
+    let before = holding(protocol, round.currency, &node)?;
     protocol.settle_node(payer, round_address, &node)?;
     let settled = Settled {
         node: node.to_string(),
         outcome,
         weight_bps,
-        received_lamports: protocol.chain.balance(&node)?.saturating_sub(before),
+        currency: round.currency,
+        received: holding(protocol, round.currency, &node)?.saturating_sub(before),
     };
     cluster.print(&settled, |s| {
         println!(
-            "{}: {} ({:.2}%), received {} SOL",
+            "{}: {} ({:.2}%), received {}",
             s.node,
             s.outcome,
             f64::from(s.weight_bps) / 100.0,
-            s.received_lamports as f64 / LAMPORTS_PER_SOL as f64
+            format_amount(s.received, s.currency)
         )
     })
 }

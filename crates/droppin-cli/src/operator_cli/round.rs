@@ -124,9 +124,9 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
             let summary = summarize(&protocol, &round)?;
             cluster.print(&summary, |s| {
                 println!(
-                    "round {}: pool now {} SOL",
+                    "round {}: pool now {}",
                     s.id,
-                    s.pool as f64 / LAMPORTS_PER_SOL as f64
+                    format_amount(s.pool, s.currency)
                 )
             })
         }
@@ -140,15 +140,15 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
             let rounds = list_rounds(&protocol)?;
             cluster.print(&rounds, |rounds| {
                 println!(
-                    "{:>4} {:<12} {:>12} {:>7} {:>8}  model -> new model",
-                    "id", "phase", "pool SOL", "nodes", "revealed"
+                    "{:>4} {:<12} {:>18} {:>7} {:>8}  model -> new model",
+                    "id", "phase", "pool", "nodes", "revealed"
                 );
                 for r in rounds {
                     println!(
-                        "{:>4} {:<12} {:>12.6} {:>7} {:>8}  {} -> {}",
+                        "{:>4} {:<12} {:>18} {:>7} {:>8}  {} -> {}",
                         r.id,
                         r.phase,
-                        r.pool as f64 / LAMPORTS_PER_SOL as f64,
+                        format_amount(r.pool, r.currency),
                         r.nodes_joined,
                         r.nodes_revealed,
                         r.model_cid,

@@ -41,30 +41,37 @@ pub struct SwapArgs {
     dpin: Option<String>,
 }
 
-/// What `dpin treasury show` reports.
+/// What `dpin treasury show` reports: amounts exactly, as integers of base units (lamports,
+/// and $dPIN's smallest unit: `DPIN_DECIMALS` decimals), never rounded through a float.
 #[derive(Serialize)]
 struct TreasuryView {
     treasury: String,
-    sol_balance: f64,
-    fees_collected_sol: f64,
-    slashes_collected_sol: f64,
-    other_collected_sol: f64,
+    balance_lamports: u64,
+    fees_collected_lamports: u64,
+    slashes_collected_lamports: u64,
+    other_collected_lamports: u64,
     mint: Option<String>,
-    supply: Option<f64>,
-    sol_swapped: f64,
-    dpin_bought: f64,
-    dpin_burned: f64,
-    sol_converted: f64,
-    reference_price_dpin_per_sol: f64,
+    /// $dPIN's supply, once launched.
+    supply: Option<u64>,
+    swapped_lamports: u64,
+    dpin_bought: u64,
+    dpin_burned: u64,
+    converted_lamports: u64,
+    /// $dPIN base units per SOL.
+    reference_price: u64,
     max_slippage_bps: u16,
     window_slots: u64,
-    window_cap_sol: f64,
+    window_cap_lamports: u64,
     window_start_slot: u64,
-    window_spent_sol: f64,
+    window_spent_lamports: u64,
 }
 
-fn sol(lamports: u64) -> f64 {
-    lamports as f64 / LAMPORTS_PER_SOL as f64
+fn sol(lamports: u64) -> String {
+    format_amount(lamports, Currency::Sol)
+}
+
+fn dpin(base_units: u64) -> String {
+    format_amount(base_units, Currency::Dpin)
 }
 
 pub fn run_treasury(command: TreasuryCommand, cluster: &Cluster) -> anyhow::Result<()> {
@@ -102,7 +109,7 @@ pub fn run_treasury(command: TreasuryCommand, cluster: &Cluster) -> anyhow::Resu
             say(
                 cluster,
                 &format!(
-                    "round {round} now pays in $dPIN; {:.4} SOL of its pool awaits conversion (dpin treasury swap --round {round})",
+                    "round {round} now pays in $dPIN; {} of its pool awaits conversion (dpin treasury swap --round {round})",
                     sol(state.unconverted)
                 ),
             );
@@ -137,9 +144,9 @@ fn swap(
     };
     if out < floor {
         bail!(
-            "the counterparty would pay {} $dPIN, below the {} the batch's auction price requires now",
-            tokens(out),
-            tokens(floor)
+            "the counterparty would pay {}, below the {} the batch's auction price requires now",
+            dpin(out),
+            dpin(floor)
         );
     }
     let route = vec![
@@ -159,9 +166,9 @@ fn swap(
     say(
         cluster,
         &format!(
-            "swapped {} SOL for {} $dPIN ({})",
+            "swapped {} for {} ({})",
             sol(lamports),
-            tokens(out),
+            dpin(out),
             sent.signature
         ),
     );
@@ -177,34 +184,55 @@ fn show(protocol: &Protocol<RpcChain>, cluster: &Cluster) -> anyhow::Result<()> 
     let swap = config.params.swap;
     let view = TreasuryView {
         treasury: treasury_key.to_string(),
-        sol_balance: sol(protocol.chain.balance(&treasury_key)?),
-        fees_collected_sol: sol(treasury.fees_collected),
-        slashes_collected_sol: sol(treasury.slashes_collected),
-        other_collected_sol: sol(treasury.other_collected),
+        balance_lamports: protocol.chain.balance(&treasury_key)?,
+        fees_collected_lamports: treasury.fees_collected,
+        slashes_collected_lamports: treasury.slashes_collected,
+        other_collected_lamports: treasury.other_collected,
         mint: launched.then(|| mint.to_string()),
         supply: if launched {
-            Some(tokens(token::supply(&protocol.chain, &mint)?))
+            Some(token::supply(&protocol.chain, &mint)?)
         } else {
             None
         },
-        sol_swapped: sol(treasury.totals.sol_in),
-        dpin_bought: tokens(treasury.totals.dpin_bought),
-        dpin_burned: tokens(treasury.totals.dpin_burned),
-        sol_converted: sol(treasury.totals.sol_converted),
-        reference_price_dpin_per_sol: tokens(swap.reference_price),
+        swapped_lamports: treasury.totals.sol_in,
+        dpin_bought: treasury.totals.dpin_bought,
+        dpin_burned: treasury.totals.dpin_burned,
+        converted_lamports: treasury.totals.sol_converted,
+        reference_price: swap.reference_price,
         max_slippage_bps: swap.max_slippage_bps,
         window_slots: swap.window_slots,
-        window_cap_sol: sol(swap.window_cap),
+        window_cap_lamports: swap.window_cap,
         window_start_slot: treasury.window.start,
-        window_spent_sol: sol(treasury.window.spent),
+        window_spent_lamports: treasury.window.spent,
     };
     cluster.print(&view, |v| {
-        println!("treasury {} holds {:.4} SOL (fees {:.4}, slashes and forfeits {:.4}, dust {:.4})", v.treasury, v.sol_balance, v.fees_collected_sol, v.slashes_collected_sol, v.other_collected_sol);
+        println!(
+            "treasury {} holds {} (fees {}, slashes and forfeits {}, dust {})",
+            v.treasury,
+            sol(v.balance_lamports),
+            sol(v.fees_collected_lamports),
+            sol(v.slashes_collected_lamports),
+            sol(v.other_collected_lamports)
+        );
         match (&v.mint, v.supply) {
-            (Some(mint), Some(supply)) => println!("$dPIN mint {mint}, supply {supply}"),
+            (Some(mint), Some(supply)) => println!("$dPIN mint {mint}, supply {}", dpin(supply)),
             _ => println!("$dPIN is not launched yet (dpin treasury launch)"),
         }
-        println!("bought {} $dPIN for {:.4} SOL; burned {} $dPIN in all; converted {:.4} SOL of pre-launch pools", v.dpin_bought, v.sol_swapped, v.dpin_burned, v.sol_converted);
-        println!("reference {} $dPIN/SOL, max slippage {} bps; batches up to {:.4} SOL per {} slots ({:.4} SOL used in the window from slot {})", v.reference_price_dpin_per_sol, v.max_slippage_bps, v.window_cap_sol, v.window_slots, v.window_spent_sol, v.window_start_slot);
+        println!(
+            "bought {} for {}; burned {} in all; converted {} of pre-launch pools",
+            dpin(v.dpin_bought),
+            sol(v.swapped_lamports),
+            dpin(v.dpin_burned),
+            sol(v.converted_lamports)
+        );
+        println!(
+            "reference {} per SOL, max slippage {} bps; batches up to {} per {} slots ({} used in the window from slot {})",
+            dpin(v.reference_price),
+            v.max_slippage_bps,
+            sol(v.window_cap_lamports),
+            v.window_slots,
+            sol(v.window_spent_lamports),
+            v.window_start_slot
+        );
     })
 }

@@ -1,8 +1,9 @@
 //! `dpin validator`: the registry.
 
 use clap::ArgGroup;
-use droppin_cli::operator::currency_name;
+use droppin_cli::operator::serialize_currency;
 use droppin_interface::state::{Currency, ValidatorBond};
+use droppin_node::money::unit_name;
 
 use super::*;
 
@@ -34,7 +35,7 @@ impl Amount {
         if currency != bond.currency {
             bail!(
                 "this bond is held in {}: give the amount with --{}",
-                currency_name(bond.currency),
+                unit_name(bond.currency),
                 currency_flag(bond.currency)
             );
         }
@@ -79,7 +80,8 @@ pub enum ValidatorCommand {
 struct BondView {
     validator: String,
     registered: bool,
-    currency: &'static str,
+    #[serde(serialize_with = "serialize_currency")]
+    currency: Currency,
     bond: u64,
     locked: u64,
     unbonding: u64,
@@ -132,7 +134,7 @@ pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Re
     let view = BondView {
         validator: key.to_string(),
         registered: bond.validator == key.to_bytes(),
-        currency: currency_name(bond.currency),
+        currency: bond.currency,
         bond: bond.bond,
         locked: bond.locked,
         unbonding: bond.unbonding,
@@ -149,32 +151,27 @@ pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Re
             7,
         ),
     };
-    let in_units = move |amount: u64| match bond.currency {
-        Currency::Sol => amount as f64 / LAMPORTS_PER_SOL as f64,
-        Currency::Dpin => tokens(amount),
-    };
     cluster.print(&view, |v| {
-        let sol = |l: u64| l as f64 / LAMPORTS_PER_SOL as f64;
+        let in_bond = |amount: u64| format_amount(amount, v.currency);
+        let sol = |lamports: u64| format_amount(lamports, Currency::Sol);
         if !v.registered {
             println!("{} is not registered (or has withdrawn everything)", v.validator);
             return;
         }
         println!(
-            "{}: bond {:.4} {unit} (worth {:.4} SOL; {:.4} locked by {} open seats), unbonding {:.4} {unit} until slot {}",
+            "{}: bond {} (worth {}; {} locked by {} open seats), unbonding {} until slot {}",
             v.validator,
-            in_units(v.bond),
+            in_bond(v.bond),
             sol(v.bond_worth_lamports),
-            in_units(v.locked),
+            in_bond(v.locked),
             v.open_seats,
-            in_units(v.unbonding),
+            in_bond(v.unbonding),
             v.unbond_at_slot,
-            unit = v.currency,
         );
         println!(
-            "{} seats taken, {:.4} {} slashed; registry: {} validators, {:.4} SOL's worth bonded; chance of a seat in a committee of 7: {:.1}%",
+            "{} seats taken, {} slashed; registry: {} validators, {}'s worth bonded; chance of a seat in a committee of 7: {:.1}%",
             v.seats_taken,
-            in_units(v.slashed),
-            v.currency,
+            in_bond(v.slashed),
             v.validators,
             sol(v.registry_worth_lamports),
             100.0 * v.seat_chance_of_7
