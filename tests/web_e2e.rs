@@ -9,9 +9,9 @@
 //! window closes both nodes settle from the page, which shows the drawn committee. Balances are
 //! checked, every request the node pages made is checked for training data, and each page and
 //! state is screenshotted at 375 and 1280 px into `target/e2e-artifacts` and checked with axe
-//! (no serious or critical accessibility violation). Before the rounds, the catalog's character
-//! model trains in the page's benchmark mode on burn's WebGPU backend in the training worker and on
-//! the CPU, to the same losses.
+//! (no serious or critical accessibility violation). While the rounds wait for their reveal
+//! deadline, the catalog's character model trains in the page's benchmark mode on burn's WebGPU
+//! backend in the training worker and on the CPU, to the same losses.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -494,11 +494,6 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             anyhow::Ok((a, b))
         })
         .unwrap();
-    // The training worker is compared with the CPU while the rounds wait for their commit
-    // deadline (both nodes have committed), in time the round would spend idle anyway.
-    runtime
-        .block_on(the_worker_trains_like_the_cpu(&app))
-        .unwrap();
     let reveal_from = rounds.iter().map(|r| r.deadlines.commit).max().unwrap();
     wait_for_slot(&protocol.chain, reveal_from);
     runtime
@@ -520,6 +515,13 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
             }
             anyhow::Ok(())
         })
+        .unwrap();
+
+    // The training worker is compared with the CPU while the rounds wait for their reveal
+    // deadline, in time they would spend idle: the reveals are in, and a comparison that ran
+    // late would only delay the committee's work, whose validation window is as long again.
+    runtime
+        .block_on(the_worker_trains_like_the_cpu(&app))
         .unwrap();
 
     // Each committee is drawn after its round's reveals and judges with the CLI validator's code.

@@ -11,10 +11,13 @@ use droppin_fl::{
     data::task_split,
     model::{ModelKind, ModelSpec},
 };
-use droppin_node::{RoundTask, money::parse_amount};
+use droppin_node::{
+    RoundTask,
+    money::{exact_amount, parse_amount},
+};
 
 use crate::scenario_args::ScenarioArgs;
-use droppin_interface::{LAMPORTS_PER_SOL, state::Currency};
+use droppin_interface::state::Currency;
 use droppin_storage::{Limits, LocalStore};
 
 #[derive(Args)]
@@ -139,12 +142,16 @@ pub fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Lamports as an exact number of SOL, for the report's columns.
 fn sol(lamports: u64) -> String {
-    format!("{:.6}", lamports as f64 / LAMPORTS_PER_SOL as f64)
+    exact_amount(lamports, Currency::Sol)
 }
 
+/// A change in lamports as an exact, signed number of SOL.
 fn signed_sol(lamports: i128) -> String {
-    format!("{:+.6}", lamports as f64 / LAMPORTS_PER_SOL as f64)
+    let sign = if lamports < 0 { '-' } else { '+' };
+    let size = u64::try_from(lamports.unsigned_abs()).unwrap_or(u64::MAX);
+    format!("{sign}{}", exact_amount(size, Currency::Sol))
 }
 
 fn print_report(config: &DemoConfig, report: &DemoReport) {

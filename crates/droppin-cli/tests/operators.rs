@@ -203,13 +203,13 @@ fn a_round_driven_by_operators_commands() {
     let dpin = 10u64.pow(u32::from(droppin_interface::DPIN_DECIMALS));
     assert_eq!(swapped["swapped_lamports"], 50_000_000);
     // The batch pays the auction's price: within 1% of the reference (50 $dPIN).
-    let bought = swapped["dpin_bought"].as_u64().unwrap();
+    let bought = swapped["bought_dpin_base_units"].as_u64().unwrap();
     assert!(
         (4_950 * dpin / 100..=5_050 * dpin / 100).contains(&bought),
         "{bought}"
     );
-    assert_eq!(swapped["dpin_burned"], bought);
-    assert_eq!(swapped["supply"], 1_000_000 * dpin - bought);
+    assert_eq!(swapped["burned_dpin_base_units"], bought);
+    assert_eq!(swapped["supply_dpin_base_units"], 1_000_000 * dpin - bought);
     let refused = operator.run(
         &admin_path,
         &[

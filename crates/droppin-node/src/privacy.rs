@@ -14,8 +14,10 @@ pub enum PrivacyError {
 }
 
 /// Turns on DP-SGD in `config` so that its training on `rows` rows is `(epsilon, 1e-5)`-private
-/// (per-example clipping, noise calibrated over every local step); returns the epsilon the run
-/// spends, at most `epsilon`.
+/// (per-example clipping, noise calibrated over every local step of this one round: budgets add
+/// up over rounds that train on the same rows); returns the epsilon the run spends, at most
+/// `epsilon`. The update also carries its exact sample count, which the guarantee does not
+/// cover.
 pub fn apply_budget(
     config: &mut TrainConfig,
     epsilon: f64,
@@ -48,7 +50,7 @@ pub fn exposure_warning(config: &TrainConfig, rows: usize) -> Option<String> {
         format!(
             "your update comes from {rows} rows ({batches} batch(es) per epoch) without \
              differential privacy: an update trained on so few rows can reveal them once it is \
-             public; train with a privacy budget (epsilon) or on more rows"
+             public; train with a privacy budget (epsilon)"
         )
     })
 }

@@ -42,7 +42,7 @@ use droppin_interface::{
 };
 use droppin_node::{
     RoundTask,
-    money::{format_amount, parse_amount},
+    money::{exact_amount, format_amount, parse_amount, unit_name},
 };
 use droppin_storage::{BlobStore, Limits, open, to_interface};
 use rand::Rng;
@@ -50,6 +50,55 @@ use serde::Serialize;
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+
+/// An amount in SOL or in $dPIN: exactly one of the two flags.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("amount").required(true).args(["sol", "dpin"])))]
+pub struct Amount {
+    /// SOL.
+    #[arg(long)]
+    sol: Option<String>,
+    /// $dPIN, whole tokens (once $dPIN is launched).
+    #[arg(long)]
+    dpin: Option<String>,
+}
+
+impl Amount {
+    /// The currency and the amount in its base units.
+    fn parse(&self) -> anyhow::Result<(Currency, u64)> {
+        match (&self.sol, &self.dpin) {
+            (Some(sol), _) => Ok((Currency::Sol, lamports(sol, "--sol")?)),
+            (None, Some(dpin)) => Ok((Currency::Dpin, base_units(dpin, "--dpin")?)),
+            (None, None) => bail!("give --sol or --dpin"),
+        }
+    }
+
+    /// The amount in base units of `currency`, that of the `holder` (a bond, a round) it moves
+    /// into or out of: an amount in the other currency is refused, never converted.
+    fn in_currency(&self, currency: Currency, holder: &str) -> anyhow::Result<u64> {
+        let (given, amount) = self.parse()?;
+        if given != currency {
+            let flag = match currency {
+                Currency::Sol => "sol",
+                Currency::Dpin => "dpin",
+            };
+            bail!(
+                "this {holder} is held in {}: give the amount with --{flag}",
+                unit_name(currency)
+            );
+        }
+        Ok(amount)
+    }
+}
+
+/// An amount exactly, with its unit (`0.000000001 SOL`): what a user may type back.
+fn exact(base_units: u64, currency: Currency) -> String {
+    format!(
+        "{} {}",
+        exact_amount(base_units, currency),
+        unit_name(currency)
+    )
+}
 
 /// Where the cluster, the signer and the storage are.
 #[derive(Args)]

@@ -41,8 +41,9 @@ pub struct NodeRunArgs {
     /// model), else the CPU.
     #[arg(long, value_enum, default_value_t = Hardware::Auto)]
     device: Hardware,
-    /// Train with differential privacy (DP-SGD): the update is (EPSILON, 1e-5)-private for
-    /// every row of the node's data. Smaller is more private and noisier.
+    /// Train with differential privacy (DP-SGD): this round's update is (EPSILON, 1e-5)-private
+    /// for every row of the node's data (budgets add up over rounds that train on the same
+    /// rows). Smaller is more private and noisier.
     #[arg(long)]
     epsilon: Option<f64>,
 }
@@ -71,17 +72,19 @@ fn node_data(args: &NodeRunArgs, task: &RoundTask) -> anyhow::Result<droppin_fl:
         .with_context(|| format!("task `{name}` ships no data: train on yours with --data"))??)
 }
 
-/// The task's recipe with a fresh seed, with DP-SGD when the node asked for a privacy budget.
+/// The task's recipe with a fresh seed, with DP-SGD when the node asked for a privacy budget
+/// (and the epsilon it spends).
 fn private_recipe(
     args: &NodeRunArgs,
     task: &RoundTask,
     rows: usize,
-) -> anyhow::Result<droppin_fl::train::TrainConfig> {
+) -> anyhow::Result<(droppin_fl::train::TrainConfig, Option<f64>)> {
     let mut config = task.recipe(rand::rng().random());
-    if let Some(epsilon) = args.epsilon {
-        apply_budget(&mut config, epsilon, rows)?;
-    }
-    Ok(config)
+    let spent = args
+        .epsilon
+        .map(|epsilon| apply_budget(&mut config, epsilon, rows))
+        .transpose()?;
+    Ok((config, spent))
 }
 
 /// Trains by the task's recipe and returns the committed-to-be update and its bytes.
@@ -104,9 +107,12 @@ fn train_update(
             data.len()
         ),
     );
-    let config = private_recipe(args, task, data.len())?;
-    if let Some(warning) = exposure_warning(&config, data.len()) {
-        eprintln!("warning: {warning} (--epsilon)");
+    let (config, spent) = private_recipe(args, task, data.len())?;
+    if let Some(epsilon) = spent {
+        say(
+            cluster,
+            &format!("differential privacy: epsilon {epsilon:.2} at delta 1e-5"),
+        );
     }
     let (trained, engine) = train_locally(args.device, spec, &base, &data, &config)?;
     say(cluster, &format!("trained on {}", engine.describe()));
@@ -339,7 +345,14 @@ fn check_task(
 ) -> anyhow::Result<()> {
     task.judged_split(round).context("not staking")?;
     let data = node_data(args, task).context("not staking")?;
-    private_recipe(args, task, data.len()).context("not staking")?;
+    let (config, _) = private_recipe(args, task, data.len()).context("not staking")?;
+    // Said before the stake: the task's shipped shards are public already, the node's own file
+    // is not.
+    if args.data.is_some()
+        && let Some(warning) = exposure_warning(&config, data.len())
+    {
+        eprintln!("warning: {warning} (--epsilon)");
+    }
     load_model(store, &task.spec, &round.model_cid, &round.model_hash)
         .context("the round's starting model is not available: not staking")?;
     Ok(())

@@ -7,11 +7,12 @@ use super::*;
 pub enum RoundCommand {
     /// Publish the initial model and open a round, funded by the signer.
     Open(OpenArgs),
-    /// Add SOL (fee included) to a round's pool; a third party's unearned share comes back to it.
+    /// Add to a round's pool (fee included), in the round's currency; a third party's unearned
+    /// share comes back to it.
     Fund {
         round: String,
-        #[arg(long)]
-        sol: String,
+        #[command(flatten)]
+        amount: Amount,
     },
     /// A round's phase, pool, head counts and models.
     Show { round: String },
@@ -117,10 +118,11 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                 );
             })
         }
-        RoundCommand::Fund { round, sol } => {
+        RoundCommand::Fund { round, amount } => {
             let funder = cluster.signer()?;
             let round = parse_address(&round)?;
-            protocol.fund_round(&funder, &round, lamports(&sol, "--sol")?)?;
+            let amount = amount.in_currency(protocol.round(&round)?.currency, "round")?;
+            protocol.fund_round(&funder, &round, amount)?;
             let summary = summarize(&protocol, &round)?;
             cluster.print(&summary, |s| {
                 println!(

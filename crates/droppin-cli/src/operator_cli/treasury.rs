@@ -52,13 +52,12 @@ struct TreasuryView {
     other_collected_lamports: u64,
     mint: Option<String>,
     /// $dPIN's supply, once launched.
-    supply: Option<u64>,
+    supply_dpin_base_units: Option<u64>,
     swapped_lamports: u64,
-    dpin_bought: u64,
-    dpin_burned: u64,
+    bought_dpin_base_units: u64,
+    burned_dpin_base_units: u64,
     converted_lamports: u64,
-    /// $dPIN base units per SOL.
-    reference_price: u64,
+    reference_dpin_base_units_per_sol: u64,
     max_slippage_bps: u16,
     window_slots: u64,
     window_cap_lamports: u64,
@@ -110,7 +109,7 @@ pub fn run_treasury(command: TreasuryCommand, cluster: &Cluster) -> anyhow::Resu
                 cluster,
                 &format!(
                     "round {round} now pays in $dPIN; {} of its pool awaits conversion (dpin treasury swap --round {round})",
-                    sol(state.unconverted)
+                    exact(state.unconverted, Currency::Sol)
                 ),
             );
             Ok(())
@@ -145,8 +144,8 @@ fn swap(
     if out < floor {
         bail!(
             "the counterparty would pay {}, below the {} the batch's auction price requires now",
-            dpin(out),
-            dpin(floor)
+            exact(out, Currency::Dpin),
+            exact(floor, Currency::Dpin)
         );
     }
     let route = vec![
@@ -189,16 +188,16 @@ fn show(protocol: &Protocol<RpcChain>, cluster: &Cluster) -> anyhow::Result<()> 
         slashes_collected_lamports: treasury.slashes_collected,
         other_collected_lamports: treasury.other_collected,
         mint: launched.then(|| mint.to_string()),
-        supply: if launched {
+        supply_dpin_base_units: if launched {
             Some(token::supply(&protocol.chain, &mint)?)
         } else {
             None
         },
         swapped_lamports: treasury.totals.sol_in,
-        dpin_bought: treasury.totals.dpin_bought,
-        dpin_burned: treasury.totals.dpin_burned,
+        bought_dpin_base_units: treasury.totals.dpin_bought,
+        burned_dpin_base_units: treasury.totals.dpin_burned,
         converted_lamports: treasury.totals.sol_converted,
-        reference_price: swap.reference_price,
+        reference_dpin_base_units_per_sol: swap.reference_price,
         max_slippage_bps: swap.max_slippage_bps,
         window_slots: swap.window_slots,
         window_cap_lamports: swap.window_cap,
@@ -214,20 +213,20 @@ fn show(protocol: &Protocol<RpcChain>, cluster: &Cluster) -> anyhow::Result<()> 
             sol(v.slashes_collected_lamports),
             sol(v.other_collected_lamports)
         );
-        match (&v.mint, v.supply) {
+        match (&v.mint, v.supply_dpin_base_units) {
             (Some(mint), Some(supply)) => println!("$dPIN mint {mint}, supply {}", dpin(supply)),
             _ => println!("$dPIN is not launched yet (dpin treasury launch)"),
         }
         println!(
             "bought {} for {}; burned {} in all; converted {} of pre-launch pools",
-            dpin(v.dpin_bought),
+            dpin(v.bought_dpin_base_units),
             sol(v.swapped_lamports),
-            dpin(v.dpin_burned),
+            dpin(v.burned_dpin_base_units),
             sol(v.converted_lamports)
         );
         println!(
             "reference {} per SOL, max slippage {} bps; batches up to {} per {} slots ({} used in the window from slot {})",
-            dpin(v.reference_price),
+            dpin(v.reference_dpin_base_units_per_sol),
             v.max_slippage_bps,
             sol(v.window_cap_lamports),
             v.window_slots,

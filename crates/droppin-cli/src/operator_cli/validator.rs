@@ -1,54 +1,8 @@
 //! `dpin validator`: the registry.
 
-use clap::ArgGroup;
 use droppin_cli::operator::serialize_currency;
-use droppin_interface::state::{Currency, ValidatorBond};
-use droppin_node::money::unit_name;
 
 use super::*;
-
-/// An amount in SOL or in $dPIN: exactly one of the two flags.
-#[derive(Args)]
-#[command(group(ArgGroup::new("amount").required(true).args(["sol", "dpin"])))]
-pub struct Amount {
-    /// SOL (for a SOL bond).
-    #[arg(long)]
-    sol: Option<String>,
-    /// $dPIN, whole tokens (for a $dPIN bond, once $dPIN is launched).
-    #[arg(long)]
-    dpin: Option<String>,
-}
-
-impl Amount {
-    /// The currency and the amount in its base units.
-    fn parse(&self) -> anyhow::Result<(Currency, u64)> {
-        match (&self.sol, &self.dpin) {
-            (Some(sol), _) => Ok((Currency::Sol, lamports(sol, "--sol")?)),
-            (None, Some(dpin)) => Ok((Currency::Dpin, base_units(dpin, "--dpin")?)),
-            (None, None) => bail!("give --sol or --dpin"),
-        }
-    }
-
-    /// The amount, which must be in `bond`'s currency.
-    fn of_bond(&self, bond: &ValidatorBond) -> anyhow::Result<u64> {
-        let (currency, amount) = self.parse()?;
-        if currency != bond.currency {
-            bail!(
-                "this bond is held in {}: give the amount with --{}",
-                unit_name(bond.currency),
-                currency_flag(bond.currency)
-            );
-        }
-        Ok(amount)
-    }
-}
-
-fn currency_flag(currency: Currency) -> &'static str {
-    match currency {
-        Currency::Sol => "sol",
-        Currency::Dpin => "dpin",
-    }
-}
 
 /// `dpin validator ...`
 #[derive(Subcommand)]
@@ -117,10 +71,16 @@ pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Re
             }
         },
         ValidatorCommand::TopUp { amount } => {
-            protocol.top_up_bond(&validator, amount.of_bond(&registered()?)?)?;
+            protocol.top_up_bond(
+                &validator,
+                amount.in_currency(registered()?.currency, "bond")?,
+            )?;
         }
         ValidatorCommand::Unbond { amount } => {
-            protocol.unbond(&validator, amount.of_bond(&registered()?)?)?;
+            protocol.unbond(
+                &validator,
+                amount.in_currency(registered()?.currency, "bond")?,
+            )?;
         }
         ValidatorCommand::Withdraw => {
             protocol.withdraw_bond(&validator)?;
@@ -153,7 +113,6 @@ pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Re
     };
     cluster.print(&view, |v| {
         let in_bond = |amount: u64| format_amount(amount, v.currency);
-        let sol = |lamports: u64| format_amount(lamports, Currency::Sol);
         if !v.registered {
             println!("{} is not registered (or has withdrawn everything)", v.validator);
             return;
@@ -162,7 +121,7 @@ pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Re
             "{}: bond {} (worth {}; {} locked by {} open seats), unbonding {} until slot {}",
             v.validator,
             in_bond(v.bond),
-            sol(v.bond_worth_lamports),
+            format_amount(v.bond_worth_lamports, Currency::Sol),
             in_bond(v.locked),
             v.open_seats,
             in_bond(v.unbonding),
@@ -173,7 +132,7 @@ pub fn run_validator(command: ValidatorCommand, cluster: &Cluster) -> anyhow::Re
             v.seats_taken,
             in_bond(v.slashed),
             v.validators,
-            sol(v.registry_worth_lamports),
+            format_amount(v.registry_worth_lamports, Currency::Sol),
             100.0 * v.seat_chance_of_7
         );
     })
