@@ -628,15 +628,12 @@ async fn train_and_save(
         .map(|epsilon| apply_budget(&mut config, epsilon, data.len()))
         .transpose()
         .map_err(|e| AppError::Invalid(e.to_string()))?;
-    // Shown while training, before the wallet is asked to stake: the task's demo shard is
-    // public already, the visitor's own file is not.
-    privacy_note.set(
-        choices
-            .own_files
-            .is_some()
-            .then(|| exposure_warning(&config, data.len()))
-            .flatten(),
-    );
+    // Shown while training, before the wallet is asked to stake.
+    privacy_note.set(exposure_warning(
+        &config,
+        data.len(),
+        choices.own_files.is_some(),
+    ));
     let chosen = choose_device(if choices.prefer_cpu {
         Backend::Cpu
     } else {

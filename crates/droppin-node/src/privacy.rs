@@ -42,11 +42,12 @@ pub fn apply_budget(
 /// revealed the update is public.
 pub const FEW_BATCHES: usize = 4;
 
-/// The warning for an update `config` would train on `rows` rows, when it needs one: without
-/// DP-SGD, from at most [`FEW_BATCHES`] batches per epoch.
-pub fn exposure_warning(config: &TrainConfig, rows: usize) -> Option<String> {
+/// The warning for an update `config` would train on `rows` rows, when it needs one: rows of
+/// the node's `own` (a task's shipped shard is public already), without DP-SGD, at most
+/// [`FEW_BATCHES`] batches per epoch. Given before the stake, while the node can still decline.
+pub fn exposure_warning(config: &TrainConfig, rows: usize, own: bool) -> Option<String> {
     let batches = rows.div_ceil(config.batch_size.max(1));
-    (config.dp_sgd.is_none() && batches <= FEW_BATCHES).then(|| {
+    (own && config.dp_sgd.is_none() && batches <= FEW_BATCHES).then(|| {
         format!(
             "your update comes from {rows} rows ({batches} batch(es) per epoch) without \
              differential privacy: an update trained on so few rows can reveal them once it is \
@@ -93,11 +94,13 @@ mod tests {
     #[test]
     fn few_rows_without_dp_are_flagged_and_with_dp_or_many_rows_are_not() {
         let config = recipe();
-        let warning = exposure_warning(&config, 100).unwrap();
+        let warning = exposure_warning(&config, 100, true).unwrap();
         assert!(warning.contains("100 rows (4 batch(es)"), "{warning}");
-        assert!(exposure_warning(&config, 129).is_none());
+        assert!(exposure_warning(&config, 129, true).is_none());
         let mut private = recipe();
         apply_budget(&mut private, 3.0, 100).unwrap();
-        assert!(exposure_warning(&private, 100).is_none());
+        assert!(exposure_warning(&private, 100, true).is_none());
+        // A task's shipped shard is public: nothing to expose.
+        assert!(exposure_warning(&config, 100, false).is_none());
     }
 }

@@ -346,11 +346,7 @@ fn check_task(
     task.judged_split(round).context("not staking")?;
     let data = node_data(args, task).context("not staking")?;
     let (config, _) = private_recipe(args, task, data.len()).context("not staking")?;
-    // Said before the stake: the task's shipped shards are public already, the node's own file
-    // is not.
-    if args.data.is_some()
-        && let Some(warning) = exposure_warning(&config, data.len())
-    {
+    if let Some(warning) = exposure_warning(&config, data.len(), args.data.is_some()) {
         eprintln!("warning: {warning} (--epsilon)");
     }
     load_model(store, &task.spec, &round.model_cid, &round.model_hash)
