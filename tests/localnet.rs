@@ -11,7 +11,7 @@ use droppin_fl::data::digits;
 use droppin_interface::{
     Cid, LAMPORTS_PER_SOL,
     hash::{Hasher, Sha256, commitment},
-    instruction::{VerdictVote, phase_schedule},
+    instruction::{PhaseLengths, VerdictVote},
     pda::find,
     state::AppealResolution,
     verdict::{Leaf, Outcome, VerdictTree},
@@ -122,7 +122,7 @@ fn an_appeal_over_json_rpc_overturns_a_captive_verdict() {
     let mut args = round_args(protocol.chain.slot().unwrap(), LAMPORTS_PER_SOL);
     let phase = protocol.config().unwrap().params.min_phase_slots;
     (args.commit, args.reveal, args.validation) =
-        phase_schedule(protocol.chain.slot().unwrap(), phase);
+        PhaseLengths::uniform(phase).deadlines(protocol.chain.slot().unwrap());
     args.max_nodes = 2;
     args.committee_size = 4;
     let round = protocol.open_round(&funder, args).unwrap();

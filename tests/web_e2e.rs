@@ -42,6 +42,8 @@ use solana_signer::Signer;
 const WALLET: &str = include_str!("fixtures/test-wallet.js");
 const RECORDER: &str = include_str!("fixtures/record-requests.js");
 const STEP: Duration = Duration::from_secs(120);
+/// The rounds' reveal and validation phases, each, from the order form.
+const REVIEW_SLOTS: u64 = 360;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -195,8 +197,15 @@ async fn open_round_in_form(
     browser.fill("#amount", amounts.0).await?;
     browser.fill("#stake", amounts.1).await?;
     browser.fill("#max-nodes", "2").await?;
-    // 400 slots (100 s here) to load two browser nodes, train and commit in both rounds.
-    browser.fill("#phase-slots", "400").await?;
+    // 400 slots (100 s here) to load two browser nodes, train and commit in both rounds; 360
+    // for the reveals (and the worker's comparison beside them), and as many for validation.
+    browser.fill("#training-slots", "400").await?;
+    browser
+        .fill("#review-slots", &REVIEW_SLOTS.to_string())
+        .await?;
+    browser
+        .wait_text("#timeline", "take about 2 min 24 s each", STEP)
+        .await?;
     browser.fill("#committee-size", "3").await?;
     browser
         .wait_text("#registry", "from 3 bonded validators", STEP)
@@ -434,6 +443,9 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
     let rounds = [sol_round, dpin_round].map(|r| protocol.round(&r).unwrap());
     assert_eq!(rounds[1].currency, Currency::Dpin);
     for round in &rounds {
+        let d = &round.deadlines;
+        assert_eq!(d.reveal - d.commit, REVIEW_SLOTS);
+        assert_eq!(d.validation - d.reveal, REVIEW_SLOTS);
         assert_eq!(round.committees[0].expected, 3);
         assert!(!round.committees[0].drawn, "nobody knows the committee yet");
     }

@@ -14,6 +14,7 @@ use crate::open::{Opened, open_round, protocol_config, registry};
 use crate::order::{Order, OrderError, Preview, preview};
 use crate::rounds::sol;
 use crate::session::{AppError, Session, event_target};
+use crate::status::duration;
 
 /// `lamports` in $dPIN at `params`' reference price.
 fn dpin(params: &ProtocolParams, lamports: u64) -> String {
@@ -134,24 +135,25 @@ pub fn FundRound() -> impl IntoView {
     let amount = RwSignal::new(defaults.amount);
     let max_nodes = RwSignal::new(defaults.max_nodes.to_string());
     let stake = RwSignal::new(defaults.node_stake);
-    let phase_slots = RwSignal::new(defaults.phase_slots.to_string());
+    let training_slots = RwSignal::new(defaults.training_slots.to_string());
+    let review_slots = RwSignal::new(defaults.review_slots.to_string());
     let committee_size = RwSignal::new(defaults.committee_size.to_string());
-    // The cluster's own limits replace the suggested phase and committee when they arrive,
+    // The cluster's own limits replace the suggested phases and committee when they arrive,
     // but never what the funder typed: a field is replaced only while it holds the last
     // suggestion.
-    Effect::new(move |last: Option<(String, String)>| {
+    let suggested_fields = [training_slots, review_slots, committee_size];
+    Effect::new(move |last: Option<[String; 3]>| {
         let suggested = Order::for_params(&params.get());
-        let next = (
-            suggested.phase_slots.to_string(),
+        let next = [
+            suggested.training_slots.to_string(),
+            suggested.review_slots.to_string(),
             suggested.committee_size.to_string(),
-        );
-        let (last_phase, last_committee) =
-            last.unwrap_or_else(|| (phase_slots.get_untracked(), committee_size.get_untracked()));
-        if phase_slots.get_untracked() == last_phase {
-            phase_slots.set(next.0.clone());
-        }
-        if committee_size.get_untracked() == last_committee {
-            committee_size.set(next.1.clone());
+        ];
+        let last = last.unwrap_or_else(|| suggested_fields.map(|field| field.get_untracked()));
+        for ((field, last), next) in suggested_fields.iter().zip(&last).zip(&next) {
+            if field.get_untracked() == *last {
+                field.set(next.clone());
+            }
         }
         next
     });
@@ -160,7 +162,8 @@ pub fn FundRound() -> impl IntoView {
         amount: amount.get(),
         max_nodes: max_nodes.get().trim().parse().unwrap_or(0),
         node_stake: stake.get(),
-        phase_slots: phase_slots.get().trim().parse().unwrap_or(0),
+        training_slots: training_slots.get().trim().parse().unwrap_or(0),
+        review_slots: review_slots.get().trim().parse().unwrap_or(0),
         committee_size: committee_size.get().trim().parse().unwrap_or(0),
     };
     let result = Memo::new(move |_| preview(&order(), &params.get()));
@@ -220,12 +223,25 @@ pub fn FundRound() -> impl IntoView {
                 matches=|e| matches!(e, OrderError::MaxNodes(_)) />
             <Field label="Node stake (in the currency above)" id="stake" inputmode="decimal" value=stake result=result
                 matches=|e| matches!(e, OrderError::Stake(..) | OrderError::StakeText(_)) />
-            <Field label="Slots per phase (training, reveal, validation; a slot is about 0.4 s)" id="phase-slots" inputmode="numeric" value=phase_slots result=result
-                matches=|e| matches!(e, OrderError::PhaseSlots(..)) />
+            <Field label="Training slots: time for the nodes to train on their data (a slot is about 0.4 s)" id="training-slots" inputmode="numeric" value=training_slots result=result
+                matches=|e| matches!(e, OrderError::TrainingSlots(..)) />
+            <Field label="Review slots: for the nodes' reveals, and as many for the committee's validation" id="review-slots" inputmode="numeric" value=review_slots result=result
+                matches=|e| matches!(e, OrderError::ReviewSlots(..)) />
             <Field label="Committee size (expected members, drawn by stake)" id="committee-size" inputmode="numeric" value=committee_size result=result
                 matches=|e| matches!(e, OrderError::CommitteeSize(..)) />
             </div>
             {registry_note}
+            {move || result.get().ok().map(|_| {
+                let (order, params) = (order(), params.get());
+                let timeline = order.timeline(&params);
+                view! {
+                    <p id="timeline" class="note">{format!(
+                        "Nodes train for about {}; their reveals, then the committee's validation, take about {} each. The verdict comes about {} after the round opens, and payouts about {} after it, if nobody appeals.",
+                        duration(order.training_slots), duration(order.review_slots),
+                        duration(timeline.verdict), duration(timeline.payouts)
+                    )}</p>
+                }
+            })}
             {move || result.get().ok().map(|p| {
                 let params = params.get();
                 let unit = currency.get();
@@ -282,9 +298,10 @@ pub fn FundRound() -> impl IntoView {
             <p class="cli">
                 "Open it from a terminal: "
                 <code>{move || format!(
-                    "dpin round open --task {} --fund-{unit} {} --max-nodes {} --stake-{unit} {} --phase-slots {} --committee-size {}",
+                    "dpin round open --task {} --fund-{unit} {} --max-nodes {} --stake-{unit} {} --training-slots {} --review-slots {} --committee-size {}",
                     task.get().map_or_else(|_| "FILE".to_owned(), |t| t.manifest.name.clone()),
-                    amount.get().trim(), max_nodes.get().trim(), stake.get().trim(), phase_slots.get().trim(),
+                    amount.get().trim(), max_nodes.get().trim(), stake.get().trim(),
+                    training_slots.get().trim(), review_slots.get().trim(),
                     committee_size.get().trim(),
                     unit = match currency.get() { Currency::Sol => "sol", Currency::Dpin => "dpin" }
                 )}</code>

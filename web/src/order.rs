@@ -4,7 +4,7 @@
 
 use droppin_coordinator::{RoundKeys, open_round, seat_lock, split_pool};
 use droppin_interface::Cid;
-use droppin_interface::instruction::{OpenRoundArgs, phase_schedule};
+use droppin_interface::instruction::{OpenRoundArgs, PhaseLengths};
 use droppin_interface::state::{Currency, ProtocolParams, Round};
 use droppin_node::money::{exact_amount, parse_amount, unit_name};
 use thiserror::Error;
@@ -20,8 +20,10 @@ pub struct Order {
     pub max_nodes: u32,
     /// Stake each node locks, in whole units, as typed.
     pub node_stake: String,
-    /// Slots in each phase: training, reveal, validation.
-    pub phase_slots: u64,
+    /// Slots to train and commit.
+    pub training_slots: u64,
+    /// Slots for the nodes' reveals, and as many for the committee's validation.
+    pub review_slots: u64,
     /// Expected committee size: the protocol draws it from the bonded validators.
     pub committee_size: u8,
 }
@@ -34,12 +36,21 @@ impl Order {
             amount: "1".into(),
             max_nodes: 8,
             node_stake: "0.02".into(),
-            phase_slots: params.min_phase_slots,
+            training_slots: params.min_phase_slots,
+            review_slots: params.min_phase_slots,
             committee_size: params
                 .committee
                 .min_size
                 .max(5)
                 .min(params.committee.max_size),
+        }
+    }
+
+    /// How long the ordered round's phases last.
+    pub fn phase_lengths(&self) -> PhaseLengths {
+        PhaseLengths {
+            training: self.training_slots,
+            review: self.review_slots,
         }
     }
 }
@@ -70,6 +81,31 @@ pub struct Preview {
     pub seat_lock: u64,
 }
 
+/// When an ordered round's verdict and payouts come, in slots after it opens, if the committee
+/// reaches its quorum and nobody appeals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    /// The committee's votes are all revealed.
+    pub verdict: u64,
+    /// Nodes and seats may settle: the appeal window after the verdict's leaves land (taken as
+    /// landing at once), and the committee's absences can no longer be reported.
+    pub payouts: u64,
+}
+
+impl Order {
+    /// The ordered round's timeline under `params`.
+    pub fn timeline(&self, params: &ProtocolParams) -> Timeline {
+        let lengths = self.phase_lengths();
+        let c = &params.committee;
+        let (_, _, validation) = lengths.deadlines(0);
+        let verdict = validation.saturating_add(c.vote_reveal_slots);
+        Timeline {
+            verdict,
+            payouts: verdict.saturating_add(c.appeal_window_slots.max(c.post_slots)),
+        }
+    }
+}
+
 /// A field the funder must correct, with the message shown beside it.
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum OrderError {
@@ -84,8 +120,10 @@ pub enum OrderError {
     /// The stake is not an amount (the parser's words).
     #[error("{0}")]
     StakeText(String),
-    #[error("each phase lasts {0} to {1} slots")]
-    PhaseSlots(u64, u64),
+    #[error("training lasts {0} to {1} slots")]
+    TrainingSlots(u64, u64),
+    #[error("the reveals, and the validation, each last {0} to {1} slots")]
+    ReviewSlots(u64, u64),
     #[error("a committee has {0} to {1} members")]
     CommitteeSize(u8, u8),
 }
@@ -122,8 +160,15 @@ fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
         )),
         Ok(_) => {}
     }
-    if !(params.min_phase_slots..=params.max_phase_slots).contains(&order.phase_slots) {
-        errors.push(OrderError::PhaseSlots(
+    let (training_ok, review_ok) = order.phase_lengths().allowed(params);
+    if !training_ok {
+        errors.push(OrderError::TrainingSlots(
+            params.min_phase_slots,
+            PhaseLengths::longest_training(params),
+        ));
+    }
+    if !review_ok {
+        errors.push(OrderError::ReviewSlots(
             params.min_phase_slots,
             params.max_phase_slots,
         ));
@@ -138,7 +183,7 @@ fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
 /// The instruction arguments of `order` (task, model and validation set left for the caller), with
 /// deadlines from `slot`.
 pub fn round_args(order: &Order, slot: u64) -> Option<OpenRoundArgs> {
-    let (commit, reveal, validation) = phase_schedule(slot, order.phase_slots);
+    let (commit, reveal, validation) = order.phase_lengths().deadlines(slot);
     Some(OpenRoundArgs {
         task_cid: Cid::default(),
         model_hash: [0; 32],
@@ -202,6 +247,7 @@ pub fn preview(order: &Order, params: &ProtocolParams) -> Result<Preview, Vec<Or
 #[cfg(test)]
 mod tests {
     use droppin_coordinator::bps_of;
+    use droppin_interface::state::SLOTS_PER_HOUR;
     use droppin_node::money::unit_size;
 
     use super::*;
@@ -260,11 +306,36 @@ mod tests {
     }
 
     #[test]
+    fn training_and_review_lengths_set_their_own_deadlines() {
+        let order = Order {
+            training_slots: 6 * SLOTS_PER_HOUR,
+            review_slots: SLOTS_PER_HOUR,
+            ..Order::default()
+        };
+        let args = round_args(&order, 100).unwrap();
+        assert_eq!(args.commit, 100 + 32 + 6 * SLOTS_PER_HOUR);
+        assert_eq!(args.reveal - args.commit, SLOTS_PER_HOUR);
+        assert_eq!(args.validation - args.reveal, SLOTS_PER_HOUR);
+        let committee = ProtocolParams::default().committee;
+        let timeline = order.timeline(&ProtocolParams::default());
+        assert_eq!(
+            timeline.verdict,
+            args.validation - 100 + committee.vote_reveal_slots
+        );
+        assert_eq!(
+            timeline.payouts,
+            timeline.verdict + committee.appeal_window_slots.max(committee.post_slots)
+        );
+    }
+
+    #[test]
     fn every_bad_field_is_named() {
         let order = Order {
             amount: "1,5".into(),
             max_nodes: 0,
             node_stake: "0.001".into(),
+            training_slots: 7 * 24 * SLOTS_PER_HOUR,
+            review_slots: 10,
             committee_size: 200,
             ..Order::default()
         };
@@ -277,6 +348,9 @@ mod tests {
                 ),
                 OrderError::MaxNodes(1_024),
                 OrderError::Stake("0.01".into(), "SOL"),
+                // The longest training leaves room for the opening's landing margin.
+                OrderError::TrainingSlots(SLOTS_PER_HOUR, 7 * 24 * SLOTS_PER_HOUR - 32),
+                OrderError::ReviewSlots(SLOTS_PER_HOUR, 7 * 24 * SLOTS_PER_HOUR),
                 OrderError::CommitteeSize(3, 31)
             ]
         );

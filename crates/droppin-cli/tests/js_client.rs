@@ -54,7 +54,7 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
             "open",
             "--committee-size",
             "3",
-            "--phase-slots",
+            "--training-slots",
             "1000",
             "--json",
         ],

@@ -64,7 +64,9 @@ fn a_round_driven_by_operators_commands() {
             "3",
             // 80-slot phases: room for three nodes training and five validators judging on
             // two loaded cores.
-            "--phase-slots",
+            "--training-slots",
+            "80",
+            "--review-slots",
             "80",
             "--json",
         ],

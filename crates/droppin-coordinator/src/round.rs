@@ -171,7 +171,7 @@ fn check_deadlines(params: &ProtocolParams, d: &Deadlines, slot: u64) -> Result<
     ];
     let ok = phases.iter().all(|&(start, end)| {
         end.checked_sub(start)
-            .is_some_and(|len| (params.min_phase_slots..=params.max_phase_slots).contains(&len))
+            .is_some_and(|len| params.allows_phase(len))
     });
     if ok {
         Ok(())

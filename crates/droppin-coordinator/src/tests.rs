@@ -9,7 +9,10 @@ use std::{collections::BTreeMap, vec, vec::Vec};
 use droppin_interface::{
     Cid, LAMPORTS_PER_SOL, Pubkey,
     hash::{Sha256, commitment},
-    instruction::{OpenRoundArgs, PostLeavesArgs, RevealArgs, RevealVoteArgs, VerdictVote},
+    instruction::{
+        LANDING_MARGIN_SLOTS, OpenRoundArgs, PhaseLengths, PostLeavesArgs, RevealArgs,
+        RevealVoteArgs, VerdictVote,
+    },
     sortition::{self, vote_commitment},
     state::{
         AppealResolution, Contribution, Currency, FailReason, NodeState, NodeStatus,
@@ -173,6 +176,61 @@ fn the_default_phases_are_hours_and_a_ten_slot_round_is_refused() {
     assert_eq!(
         open_round(&params, &keys_with(SOL), &short, 0, &mut Round::default()).unwrap_err(),
         DropPinError::InvalidDeadlines
+    );
+}
+
+/// The lengths a funder's client accepts are ones the program takes wherever within the landing
+/// margin the opening lands, and what the client refuses the program refuses somewhere in it (a
+/// training too long by one slot when it lands at once, one too short when it lands late).
+#[test]
+fn phase_lengths_the_clients_accept_are_the_ones_the_program_takes() {
+    let params = ProtocolParams::default();
+    let (min, max) = (params.min_phase_slots, params.max_phase_slots);
+    let longest = PhaseLengths::longest_training(&params);
+    let opens = |lengths: PhaseLengths, asked: u64, landed: u64| {
+        let (commit, reveal, validation) = lengths.deadlines(asked);
+        let ix = OpenRoundArgs {
+            commit,
+            reveal,
+            validation,
+            ..args(0, 8, SOL, 3)
+        };
+        open_round(&params, &keys_with(SOL), &ix, landed, &mut Round::default()).is_ok()
+    };
+    for (training, review, expected) in [
+        (min, min, (true, true)),
+        (longest, max, (true, true)),
+        (6 * min, min, (true, true)),
+        (min - 1, min, (false, true)),
+        (longest + 1, min, (false, true)),
+        (min, min - 1, (true, false)),
+        (min, max + 1, (true, false)),
+    ] {
+        let lengths = PhaseLengths { training, review };
+        let allowed = lengths.allowed(&params);
+        assert_eq!(allowed, expected, "{lengths:?}");
+        if allowed.0 && allowed.1 {
+            for delay in [0, LANDING_MARGIN_SLOTS / 2, LANDING_MARGIN_SLOTS] {
+                assert!(
+                    opens(lengths, 1_000, 1_000 + delay),
+                    "{lengths:?} landing {delay} slots late"
+                );
+            }
+        } else {
+            let refused_at = |delay| !opens(lengths, 1_000, 1_000 + delay);
+            assert!(
+                refused_at(0) || refused_at(LANDING_MARGIN_SLOTS),
+                "{lengths:?}"
+            );
+        }
+    }
+    assert_eq!(
+        PhaseLengths::uniform(min).deadlines(0),
+        (
+            LANDING_MARGIN_SLOTS + min,
+            LANDING_MARGIN_SLOTS + 2 * min,
+            LANDING_MARGIN_SLOTS + 3 * min
+        )
     );
 }
 

@@ -61,11 +61,45 @@ pub struct OpenRoundArgs {
 /// when the cluster moves on a few slots while the transaction travels.
 pub const LANDING_MARGIN_SLOTS: u64 = 32;
 
-/// Deadlines of three equal phases of `phase_slots` starting at `slot` (training padded by
-/// [`LANDING_MARGIN_SLOTS`]): `(commit, reveal, validation)` for [`OpenRoundArgs`].
-pub fn phase_schedule(slot: u64, phase_slots: u64) -> (u64, u64, u64) {
-    let commit = slot + LANDING_MARGIN_SLOTS + phase_slots;
-    (commit, commit + phase_slots, commit + 2 * phase_slots)
+/// How long a round's phases last, in slots, as a funder orders them: the training, then the
+/// nodes' reveals and the committee's validation, each `review` long. They are apart because
+/// they grow with different things: training with the task and the nodes' data, the reveals
+/// and validation with the number of updates a committee fetches and judges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhaseLengths {
+    /// Slots to train and commit.
+    pub training: u64,
+    /// Slots for the reveals, and as many for validation.
+    pub review: u64,
+}
+
+impl PhaseLengths {
+    /// Three phases of `slots` each.
+    pub fn uniform(slots: u64) -> PhaseLengths {
+        PhaseLengths {
+            training: slots,
+            review: slots,
+        }
+    }
+
+    /// The longest training `params` allow: the landing margin counts against the longest phase.
+    pub fn longest_training(params: &crate::state::ProtocolParams) -> u64 {
+        params.max_phase_slots.saturating_sub(LANDING_MARGIN_SLOTS)
+    }
+
+    /// Whether the program will take these lengths under `params`: `(training, review)`.
+    pub fn allowed(&self, params: &crate::state::ProtocolParams) -> (bool, bool) {
+        let training =
+            params.allows_phase(self.training) && self.training <= Self::longest_training(params);
+        (training, params.allows_phase(self.review))
+    }
+
+    /// `(commit, reveal, validation)` deadlines for [`OpenRoundArgs`] of a round asked for at
+    /// `slot`, training padded by [`LANDING_MARGIN_SLOTS`].
+    pub fn deadlines(&self, slot: u64) -> (u64, u64, u64) {
+        let commit = slot + LANDING_MARGIN_SLOTS + self.training;
+        (commit, commit + self.review, commit + 2 * self.review)
+    }
 }
 
 /// A committee member's verdict on a round: the header of its leaves.

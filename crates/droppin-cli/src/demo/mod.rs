@@ -25,7 +25,7 @@ use droppin_interface::{
     LAMPORTS_PER_SOL,
     availability::{Availability, availability_deadline},
     hash::Sha256,
-    instruction::{OpenRoundArgs, phase_schedule},
+    instruction::{OpenRoundArgs, PhaseLengths},
     pda::find,
     state::{
         AccountState, AppealResolution, Currency, NodeStatus, ProtocolParams, Reputation, Round,
@@ -519,7 +519,8 @@ impl<C: Chain> Demo<'_, C> {
             .phase_slots
             .unwrap_or(params.min_phase_slots)
             .max(params.min_phase_slots);
-        let (commit, reveal, validation) = phase_schedule(self.protocol.chain.slot()?, phase);
+        let (commit, reveal, validation) =
+            PhaseLengths::uniform(phase).deadlines(self.protocol.chain.slot()?);
         let size = config
             .committee_size
             .clamp(params.committee.min_size, params.committee.max_size);

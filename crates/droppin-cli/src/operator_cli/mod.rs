@@ -36,9 +36,9 @@ use droppin_cli::{
 use droppin_client::{Chain, Protocol, RpcChain, default_keypair_path, read_keypair};
 use droppin_fl::{data::read_for, model::Weights, update::export_safetensors};
 use droppin_interface::{
-    instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs, phase_schedule},
+    instruction::{DEFAULT_COMMITTEE_SIZE, OpenRoundArgs, PhaseLengths},
     pda::find,
-    state::{Currency, NodeState, NodeStatus, Round, RoundStatus},
+    state::{Currency, NodeState, NodeStatus, ProtocolParams, Round, RoundStatus},
 };
 use droppin_node::{
     RoundTask,

@@ -366,6 +366,10 @@ struct Settled {
     /// What the node's holding in that currency grew by: its stake and reward (in SOL, net of
     /// the transaction's fee and with its account's rent).
     received: u64,
+    /// In a $dPIN round, what the wallet's SOL grew by: the rent of the node's account, which
+    /// the claim closes, net of the transaction's fee (in SOL rounds it is in `received`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rent_refund_lamports: Option<u64>,
 }
 
 /// What `node` holds in `currency`: its lamports, or the $dPIN in its wallet's token account.
@@ -413,17 +417,34 @@ fn claim(
         }
     };
     let before = holding(protocol, round.currency, &node)?;
+    let lamports_before = protocol.chain.balance(&node)?;
     protocol.settle_node(payer, round_address, &node)?;
+    let rent_refund_lamports = match round.currency {
+        Currency::Sol => None,
+        Currency::Dpin => Some(
+            protocol
+                .chain
+                .balance(&node)?
+                .saturating_sub(lamports_before),
+        ),
+    };
     let settled = Settled {
         node: node.to_string(),
         outcome,
         weight_bps,
         currency: round.currency,
         received: holding(protocol, round.currency, &node)?.saturating_sub(before),
+        rent_refund_lamports,
     };
     cluster.print(&settled, |s| {
+        let rent = s.rent_refund_lamports.map_or(String::new(), |rent| {
+            format!(
+                ", and {} of its account's rent",
+                format_amount(rent, Currency::Sol)
+            )
+        });
         println!(
-            "{}: {} ({:.2}%), received {}",
+            "{}: {} ({:.2}%), received {}{rent}",
             s.node,
             s.outcome,
             f64::from(s.weight_bps) / 100.0,

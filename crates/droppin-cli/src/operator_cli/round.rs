@@ -41,9 +41,14 @@ pub struct OpenArgs {
     /// Stake of each node in a $dPIN round, in $dPIN.
     #[arg(long, conflicts_with = "stake_sol", requires = "fund_dpin")]
     stake_dpin: Option<String>,
-    /// Slots per phase (training, reveal, validation); default the protocol's shortest phase.
+    /// Slots to train and commit (a slot is about 0.4 s); default the protocol's shortest
+    /// phase. Give the nodes time for the task's training on their data.
     #[arg(long)]
-    phase_slots: Option<u64>,
+    training_slots: Option<u64>,
+    /// Slots for the nodes' reveals, and as many again for the committee's validation; default
+    /// the protocol's shortest phase. Grows with the updates a committee fetches and judges.
+    #[arg(long)]
+    review_slots: Option<u64>,
     /// The task: a catalog task's name or a manifest file (dpin task list). It is published
     /// to storage and the round pins its CID; the committee's validation set is the one the
     /// task's shipped data gives.
@@ -57,11 +62,37 @@ pub struct OpenArgs {
     seed: u64,
 }
 
+/// The phase lengths `args` ask for, checked against the protocol's bounds before anything is
+/// published or paid.
+fn phase_lengths(args: &OpenArgs, params: &ProtocolParams) -> anyhow::Result<PhaseLengths> {
+    let lengths = PhaseLengths {
+        training: args.training_slots.unwrap_or(params.min_phase_slots),
+        review: args.review_slots.unwrap_or(params.min_phase_slots),
+    };
+    let (training_ok, review_ok) = lengths.allowed(params);
+    if !training_ok {
+        bail!(
+            "--training-slots must be {} to {} on this cluster",
+            params.min_phase_slots,
+            PhaseLengths::longest_training(params)
+        );
+    }
+    if !review_ok {
+        bail!(
+            "--review-slots must be {} to {} on this cluster",
+            params.min_phase_slots,
+            params.max_phase_slots
+        );
+    }
+    Ok(lengths)
+}
+
 pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()> {
     let mut protocol = cluster.protocol()?;
     match command {
         RoundCommand::Open(args) => {
             let funder = cluster.signer()?;
+            let lengths = phase_lengths(&args, &protocol.config()?.params)?;
             let store = cluster.store()?;
             let task = RoundTask::new(load_task(&args.task)?.0)?;
             let validation_set = task.committee_split()?.validation;
@@ -87,9 +118,7 @@ pub fn run_round(command: RoundCommand, cluster: &Cluster) -> anyhow::Result<()>
                     lamports(&args.stake_sol, "--stake-sol")?,
                 ),
             };
-            let params = protocol.config()?.params;
-            let phase = args.phase_slots.unwrap_or(params.min_phase_slots);
-            let (commit, reveal, validation) = phase_schedule(protocol.chain.slot()?, phase);
+            let (commit, reveal, validation) = lengths.deadlines(protocol.chain.slot()?);
             let round = protocol.open_round(
                 &funder,
                 OpenRoundArgs {

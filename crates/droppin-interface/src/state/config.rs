@@ -228,6 +228,12 @@ impl ProtocolParams {
         params
     }
 
+    /// Whether a phase may last `slots`: the program refuses a round with any phase outside the
+    /// shortest and longest phase.
+    pub fn allows_phase(&self, slots: u64) -> bool {
+        (self.min_phase_slots..=self.max_phase_slots).contains(&slots)
+    }
+
     /// Slots from a round's opening to the last moment it may still judge or slash a validator:
     /// three phases, the vote reveals, the posting of the leaves, the appeal window, an appeal's
     /// committee and its reveals, and the posting of its leaves.
