@@ -402,10 +402,14 @@ pub fn RunNode() -> impl IntoView {
                         (true, None) => "Checking where your node stands in this round...".to_owned(),
                         (true, Some(step)) => step.describe(slot.get()),
                     };
-                    let payout = (round.status == RoundStatus::Open).then(|| format!(
-                        "If your update is accepted with an even share: about {} back (your stake of {} plus a reward); the verdict's weights decide.",
-                        amount(&round, expected_payout(&round)), amount(&round, round.node_stake)
-                    ));
+                    let joined = node_state.get().is_some();
+                    let payout = (round.status == RoundStatus::Open).then(|| {
+                        let (least, most) = expected_payout(&round, joined);
+                        format!(
+                            "If your update is accepted with an even share: {} to {} back (your stake of {} plus a reward, smaller the more nodes join, up to {}); the verdict's weights decide.",
+                            amount(&round, least), amount(&round, most), amount(&round, round.node_stake), round.max_nodes
+                        )
+                    });
                     view! {
                         <p id="next-step" class="next" aria-live="polite">{text}</p>
                         {payout.map(|p| view! { <p class="note" id="expected-payout">{p}</p> })}
@@ -552,6 +556,9 @@ async fn join_and_train(
 ) -> Result<Done, AppError> {
     let node = session.address()?;
     let program = session.program();
+    // A join and commit sent before a reload (or from another tab) may still land: its saved
+    // salt is the only one that reveals it, so nothing is trained over it while it may.
+    session.settle_in_flight().await?;
     let state =
         chain::state::<NodeState>(&session, &find::node(&program, &round_address, &node)).await?;
     let slot = session.rpc().slot().await?;
@@ -671,6 +678,7 @@ async fn train_and_save(
     );
     let mut saved = NodeRecord::new(
         &round_address.to_string(),
+        round,
         &node.to_string(),
         &update.bytes,
         rand::random(),

@@ -4,6 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use droppin_interface::state::Round;
 use droppin_node::Commitment;
 use serde::{Deserialize, Serialize};
 
@@ -30,12 +31,20 @@ fn key(round: &str, node: &str) -> String {
 }
 
 impl NodeRecord {
-    pub fn new(round: &str, node: &str, update: &[u8], salt: [u8; 32], samples: u64) -> Self {
+    /// The record of `node`'s update in `round` (at `round_address`), before anything is sent.
+    pub fn new(
+        round_address: &str,
+        round: &Round,
+        node: &str,
+        update: &[u8],
+        salt: [u8; 32],
+        samples: u64,
+    ) -> Self {
         Self {
-            round: round.to_owned(),
+            round: round_address.to_owned(),
             node: node.to_owned(),
             update: BASE64.encode(update),
-            commitment: Commitment::to(update, salt, samples),
+            commitment: Commitment::to(round, update, salt, samples),
             epsilon: None,
         }
     }

@@ -230,21 +230,25 @@ const UNANSWERED_POLLS: u32 = 30;
 
 impl Rpc {
     /// Where a sent transaction whose blockhash is valid through block height `last_valid`
-    /// stands, with its status as the cluster reported it (`null` if unknown): the status and
-    /// the cluster's block height are read together.
+    /// stands, with its status as the cluster reported it (`null` if unknown): the cluster's
+    /// block height, then the status, searched in the whole history (a page reloaded minutes
+    /// later still finds a transaction that landed, long out of the recent status cache).
     pub async fn poll(
         &self,
         signature: &str,
         last_valid: u64,
     ) -> Result<(Confirmation, Value), RpcError> {
-        let statuses = self
-            .call("getSignatureStatuses", json!([[signature]]))
-            .await?;
         let height = self
             .call("getBlockHeight", json!([{"commitment": "confirmed"}]))
             .await?
             .as_u64()
             .ok_or_else(|| RpcError::Malformed("block height".into()))?;
+        let statuses = self
+            .call(
+                "getSignatureStatuses",
+                json!([[signature], {"searchTransactionHistory": true}]),
+            )
+            .await?;
         let status = statuses["value"][0].clone();
         let seen = (!status.is_null()).then(|| {
             (

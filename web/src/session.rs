@@ -90,6 +90,13 @@ impl Session {
         })
     }
 
+    /// Fails while this wallet's last transaction may still land (sent from this page before a
+    /// reload, or from another tab), or if it landed unseen: what the chain says now may be
+    /// about to change, so nothing should be decided on it yet.
+    pub async fn settle_in_flight(&self) -> Result<(), AppError> {
+        settle_in_flight(&self.rpc(), &self.address()?).await
+    }
+
     /// Builds a transaction paid by the wallet, has the wallet sign it, sends it and waits for
     /// confirmation; returns the signature.
     pub async fn send(&self, instructions: &[Instruction]) -> Result<String, AppError> {

@@ -87,13 +87,16 @@ pub fn appeal_summary(round: &Round, slot: u64) -> String {
     }
 }
 
-/// What an accepted node can expect when every joined node is accepted with an equal share:
-/// its stake back plus the nodes' part of the pool split evenly. The verdict's weights decide
-/// the real figure.
-pub fn expected_payout(round: &Round) -> u64 {
+/// What an accepted node can expect when every node is accepted with an equal share: its stake
+/// back plus the nodes' part of the pool split evenly, `(least, most)`: split among as many
+/// nodes as the round admits, or among those joined so far (with this one, unless `joined`).
+/// The verdict's weights decide the real figure.
+pub fn expected_payout(round: &Round, joined: bool) -> (u64, u64) {
     let nodes_pool =
         split_pool(round.pool, round.terms.validator_share_bps).map_or(0, |(_, nodes)| nodes);
-    round.node_stake + nodes_pool / u64::from(round.counts.nodes_joined.max(1))
+    let sharing = round.counts.nodes_joined + u32::from(!joined);
+    let share = |nodes: u32| round.node_stake + nodes_pool / u64::from(nodes.max(1));
+    (share(round.max_nodes.max(sharing)), share(sharing))
 }
 
 /// The round's status at slot `now`, as a definition list.
@@ -172,7 +175,13 @@ mod tests {
         round.node_stake = 20;
         round.terms.validator_share_bps = 2_000;
         round.counts.nodes_joined = 4;
-        assert_eq!(expected_payout(&round), 20 + 200);
+        round.max_nodes = 8;
+        assert_eq!(expected_payout(&round, true), (20 + 100, 20 + 200));
+        assert_eq!(
+            expected_payout(&round, false),
+            (20 + 100, 20 + 160),
+            "a node about to join shares with the four already in"
+        );
         assert_eq!(
             committee_summary(&round),
             "3 seats expected, drawn after the reveals"

@@ -29,6 +29,20 @@ pub fn commit<C: Chain>(
     Ok(())
 }
 
+/// Stakes `node` into `round` and commits `pending` in one transaction.
+pub fn join_and_commit<C: Chain>(
+    protocol: &mut Protocol<C>,
+    node: &Keypair,
+    round: &Address,
+    pending: &Commitment,
+) -> anyhow::Result<()> {
+    let hash = pending.hash(&node.pubkey().to_bytes());
+    protocol
+        .join_and_commit(node, round, hash)
+        .context("joining and committing the update")?;
+    Ok(())
+}
+
 /// Uploads the committed bytes before the reveal, trying a store that does not answer again
 /// for `patience` (`on_retry` hears each pause). The caller reveals even when this failed: an
 /// unavailable update is excluded (stake back), while a node that never reveals loses the

@@ -238,7 +238,8 @@ mod tests {
             &Address::new_from_array([2; 32]),
         );
         let update = b"an encoded delta".to_vec();
-        let saved = Commitment::to(&update, [9; 32], 42);
+        let round = droppin_interface::state::Round::default();
+        let saved = Commitment::to(&round, &update, [9; 32], 42);
         save_pending(&path, &saved, &update).unwrap();
         let (loaded, bytes) = load_pending(&path).unwrap();
         assert_eq!(loaded, saved);

@@ -32,6 +32,19 @@ pub enum ChainError {
         /// What happened.
         reason: String,
     },
+    /// The cluster stopped answering after a transaction was sent, before it confirmed: it may
+    /// have landed, so whoever sends it again must first check what it did.
+    #[error(
+        "cannot reach the cluster at {url} to confirm transaction {signature} ({reason}): it may have landed, check it before sending again"
+    )]
+    Unconfirmed {
+        /// The RPC URL.
+        url: String,
+        /// The transaction's signature.
+        signature: String,
+        /// What happened.
+        reason: String,
+    },
     /// A sent transaction was not confirmed in time.
     #[error("transaction {signature} not confirmed after {seconds} s; check it before retrying")]
     Timeout {
@@ -87,6 +100,7 @@ impl ChainError {
         matches!(
             self,
             ChainError::Unreachable { .. }
+                | ChainError::Unconfirmed { .. }
                 | ChainError::Timeout { .. }
                 | ChainError::Expired { .. }
                 | ChainError::NotAccepted(_)

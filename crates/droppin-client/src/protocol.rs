@@ -144,6 +144,20 @@ impl<C: Chain> Protocol<C> {
         self.send(ix, &[node])
     }
 
+    /// Stakes `node` into the round and commits its update in one transaction, so the stake is
+    /// never locked without the commitment that saves it from a no-show's slash.
+    pub fn join_and_commit(
+        &mut self,
+        node: &Keypair,
+        round: &Address,
+        commitment: [u8; 32],
+    ) -> Result<Sent, ChainError> {
+        let join = builders::join_round(&self.program, &node.pubkey(), round);
+        let join = self.for_currency(join, round, &node.pubkey())?;
+        let commit = builders::commit_update(&self.program, &node.pubkey(), round, commitment);
+        self.chain.send(&[join, commit], &[node])
+    }
+
     /// Reveals `node`'s update.
     pub fn reveal_update(
         &mut self,

@@ -65,6 +65,19 @@ impl RpcChain {
         Ok(chain)
     }
 
+    /// [`Self::unreachable`] while confirming `signature`: a cluster that stops answering then
+    /// leaves the transaction's fate unknown, which the error says with its signature.
+    fn unconfirmed(&self, signature: &Signature, error: ClientError) -> ChainError {
+        match self.unreachable(error) {
+            ChainError::Unreachable { url, reason } => ChainError::Unconfirmed {
+                url,
+                signature: signature.to_string(),
+                reason,
+            },
+            other => other,
+        }
+    }
+
     fn unreachable(&self, error: ClientError) -> ChainError {
         match error.kind() {
             ErrorKind::Reqwest(_)
@@ -118,7 +131,7 @@ impl RpcChain {
             let statuses = self
                 .client
                 .get_signature_statuses(&[*signature])
-                .map_err(|e| self.unreachable(e))?;
+                .map_err(|e| self.unconfirmed(signature, e))?;
             if let Some(Some(status)) = statuses.value.first()
                 && status.satisfies_commitment(CommitmentConfig::confirmed())
             {
@@ -128,7 +141,7 @@ impl RpcChain {
                 Some(hash) => !self
                     .client
                     .is_blockhash_valid(hash, CommitmentConfig::processed())
-                    .map_err(|e| self.unreachable(e))?,
+                    .map_err(|e| self.unconfirmed(signature, e))?,
                 None => false,
             };
             if expired {
@@ -136,7 +149,7 @@ impl RpcChain {
                 let statuses = self
                     .client
                     .get_signature_statuses(&[*signature])
-                    .map_err(|e| self.unreachable(e))?;
+                    .map_err(|e| self.unconfirmed(signature, e))?;
                 if let Some(Some(status)) = statuses.value.first() {
                     return Ok(status.err.clone());
                 }

@@ -22,7 +22,9 @@ pub const LONGEST_VALIDITY: u64 = 300;
 
 /// The verdict of one poll: `status` is the transaction's confirmation status (`processed`,
 /// `confirmed`, `finalized`) if the cluster knows it, with whether it failed; `block_height`
-/// is the cluster's, `last_valid` the blockhash's last valid block height.
+/// is the cluster's, `last_valid` the blockhash's last valid block height. The height must be
+/// read before the status: a transaction unseen after the height passed `last_valid` can never
+/// land, while one unseen before may have landed between the two reads.
 pub fn confirmation(
     status: Option<(&str, bool)>,
     block_height: u64,
@@ -31,6 +33,9 @@ pub fn confirmation(
     match status {
         Some((_, true)) => Confirmation::Failed,
         Some(("confirmed" | "finalized", false)) => Confirmation::Landed,
+        // Seen in a block, not yet confirmed: it lands or drops out of sight, whatever the
+        // height says now.
+        Some(_) => Confirmation::Pending,
         _ if block_height > last_valid => Confirmation::Expired,
         _ if last_valid - block_height > LONGEST_VALIDITY => Confirmation::Expired,
         _ => Confirmation::Pending,
@@ -57,6 +62,11 @@ mod tests {
             Confirmation::Failed
         );
         assert_eq!(confirmation(None, 161, 160), Confirmation::Expired);
+        assert_eq!(
+            confirmation(Some(("processed", false)), 161, 160),
+            Confirmation::Pending,
+            "in a block already: it may still be confirmed"
+        );
         assert_eq!(
             confirmation(None, 10, 10 + LONGEST_VALIDITY + 1),
             Confirmation::Expired,

@@ -36,11 +36,14 @@ pub enum Awaited {
 /// The next thing a node does in a round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Stake into the round (`JoinRound`).
+    /// Train, save the commitment, then stake into the round and commit in one transaction
+    /// (`JoinRound` and `CommitUpdate`): the stake is never locked without the commitment that
+    /// saves it from the no-show's slash, however long training takes.
     Join,
     /// Train, save the commitment, then commit to it (`CommitUpdate`).
     TrainAndCommit,
-    /// Commit the saved commitment: it was saved, but its commit has not landed.
+    /// Commit the saved commitment (joining with it if not joined): it was saved, but its
+    /// commit has not landed, or the chain holds another (made from a record since replaced).
     Commit,
     /// Upload the committed update, then reveal it (`RevealUpdate`), even if the upload fails.
     Reveal,
@@ -59,14 +62,17 @@ pub enum Step {
     Done,
     /// The node cannot take part (too late to join, or the round is closed to it).
     Closed,
-    /// The node cannot reveal: it committed but holds no saved commitment, or training closed
-    /// before it committed. A no-show, it settles what is left once the round settles.
+    /// The node cannot reveal: it committed but holds no saved commitment of what the chain
+    /// holds, training closed before it committed, or the reveal phase closed before it
+    /// revealed. A no-show, it settles what is left once the round settles.
     Unrevealable,
 }
 
-/// The node's next step. `saved` is its commitment record for this round, if it kept one.
+/// The node's next step. `saved` is its commitment record for this round, if it kept one (a
+/// record made in another opening of the round's address is not this round's, and is ignored).
 pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
     let Snapshot { slot, round, node } = snapshot;
+    let saved = saved.filter(|saved| saved.belongs_to(round));
     if saved.is_some_and(|s| s.settled) {
         return Step::Done;
     }
@@ -88,22 +94,35 @@ pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
         RoundStatus::Finalized => {
             return Step::Wait {
                 awaited: Awaited::Settlement,
-                until: round.appeal_deadline().unwrap_or(slot + 1),
+                until: round
+                    .appeal_deadline()
+                    .unwrap_or(slot + 1)
+                    .max(absences_over(round)),
             };
         }
         RoundStatus::Open => {}
     }
     let d = &round.deadlines;
     let status = node.map(|n| n.status);
+    // A committed node's record must be the one whose commitment the chain holds: only its
+    // salt reveals it.
+    let reveals_chain =
+        |saved: &Commitment| node.is_some_and(|n| saved.hash(&n.node) == n.commitment);
     match (phase(round, slot), status, saved) {
+        (Phase::Training, None, Some(_)) => Step::Commit,
         (Phase::Training, None, _) if slot + MIN_TRAINING_SLOTS <= d.commit => Step::Join,
         (Phase::Training, Some(NodeStatus::Joined), None) => Step::TrainAndCommit,
         (Phase::Training, Some(NodeStatus::Joined), Some(_)) => Step::Commit,
+        (Phase::Training, Some(NodeStatus::Committed), Some(saved)) if !reveals_chain(saved) => {
+            Step::Commit
+        }
         (Phase::Training, Some(_), _) => Step::Wait {
             awaited: Awaited::RevealPhase,
             until: d.commit,
         },
-        (Phase::Reveal, Some(NodeStatus::Committed), Some(_)) => Step::Reveal,
+        (Phase::Reveal, Some(NodeStatus::Committed), Some(saved)) if reveals_chain(saved) => {
+            Step::Reveal
+        }
         (_, Some(NodeStatus::Revealed), Some(saved))
             if !saved.uploaded && slot < availability_deadline(&round.committees[0]) =>
         {
@@ -111,10 +130,8 @@ pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
                 until: availability_deadline(&round.committees[0]),
             }
         }
-        (_, Some(NodeStatus::Committed), None) | (_, Some(NodeStatus::Joined), _) => {
-            Step::Unrevealable
-        }
-        (_, Some(NodeStatus::Revealed | NodeStatus::Committed), _) => Step::Wait {
+        (_, Some(NodeStatus::Committed | NodeStatus::Joined), _) => Step::Unrevealable,
+        (_, Some(NodeStatus::Revealed), _) => Step::Wait {
             awaited: Awaited::Verdict,
             until: round.committees[0].reveal_deadline.max(d.vote_reveal),
         },
@@ -126,9 +143,9 @@ impl Step {
     /// One sentence for the node's operator: what happens next, and until when.
     pub fn describe(&self, slot: u64) -> String {
         match *self {
-            Step::Join => "Stake into the round, then train and commit before training closes.".into(),
+            Step::Join => "Train, then stake into the round and commit to the update before training closes.".into(),
             Step::TrainAndCommit => "Joined: train on your data and commit to the update.".into(),
-            Step::Commit => "An update is saved but its commitment has not landed: commit it.".into(),
+            Step::Commit => "An update is saved but the chain does not hold its commitment: commit it.".into(),
             Step::Reveal => "Reveal now: upload the committed update and reveal it before the reveal phase closes.".into(),
             Step::Upload { until } => format!(
                 "Revealed, but the storage never took the update: upload it before slot {until} (now {slot}), while the committee still fetches, or it is excluded (the stake comes back)."
@@ -146,7 +163,7 @@ impl Step {
             Step::Settle => "Settle: the stake and reward by the verdict (or the refund of a failed round).".into(),
             Step::Done => "Done: this node's stake and reward are paid out.".into(),
             Step::Closed => "Training has closed for this round: pick another.".into(),
-            Step::Unrevealable => "No committed update this node can reveal (none saved, or training closed before the commit): part of the stake will be slashed. Settle what is left once the round settles.".into(),
+            Step::Unrevealable => "No committed update this node can reveal (none saved, training closed before the commit, or the reveal phase closed before the reveal): part of the stake will be slashed. Settle what is left once the round settles.".into(),
         }
     }
 }
@@ -159,6 +176,7 @@ mod tests {
     };
 
     use super::*;
+    use crate::record::Opening;
 
     fn round() -> Round {
         Round {
@@ -176,9 +194,11 @@ mod tests {
         }
     }
 
+    /// The node's account, holding the commitment of [`saved`] once committed.
     fn node(status: NodeStatus) -> NodeState {
         NodeState {
             status,
+            commitment: saved().hash(&[0; 32]),
             ..NodeState::default()
         }
     }
@@ -191,6 +211,7 @@ mod tests {
             revealed: false,
             uploaded: true,
             settled: false,
+            opening: Some(Opening::of(&round())),
         }
     }
 
@@ -323,6 +344,86 @@ mod tests {
             Step::Wait { .. }
         ));
         assert!(Step::Upload { until: 250 }.describe(150).contains("250"));
+    }
+
+    /// A join and commit that did not land, or a commit of a record since replaced: the saved
+    /// record is what gets committed, never a fresh training over it.
+    #[test]
+    fn the_saved_record_is_the_one_committed_and_revealed() {
+        let open = round();
+        assert_eq!(
+            step(10, &open, None, Some(&saved())),
+            Step::Commit,
+            "joins with the saved commitment rather than train over its salt"
+        );
+        let other = Commitment {
+            salt: [3; 32],
+            ..saved()
+        };
+        let committed = node(NodeStatus::Committed);
+        assert_eq!(
+            step(10, &open, Some(&committed), Some(&other)),
+            Step::Commit,
+            "the chain holds another commitment: the saved one replaces it while training is open"
+        );
+        assert_eq!(
+            step(150, &open, Some(&committed), Some(&other)),
+            Step::Unrevealable,
+            "a salt that does not open what the chain holds reveals nothing"
+        );
+    }
+
+    /// A round's address is reused by every opening (clusters, a local network started again):
+    /// a record made in another opening is not this round's.
+    #[test]
+    fn a_record_from_another_opening_of_the_address_is_ignored() {
+        let open = round();
+        let elsewhere = Commitment {
+            opening: Some(Opening {
+                opened_slot: 7,
+                model_hash: [9; 32],
+            }),
+            ..saved()
+        };
+        assert_eq!(step(10, &open, None, Some(&elsewhere)), Step::Join);
+        let settled_elsewhere = Commitment {
+            settled: true,
+            ..elsewhere
+        };
+        assert_eq!(step(10, &open, None, Some(&settled_elsewhere)), Step::Join);
+    }
+
+    #[test]
+    fn a_node_that_missed_its_reveal_is_told_so() {
+        let mut open = round();
+        open.counts.nodes_revealed = 1;
+        let committed = node(NodeStatus::Committed);
+        assert_eq!(
+            step(250, &open, Some(&committed), Some(&saved())),
+            Step::Unrevealable
+        );
+    }
+
+    #[test]
+    fn settlement_is_awaited_until_the_appeal_committees_absences_close() {
+        let mut finalized = Round {
+            status: RoundStatus::Finalized,
+            ..round()
+        };
+        finalized.outcome.leaves_complete_slot = 360;
+        finalized.terms.appeal_window_slots = 40;
+        finalized.terms.post_slots = 100;
+        finalized.committees[0].drawn = true;
+        finalized.committees[0].reveal_deadline = 350;
+        let revealed = node(NodeStatus::Revealed);
+        assert_eq!(
+            step(380, &finalized, Some(&revealed), None),
+            Step::Wait {
+                awaited: Awaited::Settlement,
+                until: 450
+            },
+            "the appeal window closes at 400, the absences at 450"
+        );
     }
 
     #[test]

@@ -584,6 +584,7 @@ impl<C: Chain> Demo<'_, C> {
         )?;
         training.finish_and_clear();
         let committing = bar(config.progress, config.nodes, "committing");
+        let opened = self.protocol.round(round)?;
         let mut committed = Vec::with_capacity(config.nodes);
         for (index, (node, delta)) in self.nodes.iter().zip(updates).enumerate() {
             let samples = self.shards[index].len() as u64;
@@ -596,7 +597,7 @@ impl<C: Chain> Demo<'_, C> {
                 round.to_bytes()
             };
             let bytes = encode_delta(&config.task.spec, global, &bound_to, delta, samples);
-            let pending = Commitment::to(&bytes, self.rng.random(), samples);
+            let pending = Commitment::to(&opened, &bytes, self.rng.random(), samples);
             commit(&mut self.protocol, &node.key, round, &pending)?;
             committed.push((pending, bytes));
             committing.inc(1);

@@ -124,7 +124,8 @@ fn train_update(
         trained.delta_from(&base),
         samples,
     );
-    Ok((Commitment::to(&bytes, rand::rng().random(), samples), bytes))
+    let salt = rand::rng().random();
+    Ok((Commitment::to(round, &bytes, salt, samples), bytes))
 }
 
 pub fn run_node(command: NodeCommand, cluster: &Cluster) -> anyhow::Result<()> {
@@ -213,8 +214,13 @@ impl NodeRun<'_> {
                 // model it cannot fetch: a funder with a missing blob takes nobody's stake.
                 let task = round_task(&mut self.task, store, &round)?;
                 check_task(args, task, store, &round)?;
-                protocol.join_round(node, &round_address)?;
-                say(cluster, "joined: stake locked");
+                // Trained and saved first: the stake is locked with the commitment, in one
+                // transaction, however long training took.
+                let (pending, bytes) =
+                    train_update(args, task, store, &round_address, &round, cluster)?;
+                save_pending(saved_file, &pending, &bytes)?;
+                join_and_commit(protocol, node, &round_address, &pending)?;
+                say(cluster, "joined and committed: stake locked");
             }
             Step::TrainAndCommit => {
                 // Saved before the commit is sent: if it lands unseen, only this salt reveals.
@@ -227,8 +233,16 @@ impl NodeRun<'_> {
             }
             Step::Commit => {
                 let (pending, _) = saved.context("the saved commitment vanished")?;
-                commit(protocol, node, &round_address, &pending)?;
-                say(cluster, "committed the saved update");
+                if state.is_none() {
+                    join_and_commit(protocol, node, &round_address, &pending)?;
+                    say(
+                        cluster,
+                        "joined and committed the saved update: stake locked",
+                    );
+                } else {
+                    commit(protocol, node, &round_address, &pending)?;
+                    say(cluster, "committed the saved update");
+                }
             }
             Step::Reveal => {
                 let (mut pending, bytes) = saved.context("the saved commitment vanished")?;
