@@ -1213,3 +1213,81 @@ fn a_round_nobody_can_judge_pays_its_committee_the_void_verdict_instead_of_slash
         "not a lamport created or lost"
     );
 }
+
+/// A funder sizes its round's lock just under the validators' bonds, so that any drawn validator
+/// busy in another committee cannot sit, then reports each one absent for the bounty. Drawn
+/// validators whose free bond is short only because of their other seats record their excuse
+/// instead: it locks nothing, the absence report is refused and the bond stays whole.
+#[test]
+fn a_validator_busy_in_another_committee_is_excused_not_slashed() {
+    let mut h = Harness::new();
+    let validators = h.validators(6, 5);
+    let sol = LAMPORTS_PER_SOL;
+    // Seats lock about a third (the first round) and four fifths (the funder's) of a bond.
+    let busy = RoundRun::open(&mut h, 3_700_000_000, |args| args.committee_size = 5);
+    let attack = RoundRun::open(&mut h, 8_700_000_000, |args| args.committee_size = 5);
+    for run in [&busy, &attack] {
+        let node = Node {
+            key: h.funded(5),
+            cid: droppin_interface::Cid::from_digest(&[7; 32]),
+            salt: [7; 32],
+        };
+        run.join_and_commit(&mut h, &node);
+        h.warp(run.deadlines.commit);
+        run.reveal(&mut h, &node).unwrap();
+    }
+    busy.draw(&mut h, 0).unwrap();
+    attack.draw(&mut h, 0).unwrap();
+    let (busy_lock, attack_lock) = (
+        busy.state(&h).committees[0].seat_lock,
+        attack.state(&h).committees[0].seat_lock,
+    );
+    assert!(
+        attack_lock <= 5 * sol && busy_lock + attack_lock > 5 * sol,
+        "locks of {busy_lock} and {attack_lock} lamports"
+    );
+    let in_busy = busy.drawn(&h, &validators, 0);
+    for v in &in_busy {
+        busy.seat(&mut h, v, 0).unwrap();
+    }
+    let in_attack = attack.drawn(&h, &validators, 0);
+    let excused: Vec<&Keypair> = in_attack
+        .iter()
+        .copied()
+        .filter(|v| in_busy.iter().any(|b| b.pubkey() == v.pubkey()))
+        .collect();
+    assert!(!excused.is_empty(), "a validator drawn in both rounds");
+    for v in &in_attack {
+        attack.seat(&mut h, v, 0).unwrap();
+        let seat: Seat = h
+            .state(&find::seat(&h.program, &attack.round, &v.pubkey(), 0))
+            .unwrap();
+        let expected = if excused.iter().any(|e| e.pubkey() == v.pubkey()) {
+            (SeatStatus::Excused, 0)
+        } else {
+            (SeatStatus::Seated, attack_lock)
+        };
+        assert_eq!((seat.status, seat.lock), expected);
+    }
+    let committee = attack.state(&h).committees[0];
+    assert_eq!(
+        (committee.seats as usize, committee.absent as usize),
+        (in_attack.len() - excused.len(), excused.len())
+    );
+    h.warp(committee.vote_deadline);
+    for v in &excused {
+        let report = builders::report_absent(
+            &h.program,
+            &attack.funder.pubkey(),
+            &attack.round,
+            &v.pubkey(),
+            0,
+        );
+        assert_eq!(
+            h.send(&[report], &[&attack.funder]),
+            err(DropPinError::NotAbsent)
+        );
+        let bond = h.bond(&v.pubkey());
+        assert_eq!((bond.bond, bond.locked, bond.debt), (5 * sol, busy_lock, 0));
+    }
+}

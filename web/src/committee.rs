@@ -34,7 +34,7 @@ fn committee_line(name: &str, committee: &CommitteeDraw, slot: u64) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {}'s worth of bond; {} absent. Seats report which updates they fetched until slot {} (the committee judges what most fetched); sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
+        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {}'s worth of bond; {} absent or excused (locked in other seats). Seats report which updates they fetched until slot {} (the committee judges what most fetched); sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
         &hex::encode(committee.seed)[..16],
         committee.seed_slot,
         committee.seats,

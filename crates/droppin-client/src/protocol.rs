@@ -12,7 +12,7 @@ use droppin_interface::{
     pda::find,
     state::{
         AccountState, AppealResolution, Contribution, Currency, HEADER_LEN, NodeState,
-        ProtocolConfig, ProtocolParams, Registry, Round, RoundStatus, Seat, SeatStatus, Treasury,
+        ProtocolConfig, ProtocolParams, Registry, Round, RoundStatus, Seat, Treasury,
         ValidatorBond, VerdictLeaves,
     },
     verdict::VerdictTree,
@@ -422,7 +422,7 @@ impl<C: Chain> Protocol<C> {
         } else {
             *validator
         };
-        let creates = (overturned && seat.status != SeatStatus::Absent).then_some(settler);
+        let creates = (overturned && seat.status.took_seat()).then_some(settler);
         let ix = self.for_bond(ix, validator, &paid, creates)?;
         self.send(ix, &[settler])
     }
@@ -647,9 +647,8 @@ impl<C: Chain> Protocol<C> {
             .into_iter()
             .filter_map(|(_, account)| {
                 let seat = Seat::load(&account.data).ok()?;
-                let counts = seat.level == level
-                    && seat.status != SeatStatus::Absent
-                    && seat.claimed_slot < deadline;
+                let counts =
+                    seat.level == level && seat.status.took_seat() && seat.claimed_slot < deadline;
                 counts.then(|| seat.reported.then(|| seat.fetched(&account.data)))
             })
             .collect();

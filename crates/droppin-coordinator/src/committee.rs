@@ -129,7 +129,9 @@ fn require_drawn<H: Hasher>(
 }
 
 /// Seats a validator that proves it was drawn, locking `seat_lock` of its free bond (its worth
-/// in $dPIN at the round's reference price, for a $dPIN bond).
+/// in $dPIN at the round's reference price, for a $dPIN bond), or, if it is [`excused`], records
+/// its excuse: a seat that locks nothing and holds no vote, counted with the absences, at the
+/// address an absence report would take.
 #[inline(always)]
 pub fn claim_seat<H: Hasher>(
     round: &mut Round,
@@ -147,8 +149,26 @@ pub fn claim_seat<H: Hasher>(
     }
     let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
     if bond.available() < lock {
-        return Err(DropPinError::InsufficientBond);
+        if !excused(round, level, bond) {
+            return Err(DropPinError::InsufficientBond);
+        }
+        let committee = &mut round.committees[usize::from(level)];
+        committee.absent = committee
+            .absent
+            .checked_add(1)
+            .ok_or(DropPinError::ArithmeticOverflow)?;
+        return Ok(Seat {
+            round: *round_key,
+            validator,
+            level,
+            status: SeatStatus::Excused,
+            vote_deadline: committee.vote_deadline,
+            payer: validator,
+            claimed_slot: slot,
+            ..Seat::default()
+        });
     }
+    let committee = &mut round.committees[usize::from(level)];
     committee.seats = committee
         .seats
         .checked_add(1)
@@ -175,6 +195,7 @@ fn require_unrevealed(seat: &Seat) -> Result<()> {
         SeatStatus::Seated | SeatStatus::Committed => Ok(()),
         SeatStatus::Revealed => Err(DropPinError::VoteAlreadyRevealed),
         SeatStatus::Absent => Err(DropPinError::NotSettleable),
+        SeatStatus::Excused => Err(DropPinError::SeatExcused),
     }
 }
 
@@ -255,6 +276,7 @@ pub fn reveal_vote<H: Hasher>(
         SeatStatus::Seated => return Err(DropPinError::VoteNotCommitted),
         SeatStatus::Revealed => return Err(DropPinError::VoteAlreadyRevealed),
         SeatStatus::Absent => return Err(DropPinError::NotSettleable),
+        SeatStatus::Excused => return Err(DropPinError::SeatExcused),
     }
     let digest = vote.digest::<H>();
     if vote_commitment::<H>(round_key, &seat.validator, seat.level, &digest, salt)
@@ -363,6 +385,22 @@ pub fn could_sit(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
     bond.bond_at(round.opened_slot) >= lock
 }
 
+/// Whether a validator drawn for committee `level`, short of free bond for its seat, is excused
+/// from it: the bond it held when the round opened covered the lock (else it is never absent,
+/// see [`could_sit`]), but its locks in other seats now take so much of that bond that the rest
+/// does not. Sitting in other committees is not staying away, and cannot be arranged to dodge
+/// this one (only a draw gives a seat). Without it, a funder could size its round's lock just
+/// under the bonds of validators busy elsewhere and take the bounty on each one's absence. What
+/// the bond unbonded or owes since the opening excuses nothing.
+pub fn excused(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
+    let lock = bond.in_bond_units(
+        round.committee(level).seat_lock,
+        round.terms.reference_price,
+    );
+    let at_opening = bond.bond_at(round.opened_slot);
+    bond.available() < lock && at_opening >= lock && at_opening.saturating_sub(bond.locked) < lock
+}
+
 /// The first slot at which committee `level`'s absences can no longer be reported: the end of
 /// its vote reveals plus the time to post its leaves, well within the unbonding delay, so what
 /// a drawn validator unbonds after the draw is still there to pay its penalty.
@@ -432,8 +470,8 @@ pub fn settle_seat(
     slot: u64,
 ) -> Result<SeatPayout> {
     count_settled(round, seat, slot)?;
-    if seat.status == SeatStatus::Absent {
-        // Its penalty was taken when it was reported.
+    if !seat.status.took_seat() {
+        // An absence's penalty was taken when it was reported; an excuse locked nothing.
         return Ok(SeatPayout::default());
     }
     bond.locked = sub(bond.locked, seat.lock)?;
@@ -486,7 +524,7 @@ pub fn settle_seat(
 /// Settles an absence record once settlement is open: it moves nothing (its penalty was taken
 /// when it was reported), so it needs no bond, which may be gone by then.
 pub fn settle_absence(round: &mut Round, seat: &Seat, slot: u64) -> Result<()> {
-    if seat.status != SeatStatus::Absent {
+    if seat.status.took_seat() {
         return Err(DropPinError::NotSettleable);
     }
     count_settled(round, seat, slot)

@@ -733,7 +733,10 @@ impl Sim {
                     self.slot,
                 ) {
                     Ok(seat) => {
-                        seated.push((v, self.seats.len()));
+                        // An excused validator's record settles with the seats, and never votes.
+                        if seat.status.took_seat() {
+                            seated.push((v, self.seats.len()));
+                        }
                         self.seats.push(seat);
                     }
                     Err(DropPinError::NotSelected | DropPinError::InsufficientBond) => {}
@@ -1225,6 +1228,49 @@ fn a_validator_whose_bond_never_covered_the_lock_is_not_absent() {
     assert!(could_sit(&round, 0, &bond));
     let penalty = report_absent::<Sha256>(&mut round, 0, &mut bond, &mut registry, 25).unwrap();
     assert_eq!(penalty.to_treasury + penalty.to_reporter, 3 * SOL / 2);
+}
+
+/// A funder sizes its round's lock just under the bonds of validators busy in other seats, to
+/// have each drawn one reported absent and take the bounty: each records its excuse instead. It
+/// locks nothing, holds no vote, cannot be reported absent and settles for nothing. One that
+/// shrank its bond since the round opened is not excused.
+#[test]
+fn a_validator_busy_in_other_seats_is_excused_not_absent() {
+    let (mut registry, mut bond, mut round) = drawn_on_a_bond(5 * SOL);
+    // A seat elsewhere locks 2 SOL: the 3 SOL left cannot cover this round's 4 SOL lock.
+    bond.locked = 2 * SOL;
+    bond.open_seats = 1;
+    assert!(excused(&round, 0, &bond));
+    let mut seat = claim_seat::<Sha256>(&mut round, &ROUND_KEY, 0, &mut bond, 15).unwrap();
+    assert_eq!((seat.status, seat.lock), (SeatStatus::Excused, 0));
+    assert_eq!(
+        (
+            bond.locked,
+            round.committees[0].seats,
+            round.committees[0].absent
+        ),
+        (2 * SOL, 0, 1),
+        "nothing locked; counted with the absences, not the seats"
+    );
+    assert_eq!(
+        commit_vote(&mut seat, 16, [1; 32]),
+        Err(DropPinError::SeatExcused)
+    );
+    round.status = RoundStatus::Failed;
+    let payout = settle_seat(&mut round, &seat, &mut bond, &mut registry, 100).unwrap();
+    assert_eq!(payout, SeatPayout::default());
+    assert_eq!((bond.bond, bond.locked, bond.debt), (5 * SOL, 2 * SOL, 0));
+    assert_eq!(round.committees[0].unsettled(), 0);
+
+    // Unbonding since the opening is no excuse: the seat is refused, and the absence stands.
+    let (mut registry, mut bond, mut round) = drawn_on_a_bond(5 * SOL);
+    unbond(&mut registry, &mut bond, 2 * SOL, 11, 50).unwrap();
+    assert!(!excused(&round, 0, &bond));
+    assert_eq!(
+        claim_seat::<Sha256>(&mut round, &ROUND_KEY, 0, &mut bond, 15).unwrap_err(),
+        DropPinError::InsufficientBond
+    );
+    assert!(report_absent::<Sha256>(&mut round, 0, &mut bond, &mut registry, 25).is_ok());
 }
 
 #[test]

@@ -330,6 +330,12 @@ pub enum DropPinError {
         "the validator's bond when the round opened was below the seat's lock: it could not sit, so it is not absent"
     )]
     SeatBeyondBond = 97,
+    /// The seat records the validator's excuse (its bond was locked in other seats): it holds
+    /// no vote.
+    #[error(
+        "this seat records the validator's excuse (its bond was locked in other seats): it holds no vote"
+    )]
+    SeatExcused = 98,
 }
 
 impl DropPinError {
@@ -356,7 +362,7 @@ mod tests {
 
     #[test]
     fn codes_are_dense_and_round_trip() {
-        let last = DropPinError::SeatBeyondBond.code();
+        let last = DropPinError::SeatExcused.code();
         for code in 0..=last {
             let error = DropPinError::from_code(code).expect("codes have no gaps");
             assert_eq!(error.code(), code);

@@ -136,6 +136,20 @@ fn serve(
         let judging = slot >= deadline + REPORTS_SETTLE_SLOTS;
         let seated = seat.is_some() || drawn(&round, &key, &bond, level);
         match seat.as_ref().map(|(s, _)| s.status) {
+            // Its bond is locked in other seats: it records its excuse, or it would be
+            // reported absent.
+            None if seated
+                && slot < committee.vote_deadline
+                && droppin_coordinator::excused(&round, level, &bond) =>
+            {
+                protocol.claim_seat(validator, address, level)?;
+                say(
+                    cluster,
+                    &format!(
+                        "round {address}: drawn for committee {level}, but its bond is locked in other seats: recorded its excuse (not absent)"
+                    ),
+                );
+            }
             None | Some(SeatStatus::Seated) if reporting && seated => {
                 // It sits once it holds the task and the model, or knows that nobody can judge
                 // the round (it will vote the void verdict: staying away would be slashed as an

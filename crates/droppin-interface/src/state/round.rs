@@ -166,7 +166,7 @@ pub struct CommitteeDraw {
     pub seats: u8,
     /// Seats whose vote was revealed.
     pub revealed: u8,
-    /// Drawn validators reported absent (they never took their seat).
+    /// Drawn validators reported absent or excused (they never took their seat).
     pub absent: u8,
     /// Seats and absence records settled.
     pub settled: u8,

@@ -189,6 +189,20 @@ pub enum SeatStatus {
     Revealed = 2,
     /// A drawn validator that never took its seat, reported by a third party.
     Absent = 3,
+    /// A drawn validator that could not take its seat because its locks in other seats took
+    /// the bond it held when the round opened: recorded by itself, it is not absent.
+    Excused = 4,
+}
+
+impl SeatStatus {
+    /// Whether the validator took the seat and locked its bond in it, rather than the record
+    /// being of its absence or its excuse.
+    pub fn took_seat(self) -> bool {
+        matches!(
+            self,
+            SeatStatus::Seated | SeatStatus::Committed | SeatStatus::Revealed
+        )
+    }
 }
 
 /// A validator's seat in one committee of one round (at the round-scoped address of

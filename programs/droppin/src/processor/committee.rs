@@ -372,8 +372,9 @@ pub fn settle_seat(program_id: &Address, accounts: &mut [AccountView]) -> Result
     }
     require_key(validator, &state.validator, DropPinError::RecipientMismatch)?;
     require_key(rent_payer, &state.payer, DropPinError::RecipientMismatch)?;
-    if state.status == SeatStatus::Absent {
-        // Its penalty was taken when reported: nothing moves, and its bond may be closed.
+    if !state.status.took_seat() {
+        // An absence's penalty was taken when reported, an excuse locked nothing: nothing
+        // moves, and its bond may be closed.
         coordinator::settle_absence(&mut round_state, &state, current_slot()?).map_err(fail)?;
         save(round, &*round_state)?;
         return close_with_bounty(seat, rent_payer, settler);

@@ -210,6 +210,8 @@ export const DROPPIN_ERROR__AVAILABILITY_CLOSED = 0x5f; // 95
 export const DROPPIN_ERROR__INVALID_AVAILABILITY = 0x60; // 96
 /** The reported validator's bond, when the round opened, was below the seat's lock: it could never take its seat, so it is not absent. */
 export const DROPPIN_ERROR__SEAT_BEYOND_BOND = 0x61; // 97
+/** The seat records the validator's excuse (its bond was locked in other seats): it holds no vote. */
+export const DROPPIN_ERROR__SEAT_EXCUSED = 0x62; // 98
 
 export type DroppinError =
   | typeof DROPPIN_ERROR__ACCOUNT_ALREADY_INITIALIZED
@@ -283,6 +285,7 @@ export type DroppinError =
   | typeof DROPPIN_ERROR__ROUND_NOT_OPEN
   | typeof DROPPIN_ERROR__ROUND_NOT_SETTLED
   | typeof DROPPIN_ERROR__SEAT_BEYOND_BOND
+  | typeof DROPPIN_ERROR__SEAT_EXCUSED
   | typeof DROPPIN_ERROR__SEATS_CLOSED
   | typeof DROPPIN_ERROR__SEED_UNAVAILABLE
   | typeof DROPPIN_ERROR__SLIPPAGE_EXCEEDED
@@ -385,6 +388,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DROPPIN_ERROR__ROUND_NOT_OPEN]: `the round is no longer open`,
     [DROPPIN_ERROR__ROUND_NOT_SETTLED]: `the round still has unsettled nodes, seats, appeal or contributions`,
     [DROPPIN_ERROR__SEAT_BEYOND_BOND]: `the validator's bond when the round opened was below the seat's lock: it could not sit, so it is not absent`,
+    [DROPPIN_ERROR__SEAT_EXCUSED]: `this seat records the validator's excuse (its bond was locked in other seats): it holds no vote`,
     [DROPPIN_ERROR__SEATS_CLOSED]: `seat claims and vote commitments are over for this committee`,
     [DROPPIN_ERROR__SEED_UNAVAILABLE]: `the slot hash that seeds this draw is not available: too early, or past the SlotHashes window`,
     [DROPPIN_ERROR__SLIPPAGE_EXCEEDED]: `the swap returned less $dPIN than the batch's current auction price requires`,

@@ -51,7 +51,7 @@ export type CommitteeDraw = {
   seats: number;
   /** Seats whose vote was revealed. */
   revealed: number;
-  /** Drawn validators reported absent (they never took their seat). */
+  /** Drawn validators reported absent or excused (they never took their seat). */
   absent: number;
   /** Seats and absence records settled. */
   settled: number;
@@ -80,7 +80,7 @@ export type CommitteeDrawArgs = {
   seats: number;
   /** Seats whose vote was revealed. */
   revealed: number;
-  /** Drawn validators reported absent (they never took their seat). */
+  /** Drawn validators reported absent or excused (they never took their seat). */
   absent: number;
   /** Seats and absence records settled. */
   settled: number;

@@ -21,6 +21,7 @@ export enum SeatStatus {
   Committed,
   Revealed,
   Absent,
+  Excused,
 }
 
 export type SeatStatusArgs = SeatStatus;
