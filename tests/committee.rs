@@ -1226,14 +1226,16 @@ fn a_validator_busy_in_another_committee_is_excused_not_slashed() {
     // Seats lock about a third (the first round) and four fifths (the funder's) of a bond.
     let busy = RoundRun::open(&mut h, 3_700_000_000, |args| args.committee_size = 5);
     let attack = RoundRun::open(&mut h, 8_700_000_000, |args| args.committee_size = 5);
+    let node = Node {
+        key: h.funded(5),
+        cid: droppin_interface::Cid::from_digest(&[7; 32]),
+        salt: [7; 32],
+    };
     for run in [&busy, &attack] {
-        let node = Node {
-            key: h.funded(5),
-            cid: droppin_interface::Cid::from_digest(&[7; 32]),
-            salt: [7; 32],
-        };
         run.join_and_commit(&mut h, &node);
-        h.warp(run.deadlines.commit);
+    }
+    h.warp(busy.deadlines.commit.max(attack.deadlines.commit));
+    for run in [&busy, &attack] {
         run.reveal(&mut h, &node).unwrap();
     }
     busy.draw(&mut h, 0).unwrap();
