@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use droppin_interface::{
-    Cid, PROGRAM_ID,
+    Cid, DropPinError, PROGRAM_ID,
     availability::Availability,
     builders,
     instruction::{DropPinInstruction, OpenRoundArgs, VerdictVote},
@@ -63,9 +63,20 @@ impl<C: Chain> Protocol<C> {
         instruction: Instruction,
         signers: &[&Keypair],
     ) -> Result<Sent, ChainError> {
-        let name = DropPinInstruction::name_of(&instruction.data).unwrap_or("unknown");
-        let sent = self.chain.send(&[instruction], signers)?;
-        if let Some(units) = sent.compute_units {
+        self.send_all(&[instruction], signers)
+    }
+
+    /// Sends `instructions` in one transaction; its compute units are counted under the
+    /// program instruction's name only when it is alone (instructions that set accounts up
+    /// before it would count as its own).
+    pub fn send_all(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Sent, ChainError> {
+        let sent = self.chain.send(instructions, signers)?;
+        if let ([instruction], Some(units)) = (instructions, sent.compute_units) {
+            let name = DropPinInstruction::name_of(&instruction.data).unwrap_or("unknown");
             self.compute.units.entry(name).or_default().push(units);
         }
         Ok(sent)
@@ -155,7 +166,7 @@ impl<C: Chain> Protocol<C> {
         let join = builders::join_round(&self.program, &node.pubkey(), round);
         let join = self.for_currency(join, round, &node.pubkey())?;
         let commit = builders::commit_update(&self.program, &node.pubkey(), round, commitment);
-        self.chain.send(&[join, commit], &[node])
+        self.send_all(&[join, commit], &[node])
     }
 
     /// Reveals `node`'s update.
@@ -386,8 +397,8 @@ impl<C: Chain> Protocol<C> {
             cid.as_ref(),
             level,
         );
-        let ix = self.for_currency(ix, round, node)?;
-        self.send(ix, &[settler])
+        let ixs = self.paying(ix, round, node, &settler.pubkey())?;
+        self.send_all(&ixs, &[settler])
     }
 
     /// Settles `validator`'s seat (or absence record) in committee `level`.
@@ -435,8 +446,8 @@ impl<C: Chain> Protocol<C> {
         contributor: &Address,
     ) -> Result<Sent, ChainError> {
         let ix = builders::refund_contribution(&self.program, round, contributor);
-        let ix = self.for_currency(ix, round, contributor)?;
-        self.send(ix, &[payer])
+        let ixs = self.paying(ix, round, contributor, &payer.pubkey())?;
+        self.send_all(&ixs, &[payer])
     }
 
     /// Fails a round whose deadline passed without what it needed.
@@ -455,8 +466,8 @@ impl<C: Chain> Protocol<C> {
             }
         }
         let ix = builders::close_round(&self.program, round, &funder, payers);
-        let ix = self.for_currency(ix, round, &funder)?;
-        self.send(ix, &[payer])
+        let ixs = self.paying(ix, round, &funder, &payer.pubkey())?;
+        self.send_all(&ixs, &[payer])
     }
 
     /// Adopts `mint` as $dPIN (admin only; the mint must have a fixed supply).
@@ -544,16 +555,39 @@ impl<C: Chain> Protocol<C> {
         round: &Address,
         wallet: &Address,
     ) -> Result<Instruction, ChainError> {
-        let mint = match currency {
+        let mint = self.mint_of(currency)?;
+        builders::in_currency(ix, currency, round, wallet, mint.as_ref())
+            .map_err(|error| self.not_launched(error))
+    }
+
+    /// `ix`, which pays `wallet`, in `round`'s currency ([`builders::paying`]): in $dPIN the
+    /// wallet's token account is created first if it has none, paid by `payer`.
+    fn paying(
+        &self,
+        ix: Instruction,
+        round: &Address,
+        wallet: &Address,
+        payer: &Address,
+    ) -> Result<Vec<Instruction>, ChainError> {
+        let currency = self.round(round)?.currency;
+        let mint = self.mint_of(currency)?;
+        builders::paying(ix, currency, round, wallet, payer, mint.as_ref())
+            .map_err(|error| self.not_launched(error))
+    }
+
+    /// The $dPIN mint for a round in `currency` (none for SOL).
+    fn mint_of(&self, currency: Currency) -> Result<Option<Address>, ChainError> {
+        Ok(match currency {
             Currency::Sol => None,
             Currency::Dpin => Some(self.dpin_mint()?),
-        };
-        builders::in_currency(ix, currency, round, wallet, mint.as_ref()).map_err(|error| {
-            ChainError::Account(format!(
-                "{error}: $dPIN is not launched on {}",
-                self.chain.describe()
-            ))
         })
+    }
+
+    fn not_launched(&self, error: DropPinError) -> ChainError {
+        ChainError::Account(format!(
+            "{error}: $dPIN is not launched on {}",
+            self.chain.describe()
+        ))
     }
 
     /// Appends `validator`'s bond token leg when its bond is in $dPIN; `wallet`'s $dPIN account

@@ -622,6 +622,33 @@ pub fn in_currency(
     }
 }
 
+/// The instructions that pay `wallet` in a round paying in `currency`: [`in_currency`], and in
+/// $dPIN its token account created first if it has none (idempotent, paid by `payer`). A wallet
+/// may close its empty token account at any time; without this, its settlement (and so every
+/// refund and the round's close, which wait for it) would fail.
+pub fn paying(
+    ix: Instruction,
+    currency: Currency,
+    round: &Address,
+    wallet: &Address,
+    payer: &Address,
+    mint: Option<&Address>,
+) -> Result<Vec<Instruction>, crate::DropPinError> {
+    let ix = in_currency(ix, currency, round, wallet, mint)?;
+    Ok(match (currency, mint) {
+        (Currency::Dpin, Some(mint)) => alloc::vec![
+            spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+                payer,
+                wallet,
+                mint,
+                &Address::new_from_array(TOKEN_PROGRAM_ID),
+            ),
+            ix,
+        ],
+        _ => alloc::vec![ix],
+    })
+}
+
 /// Turns an instruction that moves value into its $dPIN-round form by appending the token
 /// accounts: the SPL Token program, the mint, the round's token vault and `wallet_token`, the
 /// token account of the wallet that pays or is paid.

@@ -3,41 +3,12 @@
 //! and the wallet's associated token account), a SOL round's do not. The assembly itself is the
 //! interface's ([`in_currency`]), which the host client uses too.
 
-use droppin_interface::{DropPinError, TOKEN_PROGRAM_ID, state::Currency};
-use solana_address::Address;
-use solana_instruction::Instruction;
-use spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent;
-
-pub use droppin_interface::builders::{in_currency, wallet_token_account};
-
-/// The instructions that pay `wallet` in a round paying in `currency`: in $dPIN, its token
-/// account is created first if it has none (idempotent, paid by `payer`).
-pub fn paying(
-    ix: Instruction,
-    currency: Currency,
-    round: &Address,
-    wallet: &Address,
-    payer: &Address,
-    mint: Option<&Address>,
-) -> Result<Vec<Instruction>, DropPinError> {
-    let ix = in_currency(ix, currency, round, wallet, mint)?;
-    Ok(match (currency, mint) {
-        (Currency::Dpin, Some(mint)) => vec![
-            create_associated_token_account_idempotent(
-                payer,
-                wallet,
-                mint,
-                &Address::new_from_array(TOKEN_PROGRAM_ID),
-            ),
-            ix,
-        ],
-        _ => vec![ix],
-    })
-}
+pub use droppin_interface::builders::{in_currency, paying, wallet_token_account};
 
 #[cfg(test)]
 mod tests {
-    use droppin_interface::{PROGRAM_ID, builders};
+    use droppin_interface::{DropPinError, PROGRAM_ID, builders, state::Currency};
+    use solana_address::Address;
 
     use super::*;
 

@@ -13,6 +13,7 @@ use droppin_cli::{
     operator::serialize_currency,
 };
 use droppin_client::token;
+use droppin_interface::{state::Reputation, verdict::Outcome};
 
 use super::*;
 
@@ -414,21 +415,32 @@ fn claim(
         );
     };
     let round = protocol.round(round_address)?;
-    let (outcome, weight_bps) = match round.status {
+    let leaf = match round.status {
         RoundStatus::Open => bail!("the round is not settled yet: claim after the verdict"),
-        RoundStatus::Failed => ("refunded".to_string(), 0),
+        RoundStatus::Failed => None,
         RoundStatus::Finalized => {
             match protocol.verdict_leaves(round_address, round.outcome.level)? {
-                Some((header, data)) => match header.leaf(&data, state.index) {
-                    Some(leaf) if state.status == NodeStatus::Revealed => (
-                        droppin_fl::validate::outcome_name(leaf.outcome).to_string(),
-                        leaf.weight_bps,
-                    ),
-                    _ => ("no-show".to_string(), 0),
-                },
+                Some((header, data)) => header.leaf(&data, state.index),
                 None => bail!("the verdict's leaves are not posted yet"),
             }
         }
+    };
+    // Named by what the program will pay (a revealed node the verdict calls a no-show, or a
+    // flagged copy, gets its stake back as excluded), from the coordinator's own rule.
+    let mut reputation = protocol
+        .state::<Reputation>(&find::reputation(&protocol.program, &node))?
+        .unwrap_or_default();
+    let slot = protocol.chain.slot()?;
+    let preview =
+        droppin_coordinator::settle_node(&mut round.clone(), &state, &mut reputation, leaf, slot)
+            .map_err(|error| anyhow::anyhow!("cannot settle yet: {error}"))?;
+    let outcome = match (round.status, preview.outcome) {
+        (RoundStatus::Failed, Outcome::Excluded) => "refunded",
+        (_, outcome) => droppin_fl::validate::outcome_name(outcome),
+    };
+    let weight_bps = match preview.outcome {
+        Outcome::Accepted => leaf.map_or(0, |leaf| leaf.weight_bps),
+        _ => 0,
     };
     let before = holding(protocol, round.currency, &node)?;
     let lamports_before = protocol.chain.balance(&node)?;
@@ -444,7 +456,7 @@ fn claim(
     };
     let settled = Settled {
         node: node.to_string(),
-        outcome,
+        outcome: outcome.to_string(),
         weight_bps,
         currency: round.currency,
         received: holding(protocol, round.currency, &node)?.saturating_sub(before),
