@@ -6,16 +6,16 @@
 //! refund). What to do next is the node library's step function; this page only carries the
 //! steps out. Progress survives a reload.
 
-use droppin_coordinator::{phase_name, settle_node};
+use droppin_coordinator::phase_name;
 use droppin_fl::model::Weights;
 use droppin_fl::update::decode_model;
-use droppin_fl::validate::outcome_name;
 use droppin_interface::builders;
 use droppin_interface::pda::find;
 use droppin_interface::state::{Currency, NodeState, NodeStatus, Reputation, Round, RoundStatus};
 use droppin_node::currency::paying;
 use droppin_node::money::format_amount;
 use droppin_node::privacy::{apply_budget, exposure_warning};
+use droppin_node::settle::preview_settlement;
 use droppin_node::trainer::{TrainerKind, choose_trainer};
 use droppin_node::{RoundTask, Snapshot, Step, next_step};
 use droppin_task::catalog;
@@ -847,11 +847,12 @@ async fn settle(
         None => None,
     };
     let reputation_address = find::reputation(&program, &node);
-    let mut reputation = chain::state::<Reputation>(&session, &reputation_address)
+    let reputation = chain::state::<Reputation>(&session, &reputation_address)
         .await?
         .unwrap_or_default();
-    let payout = settle_node(&mut round.clone(), &state, &mut reputation, leaf, slot)
+    let preview = preview_settlement(&round, &state, &reputation, leaf, slot)
         .map_err(|e| AppError::Invalid(format!("cannot settle yet: {e}")))?;
+    let payout = preview.payout;
     let reason = match level {
         Some(_) => verdict_list(session, round_address, round.clone())
             .await
@@ -861,8 +862,8 @@ async fn settle(
     };
     verdict.set(Some(format!(
         "Verdict: {}; contribution {:.2}% of the node pool{}.",
-        outcome_name(payout.outcome),
-        f64::from(leaf.map_or(0, |l| l.weight_bps)) / 100.0,
+        preview.outcome,
+        f64::from(preview.weight_bps) / 100.0,
         reason.map(|r| format!("; {r}")).unwrap_or_default()
     )));
     let cid = state.cid.is_well_formed().then_some(state.cid);

@@ -61,7 +61,7 @@ fn the_generated_javascript_client_reads_and_writes_the_program() {
     )))
     .unwrap();
     let round: Address = opened["address"].as_str().unwrap().parse().unwrap();
-    // The node joins as its first step; its state is all this test needs of it.
+    // The node trains, then joins and commits; its state is all this test needs of it.
     let mut node_run = operator.spawn(
         &key("node"),
         &["node", "run", &round.to_string(), "--shard", "0/1"],

@@ -424,7 +424,16 @@ impl<C: Chain> Protocol<C> {
             &payer,
         );
         let state = self.round(round)?;
-        let ix = self.in_currency(ix, state.currency, round, validator)?;
+        // A seat taken in a $dPIN round is paid to the validator's token account, created first
+        // if it has none (a validator bonded in SOL may never have had one).
+        let mut ixs = if seat.status.took_seat() {
+            self.paying(ix, round, validator, &settler.pubkey())?
+        } else {
+            vec![self.in_currency(ix, state.currency, round, validator)?]
+        };
+        let ix = ixs
+            .pop()
+            .expect("paying ends with the instruction it pays by");
         // A $dPIN bond of an overturned majority pays the appellant its reward directly.
         let appeal = state.appeal;
         let overturned = level == 0 && appeal.resolution == AppealResolution::Overturned;
@@ -435,7 +444,8 @@ impl<C: Chain> Protocol<C> {
         };
         let creates = (overturned && seat.status.took_seat()).then_some(settler);
         let ix = self.for_bond(ix, validator, &paid, creates)?;
-        self.send(ix, &[settler])
+        ixs.push(ix);
+        self.send_all(&ixs, &[settler])
     }
 
     /// Returns a third party's unearned share of its top-up.

@@ -223,7 +223,8 @@ impl Chain for RpcChain {
                 };
                 return Err(match error.get_transaction_error() {
                     Some(failure) => explain(failure, &logs, &self.program, &names),
-                    None => self.unreachable(error),
+                    // The cluster may have taken it before the answer was lost.
+                    None => self.unconfirmed(&tx.signatures[0], error),
                 });
             }
         };

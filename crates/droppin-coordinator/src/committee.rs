@@ -376,7 +376,8 @@ pub fn report_absent<H: Hasher>(
 /// opened (what drew it) covers the seat's lock. One that could not is never absent: the lock
 /// grows with the stakes the round holds, which its funder sets, and a funder that joined nodes
 /// of its own with stakes no bond covers would otherwise have every drawn validator slashed,
-/// and take the bounty. What the bond locked, unbonded or owed since counts against it as before.
+/// and take the bounty. What the bond unbonded or owes since counts against it as before; what
+/// its other seats lock excuses it if it records the excuse (see [`excused`]).
 pub fn could_sit(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
     let lock = bond.in_bond_units(
         round.committee(level).seat_lock,

@@ -546,7 +546,8 @@ pub enum DropPinInstruction {
         level: u8,
     },
 
-    /// Takes a seat the validator proves it drew, locking part of its bond.
+    /// Takes a seat the validator proves it drew, locking part of its bond; or, when its locks
+    /// in other seats leave too little of the bond it held at the opening, records its excuse.
     #[codama(account(name = "validator", signer, writable))]
     #[codama(account(name = "round", writable))]
     #[codama(account(

@@ -18,6 +18,7 @@ pub mod currency;
 pub mod money;
 pub mod privacy;
 pub mod record;
+pub mod settle;
 pub mod step;
 pub mod task;
 pub mod trainer;

@@ -72,7 +72,10 @@ pub enum Step {
 /// record made in another opening of the round's address is not this round's, and is ignored).
 pub fn next_step(snapshot: Snapshot<'_>, saved: Option<&Commitment>) -> Step {
     let Snapshot { slot, round, node } = snapshot;
-    let saved = saved.filter(|saved| saved.belongs_to(round));
+    // A record older than the openings it could name, with no account of the node's in the
+    // round, was made in another opening too: the old flow joined before it saved.
+    let saved = saved
+        .filter(|saved| saved.belongs_to(round) && (node.is_some() || saved.opening.is_some()));
     if saved.is_some_and(|s| s.settled) {
         return Step::Done;
     }
@@ -157,7 +160,7 @@ impl Step {
                 "Revealed. A committee drawn by bond from the registry judges the round; its votes are in by slot {until} (now {slot})."
             ),
             Step::Wait { awaited: Awaited::Settlement, until } => format!(
-                "The committee has decided. Settlement opens when the appeal window closes at slot {until} (now {slot}) and the verdict's leaves are posted."
+                "The committee has decided. Settlement opens at slot {until} (now {slot}), once the appeal window and the committee's absence reports close and the verdict's leaves are posted."
             ),
             Step::FailRound => "The round timed out without a verdict: fail it, then settle for the refund of the stake.".into(),
             Step::Settle => "Settle: the stake and reward by the verdict (or the refund of a failed round).".into(),
@@ -391,6 +394,17 @@ mod tests {
             ..elsewhere
         };
         assert_eq!(step(10, &open, None, Some(&settled_elsewhere)), Step::Join);
+        // A record older than openings: taken as the round's only once the node is in it.
+        let legacy = Commitment {
+            opening: None,
+            ..saved()
+        };
+        assert_eq!(step(10, &open, None, Some(&legacy)), Step::Join);
+        let committed = node(NodeStatus::Committed);
+        assert_eq!(
+            step(150, &open, Some(&committed), Some(&legacy)),
+            Step::Reveal
+        );
     }
 
     #[test]

@@ -143,11 +143,16 @@ fn serve(
                 && droppin_coordinator::excused(&round, level, &bond) =>
             {
                 protocol.claim_seat(validator, address, level)?;
+                // A lock released meanwhile seats it instead: said as the chain has it.
+                let taken = protocol.seat(address, &key, level)?.map(|s| s.status);
+                let what = if taken == Some(SeatStatus::Excused) {
+                    "its bond is locked in other seats: recorded its excuse (not absent)"
+                } else {
+                    "seated after all: a lock elsewhere was released"
+                };
                 say(
                     cluster,
-                    &format!(
-                        "round {address}: drawn for committee {level}, but its bond is locked in other seats: recorded its excuse (not absent)"
-                    ),
+                    &format!("round {address}: drawn for committee {level}, {what}"),
                 );
             }
             None | Some(SeatStatus::Seated) if reporting && seated => {

@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use droppin_node::{
     Snapshot, Step, next_step,
     privacy::{apply_budget, exposure_warning},
+    settle::preview_settlement,
     step::Awaited,
 };
 
@@ -13,15 +14,15 @@ use droppin_cli::{
     operator::serialize_currency,
 };
 use droppin_client::token;
-use droppin_interface::{state::Reputation, verdict::Outcome};
+use droppin_interface::state::Reputation;
 
 use super::*;
 
 /// `dpin node ...`
 #[derive(Subcommand)]
 pub enum NodeCommand {
-    /// A node's whole round: stake, train, commit, upload and reveal, wait for the verdict,
-    /// claim. Run it again after an interruption: it resumes where the chain says it stopped.
+    /// A node's whole round: train, stake and commit (one transaction), upload and reveal, wait
+    /// for the verdict, claim. Run it again after an interruption: it resumes where the chain says it stopped.
     Run(NodeRunArgs),
     /// Settle the signer's node once settlement is open: its reward, its stake, or its refund.
     Claim { round: String },
@@ -382,7 +383,8 @@ struct Settled {
     /// the transaction's fee and with its account's rent).
     received: u64,
     /// In a $dPIN round, what the wallet's SOL grew by: the rent of the node's account, which
-    /// the claim closes, net of the transaction's fee (in SOL rounds it is in `received`).
+    /// the claim closes, net of the transaction's fee and of a token account it had to create
+    /// (in SOL rounds it is in `received`).
     #[serde(skip_serializing_if = "Option::is_none")]
     rent_refund_lamports: Option<u64>,
 }
@@ -425,23 +427,12 @@ fn claim(
             }
         }
     };
-    // Named by what the program will pay (a revealed node the verdict calls a no-show, or a
-    // flagged copy, gets its stake back as excluded), from the coordinator's own rule.
-    let mut reputation = protocol
+    let reputation = protocol
         .state::<Reputation>(&find::reputation(&protocol.program, &node))?
         .unwrap_or_default();
     let slot = protocol.chain.slot()?;
-    let preview =
-        droppin_coordinator::settle_node(&mut round.clone(), &state, &mut reputation, leaf, slot)
-            .map_err(|error| anyhow::anyhow!("cannot settle yet: {error}"))?;
-    let outcome = match (round.status, preview.outcome) {
-        (RoundStatus::Failed, Outcome::Excluded) => "refunded",
-        (_, outcome) => droppin_fl::validate::outcome_name(outcome),
-    };
-    let weight_bps = match preview.outcome {
-        Outcome::Accepted => leaf.map_or(0, |leaf| leaf.weight_bps),
-        _ => 0,
-    };
+    let preview = preview_settlement(&round, &state, &reputation, leaf, slot)
+        .map_err(|error| anyhow::anyhow!("cannot settle yet: {error}"))?;
     let before = holding(protocol, round.currency, &node)?;
     let lamports_before = protocol.chain.balance(&node)?;
     protocol.settle_node(payer, round_address, &node)?;
@@ -456,8 +447,8 @@ fn claim(
     };
     let settled = Settled {
         node: node.to_string(),
-        outcome: outcome.to_string(),
-        weight_bps,
+        outcome: preview.outcome.to_string(),
+        weight_bps: preview.weight_bps,
         currency: round.currency,
         received: holding(protocol, round.currency, &node)?.saturating_sub(before),
         rent_refund_lamports,

@@ -117,7 +117,8 @@ fn create_seat(
     create_with_seed(payer, account, &seeded, program_id, seat)
 }
 
-/// Seats a validator that proves it was drawn, locking part of its bond.
+/// Seats a validator that proves it was drawn, locking part of its bond, or records its excuse
+/// (see `coordinator::excused`).
 #[inline(never)]
 pub fn claim_seat(program_id: &Address, accounts: &mut [AccountView], level: u8) -> Result {
     let [
