@@ -15,31 +15,26 @@ use solana_signer::Signer;
 
 use crate::patience::Patience;
 
-/// Commits `pending` (its CID only: the bytes stay local until the reveal).
+/// Commits `pending` (its CID only: the bytes stay local until the reveal), staking `node` into
+/// `round` in the same transaction when `joining`: the stake is never locked without the
+/// commitment that saves it from a no-show's slash.
 pub fn commit<C: Chain>(
     protocol: &mut Protocol<C>,
     node: &Keypair,
     round: &Address,
     pending: &Commitment,
+    joining: bool,
 ) -> anyhow::Result<()> {
     let hash = pending.hash(&node.pubkey().to_bytes());
-    protocol
-        .commit_update(node, round, hash)
-        .context("committing the update")?;
-    Ok(())
-}
-
-/// Stakes `node` into `round` and commits `pending` in one transaction.
-pub fn join_and_commit<C: Chain>(
-    protocol: &mut Protocol<C>,
-    node: &Keypair,
-    round: &Address,
-    pending: &Commitment,
-) -> anyhow::Result<()> {
-    let hash = pending.hash(&node.pubkey().to_bytes());
-    protocol
-        .join_and_commit(node, round, hash)
-        .context("joining and committing the update")?;
+    if joining {
+        protocol
+            .join_and_commit(node, round, hash)
+            .context("joining and committing the update")?;
+    } else {
+        protocol
+            .commit_update(node, round, hash)
+            .context("committing the update")?;
+    }
     Ok(())
 }
 

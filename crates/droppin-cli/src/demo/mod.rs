@@ -598,7 +598,7 @@ impl<C: Chain> Demo<'_, C> {
             };
             let bytes = encode_delta(&config.task.spec, global, &bound_to, delta, samples);
             let pending = Commitment::to(&opened, &bytes, self.rng.random(), samples);
-            commit(&mut self.protocol, &node.key, round, &pending)?;
+            commit(&mut self.protocol, &node.key, round, &pending, false)?;
             committed.push((pending, bytes));
             committing.inc(1);
         }

@@ -26,7 +26,7 @@ use std::{
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use droppin_cli::{
-    node::{Commitment, commit, encode_delta, join_and_commit, reveal, upload},
+    node::{Commitment, commit, encode_delta, reveal, upload},
     operator::{
         list_rounds, pending_path, save_pending, saved_commitment, summarize, write_private,
     },

@@ -221,7 +221,7 @@ impl NodeRun<'_> {
                 let (pending, bytes) =
                     train_update(args, task, store, &round_address, &round, cluster)?;
                 save_pending(saved_file, &pending, &bytes)?;
-                join_and_commit(protocol, node, &round_address, &pending)?;
+                commit(protocol, node, &round_address, &pending, true)?;
                 say(cluster, "joined and committed: stake locked");
             }
             Step::TrainAndCommit => {
@@ -230,21 +230,21 @@ impl NodeRun<'_> {
                 let (pending, bytes) =
                     train_update(args, task, store, &round_address, &round, cluster)?;
                 save_pending(saved_file, &pending, &bytes)?;
-                commit(protocol, node, &round_address, &pending)?;
+                commit(protocol, node, &round_address, &pending, false)?;
                 say(cluster, "committed");
             }
             Step::Commit => {
                 let (pending, _) = saved.context("the saved commitment vanished")?;
-                if state.is_none() {
-                    join_and_commit(protocol, node, &round_address, &pending)?;
-                    say(
-                        cluster,
-                        "joined and committed the saved update: stake locked",
-                    );
-                } else {
-                    commit(protocol, node, &round_address, &pending)?;
-                    say(cluster, "committed the saved update");
-                }
+                let joining = state.is_none();
+                commit(protocol, node, &round_address, &pending, joining)?;
+                say(
+                    cluster,
+                    if joining {
+                        "joined and committed the saved update: stake locked"
+                    } else {
+                        "committed the saved update"
+                    },
+                );
             }
             Step::Reveal => {
                 let (mut pending, bytes) = saved.context("the saved commitment vanished")?;
