@@ -76,7 +76,7 @@ fn main() {
     let leaves = VerdictLeaves::space(nodes as u32);
     println!("\n## Per node, per validator, per round\n");
     println!(
-        "- transactions a node signs per round: 3 (join, commit, reveal); settling is permissionless (a 4th if the node settles itself)"
+        "- transactions a node signs per round: 2 (join and commit in one, then reveal); settling is permissionless (a 3rd if the node settles itself)"
     );
     println!(
         "- transactions a drawn validator signs per round: {} (take the seat, report what it fetched, seal, reveal); settling and posting the leaves are permissionless",
