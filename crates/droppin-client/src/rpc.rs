@@ -145,17 +145,27 @@ impl RpcChain {
                 None => false,
             };
             if expired {
-                // One last look: it may have landed just before its blockhash expired.
+                // One last look: it may have landed just before its blockhash expired. One seen
+                // in a block but not yet confirmed may still be: it is waited for (until the
+                // timeout below), never called expired, as the browser's poll does.
                 let statuses = self
                     .client
                     .get_signature_statuses(&[*signature])
                     .map_err(|e| self.unconfirmed(signature, e))?;
-                if let Some(Some(status)) = statuses.value.first() {
-                    return Ok(status.err.clone());
+                match statuses.value.first() {
+                    Some(Some(status))
+                        if status.err.is_some()
+                            || status.satisfies_commitment(CommitmentConfig::confirmed()) =>
+                    {
+                        return Ok(status.err.clone());
+                    }
+                    Some(Some(_)) => {}
+                    _ => {
+                        return Err(ChainError::Expired {
+                            signature: signature.to_string(),
+                        });
+                    }
                 }
-                return Err(ChainError::Expired {
-                    signature: signature.to_string(),
-                });
             }
             if started.elapsed() > CONFIRM_TIMEOUT {
                 return Err(ChainError::Timeout {
