@@ -147,7 +147,7 @@ pub fn claim_seat<H: Hasher>(
     if slot >= committee.vote_deadline {
         return Err(DropPinError::SeatsClosed);
     }
-    let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
+    let lock = lock_in_bond(round, level, bond);
     if bond.available() < lock {
         if !excused(round, level, bond) {
             return Err(DropPinError::InsufficientBond);
@@ -359,7 +359,8 @@ pub fn report_absent<H: Hasher>(
     if slot < committee.vote_deadline {
         return Err(DropPinError::NotAbsent);
     }
-    let lock = bond.in_bond_units(committee.seat_lock, round.terms.reference_price);
+    let lock = lock_in_bond(round, level, bond);
+    let committee = &mut round.committees[usize::from(level)];
     committee.absent = committee
         .absent
         .checked_add(1)
@@ -379,11 +380,16 @@ pub fn report_absent<H: Hasher>(
 /// and take the bounty. What the bond unbonded or owes since counts against it as before; what
 /// its other seats lock excuses it if it records the excuse (see [`excused`]).
 pub fn could_sit(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
-    let lock = bond.in_bond_units(
+    bond.bond_at(round.opened_slot) >= lock_in_bond(round, level, bond)
+}
+
+/// What a seat of committee `level` locks of `bond`: the seat's lock, in $dPIN at the round's
+/// reference price for a $dPIN bond.
+fn lock_in_bond(round: &Round, level: u8, bond: &ValidatorBond) -> u64 {
+    bond.in_bond_units(
         round.committee(level).seat_lock,
         round.terms.reference_price,
-    );
-    bond.bond_at(round.opened_slot) >= lock
+    )
 }
 
 /// Whether a validator drawn for committee `level`, short of free bond for its seat, is excused
@@ -394,10 +400,7 @@ pub fn could_sit(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
 /// under the bonds of validators busy elsewhere and take the bounty on each one's absence. What
 /// the bond unbonded or owes since the opening excuses nothing.
 pub fn excused(round: &Round, level: u8, bond: &ValidatorBond) -> bool {
-    let lock = bond.in_bond_units(
-        round.committee(level).seat_lock,
-        round.terms.reference_price,
-    );
+    let lock = lock_in_bond(round, level, bond);
     let at_opening = bond.bond_at(round.opened_slot);
     bond.available() < lock && at_opening >= lock && at_opening.saturating_sub(bond.locked) < lock
 }
