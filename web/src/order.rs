@@ -162,16 +162,12 @@ fn field_errors(order: &Order, params: &ProtocolParams) -> Vec<OrderError> {
     }
     let (training_ok, review_ok) = order.phase_lengths().allowed(params);
     if !training_ok {
-        errors.push(OrderError::TrainingSlots(
-            params.min_phase_slots,
-            PhaseLengths::longest_training(params),
-        ));
+        let range = PhaseLengths::training_range(params);
+        errors.push(OrderError::TrainingSlots(*range.start(), *range.end()));
     }
     if !review_ok {
-        errors.push(OrderError::ReviewSlots(
-            params.min_phase_slots,
-            params.max_phase_slots,
-        ));
+        let range = params.phase_range();
+        errors.push(OrderError::ReviewSlots(*range.start(), *range.end()));
     }
     let c = &params.committee;
     if !(c.min_size..=c.max_size).contains(&order.committee_size) {

@@ -397,7 +397,7 @@ impl<C: Chain> Protocol<C> {
             cid.as_ref(),
             level,
         );
-        let ixs = self.paying(ix, round, node, &settler.pubkey())?;
+        let ixs = self.paying(ix, round_state.currency, round, node, &settler.pubkey())?;
         self.send_all(&ixs, &[settler])
     }
 
@@ -427,7 +427,7 @@ impl<C: Chain> Protocol<C> {
         // A seat taken in a $dPIN round is paid to the validator's token account, created first
         // if it has none (a validator bonded in SOL may never have had one).
         let mut ixs = if seat.status.took_seat() {
-            self.paying(ix, round, validator, &settler.pubkey())?
+            self.paying(ix, state.currency, round, validator, &settler.pubkey())?
         } else {
             vec![self.in_currency(ix, state.currency, round, validator)?]
         };
@@ -456,7 +456,8 @@ impl<C: Chain> Protocol<C> {
         contributor: &Address,
     ) -> Result<Sent, ChainError> {
         let ix = builders::refund_contribution(&self.program, round, contributor);
-        let ixs = self.paying(ix, round, contributor, &payer.pubkey())?;
+        let currency = self.round(round)?.currency;
+        let ixs = self.paying(ix, currency, round, contributor, &payer.pubkey())?;
         self.send_all(&ixs, &[payer])
     }
 
@@ -468,7 +469,8 @@ impl<C: Chain> Protocol<C> {
 
     /// Closes a settled round.
     pub fn close_round(&mut self, payer: &Keypair, round: &Address) -> Result<Sent, ChainError> {
-        let funder = Address::new_from_array(self.round(round)?.funder);
+        let state = self.round(round)?;
+        let funder = Address::new_from_array(state.funder);
         let mut payers = [None, None];
         for level in 0..2u8 {
             if let Some(leaves) = self.verdict_leaves(round, level)? {
@@ -476,7 +478,7 @@ impl<C: Chain> Protocol<C> {
             }
         }
         let ix = builders::close_round(&self.program, round, &funder, payers);
-        let ixs = self.paying(ix, round, &funder, &payer.pubkey())?;
+        let ixs = self.paying(ix, state.currency, round, &funder, &payer.pubkey())?;
         self.send_all(&ixs, &[payer])
     }
 
@@ -570,16 +572,16 @@ impl<C: Chain> Protocol<C> {
             .map_err(|error| self.not_launched(error))
     }
 
-    /// `ix`, which pays `wallet`, in `round`'s currency ([`builders::paying`]): in $dPIN the
-    /// wallet's token account is created first if it has none, paid by `payer`.
+    /// `ix`, which pays `wallet`, in a round paying in `currency` ([`builders::paying`]): in
+    /// $dPIN the wallet's token account is created first if it has none, paid by `payer`.
     fn paying(
         &self,
         ix: Instruction,
+        currency: Currency,
         round: &Address,
         wallet: &Address,
         payer: &Address,
     ) -> Result<Vec<Instruction>, ChainError> {
-        let currency = self.round(round)?.currency;
         let mint = self.mint_of(currency)?;
         builders::paying(ix, currency, round, wallet, payer, mint.as_ref())
             .map_err(|error| self.not_launched(error))

@@ -87,11 +87,19 @@ impl PhaseLengths {
         params.max_phase_slots.saturating_sub(LANDING_MARGIN_SLOTS)
     }
 
+    /// The training lengths `params` allow (the review's are [`ProtocolParams::phase_range`]).
+    ///
+    /// [`ProtocolParams::phase_range`]: crate::state::ProtocolParams::phase_range
+    pub fn training_range(params: &crate::state::ProtocolParams) -> core::ops::RangeInclusive<u64> {
+        params.min_phase_slots..=Self::longest_training(params)
+    }
+
     /// Whether the program will take these lengths under `params`: `(training, review)`.
     pub fn allowed(&self, params: &crate::state::ProtocolParams) -> (bool, bool) {
-        let training =
-            params.allows_phase(self.training) && self.training <= Self::longest_training(params);
-        (training, params.allows_phase(self.review))
+        (
+            Self::training_range(params).contains(&self.training),
+            params.allows_phase(self.review),
+        )
     }
 
     /// `(commit, reveal, validation)` deadlines for [`OpenRoundArgs`] of a round asked for at

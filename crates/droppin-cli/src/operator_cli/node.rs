@@ -434,16 +434,15 @@ fn claim(
     let preview = preview_settlement(&round, &state, &reputation, leaf, slot)
         .map_err(|error| anyhow::anyhow!("cannot settle yet: {error}"))?;
     let before = holding(protocol, round.currency, &node)?;
-    let lamports_before = protocol.chain.balance(&node)?;
-    protocol.settle_node(payer, round_address, &node)?;
-    let rent_refund_lamports = match round.currency {
+    // In a SOL round the lamports are the holding, read above.
+    let lamports_before = match round.currency {
         Currency::Sol => None,
-        Currency::Dpin => Some(
-            protocol
-                .chain
-                .balance(&node)?
-                .saturating_sub(lamports_before),
-        ),
+        Currency::Dpin => Some(protocol.chain.balance(&node)?),
+    };
+    protocol.settle_node(payer, round_address, &node)?;
+    let rent_refund_lamports = match lamports_before {
+        Some(before) => Some(protocol.chain.balance(&node)?.saturating_sub(before)),
+        None => None,
     };
     let settled = Settled {
         node: node.to_string(),

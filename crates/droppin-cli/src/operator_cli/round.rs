@@ -70,19 +70,21 @@ fn phase_lengths(args: &OpenArgs, params: &ProtocolParams) -> anyhow::Result<Pha
         review: args.review_slots.unwrap_or(params.min_phase_slots),
     };
     let (training_ok, review_ok) = lengths.allowed(params);
-    if !training_ok {
-        bail!(
-            "--training-slots must be {} to {} on this cluster",
-            params.min_phase_slots,
-            PhaseLengths::longest_training(params)
-        );
-    }
-    if !review_ok {
-        bail!(
-            "--review-slots must be {} to {} on this cluster",
-            params.min_phase_slots,
-            params.max_phase_slots
-        );
+    for (ok, flag, range) in [
+        (
+            training_ok,
+            "--training-slots",
+            PhaseLengths::training_range(params),
+        ),
+        (review_ok, "--review-slots", params.phase_range()),
+    ] {
+        if !ok {
+            bail!(
+                "{flag} must be {} to {} on this cluster",
+                range.start(),
+                range.end()
+            );
+        }
     }
     Ok(lengths)
 }

@@ -228,10 +228,15 @@ impl ProtocolParams {
         params
     }
 
-    /// Whether a phase may last `slots`: the program refuses a round with any phase outside the
+    /// The lengths a phase may have: the program refuses a round with any phase outside the
     /// shortest and longest phase.
+    pub fn phase_range(&self) -> core::ops::RangeInclusive<u64> {
+        self.min_phase_slots..=self.max_phase_slots
+    }
+
+    /// Whether a phase may last `slots` (see [`Self::phase_range`]).
     pub fn allows_phase(&self, slots: u64) -> bool {
-        (self.min_phase_slots..=self.max_phase_slots).contains(&slots)
+        self.phase_range().contains(&slots)
     }
 
     /// Slots from a round's opening to the last moment it may still judge or slash a validator:
