@@ -5,7 +5,7 @@ use droppin_cli::keeper::{Step, advance};
 use droppin_client::{Chain, embedded_slot_hash};
 use droppin_coordinator::bps_of;
 use droppin_interface::{
-    DropPinError, LAMPORTS_PER_SOL, SLOT_HASHES_ID,
+    DropPinError, LAMPORTS_PER_SOL,
     availability::{AVAILABILITY_BYTES, Availability, availability_deadline, majority},
     builders,
     hash::{Hasher, Sha256},
@@ -15,7 +15,7 @@ use droppin_interface::{
     state::{AccountState, AppealResolution, FailReason, Round, RoundStatus, Seat, SeatStatus},
     verdict::{Leaf, Outcome, VerdictTree},
 };
-use droppin_tests::{Failure, Harness, Node, RoundRun, accepted, leaf};
+use droppin_tests::{Failure, Harness, Node, PHASE, RoundRun, accepted, leaf};
 use solana_address::Address;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -101,10 +101,11 @@ fn the_funder_and_the_nodes_cannot_sit_on_their_committee() {
 }
 
 /// Salts for `count` nodes such that at least two of `colluders` are drawn for the first
-/// committee (a search over the beacon: the embedded chain's slot hashes are known).
+/// committee (a search over the beacon: the embedded chain's slot hashes are known, and the
+/// nodes reveal from the commit deadline, so the anchor is the slot before it).
 fn salts_drawing(h: &Harness, run: &RoundRun, colluders: &[Keypair], count: u8) -> Vec<[u8; 32]> {
     let round: Round = run.state(h);
-    let slot_hash = embedded_slot_hash(round.deadlines.reveal);
+    let slot_hash = embedded_slot_hash(round.deadlines.commit - 1);
     for attempt in 0u32.. {
         let salts: Vec<[u8; 32]> = (0..count)
             .map(|i| Sha256::hashv(&[&attempt.to_le_bytes(), &[i]]))
@@ -176,9 +177,16 @@ fn thirty_percent_of_the_bond_colluding_with_the_funder_cannot_get_honest_nodes_
     let ix = builders::appeal(&h.program, &appellant.address(), &run.round);
     h.send(&[ix], &[&appellant.key]).unwrap();
     assert_eq!(run.state(&h).appeal.bond, lock);
-    // The appeal's committee: 7 seats expected, drawn after the appeal; the first committee
-    // cannot sit on it.
+    // The appeal's committee: 7 seats expected, drawn from the hash of the slot after the
+    // appeal, which nobody knew while the first committee voted; the first committee cannot sit
+    // on it.
     run.draw(&mut h, 1).unwrap();
+    let state = run.state(&h);
+    let after_appeal = embedded_slot_hash(state.appeal.filed_slot + 1);
+    assert_eq!(
+        state.committees[1].seed,
+        sortition::seed::<Sha256>(&run.round.to_bytes(), 1, &state.beacon, &after_appeal)
+    );
     for c in &seated {
         if run.drawn(&h, std::slice::from_ref(*c), 1).len() == 1 {
             assert_eq!(
@@ -327,40 +335,154 @@ fn the_undrawn_the_late_and_forged_bonds_cannot_take_a_seat() {
 }
 
 #[test]
-fn the_seed_is_unknown_before_the_reveal_deadline_and_taken_from_the_real_sysvar() {
+fn the_seed_is_anchored_before_any_salt_is_public_and_no_later_leader_can_move_it() {
     let mut h = Harness::new();
     h.validators(4, 5);
-    let (run, _) = revealed_round(&mut h, 1, |_| {});
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |_| {});
+    let nodes: Vec<Node> = (1..=2).map(|t| Node::new(&mut h, t)).collect();
+    for node in &nodes {
+        run.join_and_commit(&mut h, node);
+    }
+    let commit = run.deadlines.commit;
+    h.warp(commit + 1);
+    let reveal = |node: &Node| {
+        builders::reveal_update(
+            &h.program,
+            &node.address(),
+            &run.round,
+            node.cid,
+            node.salt,
+            100,
+        )
+    };
+    let mut forged = reveal(&nodes[0]);
+    forged.accounts[5].pubkey = Address::new_unique();
+    assert_eq!(
+        h.send(&[forged], &[&nodes[0].key]),
+        err(DropPinError::InvalidSysvar),
+        "a forged sysvar would let the revealer pick the anchor"
+    );
+    run.reveal(&mut h, &nodes[0]).unwrap();
+    let anchor = run.state(&h).anchor;
+    assert_eq!(
+        (anchor.recorded, anchor.slot, anchor.hash),
+        (true, commit - 1, embedded_slot_hash(commit - 1)),
+        "the first reveal took the last slot before the commit deadline"
+    );
     let payer = h.funded(1);
     let draw = builders::draw_committee(&h.program, &run.round, 0);
     assert_eq!(
         h.send(std::slice::from_ref(&draw), &[&payer]),
         err(DropPinError::SeedUnavailable),
-        "during the reveals the deadline slot's hash does not exist"
+        "nobody draws while salts may still be revealed"
     );
-    h.warp(run.deadlines.reveal + 1);
+    h.warp(commit + 2);
+    run.reveal(&mut h, &nodes[1]).unwrap();
+
+    // Every leader from the commit deadline on, who saw the salts land, grinds its block: the
+    // sysvar holds other hashes for all of their slots by the time anyone draws.
+    h.warp(run.deadlines.reveal);
+    h.chain.set_slot_hashes(|s| {
+        if s < commit {
+            embedded_slot_hash(s)
+        } else {
+            [0xee; 32]
+        }
+    });
     let mut forged = draw.clone();
     forged.accounts[1].pubkey = Address::new_unique();
     assert_eq!(
         h.send(&[forged], &[&payer]),
         err(DropPinError::InvalidSysvar)
     );
-    // Once the hash has left the SlotHashes window, nobody can draw: the round fails.
-    h.warp(run.deadlines.reveal + 600);
-    assert_eq!(
-        h.send(std::slice::from_ref(&draw), &[&payer]),
-        err(DropPinError::SeedUnavailable)
+    h.send(std::slice::from_ref(&draw), &[&payer]).unwrap();
+    let round = run.state(&h);
+    let expected = sortition::seed::<Sha256>(
+        &run.round.to_bytes(),
+        0,
+        &round.beacon,
+        &embedded_slot_hash(commit - 1),
     );
+    assert_eq!(round.committees[0].seed, expected);
+    assert_eq!(round.anchor, anchor, "the draw kept the anchor");
+}
+
+#[test]
+fn anyone_anchors_a_round_whose_nodes_reveal_late_and_an_unanchored_one_falls_back() {
+    let mut h = Harness::new();
+    h.validators(4, 5);
+    // Reveals open for 1,000 slots: longer than the SlotHashes sysvar reaches back.
+    let open = |h: &mut Harness| {
+        let run = RoundRun::open(h, LAMPORTS_PER_SOL, |args| {
+            args.reveal = args.commit + 1_000;
+            args.validation = args.reveal + PHASE;
+        });
+        let node = Node::new(h, 1);
+        run.join_and_commit(h, &node);
+        (run, node)
+    };
+    let payer = h.funded(1);
+    let (anchored, early_node) = open(&mut h);
+    let (unanchored, late_node) = open(&mut h);
+    let commit = anchored.deadlines.commit;
+    assert_eq!(unanchored.deadlines.commit, commit);
+    // A keeper records the first round's anchor before any node reveals.
+    h.warp(commit + 5);
     h.send(
-        &[builders::crank_timeout(&h.program, &run.round)],
+        &[builders::draw_committee(&h.program, &anchored.round, 0)],
         &[&payer],
     )
     .unwrap();
-    assert_eq!(run.state(&h).failure, FailReason::NoCommittee);
-    assert_eq!(
-        draw.accounts[1].pubkey,
-        Address::new_from_array(SLOT_HASHES_ID)
+    let state = anchored.state(&h);
+    assert!(state.anchor.recorded && !state.committees[0].drawn);
+    assert_eq!(state.anchor.hash, embedded_slot_hash(commit - 1));
+
+    // Both nodes reveal once the sysvar no longer reaches back to the commit deadline.
+    h.warp(commit + 600);
+    assert!(commit + 600 < anchored.deadlines.reveal);
+    anchored.reveal(&mut h, &early_node).unwrap();
+    unanchored.reveal(&mut h, &late_node).unwrap();
+    assert!(
+        !unanchored.state(&h).anchor.recorded,
+        "too late to record, not refused"
     );
+    assert_eq!(
+        h.send(
+            &[builders::draw_committee(&h.program, &unanchored.round, 0)],
+            &[&payer]
+        ),
+        err(DropPinError::SeedUnavailable)
+    );
+
+    anchored.draw(&mut h, 0).unwrap();
+    unanchored.draw(&mut h, 0).unwrap();
+    let reveal = anchored.deadlines.reveal;
+    let (first, second) = (anchored.state(&h), unanchored.state(&h));
+    assert_eq!(first.anchor.slot, commit - 1);
+    assert_eq!(
+        (second.anchor.slot, second.anchor.hash),
+        (reveal - 1, embedded_slot_hash(reveal - 1)),
+        "unanchored, the draw falls back to the slot before the reveal deadline"
+    );
+
+    // Had nobody drawn while that fallback was still in the sysvar, the round would fail.
+    let (stale, node) = open(&mut h);
+    h.warp(stale.deadlines.commit + 600);
+    stale.reveal(&mut h, &node).unwrap();
+    h.warp(stale.deadlines.reveal + 600);
+    assert_eq!(
+        h.send(
+            &[builders::draw_committee(&h.program, &stale.round, 0)],
+            &[&payer]
+        ),
+        err(DropPinError::SeedUnavailable)
+    );
+    h.send(
+        &[builders::crank_timeout(&h.program, &stale.round)],
+        &[&payer],
+    )
+    .unwrap();
+    assert_eq!(stale.state(&h).failure, FailReason::NoCommittee);
 }
 
 #[test]

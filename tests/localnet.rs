@@ -145,6 +145,10 @@ fn an_appeal_over_json_rpc_overturns_a_captive_verdict() {
             .reveal_update(key, &round, *cid, *salt, 10)
             .unwrap();
     }
+    // The first reveal took the seed's anchor from the validator's own SlotHashes sysvar: the
+    // last slot before the commit deadline, whose leader could see no salt.
+    let anchor = protocol.round(&round).unwrap().anchor;
+    assert!(anchor.recorded && anchor.slot < deadlines.commit && anchor.hash != [0; 32]);
     let honest_tree = VerdictTree::new::<Sha256>(
         round.to_bytes(),
         vec![
@@ -167,7 +171,7 @@ fn an_appeal_over_json_rpc_overturns_a_captive_verdict() {
     );
     let (honest_vote, forged_vote) = (vote_of(&honest_tree), vote_of(&forged_tree));
 
-    protocol.chain.wait_for_slot(deadlines.reveal + 1).unwrap();
+    protocol.chain.wait_for_slot(deadlines.reveal).unwrap();
     protocol.draw_committee(&funder, &round, 0).unwrap();
     let state = protocol.round(&round).unwrap();
     for c in &colluders {
@@ -207,8 +211,8 @@ fn an_appeal_over_json_rpc_overturns_a_captive_verdict() {
 
     // A node appeals; the appeal's committee is drawn after it, without the colluders.
     protocol.appeal(&nodes[0].0, &round).unwrap();
-    let seed_slot = protocol.round(&round).unwrap().committees[1].seed_slot;
-    protocol.chain.wait_for_slot(seed_slot + 1).unwrap();
+    let draw_slot = protocol.round(&round).unwrap().committees[1].draw_slot;
+    protocol.chain.wait_for_slot(draw_slot).unwrap();
     protocol.draw_committee(&funder, &round, 1).unwrap();
     let state = protocol.round(&round).unwrap();
     let mut voted = Vec::new();

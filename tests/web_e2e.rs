@@ -251,6 +251,7 @@ fn judge_rounds(
         loop {
             match advance(protocol, funder, store, round_address).unwrap() {
                 Step::Drew(0) => break,
+                Step::Anchored => {}
                 Step::Waiting { until, .. } => wait_for_slot(&protocol.chain, until),
                 other => panic!("expected the draw, got {other:?}"),
             }

@@ -409,10 +409,10 @@ impl RoundRun {
         )
     }
 
-    /// Fixes committee `level`'s seed once its slot hash exists; returns the draw's units.
+    /// Fixes committee `level`'s seed from its draw slot on; returns the draw's units.
     pub fn draw(&self, h: &mut Harness, level: u8) -> Result<ComputeUnits, Failure> {
-        let seed_slot = self.state(h).committee(level).seed_slot;
-        h.warp(seed_slot + 1);
+        let draw_slot = self.state(h).committee(level).draw_slot;
+        h.warp(draw_slot);
         h.send(
             &[builders::draw_committee(&h.program, &self.round, level)],
             &[&self.funder],

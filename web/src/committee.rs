@@ -1,11 +1,11 @@
 //! A round's committees and its appeal as the node and rounds pages show them: drawn by bond
-//! from the registry after the reveals (nobody picks it), the seed, the vote state, the appeal
+//! from the registry after the reveals (nobody picks it), the seed and the slot hash under it, the vote state, the appeal
 //! window and what an appeal decided.
 
 use droppin_coordinator::resolution_name;
 use droppin_interface::{
     availability::availability_deadline,
-    state::{CommitteeDraw, Round, RoundStatus},
+    state::{Round, RoundStatus},
 };
 use leptos::prelude::*;
 use solana_address::Address;
@@ -13,14 +13,36 @@ use solana_address::Address;
 use crate::connect::short;
 use crate::rounds::sol;
 
+/// The slot hash that seeds committee `level`, in words.
+fn seed_source(round: &Round, level: u8) -> String {
+    let anchor = &round.anchor;
+    if level == 1 {
+        let after_appeal = round.committee(1).draw_slot.saturating_sub(1);
+        format!("the hash of slot {after_appeal}, the slot after the appeal")
+    } else if anchor.recorded {
+        format!(
+            "the hash of slot {} ({}...), before training closed",
+            anchor.slot,
+            &hex::encode(anchor.hash)[..12]
+        )
+    } else {
+        format!(
+            "the hash of the last slot before {}, when training closed and no salt was public",
+            round.deadlines.commit
+        )
+    }
+}
+
 /// The vote state of one committee in words.
-fn committee_line(name: &str, committee: &CommitteeDraw, slot: u64) -> String {
+fn committee_line(name: &str, round: &Round, level: u8, slot: u64) -> String {
+    let committee = round.committee(level);
     if !committee.drawn {
         return format!(
-            "{name}: {} seats expected, to be drawn by bond from the registry ({}'s worth bonded, in SOL and $dPIN) with the hash of slot {} and the nodes' revealed salts; nobody can know it before (now {slot}).",
+            "{name}: {} seats expected, to be drawn by bond from the registry ({}'s worth bonded, in SOL and $dPIN) from slot {}, seeded by the nodes' revealed salts and {}; nobody can know it before then (now {slot}).",
             committee.expected,
             sol(committee.bonded_total),
-            committee.seed_slot
+            committee.draw_slot,
+            seed_source(round, level)
         );
     }
     let leading = committee
@@ -34,9 +56,9 @@ fn committee_line(name: &str, committee: &CommitteeDraw, slot: u64) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{name}: drawn, not picked, from seed {}... (slot {}); {} seats taken, each locking {}'s worth of bond; {} absent or excused (locked in other seats). Seats report which updates they fetched until slot {} (the committee judges what most fetched); sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
+        "{name}: drawn, not picked, from seed {}... ({}); {} seats taken, each locking {}'s worth of bond; {} absent or excused (locked in other seats). Seats report which updates they fetched until slot {} (the committee judges what most fetched); sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
         &hex::encode(committee.seed)[..16],
-        committee.seed_slot,
+        seed_source(round, level),
         committee.seats,
         sol(committee.seat_lock),
         committee.absent,
@@ -49,14 +71,10 @@ fn committee_line(name: &str, committee: &CommitteeDraw, slot: u64) -> String {
 
 /// What the pages say about `round`'s committees and appeal at `slot`, one line each.
 pub fn committee_lines(round: &Round, slot: u64) -> Vec<String> {
-    let mut lines = vec![committee_line("Committee", &round.committees[0], slot)];
+    let mut lines = vec![committee_line("Committee", round, 0, slot)];
     let appeal = &round.appeal;
     if appeal.filed() || round.committees[1].drawn {
-        lines.push(committee_line(
-            "Appeal committee",
-            &round.committees[1],
-            slot,
-        ));
+        lines.push(committee_line("Appeal committee", round, 1, slot));
     }
     if appeal.filed() {
         let who = short(&Address::new_from_array(appeal.appellant).to_string());
@@ -109,14 +127,15 @@ pub fn Committee(round: Round, now: u64) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use droppin_interface::state::{AppealResolution, Round, RoundStatus};
+    use droppin_interface::state::{AppealResolution, Round, RoundStatus, SeedAnchor};
 
     use super::committee_lines;
 
     fn round() -> Round {
         let mut round = Round::default();
         round.committees[0].expected = 5;
-        round.committees[0].seed_slot = 300;
+        round.committees[0].draw_slot = 300;
+        round.deadlines.commit = 250;
         round.committees[0].seat_lock = 2_000_000_000;
         round.terms.appeal_window_slots = 100;
         round
@@ -127,7 +146,12 @@ mod tests {
         let lines = committee_lines(&round(), 120);
         assert_eq!(lines.len(), 1);
         assert!(lines[0].contains("to be drawn by bond"), "{}", lines[0]);
-        assert!(lines[0].contains("slot 300"), "{}", lines[0]);
+        assert!(lines[0].contains("from slot 300"), "{}", lines[0]);
+        assert!(
+            lines[0].contains("the last slot before 250, when training closed"),
+            "{}",
+            lines[0]
+        );
     }
 
     #[test]
@@ -136,9 +160,15 @@ mod tests {
         let first = &mut round.committees[0];
         (first.drawn, first.seed, first.seats, first.revealed) = (true, [0xab; 32], 4, 3);
         first.tallies[0].votes = 3;
+        round.anchor = SeedAnchor {
+            recorded: true,
+            slot: 249,
+            hash: [0xcd; 32],
+        };
         let lines = committee_lines(&round, 400);
         assert!(
-            lines[0].contains("drawn, not picked, from seed abababab"),
+            lines[0].contains("drawn, not picked, from seed abababab")
+                && lines[0].contains("the hash of slot 249 (cdcdcdcd"),
             "{}",
             lines[0]
         );

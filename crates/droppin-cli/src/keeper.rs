@@ -22,6 +22,8 @@ use crate::validator::tree_from_list;
 /// What one call to [`advance`] did, or what the round waits for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
+    /// Recorded the round's seed anchor during the reveals (no reveal had yet).
+    Anchored,
     /// Drew the committee of this level.
     Drew(u8),
     /// Reported this many validators drawn for the committee of this level that never took
@@ -107,19 +109,31 @@ fn advance_open<C: Chain>(
     match phase(round, slot) {
         Phase::Training => waiting("training", d.commit),
         Phase::Reveal if round.counts.nodes_joined == 0 => crank(protocol, payer, round_address),
+        // The first reveal records the anchor; if none came yet, anyone may while it is there.
+        Phase::Reveal if !round.anchor.recorded && slot <= d.commit + DRAW_WINDOW_SLOTS => {
+            match protocol.draw_committee(payer, round_address, 0) {
+                Ok(_) => Ok(Step::Anchored),
+                Err(_) if protocol.round(round_address)?.anchor.recorded => {
+                    waiting("the node reveals", d.reveal)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         Phase::Reveal => waiting("the node reveals", d.reveal),
         _ if round.counts.nodes_joined == 0 || round.counts.nodes_revealed == 0 => {
             crank(protocol, payer, round_address)
         }
+        // Unanchored, the draw falls back to the slot before the reveal deadline while the
+        // SlotHashes sysvar still holds it; after that the round can only fail.
+        Phase::Validation
+            if !committee.drawn
+                && (round.anchor.recorded || slot <= d.reveal + DRAW_WINDOW_SLOTS) =>
+        {
+            protocol.draw_committee(payer, round_address, 0)?;
+            Ok(Step::Drew(0))
+        }
         Phase::Validation | Phase::VoteReveal if !committee.drawn => {
-            if slot <= d.reveal {
-                waiting("the slot hash that seeds the committee", d.reveal + 1)
-            } else if slot <= d.reveal + DRAW_WINDOW_SLOTS {
-                protocol.draw_committee(payer, round_address, 0)?;
-                Ok(Step::Drew(0))
-            } else {
-                crank(protocol, payer, round_address)
-            }
+            crank(protocol, payer, round_address)
         }
         Phase::Validation => waiting("the committee's sealed votes", d.validation),
         // A draw that seated nobody has no verdict to escalate: the round fails and refunds.
@@ -151,7 +165,7 @@ fn advance_open<C: Chain>(
     }
 }
 
-/// The appeal's committee: drawn once its seed slot has passed, then resolved after its
+/// The appeal's committee: drawn from the slot after the appeal, then resolved after its
 /// reveals.
 fn advance_appeal<C: Chain>(
     protocol: &mut Protocol<C>,
@@ -162,7 +176,7 @@ fn advance_appeal<C: Chain>(
 ) -> anyhow::Result<Step> {
     let committee = round.committees[1];
     if !committee.drawn
-        && slot > committee.seed_slot
+        && slot >= committee.draw_slot
         && slot < committee.vote_deadline
         && protocol.draw_committee(payer, round_address, 1).is_ok()
     {
@@ -171,8 +185,8 @@ fn advance_appeal<C: Chain>(
     if slot < committee.reveal_deadline {
         return Ok(Step::Waiting {
             what: "the appeal's committee",
-            until: if !committee.drawn && slot <= committee.seed_slot {
-                committee.seed_slot + 1
+            until: if !committee.drawn && slot < committee.draw_slot {
+                committee.draw_slot
             } else {
                 committee.reveal_deadline
             },

@@ -112,8 +112,15 @@ impl EmbeddedChain {
     /// gives the same draws run after run).
     pub fn warp_to_slot(&mut self, slot: u64) {
         self.svm.warp_to_slot(slot);
+        self.set_slot_hashes(embedded_slot_hash);
+    }
+
+    /// Refills the SlotHashes sysvar with `hash_of` each of the 512 slots before the current
+    /// one: what leaders who ground their blocks for other hashes would leave in it.
+    pub fn set_slot_hashes(&mut self, hash_of: impl Fn(u64) -> [u8; 32]) {
+        let slot = self.svm.get_sysvar::<solana_clock::Clock>().slot;
         let entries: Vec<(u64, solana_hash::Hash)> = (slot.saturating_sub(512)..slot)
-            .map(|s| (s, solana_hash::Hash::new_from_array(embedded_slot_hash(s))))
+            .map(|s| (s, solana_hash::Hash::new_from_array(hash_of(s))))
             .collect();
         self.svm
             .set_sysvar(&solana_slot_hashes::SlotHashes::new(&entries));

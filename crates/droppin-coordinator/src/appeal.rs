@@ -42,7 +42,8 @@ pub fn file_appeal(round: &mut Round, appellant: &Pubkey, slot: u64) -> Result<u
     round.appeal.bond = bond;
     round.appeal.filed_slot = slot;
     let committee = &mut round.committees[1];
-    committee.seed_slot = slot + 1;
+    // Its seed takes the hash of the slot after this one: drawn from the slot after that.
+    committee.draw_slot = slot + 2;
     committee.vote_deadline = slot.saturating_add(round.terms.appeal_phase_slots);
     committee.reveal_deadline = committee
         .vote_deadline

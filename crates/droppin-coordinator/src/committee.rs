@@ -8,20 +8,21 @@ use droppin_interface::{
     sortition::{drawn, seed, vote_commitment},
     state::{
         AppealResolution, CommitteeDraw, Currency, FailReason, MAX_TALLIES, Registry, Round,
-        RoundStatus, Seat, SeatStatus, ValidatorBond, VoteTally,
+        RoundStatus, Seat, SeatStatus, SeedAnchor, ValidatorBond, VoteTally,
     },
 };
 
 use crate::{
-    Result, add, bps_of, mul,
+    Phase, Result, add, bps_of, mul,
     node::value_in_lamports,
+    phase,
     registry::{collect_debt, take_or_owe, take_penalty},
     settlement_open, split_pool, sub,
 };
 
-/// Slots after a committee's seed slot within which it must be drawn: the SlotHashes sysvar
-/// keeps the last 512 slot hashes, so after that the seed can no longer be computed (a margin
-/// is kept for the time a draw spends in flight).
+/// Slots after the slot whose hash anchors the seed within which it must be recorded: the
+/// SlotHashes sysvar keeps the last 512 slot hashes, so after that it can no longer be read (a
+/// margin is kept for the time a transaction spends in flight).
 pub const DRAW_WINDOW_SLOTS: u64 = 500;
 
 /// Share of an absence penalty paid to whoever reports it.
@@ -71,16 +72,81 @@ fn require_sitting(round: &Round, level: u8) -> Result<()> {
     }
 }
 
-/// Fixes committee `level`'s seed from `slot_hash`, the hash of its seed slot (or of the first
-/// slot after it, if the leader skipped it), and sizes the seats' lock.
+/// What a `DrawCommittee` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Draw {
+    /// It recorded the round's seed anchor during the reveals; the draw waits for them to close.
+    Anchored,
+    /// It fixed the committee's seed.
+    Drawn,
+}
+
+/// The slot before which the round's seed anchor is taken at `slot`, while it is still to be
+/// recorded: the commit deadline during the reveals (the hash of the last slot before it, which
+/// no salt could shape), the reveal deadline once they closed unrecorded (the fallback: anyone
+/// could have recorded the first during the reveals, and every reveal tries to).
+pub fn anchor_wanted(round: &Round, slot: u64) -> Option<u64> {
+    if round.anchor.recorded {
+        return None;
+    }
+    match phase(round, slot) {
+        Phase::Training => None,
+        Phase::Reveal => Some(round.deadlines.commit),
+        _ => Some(round.deadlines.reveal),
+    }
+}
+
+/// Records the round's seed anchor if it is wanted at `slot` and `hash_before` finds it:
+/// `hash_before(s)` is the slot and hash of the last slot before `s`, read from the SlotHashes
+/// sysvar, or `None` once the sysvar no longer reaches back to it. Returns whether it recorded.
+pub fn take_anchor(
+    round: &mut Round,
+    slot: u64,
+    hash_before: impl FnOnce(u64) -> Option<(u64, [u8; 32])>,
+) -> bool {
+    let Some(before) = anchor_wanted(round, slot) else {
+        return false;
+    };
+    let Some((taken, hash)) = hash_before(before).filter(|&(taken, _)| taken < before) else {
+        return false;
+    };
+    round.anchor = SeedAnchor {
+        recorded: true,
+        slot: taken,
+        hash,
+    };
+    true
+}
+
+/// Fixes committee `level`'s seed from the round's beacon and a slot hash, and sizes the seats'
+/// lock. The first committee takes the round's anchor (during the reveals, a draw only records
+/// it: see [`take_anchor`]). The appeal's takes the hash of the slot after the appeal (the last
+/// before its draw slot), which nobody knew when the first committee voted: known earlier, it
+/// would tell a captive first committee whether the appeal would also be its own.
 pub fn draw_committee<H: Hasher>(
     round: &mut Round,
     round_key: &Pubkey,
     level: u8,
     slot: u64,
-    slot_hash: &[u8; 32],
-) -> Result<()> {
+    hash_before: impl FnOnce(u64) -> Option<(u64, [u8; 32])>,
+) -> Result<Draw> {
     require_sitting(round, level)?;
+    let draw_slot = round.committee(level).draw_slot;
+    let slot_hash = if level == 0 {
+        let anchored = take_anchor(round, slot, hash_before);
+        if phase(round, slot) == Phase::Reveal {
+            return if anchored {
+                Ok(Draw::Anchored)
+            } else {
+                Err(DropPinError::SeedUnavailable)
+            };
+        }
+        round.anchor.recorded.then_some(round.anchor.hash)
+    } else if slot >= draw_slot {
+        hash_before(draw_slot).map(|(_, hash)| hash)
+    } else {
+        None
+    };
     if level == 0 && round.counts.nodes_revealed == 0 {
         return Err(DropPinError::NothingToValidate);
     }
@@ -90,16 +156,16 @@ pub fn draw_committee<H: Hasher>(
     if committee.drawn {
         return Err(DropPinError::AlreadyDrawn);
     }
-    if slot <= committee.seed_slot {
-        return Err(DropPinError::SeedUnavailable);
-    }
+    let slot_hash = slot_hash
+        .filter(|_| slot >= draw_slot)
+        .ok_or(DropPinError::SeedUnavailable)?;
     if slot >= committee.vote_deadline {
         return Err(DropPinError::SeatsClosed);
     }
-    committee.seed = seed::<H>(round_key, level, &beacon, slot_hash);
+    committee.seed = seed::<H>(round_key, level, &beacon, &slot_hash);
     committee.drawn = true;
     committee.seat_lock = lock;
-    Ok(())
+    Ok(Draw::Drawn)
 }
 
 /// Checks that `validator` was drawn for committee `level`: its bond predates the round, and its

@@ -41,8 +41,8 @@ mod verdict;
 
 pub use appeal::{AppealPayout, file_appeal, resolve_appeal, settle_appeal};
 pub use committee::{
-    AbsencePenalty, DRAW_WINDOW_SLOTS, SeatPayout, absences_close, claim_seat, commit_vote,
-    could_sit, draw_committee, excused, finalize_round, has_quorum, min_quorum_votes,
+    AbsencePenalty, DRAW_WINDOW_SLOTS, Draw, SeatPayout, absences_close, anchor_wanted, claim_seat,
+    commit_vote, could_sit, draw_committee, excused, finalize_round, has_quorum, min_quorum_votes,
     report_absent, report_availability, reveal_vote, seat_lock, settle_absence, settle_seat,
 };
 pub use config::{apply_config, propose_config};

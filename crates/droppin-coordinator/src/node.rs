@@ -9,7 +9,10 @@ use droppin_interface::{
     verdict::{Leaf, Outcome},
 };
 
-use crate::{Phase, Result, add, bps_of, phase, require_converted, settlement_open, sub};
+use crate::{
+    Phase, Result, add, bps_of, committee::take_anchor, phase, require_converted, settlement_open,
+    sub,
+};
 
 /// Admits a node; returns its fresh state (with its join index). The caller moves
 /// `round.node_stake` into the vault.
@@ -55,13 +58,16 @@ pub fn commit_update(node: &mut NodeState, slot: u64, commitment: [u8; 32]) -> R
 }
 
 /// Checks a reveal against the commitment and records it; `duplicate` says whether another
-/// node revealed the same CID first. The salt joins the committee's beacon.
+/// node revealed the same CID first. The salt joins the committee's beacon, and the first reveal
+/// that `hash_before` can serve records the round's seed anchor (see
+/// [`crate::committee::take_anchor`]).
 pub fn reveal_update<H: Hasher>(
     round: &mut Round,
     node: &mut NodeState,
     slot: u64,
     reveal: &RevealArgs,
     duplicate: bool,
+    hash_before: impl FnOnce(u64) -> Option<(u64, [u8; 32])>,
 ) -> Result<()> {
     let RevealArgs {
         cid,
@@ -93,6 +99,7 @@ pub fn reveal_update<H: Hasher>(
     node.duplicate = duplicate;
     round.counts.nodes_revealed += 1;
     fold_beacon::<H>(&mut round.beacon, &salt);
+    take_anchor(round, slot, hash_before);
     Ok(())
 }
 

@@ -142,7 +142,7 @@ pub fn open_round(
     round.committees[0] = CommitteeDraw {
         expected: args.committee_size,
         bonded_total,
-        seed_slot: deadlines.reveal,
+        draw_slot: deadlines.reveal,
         vote_deadline: deadlines.validation,
         reveal_deadline: deadlines.vote_reveal,
         ..CommitteeDraw::default()
@@ -253,8 +253,12 @@ fn open_round_timeout(round: &Round, slot: u64) -> Option<FailReason> {
         None
     } else if counts.nodes_revealed == 0 {
         Some(FailReason::NoReveals)
-    } else if !committee.drawn && slot > round.deadlines.reveal.saturating_add(DRAW_WINDOW_SLOTS) {
-        // The seed's slot hash has left the SlotHashes window: nobody can draw any more.
+    } else if !committee.drawn
+        && !round.anchor.recorded
+        && slot > round.deadlines.reveal.saturating_add(DRAW_WINDOW_SLOTS)
+    {
+        // Nobody recorded the anchor, and the fallback's slot hash has left the SlotHashes
+        // window: nobody can draw any more.
         Some(FailReason::NoCommittee)
     } else if phase == Phase::Validation {
         None

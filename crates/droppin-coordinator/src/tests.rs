@@ -16,8 +16,8 @@ use droppin_interface::{
     sortition::{self, vote_commitment},
     state::{
         AppealResolution, Contribution, Currency, FailReason, NodeState, NodeStatus,
-        ProtocolParams, Registry, Reputation, Round, RoundStatus, Seat, SeatStatus, ValidatorBond,
-        VerdictLeaves,
+        ProtocolParams, Registry, Reputation, Round, RoundStatus, Seat, SeatStatus, SeedAnchor,
+        ValidatorBond, VerdictLeaves,
     },
     verdict::{Leaf, Outcome, VerdictTree},
 };
@@ -643,7 +643,21 @@ impl Sim {
                     salt: self.salts[n],
                     sample_count: 10,
                 };
-                reveal_update::<Sha256>(&mut self.round, node, self.slot, &reveal, false).unwrap();
+                // The sysvar may no longer reach back to the commit deadline.
+                let hash_before = |before: u64| {
+                    self.dice
+                        .chance(70)
+                        .then(|| (before - 1, [self.dice.next() as u8; 32]))
+                };
+                reveal_update::<Sha256>(
+                    &mut self.round,
+                    node,
+                    self.slot,
+                    &reveal,
+                    false,
+                    hash_before,
+                )
+                .unwrap();
             }
         }
     }
@@ -707,13 +721,16 @@ impl Sim {
     /// and has each seat commit and reveal one of the candidate votes (or nothing).
     fn judge(&mut self, level: u8, candidates: &[VerdictVote]) {
         let committee = *self.round.committee(level);
-        self.slot = committee.seed_slot + 1;
+        self.slot = committee.draw_slot;
         let slot_hash = [self.dice.next() as u8; 32];
         if self.dice.chance(3) {
             return; // nobody draws in time
         }
-        draw_committee::<Sha256>(&mut self.round, &ROUND_KEY, level, self.slot, &slot_hash)
-            .unwrap();
+        let drawn = draw_committee::<Sha256>(&mut self.round, &ROUND_KEY, level, self.slot, |b| {
+            Some((b - 1, slot_hash))
+        });
+        assert_eq!(drawn, Ok(Draw::Drawn));
+        assert!(self.round.anchor.recorded);
         let mut seated = Vec::new();
         for v in 0..self.bonds.len() {
             let first_seat = self
@@ -1306,4 +1323,113 @@ fn an_absence_the_free_bond_cannot_cover_is_owed_and_paid_as_locks_release() {
     assert_eq!(payout.to_treasury, SOL);
     assert_eq!((bond.debt, bond.bond, bond.locked), (0, 8 * SOL, 0));
     assert_eq!(registry.total_bond, 8 * SOL);
+}
+
+/// A round in its reveals with `count` committed nodes; node `i` committed CID `[i; 32]` with
+/// salt `[i; 32]`.
+fn committed(count: u8) -> (Round, Vec<(NodeState, RevealArgs)>) {
+    let mut round = opened(10 * SOL, SOL);
+    let nodes = (0..count)
+        .map(|i| {
+            let (key, cid, salt) = ([i; 32], Cid::from_digest(&[i; 32]), [i; 32]);
+            round.counts.nodes_joined += 1;
+            let node = NodeState {
+                node: key,
+                status: NodeStatus::Committed,
+                commitment: commitment::<Sha256>(&key, &cid, &salt),
+                ..NodeState::default()
+            };
+            let reveal = RevealArgs {
+                cid,
+                salt,
+                sample_count: 10,
+            };
+            (node, reveal)
+        })
+        .collect();
+    (round, nodes)
+}
+
+/// What a leader grinding its block would make every later slot's hash: `tag`.
+fn ground(before: u64, tag: u8) -> Option<(u64, [u8; 32])> {
+    Some((before - 1, [tag; 32]))
+}
+
+#[test]
+fn the_seed_is_anchored_before_any_salt_is_public_and_no_later_slot_moves_it() {
+    let (mut round, mut nodes) = committed(3);
+    let commit = round.deadlines.commit;
+    assert_eq!(
+        anchor_wanted(&round, commit - 1),
+        None,
+        "training: no anchor"
+    );
+    // The first reveal records the hash of the last slot before the commit deadline.
+    for (i, (node, reveal)) in nodes.iter_mut().enumerate() {
+        let (slot, tag) = (commit + i as u64, 1 + i as u8);
+        reveal_update::<Sha256>(&mut round, node, slot, reveal, false, |b| ground(b, tag)).unwrap();
+    }
+    let anchor = SeedAnchor {
+        recorded: true,
+        slot: commit - 1,
+        hash: [1; 32],
+    };
+    assert_eq!(round.anchor, anchor, "later reveals leave it");
+    // Whatever the slots after the reveals hash to, the seed is the same.
+    let seeds: Vec<[u8; 32]> = [7, 8]
+        .into_iter()
+        .map(|tag| {
+            let mut round = round.clone();
+            let slot = round.deadlines.reveal;
+            let drawn =
+                draw_committee::<Sha256>(&mut round, &ROUND_KEY, 0, slot, |b| ground(b, tag));
+            assert_eq!(drawn, Ok(Draw::Drawn));
+            round.committees[0].seed
+        })
+        .collect();
+    let expected = sortition::seed::<Sha256>(&ROUND_KEY, 0, &round.beacon, &[1; 32]);
+    assert_eq!(seeds, [expected, expected]);
+}
+
+#[test]
+fn anyone_may_anchor_during_the_reveals_and_only_an_unanchored_round_falls_back() {
+    let (mut round, mut nodes) = committed(1);
+    let (commit, reveal) = (round.deadlines.commit, round.deadlines.reveal);
+    // A reveal the sysvar no longer serves records nothing, and is not refused for it.
+    let (node, args) = &mut nodes[0];
+    reveal_update::<Sha256>(&mut round, node, commit + 2, args, false, |_| None).unwrap();
+    assert!(!round.anchor.recorded);
+    // Nor is a draw during the reveals, which can only record the anchor.
+    let refused = draw_committee::<Sha256>(&mut round.clone(), &ROUND_KEY, 0, commit + 3, |_| None);
+    assert_eq!(refused, Err(DropPinError::SeedUnavailable));
+
+    // Anyone's draw during the reveals records it, draws nothing, and cannot record another.
+    let mut anchored = round.clone();
+    let draw = |round: &mut Round, slot, tag| {
+        draw_committee::<Sha256>(round, &ROUND_KEY, 0, slot, |b| ground(b, tag))
+    };
+    assert_eq!(draw(&mut anchored, commit + 3, 4), Ok(Draw::Anchored));
+    assert!(!anchored.committees[0].drawn);
+    assert_eq!(
+        draw(&mut anchored, commit + 4, 5),
+        Err(DropPinError::SeedUnavailable)
+    );
+    assert_eq!(draw(&mut anchored, reveal, 6), Ok(Draw::Drawn));
+    assert_eq!(
+        (anchored.anchor.slot, anchored.anchor.hash),
+        (commit - 1, [4; 32])
+    );
+
+    // Unanchored when the reveals close: the draw takes the last slot before their deadline.
+    assert_eq!(anchor_wanted(&round, reveal), Some(reveal));
+    assert_eq!(draw(&mut round, reveal, 6), Ok(Draw::Drawn));
+    assert_eq!(
+        (round.anchor.slot, round.anchor.hash),
+        (reveal - 1, [6; 32])
+    );
+    // A slot hash that is not from before the slot asked for is never taken.
+    let (mut late, _) = committed(1);
+    assert!(!committee::take_anchor(&mut late, commit + 1, |b| Some((
+        b, [1; 32]
+    ))));
 }

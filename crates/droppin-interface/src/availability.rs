@@ -4,7 +4,7 @@
 //! what it alone fetched, such a node would split the committee into verdicts that differ in
 //! one leaf, and the honest side could lose the vote. So, before anyone judges, every seated
 //! validator records on its seat which nodes' blobs it fetched (a bitmap by join index), until
-//! the committee's availability deadline, halfway between its seed slot and its vote deadline.
+//! the committee's availability deadline, halfway between its draw slot and its vote deadline.
 //! After it, the committee judges the set that more than half of its seats taken before the
 //! deadline reported fetching ([`majority`]; a seat that did not report counts as having fetched
 //! nothing, so seats that report cannot outvote those that stay quiet): a blob outside it is unavailable (the node is excluded, stake back); a blob
@@ -22,11 +22,11 @@ use crate::{
 /// Bytes of an availability bitmap: one bit per node of the largest round.
 pub const AVAILABILITY_BYTES: usize = MAX_NODES_CAP as usize / 8;
 
-/// The slot from which a committee's availability reports are closed: halfway between its seed
+/// The slot from which a committee's availability reports are closed: halfway between its draw
 /// slot and its vote deadline, so the second half of the validation window is left to judging.
 pub fn availability_deadline(committee: &CommitteeDraw) -> u64 {
-    let window = committee.vote_deadline.saturating_sub(committee.seed_slot);
-    committee.seed_slot.saturating_add(window / 2)
+    let window = committee.vote_deadline.saturating_sub(committee.draw_slot);
+    committee.draw_slot.saturating_add(window / 2)
 }
 
 /// A set of nodes by join index (bit `i % 8` of byte `i / 8` is node `i`).
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn reports_close_halfway_through_the_validation_window() {
         let committee = CommitteeDraw {
-            seed_slot: 100,
+            draw_slot: 100,
             vote_deadline: 161,
             ..CommitteeDraw::default()
         };

@@ -22,6 +22,10 @@ fn system_program() -> AccountMeta {
     AccountMeta::new_readonly(Address::new_from_array(SYSTEM_PROGRAM_ID), false)
 }
 
+fn slot_hashes() -> AccountMeta {
+    AccountMeta::new_readonly(Address::new_from_array(SLOT_HASHES_ID), false)
+}
+
 fn token_program() -> AccountMeta {
     AccountMeta::new_readonly(Address::new_from_array(TOKEN_PROGRAM_ID), false)
 }
@@ -182,6 +186,7 @@ pub fn reveal_update(
             AccountMeta::new(find::node(program, round, node), false),
             AccountMeta::new(find::cid_marker(program, round, &cid), false),
             system_program(),
+            slot_hashes(),
         ],
     )
 }
@@ -277,10 +282,7 @@ pub fn draw_committee(program: &Address, round: &Address, level: u8) -> Instruct
     build(
         program,
         &DropPinInstruction::DrawCommittee { level },
-        alloc::vec![
-            AccountMeta::new(*round, false),
-            AccountMeta::new_readonly(Address::new_from_array(SLOT_HASHES_ID), false),
-        ],
+        alloc::vec![AccountMeta::new(*round, false), slot_hashes(),],
     )
 }
 

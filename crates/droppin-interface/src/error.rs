@@ -108,9 +108,10 @@ pub enum DropPinError {
     /// The committee's seed is already fixed.
     #[error("the committee has already been drawn")]
     AlreadyDrawn = 31,
-    /// The slot hash the draw needs is not in the SlotHashes sysvar.
+    /// The draw must wait for the reveals to close, or the slot hash that seeds it is not in the
+    /// SlotHashes sysvar (any more).
     #[error(
-        "the slot hash that seeds this draw is not available: too early, or past the SlotHashes window"
+        "this committee cannot be drawn yet (the reveals are still open), or the slot hash that seeds it has left the SlotHashes window"
     )]
     SeedUnavailable = 32,
     /// The validator's bond changed after the round opened, or it has none.

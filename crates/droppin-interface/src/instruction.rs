@@ -421,7 +421,7 @@ pub enum DropPinInstruction {
     },
 
     /// Reveals the committed update after the commit deadline; folds the salt into the
-    /// committee's beacon.
+    /// committee's beacon, and records the round's seed anchor if it is the first to see it.
     #[codama(account(name = "node", signer, writable))]
     #[codama(account(name = "round", writable))]
     #[codama(account(name = "node_state", writable))]
@@ -431,6 +431,7 @@ pub enum DropPinInstruction {
         docs = "The CID's marker: a seed address of the round, created here"
     ))]
     #[codama(account(name = "system_program", default_value = program("system")))]
+    #[codama(account(name = "slot_hashes", default_value = sysvar("slot_hashes")))]
     RevealUpdate(#[codama(name = "args")] RevealArgs),
 
     /// Registers a validator with a first bond, in SOL or (once launched) $dPIN.
@@ -545,8 +546,9 @@ pub enum DropPinInstruction {
     ))]
     WithdrawBond,
 
-    /// Fixes a committee's seed from the SlotHashes sysvar (anyone may): level 0 after the reveal
-    /// deadline, level 1 after an appeal. Also sizes each seat's lock.
+    /// Fixes a committee's seed (anyone may): level 0 after the reveal deadline, level 1 after
+    /// an appeal. Also sizes each seat's lock. During the reveals it records the round's seed
+    /// anchor from the SlotHashes sysvar if no reveal has yet, and draws nothing.
     #[codama(account(name = "round", writable))]
     #[codama(account(name = "slot_hashes", default_value = sysvar("slot_hashes")))]
     DrawCommittee {

@@ -1,13 +1,22 @@
 //! Drawing a round's committee from the bonded registry, in O(1) per validator.
 //!
-//! The seed of a committee is fixed only after the node reveals close (or after an appeal
-//! lands): `sha256("droppin-seed" || round || level || beacon || slot hash)`, where the beacon
-//! is the XOR of the hashes of every revealed salt (kept in the round as reveals land, so the
-//! order of reveals does not matter) and the slot hash is that of the reveal-deadline slot (or
-//! of the slot after the appeal), read from the SlotHashes sysvar. Nobody knows it while they
-//! can still act on it, and nobody picks it: a node that withholds its reveal flips one bit of
-//! choice at the price of its no-show penalty, and a leader can skip its slot (the next slot's
-//! hash is taken instead).
+//! The first committee's seed is fixed only once the node reveals close:
+//! `sha256("droppin-seed" || round || 0 || beacon || anchor)`. The beacon is the XOR of the
+//! hashes of every revealed salt (kept in the round as reveals land, so their order does not
+//! matter). The anchor is the bank hash of the last slot before the commit deadline, read from
+//! the SlotHashes sysvar by the first reveal (or anyone's draw) that sees it: it was fixed
+//! before any salt was public, so its leader could not aim it, and the reveals that come after
+//! it cannot be chosen around it. A slot hash taken after the reveals would let that slot's
+//! leader, who sees every salt, grind its block for the seat it wants. What is left is
+//! withholding: a node that sees the anchor and the other reveals may keep its own back and
+//! flip one bit of choice, at the price of its no-show penalty.
+//!
+//! The appeal's committee (level 1) takes the hash of the slot after the appeal instead. Drawn
+//! from the anchor, it would be known when the reveals close, and a captive first committee
+//! would know before voting whether an appeal would be judged by its own validators too: it
+//! would only ever cheat when it could not lose. The price is that the leader of the slot after
+//! the appeal could reorder its block for another seed; closing that needs randomness no leader
+//! sees first (a VRF).
 //!
 //! A validator whose bond was last changed before the round opened holds a seat iff its
 //! ticket, `sha256(seed || validator)` read as a little-endian u64, falls under
@@ -22,7 +31,8 @@ use crate::{Pubkey, hash::Hasher};
 
 const SEED_DOMAIN: &[u8] = b"droppin-seed";
 
-/// A committee's seed: the round, the committee level, the nodes' beacon and a slot hash.
+/// A committee's seed: the round, the committee level, the nodes' beacon and a slot hash (the
+/// anchor's for the first committee, the slot after the appeal's for the appeal's).
 pub fn seed<H: Hasher>(
     round: &Pubkey,
     level: u8,

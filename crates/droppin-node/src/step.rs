@@ -322,7 +322,7 @@ mod tests {
         open.counts.nodes_revealed = 1;
         let committee = &mut open.committees[0];
         committee.drawn = true;
-        committee.seed_slot = 200;
+        committee.draw_slot = 200;
         committee.vote_deadline = 300;
         let revealed = node(NodeStatus::Revealed);
         let unsent = Commitment {

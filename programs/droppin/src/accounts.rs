@@ -4,6 +4,7 @@
 //! broke: signer, writable, owner, type, PDA (canonical bump), system program, duplicates.
 
 use alloc::boxed::Box;
+use core::ops::Deref;
 
 use droppin_interface::{
     SYSTEM_PROGRAM_ID,
@@ -11,8 +12,9 @@ use droppin_interface::{
 };
 use pinocchio::{
     AccountView, Address,
+    account::Ref,
     cpi::{Seed, Signer},
-    sysvars::{Sysvar, clock::Clock, rent::Rent},
+    sysvars::{Sysvar, clock::Clock, rent::Rent, slot_hashes::SlotHashes},
 };
 use pinocchio_system::instructions::{
     Allocate, AllocateWithSeed, Assign, AssignWithSeed, CreateAccount, CreateAccountWithSeed,
@@ -308,4 +310,23 @@ fn credit(to: &mut AccountView, lamports: u64) -> Result {
 /// The current slot.
 pub fn current_slot() -> Result<u64> {
     Ok(Clock::get()?.slot)
+}
+
+/// The SlotHashes sysvar, checked by key.
+pub fn slot_hashes(sysvar: &AccountView) -> Result<SlotHashes<Ref<'_, [u8]>>> {
+    SlotHashes::from_account_view(sysvar).map_err(|_| fail(DropPinError::InvalidSysvar))
+}
+
+/// The slot and hash of the last slot before `before` (a skipped slot has none), or `None` once
+/// the sysvar's window no longer reaches back past it: then the newest entry before it might
+/// not be the last slot before it, and the choice would be the caller's.
+pub fn slot_hash_before<T: Deref<Target = [u8]>>(
+    hashes: &SlotHashes<T>,
+    before: u64,
+) -> Option<(u64, [u8; 32])> {
+    // Entries run from the newest slot down.
+    let entries = hashes.entries();
+    let covered = entries.last().is_some_and(|oldest| oldest.slot() < before);
+    let last = entries.get(entries.partition_point(|e| e.slot() >= before))?;
+    covered.then(|| (last.slot(), last.hash))
 }

@@ -300,10 +300,10 @@ pub fn run_appeal(round: &str, cluster: &Cluster) -> anyhow::Result<()> {
     let summary = summarize(&protocol, &address)?;
     cluster.print(&summary, |_| {
         println!(
-            "appealed: {} bonded; the appeal's committee ({} seats expected) is drawn after slot {} and reveals by slot {}",
+            "appealed: {} bonded; the appeal's committee ({} seats expected) is drawn from slot {} and reveals by slot {}",
             format_amount(state.appeal.bond, Currency::Sol),
             state.committees[1].expected,
-            state.committees[1].seed_slot,
+            state.committees[1].draw_slot,
             state.committees[1].reveal_deadline
         )
     })

@@ -29,7 +29,8 @@ pub use node::{
 };
 pub use round::{
     Appeal, AppealResolution, CommitteeDraw, Contribution, Currency, Deadlines, FailReason,
-    MAX_TALLIES, Round, RoundCounts, RoundOutcome, RoundStatus, RoundTerms, Vault, VoteTally,
+    MAX_TALLIES, Round, RoundCounts, RoundOutcome, RoundStatus, RoundTerms, SeedAnchor, Vault,
+    VoteTally,
 };
 pub use validator::{Registry, Seat, SeatStatus, ValidatorBond, dpin_covering, dpin_worth};
 pub use verdict::VerdictLeaves;

@@ -66,9 +66,9 @@ pub enum FailReason {
     AppealUnresolved = 6,
 }
 
-/// Phase deadlines, in slots: training (fund, join, commit) ends at `commit`, node reveals at
-/// `reveal` (whose slot hash seeds the committee), seat claims and sealed votes at `validation`,
-/// vote reveals at `vote_reveal`.
+/// Phase deadlines, in slots: training (fund, join, commit) ends at `commit` (the hash of the
+/// slot before it seeds the committees), node reveals at `reveal`, seat claims and sealed votes
+/// at `validation`, vote reveals at `vote_reveal`.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
 )]
@@ -138,8 +138,31 @@ pub struct VoteTally {
     pub votes: u8,
 }
 
+/// The slot hash that, with the nodes' beacon, seeds a round's first committee: that of the
+/// last slot before the commit deadline, which no revealed salt could have shaped and whose
+/// leader knew no salt (recorded by the first reveal, or anyone's `DrawCommittee`, while the
+/// SlotHashes sysvar still holds it). If nobody recorded it in time, the first draw takes the
+/// last slot before the reveal deadline instead.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
+)]
+pub struct SeedAnchor {
+    /// Whether it is recorded.
+    pub recorded: bool,
+    /// The slot whose hash was taken (a skipped slot has none: the one before it is taken).
+    pub slot: u64,
+    /// That slot's bank hash.
+    pub hash: [u8; 32],
+}
+
+impl SeedAnchor {
+    /// Encoded size.
+    pub const LEN: usize = 1 + 8 + 32;
+}
+
 /// One committee of a round: the first, or the appeal's. Nobody chooses it: its seed is fixed
-/// only after the nodes' reveals (or the appeal) and it comes from a slot hash nobody knew.
+/// only once the nodes' reveals close (or the appeal lands), from their beacon and a slot hash:
+/// for the first, the round's [`SeedAnchor`], taken before any salt was public.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,
 )]
@@ -152,8 +175,9 @@ pub struct CommitteeDraw {
     /// Lamports of bond each seat locks: what the round puts at risk, spread over the smallest
     /// quorum, so a captive quorum always loses more on appeal than it could take.
     pub seat_lock: u64,
-    /// The slot whose hash seeds the draw.
-    pub seed_slot: u64,
+    /// The first slot it may be drawn in: the reveal deadline (the beacon is final), or, for the
+    /// appeal's, the second slot after the appeal (the hash of the slot between seeds it).
+    pub draw_slot: u64,
     /// The seed, once drawn.
     pub seed: [u8; 32],
     /// Whether the seed is fixed.
@@ -329,7 +353,7 @@ impl RoundOutcome {
 /// A training round (PDA `["round", id as u64 LE]`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaAccount)]
 #[codama(field("account_type", number(u8), default_value = 3))]
-#[codama(field("version", number(u8), default_value = 2))]
+#[codama(field("version", number(u8), default_value = 3))]
 #[codama(discriminator(field = "account_type"))]
 #[codama(seed(type = string(utf8), value = "round"))]
 #[codama(seed(name = "id", type = number(u64)))]
@@ -386,6 +410,8 @@ pub struct Round {
     pub counts: RoundCounts,
     /// XOR of the hashes of every revealed salt: the nodes' share of the committee's seed.
     pub beacon: [u8; 32],
+    /// The slot hash that seeds the first committee with the beacon.
+    pub anchor: SeedAnchor,
     /// The first committee (0) and the appeal's committee (1).
     pub committees: [CommitteeDraw; 2],
     /// The appeal, if any.
@@ -396,8 +422,8 @@ pub struct Round {
 
 impl AccountState for Round {
     const TYPE: AccountType = AccountType::Round;
-    /// Version 2 carries the task manifest's CID.
-    const VERSION: u8 = 2;
+    /// Version 2 carries the task manifest's CID; version 3 the seed anchor.
+    const VERSION: u8 = 3;
     const BODY_LEN: usize = 8
         + 1
         + 32
@@ -420,6 +446,7 @@ impl AccountState for Round {
         + 8 * 3
         + RoundCounts::LEN
         + 32
+        + SeedAnchor::LEN
         + CommitteeDraw::LEN * 2
         + Appeal::LEN
         + RoundOutcome::LEN;
@@ -469,6 +496,7 @@ impl Round {
         read(buf, &mut self.funder_pool)?;
         read(buf, &mut self.counts)?;
         read(buf, &mut self.beacon)?;
+        read(buf, &mut self.anchor)?;
         for committee in &mut self.committees {
             read(buf, committee)?;
         }

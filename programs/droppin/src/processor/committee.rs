@@ -9,14 +9,14 @@ use droppin_interface::{
     pda::{ROUND_SEED, seat_seed},
     state::{AccountState, Currency, Registry, Round, Seat, SeatStatus, Treasury},
 };
-use pinocchio::{AccountView, Address, cpi::Seed, sysvars::slot_hashes::SlotHashes};
+use pinocchio::{AccountView, Address, cpi::Seed};
 
 use super::{node::require_round_scoped, not_enough_accounts, registry::load_bond};
 use crate::{
     accounts::{
         SeededAccount, close_with_bounty, create_with_seed, current_slot, is_uninitialized, load,
         load_round, require_distinct, require_key, require_signer, require_system_program,
-        require_writable, save, withdraw,
+        require_writable, save, slot_hash_before, slot_hashes, withdraw,
     },
     bond::BondEscrow,
     error::{DropPinError, Result, fail},
@@ -24,7 +24,8 @@ use crate::{
     hash::SyscallSha256,
 };
 
-/// Fixes committee `level`'s seed from the SlotHashes sysvar.
+/// Fixes committee `level`'s seed from the round's beacon and seed anchor (during the reveals,
+/// records the anchor from the SlotHashes sysvar).
 #[inline(never)]
 pub fn draw(program_id: &Address, accounts: &mut [AccountView], level: u8) -> Result {
     let [round, sysvar, ..] = accounts else {
@@ -32,37 +33,16 @@ pub fn draw(program_id: &Address, accounts: &mut [AccountView], level: u8) -> Re
     };
     require_writable(&[round])?;
     let mut round_state: Box<Round> = load_round(round, program_id)?;
-    let seed_slot = round_state.committee(level).seed_slot;
-    let slot_hash = seed_slot_hash(sysvar, seed_slot)?;
+    let hashes = slot_hashes(sysvar)?;
     coordinator::draw_committee::<SyscallSha256>(
         &mut round_state,
         &round.address().to_bytes(),
         level,
         current_slot()?,
-        &slot_hash,
+        |before| slot_hash_before(&hashes, before),
     )
     .map_err(fail)?;
     save(round, &*round_state)
-}
-
-/// The hash of `seed_slot`, or of the first slot after it if its leader skipped it. The
-/// sysvar's window must still reach back to `seed_slot`, or the choice would be the caller's.
-fn seed_slot_hash(sysvar: &AccountView, seed_slot: u64) -> Result<[u8; 32]> {
-    let hashes =
-        SlotHashes::from_account_view(sysvar).map_err(|_| fail(DropPinError::InvalidSysvar))?;
-    if let Some(hash) = hashes.get_hash(seed_slot) {
-        return Ok(*hash);
-    }
-    // Entries run from the newest slot down.
-    let entries = hashes.entries();
-    let covered = entries
-        .last()
-        .is_some_and(|oldest| oldest.slot() <= seed_slot);
-    let next = entries.iter().rev().find(|e| e.slot() > seed_slot);
-    match next {
-        Some(entry) if covered => Ok(entry.hash),
-        _ => Err(fail(DropPinError::SeedUnavailable)),
-    }
 }
 
 /// Checks that the validator is not a node of the round and (for an appeal) not on its first

@@ -16,7 +16,8 @@ use crate::{
     accounts::{
         SeededAccount, close_with_bounty, create_pda, create_with_seed, current_slot,
         is_uninitialized, load, load_round, require_canonical_pda, require_distinct, require_key,
-        require_signer, require_system_program, require_writable, save,
+        require_signer, require_system_program, require_writable, save, slot_hash_before,
+        slot_hashes,
     },
     error::{DropPinError, Result, fail},
     escrow::{Escrow, RoundSigner},
@@ -107,13 +108,14 @@ pub fn commit(program_id: &Address, accounts: &mut [AccountView], commitment: [u
 #[inline(never)]
 pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealArgs) -> Result {
     let cid = args.cid;
-    let [node, round, node_state, marker, system, ..] = accounts else {
+    let [node, round, node_state, marker, system, sysvar, ..] = accounts else {
         return Err(not_enough_accounts());
     };
     require_signer(node)?;
     require_writable(&[node, round, node_state, marker])?;
     require_distinct(&[node, round, node_state, marker])?;
     require_system_program(system)?;
+    let hashes = slot_hashes(sysvar)?;
     let mut round_state: Box<Round> = load_round(round, program_id)?;
     let mut state: NodeState = load(node_state, program_id)?;
     let round_key = round.address().to_bytes();
@@ -132,6 +134,7 @@ pub fn reveal(program_id: &Address, accounts: &mut [AccountView], args: &RevealA
         current_slot()?,
         args,
         duplicate,
+        |before| slot_hash_before(&hashes, before),
     )
     .map_err(fail)?;
     if !duplicate {

@@ -60,6 +60,8 @@ import {
   getRoundStatusEncoder,
   getRoundTermsDecoder,
   getRoundTermsEncoder,
+  getSeedAnchorDecoder,
+  getSeedAnchorEncoder,
   type Appeal,
   type AppealArgs,
   type Cid,
@@ -80,6 +82,8 @@ import {
   type RoundStatusArgs,
   type RoundTerms,
   type RoundTermsArgs,
+  type SeedAnchor,
+  type SeedAnchorArgs,
 } from "../types";
 
 export const ROUND_ACCOUNT_TYPE = 3;
@@ -144,6 +148,8 @@ export type Round = {
   counts: RoundCounts;
   /** XOR of the hashes of every revealed salt: the nodes' share of the committee's seed. */
   beacon: Array<number>;
+  /** The slot hash that seeds the committees with the beacon. */
+  anchor: SeedAnchor;
   /** The first committee (0) and the appeal's committee (1). */
   committees: Array<CommitteeDraw>;
   /** The appeal, if any. */
@@ -207,6 +213,8 @@ export type RoundArgs = {
   counts: RoundCountsArgs;
   /** XOR of the hashes of every revealed salt: the nodes' share of the committee's seed. */
   beacon: Array<number>;
+  /** The slot hash that seeds the committees with the beacon. */
+  anchor: SeedAnchorArgs;
   /** The first committee (0) and the appeal's committee (1). */
   committees: Array<CommitteeDrawArgs>;
   /** The appeal, if any. */
@@ -246,6 +254,7 @@ export function getRoundEncoder(): FixedSizeEncoder<RoundArgs> {
       ["funderPool", getU64Encoder()],
       ["counts", getRoundCountsEncoder()],
       ["beacon", getArrayEncoder(getU8Encoder(), { size: 32 })],
+      ["anchor", getSeedAnchorEncoder()],
       ["committees", getArrayEncoder(getCommitteeDrawEncoder(), { size: 2 })],
       ["appeal", getAppealEncoder()],
       ["outcome", getRoundOutcomeEncoder()],
@@ -253,7 +262,7 @@ export function getRoundEncoder(): FixedSizeEncoder<RoundArgs> {
     (value) => ({
       ...value,
       accountType: value.accountType ?? ROUND_ACCOUNT_TYPE,
-      version: value.version ?? 2,
+      version: value.version ?? 3,
     }),
   );
 }
@@ -288,6 +297,7 @@ export function getRoundDecoder(): FixedSizeDecoder<Round> {
     ["funderPool", getU64Decoder()],
     ["counts", getRoundCountsDecoder()],
     ["beacon", getArrayDecoder(getU8Decoder(), { size: 32 })],
+    ["anchor", getSeedAnchorDecoder()],
     ["committees", getArrayDecoder(getCommitteeDrawDecoder(), { size: 2 })],
     ["appeal", getAppealDecoder()],
     ["outcome", getRoundOutcomeDecoder()],

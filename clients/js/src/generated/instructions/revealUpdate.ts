@@ -56,6 +56,8 @@ export type RevealUpdateInstruction<
   TAccountCidMarker extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
+  TAccountSlotHashes extends string | AccountMeta<string> =
+    "SysvarS1otHashes111111111111111111111111111",
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -76,6 +78,9 @@ export type RevealUpdateInstruction<
       TAccountSystemProgram extends string
         ? ReadonlyAccount<TAccountSystemProgram>
         : TAccountSystemProgram,
+      TAccountSlotHashes extends string
+        ? ReadonlyAccount<TAccountSlotHashes>
+        : TAccountSlotHashes,
       ...TRemainingAccounts,
     ]
   >;
@@ -120,6 +125,7 @@ export type RevealUpdateInput<
   TAccountNodeState extends string = string,
   TAccountCidMarker extends string = string,
   TAccountSystemProgram extends string = string,
+  TAccountSlotHashes extends string = string,
 > = {
   node: TransactionSigner<TAccountNode>;
   round: Address<TAccountRound>;
@@ -127,6 +133,7 @@ export type RevealUpdateInput<
   /** The CID's marker: a seed address of the round, created here */
   cidMarker: Address<TAccountCidMarker>;
   systemProgram?: Address<TAccountSystemProgram>;
+  slotHashes?: Address<TAccountSlotHashes>;
   args: RevealUpdateInstructionDataArgs["args"];
 };
 
@@ -136,6 +143,7 @@ export function getRevealUpdateInstruction<
   TAccountNodeState extends string,
   TAccountCidMarker extends string,
   TAccountSystemProgram extends string,
+  TAccountSlotHashes extends string,
   TProgramAddress extends Address = typeof DROPPIN_PROGRAM_ADDRESS,
 >(
   input: RevealUpdateInput<
@@ -143,7 +151,8 @@ export function getRevealUpdateInstruction<
     TAccountRound,
     TAccountNodeState,
     TAccountCidMarker,
-    TAccountSystemProgram
+    TAccountSystemProgram,
+    TAccountSlotHashes
   >,
   config?: { programAddress?: TProgramAddress },
 ): RevealUpdateInstruction<
@@ -152,7 +161,8 @@ export function getRevealUpdateInstruction<
   TAccountRound,
   TAccountNodeState,
   TAccountCidMarker,
-  TAccountSystemProgram
+  TAccountSystemProgram,
+  TAccountSlotHashes
 > {
   // Program address.
   const programAddress = config?.programAddress ?? DROPPIN_PROGRAM_ADDRESS;
@@ -164,6 +174,7 @@ export function getRevealUpdateInstruction<
     nodeState: { value: input.nodeState ?? null, isWritable: true },
     cidMarker: { value: input.cidMarker ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
+    slotHashes: { value: input.slotHashes ?? null, isWritable: false },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
@@ -178,6 +189,10 @@ export function getRevealUpdateInstruction<
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
+  if (!accounts.slotHashes.value) {
+    accounts.slotHashes.value =
+      "SysvarS1otHashes111111111111111111111111111" as Address<"SysvarS1otHashes111111111111111111111111111">;
+  }
 
   const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
@@ -187,6 +202,7 @@ export function getRevealUpdateInstruction<
       getAccountMeta("nodeState", accounts.nodeState),
       getAccountMeta("cidMarker", accounts.cidMarker),
       getAccountMeta("systemProgram", accounts.systemProgram),
+      getAccountMeta("slotHashes", accounts.slotHashes),
     ],
     data: getRevealUpdateInstructionDataEncoder().encode(
       args as RevealUpdateInstructionDataArgs,
@@ -198,7 +214,8 @@ export function getRevealUpdateInstruction<
     TAccountRound,
     TAccountNodeState,
     TAccountCidMarker,
-    TAccountSystemProgram
+    TAccountSystemProgram,
+    TAccountSlotHashes
   >);
 }
 
@@ -214,6 +231,7 @@ export type ParsedRevealUpdateInstruction<
     /** The CID's marker: a seed address of the round, created here */
     cidMarker: TAccountMetas[3];
     systemProgram: TAccountMetas[4];
+    slotHashes: TAccountMetas[5];
   };
   data: RevealUpdateInstructionData;
 };
@@ -226,12 +244,12 @@ export function parseRevealUpdateInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedRevealUpdateInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 5) {
+  if (instruction.accounts.length < 6) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
+        expectedAccountMetas: 6,
       },
     );
   }
@@ -249,6 +267,7 @@ export function parseRevealUpdateInstruction<
       nodeState: getNextAccount(),
       cidMarker: getNextAccount(),
       systemProgram: getNextAccount(),
+      slotHashes: getNextAccount(),
     },
     data: getRevealUpdateInstructionDataDecoder().decode(instruction.data),
   };

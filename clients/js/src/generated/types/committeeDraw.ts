@@ -29,7 +29,7 @@ import {
   type VoteTallyArgs,
 } from ".";
 
-/** One committee of a round: the first, or the appeal's. Nobody chooses it: its seed is fixed only after the nodes' reveals (or the appeal) and it comes from a slot hash nobody knew. */
+/** One committee of a round: the first, or the appeal's. Nobody chooses it: its seed is fixed only once the nodes' reveals close, from their beacon and the round's `SeedAnchor`, a slot hash taken before any salt was public. */
 export type CommitteeDraw = {
   /** Expected number of seats: each validator is seated with probability `expected * bond / bonded_total` (capped at one). */
   expected: number;
@@ -37,8 +37,8 @@ export type CommitteeDraw = {
   bondedTotal: bigint;
   /** Lamports of bond each seat locks: what the round puts at risk, spread over the smallest quorum, so a captive quorum always loses more on appeal than it could take. */
   seatLock: bigint;
-  /** The slot whose hash seeds the draw. */
-  seedSlot: bigint;
+  /** The first slot it may be drawn in: the reveal deadline (the beacon is final), or the slot after the appeal. */
+  drawSlot: bigint;
   /** The seed, once drawn. */
   seed: Array<number>;
   /** Whether the seed is fixed. */
@@ -66,8 +66,8 @@ export type CommitteeDrawArgs = {
   bondedTotal: number | bigint;
   /** Lamports of bond each seat locks: what the round puts at risk, spread over the smallest quorum, so a captive quorum always loses more on appeal than it could take. */
   seatLock: number | bigint;
-  /** The slot whose hash seeds the draw. */
-  seedSlot: number | bigint;
+  /** The first slot it may be drawn in: the reveal deadline (the beacon is final), or the slot after the appeal. */
+  drawSlot: number | bigint;
   /** The seed, once drawn. */
   seed: Array<number>;
   /** Whether the seed is fixed. */
@@ -93,7 +93,7 @@ export function getCommitteeDrawEncoder(): FixedSizeEncoder<CommitteeDrawArgs> {
     ["expected", getU8Encoder()],
     ["bondedTotal", getU64Encoder()],
     ["seatLock", getU64Encoder()],
-    ["seedSlot", getU64Encoder()],
+    ["drawSlot", getU64Encoder()],
     ["seed", getArrayEncoder(getU8Encoder(), { size: 32 })],
     ["drawn", getBooleanEncoder()],
     ["voteDeadline", getU64Encoder()],
@@ -111,7 +111,7 @@ export function getCommitteeDrawDecoder(): FixedSizeDecoder<CommitteeDraw> {
     ["expected", getU8Decoder()],
     ["bondedTotal", getU64Decoder()],
     ["seatLock", getU64Decoder()],
-    ["seedSlot", getU64Decoder()],
+    ["drawSlot", getU64Decoder()],
     ["seed", getArrayDecoder(getU8Decoder(), { size: 32 })],
     ["drawn", getBooleanDecoder()],
     ["voteDeadline", getU64Decoder()],

@@ -32,6 +32,7 @@ export * from "./roundOutcome";
 export * from "./roundStatus";
 export * from "./roundTerms";
 export * from "./seatStatus";
+export * from "./seedAnchor";
 export * from "./swapParams";
 export * from "./swapTotals";
 export * from "./swapWindow";
