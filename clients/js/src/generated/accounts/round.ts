@@ -148,7 +148,7 @@ export type Round = {
   counts: RoundCounts;
   /** XOR of the hashes of every revealed salt: the nodes' share of the committee's seed. */
   beacon: Array<number>;
-  /** The slot hash that seeds the committees with the beacon. */
+  /** The slot hash that seeds the first committee with the beacon. */
   anchor: SeedAnchor;
   /** The first committee (0) and the appeal's committee (1). */
   committees: Array<CommitteeDraw>;
@@ -213,7 +213,7 @@ export type RoundArgs = {
   counts: RoundCountsArgs;
   /** XOR of the hashes of every revealed salt: the nodes' share of the committee's seed. */
   beacon: Array<number>;
-  /** The slot hash that seeds the committees with the beacon. */
+  /** The slot hash that seeds the first committee with the beacon. */
   anchor: SeedAnchorArgs;
   /** The first committee (0) and the appeal's committee (1). */
   committees: Array<CommitteeDrawArgs>;

@@ -29,7 +29,7 @@ import {
   type VoteTallyArgs,
 } from ".";
 
-/** One committee of a round: the first, or the appeal's. Nobody chooses it: its seed is fixed only once the nodes' reveals close, from their beacon and the round's `SeedAnchor`, a slot hash taken before any salt was public. */
+/** One committee of a round: the first, or the appeal's. Nobody chooses it: its seed is fixed only once the nodes' reveals close (or the appeal lands), from their beacon and a slot hash: for the first, the round's `SeedAnchor`, taken before any salt was public. */
 export type CommitteeDraw = {
   /** Expected number of seats: each validator is seated with probability `expected * bond / bonded_total` (capped at one). */
   expected: number;
@@ -37,7 +37,7 @@ export type CommitteeDraw = {
   bondedTotal: bigint;
   /** Lamports of bond each seat locks: what the round puts at risk, spread over the smallest quorum, so a captive quorum always loses more on appeal than it could take. */
   seatLock: bigint;
-  /** The first slot it may be drawn in: the reveal deadline (the beacon is final), or the slot after the appeal. */
+  /** The first slot it may be drawn in: the reveal deadline (the beacon is final), or, for the appeal's, the second slot after the appeal (the hash of the slot between seeds it). */
   drawSlot: bigint;
   /** The seed, once drawn. */
   seed: Array<number>;
@@ -66,7 +66,7 @@ export type CommitteeDrawArgs = {
   bondedTotal: number | bigint;
   /** Lamports of bond each seat locks: what the round puts at risk, spread over the smallest quorum, so a captive quorum always loses more on appeal than it could take. */
   seatLock: number | bigint;
-  /** The first slot it may be drawn in: the reveal deadline (the beacon is final), or the slot after the appeal. */
+  /** The first slot it may be drawn in: the reveal deadline (the beacon is final), or, for the appeal's, the second slot after the appeal (the hash of the slot between seeds it). */
   drawSlot: number | bigint;
   /** The seed, once drawn. */
   seed: Array<number>;

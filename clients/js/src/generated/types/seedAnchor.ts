@@ -23,7 +23,7 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
-/** The slot hash that, with the nodes' beacon, seeds both of a round's committees: that of the last slot before the commit deadline, which no revealed salt could have shaped and whose leader knew no salt (recorded by the first reveal, or anyone's `DrawCommittee`, while the SlotHashes sysvar still holds it). If nobody recorded it in time, the first draw takes the last slot before the reveal deadline instead. */
+/** The slot hash that, with the nodes' beacon, seeds a round's first committee: that of the last slot before the commit deadline, which no revealed salt could have shaped and whose leader knew no salt (recorded by the first reveal, or anyone's `DrawCommittee`, while the SlotHashes sysvar still holds it). If nobody recorded it in time, the first draw takes the last slot before the reveal deadline instead. */
 export type SeedAnchor = {
   /** Whether it is recorded. */
   recorded: boolean;
