@@ -383,11 +383,11 @@ fn the_seed_is_anchored_before_any_salt_is_public_and_no_later_leader_can_move_i
     // sysvar holds other hashes for all of their slots by the time anyone draws.
     h.warp(run.deadlines.reveal);
     h.chain.set_slot_hashes(|s| {
-        if s < commit {
+        Some(if s < commit {
             embedded_slot_hash(s)
         } else {
             [0xee; 32]
-        }
+        })
     });
     let mut forged = draw.clone();
     forged.accounts[1].pubkey = Address::new_unique();
@@ -465,10 +465,12 @@ fn anyone_anchors_a_round_whose_nodes_reveal_late_and_an_unanchored_one_falls_ba
         "unanchored, the draw falls back to the slot before the reveal deadline"
     );
 
-    // Had nobody drawn while that fallback was still in the sysvar, the round would fail.
+    // Anchored or not, a committee nobody drew within its window is never drawn (it would have
+    // too little of its validation phase left): the round fails and refunds.
     let (stale, node) = open(&mut h);
-    h.warp(stale.deadlines.commit + 600);
+    h.warp(stale.deadlines.commit + 1);
     stale.reveal(&mut h, &node).unwrap();
+    assert!(stale.state(&h).anchor.recorded);
     h.warp(stale.deadlines.reveal + 600);
     assert_eq!(
         h.send(
@@ -483,6 +485,50 @@ fn anyone_anchors_a_round_whose_nodes_reveal_late_and_an_unanchored_one_falls_ba
     )
     .unwrap();
     assert_eq!(stale.state(&h).failure, FailReason::NoCommittee);
+}
+
+#[test]
+fn the_anchor_skips_a_skipped_slot_and_is_never_taken_past_the_sysvar_window() {
+    let mut h = Harness::new();
+    h.validators(4, 5);
+    // Reveals open for 1,000 slots: longer than the SlotHashes sysvar reaches back.
+    let open = |h: &mut Harness| {
+        let run = RoundRun::open(h, LAMPORTS_PER_SOL, |args| {
+            args.reveal = args.commit + 1_000;
+            args.validation = args.reveal + PHASE;
+        });
+        let node = Node::new(h, 1);
+        run.join_and_commit(h, &node);
+        (run, node)
+    };
+    let (skipped, skipped_node) = open(&mut h);
+    let (edge, edge_node) = open(&mut h);
+    let (late, late_node) = open(&mut h);
+    let commit = skipped.deadlines.commit;
+    assert_eq!(
+        (edge.deadlines.commit, late.deadlines.commit),
+        (commit, commit)
+    );
+
+    // The leader of the last training slot skipped it: the slot before it anchors the seed.
+    h.warp(commit + 1);
+    h.chain
+        .set_slot_hashes(|s| (s != commit - 1).then(|| embedded_slot_hash(s)));
+    skipped.reveal(&mut h, &skipped_node).unwrap();
+    let anchor = skipped.state(&h).anchor;
+    assert_eq!(
+        (anchor.slot, anchor.hash),
+        (commit - 2, embedded_slot_hash(commit - 2))
+    );
+
+    // 511 slots on, the sysvar still reaches back past the commit deadline; at 512 it does not,
+    // and the newest entry it holds before the deadline is no longer the last slot before it.
+    h.warp(commit + 511);
+    edge.reveal(&mut h, &edge_node).unwrap();
+    assert_eq!(edge.state(&h).anchor.slot, commit - 1);
+    h.warp(commit + 512);
+    late.reveal(&mut h, &late_node).unwrap();
+    assert!(!late.state(&h).anchor.recorded);
 }
 
 #[test]
@@ -1414,4 +1460,49 @@ fn a_validator_busy_in_another_committee_is_excused_not_slashed() {
         let bond = h.bond(&v.pubkey());
         assert_eq!((bond.bond, bond.locked, bond.debt), (5 * sol, busy_lock, 0));
     }
+}
+
+#[test]
+fn a_keeper_anchors_a_round_before_any_reveal_and_draws_it_from_that_anchor() {
+    let mut h = Harness::new();
+    h.validators(4, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |args| {
+        args.reveal = args.commit + 1_000;
+        args.validation = args.reveal + PHASE;
+    });
+    let node = Node::new(&mut h, 1);
+    run.join_and_commit(&mut h, &node);
+    let commit = run.deadlines.commit;
+    h.warp(commit + 5);
+    let keeper = h.funded(5);
+    let dir = tempfile::tempdir().unwrap();
+    let store = droppin_storage::LocalStore::open(dir.path(), Default::default()).unwrap();
+    let mut protocol = droppin_client::Protocol::new(h.chain);
+    let advance = |protocol: &mut droppin_client::Protocol<_>| {
+        advance(protocol, &keeper, &store, &run.round).unwrap()
+    };
+    assert_eq!(advance(&mut protocol), Step::Anchored);
+    assert!(matches!(
+        advance(&mut protocol),
+        Step::Waiting {
+            what: "the node reveals",
+            ..
+        }
+    ));
+    assert_eq!(protocol.round(&run.round).unwrap().anchor.slot, commit - 1);
+    // The node reveals long after the sysvar lost the commit deadline; the seed is unchanged.
+    protocol.chain.warp_to_slot(commit + 700);
+    protocol
+        .reveal_update(&node.key, &run.round, node.cid, node.salt, 100)
+        .unwrap();
+    protocol.chain.warp_to_slot(run.deadlines.reveal);
+    assert_eq!(advance(&mut protocol), Step::Drew(0));
+    let round = protocol.round(&run.round).unwrap();
+    let expected = sortition::seed::<Sha256>(
+        &run.round.to_bytes(),
+        0,
+        &round.beacon,
+        &embedded_slot_hash(commit - 1),
+    );
+    assert_eq!(round.committees[0].seed, expected);
 }

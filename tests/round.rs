@@ -287,8 +287,8 @@ fn a_blob_served_to_some_validators_only_cannot_split_the_committee() {
 #[test]
 fn dishonest_validators_are_outvoted_or_appealed_and_always_lose() {
     // Seed 11 gives three dishonest validators the first committee's quorum (an honest node
-    // appeals and the appeal overturns it); with seed 1 the first committee's verdict goes to
-    // the appeal's committee, which confirms it; seed 3 leaves them outvoted.
+    // appeals and the appeal overturns it); seed 1 splits the first committee (the round is
+    // escalated to the appeal's committee, which decides); seed 3 leaves them outvoted.
     for (dishonest, seed, appealed, overturned) in [
         (3, 11, true, true),
         (2, 1, true, false),

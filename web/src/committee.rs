@@ -2,7 +2,7 @@
 //! from the registry after the reveals (nobody picks it), the seed and the slot hash under it, the vote state, the appeal
 //! window and what an appeal decided.
 
-use droppin_coordinator::resolution_name;
+use droppin_coordinator::{anchor_wanted, resolution_name};
 use droppin_interface::{
     availability::availability_deadline,
     state::{Round, RoundStatus},
@@ -13,23 +13,35 @@ use solana_address::Address;
 use crate::connect::short;
 use crate::rounds::sol;
 
-/// The slot hash that seeds committee `level`, in words.
-fn seed_source(round: &Round, level: u8) -> String {
+/// The slot hash that seeds committee `level` at `slot`, in words.
+fn seed_source(round: &Round, level: u8, slot: u64) -> String {
     let anchor = &round.anchor;
+    let (commit, reveal) = (round.deadlines.commit, round.deadlines.reveal);
     if level == 1 {
-        let after_appeal = round.committee(1).draw_slot.saturating_sub(1);
-        format!("the hash of slot {after_appeal}, the slot after the appeal")
-    } else if anchor.recorded {
-        format!(
-            "the hash of slot {} ({}...), before training closed",
+        let after_appeal = round.appeal.filed_slot.saturating_add(1);
+        return format!(
+            "the hash of slot {after_appeal}, the slot after the appeal (or of the appeal's own, if it was skipped)"
+        );
+    }
+    if anchor.recorded {
+        let when = if anchor.slot < commit {
+            "taken before training closed, when no salt was public"
+        } else {
+            "nobody recorded the anchor in time, so the slot before the reveals closed was taken"
+        };
+        return format!(
+            "the hash of slot {} ({}...; {when})",
             anchor.slot,
             &hex::encode(anchor.hash)[..12]
-        )
-    } else {
-        format!(
-            "the hash of the last slot before {}, when training closed and no salt was public",
-            round.deadlines.commit
-        )
+        );
+    }
+    match anchor_wanted(round, slot) {
+        Some(before) if before == reveal => format!(
+            "the hash of the last slot before {reveal} (nobody recorded the anchor before training closed in time)"
+        ),
+        _ => format!(
+            "the hash of the last slot before {commit}, when training closed and no salt was public"
+        ),
     }
 }
 
@@ -42,7 +54,7 @@ fn committee_line(name: &str, round: &Round, level: u8, slot: u64) -> String {
             committee.expected,
             sol(committee.bonded_total),
             committee.draw_slot,
-            seed_source(round, level)
+            seed_source(round, level, slot)
         );
     }
     let leading = committee
@@ -58,7 +70,7 @@ fn committee_line(name: &str, round: &Round, level: u8, slot: u64) -> String {
     format!(
         "{name}: drawn, not picked, from seed {}... ({}); {} seats taken, each locking {}'s worth of bond; {} absent or excused (locked in other seats). Seats report which updates they fetched until slot {} (the committee judges what most fetched); sealed votes until slot {}, revealed until {}: {} revealed.{leading}",
         &hex::encode(committee.seed)[..16],
-        seed_source(round, level),
+        seed_source(round, level, slot),
         committee.seats,
         sol(committee.seat_lock),
         committee.absent,
@@ -155,6 +167,29 @@ mod tests {
     }
 
     #[test]
+    fn an_anchor_nobody_recorded_in_time_is_named_as_the_fallback() {
+        let mut round = round();
+        round.deadlines.reveal = 300;
+        let lines = committee_lines(&round, 320);
+        assert!(
+            lines[0].contains("the last slot before 300 (nobody recorded the anchor"),
+            "{}",
+            lines[0]
+        );
+        round.anchor = SeedAnchor {
+            recorded: true,
+            slot: 299,
+            hash: [1; 32],
+        };
+        let lines = committee_lines(&round, 320);
+        assert!(
+            lines[0].contains("the hash of slot 299") && lines[0].contains("nobody recorded"),
+            "{}",
+            lines[0]
+        );
+    }
+
+    #[test]
     fn a_drawn_committee_shows_its_seed_and_votes() {
         let mut round = round();
         let first = &mut round.committees[0];
@@ -202,10 +237,12 @@ mod tests {
             "{closed:?}"
         );
         round.appeal.appellant = [4; 32];
+        round.appeal.filed_slot = 620;
         round.appeal.resolution = AppealResolution::Overturned;
         let appealed = committee_lines(&round, 650);
         assert!(
-            appealed.iter().any(|l| l.starts_with("Appeal committee")),
+            appealed.iter().any(|l| l.starts_with("Appeal committee")
+                && l.contains("the hash of slot 621, the slot after the appeal")),
             "{appealed:?}"
         );
         assert!(

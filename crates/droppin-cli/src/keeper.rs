@@ -123,12 +123,9 @@ fn advance_open<C: Chain>(
         _ if round.counts.nodes_joined == 0 || round.counts.nodes_revealed == 0 => {
             crank(protocol, payer, round_address)
         }
-        // Unanchored, the draw falls back to the slot before the reveal deadline while the
-        // SlotHashes sysvar still holds it; after that the round can only fail.
-        Phase::Validation
-            if !committee.drawn
-                && (round.anchor.recorded || slot <= d.reveal + DRAW_WINDOW_SLOTS) =>
-        {
+        // The draw has a window after the reveals (unanchored, it falls back to the slot before
+        // their deadline while the SlotHashes sysvar holds it); after it the round can only fail.
+        Phase::Validation if !committee.drawn && slot <= d.reveal + DRAW_WINDOW_SLOTS => {
             protocol.draw_committee(payer, round_address, 0)?;
             Ok(Step::Drew(0))
         }
@@ -177,6 +174,7 @@ fn advance_appeal<C: Chain>(
     let committee = round.committees[1];
     if !committee.drawn
         && slot >= committee.draw_slot
+        && slot <= committee.draw_slot + DRAW_WINDOW_SLOTS
         && slot < committee.vote_deadline
         && protocol.draw_committee(payer, round_address, 1).is_ok()
     {

@@ -112,15 +112,16 @@ impl EmbeddedChain {
     /// gives the same draws run after run).
     pub fn warp_to_slot(&mut self, slot: u64) {
         self.svm.warp_to_slot(slot);
-        self.set_slot_hashes(embedded_slot_hash);
+        self.set_slot_hashes(|s| Some(embedded_slot_hash(s)));
     }
 
     /// Refills the SlotHashes sysvar with `hash_of` each of the 512 slots before the current
-    /// one: what leaders who ground their blocks for other hashes would leave in it.
-    pub fn set_slot_hashes(&mut self, hash_of: impl Fn(u64) -> [u8; 32]) {
+    /// one (`None`: a skipped slot, which has no hash): what leaders who skipped their slots or
+    /// ground their blocks for other hashes would leave in it.
+    pub fn set_slot_hashes(&mut self, hash_of: impl Fn(u64) -> Option<[u8; 32]>) {
         let slot = self.svm.get_sysvar::<solana_clock::Clock>().slot;
         let entries: Vec<(u64, solana_hash::Hash)> = (slot.saturating_sub(512)..slot)
-            .map(|s| (s, solana_hash::Hash::new_from_array(hash_of(s))))
+            .filter_map(|s| Some((s, solana_hash::Hash::new_from_array(hash_of(s)?))))
             .collect();
         self.svm
             .set_sysvar(&solana_slot_hashes::SlotHashes::new(&entries));

@@ -20,9 +20,10 @@ use crate::{
     settlement_open, split_pool, sub,
 };
 
-/// Slots after the slot whose hash anchors the seed within which it must be recorded: the
-/// SlotHashes sysvar keeps the last 512 slot hashes, so after that it can no longer be read (a
-/// margin is kept for the time a transaction spends in flight).
+/// Slots after a committee's draw slot within which it must be drawn (and after the commit
+/// deadline, within which the seed's anchor can be recorded): the SlotHashes sysvar keeps the
+/// last 512 slot hashes, so after that the hash can no longer be read (a margin is kept for the
+/// time a transaction spends in flight).
 pub const DRAW_WINDOW_SLOTS: u64 = 500;
 
 /// Share of an absence penalty paid to whoever reports it.
@@ -141,7 +142,10 @@ pub fn draw_committee<H: Hasher>(
                 Err(DropPinError::SeedUnavailable)
             };
         }
-        round.anchor.recorded.then_some(round.anchor.hash)
+        // Anchored or not, the draw keeps the fallback's window: a committee drawn later would
+        // have too little of its validation phase left to fetch and report what it judges.
+        let in_window = slot <= round.deadlines.reveal.saturating_add(DRAW_WINDOW_SLOTS);
+        (round.anchor.recorded && in_window).then_some(round.anchor.hash)
     } else if slot >= draw_slot {
         hash_before(draw_slot).map(|(_, hash)| hash)
     } else {

@@ -253,12 +253,9 @@ fn open_round_timeout(round: &Round, slot: u64) -> Option<FailReason> {
         None
     } else if counts.nodes_revealed == 0 {
         Some(FailReason::NoReveals)
-    } else if !committee.drawn
-        && !round.anchor.recorded
-        && slot > round.deadlines.reveal.saturating_add(DRAW_WINDOW_SLOTS)
-    {
-        // Nobody recorded the anchor, and the fallback's slot hash has left the SlotHashes
-        // window: nobody can draw any more.
+    } else if !committee.drawn && slot > round.deadlines.reveal.saturating_add(DRAW_WINDOW_SLOTS) {
+        // The draw's window closed (an unanchored round's fallback hash has left the SlotHashes
+        // window; an anchored one is held to it too): nobody can draw any more.
         Some(FailReason::NoCommittee)
     } else if phase == Phase::Validation {
         None

@@ -1414,6 +1414,12 @@ fn anyone_may_anchor_during_the_reveals_and_only_an_unanchored_round_falls_back(
         draw(&mut anchored, commit + 4, 5),
         Err(DropPinError::SeedUnavailable)
     );
+    // Anchored or not, a draw past its window would leave the committee too little time to
+    // fetch and report: refused, and the round fails.
+    let mut late = anchored.clone();
+    let past = reveal + DRAW_WINDOW_SLOTS + 1;
+    assert_eq!(draw(&mut late, past, 6), Err(DropPinError::SeedUnavailable));
+    assert_eq!(crank_timeout(&mut late, past), Ok(FailReason::NoCommittee));
     assert_eq!(draw(&mut anchored, reveal, 6), Ok(Draw::Drawn));
     assert_eq!(
         (anchored.anchor.slot, anchored.anchor.hash),

@@ -108,10 +108,10 @@ pub enum DropPinError {
     /// The committee's seed is already fixed.
     #[error("the committee has already been drawn")]
     AlreadyDrawn = 31,
-    /// The draw must wait for the reveals to close, or the slot hash that seeds it is not in the
-    /// SlotHashes sysvar (any more).
+    /// The draw must wait for the reveals to close (or, for an appeal's, for the slot after the
+    /// appeal), or its window closed: the slot hash that seeds it left the SlotHashes sysvar.
     #[error(
-        "this committee cannot be drawn yet (the reveals are still open), or the slot hash that seeds it has left the SlotHashes window"
+        "this committee cannot be drawn now: its seed is not fixed yet (the reveals are still open, or the slot after the appeal has not passed), or its draw window has closed"
     )]
     SeedUnavailable = 32,
     /// The validator's bond changed after the round opened, or it has none.

@@ -9,7 +9,10 @@
 //! it cannot be chosen around it. A slot hash taken after the reveals would let that slot's
 //! leader, who sees every salt, grind its block for the seat it wants. What is left is
 //! withholding: a node that sees the anchor and the other reveals may keep its own back and
-//! flip one bit of choice, at the price of its no-show penalty.
+//! flip one informed bit of choice, at the price of its no-show penalty (k nodes revealing last
+//! choose among 2^k seeds); and the leaders of the reveal phase's last slots may leave out
+//! reveals they see in flight, a bit each, paid by the node left out (a no-show), which is why
+//! honest nodes reveal as the phase opens.
 //!
 //! The appeal's committee (level 1) takes the hash of the slot after the appeal instead. Drawn
 //! from the anchor, it would be known when the reveals close, and a captive first committee

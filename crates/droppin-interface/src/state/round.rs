@@ -67,7 +67,7 @@ pub enum FailReason {
 }
 
 /// Phase deadlines, in slots: training (fund, join, commit) ends at `commit` (the hash of the
-/// slot before it seeds the committees), node reveals at `reveal`, seat claims and sealed votes
+/// slot before it seeds the first committee, once recorded), node reveals at `reveal`, seat claims and sealed votes
 /// at `validation`, vote reveals at `vote_reveal`.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, CodamaType,

@@ -78,7 +78,7 @@ export const DROPPIN_ERROR__NOT_SELECTED = 0x1d; // 29
 export const DROPPIN_ERROR__NOT_YET_DRAWN = 0x1e; // 30
 /** The committee's seed is already fixed. */
 export const DROPPIN_ERROR__ALREADY_DRAWN = 0x1f; // 31
-/** The draw must wait for the reveals to close, or the slot hash that seeds it is not in the SlotHashes sysvar (any more). */
+/** The draw must wait for the reveals to close (or, for an appeal's, for the slot after the appeal), or its window closed: the slot hash that seeds it left the SlotHashes sysvar. */
 export const DROPPIN_ERROR__SEED_UNAVAILABLE = 0x20; // 32
 /** The validator's bond changed after the round opened, or it has none. */
 export const DROPPIN_ERROR__NOT_ELIGIBLE = 0x21; // 33
@@ -390,7 +390,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [DROPPIN_ERROR__SEAT_BEYOND_BOND]: `the validator's bond when the round opened was below the seat's lock: it could not sit, so it is not absent`,
     [DROPPIN_ERROR__SEAT_EXCUSED]: `this seat records the validator's excuse (its bond was locked in other seats): it holds no vote`,
     [DROPPIN_ERROR__SEATS_CLOSED]: `seat claims and vote commitments are over for this committee`,
-    [DROPPIN_ERROR__SEED_UNAVAILABLE]: `this committee cannot be drawn yet (the reveals are still open), or the slot hash that seeds it has left the SlotHashes window`,
+    [DROPPIN_ERROR__SEED_UNAVAILABLE]: `this committee cannot be drawn now: its seed is not fixed yet (the reveals are still open, or the slot after the appeal has not passed), or its draw window has closed`,
     [DROPPIN_ERROR__SLIPPAGE_EXCEEDED]: `the swap returned less $dPIN than the batch's current auction price requires`,
     [DROPPIN_ERROR__STILL_UNBONDING]: `nothing to withdraw yet: the unbonding delay has not passed`,
     [DROPPIN_ERROR__SWAP_EXCEEDS_AVAILABLE]: `the batch is larger than the SOL available to swap`,

@@ -17,7 +17,7 @@ import {
   type FixedSizeEncoder,
 } from "@solana/kit";
 
-/** Phase deadlines, in slots: training (fund, join, commit) ends at `commit` (the hash of the slot before it seeds the committees), node reveals at `reveal`, seat claims and sealed votes at `validation`, vote reveals at `vote_reveal`. */
+/** Phase deadlines, in slots: training (fund, join, commit) ends at `commit` (the hash of the slot before it seeds the first committee, once recorded), node reveals at `reveal`, seat claims and sealed votes at `validation`, vote reveals at `vote_reveal`. */
 export type Deadlines = {
   /** End of training: funding, joining and committing stop here. */
   commit: bigint;
