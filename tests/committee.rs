@@ -42,6 +42,18 @@ fn revealed_round(
     (run, nodes)
 }
 
+/// A round whose one node joins and commits, with reveals open for 1,000 slots: longer than the
+/// SlotHashes sysvar reaches back.
+fn long_reveal_round(h: &mut Harness) -> (RoundRun, Node) {
+    let run = RoundRun::open(h, LAMPORTS_PER_SOL, |args| {
+        args.reveal = args.commit + 1_000;
+        args.validation = args.reveal + PHASE;
+    });
+    let node = Node::new(h, 1);
+    run.join_and_commit(h, &node);
+    (run, node)
+}
+
 /// The honest verdict over `n` nodes (equal weights) and a dishonest one slashing them all.
 fn verdicts(run: &RoundRun, n: usize) -> ((VerdictTree, VerdictVote), (VerdictTree, VerdictVote)) {
     let weight = 10_000 / n as u16;
@@ -411,19 +423,9 @@ fn the_seed_is_anchored_before_any_salt_is_public_and_no_later_leader_can_move_i
 fn anyone_anchors_a_round_whose_nodes_reveal_late_and_an_unanchored_one_falls_back() {
     let mut h = Harness::new();
     h.validators(4, 5);
-    // Reveals open for 1,000 slots: longer than the SlotHashes sysvar reaches back.
-    let open = |h: &mut Harness| {
-        let run = RoundRun::open(h, LAMPORTS_PER_SOL, |args| {
-            args.reveal = args.commit + 1_000;
-            args.validation = args.reveal + PHASE;
-        });
-        let node = Node::new(h, 1);
-        run.join_and_commit(h, &node);
-        (run, node)
-    };
     let payer = h.funded(1);
-    let (anchored, early_node) = open(&mut h);
-    let (unanchored, late_node) = open(&mut h);
+    let (anchored, early_node) = long_reveal_round(&mut h);
+    let (unanchored, late_node) = long_reveal_round(&mut h);
     let commit = anchored.deadlines.commit;
     assert_eq!(unanchored.deadlines.commit, commit);
     // A keeper records the first round's anchor before any node reveals.
@@ -467,7 +469,7 @@ fn anyone_anchors_a_round_whose_nodes_reveal_late_and_an_unanchored_one_falls_ba
 
     // Anchored or not, a committee nobody drew within its window is never drawn (it would have
     // too little of its validation phase left): the round fails and refunds.
-    let (stale, node) = open(&mut h);
+    let (stale, node) = long_reveal_round(&mut h);
     h.warp(stale.deadlines.commit + 1);
     stale.reveal(&mut h, &node).unwrap();
     assert!(stale.state(&h).anchor.recorded);
@@ -491,19 +493,9 @@ fn anyone_anchors_a_round_whose_nodes_reveal_late_and_an_unanchored_one_falls_ba
 fn the_anchor_skips_a_skipped_slot_and_is_never_taken_past_the_sysvar_window() {
     let mut h = Harness::new();
     h.validators(4, 5);
-    // Reveals open for 1,000 slots: longer than the SlotHashes sysvar reaches back.
-    let open = |h: &mut Harness| {
-        let run = RoundRun::open(h, LAMPORTS_PER_SOL, |args| {
-            args.reveal = args.commit + 1_000;
-            args.validation = args.reveal + PHASE;
-        });
-        let node = Node::new(h, 1);
-        run.join_and_commit(h, &node);
-        (run, node)
-    };
-    let (skipped, skipped_node) = open(&mut h);
-    let (edge, edge_node) = open(&mut h);
-    let (late, late_node) = open(&mut h);
+    let (skipped, skipped_node) = long_reveal_round(&mut h);
+    let (edge, edge_node) = long_reveal_round(&mut h);
+    let (late, late_node) = long_reveal_round(&mut h);
     let commit = skipped.deadlines.commit;
     assert_eq!(
         (edge.deadlines.commit, late.deadlines.commit),
@@ -1466,12 +1458,7 @@ fn a_validator_busy_in_another_committee_is_excused_not_slashed() {
 fn a_keeper_anchors_a_round_before_any_reveal_and_draws_it_from_that_anchor() {
     let mut h = Harness::new();
     h.validators(4, 5);
-    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL, |args| {
-        args.reveal = args.commit + 1_000;
-        args.validation = args.reveal + PHASE;
-    });
-    let node = Node::new(&mut h, 1);
-    run.join_and_commit(&mut h, &node);
+    let (run, node) = long_reveal_round(&mut h);
     let commit = run.deadlines.commit;
     h.warp(commit + 5);
     let keeper = h.funded(5);
