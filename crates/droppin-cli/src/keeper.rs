@@ -112,6 +112,8 @@ fn advance_open<C: Chain>(
         // The first reveal records the anchor; if none came yet, anyone may while it is there.
         Phase::Reveal if !round.anchor.recorded && slot <= d.commit + DRAW_WINDOW_SLOTS => {
             match protocol.draw_committee(payer, round_address, 0) {
+                // Landed after the reveals closed, the same instruction drew the committee.
+                Ok(_) if protocol.round(round_address)?.committees[0].drawn => Ok(Step::Drew(0)),
                 Ok(_) => Ok(Step::Anchored),
                 Err(_) if protocol.round(round_address)?.anchor.recorded => {
                     waiting("the node reveals", d.reveal)
