@@ -1,6 +1,6 @@
 //! A round's committees and its appeal as the node and rounds pages show them: drawn by bond
-//! from the registry after the reveals (nobody picks it), the seed and the slot hash under it, the vote state, the appeal
-//! window and what an appeal decided.
+//! from the registry after the reveals (nobody picks it), the seed and the slot hash under it,
+//! the vote state, the appeal window and what an appeal decided.
 
 use droppin_coordinator::{anchor_wanted, resolution_name};
 use droppin_interface::{

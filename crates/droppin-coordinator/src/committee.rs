@@ -132,7 +132,6 @@ pub fn draw_committee<H: Hasher>(
     hash_before: impl FnOnce(u64) -> Option<(u64, [u8; 32])>,
 ) -> Result<Draw> {
     require_sitting(round, level)?;
-    let draw_slot = round.committee(level).draw_slot;
     let slot_hash = if level == 0 {
         let anchored = take_anchor(round, slot, hash_before);
         if phase(round, slot) == Phase::Reveal {
@@ -146,10 +145,12 @@ pub fn draw_committee<H: Hasher>(
         // have too little of its validation phase left to fetch and report what it judges.
         let in_window = slot <= round.deadlines.reveal.saturating_add(DRAW_WINDOW_SLOTS);
         (round.anchor.recorded && in_window).then_some(round.anchor.hash)
-    } else if slot >= draw_slot {
-        hash_before(draw_slot).map(|(_, hash)| hash)
     } else {
-        None
+        let draw_slot = round.committees[1].draw_slot;
+        (slot >= draw_slot)
+            .then(|| hash_before(draw_slot))
+            .flatten()
+            .map(|(_, hash)| hash)
     };
     if level == 0 && round.counts.nodes_revealed == 0 {
         return Err(DropPinError::NothingToValidate);
@@ -160,9 +161,7 @@ pub fn draw_committee<H: Hasher>(
     if committee.drawn {
         return Err(DropPinError::AlreadyDrawn);
     }
-    let slot_hash = slot_hash
-        .filter(|_| slot >= draw_slot)
-        .ok_or(DropPinError::SeedUnavailable)?;
+    let slot_hash = slot_hash.ok_or(DropPinError::SeedUnavailable)?;
     if slot >= committee.vote_deadline {
         return Err(DropPinError::SeatsClosed);
     }

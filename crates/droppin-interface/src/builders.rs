@@ -282,7 +282,7 @@ pub fn draw_committee(program: &Address, round: &Address, level: u8) -> Instruct
     build(
         program,
         &DropPinInstruction::DrawCommittee { level },
-        alloc::vec![AccountMeta::new(*round, false), slot_hashes(),],
+        alloc::vec![AccountMeta::new(*round, false), slot_hashes()],
     )
 }
 

@@ -318,15 +318,15 @@ pub fn slot_hashes(sysvar: &AccountView) -> Result<SlotHashes<Ref<'_, [u8]>>> {
 }
 
 /// The slot and hash of the last slot before `before` (a skipped slot has none), or `None` once
-/// the sysvar's window no longer reaches back past it: then the newest entry before it might
-/// not be the last slot before it, and the choice would be the caller's.
+/// the sysvar's window no longer reaches back past it. The sysvar holds every recent slot with a
+/// block, so its newest entry before `before`, if it has one, is that slot: the caller has no
+/// choice.
 pub fn slot_hash_before<T: Deref<Target = [u8]>>(
     hashes: &SlotHashes<T>,
     before: u64,
 ) -> Option<(u64, [u8; 32])> {
     // Entries run from the newest slot down.
     let entries = hashes.entries();
-    let covered = entries.last().is_some_and(|oldest| oldest.slot() < before);
     let last = entries.get(entries.partition_point(|e| e.slot() >= before))?;
-    covered.then(|| (last.slot(), last.hash))
+    Some((last.slot(), last.hash))
 }
