@@ -65,6 +65,9 @@ def catalog_model(name):
     text = data["kind"] == "text"
     if text:
         shape = [data["context"]]
+    elif data["kind"] == "tabular":
+        # A number per numeric column, a one-hot per categorical one (the label is no input).
+        shape = [sum(len(c["values"]) if c["type"] == "categorical" else 1 for c in data["columns"] if c["name"] != data["label"])]
     else:
         shape = [data["channels"], data["height"], data["width"]]
     for layer in manifest["model"]:
@@ -110,7 +113,10 @@ def mlp(inputs, width, classes):
 
 WORKLOADS = {
     "digits": (lambda: mlp(64, 64, 10), 32),
+    "breast-cancer": (lambda: catalog_model("breast-cancer"), 16),
     "mnist": (lambda: mlp(784, 128, 10), 64),
+    "mnist-256": (lambda: mlp(784, 256, 10), 64),
+    "mnist-512": (lambda: mlp(784, 512, 10), 64),
     "mnist-wide": (lambda: mlp(784, 1024, 10), 256),
     "mnist-cnn": (lambda: catalog_model("mnist-cnn"), 64),
     "cifar10-cnn": (lambda: catalog_model("cifar10-cnn"), 64),

@@ -10,9 +10,12 @@ use crate::data::Dataset;
 use crate::model::ModelSpec;
 
 /// Every workload, by name.
-pub const WORKLOADS: [&str; 6] = [
+pub const WORKLOADS: [&str; 9] = [
     "digits",
+    "breast-cancer",
     "mnist",
+    "mnist-256",
+    "mnist-512",
     "mnist-wide",
     "mnist-cnn",
     "cifar10-cnn",
@@ -29,13 +32,16 @@ pub struct Workload {
 
 impl Workload {
     /// `digits`: MLP 64 -> 64 (ReLU) -> 10, batch 32; `mnist`: MLP 784 -> 128 -> 10, batch 64;
-    /// `mnist-wide`: MLP 784 -> 1024 -> 10, batch 256; `mnist-cnn`, `cifar10-cnn` and `char-lm`:
-    /// the catalog tasks' models at their recipes' batch sizes.
+    /// `mnist-256` and `mnist-512`: the same at those widths (where the fused kernels meet burn's
+    /// backend); `mnist-wide`: MLP 784 -> 1024 -> 10, batch 256; `breast-cancer`, `mnist-cnn`,
+    /// `cifar10-cnn` and `char-lm`: the catalog tasks' models at their recipes' batch sizes.
     pub fn parse(name: &str) -> Option<Self> {
         let name = *WORKLOADS.iter().find(|known| **known == name)?;
         let (spec, batch) = match name {
             "digits" => (ModelSpec::digits_mlp(), 32),
             "mnist" => (ModelSpec::mlp(vec![784], 128, 10), 64),
+            "mnist-256" => (ModelSpec::mlp(vec![784], 256, 10), 64),
+            "mnist-512" => (ModelSpec::mlp(vec![784], 512, 10), 64),
             "mnist-wide" => (ModelSpec::mlp(vec![784], 1024, 10), 256),
             task => {
                 let manifest = droppin_task::catalog::get(task).ok()?;
@@ -82,6 +88,13 @@ mod tests {
         let wide = Workload::parse("mnist-wide").unwrap();
         assert_eq!((wide.spec.standard().unwrap().1, wide.batch), (1024, 256));
         assert_eq!(Workload::parse("digits").unwrap().batch, 32);
+        let sweep = Workload::parse("mnist-512").unwrap();
+        assert_eq!((sweep.spec.standard().unwrap().1, sweep.batch), (512, 64));
+        let tabular = Workload::parse("breast-cancer").unwrap();
+        assert_eq!(
+            (tabular.spec.input.as_slice(), tabular.batch),
+            (&[30][..], 16)
+        );
         let cnn = Workload::parse("mnist-cnn").unwrap();
         assert_eq!(
             (cnn.spec.input.as_slice(), cnn.batch),

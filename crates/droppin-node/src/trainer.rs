@@ -26,10 +26,10 @@ impl TrainerKind {
     }
 }
 
-/// Widest hidden layer the fused kernels take. They were measured behind burn's backend at
-/// 1,024 wide while one workgroup computed all the logits; the cut stays until a GPU measures
-/// them past it with the logits spread over the device.
-pub const FUSED_MAX_WIDTH: usize = 256;
+/// Widest hidden layer the fused kernels take: the widest at which a GPU measured them (an H200
+/// on Vulkan, 0.77 ms a step against burn's 1.9-2.7 ms; BENCHMARKS.md). Their products do not
+/// tile through workgroup memory, so past it burn's tuned matrix products may win.
+pub const FUSED_MAX_WIDTH: usize = 1024;
 
 /// The path `spec` trains on, given whether a GPU answered.
 pub fn choose_trainer(spec: &ModelSpec, gpu: bool) -> TrainerKind {
@@ -65,7 +65,9 @@ mod tests {
         );
         assert_eq!(choose_trainer(&spec("char-lm"), true), TrainerKind::BurnGpu);
         assert_eq!(choose_trainer(&spec("char-lm"), false), TrainerKind::Cpu);
-        let wide = ModelSpec::mlp(vec![784], 1024, 10);
-        assert_eq!(choose_trainer(&wide, true), TrainerKind::BurnGpu);
+        let widest = ModelSpec::mlp(vec![784], FUSED_MAX_WIDTH, 10);
+        assert_eq!(choose_trainer(&widest, true), TrainerKind::FusedKernels);
+        let wider = ModelSpec::mlp(vec![784], FUSED_MAX_WIDTH + 1, 10);
+        assert_eq!(choose_trainer(&wider, true), TrainerKind::BurnGpu);
     }
 }
