@@ -174,12 +174,12 @@ def criterion_ms(folder, engine, workload):
 
 def compare(folder, torch_ms):
     """Each workload's engines beside PyTorch: ms/step (x PyTorch), and kernels / burn wgpu."""
-    print(f"\n{'workload':<12} " + " ".join(f"{engine:>20}" for engine in ENGINES) + f" {'PyTorch':>9} {'kernels/burn':>12}")
+    print(f"\n{'workload':<13} " + " ".join(f"{engine:>20}" for engine in ENGINES) + f" {'PyTorch':>9} {'kernels/burn':>12}")
     for workload, reference in torch_ms.items():
         ms = {engine: criterion_ms(folder, engine, workload) for engine in ENGINES}
         cells = [f"{ms[e]:>9.3f} ({ms[e] / reference:>5.2f}x)" if ms[e] else f"{'-':>20}" for e in ENGINES]
         ratio = f"{ms['kernels'] / ms['burn_wgpu']:>12.2f}" if ms["kernels"] and ms["burn_wgpu"] else f"{'-':>12}"
-        print(f"{workload:<12} " + " ".join(f"{cell:>20}" for cell in cells) + f" {reference:>9.3f} {ratio}")
+        print(f"{workload:<13} " + " ".join(f"{cell:>20}" for cell in cells) + f" {reference:>9.3f} {ratio}")
 
 
 def main():
@@ -190,12 +190,12 @@ def main():
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"PyTorch {torch.__version__} on {name}")
-    print(f"{'workload':<12} {'batch':>5} {'ms/step':>9} {'first ms':>9}")
+    print(f"{'workload':<13} {'batch':>5} {'ms/step':>9} {'first ms':>9}")
     torch_ms = {}
     for workload, (_, batch) in WORKLOADS.items():
         median, first = run(workload, device)
         torch_ms[workload] = median
-        print(f"{workload:<12} {batch:>5} {median:>9.3f} {first:>9.1f}")
+        print(f"{workload:<13} {batch:>5} {median:>9.3f} {first:>9.1f}")
     if args.criterion:
         compare(args.criterion, torch_ms)
 

@@ -32,8 +32,8 @@ pub struct Workload {
 
 impl Workload {
     /// `digits`: MLP 64 -> 64 (ReLU) -> 10, batch 32; `mnist`: MLP 784 -> 128 -> 10, batch 64;
-    /// `mnist-256` and `mnist-512`: the same at those widths (where the fused kernels meet burn's
-    /// backend); `mnist-wide`: MLP 784 -> 1024 -> 10, batch 256; `breast-cancer`, `mnist-cnn`,
+    /// `mnist-256` and `mnist-512`: the same at those widths (around the fused kernels' former
+    /// cut); `mnist-wide`: MLP 784 -> 1024 -> 10, batch 256; `breast-cancer`, `mnist-cnn`,
     /// `cifar10-cnn` and `char-lm`: the catalog tasks' models at their recipes' batch sizes.
     pub fn parse(name: &str) -> Option<Self> {
         let name = *WORKLOADS.iter().find(|known| **known == name)?;
