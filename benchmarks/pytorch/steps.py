@@ -66,8 +66,8 @@ def catalog_model(name):
     if text:
         shape = [data["context"]]
     elif data["kind"] == "tabular":
-        # A number per numeric column, a one-hot per categorical one (the label is no input).
-        shape = [sum(len(c["values"]) if c["type"] == "categorical" else 1 for c in data["columns"] if c["name"] != data["label"])]
+        # A number per numeric column, a one-hot per categorical one.
+        shape = [sum(len(c["values"]) if c["type"] == "categorical" else 1 for c in data["columns"])]
     else:
         shape = [data["channels"], data["height"], data["width"]]
     for layer in manifest["model"]:

@@ -50,21 +50,21 @@ fn steps(c: &mut Criterion) {
             let mut trainer = LocalTrainer::new(&workload.spec, &base, &data, &config, &device)
                 .expect("a trainer for the workload");
             let batches: Vec<_> = rows.iter().map(|rows| trainer.device_batch(rows)).collect();
-            let (mut next, mut tuned) = (0, false);
+            let mut next = 0;
+            let mut step = || {
+                let (inputs, targets) = batches[next % BATCHES].clone();
+                next += 1;
+                trainer.step_on(inputs, targets).into_scalar::<f32>()
+            };
+            let mut tuned = false;
             group.bench_function(BenchmarkId::new(format!("burn_{device_name}"), name), |b| {
                 // burn tunes its kernels on their first launches: tuned before anything is
                 // timed, and only for a benchmark the filter runs.
                 if !tuned {
-                    for (inputs, targets) in batches.iter().cloned() {
-                        trainer.step_on(inputs, targets).into_scalar::<f32>();
-                    }
+                    (0..BATCHES).for_each(|_| _ = step());
                     tuned = true;
                 }
-                b.iter(|| {
-                    let (inputs, targets) = batches[next % BATCHES].clone();
-                    next += 1;
-                    trainer.step_on(inputs, targets).into_scalar::<f32>()
-                })
+                b.iter(&mut step)
             });
         }
         #[cfg(feature = "gpu")]
