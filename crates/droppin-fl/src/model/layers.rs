@@ -6,14 +6,15 @@ use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, LayerNorm, LayerNormConfig, Linear,
-    LinearConfig, PaddingConfig2d, Relu, Tanh,
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gelu, LayerNorm, Linear, LinearConfig,
+    PaddingConfig2d, Relu, Tanh,
 };
 use burn::tensor::activation::gelu;
 use burn::tensor::{Device, Int, Tensor};
 use droppin_task::Layer;
 
 use super::ModelSpec;
+use super::norm::{norm, normalize};
 
 /// Token vectors plus a learned vector per position.
 #[derive(Module, Debug)]
@@ -173,17 +174,17 @@ impl Block {
             Layer::Tanh => Block::Tanh(Tanh),
             Layer::Dropout { rate } => Block::Dropout(DropoutConfig::new(rate).init()),
             Layer::Flatten => Block::Flatten(Flatten),
-            Layer::LayerNorm => Block::Norm(LayerNormConfig::new(last).init(device)),
+            Layer::LayerNorm => Block::Norm(norm(last, device)),
             Layer::Embedding { dim } => Block::Embed(Embed {
                 tokens: EmbeddingConfig::new(vocabulary, dim as usize).init(device),
                 positions: Param::from_tensor(Tensor::zeros([input[0], dim as usize], device)),
             }),
             Layer::TransformerBlock { heads, hidden } => Block::Transformer(Transformer {
-                attention_norm: LayerNormConfig::new(last).init(device),
+                attention_norm: norm(last, device),
                 attention: MultiHeadAttentionConfig::new(last, heads as usize)
                     .with_dropout(0.0)
                     .init(device),
-                feed_norm: LayerNormConfig::new(last).init(device),
+                feed_norm: norm(last, device),
                 up: LinearConfig::new(last, hidden as usize).init(device),
                 down: LinearConfig::new(hidden as usize, last).init(device),
             }),
@@ -200,7 +201,7 @@ impl Block {
             (Block::Gelu(_), x) => each_rank!(x, |t| gelu(t)),
             (Block::Tanh(_), x) => each_rank!(x, |t| t.tanh()),
             (Block::Dropout(dropout), x) => each_rank!(x, |t| dropout.forward(t)),
-            (Block::Norm(norm), x) => each_rank!(x, |t| norm.forward(t)),
+            (Block::Norm(norm), x) => each_rank!(x, |t| normalize(norm, t)),
             (Block::Flatten(_), Activation::Image(x)) => {
                 let [batch, c, h, w] = x.dims();
                 Activation::Flat(x.reshape([batch, c * h * w]))
@@ -229,12 +230,14 @@ impl Transformer {
         let mask = generate_autoregressive_mask(batch, positions, &x.device());
         let attended = self
             .attention
-            .forward(MhaInput::self_attn(self.attention_norm.forward(x.clone())).mask_attn(mask))
+            .forward(
+                MhaInput::self_attn(normalize(&self.attention_norm, x.clone())).mask_attn(mask),
+            )
             .context;
         let x = x + attended;
         let fed = self
             .down
-            .forward(gelu(self.up.forward(self.feed_norm.forward(x.clone()))));
+            .forward(gelu(self.up.forward(normalize(&self.feed_norm, x.clone()))));
         x + fed
     }
 }

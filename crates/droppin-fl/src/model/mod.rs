@@ -5,6 +5,7 @@
 //! aggregation and validation never depend on the backend.
 
 mod layers;
+mod norm;
 mod spec;
 mod weights;
 
