@@ -1,7 +1,6 @@
 //! Local training on a node's private data: SGD or Adam, mini-batches, optional FedProx.
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{
     AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig, momentum::MomentumConfig,
 };
@@ -15,6 +14,7 @@ use crate::data::Dataset;
 use crate::model::{Model, ModelSpec, Weights};
 use crate::privacy::{ClippedSum, DpSgd};
 
+mod loss;
 mod schedule;
 pub use schedule::{BatchSchedule, PlannedBatch};
 
@@ -175,7 +175,6 @@ pub struct LocalTrainer<'a> {
     device: Device,
     model: Option<Model>,
     optimizer: ModuleOptimizer,
-    loss_fn: CrossEntropyLoss,
     noise_rng: ChaCha20Rng,
     schedule: BatchSchedule,
 }
@@ -211,7 +210,6 @@ impl<'a> LocalTrainer<'a> {
             data,
             config: *config,
             inner_device,
-            loss_fn: CrossEntropyLossConfig::new().init(&device),
             device,
             model: Some(model),
             optimizer,
@@ -320,9 +318,7 @@ impl<'a> LocalTrainer<'a> {
 
     /// The batch's loss, with the FedProx proximal term when configured.
     fn loss_on(&self, model: &Model, inputs: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-        let mut loss = self
-            .loss_fn
-            .forward(model.forward(inputs, self.spec), targets);
+        let mut loss = loss::cross_entropy(model.forward(inputs, self.spec), targets);
         if let Some(mu) = self.config.proximal_mu.filter(|mu| *mu > 0.0) {
             let mut proximal = ProximalTerm {
                 base: &self.base.values,
