@@ -10,5 +10,6 @@ mod spec;
 mod weights;
 
 pub use layers::Model;
+pub(crate) use norm::NORM_EPSILON;
 pub use spec::{ModelKind, ModelSpec};
 pub use weights::{TensorSpec, Weights};

@@ -16,8 +16,9 @@ use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata, backend_extensi
 use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::tensor::{Device, Shape, Tensor};
 
-/// The variance's guard against division by zero, as burn's and the exact validator's norms use.
-pub const NORM_EPSILON: f64 = 1e-5;
+/// The variance's guard against division by zero: the training norm's and the committee's exact
+/// norm's (`validate/exact`), which must agree.
+pub(crate) const NORM_EPSILON: f64 = 1e-5;
 
 /// Layer normalization over the last dimension with a learned scale and shift.
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]

@@ -2,8 +2,7 @@
 //! A backward pass adds its parameters' gradients to the slices it is given (so a batch's
 //! samples accumulate, in order) and returns its input's gradient when asked for it.
 
-/// burn's layer-norm epsilon.
-const NORM_EPSILON: f64 = 1e-5;
+use crate::model::NORM_EPSILON;
 
 /// `x W + b` row by row, `W` being `[in, out]` row-major; inputs that are zero are skipped.
 pub(super) fn dense(x: &[f64], weight: &[f64], bias: &[f64]) -> Vec<f64> {
