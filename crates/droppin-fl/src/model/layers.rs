@@ -1,7 +1,8 @@
 //! The burn model a [`ModelSpec`]'s layer list builds, at run time, on any backend.
 
 use burn::module::{Module, Param};
-use burn::nn::attention::{MultiHeadAttention, MultiHeadAttentionConfig};
+use burn::nn::attention::generate_autoregressive_mask;
+use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
@@ -13,7 +14,6 @@ use burn::tensor::{Device, Int, Tensor};
 use droppin_task::Layer;
 
 use super::ModelSpec;
-use super::attention::{causal_self_attention, dense_rows};
 use super::norm::{norm, normalize};
 
 /// Token vectors plus a learned vector per position.
@@ -193,11 +193,7 @@ impl Block {
 
     fn forward(&self, x: Activation) -> Activation {
         match (self, x) {
-            (Block::Dense(linear), x) => x.map(
-                |t| linear.forward(t),
-                |t| dense_rows(linear, t),
-                |t| linear.forward(t),
-            ),
+            (Block::Dense(linear), x) => each_rank!(x, |t| linear.forward(t)),
             (Block::Conv(conv), Activation::Image(x)) => Activation::Image(conv.forward(x)),
             (Block::MaxPool(pool), Activation::Image(x)) => Activation::Image(pool.forward(x)),
             (Block::AvgPool(pool), Activation::Image(x)) => Activation::Image(pool.forward(x)),
@@ -230,10 +226,18 @@ impl Block {
 
 impl Transformer {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let attended =
-            causal_self_attention(&self.attention, normalize(&self.attention_norm, x.clone()));
+        let [batch, positions, _] = x.dims();
+        let mask = generate_autoregressive_mask(batch, positions, &x.device());
+        let attended = self
+            .attention
+            .forward(
+                MhaInput::self_attn(normalize(&self.attention_norm, x.clone())).mask_attn(mask),
+            )
+            .context;
         let x = x + attended;
-        let hidden = gelu(dense_rows(&self.up, normalize(&self.feed_norm, x.clone())));
-        x + dense_rows(&self.down, hidden)
+        let fed = self
+            .down
+            .forward(gelu(self.up.forward(normalize(&self.feed_norm, x.clone()))));
+        x + fed
     }
 }

@@ -4,7 +4,6 @@
 //! WebGPU on a GPU); the engine moves weights in and out as flat `f32` vectors so that updates,
 //! aggregation and validation never depend on the backend.
 
-mod attention;
 mod layers;
 mod norm;
 mod spec;
