@@ -399,3 +399,89 @@ fn finding_10_closing_cannot_skip_the_posted_leaves_and_strand_their_rent() {
     );
     assert_eq!(h.balance(&leaves), 0);
 }
+
+#[test]
+fn finding_11_an_emptied_wallet_blocks_no_settlement_and_gets_its_due() {
+    // A node and a validator empty their wallets once the verdict is in. A wallet holding
+    // nothing cannot take less than the rent-exempt minimum (the runtime refuses an account left
+    // between zero and it), and the round closes only once every node and seat has settled: if
+    // a stranger could not settle them, the funder's remainder would wait on them for good. It
+    // cannot happen: each settlement returns the rent of the settled account to the wallet that
+    // paid it, in the same transaction, and that alone exceeds the minimum, so even a seat's
+    // reward far under it lands.
+    const EMPTY_ACCOUNT_RENT: u64 = 890_880;
+    let mut h = Harness::new();
+    let validators = h.validators(8, 5);
+    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL / 100, |_| {});
+    let nodes: Vec<Node> = (1..=2).map(|t| Node::new(&mut h, t)).collect();
+    for node in &nodes {
+        run.join_and_commit(&mut h, node);
+    }
+    h.warp(run.deadlines.commit);
+    for node in &nodes {
+        run.reveal(&mut h, node).unwrap();
+    }
+    run.draw(&mut h, 0).unwrap();
+    let drawn: Vec<&Keypair> = run.drawn(&h, &validators, 0);
+    let (tree, vote) = run.verdict(&[accepted(5_000), accepted(5_000)]);
+    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(vote))).collect();
+    run.judge(&mut h, 0, &votes);
+    run.finalize(&mut h, drawn[0]).unwrap();
+    run.post(&mut h, drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(&mut h);
+
+    // What an honest node and an honest seat get, each settling itself.
+    let node_paid = run.settle_node_paid(&mut h, &nodes[0]);
+    let honest = drawn[0].pubkey();
+    let seat_rent = h.balance(&find::seat(&h.program, &run.round, &honest, 0));
+    let before = h.balance(&honest);
+    run.settle_seat(&mut h, drawn[0], &honest, 0).unwrap();
+    let reward = h.balance(&honest) + 5_000 - before - seat_rent;
+    assert!(
+        (1..EMPTY_ACCOUNT_RENT).contains(&reward),
+        "a seat's reward under the minimum: {reward}"
+    );
+
+    let empty = |h: &mut Harness, wallet: &Keypair| {
+        let all = h.balance(&wallet.pubkey());
+        let sink = Address::new_unique();
+        let ix =
+            solana_system_interface::instruction::transfer(&wallet.pubkey(), &sink, all - 5_000);
+        h.send(&[ix], &[wallet]).unwrap();
+        assert_eq!(h.balance(&wallet.pubkey()), 0);
+    };
+    let (node, gone) = (&nodes[1], drawn[1]);
+    empty(&mut h, &node.key);
+    empty(&mut h, gone);
+    let stranger = h.funded(1);
+    let tiny = solana_system_interface::instruction::transfer(
+        &stranger.pubkey(),
+        &Address::new_unique(),
+        reward,
+    );
+    assert!(
+        h.send(&[tiny], &[&stranger]).is_err(),
+        "the premise: an empty account cannot take the reward alone"
+    );
+    let returned: u64 = [
+        find::node(&h.program, &run.round, &node.address()),
+        find::cid_marker(&h.program, &run.round, &node.cid),
+    ]
+    .iter()
+    .map(|account| droppin_coordinator::split_rent(h.balance(account), false).0)
+    .sum();
+    run.settle_node_by(&mut h, &stranger, &node.address())
+        .unwrap();
+    assert_eq!(h.balance(&node.address()), node_paid + returned);
+    let seat_rent = h.balance(&find::seat(&h.program, &run.round, &gone.pubkey(), 0));
+    let (to_owner, _) = droppin_coordinator::split_rent(seat_rent, false);
+    assert!(
+        to_owner >= EMPTY_ACCOUNT_RENT,
+        "the returned rent alone: {to_owner}"
+    );
+    for v in &drawn[1..] {
+        run.settle_seat(&mut h, &stranger, &v.pubkey(), 0).unwrap();
+    }
+    assert_eq!(h.balance(&gone.pubkey()), reward + to_owner);
+    run.close(&mut h).unwrap();
+}
