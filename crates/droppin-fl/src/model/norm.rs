@@ -83,7 +83,8 @@ impl<B: Backend> Backward<B, 3> for LayerNormBackward {
             B::float_reshape(B::float_sum_dim(tensor, 0), Shape::new([width]))
         };
         // The input's gradient first: queued after the column sums, its element-wise chain ran
-        // as five separate launches on burn's fused GPU backend; first, it fuses.
+        // as five separate launches on burn's fused wgpu backend (the software adapter); queued
+        // first, it fuses into one.
         if let Some(node) = node_x {
             let scaled = B::float_mul(grad.clone(), broadcast_last::<B>(gamma, &shape));
             let mean = B::float_mean_dim(scaled.clone(), last);
