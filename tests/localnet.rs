@@ -4,7 +4,7 @@
 use droppin_cli::{
     committee::{SealedVote, drawn, reveal, sit_and_seal},
     demo::{DemoConfig, embedded_chain, run},
-    localnet::{Localnet, LocalnetOptions},
+    localnet::{Localnet, LocalnetOptions, PageOrigins},
 };
 use droppin_client::{Chain, ChainError, Protocol, RpcChain};
 use droppin_fl::data::digits;
@@ -27,6 +27,7 @@ fn localnet(dir: &std::path::Path) -> Localnet {
         gateway_port: 0,
         data_dir: dir.join("localnet"),
         web_root: None,
+        pages: PageOrigins::Any,
         program: program_path(),
         admin: Keypair::new(),
     })

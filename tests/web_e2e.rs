@@ -21,7 +21,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use droppin_cli::committee::{SealedVote, drawn, reveal, sit_and_report, sit_and_seal};
 use droppin_cli::keeper::{Step, advance, drive_to_settlement};
-use droppin_cli::localnet::{Localnet, LocalnetOptions};
+use droppin_cli::localnet::{Localnet, LocalnetOptions, PageOrigins};
 use droppin_cli::validator::{HeldTask, committee_availability, fetch_updates, judge};
 use droppin_client::{Chain, Protocol, RpcChain, token};
 use droppin_fl::data::task_split;
@@ -365,6 +365,7 @@ fn fund_train_commit_reveal_judge_settle_in_the_browser() {
         gateway_port: 0,
         data_dir: dir.path().join("localnet"),
         web_root: Some(dist),
+        pages: PageOrigins::Any,
         program: program_path(),
         admin: admin.insecure_clone(),
     })

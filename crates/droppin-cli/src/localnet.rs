@@ -14,6 +14,7 @@ use std::{
 use anyhow::{Context, bail};
 use droppin_client::{Chain, Protocol, RpcChain};
 use droppin_interface::{LAMPORTS_PER_SOL, state::ProtocolParams};
+pub use droppin_storage::origins::{Origin, PageOrigins};
 use droppin_storage::{
     Limits, LocalStore,
     server::{GatewayConfig, RunningGateway},
@@ -47,6 +48,8 @@ pub struct LocalnetOptions {
     pub data_dir: PathBuf,
     /// The built web app, served by the gateway at `/`.
     pub web_root: Option<PathBuf>,
+    /// The web pages the storage gateway serves.
+    pub pages: PageOrigins,
     /// The program binary to deploy.
     pub program: PathBuf,
     /// The protocol admin (airdropped, then initializes the config).
@@ -154,6 +157,7 @@ impl Localnet {
             Arc::new(store),
             GatewayConfig {
                 web_root: options.web_root,
+                pages: options.pages,
                 ..GatewayConfig::default()
             },
             SocketAddr::from(([127, 0, 0, 1], options.gateway_port)),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use droppin_cli::localnet::{Localnet, LocalnetOptions};
+use droppin_cli::localnet::{Localnet, LocalnetOptions, Origin, PageOrigins};
 use droppin_client::{default_program_path, read_keypair, write_new_keypair};
 
 #[derive(Args)]
@@ -24,6 +24,11 @@ pub struct LocalnetArgs {
     /// The program binary.
     #[arg(long)]
     program: Option<PathBuf>,
+    /// Serve only web pages of this origin (repeat for several; the gateway's own is added):
+    /// uploads from pages of other sites are refused. By default any page may use the gateway,
+    /// within its upload quota.
+    #[arg(long = "allow-origin", value_name = "http[s]://HOST[:PORT]")]
+    allow_origins: Vec<Origin>,
 }
 
 pub fn run_localnet(args: LocalnetArgs) -> anyhow::Result<()> {
@@ -38,11 +43,20 @@ pub fn run_localnet(args: LocalnetArgs) -> anyhow::Result<()> {
         .join("index.html")
         .exists()
         .then(|| args.web.clone());
+    let pages = if args.allow_origins.is_empty() {
+        PageOrigins::Any
+    } else {
+        let own = ["127.0.0.1", "localhost"]
+            .map(|host| format!("http://{host}:{}", args.gateway_port).parse::<Origin>());
+        let own = own.into_iter().collect::<Result<Vec<_>, _>>()?;
+        PageOrigins::Only([args.allow_origins, own].concat())
+    };
     let localnet = Localnet::start(LocalnetOptions {
         rpc_port: args.rpc_port,
         gateway_port: args.gateway_port,
         data_dir: args.data.clone(),
         web_root: web_root.clone(),
+        pages,
         program: args.program.unwrap_or_else(default_program_path),
         admin,
     })?;

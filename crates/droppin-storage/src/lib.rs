@@ -25,6 +25,8 @@ mod http;
 #[cfg(feature = "http")]
 mod kubo;
 #[cfg(feature = "server")]
+pub mod origins;
+#[cfg(feature = "server")]
 pub mod server;
 
 pub use cid::{content_id, from_interface, interface_cid, parse_cid, to_interface};

@@ -4,8 +4,9 @@
 //! sizes and times, and an upload quota. Anything that is not a dropPIN CID is refused before
 //! the store is touched. Optionally serves the built web app from the same origin.
 //!
-//! Its CORS lets any page read it (the app may be served from anywhere), and a page on any site
-//! may post to it whatever CORS says: the quota bounds what such a page can write.
+//! By default its CORS lets any page read it (the app may be served from anywhere), and a page on
+//! any site may post to it whatever CORS says: the quota bounds what such a page can write. A
+//! gateway that names its pages' origins answers only them and refuses uploads from any other.
 
 use std::{
     future::IntoFuture,
@@ -23,19 +24,19 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::{DefaultBodyLimit, Multipart, Path, Query, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
 use tower_http::{
     compression::Compression,
-    cors::{Any, CorsLayer},
+    cors::{AllowOrigin, Any, CorsLayer},
     services::ServeDir,
     timeout::TimeoutLayer,
 };
 
-use crate::{BlobStore, Limits, StorageError, parse_cid};
+use crate::{BlobStore, Limits, StorageError, origins::PageOrigins, parse_cid};
 
 /// Room for the multipart envelope around an uploaded blob.
 const MULTIPART_OVERHEAD: usize = 64 << 10;
@@ -55,16 +56,20 @@ pub struct GatewayConfig {
     /// How long one request may take, its upload included, before it is answered 408: long
     /// enough for the largest blob at 1 Mbit/s, short enough that a stalled client lets go.
     pub request_timeout: Duration,
+    /// The web pages the gateway serves: CORS answers only them, and an upload from another
+    /// page is refused (403).
+    pub pages: PageOrigins,
 }
 
 impl Default for GatewayConfig {
-    /// Default limits, no web app, 4 GiB of uploads, three minutes a request.
+    /// Default limits, no web app, 4 GiB of uploads, three minutes a request, any page.
     fn default() -> Self {
         GatewayConfig {
             limits: Limits::default(),
             web_root: None,
             quota_bytes: 4 << 30,
             request_timeout: Duration::from_secs(180),
+            pages: PageOrigins::Any,
         }
     }
 }
@@ -74,6 +79,7 @@ struct Gateway {
     store: Arc<dyn BlobStore>,
     limits: Limits,
     quota: Arc<Quota>,
+    pages: Arc<PageOrigins>,
 }
 
 /// The upload quota: bytes taken so far, of at most `limit`.
@@ -136,6 +142,14 @@ impl IntoResponse for ApiError {
 
 /// The router: gateway, upload endpoint, CORS, and the web app if configured.
 pub fn router(store: Arc<dyn BlobStore>, config: GatewayConfig) -> Router {
+    let allowed_origins = match &config.pages {
+        PageOrigins::Any => AllowOrigin::from(Any),
+        PageOrigins::Only(origins) => AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin.as_str()).ok()),
+        ),
+    };
     let state = Gateway {
         store,
         limits: config.limits,
@@ -143,12 +157,13 @@ pub fn router(store: Arc<dyn BlobStore>, config: GatewayConfig) -> Router {
             limit: config.quota_bytes,
             taken: AtomicU64::new(0),
         }),
+        pages: Arc::new(config.pages),
     };
     let body_limit = usize::try_from(config.limits.max_blob_bytes)
         .unwrap_or(usize::MAX)
         .saturating_add(MULTIPART_OVERHEAD);
     let cors = CorsLayer::new()
-        .allow_origin(Any)
+        .allow_origin(allowed_origins)
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
         .allow_headers(Any);
     let api = Router::new()
@@ -223,8 +238,17 @@ struct BlockStat {
 
 async fn block_put(
     State(gateway): State<Gateway>,
+    headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Json<BlockStat>, ApiError> {
+    let origin = headers.get(header::ORIGIN);
+    if !gateway.pages.allow(origin.map(HeaderValue::as_bytes)) {
+        let origin = origin.map_or("?".into(), |o| String::from_utf8_lossy(o.as_bytes()));
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            format!("this gateway takes no uploads from pages of {origin}"),
+        ));
+    }
     let bad_request = |message: String| ApiError(StatusCode::BAD_REQUEST, message);
     let field = form
         .next_field()

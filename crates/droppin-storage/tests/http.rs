@@ -7,6 +7,7 @@ use std::{
 
 use droppin_storage::{
     BlobStore, GatewayStore, KuboStore, Limits, LocalStore, StorageError, content_id,
+    origins::PageOrigins,
     server::{GatewayConfig, RunningGateway},
 };
 
@@ -240,5 +241,54 @@ fn a_stalled_client_does_not_keep_the_gateway_from_stopping() {
         stopping.elapsed() < Duration::from_secs(15),
         "stopped after {:?}",
         stopping.elapsed()
+    );
+}
+
+/// A gateway that names its pages' origins: CORS answers only them, and an upload from a page
+/// of another site is refused before it is read (a form post needs no CORS permission), while
+/// the CLI, which sends no origin, uploads as before.
+#[test]
+fn a_gateway_that_names_its_pages_refuses_uploads_from_other_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = "https://app.example";
+    let server = gateway_with(
+        &dir,
+        GatewayConfig {
+            pages: PageOrigins::Only(vec![app.parse().unwrap()]),
+            ..GatewayConfig::default()
+        },
+    );
+    let upload = |origin: &str, bytes: &[u8]| {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(bytes.to_vec()),
+        );
+        reqwest::blocking::Client::new()
+            .post(format!("{}/api/v0/block/put", server.url()))
+            .header("origin", origin)
+            .multipart(form)
+            .send()
+            .unwrap()
+    };
+    let refused = upload("https://elsewhere.example", b"junk");
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let message = refused.text().unwrap();
+    assert!(message.contains("https://elsewhere.example"), "{message}");
+    assert!(!dir.path().join(content_id(b"junk").to_string()).exists());
+
+    let taken = upload(app, b"an update");
+    assert!(taken.status().is_success(), "{}", taken.status());
+    assert_eq!(taken.headers()["access-control-allow-origin"], app);
+    let kubo = KuboStore::new(&server.url(), limits()).unwrap();
+    assert_eq!(kubo.get(&content_id(b"an update")).unwrap(), b"an update");
+    assert_eq!(
+        kubo.put(b"from the CLI").unwrap(),
+        content_id(b"from the CLI")
     );
 }

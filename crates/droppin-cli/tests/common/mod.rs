@@ -5,7 +5,7 @@ use std::{
     process::{Child, Command, Output, Stdio},
 };
 
-use droppin_cli::localnet::{Localnet, LocalnetOptions};
+use droppin_cli::localnet::{Localnet, LocalnetOptions, PageOrigins};
 
 /// A command's standard output, after asserting it succeeded (its output and errors otherwise).
 pub fn ok(output: Output) -> String {
@@ -26,6 +26,7 @@ pub fn localnet(dir: &std::path::Path, admin: &solana_keypair::Keypair) -> Local
         gateway_port: 0,
         data_dir: dir.join("localnet"),
         web_root: None,
+        pages: PageOrigins::Any,
         program: droppin_client::default_program_path(),
         admin: admin.insecure_clone(),
     })
