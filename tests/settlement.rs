@@ -8,7 +8,7 @@ use droppin_interface::{
     state::{
         FailReason, NEW_IDENTITY_MULTIPLIER_BPS, NodeState, ProtocolParams, Reputation, RoundStatus,
     },
-    verdict::Outcome,
+    verdict::{Leaf, Outcome},
 };
 use droppin_tests::{Failure, Harness, Node, RoundRun, accepted, leaf, test_params};
 use solana_address::Address;
@@ -19,10 +19,16 @@ fn err(e: DropPinError) -> Result<u64, Failure> {
     Err(Failure::Program(e))
 }
 
-/// A round with `n` revealed nodes, its drawn committee, and the honest-looking seats' keys.
+/// A round of 1 SOL with `n` revealed nodes, its drawn committee, and the honest-looking seats'
+/// keys.
 fn judged_round(h: &mut Harness, n: u8) -> (RoundRun, Vec<Node>, Vec<Keypair>) {
+    judged_round_of(h, n, LAMPORTS_PER_SOL)
+}
+
+/// The same with a pool of `pool` lamports.
+fn judged_round_of(h: &mut Harness, n: u8, pool: u64) -> (RoundRun, Vec<Node>, Vec<Keypair>) {
     let validators = h.validators(8, 5);
-    let run = RoundRun::open(h, LAMPORTS_PER_SOL, |_| {});
+    let run = RoundRun::open(h, pool, |_| {});
     let nodes: Vec<Node> = (1..=n).map(|t| Node::new(h, t)).collect();
     for node in &nodes {
         run.join_and_commit(h, node);
@@ -41,18 +47,24 @@ fn judged_round(h: &mut Harness, n: u8) -> (RoundRun, Vec<Node>, Vec<Keypair>) {
     (run, nodes, drawn)
 }
 
+/// Every drawn seat votes the verdict over `leaves`, which is finalized, posted and left
+/// unappealed: settlement is open.
+fn final_verdict(h: &mut Harness, run: &RoundRun, drawn: &[Keypair], leaves: &[Leaf]) {
+    let (tree, vote) = run.verdict(leaves);
+    let votes: Vec<_> = drawn.iter().map(|v| (v, Some(vote))).collect();
+    run.judge(h, 0, &votes);
+    run.finalize(h, &drawn[0]).unwrap();
+    run.post(h, &drawn[0], 0, &tree).unwrap();
+    run.wait_out_appeals(h);
+}
+
 #[test]
 fn finding_1_slashing_never_pays_the_funder_or_the_other_nodes() {
     // A funder (with a captive committee) slashes every node: before, it took the pool back and
     // half of every stake. Now the slashes go to the treasury and the funder gets only its pool.
     let mut h = Harness::new();
     let (run, nodes, drawn) = judged_round(&mut h, 4);
-    let (tree, vote) = run.verdict(&[leaf(Outcome::Slashed, 0); 4]);
-    let votes: Vec<_> = drawn.iter().map(|v| (v, Some(vote))).collect();
-    run.judge(&mut h, 0, &votes);
-    run.finalize(&mut h, &drawn[0]).unwrap();
-    run.post(&mut h, &drawn[0], 0, &tree).unwrap();
-    run.wait_out_appeals(&mut h);
+    final_verdict(&mut h, &run, &drawn, &[leaf(Outcome::Slashed, 0); 4]);
     let round = run.state(&h);
     let slash = bps_of(round.node_stake, round.terms.slash_bps);
     let treasury = h.treasury().slashes_collected;
@@ -359,12 +371,7 @@ fn finding_10_closing_cannot_skip_the_posted_leaves_and_strand_their_rent() {
     // closing the round returns, held their poster's rent for ever.
     let mut h = Harness::new();
     let (run, nodes, drawn) = judged_round(&mut h, 2);
-    let (tree, vote) = run.verdict(&[accepted(5_000), accepted(5_000)]);
-    let votes: Vec<_> = drawn.iter().map(|v| (v, Some(vote))).collect();
-    run.judge(&mut h, 0, &votes);
-    run.finalize(&mut h, &drawn[0]).unwrap();
-    run.post(&mut h, &drawn[0], 0, &tree).unwrap();
-    run.wait_out_appeals(&mut h);
+    final_verdict(&mut h, &run, &drawn, &[accepted(5_000), accepted(5_000)]);
     for node in &nodes {
         run.settle_node(&mut h, node).unwrap();
     }
@@ -411,31 +418,15 @@ fn finding_11_an_emptied_wallet_blocks_no_settlement_and_gets_its_due() {
     // reward far under it lands.
     const EMPTY_ACCOUNT_RENT: u64 = 890_880;
     let mut h = Harness::new();
-    let validators = h.validators(8, 5);
-    let run = RoundRun::open(&mut h, LAMPORTS_PER_SOL / 100, |_| {});
-    let nodes: Vec<Node> = (1..=2).map(|t| Node::new(&mut h, t)).collect();
-    for node in &nodes {
-        run.join_and_commit(&mut h, node);
-    }
-    h.warp(run.deadlines.commit);
-    for node in &nodes {
-        run.reveal(&mut h, node).unwrap();
-    }
-    run.draw(&mut h, 0).unwrap();
-    let drawn: Vec<&Keypair> = run.drawn(&h, &validators, 0);
-    let (tree, vote) = run.verdict(&[accepted(5_000), accepted(5_000)]);
-    let votes: Vec<_> = drawn.iter().map(|v| (*v, Some(vote))).collect();
-    run.judge(&mut h, 0, &votes);
-    run.finalize(&mut h, drawn[0]).unwrap();
-    run.post(&mut h, drawn[0], 0, &tree).unwrap();
-    run.wait_out_appeals(&mut h);
+    let (run, nodes, drawn) = judged_round_of(&mut h, 2, LAMPORTS_PER_SOL / 100);
+    final_verdict(&mut h, &run, &drawn, &[accepted(5_000), accepted(5_000)]);
 
     // What an honest node and an honest seat get, each settling itself.
     let node_paid = run.settle_node_paid(&mut h, &nodes[0]);
     let honest = drawn[0].pubkey();
     let seat_rent = h.balance(&find::seat(&h.program, &run.round, &honest, 0));
     let before = h.balance(&honest);
-    run.settle_seat(&mut h, drawn[0], &honest, 0).unwrap();
+    run.settle_seat(&mut h, &drawn[0], &honest, 0).unwrap();
     let reward = h.balance(&honest) + 5_000 - before - seat_rent;
     assert!(
         (1..EMPTY_ACCOUNT_RENT).contains(&reward),
@@ -450,7 +441,7 @@ fn finding_11_an_emptied_wallet_blocks_no_settlement_and_gets_its_due() {
         h.send(&[ix], &[wallet]).unwrap();
         assert_eq!(h.balance(&wallet.pubkey()), 0);
     };
-    let (node, gone) = (&nodes[1], drawn[1]);
+    let (node, gone) = (&nodes[1], &drawn[1]);
     empty(&mut h, &node.key);
     empty(&mut h, gone);
     let stranger = h.funded(1);
