@@ -251,27 +251,83 @@ fn finding_6_only_a_pre_launch_round_converts_by_its_funder_while_open() {
     assert_eq!(h.balance(&find::vault(&program, &run.round)), 0);
 }
 
+/// A 2-SOL round opened before the launch (`tweak` sets its terms), converted by its funder,
+/// with a market holding $dPIN to route batches through.
+fn converting_round(
+    h: &mut Harness,
+    tweak: impl FnOnce(&mut droppin_interface::instruction::OpenRoundArgs),
+) -> (RoundRun, Dpin, Keypair) {
+    h.validators(3, 5);
+    let run = RoundRun::open(h, 2 * LAMPORTS_PER_SOL, tweak);
+    let slot = h.slot();
+    h.warp(slot + 1);
+    let dpin = Dpin::launch(h);
+    let market = h.funded(10);
+    dpin.give(h, &market.pubkey(), 100_000 * DPIN);
+    let convert = builders::convert_round(&h.program, &run.funder.pubkey(), &run.round, &dpin.mint);
+    h.send(&[convert], &[&run.funder]).unwrap();
+    (run, dpin, market)
+}
+
+#[test]
+fn a_one_lamport_remainder_holds_a_converting_round_for_half_a_window_at_most() {
+    // Anyone may run a conversion batch. A griefer converts all of a round's pool but one
+    // lamport, late in an auction window, where one lamport's $dPIN rounds down to nothing and
+    // no batch can take it: joins wait on the conversion. From the next window's start the
+    // lamport is worth one base unit again and anyone converts it, for that base unit: the
+    // shortest training phase (an hour) spans six windows of ten minutes.
+    let mut h = Harness::new();
+    let window = swap_params(&h).window_slots;
+    let (run, dpin, market) = converting_round(&mut h, |args| {
+        args.commit += 3 * window;
+        args.reveal += 3 * window;
+        args.validation += 3 * window;
+    });
+    let program = h.program;
+    let griefer = h.funded(10);
+    let token_vault = Address::from(run.state(&h).token_vault);
+    let swap = swap_params(&h);
+    let batch = |h: &Harness, caller: &Keypair, lamports: u64| {
+        let out = swap.min_out(lamports, h.slot());
+        let route = dpin.route(caller, &market, &token_vault, lamports, out);
+        dpin.batch(h, caller, lamports, Some(&run.round), route)
+    };
+
+    h.warp(swap.window_start(h.slot()) + window - 1);
+    let all_but_one = run.state(&h).unconverted - 1;
+    h.send(&batch(&h, &griefer, all_but_one), &[&griefer, &market])
+        .unwrap();
+    assert_eq!(run.state(&h).unconverted, 1);
+    assert_eq!(
+        h.send(&batch(&h, &run.funder, 1), &[&run.funder, &market]),
+        err(DropPinError::ZeroAmount),
+        "one lamport buys nothing late in the window"
+    );
+    let node = Node::new(&mut h, 1);
+    dpin.give(&mut h, &node.address(), STAKE);
+    let join = dpin.ix(
+        builders::join_round(&program, &node.address(), &run.round),
+        &run.round,
+        &node.address(),
+    );
+    assert_eq!(
+        h.send(std::slice::from_ref(&join), &[&node.key]),
+        err(DropPinError::ConversionPending)
+    );
+
+    h.warp(swap.window_start(h.slot()) + window);
+    assert_eq!(swap.min_out(1, h.slot()), 1);
+    h.send(&batch(&h, &run.funder, 1), &[&run.funder, &market])
+        .unwrap();
+    assert_eq!(run.state(&h).unconverted, 0);
+    h.send(&[join], &[&node.key]).unwrap();
+}
+
 #[test]
 fn a_conversion_batch_needs_the_round_still_open() {
     let mut h = Harness::new();
-    h.validators(3, 5);
-    let run = RoundRun::open(&mut h, 2 * LAMPORTS_PER_SOL, |_| {});
-    let slot = h.slot();
-    h.warp(slot + 1);
-    let dpin = Dpin::launch(&mut h);
+    let (run, dpin, market) = converting_round(&mut h, |_| {});
     let program = h.program;
-    let market = h.funded(10);
-    dpin.give(&mut h, &market.pubkey(), 100_000 * DPIN);
-    h.send(
-        &[builders::convert_round(
-            &program,
-            &run.funder.pubkey(),
-            &run.round,
-            &dpin.mint,
-        )],
-        &[&run.funder],
-    )
-    .unwrap();
     let round: Round = run.state(&h);
     h.warp(run.deadlines.commit);
     let lamports = round.unconverted / 2;
