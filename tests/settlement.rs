@@ -416,8 +416,8 @@ fn finding_11_an_emptied_wallet_blocks_no_settlement_and_gets_its_due() {
     // cannot happen: each settlement returns the rent of the settled account to the wallet that
     // paid it, in the same transaction, and that alone exceeds the minimum, so even a seat's
     // reward far under it lands.
-    const EMPTY_ACCOUNT_RENT: u64 = 890_880;
     let mut h = Harness::new();
+    let empty_account_rent = h.chain.svm().minimum_balance_for_rent_exemption(0);
     let (run, nodes, drawn) = judged_round_of(&mut h, 2, LAMPORTS_PER_SOL / 100);
     final_verdict(&mut h, &run, &drawn, &[accepted(5_000), accepted(5_000)]);
 
@@ -429,7 +429,7 @@ fn finding_11_an_emptied_wallet_blocks_no_settlement_and_gets_its_due() {
     run.settle_seat(&mut h, &drawn[0], &honest, 0).unwrap();
     let reward = h.balance(&honest) + 5_000 - before - seat_rent;
     assert!(
-        (1..EMPTY_ACCOUNT_RENT).contains(&reward),
+        (1..empty_account_rent).contains(&reward),
         "a seat's reward under the minimum: {reward}"
     );
 
@@ -467,7 +467,7 @@ fn finding_11_an_emptied_wallet_blocks_no_settlement_and_gets_its_due() {
     let seat_rent = h.balance(&find::seat(&h.program, &run.round, &gone.pubkey(), 0));
     let (to_owner, _) = droppin_coordinator::split_rent(seat_rent, false);
     assert!(
-        to_owner >= EMPTY_ACCOUNT_RENT,
+        to_owner >= empty_account_rent,
         "the returned rent alone: {to_owner}"
     );
     for v in &drawn[1..] {

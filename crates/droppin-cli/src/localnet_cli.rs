@@ -47,8 +47,9 @@ pub fn run_localnet(args: LocalnetArgs) -> anyhow::Result<()> {
         PageOrigins::Any
     } else {
         let own = ["127.0.0.1", "localhost"]
-            .map(|host| format!("http://{host}:{}", args.gateway_port).parse::<Origin>());
-        let own = own.into_iter().collect::<Result<Vec<_>, _>>()?;
+            .into_iter()
+            .map(|host| format!("http://{host}:{}", args.gateway_port).parse())
+            .collect::<Result<Vec<Origin>, _>>()?;
         PageOrigins::Only([args.allow_origins, own].concat())
     };
     let localnet = Localnet::start(LocalnetOptions {

@@ -241,12 +241,17 @@ async fn block_put(
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Json<BlockStat>, ApiError> {
-    let origin = headers.get(header::ORIGIN);
-    if !gateway.pages.allow(origin.map(HeaderValue::as_bytes)) {
-        let origin = origin.map_or("?".into(), |o| String::from_utf8_lossy(o.as_bytes()));
+    let foreign = headers
+        .get(header::ORIGIN)
+        .map(HeaderValue::as_bytes)
+        .filter(|origin| !gateway.pages.allow(Some(origin)));
+    if let Some(origin) = foreign {
         return Err(ApiError(
             StatusCode::FORBIDDEN,
-            format!("this gateway takes no uploads from pages of {origin}"),
+            format!(
+                "this gateway takes no uploads from pages of {}",
+                String::from_utf8_lossy(origin)
+            ),
         ));
     }
     let bad_request = |message: String| ApiError(StatusCode::BAD_REQUEST, message);
